@@ -1,0 +1,242 @@
+/**
+ * Every setting the monitor reads, validated once at start-up. A bad configuration fails
+ * with one error that lists every problem, before any work is done.
+ */
+import { z } from "zod";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Deliberately strict: addresses end up in email headers, so no spaces, quotes, brackets or CR/LF.
+export const EMAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const DOMAIN = /^(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** Splits "a, b; c" lists; empty entries are ignored. */
+export function splitList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(/[,;\s]+/)
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+function listOf(pattern: RegExp, what: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value) => splitList(value))
+    .superRefine((items, ctx) => {
+      for (const item of items) {
+        if (!pattern.test(item)) ctx.addIssue({ code: "custom", message: `"${item}" is not a valid ${what}` });
+      }
+    });
+}
+
+function minutes(defaultValue: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === "") return defaultValue;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value && value.trim() !== "" ? value.trim() : undefined));
+
+const httpsUrl = optionalText.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== "https:") ctx.addIssue({ code: "custom", message: "must be an https:// URL" });
+  } catch {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+  }
+});
+
+/** The raw settings schema, keyed by the exact app-setting names. */
+export const settingsSchema = z.object({
+  CMK_SUBSCRIPTION_IDS: listOf(GUID, "subscription id (GUID)"),
+  CMK_POLL_SCHEDULE: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "0 */5 * * * *")
+    .refine((value) => value.split(/\s+/).length === 6, {
+      message: "must be a six-field NCRONTAB expression, e.g. \"0 */5 * * * *\"",
+    }),
+  CMK_POLL_INTERVAL_MINUTES: minutes(5, 1, 60),
+  CMK_REMINDER_INTERVAL_MINUTES: minutes(60, 5, 7 * 24 * 60),
+  CMK_OWNER_TAG: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "cmk-owner"),
+  CMK_DEFAULT_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
+  CMK_ESCALATION_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
+  CMK_ALLOWED_RECIPIENT_DOMAINS: listOf(DOMAIN, "domain"),
+  CMK_EMAIL_SENDER: optionalText.superRefine((value, ctx) => {
+    if (value === undefined) ctx.addIssue({ code: "custom", message: "is required (a sender address on your ACS email domain)" });
+    else if (!EMAIL_ADDRESS.test(value)) ctx.addIssue({ code: "custom", message: `"${value}" is not a valid email address` });
+  }),
+  ACS_ENDPOINT: httpsUrl,
+  ACS_CONNECTION_STRING: optionalText,
+  CMK_STATE_CONNECTION: optionalText,
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__tableServiceUri: httpsUrl,
+  AzureWebJobsStorage__accountName: optionalText,
+  CMK_STATE_TABLE: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "cmkmonitor")
+    .refine((value) => /^[A-Za-z][A-Za-z0-9]{2,62}$/.test(value), {
+      message: "must be 3-63 letters and digits, starting with a letter",
+    }),
+  CMK_ARM_ENDPOINT: httpsUrl,
+  AZURE_CLIENT_ID: optionalText,
+});
+
+export type StateConnection =
+  | { kind: "connection-string"; connectionString: string }
+  | { kind: "identity"; tableEndpoint: string };
+
+export type EmailConnection =
+  | { kind: "connection-string"; connectionString: string }
+  | { kind: "identity"; endpoint: string };
+
+export interface MonitorConfig {
+  readonly subscriptionIds: readonly string[];
+  readonly pollSchedule: string;
+  readonly pollIntervalInMinutes: number;
+  readonly reminderIntervalInMinutes: number;
+  readonly ownerTag: string;
+  readonly defaultRecipients: readonly string[];
+  readonly escalationRecipients: readonly string[];
+  readonly allowedRecipientDomains: readonly string[];
+  readonly emailSender: string;
+  readonly email: EmailConnection;
+  readonly state: StateConnection;
+  readonly stateTable: string;
+  readonly armEndpoint: string;
+  readonly managedIdentityClientId?: string;
+}
+
+/** Thrown when settings are invalid; `problems` lists each one as "SETTING: what is wrong". */
+export class ConfigurationError extends Error {
+  override readonly name = "ConfigurationError";
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+  }
+}
+
+export type Environment = Record<string, string | undefined>;
+
+/** Reads and validates every setting; throws ConfigurationError listing all problems at once. */
+export function loadConfig(env: Environment = process.env): MonitorConfig {
+  const problems: string[] = [];
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join(".") || "(settings)"}: ${issue.message}`);
+    }
+  }
+  const settings = parsed.success ? parsed.data : undefined;
+
+  // Cross-field rules are checked even when single fields failed, so the list is complete.
+  const subscriptionIds = splitList(env.CMK_SUBSCRIPTION_IDS);
+  if (subscriptionIds.length === 0) {
+    problems.push("CMK_SUBSCRIPTION_IDS: is required (comma-separated subscription ids to monitor)");
+  }
+  const acsEndpoint = env.ACS_ENDPOINT?.trim();
+  const acsConnection = env.ACS_CONNECTION_STRING?.trim();
+  if (!acsEndpoint && !acsConnection) {
+    problems.push("ACS_ENDPOINT: set it (with managed identity) or ACS_CONNECTION_STRING, so the monitor can send email");
+  }
+  if (acsConnection && !/^endpoint=https:\/\/[^;]+;accesskey=.+$/i.test(acsConnection)) {
+    problems.push("ACS_CONNECTION_STRING: must look like endpoint=https://<resource>.communication.azure.com/;accesskey=<key>");
+  }
+  const hasState =
+    env.CMK_STATE_CONNECTION?.trim() ||
+    env.AzureWebJobsStorage?.trim() ||
+    env.AzureWebJobsStorage__tableServiceUri?.trim() ||
+    env.AzureWebJobsStorage__accountName?.trim();
+  if (!hasState) {
+    problems.push(
+      "AzureWebJobsStorage: set it, CMK_STATE_CONNECTION, AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName, so the monitor can keep state",
+    );
+  }
+  const noDefaults = splitList(env.CMK_DEFAULT_RECIPIENTS).length === 0;
+  const noEscalation = splitList(env.CMK_ESCALATION_RECIPIENTS).length === 0;
+  if (noEscalation) {
+    problems.push("CMK_ESCALATION_RECIPIENTS: is required (who is told when an account does not recover in time)");
+  }
+  const allowed = splitList(env.CMK_ALLOWED_RECIPIENT_DOMAINS);
+  if (allowed.length > 0) {
+    for (const [name, list] of [
+      ["CMK_DEFAULT_RECIPIENTS", splitList(env.CMK_DEFAULT_RECIPIENTS)],
+      ["CMK_ESCALATION_RECIPIENTS", splitList(env.CMK_ESCALATION_RECIPIENTS)],
+    ] as const) {
+      for (const address of list) {
+        if (EMAIL_ADDRESS.test(address) && !isAllowedDomain(address, allowed)) {
+          problems.push(`${name}: "${address}" is outside CMK_ALLOWED_RECIPIENT_DOMAINS`);
+        }
+      }
+    }
+  }
+  void noDefaults;
+
+  if (problems.length > 0 || !settings) throw new ConfigurationError(dedupe(problems));
+
+  const state: StateConnection = settings.CMK_STATE_CONNECTION
+    ? { kind: "connection-string", connectionString: settings.CMK_STATE_CONNECTION }
+    : settings.AzureWebJobsStorage
+      ? { kind: "connection-string", connectionString: settings.AzureWebJobsStorage }
+      : {
+          kind: "identity",
+          tableEndpoint:
+            settings.AzureWebJobsStorage__tableServiceUri ??
+            `https://${settings.AzureWebJobsStorage__accountName}.table.core.windows.net`,
+        };
+  const email: EmailConnection = settings.ACS_CONNECTION_STRING
+    ? { kind: "connection-string", connectionString: settings.ACS_CONNECTION_STRING }
+    : { kind: "identity", endpoint: settings.ACS_ENDPOINT! };
+
+  return Object.freeze({
+    subscriptionIds: Object.freeze([...settings.CMK_SUBSCRIPTION_IDS]),
+    pollSchedule: settings.CMK_POLL_SCHEDULE,
+    pollIntervalInMinutes: settings.CMK_POLL_INTERVAL_MINUTES,
+    reminderIntervalInMinutes: settings.CMK_REMINDER_INTERVAL_MINUTES,
+    ownerTag: settings.CMK_OWNER_TAG,
+    defaultRecipients: Object.freeze([...settings.CMK_DEFAULT_RECIPIENTS]),
+    escalationRecipients: Object.freeze([...settings.CMK_ESCALATION_RECIPIENTS]),
+    allowedRecipientDomains: Object.freeze(settings.CMK_ALLOWED_RECIPIENT_DOMAINS.map((d) => d.toLowerCase())),
+    emailSender: settings.CMK_EMAIL_SENDER!,
+    email,
+    state,
+    stateTable: settings.CMK_STATE_TABLE,
+    armEndpoint: settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com",
+    ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
+  });
+}
+
+/** True when the address's domain is listed, or is a subdomain of a "*.example.com" entry. */
+export function isAllowedDomain(address: string, allowedDomains: readonly string[]): boolean {
+  if (allowedDomains.length === 0) return true;
+  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  return allowedDomains.some((entry) => {
+    const allowed = entry.toLowerCase();
+    if (allowed.startsWith("*.")) return domain.endsWith(allowed.slice(1));
+    return domain === allowed;
+  });
+}
+
+function dedupe(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+/** Setting names the app reads; infra tests check the Function App sets each of them. */
+export const SETTING_NAMES = Object.keys(settingsSchema.shape) as readonly string[];
