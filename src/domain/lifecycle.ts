@@ -1,0 +1,335 @@
+/**
+ * The incident lifecycle, as a pure function of (incident, input, now).
+ *
+ *   revoked ──fix acknowledged/observed──▶ recovering ──healthy──▶ resolved
+ *      │                                        │
+ *      └──────────── escalateAt passed ─────────┴──▶ escalated ──healthy──▶ resolved
+ *
+ * Deadlines are data on the incident (expectedRecoveryBy, escalateAt, nextReminderAt), so a
+ * late or skipped poll catches up on the next one. Nothing here reads a clock or does I/O.
+ */
+import { createHash } from "node:crypto";
+import type { CmkAccount } from "./account";
+import { normalizeResourceId } from "./account";
+import { getCause, type CauseId } from "./causes";
+import type { Classification } from "./classifier";
+import type {
+  Incident,
+  IncidentEvent,
+  IncidentEventType,
+  MessageKind,
+  OutboxMessage,
+} from "./incident";
+import type { RecipientResolution } from "./recipients";
+
+export interface LifecycleContext {
+  reminderIntervalInMinutes: number;
+  escalationRecipients: readonly string[];
+  /** Owners of an account (tag + defaults, filtered); pure. */
+  resolveOwners(account: CmkAccount): RecipientResolution;
+}
+
+export type LifecycleInput =
+  /** A fresh ARM observation of the account. */
+  | { kind: "observed"; account: CmkAccount; classification: Classification }
+  /** The account's subscription was listed successfully and the account was not in it. */
+  | { kind: "account-missing" }
+  /** An owner says the cause is fixed (CLI or link). */
+  | { kind: "acknowledged"; by: string }
+  /** No new observation (e.g. the listing failed): only deadlines are swept. */
+  | { kind: "tick" };
+
+export type DecisionReason =
+  | "first-notice"
+  | "reminder-due"
+  | "escalation-due"
+  | "recovered"
+  | "account-removed"
+  | "cause-changed"
+  | "fix-acknowledged";
+
+export interface Decision {
+  /** What happened, in order; empty when nothing changed. */
+  reasons: DecisionReason[];
+  /** The incident after the step; undefined when there is none (e.g. a healthy account). */
+  incident: Incident | undefined;
+  /** New timeline entries, in order. */
+  events: IncidentEvent[];
+  /** Emails to record in the outbox with this change. */
+  messages: OutboxMessage[];
+}
+
+const MAX_STATUS_LENGTH = 4000;
+const MINUTE = 60_000;
+
+/** Decides what should happen to an account's incident now. Pure and deterministic. */
+export function decide(
+  current: Incident | undefined,
+  input: LifecycleInput,
+  now: Date,
+  ctx: LifecycleContext,
+): Decision {
+  const step = new Step(current, now, ctx);
+  if (!current || current.state === "resolved") {
+    if (input.kind === "observed" && input.classification.health === "revoked") {
+      step.open(input.account, input.classification);
+    }
+    return step.finish();
+  }
+
+  switch (input.kind) {
+    case "observed":
+      if (input.classification.health === "healthy") {
+        step.resolve("recovered", input.account);
+        return step.finish();
+      }
+      if (input.classification.health === "revoked") {
+        step.refreshAccount(input.account);
+        if (input.classification.cause !== step.incident!.cause) step.changeCause(input.classification);
+      }
+      break;
+    case "account-missing":
+      step.resolve("account-removed");
+      return step.finish();
+    case "acknowledged":
+      step.acknowledge(input.by);
+      break;
+    case "tick":
+      break;
+  }
+  step.sweepDeadlines();
+  return step.finish();
+}
+
+/** Accumulates one decision; keeps the transitions small and named. */
+class Step {
+  incident: Incident | undefined;
+  private readonly reasons: DecisionReason[] = [];
+  private readonly events: IncidentEvent[] = [];
+  private readonly messages: OutboxMessage[] = [];
+  private readonly at: string;
+
+  constructor(
+    current: Incident | undefined,
+    private readonly now: Date,
+    private readonly ctx: LifecycleContext,
+  ) {
+    this.incident = current ? structuredClone(current) : undefined;
+    this.at = now.toISOString();
+  }
+
+  finish(): Decision {
+    return { reasons: this.reasons, incident: this.incident, events: this.events, messages: this.messages };
+  }
+
+  open(account: CmkAccount, classification: Classification): void {
+    const detectedAt = this.at;
+    this.incident = {
+      id: incidentIdFor(account.id, account.name, this.now),
+      accountId: account.id,
+      state: "revoked",
+      cause: classification.cause,
+      code: classification.code,
+      statusText: truncate(account.customerManagedKeyStatus ?? ""),
+      detectedAt,
+      reminderCount: 0,
+      notified: [],
+      account,
+      eventCount: 0,
+    };
+    this.applyCausePolicy();
+    const owners = this.ctx.resolveOwners(account);
+    this.record("detected", `Revoked: ${getCause(classification.cause).title}${codeSuffix(classification.code)}`);
+    this.reportRejected(owners);
+    this.reasons.push("first-notice");
+    this.email("revoked", this.ownersOrEscalation(owners), []);
+  }
+
+  refreshAccount(account: CmkAccount): void {
+    // Keep the latest tags/identity for rendering, without counting it as a change on its own.
+    this.incident!.account = account;
+  }
+
+  changeCause(classification: Classification): void {
+    const incident = this.incident!;
+    const previous = incident.cause;
+    incident.cause = classification.cause;
+    incident.code = classification.code;
+    incident.statusText = truncate(incident.account.customerManagedKeyStatus ?? "");
+    if (incident.state !== "escalated") {
+      // A fix for the old cause does not fix the new one: the clock starts again per the new policy.
+      incident.state = "revoked";
+      delete incident.fixObservedAt;
+      delete incident.fixSource;
+      delete incident.fixAcknowledgedBy;
+      delete incident.clockStartedAt;
+      delete incident.expectedRecoveryBy;
+      delete incident.escalateAt;
+      this.applyCausePolicy();
+    }
+    const owners = this.ctx.resolveOwners(incident.account);
+    this.record(
+      "cause-changed",
+      `Cause changed from ${getCause(previous).title} to ${getCause(classification.cause).title}${codeSuffix(classification.code)}`,
+    );
+    this.reportRejected(owners);
+    this.reasons.push("cause-changed");
+    this.email("cause-changed", this.ownersOrEscalation(owners), [], { previousCause: previous });
+  }
+
+  acknowledge(by: string): void {
+    const incident = this.incident!;
+    if (incident.state !== "revoked" || incident.fixObservedAt) return; // already recovering: idempotent
+    incident.fixObservedAt = this.at;
+    incident.fixSource = "acknowledged";
+    incident.fixAcknowledgedBy = by;
+    incident.state = "recovering";
+    delete incident.nextReminderAt;
+    if (getCause(incident.cause).policy.clockStartsAt === "fix") this.startClock(this.now);
+    this.record("fix-acknowledged", `Fix acknowledged by ${by}; recovery expected by ${incident.expectedRecoveryBy}`);
+    this.reasons.push("fix-acknowledged");
+    const owners = this.ctx.resolveOwners(incident.account);
+    this.email("fix-acknowledged", this.ownersOrEscalation(owners), []);
+  }
+
+  resolve(resolution: "recovered" | "account-removed", account?: CmkAccount): void {
+    const incident = this.incident!;
+    if (account) incident.account = account;
+    incident.state = "resolved";
+    incident.resolvedAt = this.at;
+    incident.resolution = resolution;
+    delete incident.nextReminderAt;
+    this.record(
+      "resolved",
+      resolution === "recovered" ? "Key access confirmed; account recovered" : "Account no longer found (deleted or CMK removed)",
+    );
+    this.reasons.push(resolution === "recovered" ? "recovered" : "account-removed");
+    // Everyone who heard about the incident hears that it is over.
+    if (incident.notified.length > 0) this.email("resolved", [...incident.notified], []);
+  }
+
+  sweepDeadlines(): void {
+    const incident = this.incident!;
+    const nowMs = this.now.getTime();
+    if (
+      (incident.state === "revoked" || incident.state === "recovering") &&
+      incident.escalateAt !== undefined &&
+      nowMs >= Date.parse(incident.escalateAt)
+    ) {
+      incident.state = "escalated";
+      incident.escalatedAt = this.at;
+      delete incident.nextReminderAt;
+      this.record("escalated", `Still revoked at the escalation deadline ${incident.escalateAt}; support contacted`);
+      this.reasons.push("escalation-due");
+      const owners = this.ctx.resolveOwners(incident.account).recipients;
+      this.email("escalation", [...this.ctx.escalationRecipients], owners.filter((o) => !this.isEscalationRecipient(o)));
+      return;
+    }
+    if (incident.state === "revoked" && incident.nextReminderAt !== undefined && nowMs >= Date.parse(incident.nextReminderAt)) {
+      incident.reminderCount += 1;
+      // After a missed poll, send one reminder, not one per missed interval.
+      incident.nextReminderAt = addMinutes(this.now, this.ctx.reminderIntervalInMinutes);
+      this.record("reminded", `Reminder ${incident.reminderCount}: still revoked`);
+      this.reasons.push("reminder-due");
+      const owners = this.ctx.resolveOwners(incident.account);
+      this.email("reminder", this.ownersOrEscalation(owners), [], { reminderNumber: incident.reminderCount });
+    }
+  }
+
+  private applyCausePolicy(): void {
+    const incident = this.incident!;
+    const cause = getCause(incident.cause);
+    if (cause.policy.clockStartsAt === "detection") {
+      incident.fixSource = "detection";
+      this.startClock(this.now);
+    }
+    // Reminders go to people who can act: only while an owner fix is awaited.
+    if (cause.fixableBy === "owner" && incident.state === "revoked") {
+      incident.nextReminderAt = addMinutes(this.now, this.ctx.reminderIntervalInMinutes);
+    } else {
+      delete incident.nextReminderAt;
+    }
+  }
+
+  private startClock(from: Date): void {
+    const incident = this.incident!;
+    const policy = getCause(incident.cause).policy;
+    incident.clockStartedAt = from.toISOString();
+    incident.expectedRecoveryBy = addMinutes(from, policy.expectedRecoveryInMinutes);
+    incident.escalateAt = addMinutes(from, policy.escalateAfterInMinutes);
+  }
+
+  private record(type: IncidentEventType, detail: string): IncidentEvent {
+    const incident = this.incident!;
+    incident.eventCount += 1;
+    const event: IncidentEvent = {
+      incidentId: incident.id,
+      seq: incident.eventCount,
+      at: this.at,
+      type,
+      cause: incident.cause,
+      detail,
+    };
+    this.events.push(event);
+    return event;
+  }
+
+  private reportRejected(owners: RecipientResolution): void {
+    if (owners.rejected.length === 0) return;
+    const list = owners.rejected.map((r) => `${JSON.stringify(r.address.slice(0, 100))} (${r.reason})`).join(", ");
+    this.record("recipients-dropped", `Not emailed: ${list}`);
+  }
+
+  /** Nobody to tell is not a reason to stay silent: fall back to the escalation contacts. */
+  private ownersOrEscalation(owners: RecipientResolution): string[] {
+    return owners.recipients.length > 0 ? [...owners.recipients] : [...this.ctx.escalationRecipients];
+  }
+
+  private isEscalationRecipient(address: string): boolean {
+    return this.ctx.escalationRecipients.some((e) => e.toLowerCase() === address.toLowerCase());
+  }
+
+  private email(
+    kind: MessageKind,
+    to: string[],
+    cc: string[],
+    extra: { previousCause?: CauseId; reminderNumber?: number } = {},
+  ): void {
+    const incident = this.incident!;
+    if (to.length === 0) return;
+    const seq = incident.eventCount;
+    for (const address of [...to, ...cc]) {
+      if (!incident.notified.some((n) => n.toLowerCase() === address.toLowerCase())) incident.notified.push(address);
+    }
+    this.messages.push({
+      key: `${incident.id}.${seq}.${kind}`,
+      incidentId: incident.id,
+      accountId: incident.accountId,
+      kind,
+      to,
+      cc,
+      createdAt: this.at,
+      facts: { kind, incident: structuredClone(incident), timeline: [], ...extra },
+    });
+  }
+}
+
+/** Deterministic: the same account revoked at the same minute always gets the same id. */
+export function incidentIdFor(accountId: string, accountName: string, detectedAt: Date): string {
+  const hash = createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 8);
+  const stamp = detectedAt.toISOString().slice(0, 16).replace(/[-:]/g, "");
+  const safeName = accountName.toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 44) || "account";
+  return `${safeName}-${stamp}Z-${hash}`;
+}
+
+function addMinutes(from: Date, minutes: number): string {
+  return new Date(from.getTime() + minutes * MINUTE).toISOString();
+}
+
+function truncate(text: string): string {
+  return text.length > MAX_STATUS_LENGTH ? `${text.slice(0, MAX_STATUS_LENGTH)}…` : text;
+}
+
+function codeSuffix(code: number | null): string {
+  return code === null ? "" : ` (${code})`;
+}

@@ -1,0 +1,251 @@
+/**
+ * Timeline tests of the incident lifecycle, in the style of Alertmanager's acceptance tests:
+ * "at minute N this happens → these emails at these minutes", with exact totals so both
+ * duplicates and misses fail.
+ */
+import type { CmkAccount } from "../../src/domain/account";
+import { CAUSE_IDS, getCause, type CauseId } from "../../src/domain/causes";
+import type { Classification } from "../../src/domain/classifier";
+import type { Incident, MessageKind, OutboxMessage } from "../../src/domain/incident";
+import { decide, incidentIdFor, type LifecycleContext, type LifecycleInput } from "../../src/domain/lifecycle";
+import { resolveOwnerRecipients } from "../../src/domain/recipients";
+
+const START = Date.parse("2026-11-29T00:00:00.000Z");
+const POLL_EVERY = 5;
+
+const ACCOUNT: CmkAccount = {
+  id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-orders/providers/Microsoft.DocumentDB/databaseAccounts/orders-db",
+  name: "orders-db",
+  subscriptionId: "00000000-0000-0000-0000-000000000001",
+  resourceGroup: "rg-orders",
+  keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/cmk",
+  defaultIdentity: "SystemAssignedIdentity",
+  principalId: "11111111-2222-3333-4444-555555555555",
+  userAssignedIdentities: {},
+  tags: { "cmk-owner": "owner@contoso.com" },
+};
+
+const CTX: LifecycleContext = {
+  reminderIntervalInMinutes: 60,
+  escalationRecipients: ["support@contoso.com"],
+  resolveOwners: (account) =>
+    resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [] }),
+};
+
+const CODE_FOR: Partial<Record<CauseId, number>> = {
+  "default-identity-unauthorized": 4002,
+  "aad-token-acquisition": 4000,
+  "key-not-found": 4003,
+  "invalid-default-identity": 4015,
+  "invalid-key-vault-uri": 4006,
+  "unwrap-failure": 4005,
+  "key-vault-dns-unresolved": 4009,
+  "key-disabled-or-expired": 4018,
+  "key-vault-network-blocked": 4016,
+  "service-side-outage": 4004,
+};
+
+function revoked(cause: CauseId): Classification {
+  return { health: "revoked", cause, code: CODE_FOR[cause] ?? null, matchedBy: "code" };
+}
+const HEALTHY: Classification = { health: "healthy", cause: "healthy", code: null, matchedBy: "healthy-text" };
+
+interface Script {
+  /** Status from this minute on (the account's status as ARM would report it). */
+  status: Record<number, Classification | "missing">;
+  acks?: number[];
+  until: number;
+  /** Minutes at which the poll does not run (a skipped timer). */
+  skipped?: (minute: number) => boolean;
+  account?: CmkAccount;
+}
+
+interface Sent {
+  minute: number;
+  kind: MessageKind;
+  to: string[];
+  cc: string[];
+  key: string;
+}
+
+/** Runs the pure lifecycle as the monitor would: a poll every 5 minutes, acks in between. */
+function simulate(script: Script): { sent: Sent[]; incident: Incident | undefined } {
+  let incident: Incident | undefined;
+  let status: Classification | "missing" = HEALTHY;
+  const sent: Sent[] = [];
+  const apply = (input: LifecycleInput, minute: number) => {
+    const decision = decide(incident, input, new Date(START + minute * 60_000), CTX);
+    incident = decision.incident;
+    for (const message of decision.messages) sent.push(toSent(message, minute));
+  };
+  for (let minute = 0; minute <= script.until; minute++) {
+    if (script.status[minute] !== undefined) status = script.status[minute]!;
+    if (script.acks?.includes(minute)) apply({ kind: "acknowledged", by: "owner@contoso.com" }, minute);
+    if (minute % POLL_EVERY !== 0 || script.skipped?.(minute)) continue;
+    const account = { ...(script.account ?? ACCOUNT) };
+    apply(status === "missing" ? { kind: "account-missing" } : { kind: "observed", account, classification: status }, minute);
+  }
+  return { sent, incident };
+}
+
+function toSent(message: OutboxMessage, minute: number): Sent {
+  return { minute, kind: message.kind, to: message.to, cc: message.cc, key: message.key };
+}
+
+function summary(sent: Sent[]): string[] {
+  return sent.map((s) => `${s.minute} ${s.kind}`);
+}
+
+describe("incident lifecycle timelines", () => {
+  it("owner fixes and acknowledges: first notice, acknowledgment, resolved — nothing else", () => {
+    // The common happy path: revoked at 10, owner acks at 30, Azure confirms access at 70.
+    const { sent, incident } = simulate({ status: { 10: revoked("default-identity-unauthorized"), 70: HEALTHY }, acks: [30], until: 300 });
+    expect(summary(sent)).toEqual(["10 revoked", "30 fix-acknowledged", "70 resolved"]);
+    expect(incident?.state).toBe("resolved");
+    expect(incident?.resolution).toBe("recovered");
+  });
+
+  it("status flips at 10, ack at 30, still revoked at 150 → escalation exactly at the deadline", () => {
+    // The guide: still revoked two hours after the fix → support. 30 + 120 = 150.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("default-identity-unauthorized"), 200: HEALTHY },
+      acks: [30],
+      until: 400,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "30 fix-acknowledged", "150 escalation", "200 resolved"]);
+    const escalation = sent.find((s) => s.kind === "escalation")!;
+    expect(escalation.to).toEqual(["support@contoso.com"]);
+    expect(escalation.cc).toEqual(["owner@contoso.com"]);
+    // Everyone who was told hears the resolution.
+    expect(sent.at(-1)!.to.sort()).toEqual(["owner@contoso.com", "support@contoso.com"]);
+    expect(incident?.escalatedAt).toBe(new Date(START + 150 * 60_000).toISOString());
+  });
+
+  it("no fix: an hourly reminder while revoked, never an escalation, stops when healthy", () => {
+    // Without a fix there is no recovery clock; reminders keep the owner on it.
+    const { sent } = simulate({ status: { 10: revoked("key-not-found"), 260: HEALTHY }, until: 400 });
+    expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "130 reminder", "190 reminder", "250 reminder", "260 resolved"]);
+  });
+
+  it("a skipped timer run catches up with one reminder and an on-time-as-possible escalation", () => {
+    // Polls between 40 and 200 never ran: deadlines are data, so the first poll back acts once.
+    const { sent } = simulate({
+      status: { 10: revoked("default-identity-unauthorized") },
+      acks: [20],
+      skipped: (m) => m > 40 && m < 200,
+      until: 230,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged", "200 escalation"]);
+  });
+
+  it("DNS: the clock starts at detection; one reminder, escalation two hours after detection", () => {
+    // The guide's DNS case: wait up to two hours, then support, with no acknowledgment needed.
+    const { sent } = simulate({ status: { 10: revoked("key-vault-dns-unresolved") }, until: 300 });
+    expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "130 escalation"]);
+  });
+
+  it("service-side outage: owners are told once, no reminders, support at two hours", () => {
+    // Nothing for owners to do; reminders would be noise.
+    const { sent } = simulate({ status: { 10: revoked("service-side-outage"), 140: HEALTHY }, until: 300 });
+    expect(summary(sent)).toEqual(["10 revoked", "130 escalation", "140 resolved"]);
+  });
+
+  it("cause change while recovering: the fix no longer counts and the clock restarts", () => {
+    // 4002 fixed (ack at 20), then the vault firewall starts blocking: a new problem for the owner.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("default-identity-unauthorized"), 40: revoked("key-vault-network-blocked"), 110: HEALTHY },
+      acks: [20],
+      until: 300,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged", "40 cause-changed", "100 reminder", "110 resolved"]);
+    expect(incident?.cause).toBe("key-vault-network-blocked");
+  });
+
+  it("account deleted while revoked: resolved as removed, owners told", () => {
+    // The subscription listed fine and the account is gone: no one should wait on it.
+    const { sent, incident } = simulate({ status: { 10: revoked("key-not-found"), 50: "missing" }, until: 100 });
+    expect(summary(sent)).toEqual(["10 revoked", "50 resolved"]);
+    expect(incident?.resolution).toBe("account-removed");
+  });
+
+  it("revoked again after recovering opens a new incident with a new id", () => {
+    // A second outage is a new story; its emails must not collide with the first one's keys.
+    const { sent } = simulate({
+      status: { 10: revoked("key-not-found"), 20: HEALTHY, 40: revoked("key-not-found"), 50: HEALTHY },
+      until: 100,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "20 resolved", "40 revoked", "50 resolved"]);
+    expect(new Set(sent.map((s) => s.key)).size).toBe(4);
+  });
+
+  it("an account with no owner tag is reported to the escalation contacts, not dropped", () => {
+    // Nobody to tell is not a reason for silence.
+    const account = { ...ACCOUNT, tags: {} };
+    const { sent } = simulate({ status: { 10: revoked("key-not-found") }, until: 10, account });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.to).toEqual(["support@contoso.com"]);
+  });
+
+  it("acknowledging twice changes nothing the second time", () => {
+    // Two owners clicking "fixed" must not restart the clock or send twice.
+    const { sent } = simulate({ status: { 10: revoked("key-not-found") }, acks: [20, 25], until: 30 });
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged"]);
+  });
+
+  it("unknown health (status missing) neither opens nor closes an incident", () => {
+    // ARM not reporting the property is not evidence either way.
+    const unknown: Classification = { health: "unknown", cause: "unrecognized", code: null, matchedBy: "none" };
+    const { sent, incident } = simulate({ status: { 5: unknown, 10: revoked("key-not-found"), 20: unknown }, until: 30 });
+    expect(summary(sent)).toEqual(["10 revoked"]);
+    expect(incident?.state).toBe("revoked");
+  });
+});
+
+describe("every cause's recovery policy", () => {
+  const revokedCauses = CAUSE_IDS.filter((c) => c !== "healthy");
+
+  it.each(revokedCauses)("%s: escalation minute follows the policy with and without an ack", (cause) => {
+    // Policy: clock at fix (ack at 30 → escalate at 150) or at detection (10 → 130).
+    const policy = getCause(cause).policy;
+    const withAck = simulate({ status: { 10: revoked(cause) }, acks: [30], until: 400 });
+    const escalations = withAck.sent.filter((s) => s.kind === "escalation").map((s) => s.minute);
+    expect(escalations).toEqual([policy.clockStartsAt === "fix" ? 150 : 130]);
+
+    const withoutAck = simulate({ status: { 10: revoked(cause) }, until: 400 });
+    const unacked = withoutAck.sent.filter((s) => s.kind === "escalation").map((s) => s.minute);
+    expect(unacked).toEqual(policy.clockStartsAt === "fix" ? [] : [130]);
+    // Reminders only where an owner can act and the clock has not escalated yet.
+    const reminders = withoutAck.sent.filter((s) => s.kind === "reminder").length;
+    if (getCause(cause).fixableBy !== "owner") expect(reminders).toBe(0);
+    else expect(reminders).toBeGreaterThan(0);
+  });
+});
+
+describe("determinism", () => {
+  it("the same transition from the same state yields the same idempotency keys", () => {
+    // Two instances deciding the same thing must produce identical outbox rows.
+    const now = new Date(START + 10 * 60_000);
+    const input: LifecycleInput = { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") };
+    const a = decide(undefined, input, now, CTX);
+    const b = decide(undefined, input, now, CTX);
+    expect(a.messages.map((m) => m.key)).toEqual(b.messages.map((m) => m.key));
+    // And once recorded, deciding again does nothing.
+    const again = decide(a.incident, input, now, CTX);
+    expect(again.reasons).toEqual([]);
+    expect(again.messages).toEqual([]);
+  });
+
+  it("does not mutate the incident it is given", () => {
+    // The store's copy must stay as read until a commit succeeds.
+    const opened = decide(undefined, { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") }, new Date(START), CTX).incident!;
+    const frozen = JSON.stringify(opened);
+    decide(opened, { kind: "acknowledged", by: "x@contoso.com" }, new Date(START + 60_000), CTX);
+    expect(JSON.stringify(opened)).toBe(frozen);
+  });
+
+  it("incident ids are safe Table Storage keys", () => {
+    // No '/', '\\', '#', '?' or control characters, whatever the account name.
+    const id = incidentIdFor(ACCOUNT.id, "we/ird#name?\n", new Date(START));
+    expect(id).toMatch(/^[a-z0-9-]+-\d{8}T\d{4}Z-[0-9a-f]{8}$/);
+  });
+});
