@@ -1,0 +1,71 @@
+/** Email sender over Azure Communication Services (`@azure/communication-email`). */
+import { EmailClient, type EmailMessage } from "@azure/communication-email";
+
+export interface OutgoingEmail {
+  /** Deterministic UUID from the idempotency key: a repeated send is the same ACS operation. */
+  operationId: string;
+  from: string;
+  to: readonly string[];
+  cc: readonly string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** The monitor's idempotency key, sent as a header so recipients' tooling can de-duplicate too. */
+  idempotencyKey: string;
+}
+
+export interface SendResult {
+  operationId: string;
+}
+
+/** Port: something that delivers an email or throws. */
+export interface EmailSender {
+  send(email: OutgoingEmail): Promise<SendResult>;
+}
+
+/** Thrown when ACS accepted the message but reports the operation did not succeed. */
+export class EmailOperationFailedError extends Error {
+  override readonly name = "EmailOperationFailedError";
+  constructor(
+    readonly operationId: string,
+    readonly status: string,
+    detail: string,
+  ) {
+    super(`ACS email operation ${operationId} ended ${status}${detail ? `: ${detail}` : ""}`);
+  }
+}
+
+export interface AcsEmailSenderOptions {
+  /** How often to poll the send operation; ACS suggests seconds, tests use 0. */
+  pollIntervalInMs?: number;
+}
+
+export class AcsEmailSender implements EmailSender {
+  constructor(
+    private readonly client: EmailClient,
+    private readonly options: AcsEmailSenderOptions = {},
+  ) {}
+
+  async send(email: OutgoingEmail): Promise<SendResult> {
+    const message: EmailMessage = {
+      senderAddress: email.from,
+      content: { subject: email.subject, plainText: email.text, html: email.html },
+      recipients: {
+        to: email.to.map((address) => ({ address })),
+        ...(email.cc.length > 0 ? { cc: email.cc.map((address) => ({ address })) } : {}),
+      },
+      headers: { "X-CMK-Monitor-Key": email.idempotencyKey },
+      disableUserEngagementTracking: true,
+    };
+    const poller = await this.client.beginSend(message, {
+      operationId: email.operationId,
+      updateIntervalInMs: this.options.pollIntervalInMs ?? 2000,
+    });
+    const result = await poller.pollUntilDone();
+    // A poller can stop early (e.g. no operation-location); only "Succeeded" means delivered.
+    if (result.status !== "Succeeded") {
+      throw new EmailOperationFailedError(email.operationId, result.status, result.error?.message ?? "");
+    }
+    return { operationId: result.id || email.operationId };
+  }
+}

@@ -1,0 +1,108 @@
+/** Account source over ARM: `@azure/arm-cosmosdb` databaseAccounts.list() per subscription. */
+import type { DatabaseAccountGetResults } from "@azure/arm-cosmosdb";
+import { CosmosDBManagementClient } from "@azure/arm-cosmosdb";
+import type { TokenCredential } from "@azure/core-auth";
+import type { CommonClientOptions } from "@azure/core-client";
+import type { CmkAccount, UserAssignedIdentityInfo } from "../domain/account";
+import { parseAccountResourceId } from "../domain/account";
+
+/** Port: where accounts come from. */
+export interface AccountSource {
+  /** Accounts with a customer-managed key in one subscription. Throws if the listing fails. */
+  listAccounts(subscriptionId: string): AsyncIterable<CmkAccount>;
+  /** One account by resource id; undefined when it does not exist. */
+  getAccount?(resourceId: string): Promise<CmkAccount | undefined>;
+}
+
+export interface ArmAccountSourceOptions {
+  credential: TokenCredential;
+  endpoint: string;
+  clientOptions?: CommonClientOptions;
+}
+
+export class ArmAccountSource implements AccountSource {
+  private readonly clients = new Map<string, CosmosDBManagementClient>();
+
+  constructor(private readonly options: ArmAccountSourceOptions) {}
+
+  async *listAccounts(subscriptionId: string): AsyncIterable<CmkAccount> {
+    for await (const raw of this.client(subscriptionId).databaseAccounts.list()) {
+      const account = toCmkAccount(raw, subscriptionId);
+      if (account) yield account;
+    }
+  }
+
+  async getAccount(resourceId: string): Promise<CmkAccount | undefined> {
+    const parts = parseAccountResourceId(resourceId);
+    if (!parts) return undefined;
+    try {
+      const raw = await this.client(parts.subscriptionId).databaseAccounts.get(parts.resourceGroup, parts.name);
+      return toCmkAccount(raw, parts.subscriptionId);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private client(subscriptionId: string): CosmosDBManagementClient {
+    let client = this.clients.get(subscriptionId);
+    if (!client) {
+      client = new CosmosDBManagementClient(this.options.credential, subscriptionId, {
+        ...this.options.clientOptions,
+        endpoint: this.options.endpoint,
+      });
+      this.clients.set(subscriptionId, client);
+    }
+    return client;
+  }
+}
+
+/**
+ * Normalises one ARM account; undefined when it has no customer-managed key.
+ * Every field is treated as possibly missing or odd: one strange account must not break a cycle.
+ */
+export function toCmkAccount(raw: DatabaseAccountGetResults, fallbackSubscriptionId: string): CmkAccount | undefined {
+  const keyVaultKeyUri = asString(raw.keyVaultKeyUri);
+  const id = asString(raw.id);
+  if (!keyVaultKeyUri || !id) return undefined;
+  const parts = parseAccountResourceId(id);
+  const identity = (raw.identity ?? {}) as { type?: unknown; principalId?: unknown; userAssignedIdentities?: unknown };
+  const userAssignedIdentities: Record<string, UserAssignedIdentityInfo> = {};
+  if (identity.userAssignedIdentities && typeof identity.userAssignedIdentities === "object") {
+    for (const [key, value] of Object.entries(identity.userAssignedIdentities as Record<string, unknown>)) {
+      const info = (value ?? {}) as { principalId?: unknown; clientId?: unknown };
+      userAssignedIdentities[key] = {
+        ...(asString(info.principalId) ? { principalId: asString(info.principalId)! } : {}),
+        ...(asString(info.clientId) ? { clientId: asString(info.clientId)! } : {}),
+      };
+    }
+  }
+  const tags: Record<string, string> = {};
+  if (raw.tags && typeof raw.tags === "object") {
+    for (const [key, value] of Object.entries(raw.tags)) if (typeof value === "string") tags[key] = value;
+  }
+  const status = asString(raw.customerManagedKeyStatus);
+  const account: CmkAccount = {
+    id,
+    name: asString(raw.name) ?? parts?.name ?? id,
+    subscriptionId: parts?.subscriptionId ?? fallbackSubscriptionId,
+    resourceGroup: parts?.resourceGroup ?? "",
+    keyVaultKeyUri,
+    userAssignedIdentities,
+    tags,
+  };
+  const location = asString(raw.location);
+  if (location) account.location = location;
+  const defaultIdentity = asString(raw.defaultIdentity);
+  if (defaultIdentity) account.defaultIdentity = defaultIdentity;
+  const identityType = asString(identity.type);
+  if (identityType) account.identityType = identityType;
+  const principalId = asString(identity.principalId);
+  if (principalId) account.principalId = principalId;
+  if (status !== undefined) account.customerManagedKeyStatus = status;
+  return account;
+}
+
+function asString(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}

@@ -1,0 +1,60 @@
+/**
+ * One place that turns SDK/HTTP failures into the few reasons callers act on.
+ * Callers branch on `reason`, never on message text.
+ */
+export type FailureReason = "auth" | "throttled" | "transient" | "not-found" | "conflict" | "invalid" | "unknown";
+
+export interface FailureInfo {
+  reason: FailureReason;
+  statusCode?: number;
+  retryAfterInSeconds?: number;
+  /** One line, safe to log. */
+  message: string;
+}
+
+const TRANSIENT_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "EAI_AGAIN", "ENOTFOUND", "ESOCKETTIMEDOUT", "REQUEST_SEND_ERROR"]);
+
+export function describeFailure(error: unknown): FailureInfo {
+  const err = (error ?? {}) as {
+    statusCode?: unknown;
+    code?: unknown;
+    name?: unknown;
+    message?: unknown;
+    response?: { headers?: { get?(name: string): string | undefined } };
+  };
+  const statusCode = typeof err.statusCode === "number" ? err.statusCode : undefined;
+  const code = typeof err.code === "string" ? err.code : undefined;
+  const message = oneLine(typeof err.message === "string" ? err.message : String(error));
+  const retryAfter = parseRetryAfter(err.response?.headers?.get?.("retry-after"));
+  const base = { message, ...(statusCode !== undefined ? { statusCode } : {}), ...(retryAfter !== undefined ? { retryAfterInSeconds: retryAfter } : {}) };
+
+  if (statusCode === 401 || statusCode === 403 || err.name === "CredentialUnavailableError" || err.name === "AuthenticationError") {
+    return { reason: "auth", ...base };
+  }
+  if (statusCode === 429) return { reason: "throttled", ...base };
+  if (statusCode === 404) return { reason: "not-found", ...base };
+  if (statusCode === 409 || statusCode === 412) return { reason: "conflict", ...base };
+  if (statusCode !== undefined && statusCode >= 500) return { reason: "transient", ...base };
+  if (statusCode === 408) return { reason: "transient", ...base };
+  if (statusCode !== undefined && statusCode >= 400) return { reason: "invalid", ...base };
+  if ((code && TRANSIENT_CODES.has(code)) || err.name === "AbortError" || err.name === "TimeoutError") {
+    return { reason: "transient", ...base };
+  }
+  return { reason: "unknown", ...base };
+}
+
+/** A failure worth trying again later (as opposed to one that needs a person). */
+export function isRetryable(info: FailureInfo): boolean {
+  return info.reason === "throttled" || info.reason === "transient" || info.reason === "unknown" || info.reason === "conflict";
+}
+
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
+}

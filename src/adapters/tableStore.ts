@@ -1,0 +1,301 @@
+/**
+ * State in Azure Table Storage (`@azure/data-tables`).
+ *
+ * One partition per account holds its incident row, the incident's event timeline and its
+ * outbox. A state change and the messages it causes are one ETag-guarded transaction, so two
+ * monitors deciding the same thing cannot both commit it.
+ */
+import { createHash } from "node:crypto";
+import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
+import { normalizeResourceId } from "../domain/account";
+import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
+import type { Decision } from "../domain/lifecycle";
+
+/** Another writer changed the account's partition first; reload and decide again. */
+export class StateConflictError extends Error {
+  override readonly name = "StateConflictError";
+  constructor(readonly accountId: string, cause?: unknown) {
+    super(`State of ${accountId} changed concurrently`);
+    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
+  }
+}
+
+/** The stored state of one account: its current (or last) incident and the row's ETag. */
+export interface AccountRecord {
+  accountId: string;
+  incident: Incident | undefined;
+  etag: string | undefined;
+}
+
+export type MessageStatus = "pending" | "sending" | "sent" | "dead";
+
+export interface StoredMessage {
+  message: OutboxMessage;
+  status: MessageStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  leaseUntil?: string;
+  sentAt?: string;
+  operationId?: string;
+  lastError?: string;
+  etag: string;
+}
+
+/** Port: the monitor's memory. */
+export interface IncidentStore {
+  listOpenRecords(): Promise<AccountRecord[]>;
+  getRecord(accountId: string): Promise<AccountRecord>;
+  /** Applies a decision atomically; throws StateConflictError when the record changed meanwhile. */
+  commit(record: AccountRecord, decision: Decision): Promise<void>;
+  listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
+  listDueMessages(now: Date): Promise<StoredMessage[]>;
+  listMessages(filter?: { status?: MessageStatus }): Promise<StoredMessage[]>;
+  /** Takes a lease on a message; undefined when another instance holds it or it changed. */
+  claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number): Promise<StoredMessage | undefined>;
+  markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void>;
+  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined): Promise<void>;
+}
+
+const STATE_ROW = "state";
+const EVENT_PREFIX = "event|";
+const OUTBOX_PREFIX = "outbox|";
+const INCIDENT_PREFIX = "incident|";
+// A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split.
+const CHUNK = 30_000;
+const MAX_CHUNKS = 30;
+
+export function partitionKeyFor(accountId: string): string {
+  return `a-${createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 40)}`;
+}
+
+export class TableIncidentStore implements IncidentStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly table: TableClient) {}
+
+  /** Creates the table once per process; safe to call concurrently. */
+  async ensureTable(): Promise<void> {
+    this.ready ??= this.table.createTable().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    await this.ready;
+  }
+
+  async listOpenRecords(): Promise<AccountRecord[]> {
+    await this.ensureTable();
+    const records: AccountRecord[] = [];
+    const rows = this.table.listEntities<TableEntity>({
+      queryOptions: { filter: odata`RowKey eq ${STATE_ROW} and open eq true` },
+    });
+    for await (const row of rows) records.push(toRecord(row));
+    return records;
+  }
+
+  async getRecord(accountId: string): Promise<AccountRecord> {
+    await this.ensureTable();
+    try {
+      const row = await this.table.getEntity<TableEntity>(partitionKeyFor(accountId), STATE_ROW);
+      return toRecord(row);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return { accountId, incident: undefined, etag: undefined };
+      throw error;
+    }
+  }
+
+  async commit(record: AccountRecord, decision: Decision): Promise<void> {
+    const incident = decision.incident;
+    if (!incident) return;
+    await this.ensureTable();
+    const partitionKey = partitionKeyFor(record.accountId);
+    const stateEntity: TableEntity = {
+      partitionKey,
+      rowKey: STATE_ROW,
+      accountId: record.accountId,
+      incidentId: incident.id,
+      state: incident.state,
+      cause: incident.cause,
+      open: incident.state !== "resolved",
+      updatedAt: decision.events.at(-1)?.at ?? incident.detectedAt,
+      ...chunked("incident", incident),
+    };
+    const actions: TransactionAction[] = [
+      record.etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag: record.etag }],
+    ];
+    for (const event of decision.events) {
+      actions.push([
+        "create",
+        {
+          partitionKey,
+          rowKey: `${EVENT_PREFIX}${event.incidentId}|${String(event.seq).padStart(6, "0")}`,
+          incidentId: event.incidentId,
+          seq: event.seq,
+          at: event.at,
+          type: event.type,
+          cause: event.cause,
+          detail: event.detail.slice(0, CHUNK),
+        },
+      ]);
+    }
+    for (const message of decision.messages) {
+      actions.push([
+        "create",
+        {
+          partitionKey,
+          rowKey: `${OUTBOX_PREFIX}${message.key}`,
+          kind: message.kind,
+          incidentId: message.incidentId,
+          accountId: message.accountId,
+          status: "pending",
+          attempts: 0,
+          nextAttemptAt: message.createdAt,
+          createdAt: message.createdAt,
+          ...chunked("message", message),
+        },
+      ]);
+    }
+    if (incident.state === "resolved") {
+      // Keep the closed incident as history; the state row moves on with the next incident.
+      actions.push(["upsert", { partitionKey, rowKey: `${INCIDENT_PREFIX}${incident.id}`, ...chunked("incident", incident) }, "Replace"]);
+    }
+    if (actions.length > 100) throw new Error(`Too many changes for one transaction (${actions.length})`);
+    try {
+      await this.table.submitTransaction(actions);
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) throw new StateConflictError(record.accountId, error);
+      throw error;
+    }
+  }
+
+  async listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]> {
+    await this.ensureTable();
+    const prefix = `${EVENT_PREFIX}${incidentId}|`;
+    const events: IncidentEvent[] = [];
+    const rows = this.table.listEntities<TableEntity>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${partitionKeyFor(accountId)} and RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}`,
+      },
+    });
+    for await (const row of rows) {
+      events.push({
+        incidentId: String(row.incidentId),
+        seq: Number(row.seq),
+        at: String(row.at),
+        type: row.type as IncidentEvent["type"],
+        cause: row.cause as IncidentEvent["cause"],
+        detail: String(row.detail ?? ""),
+      });
+    }
+    return events.sort((a, b) => a.seq - b.seq);
+  }
+
+  async listDueMessages(now: Date): Promise<StoredMessage[]> {
+    await this.ensureTable();
+    const at = now.toISOString();
+    return this.queryMessages(
+      odata`(status eq 'pending' and nextAttemptAt le ${at}) or (status eq 'sending' and leaseUntil le ${at})`,
+    );
+  }
+
+  async listMessages(filter: { status?: MessageStatus } = {}): Promise<StoredMessage[]> {
+    await this.ensureTable();
+    return this.queryMessages(
+      filter.status
+        ? odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and status eq ${filter.status}`
+        : odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`}`,
+    );
+  }
+
+  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number): Promise<StoredMessage | undefined> {
+    const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
+    try {
+      const response = await this.table.updateEntity(
+        {
+          partitionKey: partitionKeyFor(stored.message.accountId),
+          rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
+          status: "sending",
+          leaseUntil,
+          attempts: stored.attempts + 1,
+        },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return { ...stored, status: "sending", leaseUntil, attempts: stored.attempts + 1, etag: response.etag ?? "" };
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void> {
+    await this.table.updateEntity(
+      {
+        partitionKey: partitionKeyFor(stored.message.accountId),
+        rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
+        status: "sent",
+        sentAt: now.toISOString(),
+        operationId,
+        lastError: "",
+      },
+      "Merge",
+      { etag: stored.etag },
+    );
+  }
+
+  async markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined): Promise<void> {
+    await this.table.updateEntity(
+      {
+        partitionKey: partitionKeyFor(stored.message.accountId),
+        rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
+        status: retryAt ? "pending" : "dead",
+        nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
+        lastError: error.slice(0, 2000),
+      },
+      "Merge",
+      { etag: stored.etag },
+    );
+  }
+
+  private async queryMessages(filter: string): Promise<StoredMessage[]> {
+    const messages: StoredMessage[] = [];
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter } })) {
+      if (!String(row.rowKey).startsWith(OUTBOX_PREFIX)) continue;
+      messages.push({
+        message: unchunked<OutboxMessage>(row, "message"),
+        status: row.status as MessageStatus,
+        attempts: Number(row.attempts ?? 0),
+        nextAttemptAt: String(row.nextAttemptAt ?? ""),
+        ...(row.leaseUntil ? { leaseUntil: String(row.leaseUntil) } : {}),
+        ...(row.sentAt ? { sentAt: String(row.sentAt) } : {}),
+        ...(row.operationId ? { operationId: String(row.operationId) } : {}),
+        ...(row.lastError ? { lastError: String(row.lastError) } : {}),
+        etag: row.etag,
+      });
+    }
+    return messages.sort((a, b) => a.message.createdAt.localeCompare(b.message.createdAt) || a.message.key.localeCompare(b.message.key));
+  }
+}
+
+function toRecord(row: TableEntityResult<TableEntity>): AccountRecord {
+  const incident = unchunked<Incident>(row, "incident");
+  return { accountId: String(row.accountId), incident, etag: row.etag };
+}
+
+/** Splits JSON over `name0..nameN` properties; Table properties are capped at 64 KiB. */
+function chunked(name: string, value: unknown): Record<string, string | number> {
+  const json = JSON.stringify(value);
+  const parts = Math.ceil(json.length / CHUNK) || 1;
+  if (parts > MAX_CHUNKS) throw new Error(`${name} is too large to store (${json.length} characters)`);
+  const properties: Record<string, string | number> = { [`${name}Chunks`]: parts };
+  for (let i = 0; i < parts; i++) properties[`${name}${i}`] = json.slice(i * CHUNK, (i + 1) * CHUNK);
+  return properties;
+}
+
+function unchunked<T>(row: Record<string, unknown>, name: string): T {
+  const parts = Number(row[`${name}Chunks`] ?? 0);
+  let json = "";
+  for (let i = 0; i < parts; i++) json += String(row[`${name}${i}`] ?? "");
+  return JSON.parse(json) as T;
+}
