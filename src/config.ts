@@ -169,7 +169,6 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       "AzureWebJobsStorage: set it, CMK_STATE_CONNECTION, AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName, so the monitor can keep state",
     );
   }
-  const noDefaults = splitList(env.CMK_DEFAULT_RECIPIENTS).length === 0;
   const noEscalation = splitList(env.CMK_ESCALATION_RECIPIENTS).length === 0;
   if (noEscalation) {
     problems.push("CMK_ESCALATION_RECIPIENTS: is required (who is told when an account does not recover in time)");
@@ -187,9 +186,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       }
     }
   }
-  void noDefaults;
-
-  if (problems.length > 0 || !settings) throw new ConfigurationError(dedupe(problems));
+  if (problems.length > 0 || !settings) throw new ConfigurationError(inSettingOrder(dedupe(problems)));
 
   const state: StateConnection = settings.CMK_STATE_CONNECTION
     ? { kind: "connection-string", connectionString: settings.CMK_STATE_CONNECTION }
@@ -236,6 +233,16 @@ export function isAllowedDomain(address: string, allowedDomains: readonly string
 
 function dedupe(items: string[]): string[] {
   return [...new Set(items)];
+}
+
+/** Problems in the order settings are documented, so the list reads like the settings file. */
+function inSettingOrder(problems: string[]): string[] {
+  const names = Object.keys(settingsSchema.shape);
+  const rank = (problem: string) => {
+    const index = names.indexOf(problem.slice(0, problem.indexOf(":")));
+    return index === -1 ? names.length : index;
+  };
+  return problems.map((problem, i) => ({ problem, i })).sort((a, b) => rank(a.problem) - rank(b.problem) || a.i - b.i).map((x) => x.problem);
 }
 
 /** Setting names the app reads; infra tests check the Function App sets each of them. */

@@ -1,0 +1,32 @@
+/**
+ * Settings and composition overrides that point the real monitor at the local sandbox and
+ * Azurite. Used by `npm start` (the drill) and by the integration tests.
+ */
+import type { CompositionOverrides } from "../composition";
+import type { Environment } from "../config";
+import type { Clock } from "../pipeline/stage";
+import type { AzuriteInstance } from "./azurite";
+import type { LocalSandbox } from "./server";
+
+export const SANDBOX_SENDER = "cmk-monitor@sandbox.contoso.com";
+export const SANDBOX_ESCALATION = "cosmos-support@contoso.com";
+
+export function sandboxEnvironment(
+  sandbox: LocalSandbox,
+  azurite: AzuriteInstance,
+  settings: Environment & { CMK_SUBSCRIPTION_IDS: string },
+): Environment {
+  return {
+    CMK_EMAIL_SENDER: SANDBOX_SENDER,
+    CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
+    ACS_CONNECTION_STRING: sandbox.acsConnectionString,
+    CMK_STATE_CONNECTION: azurite.connectionString,
+    CMK_ARM_ENDPOINT: sandbox.url,
+    ...settings,
+  };
+}
+
+/** Same SDK clients; only the credential, the trusted CA and (for drills) the clock differ. */
+export function sandboxOverrides(sandbox: LocalSandbox, extra: { clock?: Clock } & Omit<CompositionOverrides, "credential" | "tlsCa"> = {}): CompositionOverrides {
+  return { credential: sandbox.credential, tlsCa: sandbox.ca, emailPollIntervalInMs: 0, ...extra };
+}

@@ -1,0 +1,124 @@
+import { ConfigurationError, isAllowedDomain, loadConfig, SETTING_NAMES, type Environment } from "../src/config";
+
+const VALID: Environment = {
+  CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001, 00000000-0000-0000-0000-000000000002",
+  CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
+  CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+  ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
+  AzureWebJobsStorage__accountName: "stcmkmonitor",
+};
+
+function problemsOf(env: Environment): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return [...(error as ConfigurationError).problems];
+  }
+}
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    // Defaults are part of the contract with local.settings.sample.json and the Bicep settings.
+    const config = loadConfig(VALID);
+    expect(config).toMatchObject({
+      subscriptionIds: ["00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002"],
+      pollSchedule: "0 */5 * * * *",
+      reminderIntervalInMinutes: 60,
+      ownerTag: "cmk-owner",
+      stateTable: "cmkmonitor",
+      armEndpoint: "https://management.azure.com",
+      email: { kind: "identity", endpoint: "https://acs-contoso.communication.azure.com" },
+      state: { kind: "identity", tableEndpoint: "https://stcmkmonitor.table.core.windows.net" },
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it.each<[string, Environment, Record<string, unknown>]>([
+    // A connection string wins over identity settings: local development with Azurite.
+    ["state connection string", { CMK_STATE_CONNECTION: "UseDevelopmentStorage=true" }, { state: { kind: "connection-string", connectionString: "UseDevelopmentStorage=true" } }],
+    // The Functions host's own storage setting is reused when nothing more specific is set.
+    ["AzureWebJobsStorage", { AzureWebJobsStorage: "UseDevelopmentStorage=true", AzureWebJobsStorage__accountName: undefined }, { state: { kind: "connection-string" } }],
+    // Identity-based table endpoint, as deployed by the Bicep.
+    ["table service uri", { AzureWebJobsStorage__tableServiceUri: "https://st.table.core.windows.net" }, { state: { kind: "identity", tableEndpoint: "https://st.table.core.windows.net" } }],
+    // ACS by connection string for local runs.
+    ["ACS connection string", { ACS_ENDPOINT: undefined, ACS_CONNECTION_STRING: "endpoint=https://acs.communication.azure.com/;accesskey=abc=" }, { email: { kind: "connection-string" } }],
+    // Separators users actually type: commas, semicolons, spaces.
+    ["recipient lists", { CMK_DEFAULT_RECIPIENTS: "a@contoso.com; b@contoso.com c@contoso.com" }, { defaultRecipients: ["a@contoso.com", "b@contoso.com", "c@contoso.com"] }],
+    // Reminder interval is configurable.
+    ["reminder interval", { CMK_REMINDER_INTERVAL_MINUTES: "30" }, { reminderIntervalInMinutes: 30 }],
+  ])("%s", (_name, overrides, expected) => {
+    expect(loadConfig({ ...VALID, ...overrides })).toMatchObject(expected);
+  });
+
+  it("lists every bad setting at once, before any work", () => {
+    // Operators fix configuration in one round trip, not one error per deploy.
+    const problems = problemsOf({
+      CMK_SUBSCRIPTION_IDS: "not-a-guid",
+      CMK_EMAIL_SENDER: "not an address",
+      CMK_REMINDER_INTERVAL_MINUTES: "soon",
+      CMK_POLL_SCHEDULE: "*/5 * * * *",
+      CMK_DEFAULT_RECIPIENTS: "owner@contoso.com\r\nBcc: evil@attacker.example",
+      ACS_ENDPOINT: "http://insecure.example",
+      CMK_STATE_TABLE: "1bad",
+    });
+    const settings = problems.map((p) => p.split(":")[0]);
+    expect(settings).toEqual(
+      expect.arrayContaining([
+        "CMK_SUBSCRIPTION_IDS",
+        "CMK_EMAIL_SENDER",
+        "CMK_REMINDER_INTERVAL_MINUTES",
+        "CMK_POLL_SCHEDULE",
+        "CMK_DEFAULT_RECIPIENTS",
+        "ACS_ENDPOINT",
+        "CMK_STATE_TABLE",
+        "CMK_ESCALATION_RECIPIENTS",
+        "AzureWebJobsStorage",
+      ]),
+    );
+  });
+
+  it.each<[string, Environment, string]>([
+    // Nothing to watch is a configuration mistake, not a quiet no-op.
+    ["no subscriptions", { CMK_SUBSCRIPTION_IDS: "" }, "CMK_SUBSCRIPTION_IDS"],
+    // Without a way to send, alerts would be lost.
+    ["no ACS", { ACS_ENDPOINT: undefined }, "ACS_ENDPOINT"],
+    // Without state, every cycle would re-send everything.
+    ["no storage", { AzureWebJobsStorage__accountName: undefined }, "AzureWebJobsStorage"],
+    // A configured recipient outside the allow-list would be silently dropped later.
+    ["escalation outside allowed domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: "fabrikam.com" }, "CMK_ESCALATION_RECIPIENTS"],
+    // A malformed ACS connection string fails at start-up, not at the first alert.
+    ["bad ACS connection string", { ACS_CONNECTION_STRING: "accesskey=abc" }, "ACS_CONNECTION_STRING"],
+  ])("rejects %s", (_name, overrides, setting) => {
+    expect(problemsOf({ ...VALID, ...overrides }).some((p) => p.startsWith(`${setting}:`))).toBe(true);
+  });
+
+  it("names every setting in its error message so the fix is obvious", () => {
+    // The message is what an operator sees in the Functions log.
+    expect(() => loadConfig({})).toThrow(/CMK_SUBSCRIPTION_IDS[\s\S]*CMK_EMAIL_SENDER/);
+  });
+
+  it("exposes the setting names for the infrastructure checks", () => {
+    // infra tests compare these with the Function App's app settings.
+    expect(SETTING_NAMES).toEqual(expect.arrayContaining(["CMK_POLL_SCHEDULE", "CMK_OWNER_TAG", "ACS_ENDPOINT"]));
+  });
+});
+
+describe("isAllowedDomain", () => {
+  it.each<[string, string[], boolean]>([
+    // No allow-list: everything allowed.
+    ["a@contoso.com", [], true],
+    // Exact match, case-insensitive.
+    ["a@Contoso.com", ["contoso.com"], true],
+    // A look-alike suffix is not the domain.
+    ["a@evilcontoso.com", ["contoso.com"], false],
+    // A subdomain needs an explicit wildcard entry.
+    ["a@eu.contoso.com", ["contoso.com"], false],
+    ["a@eu.contoso.com", ["*.contoso.com"], true],
+    // The wildcard does not match the bare domain's look-alike.
+    ["a@xcontoso.com", ["*.contoso.com"], false],
+  ])("%s with %j → %s", (address, domains, expected) => {
+    expect(isAllowedDomain(address, domains)).toBe(expected);
+  });
+});
