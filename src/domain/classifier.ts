@@ -1,0 +1,262 @@
+/**
+ * Turns what Azure says about a CMK account (the ARM `customerManagedKeyStatus`, a data-plane
+ * 403 sub-status, or text a user pastes) into a health and a catalogued cause. Pure, and total:
+ * it never throws, because it runs inside every poll cycle on strings Azure may change at will.
+ *
+ * Evidence is weighed in a fixed order and the first kind that names a cause wins:
+ *   1. the numeric code, e.g. "(4002)" — the most precise thing Azure gives us;
+ *   2. the troubleshooting-guide anchor in the link, e.g. "#customer-managed-key-does-not-exist";
+ *   3. the wording of the status text.
+ * An unknown code (e.g. 4099) names no cause, so the anchor and wording still get their say; the
+ * code is reported either way. When nothing names a cause the result is `unrecognized`.
+ */
+import type { CauseId, RevokedCauseId } from "./causes";
+import { SUBSTATUS_CODES, findSubstatusCode, findSubstatusName, isCmkCode } from "./substatusCodes";
+
+export type Health = "healthy" | "revoked" | "unknown";
+export type MatchedBy = "code" | "anchor" | "wording" | "substatus" | "healthy-text" | "none";
+
+export interface Classification {
+  health: Health;
+  cause: CauseId;
+  /** The CMK code (4000-4099) found, known or not; null when there was none. */
+  code: number | null;
+  /** Which evidence picked the cause; "none" whenever the cause is `unrecognized`. */
+  matchedBy: MatchedBy;
+}
+
+/**
+ * Only this many characters from each end are read. Status values are a few hundred characters
+ * and Azure puts the code at the very end, so head + tail sees everything that matters while a
+ * megabyte of pasted HTML costs no more than a short string.
+ */
+export const SCAN_WINDOW_CHARS = 8 * 1024;
+
+const UNKNOWN: Classification = Object.freeze({ health: "unknown", cause: "unrecognized", code: null, matchedBy: "none" });
+const HEALTHY: Classification = Object.freeze({ health: "healthy", cause: "healthy", code: null, matchedBy: "healthy-text" });
+
+/**
+ * Guide anchors → cause. Both the anchors the service links to (cmk-status-facts.md) and the
+ * guide's own heading anchors, which users copy from the page. A null cause still proves the
+ * text is about a revocation (the page title), it just does not say why.
+ */
+const ANCHORS: ReadonlyArray<readonly [slug: string, cause: RevokedCauseId | null]> = [
+  ["default-identity-is-unauthorized-to-access-the-azure-key-vault-key", "default-identity-unauthorized"],
+  ["azure-active-directory-token-acquisition-error", "aad-token-acquisition"],
+  // The service links 4003 and 4017 here although the guide has no such heading today.
+  ["azure-key-vault-resource-not-found", "key-not-found"],
+  ["customer-managed-key-does-not-exist", "key-not-found"],
+  ["invalid-azure-cosmos-db-default-identity", "invalid-default-identity"],
+  ["improper-syntax-detected-on-the-key-vault-uri-property", "invalid-key-vault-uri"],
+  ["internal-unwrapping-procedure-error", "unwrap-failure"],
+  ["unable-to-resolve-the-key-vaults-dns", "key-vault-dns-unresolved"],
+  ["troubleshooting-revocation-scenarios-for-your-customer-managed-keys-configured-azure-cosmos-db-account", null],
+];
+
+/**
+ * Key phrases per cause, in normalised form (lower case, punctuation → single spaces; "Key
+ * Vault's" becomes "key vault s"). They cover the service's status texts and the guide's headings.
+ * Checked in this order, most specific first; the outage phrases come last because they are the
+ * vaguest.
+ */
+const WORDING: ReadonlyArray<readonly [cause: RevokedCauseId, phrases: readonly string[]]> = [
+  ["aad-token-acquisition", ["aad authentication token", "entra authentication token", "token acquisition", "obtain an access token", "obtain the access token"]],
+  ["default-identity-unauthorized", ["no longer has permission", "does not have permission", "unauthorized to access", "not authorized to access"]],
+  ["invalid-default-identity", ["undefined default identity", "invalid default identity", "invalid azure cosmos db default identity", "no default identity", "default identity is not set", "default identity is undefined"]],
+  ["key-vault-network-blocked", ["blocking outbound", "outbound requests to the azure key vault", "network security perimeter", "blocked by the key vault firewall"]],
+  ["key-vault-dns-unresolved", ["dns name", "host name could not be resolved", "unable to resolve the key vault", "dns not resolved"]],
+  ["invalid-key-vault-uri", ["does not follow the expected format", "improper syntax", "key uri is invalid", "invalid key vault key uri", "invalid key vault uri"]],
+  ["key-disabled-or-expired", ["disabled or expired", "key is disabled", "key was disabled", "key has expired", "key is expired"]],
+  ["unwrap-failure", ["wrap or unwrap", "unwrap the key", "unwrapping", "unwrap failure"]],
+  ["key-not-found", ["key is not found", "key was not found", "key not found", "key vault was not found", "key vault is not found", "key vault not found", "key does not exist", "key vault does not exist"]],
+  ["service-side-outage", ["service unavailable", "service is unavailable", "temporarily unavailable", "internal server error"]],
+];
+
+/** Words that, just before "confirmed", turn it into its opposite ("could not be confirmed"). */
+const NEGATORS = new Set(["not", "no", "never", "cannot", "unable", "failed", "fails", "t", "nt", "without"]);
+const NEGATION_LOOKBEHIND_WORDS = 3;
+
+// All patterns below are linear: each quantified run is delimited by a character the next part
+// cannot start with, so no input makes them backtrack.
+const PARENTHESISED_CODE = /\(\s*(?:code\s*[:=#]?\s*)?(\d{1,6})\s*\)/g;
+// No \b before "code", so "ErrorCode: 4002" counts too.
+const LABELLED_CODE = /code\s*[:=#]?\s*(\d{1,6})\b/g;
+const SUBSTATUS_LABELLED_CODE = /sub[\s_-]?status(?:[\s_-]?code)?["'\s:=]*(\d{1,6})/g;
+// A bare "4002": not part of a GUID ("-4002-"), a version ("1.4002") or a longer number.
+const BARE_CODE = /(?<![\w.-])(40\d\d)(?![\w-]|\.\d)/g;
+const REVOCATION_WORD = /\brevo(?:ke|ked|kes|king|cation)\b/;
+const SUBSTATUS_NAME = new RegExp(`\\b(?:${SUBSTATUS_CODES.map((entry) => entry.name).join("|")})\\b`, "gi");
+
+/** The parts of the input the rules look at, computed once. */
+interface Evidence {
+  /** Lower-cased head and tail of the input. */
+  lower: string;
+  /** `lower` with every run of non-alphanumerics turned into one space, padded with spaces. */
+  words: string;
+}
+
+function gatherEvidence(input: string): Evidence {
+  const bounded =
+    input.length <= 2 * SCAN_WINDOW_CHARS
+      ? input
+      : `${input.slice(0, SCAN_WINDOW_CHARS)}\n${input.slice(input.length - SCAN_WINDOW_CHARS)}`;
+  const lower = bounded.toLowerCase();
+  const normalised = lower.replace(/[^a-z0-9]+/g, " ").trim();
+  return { lower, words: normalised === "" ? "" : ` ${normalised} ` };
+}
+
+/** The last CMK-range match of `pattern`; "last" because Azure appends its own code at the end. */
+function lastCmkCode(pattern: RegExp, text: string): number | null {
+  let found: number | null = null;
+  for (const match of text.matchAll(pattern)) {
+    const code = Number(match[1]);
+    if (isCmkCode(code)) found = code;
+  }
+  return found;
+}
+
+/** The cause of the anchor that appears last in the text; undefined when there is none. */
+function findAnchor(evidence: Evidence): { cause: RevokedCauseId | null } | undefined {
+  let best: { cause: RevokedCauseId | null; at: number } | undefined;
+  for (const [slug, cause] of ANCHORS) {
+    const at = evidence.lower.lastIndexOf(slug);
+    if (at >= 0 && (best === undefined || at > best.at)) best = { cause, at };
+  }
+  return best;
+}
+
+function findWording(evidence: Evidence): RevokedCauseId | undefined {
+  if (evidence.words === "") return undefined;
+  for (const [cause, phrases] of WORDING) {
+    if (phrases.some((phrase) => evidence.words.includes(` ${phrase} `))) return cause;
+  }
+  return undefined;
+}
+
+function mentionsRevocation(evidence: Evidence): boolean {
+  return REVOCATION_WORD.test(evidence.words);
+}
+
+/** True when "confirmed" appears without a negation shortly before it. */
+function soundsHealthy(evidence: Evidence): boolean {
+  const words = evidence.words.trim().split(" ");
+  return words.some(
+    (word, index) =>
+      word === "confirmed" &&
+      !words.slice(Math.max(0, index - NEGATION_LOOKBEHIND_WORDS), index).some((before) => NEGATORS.has(before)),
+  );
+}
+
+function revoked(cause: RevokedCauseId, code: number | null, matchedBy: MatchedBy): Classification {
+  return { health: "revoked", cause, code, matchedBy };
+}
+
+interface CodeEvidence {
+  code: number;
+  /** "substatus" when the text labelled it as one, "code" otherwise. */
+  matchedBy: "code" | "substatus";
+}
+
+/** Code first, then anchor, then wording; see the file comment. */
+function decideRevokedCause(evidence: Evidence, code: CodeEvidence | null): Classification {
+  const codeValue = code?.code ?? null;
+  const known = code ? findSubstatusCode(code.code) : undefined;
+  if (code && known) return revoked(known.cause, code.code, code.matchedBy);
+  const anchorCause = findAnchor(evidence)?.cause;
+  if (anchorCause) return revoked(anchorCause, codeValue, "anchor");
+  const wordingCause = findWording(evidence);
+  if (wordingCause) return revoked(wordingCause, codeValue, "wording");
+  return revoked("unrecognized", codeValue, "none");
+}
+
+function statusCode(evidence: Evidence): CodeEvidence | null {
+  const code = lastCmkCode(PARENTHESISED_CODE, evidence.lower) ?? lastCmkCode(LABELLED_CODE, evidence.lower);
+  return code === null ? null : { code, matchedBy: "code" };
+}
+
+function classifyStatusUnsafe(status: string): Classification {
+  const evidence = gatherEvidence(status);
+  if (evidence.words === "") return UNKNOWN;
+  const code = statusCode(evidence);
+  const isRevoked = code !== null || findAnchor(evidence) !== undefined || mentionsRevocation(evidence);
+  if (!isRevoked) return soundsHealthy(evidence) ? HEALTHY : UNKNOWN;
+  return decideRevokedCause(evidence, code);
+}
+
+/**
+ * Classifies the ARM `customerManagedKeyStatus`. Absent, empty or unrecognisable values are
+ * `unknown`, never `revoked`: we must not raise an alarm we cannot justify. A value is revoked
+ * only if it says so ("revoked"/"revocation"), carries a 40xx code, or links a guide anchor.
+ * With several parenthesised codes the last one counts, because the service appends its code
+ * at the end and anything earlier is quoted text.
+ */
+export function classifyStatus(status: string | null | undefined): Classification {
+  if (typeof status !== "string") return UNKNOWN;
+  try {
+    return classifyStatusUnsafe(status);
+  } catch {
+    // Unreachable by design; if a bug gets here, "unknown" keeps the poll cycle alive and silent.
+    return UNKNOWN;
+  }
+}
+
+/**
+ * Classifies a data-plane failure. Only HTTP 403 carries CMK sub-statuses: a known code gives
+ * its cause, and an unknown code in the CMK block (4000-4099) is a revocation we cannot explain.
+ * Other 403 sub-statuses (e.g. 5301, missing data-plane RBAC) are not about the key, so they are
+ * `unknown` rather than an alarm; so is any other HTTP status.
+ */
+export function classifySubstatus(httpStatus: number, substatus: number): Classification {
+  if (httpStatus !== 403 || typeof substatus !== "number" || !isCmkCode(substatus)) return UNKNOWN;
+  const known = findSubstatusCode(substatus);
+  return known ? revoked(known.cause, substatus, "substatus") : revoked("unrecognized", substatus, "none");
+}
+
+function textCode(evidence: Evidence): CodeEvidence | null {
+  const labelled = lastCmkCode(SUBSTATUS_LABELLED_CODE, evidence.lower);
+  if (labelled !== null) return { code: labelled, matchedBy: "substatus" };
+  const code = statusCode(evidence)?.code ?? lastCmkCode(BARE_CODE, evidence.lower);
+  return code === null ? null : { code, matchedBy: "code" };
+}
+
+/** The sub-status named last in the text (e.g. "KeyVaultKeyNotFound"), case-insensitively. */
+function findNamedSubstatus(evidence: Evidence): CodeEvidence | null {
+  let found: CodeEvidence | null = null;
+  for (const match of evidence.lower.matchAll(SUBSTATUS_NAME)) {
+    const entry = findSubstatusName(match[0]);
+    if (entry) found = { code: entry.code, matchedBy: "substatus" };
+  }
+  return found;
+}
+
+function classifyTextUnsafe(text: string): Classification {
+  const evidence = gatherEvidence(text);
+  if (evidence.words === "") return UNKNOWN;
+  const code = textCode(evidence);
+  const named = findNamedSubstatus(evidence);
+  // A number the table knows beats a name; a name beats a number it does not know.
+  const best = code && findSubstatusCode(code.code) ? code : (named ?? code);
+  const wording = findWording(evidence);
+  const isRevoked =
+    best !== null || findAnchor(evidence) !== undefined || mentionsRevocation(evidence) || wording !== undefined;
+  if (!isRevoked) return soundsHealthy(evidence) ? HEALTHY : UNKNOWN;
+  return decideRevokedCause(evidence, best);
+}
+
+/**
+ * Classifies free text a user pastes: an error message, a status value, "403 substatus 4002",
+ * "x-ms-substatus: 4002", "(4002)", a bare "4002", a sub-status name such as
+ * "KeyVaultKeyNotFound", a guide link or heading. Unlike the ARM status, wording alone is enough
+ * to call it revoked here: the user is asking about an error, not reporting an account's state.
+ * A labelled sub-status or a sub-status name reports matchedBy "substatus"; a parenthesised,
+ * "code N" or bare number reports "code". Within one kind the last occurrence wins.
+ */
+export function classifyText(text: string): Classification {
+  if (typeof text !== "string") return UNKNOWN;
+  try {
+    return classifyTextUnsafe(text);
+  } catch {
+    // Same reasoning as classifyStatus: a classifier bug must not crash the caller.
+    return UNKNOWN;
+  }
+}
