@@ -1,0 +1,283 @@
+import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
+
+/** One email as the sandbox received it from `POST /emails:send`. */
+export interface SentEmail {
+  operationId: string;
+  receivedAt: Date;
+  senderAddress: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  plainText?: string;
+  html?: string;
+  /** The message's custom email headers (`message.headers`), not the HTTP request headers. */
+  headers: Record<string, string>;
+}
+
+/** A POST that reused an accepted Operation-Id: answered, but not delivered again. */
+export type EmailRepeat = SentEmail;
+
+type OperationStatus = "Running" | "Succeeded" | "Failed";
+
+interface EmailOperation {
+  email: SentEmail;
+  status: OperationStatus;
+  /** Decided at acceptance or by a poll fault; applied when the client first polls. */
+  outcome: "Succeeded" | "Failed";
+}
+
+// The SDK signs `x-ms-date`, so a stale or future date is refused like the service does.
+const MAX_CLOCK_SKEW_IN_MS = 15 * 60 * 1000;
+// The service's per-message limit over to + cc + bcc.
+const MAX_RECIPIENTS = 50;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL_ADDRESS_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const SEND_PATH = /^\/emails(?::|%3a)send\/?$/i;
+const POLL_PATH = /^\/emails\/operations\/([^/]+)\/?$/i;
+
+/**
+ * Azure Communication Services Email, as `@azure/communication-email`'s `EmailClient` speaks it:
+ * a send that answers 202 + operation-location, and an operation the client's poller reads.
+ * An email counts as delivered when its operation first reports Succeeded to a poll, which
+ * is the moment the SDK's poller (run inside `beginSend`) learns the outcome.
+ */
+export class AcsRoutes {
+  private readonly operations = new Map<string, EmailOperation>();
+  private readonly delivered: SentEmail[] = [];
+  private readonly repeats: EmailRepeat[] = [];
+
+  /** @param accessKey base64 key from the connection string; HMAC signatures are checked with it. */
+  constructor(private readonly accessKey: string) {}
+
+  sentEmails(): SentEmail[] {
+    return this.delivered.map(copyEmail);
+  }
+
+  emailRepeats(): EmailRepeat[] {
+    return this.repeats.map(copyEmail);
+  }
+
+  /** Forgets delivered emails, repeats and operations, so a reused Operation-Id counts as new. */
+  clearEmails(): void {
+    this.delivered.length = 0;
+    this.repeats.length = 0;
+    this.operations.clear();
+  }
+
+  route(request: SandboxRequest): MatchedRoute | undefined {
+    const path = request.url.pathname;
+    if (request.method === "POST" && SEND_PATH.test(path)) {
+      return { id: "acs-send", handle: (fault) => this.guarded(request, () => this.send(request, fault)) };
+    }
+    const poll = request.method === "GET" ? POLL_PATH.exec(path) : null;
+    if (poll) {
+      const operationId = decodeURIComponent(poll[1]!);
+      return { id: "acs-poll", handle: (fault) => this.guarded(request, () => this.poll(operationId, fault)) };
+    }
+    return undefined;
+  }
+
+  private guarded(request: SandboxRequest, answer: () => SandboxResponse): SandboxResponse {
+    const denied = this.authenticate(request);
+    if (denied) return denied;
+    if (!request.url.searchParams.get("api-version")) {
+      return acsError(400, "MissingApiVersionParameter", "The api-version query parameter is required.");
+    }
+    return answer();
+  }
+
+  /** Checks the connection-string HMAC signature, or accepts a bearer token (managed identity). */
+  private authenticate(request: SandboxRequest): SandboxResponse | undefined {
+    const authorization = request.headers["authorization"];
+    if (typeof authorization !== "string") return unauthorized("The Authorization header is missing.");
+    if (/^Bearer\s+\S+/i.test(authorization)) return undefined;
+    const hmac = /^HMAC-SHA256\s+SignedHeaders=([^&]+)&Signature=(\S+)$/i.exec(authorization);
+    if (!hmac) return unauthorized("The Authorization header is neither HMAC-SHA256 nor Bearer.");
+
+    const contentHash = createHash("sha256").update(request.body).digest("base64");
+    if (headerValue(request, "x-ms-content-sha256") !== contentHash) {
+      return unauthorized("x-ms-content-sha256 does not match the request body.");
+    }
+    const date = Date.parse(headerValue(request, "x-ms-date") ?? "");
+    if (Number.isNaN(date) || Math.abs(Date.now() - date) > MAX_CLOCK_SKEW_IN_MS) {
+      return unauthorized("x-ms-date is missing or outside the allowed clock skew.");
+    }
+    const signedHeaders = hmac[1]!.split(";").map((name) => name.trim().toLowerCase());
+    const required = ["x-ms-date", "host", "x-ms-content-sha256"];
+    if (!required.every((name) => signedHeaders.includes(name))) {
+      return unauthorized(`SignedHeaders must include ${required.join(";")}.`);
+    }
+    const signedValues = signedHeaders.map((name) => headerValue(request, name) ?? "");
+    // Same canonical form the SDK signs: path, then the query re-serialised by URLSearchParams.
+    const query = request.url.searchParams.toString();
+    const pathAndQuery = query ? `${request.url.pathname}?${query}` : request.url.pathname;
+    const stringToSign = `${request.method.toUpperCase()}\n${pathAndQuery}\n${signedValues.join(";")}`;
+    const expected = createHmac("sha256", Buffer.from(this.accessKey, "base64")).update(stringToSign).digest();
+    const given = Buffer.from(hmac[2]!, "base64");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return unauthorized("The HMAC-SHA256 signature does not match; check the access key.");
+    }
+    return undefined;
+  }
+
+  private send(request: SandboxRequest, fault: SandboxFault | undefined): SandboxResponse {
+    // A fault that only fails the operation still accepts the send; any other fault replaces it.
+    if (fault && fault.operationStatus === undefined) return acsFaultResponse(fault);
+
+    const headerId = headerValue(request, "operation-id");
+    if (headerId !== undefined && !UUID_PATTERN.test(headerId)) {
+      return acsError(400, "InvalidOperationId", "The Operation-Id header must be a GUID.");
+    }
+    const parsed = parseEmailMessage(request.body);
+    if ("problem" in parsed) return acsError(400, "BadRequest", parsed.problem, parsed.target);
+
+    const operationId = headerId ?? randomUUID();
+    const email: SentEmail = { operationId, receivedAt: new Date(), ...parsed.message };
+    const existing = this.operations.get(operationId.toLowerCase());
+    if (existing) {
+      // Repeatable request: the service answers as before and sends nothing new.
+      this.repeats.push(email);
+      return this.accepted(request, operationId, existing.status);
+    }
+    this.operations.set(operationId.toLowerCase(), {
+      email,
+      status: "Running",
+      outcome: fault?.operationStatus ?? "Succeeded",
+    });
+    return this.accepted(request, operationId, "Running");
+  }
+
+  private accepted(request: SandboxRequest, operationId: string, status: OperationStatus): SandboxResponse {
+    const apiVersion = request.url.searchParams.get("api-version") ?? "";
+    const host = headerValue(request, "host") ?? "127.0.0.1";
+    const operationLocation =
+      `https://${host}/emails/operations/${encodeURIComponent(operationId)}` +
+      `?api-version=${encodeURIComponent(apiVersion)}`;
+    return {
+      status: 202,
+      // retry-after 0 keeps the SDK poller from waiting its default seconds between polls.
+      headers: { "operation-location": operationLocation, "retry-after": "0" },
+      json: { id: operationId, status },
+    };
+  }
+
+  private poll(operationId: string, fault: SandboxFault | undefined): SandboxResponse {
+    if (fault && fault.operationStatus === undefined) return acsFaultResponse(fault);
+    const operation = this.operations.get(operationId.toLowerCase());
+    if (!operation) return acsError(404, "NotFound", `Operation '${operationId}' was not found.`);
+    if (fault?.operationStatus === "Failed" && operation.status === "Running") operation.outcome = "Failed";
+    if (operation.status === "Running") {
+      operation.status = operation.outcome;
+      if (operation.status === "Succeeded") this.delivered.push(operation.email);
+    }
+    const body: Record<string, unknown> = { id: operation.email.operationId, status: operation.status };
+    if (operation.status === "Failed") {
+      body["error"] = { code: "EmailSendFailed", message: "Injected fault: the email could not be delivered." };
+    }
+    return { status: fault?.status ?? 200, json: body };
+  }
+}
+
+type ParsedEmail = { message: Omit<SentEmail, "operationId" | "receivedAt"> } | { problem: string; target: string };
+
+/** Validates the fields the service rejects a message for, and flattens recipients to addresses. */
+function parseEmailMessage(body: Buffer): ParsedEmail {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString("utf8"));
+  } catch {
+    return { problem: "The request body is not valid JSON.", target: "message" };
+  }
+  if (!isRecord(json)) return { problem: "The request body must be a JSON object.", target: "message" };
+  const { senderAddress, recipients, content, headers } = json;
+  if (typeof senderAddress !== "string" || !EMAIL_ADDRESS_PATTERN.test(senderAddress)) {
+    return { problem: "senderAddress is required and must be an email address.", target: "senderAddress" };
+  }
+  if (!isRecord(recipients)) return { problem: "recipients is required.", target: "recipients" };
+  const lists: Record<"to" | "cc" | "bcc", string[]> = { to: [], cc: [], bcc: [] };
+  for (const kind of ["to", "cc", "bcc"] as const) {
+    const list = recipients[kind];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) return { problem: `recipients.${kind} must be an array.`, target: `recipients.${kind}` };
+    for (const entry of list) {
+      const address = isRecord(entry) ? entry["address"] : undefined;
+      if (typeof address !== "string" || !EMAIL_ADDRESS_PATTERN.test(address)) {
+        return { problem: `recipients.${kind} has an invalid address.`, target: `recipients.${kind}` };
+      }
+      lists[kind].push(address);
+    }
+  }
+  if (lists.to.length === 0) return { problem: "recipients.to must not be empty.", target: "recipients.to" };
+  if (lists.to.length + lists.cc.length + lists.bcc.length > MAX_RECIPIENTS) {
+    return { problem: `At most ${MAX_RECIPIENTS} recipients are allowed.`, target: "recipients" };
+  }
+  if (!isRecord(content) || typeof content["subject"] !== "string" || content["subject"].trim() === "") {
+    return { problem: "content.subject is required.", target: "content.subject" };
+  }
+  const plainText = typeof content["plainText"] === "string" ? content["plainText"] : undefined;
+  const html = typeof content["html"] === "string" ? content["html"] : undefined;
+  if (plainText === undefined && html === undefined) {
+    return { problem: "content needs plainText or html.", target: "content" };
+  }
+  const message: Omit<SentEmail, "operationId" | "receivedAt"> = {
+    senderAddress,
+    ...lists,
+    subject: content["subject"],
+    headers: isRecord(headers) ? stringEntries(headers) : {},
+  };
+  if (plainText !== undefined) message.plainText = plainText;
+  if (html !== undefined) message.html = html;
+  return { message };
+}
+
+/**
+ * A defensive copy made with this module's own constructors: `structuredClone` would build
+ * the Date in Node's main realm, which jest's `expect.any(Date)` does not recognise.
+ */
+function copyEmail(email: SentEmail): SentEmail {
+  return {
+    ...email,
+    receivedAt: new Date(email.receivedAt.getTime()),
+    to: [...email.to],
+    cc: [...email.cc],
+    bcc: [...email.bcc],
+    headers: { ...email.headers },
+  };
+}
+
+function acsFaultResponse(fault: SandboxFault): SandboxResponse {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfterInSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterInSeconds);
+  if (fault.body !== undefined) return { status: fault.status, headers, text: fault.body };
+  const code = fault.status === 429 ? "TooManyRequests" : fault.status >= 500 ? "ServiceUnavailable" : "BadRequest";
+  const response = acsError(fault.status, code, `Injected fault: HTTP ${fault.status}.`);
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
+
+function acsError(status: number, code: string, message: string, target?: string): SandboxResponse {
+  const error: Record<string, string> = { code, message };
+  if (target !== undefined) error["target"] = target;
+  // The service repeats the code in x-ms-error-code; the SDK maps that header too.
+  return { status, headers: { "x-ms-error-code": code }, json: { error } };
+}
+
+function unauthorized(message: string): SandboxResponse {
+  return acsError(401, "Unauthorized", message);
+}
+
+function headerValue(request: SandboxRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function stringEntries(record: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}

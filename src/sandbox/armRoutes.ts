@@ -1,0 +1,366 @@
+import { randomUUID } from "node:crypto";
+import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
+
+/** What a test says about one Cosmos DB account; everything else gets a realistic default. */
+export interface SandboxAccountSpec {
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  /** ARM location name, e.g. "westeurope". Default "westeurope". */
+  location?: string;
+  /** Set for CMK accounts; omitted from the ARM JSON when undefined, as ARM does. */
+  keyVaultKeyUri?: string;
+  /** Default "FirstPartyIdentity", which is what ARM reports when none was chosen. */
+  defaultIdentity?: string;
+  identity?: SandboxIdentitySpec;
+  tags?: Record<string, string>;
+  /** `properties.customerManagedKeyStatus`; undefined omits the property. */
+  status?: string;
+}
+
+export interface SandboxIdentitySpec {
+  /** "None", "SystemAssigned", "UserAssigned" or "SystemAssigned,UserAssigned". */
+  type: string;
+  principalId?: string;
+  userAssignedIdentities?: Record<string, { principalId?: string; clientId?: string }>;
+}
+
+/** The sandbox's stored view of an account: the spec with every default filled in. */
+export interface SandboxAccount {
+  id: string;
+  name: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  keyVaultKeyUri?: string;
+  defaultIdentity: string;
+  identity: {
+    type: string;
+    principalId?: string;
+    tenantId?: string;
+    userAssignedIdentities?: Record<string, { principalId: string; clientId: string }>;
+  };
+  tags: Record<string, string>;
+  status?: string;
+  createdAt: string;
+}
+
+/** The tenant every sandbox identity claims to live in. */
+export const SANDBOX_TENANT_ID = "72f988bf-0000-4000-8000-00000000cafe";
+
+// ARM matches provider namespaces, resource types and names case-insensitively.
+const LIST_IN_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/?$/i;
+const LIST_IN_RESOURCE_GROUP =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/?$/i;
+const GET_ACCOUNT =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/([^/]+)\/?$/i;
+
+// customerManagedKeyStatus first appeared in this API version; older versions never return it.
+const CMK_STATUS_SINCE_API_VERSION = "2023-09-15";
+const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
+
+/** ARM `Microsoft.DocumentDB/databaseAccounts` read endpoints plus the account state behind them. */
+export class ArmRoutes {
+  /** Keyed by lower-cased resource id, because ARM ids compare case-insensitively. */
+  private readonly accounts = new Map<string, SandboxAccount>();
+  private readonly forbiddenSubscriptions = new Set<string>();
+
+  putAccount(spec: SandboxAccountSpec): string {
+    const id =
+      `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}` +
+      `/providers/Microsoft.DocumentDB/databaseAccounts/${spec.name}`;
+    // Cosmos DB account names are global DNS names, so one name cannot live in two places.
+    const clash = this.findByName(spec.name);
+    if (clash && clash.id.toLowerCase() !== id.toLowerCase()) {
+      throw new Error(`Account name "${spec.name}" is already used by ${clash.id}`);
+    }
+    const previous = this.accounts.get(id.toLowerCase());
+    const account: SandboxAccount = {
+      id,
+      name: spec.name,
+      subscriptionId: spec.subscriptionId,
+      resourceGroup: spec.resourceGroup,
+      location: spec.location ?? "westeurope",
+      defaultIdentity: spec.defaultIdentity ?? "FirstPartyIdentity",
+      identity: completeIdentity(spec.identity),
+      tags: { ...(spec.tags ?? {}) },
+      createdAt: previous?.createdAt ?? new Date().toISOString(),
+    };
+    if (spec.keyVaultKeyUri !== undefined) account.keyVaultKeyUri = spec.keyVaultKeyUri;
+    if (spec.status !== undefined) account.status = spec.status;
+    this.accounts.set(id.toLowerCase(), account);
+    return id;
+  }
+
+  setStatus(nameOrId: string, status: string | undefined): void {
+    const account = this.require(nameOrId);
+    if (status === undefined) delete account.status;
+    else account.status = status;
+  }
+
+  removeAccount(nameOrId: string): void {
+    this.accounts.delete(this.require(nameOrId).id.toLowerCase());
+  }
+
+  getAccount(nameOrId: string): SandboxAccount | undefined {
+    const account = this.find(nameOrId);
+    return account ? copyAccount(account) : undefined;
+  }
+
+  forbidSubscription(subscriptionId: string): void {
+    this.forbiddenSubscriptions.add(subscriptionId.toLowerCase());
+  }
+
+  route(request: SandboxRequest): MatchedRoute | undefined {
+    if (request.method !== "GET") return undefined;
+    const path = request.url.pathname;
+    let match = LIST_IN_SUBSCRIPTION.exec(path);
+    if (match) {
+      const [subscriptionId] = decodeSegments(match);
+      return {
+        id: "arm-list",
+        handle: (fault) =>
+          fault
+            ? armFaultResponse(fault)
+            : this.guarded(request, subscriptionId, (apiVersion) =>
+                this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId)),
+              ),
+      };
+    }
+    match = LIST_IN_RESOURCE_GROUP.exec(path);
+    if (match) {
+      const [subscriptionId, resourceGroup] = decodeSegments(match);
+      return {
+        // Same read permission and same failure modes as the subscription-wide list.
+        id: "arm-list",
+        handle: (fault) =>
+          fault
+            ? armFaultResponse(fault)
+            : this.guarded(request, subscriptionId, (apiVersion) =>
+                this.list(
+                  apiVersion,
+                  (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup),
+                ),
+              ),
+      };
+    }
+    match = GET_ACCOUNT.exec(path);
+    if (match) {
+      const [subscriptionId, resourceGroup, name] = decodeSegments(match);
+      return {
+        id: "arm-get",
+        handle: (fault) =>
+          fault
+            ? armFaultResponse(fault)
+            : this.guarded(request, subscriptionId, (apiVersion) => this.get(apiVersion, resourceGroup, name, subscriptionId)),
+      };
+    }
+    return undefined;
+  }
+
+  /** The checks ARM makes before any resource provider sees the request, in ARM's order. */
+  private guarded(
+    request: SandboxRequest,
+    subscriptionId: string,
+    answer: (apiVersion: string) => SandboxResponse,
+  ): SandboxResponse {
+    const authorization = request.headers["authorization"];
+    if (typeof authorization !== "string" || !/^Bearer\s+\S+/i.test(authorization)) {
+      return {
+        status: 401,
+        headers: {
+          // ARM's real challenge; a bearer policy looking for CAE claims finds none and gives up.
+          "www-authenticate":
+            'Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", ' +
+            "error_description=\"The authentication failed because of missing 'Authorization' header.\"",
+        },
+        json: armError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."),
+      };
+    }
+    const apiVersion = request.url.searchParams.get("api-version");
+    if (!apiVersion) {
+      return {
+        status: 400,
+        json: armError(
+          "MissingApiVersionParameter",
+          "The api-version query parameter (?api-version=) is required for all requests.",
+        ),
+      };
+    }
+    if (!API_VERSION_PATTERN.test(apiVersion)) {
+      return {
+        status: 400,
+        json: armError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid.`),
+      };
+    }
+    if (this.forbiddenSubscriptions.has(subscriptionId.toLowerCase())) {
+      return {
+        status: 403,
+        json: armError(
+          "AuthorizationFailed",
+          `The client '00000000-0000-0000-0000-000000000000' with object id '00000000-0000-0000-0000-000000000000' ` +
+            `does not have authorization to perform action 'Microsoft.DocumentDB/databaseAccounts/read' over scope ` +
+            `'/subscriptions/${subscriptionId}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+        ),
+      };
+    }
+    return answer(apiVersion);
+  }
+
+  private list(apiVersion: string, include: (account: SandboxAccount) => boolean): SandboxResponse {
+    const value = [...this.accounts.values()].filter(include).map((a) => toArmJson(a, apiVersion));
+    // An unknown subscription is simply one without accounts: 200 with an empty page.
+    return { status: 200, json: { value } };
+  }
+
+  private get(apiVersion: string, resourceGroup: string, name: string, subscriptionId: string): SandboxResponse {
+    const account = [...this.accounts.values()].find(
+      (a) =>
+        sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name),
+    );
+    if (!account) {
+      return {
+        status: 404,
+        json: armError(
+          "ResourceNotFound",
+          `The Resource 'Microsoft.DocumentDB/databaseAccounts/${name}' under resource group '${resourceGroup}' ` +
+            "was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+        ),
+      };
+    }
+    return { status: 200, json: toArmJson(account, apiVersion) };
+  }
+
+  private find(nameOrId: string): SandboxAccount | undefined {
+    return nameOrId.startsWith("/")
+      ? this.accounts.get(nameOrId.trim().replace(/\/+$/, "").toLowerCase())
+      : this.findByName(nameOrId);
+  }
+
+  private findByName(name: string): SandboxAccount | undefined {
+    return [...this.accounts.values()].find((a) => sameId(a.name, name));
+  }
+
+  private require(nameOrId: string): SandboxAccount {
+    const account = this.find(nameOrId);
+    // Throwing catches typos in tests that would otherwise assert against nothing.
+    if (!account) throw new Error(`Sandbox has no account "${nameOrId}"`);
+    return account;
+  }
+}
+
+// Not structuredClone: under jest that builds objects in another realm than the test's.
+function copyAccount(account: SandboxAccount): SandboxAccount {
+  const { userAssignedIdentities, ...identity } = account.identity;
+  return {
+    ...account,
+    tags: { ...account.tags },
+    identity: {
+      ...identity,
+      ...(userAssignedIdentities
+        ? {
+            userAssignedIdentities: Object.fromEntries(
+              Object.entries(userAssignedIdentities).map(([id, uai]) => [id, { ...uai }]),
+            ),
+          }
+        : {}),
+    },
+  };
+}
+
+function completeIdentity(spec: SandboxIdentitySpec | undefined): SandboxAccount["identity"] {
+  // ARM reports accounts without managed identity as type "None".
+  if (!spec || /^none$/i.test(spec.type)) return { type: "None" };
+  const identity: SandboxAccount["identity"] = { type: spec.type };
+  if (/systemassigned/i.test(spec.type)) {
+    identity.principalId = spec.principalId ?? randomUUID();
+    identity.tenantId = SANDBOX_TENANT_ID;
+  }
+  if (spec.userAssignedIdentities) {
+    identity.userAssignedIdentities = Object.fromEntries(
+      Object.entries(spec.userAssignedIdentities).map(([id, uai]) => [
+        id,
+        { principalId: uai.principalId ?? randomUUID(), clientId: uai.clientId ?? randomUUID() },
+      ]),
+    );
+  }
+  return identity;
+}
+
+/** The account as `GET databaseAccounts` returns it (trimmed of properties nobody here reads). */
+function toArmJson(account: SandboxAccount, apiVersion: string): Record<string, unknown> {
+  const documentEndpoint = `https://${account.name.toLowerCase()}.documents.azure.com:443/`;
+  const region = {
+    id: `${account.name.toLowerCase()}-${account.location}`,
+    locationName: account.location,
+    documentEndpoint: `https://${account.name.toLowerCase()}-${account.location}.documents.azure.com:443/`,
+    provisioningState: "Succeeded",
+    failoverPriority: 0,
+    isZoneRedundant: false,
+  };
+  const properties: Record<string, unknown> = {
+    provisioningState: "Succeeded",
+    documentEndpoint,
+    databaseAccountOfferType: "Standard",
+    ipRules: [],
+    isVirtualNetworkFilterEnabled: false,
+    enableAutomaticFailover: false,
+    consistencyPolicy: { defaultConsistencyLevel: "Session", maxIntervalInSeconds: 5, maxStalenessPrefix: 100 },
+    capabilities: [],
+    writeLocations: [region],
+    readLocations: [region],
+    locations: [region],
+    failoverPolicies: [{ id: region.id, locationName: account.location, failoverPriority: 0 }],
+    virtualNetworkRules: [],
+    enableMultipleWriteLocations: false,
+    publicNetworkAccess: "Enabled",
+    disableKeyBasedMetadataWriteAccess: false,
+    disableLocalAuth: false,
+    minimalTlsVersion: "Tls12",
+    defaultIdentity: account.defaultIdentity,
+  };
+  if (account.keyVaultKeyUri !== undefined) properties["keyVaultKeyUri"] = account.keyVaultKeyUri;
+  if (account.status !== undefined && apiVersion >= CMK_STATUS_SINCE_API_VERSION) {
+    properties["customerManagedKeyStatus"] = account.status;
+  }
+  return {
+    id: account.id,
+    name: account.name,
+    location: account.location,
+    type: "Microsoft.DocumentDB/databaseAccounts",
+    kind: "GlobalDocumentDB",
+    tags: account.tags,
+    identity: account.identity,
+    systemData: { createdAt: account.createdAt },
+    properties,
+  };
+}
+
+/** A fault answer in ARM's error shape, with Retry-After when the fault asks for throttling. */
+function armFaultResponse(fault: SandboxFault): SandboxResponse {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfterInSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterInSeconds);
+  if (fault.body !== undefined) return { status: fault.status, headers, text: fault.body };
+  const code = ARM_FAULT_CODES[fault.status] ?? "SandboxInjectedFault";
+  return { status: fault.status, headers, json: armError(code, `Injected fault: HTTP ${fault.status}.`) };
+}
+
+const ARM_FAULT_CODES: Record<number, string> = {
+  429: "TooManyRequests",
+  500: "InternalServerError",
+  502: "BadGateway",
+  503: "ServiceUnavailable",
+  504: "GatewayTimeout",
+};
+
+function armError(code: string, message: string): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+function decodeSegments(match: RegExpExecArray): string[] {
+  return match.slice(1).map((segment) => decodeURIComponent(segment));
+}
+
+function sameId(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}

@@ -1,0 +1,9 @@
+export { LocalSandbox } from "./server";
+export type { LocalSandboxOptions, RecordedRequest, SandboxFault, SandboxRouteId } from "./server";
+export { SANDBOX_TENANT_ID } from "./armRoutes";
+export type { SandboxAccount, SandboxAccountSpec, SandboxIdentitySpec } from "./armRoutes";
+export type { EmailRepeat, SentEmail } from "./acsRoutes";
+export { azuriteCommandLine, startAzurite } from "./azurite";
+export type { AzuriteInstance, StartAzuriteOptions } from "./azurite";
+export { createSandboxCertificate } from "./tls";
+export type { SandboxTlsMaterial } from "./tls";

@@ -1,0 +1,260 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import https from "node:https";
+import type { AddressInfo } from "node:net";
+import type { TokenCredential } from "@azure/identity";
+import { AcsRoutes, type EmailRepeat, type SentEmail } from "./acsRoutes";
+import { ArmRoutes, type SandboxAccount, type SandboxAccountSpec } from "./armRoutes";
+import { createSandboxCertificate } from "./tls";
+
+/** The endpoints a fault can be aimed at. */
+export type SandboxRouteId = "arm-list" | "arm-get" | "acs-send" | "acs-poll";
+
+/**
+ * The next `times` requests to `route` get this answer instead of the normal one.
+ * Faults are answered before authentication, like a gateway in front of the service.
+ */
+export interface SandboxFault {
+  route: SandboxRouteId;
+  status: number;
+  /** Default 1. */
+  times?: number;
+  /** Sent as `Retry-After`; the SDKs only retry a 429 that carries it. */
+  retryAfterInSeconds?: number;
+  /** Raw response body; default is the service's own error shape. */
+  body?: string;
+  /** acs-send/acs-poll: the operation ends "Failed" (the HTTP call itself succeeds). */
+  operationStatus?: "Failed";
+}
+
+export interface SandboxRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface SandboxResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** Serialised as the JSON body. */
+  json?: unknown;
+  /** A raw body, used when a fault supplies its own. */
+  text?: string;
+}
+
+/** A request a route module recognised; `handle` gets the fault aimed at it, if any. */
+export interface MatchedRoute {
+  id: SandboxRouteId;
+  handle(fault: SandboxFault | undefined): SandboxResponse;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  at: Date;
+  status: number;
+  /** Which sandbox endpoint answered; undefined when no route matched. */
+  route?: SandboxRouteId;
+}
+
+export interface LocalSandboxOptions {
+  /** Default 0: the OS picks a free port. */
+  port?: number;
+  /** Delay added before every response, to exercise timeouts and concurrency. */
+  latencyInMs?: number;
+}
+
+const SANDBOX_TOKEN = "sandbox-access-token";
+
+/**
+ * A local HTTPS stand-in for the Azure endpoints the monitor calls (ARM Cosmos DB accounts
+ * and ACS Email). Unmodified SDK clients talk to it; only endpoint, credential and the
+ * trusted CA differ from production.
+ */
+export class LocalSandbox {
+  /** e.g. `https://127.0.0.1:PORT` (no trailing slash); the ARM client's `endpoint`. */
+  readonly url: string;
+  /** PEM certificate to pass as `tlsOptions: { ca }`. */
+  readonly ca: string;
+  /** ACS resource endpoint, with the trailing slash ACS connection strings carry. */
+  readonly acsEndpoint: string;
+  readonly acsConnectionString: string;
+  /** Any token it returns is accepted by ARM and by ACS's bearer path. */
+  readonly credential: TokenCredential = {
+    getToken: async () => ({ token: SANDBOX_TOKEN, expiresOnTimestamp: Date.now() + 60 * 60 * 1000 }),
+  };
+
+  private readonly arm = new ArmRoutes();
+  private readonly acs: AcsRoutes;
+  private faults: Array<SandboxFault & { remaining: number }> = [];
+  private recorded: RecordedRequest[] = [];
+  private readonly pendingReplies = new Set<NodeJS.Timeout>();
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly server: https.Server,
+    ca: string,
+    port: number,
+    private readonly latencyInMs: number,
+  ) {
+    this.ca = ca;
+    this.url = `https://127.0.0.1:${port}`;
+    this.acsEndpoint = `${this.url}/`;
+    const accessKey = randomBytes(64).toString("base64");
+    this.acsConnectionString = `endpoint=${this.acsEndpoint};accesskey=${accessKey}`;
+    this.acs = new AcsRoutes(accessKey);
+  }
+
+  static async start(options: LocalSandboxOptions = {}): Promise<LocalSandbox> {
+    const tls = await createSandboxCertificate();
+    const server = https.createServer({ key: tls.key, cert: tls.cert });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, "127.0.0.1", () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const sandbox = new LocalSandbox(server, tls.cert, port, options.latencyInMs ?? 0);
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => sandbox.onRequest(req, res));
+    return sandbox;
+  }
+
+  /** Closes the server and every open connection; safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= new Promise<void>((resolve, reject) => {
+      for (const timer of this.pendingReplies) clearTimeout(timer);
+      this.pendingReplies.clear();
+      this.server.close((error) => (error ? reject(error) : resolve()));
+      // Keep-alive sockets from SDK agents would otherwise hold the server (and jest) open.
+      this.server.closeAllConnections();
+    });
+    return this.stopping;
+  }
+
+  // --- ARM state -------------------------------------------------------------------------
+
+  /** Creates or replaces an account; returns its ARM resource id. */
+  putAccount(spec: SandboxAccountSpec): string {
+    return this.arm.putAccount(spec);
+  }
+
+  /** Sets `customerManagedKeyStatus`; undefined removes the property. Throws for unknown accounts. */
+  setStatus(nameOrId: string, status: string | undefined): void {
+    this.arm.setStatus(nameOrId, status);
+  }
+
+  removeAccount(nameOrId: string): void {
+    this.arm.removeAccount(nameOrId);
+  }
+
+  getAccount(nameOrId: string): SandboxAccount | undefined {
+    return this.arm.getAccount(nameOrId);
+  }
+
+  /** Every ARM read in this subscription answers 403 AuthorizationFailed from now on. */
+  forbidSubscription(subscriptionId: string): void {
+    this.arm.forbidSubscription(subscriptionId);
+  }
+
+  // --- ACS state -------------------------------------------------------------------------
+
+  sentEmails(): SentEmail[] {
+    return this.acs.sentEmails();
+  }
+
+  emailRepeats(): EmailRepeat[] {
+    return this.acs.emailRepeats();
+  }
+
+  clearEmails(): void {
+    this.acs.clearEmails();
+  }
+
+  // --- Observation and faults ------------------------------------------------------------
+
+  requests(): RecordedRequest[] {
+    return this.recorded.map((r) => ({ ...r, at: new Date(r.at) }));
+  }
+
+  clearRequests(): void {
+    this.recorded = [];
+  }
+
+  injectFault(fault: SandboxFault): void {
+    const remaining = fault.times ?? 1;
+    if (!(remaining > 0)) throw new Error(`Fault times must be positive, got ${remaining}`);
+    this.faults.push({ ...fault, remaining });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  private takeFault(route: SandboxRouteId): SandboxFault | undefined {
+    const fault = this.faults.find((f) => f.route === route);
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    return fault;
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const request: SandboxRequest = {
+        method: (req.method ?? "GET").toUpperCase(),
+        url: new URL(req.url ?? "/", this.url),
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      const { response, route } = this.answer(request);
+      this.recorded.push({
+        method: request.method,
+        path: request.url.pathname,
+        at: new Date(),
+        status: response.status,
+        ...(route ? { route } : {}),
+      });
+      this.reply(res, response);
+    });
+  }
+
+  private answer(request: SandboxRequest): { response: SandboxResponse; route?: SandboxRouteId } {
+    const matched = this.arm.route(request) ?? this.acs.route(request);
+    if (!matched) {
+      const message = `The sandbox has no route for ${request.method} ${request.url.pathname}.`;
+      return { response: { status: 404, json: { error: { code: "NotFound", message } } } };
+    }
+    try {
+      return { response: matched.handle(this.takeFault(matched.id)), route: matched.id };
+    } catch (error) {
+      // A sandbox bug should fail the test loudly, not hang it.
+      const message = error instanceof Error ? error.message : String(error);
+      return { response: { status: 500, json: { error: { code: "SandboxError", message } } }, route: matched.id };
+    }
+  }
+
+  private reply(res: ServerResponse, response: SandboxResponse): void {
+    const write = (): void => {
+      if (res.destroyed) return;
+      const body = response.text ?? (response.json === undefined ? "" : JSON.stringify(response.json));
+      res.writeHead(response.status, {
+        "content-type": "application/json; charset=utf-8",
+        "x-ms-request-id": randomUUID(),
+        ...response.headers,
+      });
+      res.end(body);
+    };
+    if (this.latencyInMs <= 0) return write();
+    const timer = setTimeout(() => {
+      this.pendingReplies.delete(timer);
+      write();
+    }, this.latencyInMs);
+    this.pendingReplies.add(timer);
+  }
+}
