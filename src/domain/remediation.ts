@@ -1,0 +1,648 @@
+/**
+ * What an owner should do for each revoked cause, rendered for their account: a few steps,
+ * each with ready-to-paste `az` commands. Pure. Every value read from Azure reaches a command
+ * only through `sh` (which shell-quotes it); unknown values become `<placeholders>`.
+ */
+import type { CmkAccount } from "./account";
+import { getCause, type CauseId, type RecoveryPolicy } from "./causes";
+import { parseKeyVaultKeyUri, formatKeyVaultKeyUri, type KeyVaultKeyReference } from "./keyVaultUri";
+import { Placeholder, placeholder, sh, shellQuote, type ShellValue, type ShellText } from "./shellQuoting";
+
+export interface RemediationCommand {
+  /** Says when to use this command when a step offers alternatives. */
+  label?: string;
+  command: string;
+}
+
+export interface RemediationStep {
+  text: string;
+  commands: RemediationCommand[];
+}
+
+export const KEY_VAULT_CRYPTO_ROLE = "Key Vault Crypto Service Encryption User";
+
+// ---------------------------------------------------------------------------------------------
+// The default identity
+
+export type DefaultIdentityKind =
+  | "system-assigned"
+  | "user-assigned"
+  | "first-party"
+  | "delegated"
+  | "missing"
+  | "unrecognized";
+
+export interface DefaultIdentityResolution {
+  kind: DefaultIdentityKind;
+  /** The principal (object) id that needs the key permissions, when the account tells us. */
+  principalId?: string;
+  /** For user-assigned: the identity's resource id as written in `defaultIdentity`. */
+  userAssignedIdentityId?: string;
+  /** For user-assigned: whether that id is listed in the account's userAssignedIdentities. */
+  attached?: boolean;
+  /** Cross-tenant setups append `&FederatedClientId=<app id>` to the user-assigned form. */
+  federatedClientId?: string;
+  /** One plain sentence for emails. */
+  description: string;
+}
+
+/** Which identity Cosmos DB uses to reach the key, and its principal id when known. */
+export function resolveDefaultIdentity(account: CmkAccount): DefaultIdentityResolution {
+  const raw = account.defaultIdentity?.trim() ?? "";
+  if (raw === "") return { kind: "missing", description: "The account has no default identity set." };
+  if (/^SystemAssignedIdentity$/i.test(raw)) {
+    return {
+      kind: "system-assigned",
+      ...(account.principalId ? { principalId: account.principalId } : {}),
+      description: account.principalId
+        ? `The default identity is the account's system-assigned identity (principal id ${account.principalId}).`
+        : "The default identity is the account's system-assigned identity, but the account reports no principal id for it.",
+    };
+  }
+  const userAssigned = /^UserAssignedIdentity=([^&]*)(?:&FederatedClientId=(.*))?$/i.exec(raw);
+  if (userAssigned) {
+    const id = userAssigned[1]!.trim();
+    const federatedClientId = userAssigned[2]?.trim();
+    const match = findUserAssignedIdentity(account, id);
+    const principalId = match?.principalId;
+    const federated = federatedClientId ? { federatedClientId } : {};
+    if (!match) {
+      return {
+        kind: "user-assigned",
+        userAssignedIdentityId: id,
+        attached: false,
+        ...federated,
+        description: `The default identity is the user-assigned identity ${id}, which is not attached to the account.`,
+      };
+    }
+    return {
+      kind: "user-assigned",
+      userAssignedIdentityId: id,
+      attached: true,
+      ...(principalId ? { principalId } : {}),
+      ...federated,
+      description: principalId
+        ? `The default identity is the user-assigned identity ${id} (principal id ${principalId}).`
+        : `The default identity is the user-assigned identity ${id}; the account reports no principal id for it.`,
+    };
+  }
+  if (/^FirstPartyIdentity$/i.test(raw)) {
+    return { kind: "first-party", description: "The default identity is Azure Cosmos DB's first-party identity (FirstPartyIdentity)." };
+  }
+  if (/^Delegated(System|User)AssignedIdentity/i.test(raw)) {
+    return { kind: "delegated", description: `The default identity is a delegated identity (${raw}).` };
+  }
+  return { kind: "unrecognized", description: `The default identity "${raw}" is not a form Cosmos DB accepts.` };
+}
+
+function findUserAssignedIdentity(account: CmkAccount, id: string) {
+  // ARM ids are case-insensitive, and ARM is not consistent about casing "resourceGroups".
+  const wanted = id.replace(/\/+$/, "").toLowerCase();
+  const entry = Object.entries(account.userAssignedIdentities ?? {}).find(
+    ([key]) => key.replace(/\/+$/, "").toLowerCase() === wanted,
+  );
+  return entry ? entry[1] : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values for commands
+
+interface CommandTarget {
+  account?: CmkAccount;
+  subscription: ShellValue;
+  resourceGroup: ShellValue;
+  accountName: ShellValue;
+  vaultName: ShellValue;
+  keyName: ShellValue;
+  keyReference?: KeyVaultKeyReference;
+  identity?: DefaultIdentityResolution;
+  principal: ShellValue;
+}
+
+/**
+ * An Azure value, or a placeholder when it is missing. A value starting with "-" is also
+ * replaced: quoting keeps the shell safe, but `az` would still read it as an option.
+ */
+function azureValue(value: string | undefined, name: string): ShellValue {
+  if (value === undefined || value.trim() === "" || value.startsWith("-")) return placeholder(name);
+  return value;
+}
+
+function commandTarget(account?: CmkAccount): CommandTarget {
+  const keyReference = account ? parseKeyVaultKeyUri(account.keyVaultKeyUri) : undefined;
+  const identity = account ? resolveDefaultIdentity(account) : undefined;
+  return {
+    ...(account ? { account } : {}),
+    subscription: azureValue(account?.subscriptionId, "subscription-id"),
+    resourceGroup: azureValue(account?.resourceGroup, "resource-group"),
+    accountName: azureValue(account?.name, "account-name"),
+    vaultName: azureValue(keyReference?.vaultName, "vault-name"),
+    keyName: azureValue(keyReference?.keyName, "key-name"),
+    ...(keyReference ? { keyReference } : {}),
+    ...(identity ? { identity } : {}),
+    principal: azureValue(identity?.principalId, "principal-id"),
+  };
+}
+
+const PRINCIPAL_PLACEHOLDER = placeholder("principal-id");
+
+function accountArgs(t: CommandTarget): ShellText {
+  return sh`--name ${t.accountName} --resource-group ${t.resourceGroup} --subscription ${t.subscription}`;
+}
+
+function cmd(command: ShellText, label?: string): RemediationCommand {
+  return label ? { label, command: command.text } : { command: command.text };
+}
+
+function showStatus(t: CommandTarget): ShellText {
+  return sh`az cosmosdb show ${accountArgs(t)} --query customerManagedKeyStatus --output tsv`;
+}
+
+function showIdentity(t: CommandTarget): ShellText {
+  return sh`az cosmosdb show ${accountArgs(t)} --query "{defaultIdentity: defaultIdentity, identity: identity}"`;
+}
+
+function showKeyUri(t: CommandTarget): ShellText {
+  return sh`az cosmosdb show ${accountArgs(t)} --query keyVaultKeyUri --output tsv`;
+}
+
+function showKey(t: CommandTarget): ShellText {
+  return sh`az keyvault key show --vault-name ${t.vaultName} --name ${t.keyName} --query "{kid: key.kid, enabled: attributes.enabled, expires: attributes.expires, notBefore: attributes.notBefore}"`;
+}
+
+function vaultIdLookup(t: CommandTarget): ShellText {
+  return sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query id --output tsv`;
+}
+
+function setDefaultIdentity(t: CommandTarget, value: ShellValue): ShellText {
+  return sh`az cosmosdb update ${accountArgs(t)} --default-identity ${value}`;
+}
+
+/** "Give this principal get/wrapKey/unwrapKey": one command per vault permission model. */
+function grantCommands(t: CommandTarget, principal: ShellValue): RemediationCommand[] {
+  return [
+    cmd(
+      sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query properties.enableRbacAuthorization --output tsv`,
+      "Which model does the vault use? (true = Azure RBAC, false or empty = access policies)",
+    ),
+    cmd(
+      sh`az keyvault set-policy --name ${t.vaultName} --subscription ${t.subscription} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
+      "Vault uses access policies",
+    ),
+    cmd(
+      // Scoped to the key itself: the narrowest scope the role works at.
+      sh`az role assignment create --role ${KEY_VAULT_CRYPTO_ROLE} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(${vaultIdLookup(t)})"/keys/${t.keyName}`,
+      "Vault uses Azure RBAC",
+    ),
+  ];
+}
+
+/** Sentence and command for finding the principal id when the account does not tell us. */
+function principalHelp(t: CommandTarget): { sentence: string; commands: RemediationCommand[] } {
+  if (!(t.principal instanceof Placeholder)) return { sentence: "", commands: [] };
+  const identity = t.identity;
+  const replace = `Replace ${PRINCIPAL_PLACEHOLDER.text} with the object (principal) id of the default identity`;
+  switch (identity?.kind) {
+    case "first-party":
+      return {
+        sentence: `${replace}: for FirstPartyIdentity that is the object id of the "Azure Cosmos DB" enterprise application in your Microsoft Entra tenant.`,
+        commands: [],
+      };
+    case "user-assigned":
+      return {
+        sentence: `${replace}; this command prints it:`,
+        commands: [
+          cmd(
+            sh`az identity show --ids ${azureValue(identity.userAssignedIdentityId, "user-assigned-identity-resource-id")} --query principalId --output tsv`,
+            "Find the principal id",
+          ),
+        ],
+      };
+    case "system-assigned":
+      return {
+        sentence: `${replace}; this command prints it:`,
+        commands: [cmd(sh`az cosmosdb show ${accountArgs(t)} --query identity.principalId --output tsv`, "Find the principal id")],
+      };
+    default:
+      return {
+        sentence: `${replace} (set a valid default identity first if the account has none).`,
+        commands: [],
+      };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps
+
+/** Joins sentences, skipping missing ones, so optional parts leave no stray spaces. */
+function sentences(...parts: Array<string | undefined>): string {
+  return parts
+    .map((part) => part?.trim())
+    .filter((part): part is string => Boolean(part))
+    .join(" ");
+}
+
+/** "one hour", "two hours", "90 minutes": durations as the emails say them. */
+export function describeMinutes(minutes: number): string {
+  const words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
+  if (minutes % 60 === 0 && minutes / 60 < words.length) {
+    const hours = minutes / 60;
+    return `${words[hours]} hour${hours === 1 ? "" : "s"}`;
+  }
+  return `${minutes} minutes`;
+}
+
+function expectationStep(cause: CauseId, policy: RecoveryPolicy, t: CommandTarget): RemediationStep {
+  const expected = describeMinutes(policy.expectedRecoveryInMinutes);
+  const escalate = describeMinutes(policy.escalateAfterInMinutes);
+  const check = [cmd(showStatus(t), "Check the current status")];
+  if (cause === "key-vault-dns-unresolved") {
+    return {
+      text:
+        `If you restored a deleted vault or corrected the vault name, access usually returns within about ${expected}. ` +
+        `If nothing was wrong on your side, Key Vault itself may be having trouble: allow up to ${escalate} from detection. ` +
+        "If the account is still revoked after that, contact Microsoft support; this monitor escalates on its own at that point.",
+      commands: check,
+    };
+  }
+  if (policy.clockStartsAt === "detection") {
+    return {
+      text:
+        `Allow up to ${escalate} from detection for the account to recover without any change on your side. ` +
+        "If it is still revoked after that, contact Microsoft support; this monitor escalates on its own at that point.",
+      commands: check,
+    };
+  }
+  return {
+    text:
+      `Once the fix is in place, the account usually leaves the revoked state within about ${expected}. ` +
+      `If it is still revoked ${escalate} after the fix, contact Microsoft support; this monitor escalates on its own at that point.`,
+    commands: check,
+  };
+}
+
+const SAME_SUBSCRIPTION_NOTE =
+  "The vault commands assume the vault lives in the account's subscription; change --subscription if it does not.";
+
+function grantStep(t: CommandTarget, principal: ShellValue, who: string): RemediationStep {
+  const help =
+    principal === t.principal
+      ? principalHelp(t)
+      : principal instanceof Placeholder
+        ? { sentence: `Replace ${principal.text} with that identity's object (principal) id.`, commands: [] }
+        : { sentence: "", commands: [] };
+  return {
+    text: sentences(
+      `Give ${who} the get, wrapKey and unwrapKey permissions on the key.`,
+      `Run the access-policy command if the vault uses access policies, or the RBAC command (role "${KEY_VAULT_CRYPTO_ROLE}") if it uses Azure RBAC.`,
+      SAME_SUBSCRIPTION_NOTE,
+      help.sentence,
+    ),
+    commands: [...help.commands, ...grantCommands(t, principal)],
+  };
+}
+
+function defaultIdentityUnauthorized(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text:
+        sentences("Confirm which identity Cosmos DB uses to reach the key.", t.identity?.description),
+      commands: [cmd(showIdentity(t))],
+    },
+    grantStep(t, t.principal, "that identity"),
+    {
+      text:
+        "The same error appears when the key is disabled or expired. Make sure the key is enabled and inside its validity dates " +
+        "(to re-enable it: az keyvault key set-attributes … --enabled true).",
+      commands: [cmd(showKey(t))],
+    },
+  ];
+}
+
+function aadTokenAcquisition(t: CommandTarget): RemediationStep[] {
+  const identity = t.identity;
+  const checks = [cmd(showIdentity(t))];
+  let reattach: RemediationStep;
+  if (identity?.kind === "user-assigned") {
+    const id = azureValue(identity.userAssignedIdentityId, "user-assigned-identity-resource-id");
+    checks.push(cmd(sh`az identity show --ids ${id} --query "{principalId: principalId, clientId: clientId}"`, "Does the identity still exist?"));
+    reattach = {
+      text:
+        "If the identity was detached, attach it again and keep it as the default identity. If it was deleted, re-create it (or pick another), " +
+        "attach it and set it as the default; a re-created identity has a new principal id, so grant it access in the next step.",
+      commands: [
+        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${id}`, "Attach the identity"),
+        cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), "Make it the default identity"),
+      ],
+    };
+  } else {
+    reattach = {
+      text:
+        "If the identity was removed, enable one again and make it the default. Re-enabling the system-assigned identity creates a new " +
+        "principal id, so grant that new id access in the next step. A user-assigned identity works too (UserAssignedIdentity=<its resource id>).",
+      commands: [
+        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${"[system]"}`, "Enable the system-assigned identity"),
+        cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), "Make it the default identity"),
+      ],
+    };
+  }
+  const federated = identity?.federatedClientId
+    ? `This account uses a cross-tenant key (FederatedClientId ${identity.federatedClientId}): also check that the multi-tenant app registration and its federated credential for the identity still exist.`
+    : "";
+  return [
+    {
+      text: sentences("Check that the default identity still exists and is attached to the account.", identity?.description, federated),
+      commands: checks,
+    },
+    reattach,
+    grantStep(t, t.principal, "the default identity"),
+  ];
+}
+
+function keyNotFound(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Find out whether the vault or the key was deleted. Both stay recoverable from soft delete for the vault's retention period.",
+      commands: [
+        cmd(sh`az keyvault show-deleted --name ${t.vaultName} --subscription ${t.subscription}`, "Is the vault deleted?"),
+        cmd(sh`az keyvault key show-deleted --vault-name ${t.vaultName} --name ${t.keyName}`, "Is the key deleted?"),
+      ],
+    },
+    {
+      text: "If the vault was deleted, recover it first (the key comes back with it).",
+      commands: [cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`)],
+    },
+    {
+      text: "If only the key was deleted, recover the key, then confirm it is enabled.",
+      commands: [cmd(sh`az keyvault key recover --vault-name ${t.vaultName} --name ${t.keyName}`), cmd(showKey(t))],
+    },
+    {
+      text:
+        "If the vault or key was purged it cannot be recovered, and pointing the account at a different key will not bring the data back: " +
+        "open a Microsoft support case straight away.",
+      commands: [],
+    },
+  ];
+}
+
+function invalidDefaultIdentity(t: CommandTarget): RemediationStep[] {
+  const account = t.account;
+  const identity = t.identity;
+  const attachedIds = Object.keys(account?.userAssignedIdentities ?? {});
+  const hasSystem = /SystemAssigned/i.test(account?.identityType ?? "") || Boolean(account?.principalId);
+  const steps: RemediationStep[] = [
+    {
+      text: sentences("See which identities the account has and which one is the default.", identity?.description),
+      commands: [cmd(showIdentity(t))],
+    },
+  ];
+
+  if (identity?.kind === "user-assigned" && identity.attached === false) {
+    const id = azureValue(identity.userAssignedIdentityId, "user-assigned-identity-resource-id");
+    steps.push({
+      text: "A user-assigned default identity only counts if it is also attached to the account. Attach it (or choose an attached identity as the default).",
+      commands: [
+        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${id}`, "Attach the identity"),
+        cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), "Keep it as the default identity"),
+      ],
+    });
+    steps.push(grantStep(t, t.principal, "that identity"));
+  } else if (attachedIds.length > 0) {
+    const id = attachedIds[0]!;
+    const principal = azureValue(account?.userAssignedIdentities[id]?.principalId, "principal-id");
+    steps.push({
+      text: "Set an identity the account already has as its default identity, for example its user-assigned identity:",
+      commands: [cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${azureValue(id, "user-assigned-identity-resource-id")}`))],
+    });
+    steps.push(grantStep(t, principal, "that identity"));
+  } else if (hasSystem) {
+    const principal = azureValue(account?.principalId, "principal-id");
+    steps.push({
+      text: "Set the account's system-assigned identity as its default identity:",
+      commands: [cmd(setDefaultIdentity(t, "SystemAssignedIdentity"))],
+    });
+    steps.push(grantStep(t, principal, "the system-assigned identity"));
+  } else {
+    steps.push({
+      text:
+        "Give the account an identity and make it the default: either enable the system-assigned identity, or attach a user-assigned identity " +
+        "and set UserAssignedIdentity=<its resource id>.",
+      commands: [
+        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${"[system]"}`, "System-assigned: enable it"),
+        cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), "System-assigned: make it the default"),
+        cmd(
+          setDefaultIdentity(t, sh`UserAssignedIdentity=${placeholder("user-assigned-identity-resource-id")}`),
+          "User-assigned: make it the default (after az cosmosdb identity assign --identities <its resource id>)",
+        ),
+      ],
+    });
+    steps.push(grantStep(t, t.principal, "the new default identity"));
+  }
+  return steps;
+}
+
+function invalidKeyVaultUri(t: CommandTarget): RemediationStep[] {
+  const current = t.account?.keyVaultKeyUri;
+  const corrected: ShellValue = t.keyReference
+    ? formatKeyVaultKeyUri(t.keyReference)
+    : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
+  const proposal = t.keyReference
+    ? ` Based on the current value, the corrected URI is ${formatKeyVaultKeyUri(t.keyReference)}.`
+    : "";
+  return [
+    {
+      text:
+        `Look at the key URI the account is configured with${current !== undefined ? ` (currently "${current}")` : ""}. ` +
+        "It must be https://<vault>.vault.azure.net/keys/<key> (or your cloud's vault domain), without a key version: the account always uses the key's current version." +
+        proposal,
+      commands: [cmd(showKeyUri(t))],
+    },
+    {
+      text: "Point the account at the versionless key URI of the same key.",
+      commands: [cmd(sh`az cosmosdb update ${accountArgs(t)} --key-uri ${corrected}`)],
+    },
+  ];
+}
+
+function unwrapFailure(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Check that the key still exists, is enabled, and that its versions are intact.",
+      commands: [cmd(showKey(t)), cmd(sh`az keyvault key list-versions --vault-name ${t.vaultName} --name ${t.keyName} --output table`)],
+    },
+    {
+      text:
+        "If the key (or the vault) was deleted recently, recover it. If an older key version was disabled, enable that version again.",
+      commands: [
+        cmd(sh`az keyvault key recover --vault-name ${t.vaultName} --name ${t.keyName}`, "Recover a deleted key"),
+        cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`, "Recover a deleted vault"),
+        cmd(
+          sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --version ${placeholder("key-version")} --enabled true`,
+          "Re-enable a disabled version",
+        ),
+      ],
+    },
+    {
+      text:
+        "If the key was deleted and re-created under the same name, the new key material cannot unwrap the account's data key. " +
+        "Restore the original key from a backup, or contact Microsoft support.",
+      commands: [cmd(sh`az keyvault key restore --vault-name ${t.vaultName} --file ${placeholder("key-backup-file")}`)],
+    },
+  ];
+}
+
+function keyVaultDnsUnresolved(t: CommandTarget): RemediationStep[] {
+  const host: ShellValue = t.keyReference ? t.keyReference.vaultHost : sh`${t.vaultName}.vault.azure.net`;
+  return [
+    {
+      text: "Check that the key URI names the right vault and that its host name resolves.",
+      commands: [cmd(showKeyUri(t)), cmd(sh`nslookup ${host}`)],
+    },
+    {
+      text: "If the vault was deleted, recover it from soft delete.",
+      commands: [
+        cmd(sh`az keyvault show-deleted --name ${t.vaultName} --subscription ${t.subscription}`, "Is the vault deleted?"),
+        cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`, "Recover it"),
+      ],
+    },
+    {
+      text:
+        "If the URI has a typo in the vault name, point the account at the correct vault (it must hold the same key the account was encrypted with).",
+      commands: [
+        cmd(
+          sh`az cosmosdb update ${accountArgs(t)} --key-uri https://${placeholder("correct-vault-name")}.vault.azure.net/keys/${t.keyName}`,
+        ),
+      ],
+    },
+  ];
+}
+
+function keyDisabledOrExpired(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Look at the key's enabled flag and its expiry and not-before dates.",
+      commands: [cmd(showKey(t))],
+    },
+    {
+      text: "If the key is disabled, enable it.",
+      commands: [cmd(sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --enabled true`)],
+    },
+    {
+      text:
+        "If the key has expired (or its not-before date is in the future), move the date. Use a UTC time such as 2030-01-01T00:00:00Z; --not-before works the same way.",
+      commands: [
+        cmd(sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --expires ${placeholder("new-expiry-utc")}`),
+      ],
+    },
+  ];
+}
+
+function keyVaultNetworkBlocked(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Look at the vault's firewall settings. " + SAME_SUBSCRIPTION_NOTE,
+      commands: [
+        cmd(sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query "{publicNetworkAccess: properties.publicNetworkAccess, networkAcls: properties.networkAcls}"`),
+        cmd(sh`az keyvault network-rule list --name ${t.vaultName} --subscription ${t.subscription}`),
+      ],
+    },
+    {
+      text:
+        "Cosmos DB reaches the vault as a trusted Microsoft service. When the firewall denies by default, let trusted services through. " +
+        "A vault reachable only through private endpoints cannot serve customer-managed keys.",
+      commands: [cmd(sh`az keyvault update --name ${t.vaultName} --subscription ${t.subscription} --bypass AzureServices`)],
+    },
+    {
+      text:
+        "If the vault or the account is in a network security perimeter, add a perimeter access rule that allows the traffic between them " +
+        "(or switch the association to learning mode while you fix it).",
+      commands: [cmd(sh`az network perimeter list --subscription ${t.subscription} --output table`)],
+    },
+  ];
+}
+
+function serviceSideOutage(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text:
+        "Check Azure Service Health in the portal for incidents affecting Key Vault, Microsoft Entra ID or Cosmos DB in the account's regions.",
+      commands: [],
+    },
+    {
+      text: "Nothing on the account should need to change, but it is worth confirming the key is still there and enabled.",
+      commands: [cmd(showKey(t))],
+    },
+  ];
+}
+
+function unrecognized(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Read the status text Azure reports for the account; it usually names the problem and links to the guide.",
+      commands: [cmd(showStatus(t))],
+    },
+    {
+      text: "Run the common checks: the key exists and is enabled, and the default identity is present.",
+      commands: [cmd(showKey(t)), cmd(showIdentity(t))],
+    },
+  ];
+}
+
+/** Steps for `cause`, with commands rendered for `account` (placeholders without one). */
+export function remediationSteps(cause: CauseId, account?: CmkAccount): RemediationStep[] {
+  const t = commandTarget(account);
+  let steps: RemediationStep[];
+  switch (cause) {
+    case "healthy":
+      return [];
+    case "default-identity-unauthorized":
+      steps = defaultIdentityUnauthorized(t);
+      break;
+    case "aad-token-acquisition":
+      steps = aadTokenAcquisition(t);
+      break;
+    case "key-not-found":
+      steps = keyNotFound(t);
+      break;
+    case "invalid-default-identity":
+      steps = invalidDefaultIdentity(t);
+      break;
+    case "invalid-key-vault-uri":
+      steps = invalidKeyVaultUri(t);
+      break;
+    case "unwrap-failure":
+      steps = unwrapFailure(t);
+      break;
+    case "key-vault-dns-unresolved":
+      steps = keyVaultDnsUnresolved(t);
+      break;
+    case "key-disabled-or-expired":
+      steps = keyDisabledOrExpired(t);
+      break;
+    case "key-vault-network-blocked":
+      steps = keyVaultNetworkBlocked(t);
+      break;
+    case "service-side-outage":
+      steps = serviceSideOutage(t);
+      break;
+    case "unrecognized":
+      steps = unrecognized(t);
+      break;
+    default: {
+      const unreachable: never = cause;
+      throw new Error(`Unknown cause ${String(unreachable)}`);
+    }
+  }
+  return [...steps, expectationStep(cause, getCause(cause).policy, t)];
+}
+
+/** The command that prints the account's current CMK status. */
+export function statusCheckCommand(account?: CmkAccount): string {
+  return showStatus(commandTarget(account)).text;
+}
+
+/** How an owner tells the monitor they have fixed the cause (starts the recovery clock). */
+export function acknowledgeFixCommand(accountId?: string): string {
+  const id = accountId && accountId.trim() !== "" ? shellQuote(accountId) : "<account-resource-id>";
+  return `npx cmk-monitor ack ${id} --fixed`;
+}

@@ -1,0 +1,57 @@
+/**
+ * Turning untrusted values (names, ids and URIs read from Azure) into shell words for the
+ * `az` commands we put in emails. A reader pastes these into a terminal, so a hostile account
+ * name or tag must never become code.
+ */
+
+// Tokens made only of these characters mean the same thing quoted or not in POSIX shells,
+// bash and zsh, so they stay readable. A leading "=" is excluded: zsh expands "=cmd" to a path.
+const SAFE_TOKEN = /^[A-Za-z0-9._/:@-][A-Za-z0-9._/:=@-]*$/;
+
+/**
+ * Makes `value` exactly one POSIX-shell word that expands to `value` and runs nothing.
+ * Safe tokens stay bare; everything else is single-quoted, with each embedded single quote
+ * written as '\'' (close quote, escaped quote, reopen). Inside single quotes the shell treats
+ * $( ), backticks, ;, newlines and every other byte literally.
+ * NUL characters are dropped: no shell word (or process argument) can carry one.
+ */
+export function shellQuote(value: string): string {
+  const text = value.replace(/\0/g, "");
+  if (SAFE_TOKEN.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A piece of shell text we wrote ourselves (or built with `sh`), inserted as it is. */
+export class ShellText {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A `<name>` the reader must replace before running the command; never quoted. */
+export class Placeholder extends ShellText {
+  constructor(readonly name: string) {
+    super(`<${name}>`);
+  }
+}
+
+export function placeholder(name: string): Placeholder {
+  return new Placeholder(name);
+}
+
+export type ShellValue = string | ShellText;
+
+/**
+ * Tagged template for commands: every substitution is shell-quoted unless it is ShellText
+ * (a placeholder or a fragment built by `sh` itself), so a value cannot be interpolated raw
+ * by accident.
+ */
+export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): ShellText {
+  let out = strings[0] ?? "";
+  values.forEach((value, index) => {
+    out += value instanceof ShellText ? value.text : shellQuote(value);
+    out += strings[index + 1] ?? "";
+  });
+  return new ShellText(out);
+}
