@@ -35,6 +35,8 @@ export class EmailOperationFailedError extends Error {
   }
 }
 
+const LRO_FAILED = /^The long-running operation has failed/;
+
 export interface AcsEmailSenderOptions {
   /** How often to poll the send operation; ACS suggests seconds, tests use 0. */
   pollIntervalInMs?: number;
@@ -57,11 +59,21 @@ export class AcsEmailSender implements EmailSender {
       headers: { "X-CMK-Monitor-Key": email.idempotencyKey },
       disableUserEngagementTracking: true,
     };
-    const poller = await this.client.beginSend(message, {
-      operationId: email.operationId,
-      updateIntervalInMs: this.options.pollIntervalInMs ?? 2000,
-    });
-    const result = await poller.pollUntilDone();
+    let result;
+    try {
+      const poller = await this.client.beginSend(message, {
+        operationId: email.operationId,
+        updateIntervalInMs: this.options.pollIntervalInMs ?? 2000,
+      });
+      result = await poller.pollUntilDone();
+    } catch (error) {
+      // core-lro reports an operation that ended "Failed" as a plain Error with this text and no
+      // status code; it is the one definite "not delivered", so give it a type callers can test.
+      if (error instanceof Error && (error as { statusCode?: number }).statusCode === undefined && LRO_FAILED.test(error.message)) {
+        throw new EmailOperationFailedError(email.operationId, "Failed", error.message);
+      }
+      throw error;
+    }
     // A poller can stop early (e.g. no operation-location); only "Succeeded" means delivered.
     if (result.status !== "Succeeded") {
       throw new EmailOperationFailedError(email.operationId, result.status, result.error?.message ?? "");

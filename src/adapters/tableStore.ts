@@ -33,6 +33,8 @@ export interface StoredMessage {
   message: OutboxMessage;
   status: MessageStatus;
   attempts: number;
+  /** Bumped when ACS definitely did not deliver, so the retry is a new ACS operation. */
+  generation: number;
   nextAttemptAt: string;
   leaseUntil?: string;
   sentAt?: string;
@@ -53,7 +55,8 @@ export interface IncidentStore {
   /** Takes a lease on a message; undefined when another instance holds it or it changed. */
   claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number): Promise<StoredMessage | undefined>;
   markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void>;
-  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined): Promise<void>;
+  /** Records a failed attempt; `newOperation` when ACS reported the operation Failed (not delivered). */
+  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options?: { newOperation?: boolean }): Promise<void>;
 }
 
 const STATE_ROW = "state";
@@ -244,12 +247,18 @@ export class TableIncidentStore implements IncidentStore {
     );
   }
 
-  async markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined): Promise<void> {
+  async markFailed(
+    stored: StoredMessage,
+    error: string,
+    retryAt: Date | undefined,
+    options: { newOperation?: boolean } = {},
+  ): Promise<void> {
     await this.table.updateEntity(
       {
         partitionKey: partitionKeyFor(stored.message.accountId),
         rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
         status: retryAt ? "pending" : "dead",
+        generation: stored.generation + (options.newOperation ? 1 : 0),
         nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
         lastError: error.slice(0, 2000),
       },
@@ -266,6 +275,7 @@ export class TableIncidentStore implements IncidentStore {
         message: unchunked<OutboxMessage>(row, "message"),
         status: row.status as MessageStatus,
         attempts: Number(row.attempts ?? 0),
+        generation: Number(row.generation ?? 0),
         nextAttemptAt: String(row.nextAttemptAt ?? ""),
         ...(row.leaseUntil ? { leaseUntil: String(row.leaseUntil) } : {}),
         ...(row.sentAt ? { sentAt: String(row.sentAt) } : {}),

@@ -3,6 +3,7 @@
  * message that this instance holds a lease on, so concurrent monitors never send twice.
  */
 import { createHash } from "node:crypto";
+import { EmailOperationFailedError } from "../adapters/acsEmail";
 import { describeFailure, isRetryable } from "../adapters/azureErrors";
 import type { StoredMessage } from "../adapters/tableStore";
 import { renderEmail } from "../email/templates";
@@ -59,7 +60,7 @@ async function sendOne(ctx: CycleContext, stored: StoredMessage): Promise<SendOu
     }
     const rendered = renderEmail(facts, {});
     const result = await email.send({
-      operationId: operationIdFor(message.key),
+      operationId: operationIdFor(message.key, stored.generation),
       from: settings.emailSender,
       to: message.to,
       cc: message.cc,
@@ -82,7 +83,11 @@ async function sendOne(ctx: CycleContext, stored: StoredMessage): Promise<SendOu
       }`,
     );
     try {
-      await store.markFailed(stored, `${info.reason}: ${info.message}`, retryAt);
+      // Only a definite "Failed" from ACS may use a new operation id; anything else might have
+      // been accepted, and reusing the id is what keeps a retry from delivering twice.
+      await store.markFailed(stored, `${info.reason}: ${info.message}`, retryAt, {
+        newOperation: error instanceof EmailOperationFailedError,
+      });
     } catch (markError) {
       // The lease expires and the message is picked up again: nothing is lost.
       log.warn(`cmk-monitor: could not record the failed send [${message.key}]: ${describeFailure(markError).message}`);
@@ -101,8 +106,8 @@ export function nextAttemptAt(now: Date, attempts: number, retryAfterInSeconds?:
 }
 
 /** A UUID derived from the idempotency key, so a re-send reuses the ACS operation id. */
-export function operationIdFor(key: string): string {
-  const hex = createHash("sha256").update(`cmk-monitor:${key}`).digest("hex");
+export function operationIdFor(key: string, generation = 0): string {
+  const hex = createHash("sha256").update(`cmk-monitor:${key}${generation > 0 ? `#${generation}` : ""}`).digest("hex");
   // Shape it as an RFC 4122 version-5-style UUID (ACS validates the Operation-Id format).
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

@@ -106,6 +106,26 @@ describe("crash between sending and recording", () => {
   });
 });
 
+describe("ACS reports the operation Failed", () => {
+  it("retries under a new operation id and delivers exactly once", async () => {
+    // A Failed operation was definitely not delivered; reusing its id would never resend.
+    const sub = "00000000-0000-0000-0000-00000000d002";
+    fleet(sub, 1, 4005);
+    const [deps] = instances(1, sub);
+    azure.sandbox.injectFault({ route: "acs-poll", status: 200, operationStatus: "Failed" });
+    await runCycle(deps!);
+    const prefix = `acct-${sub.slice(-4)}`;
+    expect(emailsFor(prefix)).toHaveLength(0);
+    const [pending] = await deps!.store.listMessages({ status: "pending" });
+    expect(pending).toMatchObject({ generation: 1, attempts: 1 });
+
+    now = new Date(now.getTime() + 5 * 60_000);
+    await runCycle(deps!);
+    expect(emailsFor(prefix)).toHaveLength(1);
+    expect(await deps!.store.listMessages({ status: "sent" })).toHaveLength(1);
+  });
+});
+
 describe("acknowledging a fix", () => {
   it("starts the recovery clock once, emails the owners, and escalation follows the ack time", async () => {
     const sub = "00000000-0000-0000-0000-00000000e001";
