@@ -7,7 +7,8 @@ import type { TokenCredential } from "@azure/core-auth";
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { AcsEmailSender } from "./adapters/acsEmail";
-import { ArmAccountSource } from "./adapters/armAccounts";
+import { ArmAccountSource, type AccountSource } from "./adapters/armAccounts";
+import { ArmSubscriptionLister, type SubscriptionLister } from "./adapters/armSubscriptions";
 import { TableIncidentStore } from "./adapters/tableStore";
 import { loadConfig, type Environment, type MonitorConfig } from "./config";
 import type { Clock, Logger, MonitorDeps } from "./pipeline/stage";
@@ -81,6 +82,26 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
       sendLeaseInSeconds: 300,
       listConcurrency: 8,
     },
+  };
+}
+
+/** What the read-only `scan` command needs: no store, no email. */
+export interface ScanDeps {
+  accounts: AccountSource;
+  subscriptions: SubscriptionLister;
+}
+
+export function createScanDeps(env: Environment = process.env, overrides: CompositionOverrides = {}): ScanDeps {
+  const armEndpoint = env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com";
+  const clientId = env.AZURE_CLIENT_ID?.trim();
+  const credential = overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  const clientOptions = {
+    ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
+    ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
+  };
+  return {
+    accounts: new ArmAccountSource({ credential, endpoint: armEndpoint, clientOptions }),
+    subscriptions: new ArmSubscriptionLister({ credential, endpoint: armEndpoint, clientOptions }),
   };
 }
 

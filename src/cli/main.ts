@@ -4,6 +4,8 @@
  */
 import { ACK_USAGE, runAck } from "./ack";
 import { EXPLAIN_USAGE, runExplain } from "./explain";
+import { RUN_USAGE, runRun } from "./run";
+import { SCAN_USAGE, runScan } from "./scan";
 import { type CliIo, processIo } from "./io";
 
 export interface CliCommand {
@@ -25,6 +27,16 @@ export const COMMANDS: Record<string, CliCommand> = {
     summary: "Tell the monitor an account's cause is fixed; starts the recovery clock",
     usage: ACK_USAGE,
     run: (args, io) => runAck(args, io),
+  },
+  scan: {
+    summary: "One read-only pass over your subscriptions with your own Azure sign-in (exit 2 if any account is revoked)",
+    usage: SCAN_USAGE,
+    run: (args, io) => runScan(args, io),
+  },
+  run: {
+    summary: "Run the monitor loop outside the Functions host, with the same settings and state",
+    usage: RUN_USAGE,
+    run: (args, io) => runRun(args, io),
   },
   help: {
     summary: "List the commands, or show one command's usage",

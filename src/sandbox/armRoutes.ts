@@ -48,6 +48,7 @@ export interface SandboxAccount {
 /** The tenant every sandbox identity claims to live in. */
 export const SANDBOX_TENANT_ID = "72f988bf-0000-4000-8000-00000000cafe";
 
+const LIST_SUBSCRIPTIONS = /^\/subscriptions\/?$/i;
 // ARM matches provider namespaces, resource types and names case-insensitively.
 const LIST_IN_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/?$/i;
 const LIST_IN_RESOURCE_GROUP =
@@ -64,6 +65,16 @@ export class ArmRoutes {
   /** Keyed by lower-cased resource id, because ARM ids compare case-insensitively. */
   private readonly accounts = new Map<string, SandboxAccount>();
   private readonly forbiddenSubscriptions = new Set<string>();
+  /** Subscriptions the caller can see beyond those holding accounts, with their state. */
+  private readonly extraSubscriptions = new Map<string, { displayName: string; state: string }>();
+
+  /** Makes a subscription visible to `GET /subscriptions` (e.g. an empty or disabled one). */
+  addSubscription(subscriptionId: string, options: { displayName?: string; state?: string } = {}): void {
+    this.extraSubscriptions.set(subscriptionId.toLowerCase(), {
+      displayName: options.displayName ?? `Sandbox ${subscriptionId.slice(0, 8)}`,
+      state: options.state ?? "Enabled",
+    });
+  }
 
   putAccount(spec: SandboxAccountSpec): string {
     const id =
@@ -114,6 +125,12 @@ export class ArmRoutes {
   route(request: SandboxRequest): MatchedRoute | undefined {
     if (request.method !== "GET") return undefined;
     const path = request.url.pathname;
+    if (LIST_SUBSCRIPTIONS.test(path)) {
+      return {
+        id: "arm-subscriptions",
+        handle: (fault) => (fault ? armFaultResponse(fault) : this.guarded(request, "", () => this.listSubscriptions())),
+      };
+    }
     let match = LIST_IN_SUBSCRIPTION.exec(path);
     if (match) {
       const [subscriptionId] = decodeSegments(match);
@@ -205,6 +222,25 @@ export class ArmRoutes {
       };
     }
     return answer(apiVersion);
+  }
+
+  private listSubscriptions(): SandboxResponse {
+    const seen = new Map<string, { subscriptionId: string; displayName: string; state: string }>();
+    for (const account of this.accounts.values()) {
+      const key = account.subscriptionId.toLowerCase();
+      if (!seen.has(key)) seen.set(key, { subscriptionId: account.subscriptionId, displayName: `Sandbox ${account.subscriptionId.slice(0, 8)}`, state: "Enabled" });
+    }
+    for (const [key, extra] of this.extraSubscriptions) seen.set(key, { subscriptionId: key, ...extra });
+    const value = [...seen.values()].map((s) => ({
+      id: `/subscriptions/${s.subscriptionId}`,
+      subscriptionId: s.subscriptionId,
+      tenantId: SANDBOX_TENANT_ID,
+      displayName: s.displayName,
+      state: s.state,
+      subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
+      authorizationSource: "RoleBased",
+    }));
+    return { status: 200, json: { value } };
   }
 
   private list(apiVersion: string, include: (account: SandboxAccount) => boolean): SandboxResponse {

@@ -8,7 +8,7 @@ import { ArmRoutes, type SandboxAccount, type SandboxAccountSpec } from "./armRo
 import { createSandboxCertificate } from "./tls";
 
 /** The endpoints a fault can be aimed at. */
-export type SandboxRouteId = "arm-list" | "arm-get" | "acs-send" | "acs-poll";
+export type SandboxRouteId = "arm-subscriptions" | "arm-list" | "arm-get" | "acs-send" | "acs-poll";
 
 /**
  * The next `times` requests to `route` get this answer instead of the normal one.
@@ -156,6 +156,11 @@ export class LocalSandbox {
   }
 
   /** Every ARM read in this subscription answers 403 AuthorizationFailed from now on. */
+  /** Makes a subscription visible to `GET /subscriptions` even without accounts. */
+  addSubscription(subscriptionId: string, options?: { displayName?: string; state?: string }): void {
+    this.arm.addSubscription(subscriptionId, options);
+  }
+
   forbidSubscription(subscriptionId: string): void {
     this.arm.forbidSubscription(subscriptionId);
   }

@@ -1,0 +1,114 @@
+/**
+ * `cmk-monitor run`: the monitor loop outside the Functions host (a VM, a container, a
+ * laptop). Same settings, same store and outbox as the Function App; stops cleanly on
+ * SIGINT/SIGTERM after the cycle in flight.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createMonitorDeps } from "../composition";
+import { loadConfig, type Environment } from "../config";
+import { runCycle } from "../pipeline/cycle";
+import type { MonitorDeps } from "../pipeline/stage";
+import type { CliIo } from "./io";
+import { explainError } from "./userFacingErrors";
+
+export const RUN_USAGE = "usage: cmk-monitor run [--once] [--settings local.settings.json] [--verbose]";
+
+export interface LoopOptions {
+  intervalInMs: number;
+  signal: AbortSignal;
+  once?: boolean;
+  /** Called after each cycle; a failed cycle is reported and the loop goes on. */
+  onCycleError?(error: unknown): void;
+}
+
+/** Runs cycles until aborted; an abort never interrupts a cycle, only the wait between cycles. */
+export async function runLoop(deps: MonitorDeps, options: LoopOptions): Promise<number> {
+  let cycles = 0;
+  while (!options.signal.aborted) {
+    const started = Date.now();
+    try {
+      await runCycle(deps);
+    } catch (error) {
+      options.onCycleError?.(error);
+    }
+    cycles += 1;
+    if (options.once) break;
+    await sleep(Math.max(0, options.intervalInMs - (Date.now() - started)), options.signal);
+  }
+  return cycles;
+}
+
+export async function runRun(
+  args: string[],
+  io: CliIo,
+  env: Environment = process.env,
+  buildDeps: (env: Environment) => MonitorDeps = (e) => createMonitorDeps(loadConfig(e)),
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { once: { type: "boolean" }, settings: { type: "string" }, verbose: { type: "boolean" } } });
+  } catch (error) {
+    io.stderr(`cmk-monitor run: ${(error as Error).message}\n${RUN_USAGE}`);
+    return 1;
+  }
+  let settings: Environment = env;
+  if (parsed.values.settings) {
+    try {
+      const file = JSON.parse(readFileSync(parsed.values.settings, "utf8")) as { Values?: Record<string, unknown> };
+      const values = Object.fromEntries(Object.entries(file.Values ?? {}).filter(([, v]) => typeof v === "string")) as Environment;
+      // Real environment variables win, as they do under the Functions host.
+      settings = { ...values, ...env };
+    } catch (error) {
+      io.stderr(`cmk-monitor run: cannot read settings file ${parsed.values.settings}: ${(error as Error).message}`);
+      return 1;
+    }
+  }
+  let deps: MonitorDeps;
+  try {
+    deps = buildDeps(settings);
+  } catch (error) {
+    io.stderr(`cmk-monitor run: ${explainError(error, "starting")}`);
+    return 1;
+  }
+  const controller = new AbortController();
+  const stop = (signal: string) => {
+    if (controller.signal.aborted) process.exit(130); // a second signal means "now"
+    io.stderr(`cmk-monitor run: ${signal} received; finishing the current cycle, then stopping.`);
+    controller.abort();
+  };
+  const onInt = () => stop("SIGINT");
+  const onTerm = () => stop("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  try {
+    const intervalInMs = Number(settings.CMK_POLL_INTERVAL_MINUTES ?? 5) * 60_000 || 300_000;
+    const cycles = await runLoop(deps, {
+      intervalInMs,
+      signal: controller.signal,
+      once: parsed.values.once ?? false,
+      onCycleError: (error) => {
+        io.stderr(`cmk-monitor run: cycle failed: ${explainError(error, "running a cycle")}`);
+        if (parsed.values.verbose && error instanceof Error && error.stack) io.stderr(error.stack);
+      },
+    });
+    io.stderr(`cmk-monitor run: stopped after ${cycles} cycle(s).`);
+    return 0;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
