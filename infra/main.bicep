@@ -1,0 +1,276 @@
+// Cosmos DB CMK monitor: one resource group, one user-assigned identity, no keys or connection
+// strings. Deploy with `azd up`, or `az deployment sub create -f infra/main.bicep` (see docs/deploy.md).
+targetScope = 'subscription'
+
+// ---------------------------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment (azd sets it from AZURE_ENV_NAME); seeds resource names and the resource group name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for the resource group and every regional resource. It must offer the Flex Consumption plan.')
+@metadata({ azd: { type: 'location' } })
+param location string
+
+@description('Resource group to create or reuse; empty means rg-<environmentName>.')
+param resourceGroupName string = ''
+
+// ---------------------------------------------------------------------------------------------
+// What is monitored (CMK_SUBSCRIPTION_IDS) and the roles granted there
+// ---------------------------------------------------------------------------------------------
+
+@minLength(36)
+@description('CMK_SUBSCRIPTION_IDS: comma-separated ids of the subscriptions whose Cosmos DB accounts are watched.')
+param monitoredSubscriptionIds string
+
+@description('Grant the identity Reader and Key Vault Reader on each monitored subscription from this deployment. Set false when a platform team grants them at a management group instead (infra/monitored-scope/management-group.bicep).')
+param assignMonitoredSubscriptionRoles bool = true
+
+// ---------------------------------------------------------------------------------------------
+// Monitor behaviour: app settings, same names and defaults as src/config.ts
+// ---------------------------------------------------------------------------------------------
+
+@minLength(1)
+@description('CMK_ESCALATION_RECIPIENTS: comma-separated addresses told when an account does not recover in time.')
+param escalationRecipients string
+
+@description('CMK_DEFAULT_RECIPIENTS: comma-separated addresses notified when an account has no owner tag; empty by default.')
+param defaultRecipients string = ''
+
+@description('CMK_ALLOWED_RECIPIENT_DOMAINS: comma-separated domains ("*.example.com" allowed) mail may go to; empty allows any.')
+param allowedRecipientDomains string = ''
+
+@description('CMK_POLL_SCHEDULE: six-field NCRONTAB schedule of the poll timer. Keep it consistent with pollIntervalInMinutes.')
+param pollSchedule string = '0 */5 * * * *'
+
+@minValue(1)
+@maxValue(60)
+@description('CMK_POLL_INTERVAL_MINUTES: minutes between polls; the missed-cycle alert fires after 3 times this.')
+param pollIntervalInMinutes int = 5
+
+@minValue(5)
+@maxValue(10080)
+@description('CMK_REMINDER_INTERVAL_MINUTES: minutes between reminder emails for an open incident.')
+param reminderIntervalInMinutes int = 60
+
+@minLength(1)
+@description('CMK_OWNER_TAG: name of the Cosmos DB account tag that holds the owner addresses.')
+param ownerTag string = 'cmk-owner'
+
+@minLength(3)
+@maxLength(63)
+@description('CMK_STATE_TABLE: Azure Table Storage table that holds incident state; created by this deployment.')
+param stateTableName string = 'cmkmonitor'
+
+@description('CMK_ARM_ENDPOINT: Azure Resource Manager endpoint the monitor calls. Defaults to the cloud this template is deployed to, so sovereign clouds need no override.')
+param armEndpoint string = environment().resourceManager
+
+// ---------------------------------------------------------------------------------------------
+// Email
+// ---------------------------------------------------------------------------------------------
+
+@description('Where Azure Communication Services stores email data at rest, e.g. "United States", "Europe", "UK".')
+param emailDataLocation string = 'United States'
+
+@description('Optional custom sender domain (e.g. alerts.example.com). Empty uses only the Azure-managed domain.')
+param customEmailDomain string = ''
+
+@description('Set true once the custom domain\'s DNS records are verified; only then is it linked and used as the sender.')
+param customEmailDomainVerified bool = false
+
+@minLength(1)
+@description('Sender user name on the custom domain (the part before @). The Azure-managed domain always sends as DoNotReply.')
+param customEmailSenderUsername string = 'cmk-monitor'
+
+@allowed([
+  'custom'
+  'builtin'
+])
+@description('Role that lets the identity send email: "custom" (three actions, least privilege; the deployer needs rights to create role definitions) or "builtin" (Communication and Email Service Owner).')
+param emailSendRole string = 'custom'
+
+// ---------------------------------------------------------------------------------------------
+// Watching the watcher, and the host
+// ---------------------------------------------------------------------------------------------
+
+@minLength(3)
+@description('Address that receives the monitor\'s own health alerts (missed poll cycles, failing sends).')
+param alertEmailAddress string
+
+@minValue(1)
+@description('Failed sends within an hour that raise the "sends keep failing" alert.')
+param sendFailureAlertThreshold int = 3
+
+@minValue(30)
+@maxValue(730)
+@description('Days Log Analytics keeps the monitor\'s logs.')
+param logRetentionInDays int = 30
+
+@minValue(1)
+@maxValue(1000)
+@description('Upper bound on Flex Consumption instances; the timer runs on one.')
+param maximumInstanceCount int = 40
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Memory per Flex Consumption instance, in MB.')
+param instanceMemoryMB int = 2048
+
+// ---------------------------------------------------------------------------------------------
+// Names
+// ---------------------------------------------------------------------------------------------
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = 'func-cmk-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+// "a, b; c" → ['a', 'b', 'c'], the same splitting the app applies to CMK_SUBSCRIPTION_IDS.
+var monitoredSubscriptions = filter(
+  map(split(replace(replace(monitoredSubscriptionIds, ';', ','), ' ', ','), ','), id => trim(id)),
+  id => !empty(id)
+)
+// The app appends paths to the endpoint, so drop the trailing slash environment() returns.
+var armEndpointWithoutSlash = endsWith(armEndpoint, '/') ? substring(armEndpoint, 0, length(armEndpoint) - 1) : armEndpoint
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: 'id-cmk-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: 'log-cmk-${resourceToken}'
+    applicationInsightsName: 'appi-cmk-${resourceToken}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: 'stcmk${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    stateTableName: stateTableName
+  }
+}
+
+module communication 'modules/communication.bicep' = {
+  name: 'communication'
+  scope: rg
+  params: {
+    communicationServiceName: 'acs-cmk-${resourceToken}'
+    emailServiceName: 'ecs-cmk-${resourceToken}'
+    dataLocation: emailDataLocation
+    tags: tags
+    customDomain: customEmailDomain
+    customDomainVerified: customEmailDomainVerified
+    customSenderUsername: customEmailSenderUsername
+  }
+}
+
+module roles 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    communicationServiceName: communication.outputs.communicationServiceName
+    emailSendRole: emailSendRole
+  }
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: 'plan-cmk-${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: 'monitor'
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    subscriptionIds: join(monitoredSubscriptions, ',')
+    pollSchedule: pollSchedule
+    pollIntervalInMinutes: pollIntervalInMinutes
+    reminderIntervalInMinutes: reminderIntervalInMinutes
+    ownerTag: ownerTag
+    defaultRecipients: defaultRecipients
+    escalationRecipients: escalationRecipients
+    allowedRecipientDomains: allowedRecipientDomains
+    emailSender: communication.outputs.senderAddress
+    communicationEndpoint: communication.outputs.endpoint
+    stateTableName: stateTableName
+    armEndpoint: armEndpointWithoutSlash
+  }
+  // The host starts as soon as the app exists; give it its storage and telemetry rights first.
+  dependsOn: [
+    roles
+  ]
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    actionGroupName: 'ag-cmk-${resourceToken}'
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    location: location
+    tags: tags
+    alertEmailAddress: alertEmailAddress
+    pollIntervalInMinutes: pollIntervalInMinutes
+    sendFailureThreshold: sendFailureAlertThreshold
+  }
+}
+
+// One deployment per monitored subscription, at that subscription's scope.
+module monitoredSubscriptionRoles 'monitored-scope/subscription.bicep' = [
+  for subscriptionId in (assignMonitoredSubscriptionRoles ? monitoredSubscriptions : []): {
+    name: 'cmk-monitored-${uniqueString(subscriptionId, environmentName)}'
+    scope: subscription(subscriptionId)
+    params: {
+      principalId: identity.outputs.principalId
+    }
+  }
+]
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output FUNCTION_APP_NAME string = functionApp.outputs.name
+output MONITOR_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
+output MONITOR_IDENTITY_CLIENT_ID string = identity.outputs.clientId
+output ACS_ENDPOINT string = communication.outputs.endpoint
+output CMK_EMAIL_SENDER string = communication.outputs.senderAddress
+output CUSTOM_EMAIL_DOMAIN_DNS_RECORDS object = communication.outputs.customDomainVerificationRecords

@@ -1,0 +1,191 @@
+// The monitor: a Flex Consumption Function App (Linux, Node 22) that runs as the user-assigned
+// identity for everything. Its app settings are every setting src/config.ts reads, under the
+// same names. Deliberately NOT set, because they carry keys and exist only for local runs:
+// ACS_CONNECTION_STRING, CMK_STATE_CONNECTION and AzureWebJobsStorage (the plain connection
+// string); in Azure the app uses ACS_ENDPOINT and the AzureWebJobsStorage__* identity settings.
+
+@description('Name of the Function App.')
+param name string
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Region of the plan and the app.')
+param location string
+
+@description('Tags applied to the plan and the app.')
+param tags object = {}
+
+@description('azd service name (azure.yaml) that tags the app so `azd deploy` finds it.')
+param serviceName string
+
+@description('Resource id of the user-assigned identity the app runs as.')
+param identityId string
+
+@description('Client id of that identity (AZURE_CLIENT_ID, AzureWebJobsStorage__clientId).')
+param identityClientId string
+
+@description('Storage account for the host, the deployment package and the monitor\'s state.')
+param storageAccountName string
+
+@description('Blob container the app package is deployed to.')
+param deploymentContainerName string
+
+@description('Application Insights component that receives the app\'s telemetry.')
+param applicationInsightsName string
+
+@description('Upper bound on instances.')
+param maximumInstanceCount int
+
+@description('Memory per instance, in MB.')
+param instanceMemoryMB int
+
+@description('CMK_SUBSCRIPTION_IDS value.')
+param subscriptionIds string
+
+@description('CMK_POLL_SCHEDULE value.')
+param pollSchedule string
+
+@description('CMK_POLL_INTERVAL_MINUTES value.')
+param pollIntervalInMinutes int
+
+@description('CMK_REMINDER_INTERVAL_MINUTES value.')
+param reminderIntervalInMinutes int
+
+@description('CMK_OWNER_TAG value.')
+param ownerTag string
+
+@description('CMK_DEFAULT_RECIPIENTS value.')
+param defaultRecipients string
+
+@description('CMK_ESCALATION_RECIPIENTS value.')
+param escalationRecipients string
+
+@description('CMK_ALLOWED_RECIPIENT_DOMAINS value.')
+param allowedRecipientDomains string
+
+@description('CMK_EMAIL_SENDER value: a sender address on a domain linked to the ACS resource.')
+param emailSender string
+
+@description('ACS_ENDPOINT value: https endpoint of the Communication Services resource.')
+param communicationEndpoint string
+
+@description('CMK_STATE_TABLE value.')
+param stateTableName string
+
+@description('CMK_ARM_ENDPOINT value, without a trailing slash.')
+param armEndpoint string
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': serviceName })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'node'
+        version: '22'
+      }
+    }
+  }
+
+  resource appSettings 'config' = {
+    name: 'appsettings'
+    properties: {
+      // Host storage through the identity (no connection string, shared keys are off anyway).
+      AzureWebJobsStorage__accountName: storage.name
+      AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+      AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+      AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      // Picks the user-assigned identity for DefaultAzureCredential (ARM, Key Vault, email, tables).
+      AZURE_CLIENT_ID: identityClientId
+      // The connection string only says where telemetry goes; with local auth off, the
+      // authentication string makes the host sign it with the identity.
+      APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      // The monitor (src/config.ts).
+      CMK_SUBSCRIPTION_IDS: subscriptionIds
+      CMK_POLL_SCHEDULE: pollSchedule
+      CMK_POLL_INTERVAL_MINUTES: string(pollIntervalInMinutes)
+      CMK_REMINDER_INTERVAL_MINUTES: string(reminderIntervalInMinutes)
+      CMK_OWNER_TAG: ownerTag
+      CMK_DEFAULT_RECIPIENTS: defaultRecipients
+      CMK_ESCALATION_RECIPIENTS: escalationRecipients
+      CMK_ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains
+      CMK_EMAIL_SENDER: emailSender
+      ACS_ENDPOINT: communicationEndpoint
+      CMK_STATE_TABLE: stateTableName
+      CMK_ARM_ENDPOINT: armEndpoint
+    }
+  }
+}
+
+// Deployments authenticate with Entra ID (azd and `az functionapp deployment` do); no publishing
+// passwords exist to leak.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = functionApp.name

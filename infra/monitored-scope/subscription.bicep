@@ -1,0 +1,38 @@
+// Roles the monitor needs on one monitored subscription. main.bicep deploys this once per id in
+// CMK_SUBSCRIPTION_IDS; to add a subscription later without redeploying everything:
+//   az deployment sub create --subscription <id> -l <region> \
+//     -f infra/monitored-scope/subscription.bicep -p principalId=<MONITOR_IDENTITY_PRINCIPAL_ID>
+targetScope = 'subscription'
+
+@description('Principal (object) id of the monitor\'s user-assigned identity (output MONITOR_IDENTITY_PRINCIPAL_ID).')
+param principalId string
+
+@description('Also grant Key Vault Reader, for the key metadata probes. Only RBAC-model vaults honour it.')
+param assignKeyVaultReader bool = true
+
+var readerRoleId = 'acdd72a7-3385-48ef-bd42-f606fba81ae7' // Reader
+var keyVaultReaderRoleId = '21090545-7ca7-4776-b22c-e363652d74d2' // Key Vault Reader
+
+// Why: the monitor lists Cosmos DB accounts and their CMK settings, reads the Key Vaults they
+// point to and the role assignments on them; Reader covers all of it and changes nothing.
+resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(subscription().id, principalId, readerRoleId)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', readerRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'CMK monitor: read Cosmos DB accounts, Key Vaults and role assignments.'
+  }
+}
+
+// Why: the probes read key metadata (enabled, expiry, versions) to explain a revocation; Key Vault
+// Reader is metadata only: no key material, no secret values, no crypto operations.
+resource keyVaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (assignKeyVaultReader) {
+  name: guid(subscription().id, principalId, keyVaultReaderRoleId)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultReaderRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'CMK monitor: read CMK key metadata (no crypto).'
+  }
+}
