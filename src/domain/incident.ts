@@ -30,6 +30,8 @@ export interface Incident {
   escalateAt?: string;
   escalatedAt?: string;
   nextReminderAt?: string;
+  /** Reminders (never escalation) are paused until then. */
+  remindersSnoozedUntil?: string;
   reminderCount: number;
   resolvedAt?: string;
   resolution?: "recovered" | "account-removed";
@@ -47,6 +49,8 @@ export type IncidentEventType =
   | "cause-changed"
   | "fix-acknowledged"
   | "fix-observed"
+  | "fix-undone"
+  | "snoozed"
   | "escalated"
   | "resolved"
   | "recipients-dropped";
@@ -60,7 +64,15 @@ export interface IncidentEvent {
   detail: string;
 }
 
-export type MessageKind = "revoked" | "reminder" | "cause-changed" | "fix-acknowledged" | "escalation" | "resolved";
+export type MessageKind =
+  | "revoked"
+  | "reminder"
+  | "cause-changed"
+  | "fix-acknowledged"
+  | "fix-observed"
+  | "fix-undone"
+  | "escalation"
+  | "resolved";
 
 /** An email to send, recorded in the outbox together with the state change that caused it. */
 export interface OutboxMessage {

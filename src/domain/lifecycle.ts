@@ -36,6 +36,12 @@ export type LifecycleInput =
   | { kind: "account-missing" }
   /** An owner says the cause is fixed (CLI or link). */
   | { kind: "acknowledged"; by: string }
+  /** The monitor's own checks show the cause is gone (e.g. permission granted, key restored). */
+  | { kind: "fix-observed"; detail: string }
+  /** The checks that showed the fix now show the cause again (fix undone). */
+  | { kind: "fix-undone"; detail: string }
+  /** Pause reminders (never escalation) until `until`; bounded by MAX_SNOOZE_IN_HOURS. */
+  | { kind: "snoozed"; until: string; by: string }
   /** No new observation (e.g. the listing failed): only deadlines are swept. */
   | { kind: "tick" };
 
@@ -46,7 +52,10 @@ export type DecisionReason =
   | "recovered"
   | "account-removed"
   | "cause-changed"
-  | "fix-acknowledged";
+  | "fix-acknowledged"
+  | "fix-observed"
+  | "fix-undone"
+  | "snoozed";
 
 export interface Decision {
   /** What happened, in order; empty when nothing changed. */
@@ -60,6 +69,8 @@ export interface Decision {
 }
 
 const MAX_STATUS_LENGTH = 4000;
+/** A snooze longer than this is a way to silence an outage; escalation is never snoozed. */
+export const MAX_SNOOZE_IN_HOURS = 24;
 const MINUTE = 60_000;
 
 /** Decides what should happen to an account's incident now. Pure and deterministic. */
@@ -94,11 +105,41 @@ export function decide(
     case "acknowledged":
       step.acknowledge(input.by);
       break;
+    case "fix-observed":
+      step.observeFix(input.detail);
+      break;
+    case "fix-undone":
+      step.undoFix(input.detail);
+      break;
+    case "snoozed":
+      step.snooze(input.until, input.by);
+      break;
     case "tick":
       break;
   }
   step.sweepDeadlines();
   return step.finish();
+}
+
+/**
+ * Applies several inputs that arrive in one cycle (an observation, then what the probes
+ * found) as one decision, so they commit together.
+ */
+export function decideMany(
+  current: Incident | undefined,
+  inputs: readonly LifecycleInput[],
+  now: Date,
+  ctx: LifecycleContext,
+): Decision {
+  const merged: Decision = { reasons: [], incident: current, events: [], messages: [] };
+  for (const input of inputs) {
+    const next = decide(merged.incident, input, now, ctx);
+    merged.reasons.push(...next.reasons);
+    merged.events.push(...next.events);
+    merged.messages.push(...next.messages);
+    merged.incident = next.incident;
+  }
+  return merged;
 }
 
 /** Accumulates one decision; keeps the transitions small and named. */
@@ -192,6 +233,50 @@ class Step {
     this.email("fix-acknowledged", this.ownersOrEscalation(owners), []);
   }
 
+  observeFix(detail: string): void {
+    const incident = this.incident!;
+    if (incident.state !== "revoked") return;
+    if (incident.fixObservedAt && incident.fixSource !== "detection") return;
+    incident.fixObservedAt = this.at;
+    incident.fixSource = "observed";
+    incident.state = "recovering";
+    delete incident.nextReminderAt;
+    if (getCause(incident.cause).policy.clockStartsAt === "fix") this.startClock(this.now);
+    this.record("fix-observed", `Fix observed: ${detail}; recovery expected by ${incident.expectedRecoveryBy}`);
+    this.reasons.push("fix-observed");
+    this.email("fix-observed", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
+  }
+
+  undoFix(detail: string): void {
+    const incident = this.incident!;
+    if (incident.state !== "recovering") return;
+    incident.state = "revoked";
+    delete incident.fixObservedAt;
+    delete incident.fixSource;
+    delete incident.fixAcknowledgedBy;
+    if (getCause(incident.cause).policy.clockStartsAt === "fix") {
+      delete incident.clockStartedAt;
+      delete incident.expectedRecoveryBy;
+      delete incident.escalateAt;
+    }
+    this.applyCausePolicy();
+    this.record("fix-undone", `Fix undone: ${detail}`);
+    this.reasons.push("fix-undone");
+    this.email("fix-undone", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
+  }
+
+  snooze(until: string, by: string): void {
+    const incident = this.incident!;
+    const requested = Date.parse(until);
+    if (!Number.isFinite(requested) || requested <= this.now.getTime()) return;
+    const bounded = Math.min(requested, this.now.getTime() + MAX_SNOOZE_IN_HOURS * 60 * MINUTE);
+    const untilIso = new Date(bounded).toISOString();
+    if (incident.remindersSnoozedUntil === untilIso) return;
+    incident.remindersSnoozedUntil = untilIso;
+    this.record("snoozed", `Reminders snoozed by ${by} until ${untilIso}; escalation is not affected`);
+    this.reasons.push("snoozed");
+  }
+
   resolve(resolution: "recovered" | "account-removed", account?: CmkAccount): void {
     const incident = this.incident!;
     if (account) incident.account = account;
@@ -225,7 +310,13 @@ class Step {
       this.email("escalation", [...this.ctx.escalationRecipients], owners.filter((o) => !this.isEscalationRecipient(o)));
       return;
     }
-    if (incident.state === "revoked" && incident.nextReminderAt !== undefined && nowMs >= Date.parse(incident.nextReminderAt)) {
+    const snoozed = incident.remindersSnoozedUntil !== undefined && nowMs < Date.parse(incident.remindersSnoozedUntil);
+    if (
+      incident.state === "revoked" &&
+      !snoozed &&
+      incident.nextReminderAt !== undefined &&
+      nowMs >= Date.parse(incident.nextReminderAt)
+    ) {
       incident.reminderCount += 1;
       // After a missed poll, send one reminder, not one per missed interval.
       incident.nextReminderAt = addMinutes(this.now, this.ctx.reminderIntervalInMinutes);

@@ -309,7 +309,7 @@ function fixDescription(incident: Incident): string {
     case "acknowledged":
       return `${incident.fixAcknowledgedBy ? `${incident.fixAcknowledgedBy} acknowledged` : "An owner acknowledged"} the fix at ${formatUtc(incident.fixObservedAt)}.`;
     case "observed":
-      return `The monitor saw the status change at ${formatUtc(incident.fixObservedAt)}, which suggests the cause was fixed.`;
+      return `The monitor's own checks confirmed the cause is gone at ${formatUtc(incident.fixObservedAt)}; no acknowledgment was needed.`;
     case "detection":
       return `Nobody needs to fix this cause, so the recovery clock started when it was detected (${formatUtc(incident.detectedAt)}).`;
     default:
@@ -320,7 +320,7 @@ function fixDescription(incident: Incident): string {
 function fixAcknowledged(ctx: Context): Template {
   const { incident } = ctx;
   return {
-    subject: subject(ctx, "recovering"),
+    subject: subject(ctx, incident.fixSource === "observed" ? "recovering, fix confirmed" : "recovering"),
     blocks: [
       {
         type: "paragraph",
@@ -352,7 +352,27 @@ function fixAcknowledged(ctx: Context): Template {
   };
 }
 
+function fixUndone(ctx: Context): Template {
+  return {
+    subject: subject(ctx, "revoked again, fix undone"),
+    blocks: [
+      {
+        type: "paragraph",
+        text:
+          `The fix recorded for the Azure Cosmos DB account ${ctx.name} no longer holds: the monitor's checks show "${ctx.cause.title}" again, ` +
+          "so the recovery clock has stopped and reminders resume. Follow the steps below again.",
+      },
+      { type: "heading", text: "Account" },
+      { type: "facts", rows: accountFacts(ctx.incident) },
+      ...fixBlocks(ctx),
+      footer(ctx, OWNER_WHY),
+    ],
+  };
+}
+
 const EVENT_NAMES: Record<IncidentEvent["type"], string> = {
+  "fix-undone": "Fix undone",
+  snoozed: "Reminders snoozed",
   detected: "Revocation detected",
   reminded: "Reminder sent",
   "cause-changed": "Cause changed",
@@ -471,6 +491,8 @@ const TEMPLATES: Record<MessageFacts["kind"], (ctx: Context) => Template> = {
   reminder,
   "cause-changed": causeChanged,
   "fix-acknowledged": fixAcknowledged,
+  "fix-observed": fixAcknowledged,
+  "fix-undone": fixUndone,
   escalation,
   resolved,
 };

@@ -7,7 +7,14 @@ import type { CmkAccount } from "../../src/domain/account";
 import { CAUSE_IDS, getCause, type CauseId } from "../../src/domain/causes";
 import type { Classification } from "../../src/domain/classifier";
 import type { Incident, MessageKind, OutboxMessage } from "../../src/domain/incident";
-import { decide, incidentIdFor, type LifecycleContext, type LifecycleInput } from "../../src/domain/lifecycle";
+import {
+  decide,
+  decideMany,
+  incidentIdFor,
+  MAX_SNOOZE_IN_HOURS,
+  type LifecycleContext,
+  type LifecycleInput,
+} from "../../src/domain/lifecycle";
 import { resolveOwnerRecipients } from "../../src/domain/recipients";
 
 const START = Date.parse("2026-11-29T00:00:00.000Z");
@@ -54,6 +61,8 @@ interface Script {
   /** Status from this minute on (the account's status as ARM would report it). */
   status: Record<number, Classification | "missing">;
   acks?: number[];
+  /** Other inputs at a minute (what the probes found, a snooze), applied before that poll. */
+  inputs?: Record<number, LifecycleInput>;
   until: number;
   /** Minutes at which the poll does not run (a skipped timer). */
   skipped?: (minute: number) => boolean;
@@ -81,6 +90,7 @@ function simulate(script: Script): { sent: Sent[]; incident: Incident | undefine
   for (let minute = 0; minute <= script.until; minute++) {
     if (script.status[minute] !== undefined) status = script.status[minute]!;
     if (script.acks?.includes(minute)) apply({ kind: "acknowledged", by: "owner@contoso.com" }, minute);
+    if (script.inputs?.[minute]) apply(script.inputs[minute]!, minute);
     if (minute % POLL_EVERY !== 0 || script.skipped?.(minute)) continue;
     const account = { ...(script.account ?? ACCOUNT) };
     apply(status === "missing" ? { kind: "account-missing" } : { kind: "observed", account, classification: status }, minute);
@@ -198,6 +208,84 @@ describe("incident lifecycle timelines", () => {
     const { sent, incident } = simulate({ status: { 5: unknown, 10: revoked("key-not-found"), 20: unknown }, until: 30 });
     expect(summary(sent)).toEqual(["10 revoked"]);
     expect(incident?.state).toBe("revoked");
+  });
+});
+
+describe("fixes the monitor observes itself, undone fixes and snoozes", () => {
+  it("fix observed at 40 starts the clock without an ack; escalation at 160", async () => {
+    // The probes saw the permission granted: the clock starts then, and owners hear it.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("default-identity-unauthorized") },
+      inputs: { 40: { kind: "fix-observed", detail: "access policy grants get, wrapKey, unwrapKey" } },
+      until: 300,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "40 fix-observed", "160 escalation"]);
+    expect(incident?.fixSource).toBe("observed");
+  });
+
+  it("an acknowledged fix that the probes later confirm is not announced twice", () => {
+    // One clock, one "recovering" email: the observation only adds to the timeline.
+    const { sent } = simulate({
+      status: { 10: revoked("key-not-found"), 100: HEALTHY },
+      acks: [20],
+      inputs: { 30: { kind: "fix-observed", detail: "key restored" } },
+      until: 120,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged", "100 resolved"]);
+  });
+
+  it("a fix undone stops the clock and resumes reminders", () => {
+    // Someone removed the permission again: escalating on the old clock would blame Azure.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("default-identity-unauthorized") },
+      inputs: {
+        30: { kind: "fix-observed", detail: "role assignment found" },
+        60: { kind: "fix-undone", detail: "role assignment removed" },
+      },
+      until: 200,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "30 fix-observed", "60 fix-undone", "120 reminder", "180 reminder"]);
+    expect(incident?.state).toBe("revoked");
+    expect(incident?.escalateAt).toBeUndefined();
+  });
+
+  it("a snooze pauses reminders but never escalation, and is bounded", () => {
+    // DNS case: escalation at detection + 120 happens even while reminders are snoozed.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("key-vault-dns-unresolved") },
+      inputs: { 15: { kind: "snoozed", until: new Date(START + 10_000 * 60_000).toISOString(), by: "owner@contoso.com" } },
+      until: 300,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "130 escalation"]);
+    // Asked for a week, got the maximum.
+    expect(incident?.remindersSnoozedUntil).toBe(new Date(START + (15 + MAX_SNOOZE_IN_HOURS * 60) * 60_000).toISOString());
+  });
+
+  it("reminders resume when the snooze ends", () => {
+    // Snoozed for one hour at minute 20: the reminder due at 70 waits until 80.
+    const { sent } = simulate({
+      status: { 10: revoked("key-not-found") },
+      inputs: { 20: { kind: "snoozed", until: new Date(START + 80 * 60_000).toISOString(), by: "o@contoso.com" } },
+      until: 100,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "80 reminder"]);
+  });
+
+  it("decideMany applies an observation and a probe result as one decision", () => {
+    // Both land in one commit, in order.
+    const now = new Date(START + 10 * 60_000);
+    const decision = decideMany(
+      undefined,
+      [
+        { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") },
+        { kind: "fix-observed", detail: "key recovered" },
+      ],
+      now,
+      CTX,
+    );
+    expect(decision.reasons).toEqual(["first-notice", "fix-observed"]);
+    expect(decision.messages.map((m) => m.kind)).toEqual(["revoked", "fix-observed"]);
+    expect(decision.incident?.state).toBe("recovering");
   });
 });
 
