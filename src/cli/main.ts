@@ -3,6 +3,7 @@
  * lists the table, so nothing else needs to change.
  */
 import { ACK_USAGE, runAck } from "./ack";
+import { DRILL_USAGE, runDrill } from "./drill";
 import { EXPLAIN_USAGE, runExplain } from "./explain";
 import { RUN_USAGE, runRun } from "./run";
 import { SCAN_USAGE, runScan } from "./scan";
@@ -37,6 +38,11 @@ export const COMMANDS: Record<string, CliCommand> = {
     summary: "Run the monitor loop outside the Functions host, with the same settings and state",
     usage: RUN_USAGE,
     run: (args, io) => runRun(args, io),
+  },
+  drill: {
+    summary: "Run the real monitor over simulated hours against a local Azure stand-in (what `npm start` runs)",
+    usage: DRILL_USAGE,
+    run: (args, io) => runDrill(args, io),
   },
   help: {
     summary: "List the commands, or show one command's usage",

@@ -1,0 +1,113 @@
+/**
+ * `cmk-monitor drill`: runs a scenario through the real monitor against local stand-ins for
+ * Azure, prints the timeline and summary, and writes every email to an outbox folder.
+ * `npm start` runs it with the built-in fire drill.
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { createProgressReporter, type ProgressOutput } from "../drill/progress";
+import { renderReport } from "../drill/report";
+import { runScenario, type DrillResult } from "../drill/runScenario";
+import { defaultScenarioPath, loadScenario, ScenarioError, type Scenario } from "../drill/scenario";
+import { writeOutbox, type WrittenOutbox } from "../drill/outbox";
+import { processIo, type CliIo } from "./io";
+
+export const DRILL_USAGE = "usage: cmk-monitor drill [--scenario FILE] [--json] [--outbox DIR]";
+
+const DRILL_HELP = `${DRILL_USAGE}
+
+Runs the real monitor (the timer function's poll cycle, real Azure SDK clients) against a
+local stand-in for Azure Resource Manager and Communication Services Email, with state in
+Azurite, over simulated time. No Azure account or setting is needed.
+
+  --scenario FILE  a scenario JSON file (docs/scenarios.md); default: the built-in fire drill,
+                   scenarios/fire-drill.json
+  --json           print one JSON document (timeline, incidents, summary) instead of text
+  --outbox DIR     where to write every email as .eml and .html (default: ./outbox); earlier
+                   drill emails in DIR are replaced, other files are left alone`;
+
+export interface DrillCliOptions {
+  /** Resolves relative paths; default process.cwd(). */
+  cwd?: string;
+  /** Where progress goes; default stderr, redrawn in place only when stderr is a terminal. */
+  progress?: ProgressOutput;
+}
+
+export async function runDrill(args: string[], io: CliIo, options: DrillCliOptions = {}): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        scenario: { type: "string" },
+        json: { type: "boolean" },
+        outbox: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    io.stderr(`cmk-monitor drill: ${(error as Error).message}\n${DRILL_USAGE}`);
+    return 1;
+  }
+  if (parsed.values.help) {
+    io.stdout(DRILL_HELP);
+    return 0;
+  }
+  const cwd = options.cwd ?? process.cwd();
+  const scenarioFile = parsed.values.scenario !== undefined ? path.resolve(cwd, parsed.values.scenario) : defaultScenarioPath();
+  const scenarioLabel = parsed.values.scenario ?? displayPath(scenarioFile, cwd);
+
+  let scenario: Scenario;
+  try {
+    scenario = await loadScenario(scenarioFile, scenarioLabel);
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    io.stderr(`cmk-monitor drill: the scenario is not valid:\n${error.problems.map((p) => `  ${p}`).join("\n")}\nThe format is described in docs/scenarios.md.`);
+    return 1;
+  }
+
+  const progress = createProgressReporter(options.progress ?? stderrProgress(io));
+  const result = await runScenario(scenario, { onProgress: progress });
+  const outbox = await writeOutbox(path.resolve(cwd, parsed.values.outbox ?? "outbox"), result.emails, scenario.durationMinutes);
+
+  if (parsed.values.json) {
+    io.stdout(JSON.stringify(jsonDocument(result, scenarioLabel, outbox), null, 2));
+  } else {
+    io.stdout(renderReport(result, { scenarioLabel, outboxDir: outbox.dir }));
+  }
+  return 0;
+}
+
+/** The `--json` document; its field names are documented in docs/scenarios.md. */
+function jsonDocument(result: DrillResult, scenarioLabel: string, outbox: WrittenOutbox) {
+  const { scenario } = result;
+  return {
+    scenario: {
+      file: scenarioLabel,
+      ...(scenario.description !== undefined ? { description: scenario.description } : {}),
+      start: result.start.toISOString(),
+      durationMinutes: scenario.durationMinutes,
+      pollIntervalMinutes: scenario.pollIntervalMinutes,
+      accounts: scenario.accounts.length,
+    },
+    timeline: result.timeline,
+    incidents: result.incidents,
+    summary: result.summary,
+    warnings: result.warnings,
+    outbox: { dir: outbox.dir, files: outbox.stems.map((stem) => `${stem}.eml`) },
+    realTimeInMs: result.realTimeInMs,
+  };
+}
+
+/** The terminal gets a redrawn bar; anything else (CI, a pipe, a test's buffer) gets plain lines. */
+function stderrProgress(io: CliIo): ProgressOutput {
+  const tty = io === processIo && process.stderr.isTTY === true;
+  return { tty, write: (text) => void process.stderr.write(text), line: (text) => io.stderr(text) };
+}
+
+/** "outbox" rather than "/home/me/project/outbox" when it is under the working directory. */
+function displayPath(file: string, cwd: string): string {
+  const relative = path.relative(cwd, file);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : file;
+}

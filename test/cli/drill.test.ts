@@ -1,0 +1,156 @@
+/** `cmk-monitor drill`: arguments, scenario errors, and the text report of a small scenario. */
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { runDrill } from "../../src/cli/drill";
+import { createBufferedIo } from "../../src/cli/io";
+import { main } from "../../src/cli/main";
+
+const HEALTHY = "Access to the configured customer managed key confirmed.";
+const REVOKED_4003 =
+  "Access to your account is currently revoked because the correspondent key is not found on the specified Key Vault; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#azure-key-vault-resource-not-found (4003).";
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "cmk-drill-cli-"));
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+function scenario(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    start: "2026-03-02T08:00:00Z",
+    durationMinutes: 30,
+    pollIntervalMinutes: 5,
+    accounts: [
+      {
+        name: "orders-db",
+        subscriptionId: "6f1d2c3b-8a9e-4b7c-9d0e-1f2a3b4c5d6e",
+        resourceGroup: "rg-orders",
+        keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/orders-cmk",
+        identity: { type: "SystemAssigned" },
+        defaultIdentity: "SystemAssignedIdentity",
+        tags: { "cmk-owner": "alice@contoso.com" },
+        status: HEALTHY,
+      },
+    ],
+    events: [
+      { atMinute: 7, account: "orders-db", status: REVOKED_4003, note: "Key deleted" },
+      { atMinute: 12, account: "orders-db", ack: "fixed", by: "alice@contoso.com", note: "Recovered from soft delete" },
+      { atMinute: 25, account: "orders-db", status: HEALTHY },
+    ],
+    ...overrides,
+  };
+}
+
+async function drill(args: string[]) {
+  const io = createBufferedIo();
+  const code = await runDrill(args, io, { cwd: dir });
+  return { code, out: io.out, err: io.err };
+}
+
+async function scenarioFile(name: string, content: string): Promise<string> {
+  await writeFile(path.join(dir, name), content, "utf8");
+  return name;
+}
+
+describe("arguments", () => {
+  it.each<[string[], RegExp]>([
+    // Typos in option names must not silently run the default drill.
+    [["--scenrio", "x.json"], /Unknown option '--scenrio'/],
+    // A bare file name is a common slip for --scenario FILE.
+    [["x.json"], /Unexpected argument 'x.json'/],
+    [["--scenario"], /--scenario <value>' argument missing/],
+  ])("%j is refused with the usage", async (args, message) => {
+    const { code, err } = await drill(args);
+    expect(code).toBe(1);
+    expect(err).toMatch(message);
+    expect(err).toContain("usage: cmk-monitor drill [--scenario FILE] [--json] [--outbox DIR]");
+  });
+
+  it("--help explains the command", async () => {
+    const { code, out } = await drill(["--help"]);
+    expect(code).toBe(0);
+    expect(out).toContain("--outbox DIR");
+  });
+
+  it("is listed by `cmk-monitor help`", async () => {
+    const io = createBufferedIo();
+    expect(await main(["help"], io)).toBe(0);
+    expect(io.out).toMatch(/\n {2}drill +Run the real monitor/);
+  });
+});
+
+describe("an invalid scenario exits 1 before anything starts, naming the field", () => {
+  it.each<[string, string, string]>([
+    // A trailing comma: the position matters more than the parser's wording.
+    ["bad.json", '{\n  "start": "2026-03-02T08:00:00Z",\n}', "bad.json: not valid JSON:"],
+    ["types.json", JSON.stringify(scenario({ durationMinutes: "30" })), "types.json: durationMinutes: must be a whole number from 1 to 10080"],
+    ["minute.json", JSON.stringify(scenario({ events: [{ atMinute: 1.5, account: "orders-db", ack: "fixed" }] })), "minute.json: events[0].atMinute: must be a whole number from 0 to 10080"],
+    // Unknown fields are errors: a misspelt field would otherwise do nothing.
+    ["unknown.json", JSON.stringify(scenario({ pollEveryMinutes: 5 })), "unknown.json: pollEveryMinutes: unknown field"],
+    ["account.json", JSON.stringify(scenario({ events: [{ atMinute: 5, account: "orders", ack: "fixed" }] })), 'account.json: events[0].account: no account named "orders" in accounts'],
+    ["missing.json", JSON.stringify({ ...scenario(), pollIntervalMinutes: undefined }), "missing.json: pollIntervalMinutes: is required"],
+    ["nofile.json", "", "nofile.json: cannot read the scenario file (no such file)"],
+  ])("%s", async (name, content, message) => {
+    const file = name === "nofile.json" ? name : await scenarioFile(name, content);
+    const { code, out, err } = await drill(["--scenario", file, "--outbox", "never"]);
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toContain(message);
+    expect(err).toContain("docs/scenarios.md");
+    // Nothing ran, so nothing was written.
+    expect(await readdir(dir)).not.toContain("never");
+  });
+});
+
+describe("a small scenario, as text", () => {
+  let result: { code: number; out: string; err: string };
+
+  beforeAll(async () => {
+    const file = await scenarioFile("small.json", JSON.stringify(scenario()));
+    result = await drill(["--scenario", file, "--outbox", "mail"]);
+  }, 30_000);
+
+  it("prints the timeline with minute, time, account, what happened and who was emailed", () => {
+    expect(result.code).toBe(0);
+    const lines = result.out.split("\n");
+    // Revoked at 7, between polls: the monitor sees it at the 10-minute poll.
+    expect(lines).toContainEqual(expect.stringMatching(/^ {3}7 {2}08:07 {2}orders-db +azure +revoked \(4003\): Key deleted$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}10 {2}08:10 {2}orders-db +DETECTED +Key or Key Vault not found \(4003\) \(3 min after Azure reported it\)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ +email +revoked -> alice@contoso\.com$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}12 {2}08:12 {2}orders-db +ack +alice@contoso\.com says it is fixed: Recovered from soft delete$/));
+    // Healthy again at 25, a poll minute: resolved in the same minute, on the lines below it.
+    const healthyAt = lines.findIndex((line) => /^ {2}25 {2}08:25 {2}orders-db +azure +key access confirmed$/.test(line));
+    expect(lines.slice(healthyAt + 1, healthyAt + 3)).toEqual([
+      expect.stringMatching(/^ +RESOLVED +recovered, incident closed after 15 min$/),
+      expect.stringMatching(/^ +email +resolved -> alice@contoso\.com$/),
+    ]);
+  });
+
+  it("summarises and says where the emails are", () => {
+    expect(result.out).toMatch(/Incidents +1 opened, 1 resolved\n/);
+    expect(result.out).toMatch(/Emails +3 sent: 1 revoked, 1 fix-acknowledged, 1 resolved\n/);
+    expect(result.out).toContain(`3 emails written to ${path.join(dir, "mail")}`);
+  });
+
+  it("writes the outbox in send order", async () => {
+    expect((await readdir(path.join(dir, "mail"))).filter((f) => f.endsWith(".eml")).sort()).toEqual([
+      "0010-orders-db-revoked.eml",
+      "0012-orders-db-fix-acknowledged.eml",
+      "0025-orders-db-resolved.eml",
+    ]);
+    const eml = await readFile(path.join(dir, "mail", "0012-orders-db-fix-acknowledged.eml"), "utf8");
+    expect(eml.startsWith("Date: Mon, 02 Mar 2026 08:12:00 +0000\r\n")).toBe(true);
+  });
+
+  it("keeps progress to a few plain lines on stderr when it is not a terminal", () => {
+    expect(result.err.trim().split("\n")).toEqual([
+      "cmk-monitor drill: starting Azurite and the local Azure sandbox...",
+      "cmk-monitor drill: simulating 30 minutes of polling...",
+      expect.stringMatching(/^cmk-monitor drill: simulated 30 minutes in \d+\.\d s, 3 emails sent$/),
+    ]);
+  });
+});
