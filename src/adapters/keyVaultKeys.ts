@@ -1,0 +1,73 @@
+/** Key metadata from the Key Vault data plane (`@azure/keyvault-keys`): no key material, no crypto. */
+import type { TokenCredential } from "@azure/core-auth";
+import type { CommonClientOptions } from "@azure/core-client";
+import { KeyClient } from "@azure/keyvault-keys";
+import type { ActiveKeyFacts, DeletedKeyFacts } from "../domain/probeFacts";
+import type { ProbeCallOptions } from "./keyVaultManagement";
+
+/** Port: a key's attributes. `undefined` means 404 (no such key / no such deleted key); other failures throw. */
+export interface KeyMetadataReader {
+  getKey(vaultUrl: string, keyName: string, options?: ProbeCallOptions): Promise<ActiveKeyFacts | undefined>;
+  getDeletedKey(vaultUrl: string, keyName: string, options?: ProbeCallOptions): Promise<DeletedKeyFacts | undefined>;
+}
+
+export interface SdkKeyMetadataReaderOptions {
+  credential: TokenCredential;
+  /** TLS trust, retries, and in sandbox mode the agent that resolves vault names to the sandbox. */
+  clientOptions?: CommonClientOptions;
+}
+
+export class SdkKeyMetadataReader implements KeyMetadataReader {
+  private readonly clients = new Map<string, KeyClient>();
+
+  constructor(private readonly options: SdkKeyMetadataReaderOptions) {}
+
+  async getKey(vaultUrl: string, keyName: string, options: ProbeCallOptions = {}): Promise<ActiveKeyFacts | undefined> {
+    try {
+      const key = await this.client(vaultUrl).getKey(keyName, options.abortSignal ? { abortSignal: options.abortSignal } : {});
+      const p = key.properties;
+      return {
+        state: "active",
+        name: key.name,
+        ...(p.version ? { version: p.version } : {}),
+        enabled: p.enabled !== false,
+        ...(p.expiresOn ? { expiresOn: p.expiresOn.toISOString() } : {}),
+        ...(p.notBefore ? { notBefore: p.notBefore.toISOString() } : {}),
+        ...(p.recoverableDays !== undefined ? { recoverableDays: p.recoverableDays } : {}),
+        ...(p.recoveryLevel ? { recoveryLevel: p.recoveryLevel } : {}),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getDeletedKey(vaultUrl: string, keyName: string, options: ProbeCallOptions = {}): Promise<DeletedKeyFacts | undefined> {
+    try {
+      const deleted = await this.client(vaultUrl).getDeletedKey(keyName, options.abortSignal ? { abortSignal: options.abortSignal } : {});
+      const p = deleted.properties;
+      return {
+        state: "deleted",
+        name: deleted.name,
+        ...(p.deletedOn ? { deletedOn: p.deletedOn.toISOString() } : {}),
+        ...(p.scheduledPurgeDate ? { purgeScheduledOn: p.scheduledPurgeDate.toISOString() } : {}),
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private client(vaultUrl: string): KeyClient {
+    let client = this.clients.get(vaultUrl);
+    if (!client) {
+      client = new KeyClient(vaultUrl, this.options.credential, { ...this.options.clientOptions });
+      this.clients.set(vaultUrl, client);
+    }
+    return client;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { statusCode?: number }).statusCode === 404;
+}

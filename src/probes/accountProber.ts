@@ -1,0 +1,267 @@
+/**
+ * Runs the probes for one account and returns plain facts (src/domain/probeFacts.ts). Each
+ * remote probe has its own timeout; a probe that fails, is forbidden or times out becomes
+ * "could not check: <why>", never a verdict. A session lives for one cycle and reads each
+ * vault listing, vault, key, DNS name and role assignment at most once, so accounts sharing a
+ * key URI cost one probe.
+ */
+import type { HostResolver } from "../adapters/dnsResolver";
+import { isNoSuchHost } from "../adapters/dnsResolver";
+import { describeProbeFailure } from "../adapters/azureErrors";
+import type { KeyMetadataReader } from "../adapters/keyVaultKeys";
+import type { ProbeCallOptions, VaultDirectory, VaultSummary } from "../adapters/keyVaultManagement";
+import type { RoleAssignmentReader, RoleDefinitionSummary } from "../adapters/roleAssignments";
+import type { CmkAccount } from "../domain/account";
+import { checkDefaultIdentity } from "../domain/defaultIdentityCheck";
+import { checkKeyVaultKeyUri, type KeyUriCheck } from "../domain/keyVaultUri";
+import {
+  checked,
+  couldNotCheck,
+  type Checked,
+  type DeletedVaultFacts,
+  type DnsFacts,
+  type KeyFacts,
+  type ProbeFacts,
+  type RoleAssignmentFacts,
+  type VaultFacts,
+} from "../domain/probeFacts";
+
+/** The outside systems the probes read, one port each. */
+export interface ProbePorts {
+  resolver: HostResolver;
+  vaults: VaultDirectory;
+  keys: KeyMetadataReader;
+  roles: RoleAssignmentReader;
+}
+
+export interface AccountProberOptions {
+  /** Per remote call; a slow vault must not hold up the cycle. */
+  timeoutInMs: number;
+  /** Where to look for a vault besides the account's own subscription (the monitored ones). */
+  subscriptionIds: readonly string[];
+  now(): Date;
+}
+
+/** Port the pipeline and the CLI use. */
+export interface AccountProber {
+  /** A fresh cache for one cycle (or one scan); `subscriptionIds` replaces where vaults are looked for. */
+  session(options?: { subscriptionIds?: readonly string[] }): ProbeSession;
+}
+
+export interface ProbeSession {
+  probe(account: CmkAccount): Promise<ProbeFacts>;
+}
+
+export class SdkAccountProber implements AccountProber {
+  constructor(
+    private readonly ports: ProbePorts,
+    private readonly options: AccountProberOptions,
+  ) {}
+
+  session(options: { subscriptionIds?: readonly string[] } = {}): ProbeSession {
+    return new CachingProbeSession(this.ports, options.subscriptionIds ? { ...this.options, subscriptionIds: options.subscriptionIds } : this.options);
+  }
+}
+
+class TimeoutError extends Error {
+  override readonly name = "TimeoutError";
+}
+
+class CachingProbeSession implements ProbeSession {
+  private readonly memo = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly ports: ProbePorts,
+    private readonly options: AccountProberOptions,
+  ) {}
+
+  async probe(account: CmkAccount): Promise<ProbeFacts> {
+    const keyUri = checkKeyVaultKeyUri(account.keyVaultKeyUri);
+    const identity = checkDefaultIdentity(account);
+    const reference = keyUri.reference;
+    const base = { checkedAt: this.options.now().toISOString(), keyUri, identity };
+    if (!reference) {
+      const none = couldNotCheck<never>("the key URI does not name a vault and a key");
+      return { ...base, dns: none, vault: none, key: none, roleAssignments: none };
+    }
+    if (keyUri.service === "managed-hsm") {
+      const hsm = couldNotCheck<never>("Managed HSM keys are not probed (the probes cover Key Vault vaults)");
+      const dns = await this.dns(reference.vaultHost);
+      return { ...base, dns, vault: hsm, key: hsm, roleAssignments: hsm };
+    }
+
+    const [dns, vault] = await Promise.all([this.dns(reference.vaultHost), this.vault(reference.vaultName, account.subscriptionId)]);
+    const key = await this.key(keyUri, dns, vault);
+    const principalId = identity.principalId;
+    let roleAssignments: Checked<RoleAssignmentFacts[]>;
+    if (!vault.checked || vault.value.state !== "active") roleAssignments = couldNotCheck("the vault could not be read");
+    else if (vault.value.permissionModel !== "rbac") roleAssignments = couldNotCheck("not needed: the vault uses access policies");
+    else if (!principalId) roleAssignments = couldNotCheck("no principal id to look up");
+    else roleAssignments = await this.roleAssignments(`${vault.value.id}/keys/${reference.keyName}`, principalId);
+    return { ...base, dns, vault, key, roleAssignments };
+  }
+
+  // --- DNS ---------------------------------------------------------------------------------
+
+  private dns(host: string): Promise<Checked<DnsFacts>> {
+    return this.once(`dns|${host}`, async () => {
+      try {
+        await this.timed("DNS lookup", () => this.ports.resolver.lookup(host));
+        return checked({ host, resolves: true });
+      } catch (error) {
+        if (isNoSuchHost(error)) return checked({ host, resolves: false });
+        return couldNotCheck(describeProbeFailure(error, "DNS"));
+      }
+    });
+  }
+
+  // --- Vault (ARM) -------------------------------------------------------------------------
+
+  private async vault(name: string, accountSubscriptionId: string): Promise<Checked<VaultFacts>> {
+    const subscriptions = this.searchOrder(accountSubscriptionId);
+    return this.once(`vault|${name.toLowerCase()}|${subscriptions.join(",")}`, async () => {
+      const failures: string[] = [];
+      for (const subscriptionId of subscriptions) {
+        const listing = await this.vaultList(subscriptionId);
+        if (!listing.checked) {
+          failures.push(listing.reason);
+          continue;
+        }
+        const summary = listing.value.find((v) => v.name.toLowerCase() === name.toLowerCase());
+        if (!summary) continue;
+        try {
+          return checked(await this.timed("vault read", (options) => this.ports.vaults.getVault(subscriptionId, summary.resourceGroup, summary.name, options)));
+        } catch (error) {
+          return couldNotCheck(describeProbeFailure(error, "Key Vault (ARM)"));
+        }
+      }
+      for (const subscriptionId of subscriptions) {
+        const deleted = await this.deletedVaultList(subscriptionId);
+        if (!deleted.checked) {
+          failures.push(deleted.reason);
+          continue;
+        }
+        const match = deleted.value.find((v) => v.name.toLowerCase() === name.toLowerCase());
+        if (match) return checked(match);
+      }
+      // Not finding it is only an answer if every place it could be was read.
+      if (failures.length > 0) return couldNotCheck(`vault ${name} was not found in the subscriptions the monitor could read; ${failures[0]}`);
+      return checked({ state: "not-found" as const, name, searchedSubscriptions: subscriptions });
+    });
+  }
+
+  private vaultList(subscriptionId: string): Promise<Checked<VaultSummary[]>> {
+    return this.once(`vaults|${subscriptionId.toLowerCase()}`, async () => {
+      try {
+        return checked(await this.timed("vault listing", (options) => this.ports.vaults.listVaults(subscriptionId, options)));
+      } catch (error) {
+        return couldNotCheck(describeProbeFailure(error, `Key Vault (ARM) in subscription ${subscriptionId}`));
+      }
+    });
+  }
+
+  private deletedVaultList(subscriptionId: string): Promise<Checked<DeletedVaultFacts[]>> {
+    return this.once(`deleted-vaults|${subscriptionId.toLowerCase()}`, async () => {
+      try {
+        return checked(await this.timed("deleted vault listing", (options) => this.ports.vaults.listDeletedVaults(subscriptionId, options)));
+      } catch (error) {
+        return couldNotCheck(describeProbeFailure(error, `deleted vaults in subscription ${subscriptionId}`));
+      }
+    });
+  }
+
+  private searchOrder(accountSubscriptionId: string): string[] {
+    const seen = new Set<string>();
+    return [accountSubscriptionId, ...this.options.subscriptionIds].filter((id) => {
+      const key = id.toLowerCase();
+      if (seen.has(key) || key === "") return false;
+      seen.add(key);
+      return true;
+    });
+  }
+
+  // --- Key (data plane) --------------------------------------------------------------------
+
+  private key(keyUri: KeyUriCheck, dns: Checked<DnsFacts>, vault: Checked<VaultFacts>): Promise<Checked<KeyFacts>> {
+    const reference = keyUri.reference!;
+    if (vault.checked && vault.value.state === "deleted") return Promise.resolve(couldNotCheck("the vault is deleted; its keys return when it is recovered"));
+    if (dns.checked && !dns.value.resolves) return Promise.resolve(couldNotCheck("the vault host name does not resolve"));
+    const vaultUrl = `https://${reference.vaultHost}`;
+    return this.once(`key|${vaultUrl}|${reference.keyName.toLowerCase()}`, async () => {
+      try {
+        const key = await this.timed("key read", (options) => this.ports.keys.getKey(vaultUrl, reference.keyName, options));
+        if (key) return checked<KeyFacts>(key);
+      } catch (error) {
+        return couldNotCheck(describeProbeFailure(error, "Key Vault"));
+      }
+      try {
+        const deleted = await this.timed("deleted key read", (options) => this.ports.keys.getDeletedKey(vaultUrl, reference.keyName, options));
+        return checked<KeyFacts>(deleted ?? { state: "not-found", name: reference.keyName });
+      } catch (error) {
+        // "Not a live key" is known, but whether it is soft-deleted or purged is not.
+        return couldNotCheck(`key ${reference.keyName} is not a live key, and whether it is soft-deleted could not be checked: ${describeProbeFailure(error, "Key Vault")}`);
+      }
+    });
+  }
+
+  // --- Role assignments (ARM authorization) --------------------------------------------------
+
+  private roleAssignments(keyScope: string, principalId: string): Promise<Checked<RoleAssignmentFacts[]>> {
+    return this.once(`roles|${keyScope.toLowerCase()}|${principalId.toLowerCase()}`, async () => {
+      try {
+        const assignments = await this.timed("role assignment listing", (options) => this.ports.roles.listForPrincipal(keyScope, principalId, options));
+        const facts: RoleAssignmentFacts[] = [];
+        for (const assignment of assignments) {
+          const definition = await this.roleDefinition(assignment.roleDefinitionId);
+          facts.push({
+            scope: assignment.scope,
+            roleDefinitionId: assignment.roleDefinitionId,
+            ...(definition.roleName ? { roleName: definition.roleName } : {}),
+            permissions: definition.permissions,
+          });
+        }
+        return checked(facts);
+      } catch (error) {
+        return couldNotCheck(describeProbeFailure(error, "role assignments"));
+      }
+    });
+  }
+
+  private roleDefinition(id: string): Promise<RoleDefinitionSummary> {
+    return this.once(`role-definition|${id.split("/").pop()!.toLowerCase()}`, () =>
+      this.timed("role definition read", (options) => this.ports.roles.getRoleDefinition(id, options)),
+    );
+  }
+
+  // --- Plumbing ----------------------------------------------------------------------------
+
+  private once<T>(key: string, work: () => Promise<T>): Promise<T> {
+    let pending = this.memo.get(key) as Promise<T> | undefined;
+    if (!pending) {
+      pending = work();
+      this.memo.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Runs `work` with an abort signal and rejects with a TimeoutError when it takes too long. */
+  private async timed<T>(what: string, work: (options: ProbeCallOptions) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new TimeoutError(`${what} timed out after ${formatSeconds(this.options.timeoutInMs)}`));
+      }, this.options.timeoutInMs);
+    });
+    try {
+      return await Promise.race([work({ abortSignal: controller.signal }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}

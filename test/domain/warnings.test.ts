@@ -1,0 +1,192 @@
+import { checkDefaultIdentity } from "../../src/domain/defaultIdentityCheck";
+import { checkKeyVaultKeyUri } from "../../src/domain/keyVaultUri";
+import { checked, couldNotCheck, type ProbeFacts } from "../../src/domain/probeFacts";
+import {
+  digestMessage,
+  digestOwnerKey,
+  mergeWithPrevious,
+  planDigest,
+  warningFindings,
+  type CheckedAccount,
+  type DigestState,
+  type WarningFinding,
+  type WarningKind,
+} from "../../src/domain/warnings";
+import { activeKey, activeVault, healthyFacts, NOW, PROBE_ACCOUNT } from "../fixtures/probes";
+
+const DAY = 24 * 60 * 60 * 1000;
+const inDays = (days: number) => new Date(NOW.getTime() + days * DAY).toISOString();
+const OPTIONS = { keyExpiryWarningDays: 30 };
+
+function kinds(overrides: Partial<ProbeFacts>, options = OPTIONS): string[] {
+  return warningFindings(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, overrides), NOW, options).findings.map((f) => `${f.kind}:${f.severity}`);
+}
+
+describe("warningFindings", () => {
+  it("a healthy account with a well-kept vault has nothing to warn about", () => {
+    // The digest must stay silent for accounts that are fine.
+    expect(kinds({})).toEqual([]);
+  });
+
+  it.each<[string, Partial<ProbeFacts>, string[]]>([
+    // Expiry inside the window: medium, then high in the last week, critical once past.
+    ["expires in 20 days", { key: checked(activeKey({ expiresOn: inDays(20) })) }, ["key-expires-soon:medium"]],
+    ["expires in 5 days", { key: checked(activeKey({ expiresOn: inDays(5) })) }, ["key-expires-soon:high"]],
+    ["expired", { key: checked(activeKey({ expiresOn: inDays(-1) })) }, ["key-expired:critical"]],
+    // Outside the window: nothing yet.
+    ["expires in 40 days", { key: checked(activeKey({ expiresOn: inDays(40) })) }, []],
+    // Disabled, deleted, purged.
+    ["disabled", { key: checked(activeKey({ enabled: false })) }, ["key-disabled:critical"]],
+    ["key soft-deleted", { key: checked({ state: "deleted", name: "cmk", deletedOn: inDays(0) }) }, ["key-deleted:critical"]],
+    ["key purged", { key: checked({ state: "not-found", name: "cmk" }) }, ["key-missing:critical"]],
+    // The vault: deleted, or one mistake away from an unrecoverable key.
+    ["vault soft-deleted", { vault: checked({ state: "deleted", name: "kv-orders" }), key: couldNotCheck("the vault is deleted") }, ["vault-deleted:critical"]],
+    ["purge protection off", { vault: checked(activeVault({ purgeProtectionEnabled: false })) }, ["purge-protection-off:medium"]],
+    ["soft delete off", { vault: checked(activeVault({ softDeleteEnabled: false, purgeProtectionEnabled: false })) }, ["purge-protection-off:medium", "soft-delete-off:medium"]],
+    // Access and reachability.
+    ["permission removed", { vault: checked(activeVault({ accessPolicies: [] })) }, ["identity-lacks-permission:critical"]],
+    ["firewall blocks trusted services", { vault: checked(activeVault({ firewallDefaultAction: "Deny", trustedServicesBypass: false })) }, ["firewall-blocks-trusted-services:high"]],
+    ["host does not resolve", { dns: checked({ host: "kv-orders.vault.azure.net", resolves: false }), vault: couldNotCheck("HTTP 403") }, ["vault-host-unresolved:critical"]],
+    // Configuration of the account itself.
+    ["default identity invalid", { identity: checkDefaultIdentity({ ...PROBE_ACCOUNT, defaultIdentity: "Nope" }) }, ["default-identity-invalid:critical"]],
+    // A healthy account's URI is one Cosmos DB accepts right now: no warning about its form.
+    ["key URI with a version", { keyUri: checkKeyVaultKeyUri(`${PROBE_ACCOUNT.keyVaultKeyUri}/0123456789abcdef0123456789abcdef`) }, []],
+  ])("%s", (_name, overrides, expected) => {
+    expect(kinds(overrides)).toEqual(expected);
+  });
+
+  it("honours CMK_KEY_EXPIRY_WARNING_DAYS", () => {
+    // A team with a 60-day rotation window wants to hear earlier.
+    expect(kinds({ key: checked(activeKey({ expiresOn: inDays(40) })) }, { keyExpiryWarningDays: 60 })).toEqual(["key-expires-soon:medium"]);
+  });
+
+  it("a finding carries its fix and a fingerprint that changes with its substance", () => {
+    // A moved expiry date is news; the same date tomorrow is not.
+    const facts = healthyFacts(PROBE_ACCOUNT, { key: checked(activeKey({ expiresOn: inDays(20) })) });
+    const [finding] = warningFindings(PROBE_ACCOUNT, facts, NOW, OPTIONS).findings;
+    const tomorrow = warningFindings(PROBE_ACCOUNT, facts, new Date(NOW.getTime() + DAY), OPTIONS).findings[0];
+    expect(finding!.commands[0]!.command).toBe("az keyvault key set-attributes --vault-name kv-orders --name cmk --expires <new-expiry-utc>");
+    expect(tomorrow!.fingerprint).toBe(finding!.fingerprint);
+    expect(finding!.title).toBe("Key expires in 20 days");
+  });
+
+  it("what could not be checked today keeps yesterday's finding instead of resolving it", () => {
+    // A 403 on the key today must not report "key expiry resolved".
+    const yesterday = warningFindings(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, { key: checked(activeKey({ expiresOn: inDays(20) })) }), NOW, OPTIONS);
+    const today = warningFindings(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, { key: couldNotCheck("HTTP 403") }), NOW, OPTIONS);
+    expect(today.unchecked).toContain<WarningKind>("key-expires-soon");
+    expect(mergeWithPrevious(yesterday.findings, today).map((f) => f.kind)).toEqual(["key-expires-soon"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+function finding(kind: WarningKind, fingerprint: string = kind): WarningFinding {
+  return { kind, severity: kind === "purge-protection-off" ? "medium" : "critical", title: kind, detail: `${kind} detail`, commands: [], fingerprint };
+}
+
+function account(name: string, findings: WarningFinding[]): CheckedAccount {
+  return {
+    accountId: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/${name}`,
+    accountName: name,
+    subscriptionId: "s",
+    resourceGroup: "rg",
+    checkedOn: "2026-11-29",
+    checkedAt: NOW.toISOString(),
+    findings,
+  };
+}
+
+/** Runs one digest per day over `days` (each: the recipient's accounts that day) and lists what went out. */
+function days(plan: Array<{ date: string; accounts: CheckedAccount[]; runs?: number }>): string[] {
+  let state: DigestState = { recipient: "owner@contoso.com", reported: [] };
+  const out: string[] = [];
+  for (const day of plan) {
+    for (let run = 0; run < (day.runs ?? 1); run++) {
+      const result = planDigest(state, day.accounts, day.date);
+      if (!result.send) {
+        out.push(`${day.date} none (${result.reason})`);
+        continue;
+      }
+      state = result.next;
+      const current = result.facts.accounts.flatMap((a) => a.findings.map((f) => `${a.accountName}/${f.kind}${f.isNew ? "*" : ""}`));
+      const resolved = result.facts.resolved.map((r) => `-${r.accountName}/${r.kind}`);
+      out.push(`${day.date} ${[...current, ...resolved].join(" ")}`);
+    }
+  }
+  return out;
+}
+
+describe("planDigest", () => {
+  it("first findings go out, then silence while nothing changes", () => {
+    // One email per recipient per day, and none at all when nothing changed.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-expires-soon")]), account("billing", [])] },
+        { date: "2026-11-30", accounts: [account("orders", [finding("key-expires-soon")]), account("billing", [])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-expires-soon*", "2026-11-30 none (unchanged)"]);
+  });
+
+  it("a new finding sends the whole list, marking what is new", () => {
+    // The owner sees everything still open, not only the news.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-expires-soon")])] },
+        { date: "2026-11-30", accounts: [account("orders", [finding("key-expires-soon"), finding("purge-protection-off")])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-expires-soon*", "2026-11-30 orders/key-expires-soon orders/purge-protection-off*"]);
+  });
+
+  it("a resolved warning is reported once, then forgotten", () => {
+    // "Resolved" closes the loop for the owner; repeating it would be noise.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-disabled")])] },
+        { date: "2026-11-30", accounts: [account("orders", [])] },
+        { date: "2026-12-01", accounts: [account("orders", [])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-disabled*", "2026-11-30 -orders/key-disabled", "2026-12-01 none (unchanged)"]);
+  });
+
+  it("a changed fingerprint (e.g. the expiry is now days away) is news again", () => {
+    // Severity rising from medium to high must reach the owner.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-expires-soon", "a")])] },
+        { date: "2026-11-30", accounts: [account("orders", [finding("key-expires-soon", "b")])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-expires-soon*", "2026-11-30 orders/key-expires-soon*"]);
+  });
+
+  it("at most one digest a day: a change later the same day waits for tomorrow", () => {
+    // The idempotency key is recipient + UTC date.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-disabled")])] },
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-disabled"), finding("vault-deleted")])] },
+        { date: "2026-11-30", accounts: [account("orders", [finding("key-disabled"), finding("vault-deleted")])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-disabled*", "2026-11-29 none (already-sent-today)", "2026-11-30 orders/key-disabled orders/vault-deleted*"]);
+  });
+
+  it("an account that is no longer the recipient's (or no longer healthy) is dropped, not called resolved", () => {
+    // Worst first (critical before medium). Telling an owner "resolved" for an account that was revoked meanwhile would be a lie.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-disabled")]), account("billing", [finding("purge-protection-off")])] },
+        { date: "2026-11-30", accounts: [account("billing", [finding("purge-protection-off")])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-disabled* billing/purge-protection-off*", "2026-11-30 none (unchanged)"]);
+  });
+
+  it("the digest message key is the recipient (hashed, case-insensitive) plus the UTC date", () => {
+    // Deterministic: a retry or a second instance records the same row, never a second email.
+    const plan = planDigest({ recipient: "Owner@Contoso.com", reported: [] }, [account("orders", [finding("key-disabled")])], "2026-11-29");
+    if (!plan.send) throw new Error("expected a digest");
+    const message = digestMessage(plan.facts, NOW);
+    expect(message.key).toBe(`warning-digest.${digestOwnerKey("owner@contoso.com").slice("digest-owner:".length)}.2026-11-29`);
+    expect(message).toMatchObject({ kind: "warning-digest", to: ["Owner@Contoso.com"], cc: [], accountId: digestOwnerKey("OWNER@contoso.com") });
+    expect(message.key).not.toMatch(/[@/\\#?]/);
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * Full cycles with the probes, against the sandbox (ARM, Key Vault, authorization, ACS) and
+ * Azurite: the fix is seen without an acknowledgment and starts the clock, a fix undone is
+ * reported, and healthy accounts get one warning digest per recipient per day.
+ */
+import { TableClient } from "@azure/data-tables";
+import { createMonitorDeps } from "../../src/composition";
+import { loadConfig } from "../../src/config";
+import { runCycle } from "../../src/pipeline/cycle";
+import type { Logger, MonitorDeps } from "../../src/pipeline/stage";
+import type { SentEmail } from "../../src/sandbox";
+import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
+import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+
+const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
+const status = (code: number) =>
+  `Access to your account is currently revoked; for more details about this error and how to restore access to your account please visit ${GUIDE} (${code}).`;
+const HEALTHY = "Access to the configured customer managed key confirmed.";
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+let azure: LocalAzure;
+let now = new Date("2026-11-29T05:00:00.000Z");
+const clock = { now: () => now };
+let tables = 0;
+
+beforeAll(async () => {
+  azure = await startLocalAzure();
+  azure.sandbox.setClock(() => now);
+});
+afterAll(async () => {
+  await azure?.stop();
+});
+
+function monitor(subscriptionId: string, extra: Record<string, string> = {}): { deps: MonitorDeps; table: string } {
+  const table = `probecycle${++tables}`;
+  const env = sandboxEnvironment(azure.sandbox, azure.azurite, { CMK_SUBSCRIPTION_IDS: subscriptionId, CMK_STATE_TABLE: table, ...extra });
+  return { deps: createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 })), table };
+}
+
+function account(name: string, subscriptionId: string, code: number | "healthy", owner: string, principalId: string): string {
+  return azure.sandbox.putAccount({
+    name,
+    subscriptionId,
+    resourceGroup: `rg-${name}`,
+    keyVaultKeyUri: `https://kv-${name}.vault.azure.net/keys/cmk`,
+    defaultIdentity: "SystemAssignedIdentity",
+    identity: { type: "SystemAssigned", principalId },
+    tags: { "cmk-owner": owner },
+    status: code === "healthy" ? HEALTHY : status(code),
+    // A revoked account starts with the fact its code is about broken (4002: no permission…).
+    keyVault: "match-status",
+  });
+}
+
+function sentTo(address: string): SentEmail[] {
+  return azure.sandbox.sentEmails().filter((e) => e.to.includes(address));
+}
+
+function subjects(address: string): string[] {
+  return sentTo(address).map((e) => e.subject);
+}
+
+async function at(minutesFromStart: number, start: Date, deps: MonitorDeps): Promise<void> {
+  now = new Date(start.getTime() + minutesFromStart * MINUTE);
+  await runCycle(deps);
+}
+
+async function snapshot(table: string): Promise<Map<string, string>> {
+  const client = TableClient.fromConnectionString(azure.azurite.connectionString, table, { allowInsecureConnection: true });
+  const rows = new Map<string, string>();
+  for await (const row of client.listEntities()) rows.set(`${row.partitionKey}/${row.rowKey}`, row.etag);
+  return rows;
+}
+
+describe("fix observed by the monitor", () => {
+  it("4002: permission granted at minute 20 → 'fix confirmed' at 20, escalation at 140 if Azure never recovers", async () => {
+    // Nobody acknowledges anything: the probes see the access policy and the clock starts then.
+    const sub = "00000000-0000-0000-0000-00000000a101";
+    const owner = "owner-a101@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000a101";
+    account("orders-a101", sub, 4002, owner, principal);
+    const { deps } = monitor(sub);
+    const start = now;
+
+    await at(0, start, deps);
+    expect(subjects(owner)).toEqual(["[CMK revoked] orders-a101: Default identity has no permission on the key (4002)"]);
+    const first = sentTo(owner)[0]!;
+    for (const body of [first.plainText!, first.html!]) {
+      expect(body).toContain("What we checked");
+      expect(body).toContain(`The vault uses access policies and has no access policy for principal ${principal}.`);
+      // The exact fix, narrowed by what was found: this vault, this resource group, this principal.
+      expect(body).toContain(`az keyvault set-policy --name kv-orders-a101 --resource-group rg-orders-a101 --subscription ${sub} --object-id ${principal} --key-permissions get wrapKey unwrapKey`);
+    }
+
+    await at(10, start, deps);
+    azure.sandbox.keyVault.grantPermission("kv-orders-a101", principal, "access-policy");
+    await at(20, start, deps);
+    const fix = sentTo(owner)[1]!;
+    expect(fix.subject).toBe("[CMK recovering, fix confirmed] orders-a101: Default identity has no permission on the key (4002)");
+    const expected = new Date(start.getTime() + 80 * MINUTE).toISOString().slice(0, 16).replace("T", " ");
+    const escalate = new Date(start.getTime() + 140 * MINUTE).toISOString().slice(0, 16).replace("T", " ");
+    expect(fix.plainText).toContain(`Expected recovery by:     ${expected} UTC`);
+    expect(fix.plainText).toContain(`Escalation to support at: ${escalate} UTC`);
+    expect(fix.plainText).toContain("no acknowledgment was needed");
+
+    // Still revoked: nothing until the deadline that follows from the observed fix, then support.
+    await at(139, start, deps);
+    expect(sentTo(owner)).toHaveLength(2);
+    await at(141, start, deps);
+    const escalation = azure.sandbox.sentEmails().find((e) => e.subject.startsWith("[CMK escalation] orders-a101"))!;
+    expect(escalation.plainText).toMatch(/Fix observed: permission granted: the vault's access policy for principal/);
+    expect(escalation.plainText).toContain("What we checked");
+    expect(escalation.cc).toEqual([owner]);
+    expect(azure.sandbox.sentEmails().filter((e) => e.subject.includes("orders-a101"))).toHaveLength(3);
+  });
+
+  it("4003: key recovered → fix observed; Azure confirms → resolved; exactly three emails", async () => {
+    const sub = "00000000-0000-0000-0000-00000000a102";
+    const owner = "owner-a102@contoso.com";
+    account("orders-a102", sub, 4003, owner, "5c0ffee0-0000-4000-8000-00000000a102");
+    const { deps } = monitor(sub);
+    const start = now;
+
+    await at(0, start, deps);
+    expect(sentTo(owner)[0]!.plainText).toMatch(/Key cmk in vault kv-orders-a102 was deleted on .* and can be recovered until .*\./);
+    expect(sentTo(owner)[0]!.plainText).toContain("az keyvault key recover --vault-name kv-orders-a102 --name cmk");
+
+    azure.sandbox.keyVault.recoverKey("kv-orders-a102", "cmk");
+    await at(15, start, deps);
+    azure.sandbox.setStatus("orders-a102", HEALTHY);
+    await at(50, start, deps);
+    await at(55, start, deps);
+    expect(subjects(owner).map((s) => s.replace(/:.*/, ""))).toEqual([
+      "[CMK revoked] orders-a102",
+      "[CMK recovering, fix confirmed] orders-a102",
+      "[CMK recovered] orders-a102",
+    ]);
+  });
+
+  it("a fix undone is reported and reminders resume", async () => {
+    // Someone grants the permission and a policy removes it again ten minutes later.
+    const sub = "00000000-0000-0000-0000-00000000a103";
+    const owner = "owner-a103@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000a103";
+    account("orders-a103", sub, 4002, owner, principal);
+    const { deps } = monitor(sub);
+    const start = now;
+
+    await at(0, start, deps);
+    azure.sandbox.keyVault.grantPermission("kv-orders-a103", principal, "access-policy");
+    await at(10, start, deps);
+    azure.sandbox.keyVault.removePermission("kv-orders-a103", principal, "access-policy");
+    await at(20, start, deps);
+    await at(79, start, deps);
+    await at(81, start, deps);
+    expect(subjects(owner).map((s) => s.replace(/\] .*/, "]"))).toEqual([
+      "[CMK revoked]",
+      "[CMK recovering, fix confirmed]",
+      "[CMK revoked again, fix undone]",
+      "[CMK still revoked, reminder 1]",
+    ]);
+    expect(sentTo(owner)[2]!.plainText).toContain(`has no access policy for principal ${principal}`);
+  });
+});
+
+describe("daily warning digest", () => {
+  it("one digest per recipient per day, nothing when nothing changed, resolved warnings reported once", async () => {
+    const sub = "00000000-0000-0000-0000-00000000a201";
+    const alice = "alice-a201@contoso.com";
+    const bob = "bob-a201@contoso.com";
+    account("pay-a201", sub, "healthy", alice, "5c0ffee0-0000-4000-8000-00000000a201");
+    account("inv-a201", sub, "healthy", `${alice}; ${bob}`, "5c0ffee0-0000-4000-8000-00000000a202");
+    account("ok-a201", sub, "healthy", bob, "5c0ffee0-0000-4000-8000-00000000a203");
+    const { deps, table } = monitor(sub);
+    now = new Date("2026-12-01T06:00:00.000Z");
+    azure.sandbox.keyVault.setKeyExpiry("kv-pay-a201", "cmk", new Date(now.getTime() + 10 * DAY));
+    azure.sandbox.keyVault.setPurgeProtection("kv-inv-a201", false);
+    const start = now;
+
+    await at(0, start, deps);
+    expect(subjects(alice)).toEqual(["[CMK warnings] 2026-12-01: 2 warnings on 2 accounts"]);
+    expect(subjects(bob)).toEqual(["[CMK warnings] 2026-12-01: 1 warning on 1 account"]);
+    const digest = sentTo(alice)[0]!;
+    expect(digest.plainText).toContain("Key expires in 10 days (new)");
+    expect(digest.plainText).toContain("az keyvault key set-attributes --vault-name kv-pay-a201 --name cmk --expires <new-expiry-utc>");
+    expect(digest.plainText).toContain("Purge protection is off (new)");
+    expect(digest.plainText).not.toContain("ok-a201");
+
+    // The rest of the day: each cycle reads the check list and writes nothing.
+    const before = await snapshot(table);
+    await at(5, start, deps);
+    await at(600, start, deps);
+    expect(await snapshot(table)).toEqual(before);
+
+    // Next day, nothing changed: probed again, no email.
+    await at(DAY / MINUTE, start, deps);
+    expect(sentTo(alice)).toHaveLength(1);
+
+    // The owner moves the expiry out of the window: reported once as resolved, then silence.
+    azure.sandbox.keyVault.setKeyExpiry("kv-pay-a201", "cmk", new Date(start.getTime() + 400 * DAY));
+    await at((2 * DAY) / MINUTE, start, deps);
+    await at((3 * DAY) / MINUTE, start, deps);
+    expect(subjects(alice)).toEqual(["[CMK warnings] 2026-12-01: 2 warnings on 2 accounts", "[CMK warnings] 2026-12-03: 1 warning on 1 account"]);
+    expect(sentTo(alice)[1]!.plainText).toMatch(/Resolved since the last digest[\s\S]*pay-a201 \| Key expires in 10 days/);
+    expect(subjects(bob)).toHaveLength(1);
+  });
+
+  it("two instances at once still record one digest per recipient", async () => {
+    // The digest key (recipient + UTC date) and the ETag on the recipient's state make the race harmless.
+    const sub = "00000000-0000-0000-0000-00000000a301";
+    const carol = "carol-a301@contoso.com";
+    account("pay-a301", sub, "healthy", carol, "5c0ffee0-0000-4000-8000-00000000a301");
+    azure.sandbox.keyVault.setKeyEnabled("kv-pay-a301", "cmk", false);
+    const table = `probecycle${++tables}`;
+    const env = sandboxEnvironment(azure.sandbox, azure.azurite, { CMK_SUBSCRIPTION_IDS: sub, CMK_STATE_TABLE: table });
+    const instances = [0, 1].map(() => createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 })));
+    now = new Date("2026-12-10T06:00:00.000Z");
+    await Promise.all(instances.map((deps) => runCycle(deps)));
+    now = new Date(now.getTime() + 10 * MINUTE);
+    await Promise.all(instances.map((deps) => runCycle(deps)));
+    expect(subjects(carol)).toEqual(["[CMK warnings] 2026-12-10: 1 warning on 1 account, 1 critical"]);
+    expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(carol))).toHaveLength(0);
+  });
+
+  it("CMK_PROBES=off: no Key Vault calls, no digest", async () => {
+    // The switch for tenants where the monitor may not read vaults at all.
+    const sub = "00000000-0000-0000-0000-00000000a401";
+    const dave = "dave-a401@contoso.com";
+    account("pay-a401", sub, "healthy", dave, "5c0ffee0-0000-4000-8000-00000000a401");
+    azure.sandbox.keyVault.setKeyEnabled("kv-pay-a401", "cmk", false);
+    const { deps } = monitor(sub, { CMK_PROBES: "off" });
+    azure.sandbox.clearRequests();
+    now = new Date("2026-12-20T06:00:00.000Z");
+    await runCycle(deps);
+    expect(azure.sandbox.requests().filter((r) => r.route?.startsWith("kv-") || r.route?.startsWith("role-"))).toEqual([]);
+    expect(sentTo(dave)).toEqual([]);
+  });
+});

@@ -1,0 +1,79 @@
+/** The probe session with fake ports: timeouts, caching, and "could not check" wording. */
+import type { HostResolver } from "../../src/adapters/dnsResolver";
+import type { KeyMetadataReader } from "../../src/adapters/keyVaultKeys";
+import type { VaultDirectory } from "../../src/adapters/keyVaultManagement";
+import type { RoleAssignmentReader } from "../../src/adapters/roleAssignments";
+import { SdkAccountProber, type ProbePorts } from "../../src/probes/accountProber";
+import { activeKey, activeVault, PROBE_ACCOUNT, PROBE_SUBSCRIPTION } from "../fixtures/probes";
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+function ports(overrides: Partial<ProbePorts> = {}): ProbePorts & { calls: string[] } {
+  const calls: string[] = [];
+  const resolver: HostResolver = { lookup: async (host) => (calls.push(`dns ${host}`), ["10.0.0.1"]) };
+  const vaults: VaultDirectory = {
+    listVaults: async (sub) => (calls.push(`list ${sub}`), [{ id: activeVault().id, name: "kv-orders", resourceGroup: "rg-kv" }]),
+    getVault: async () => (calls.push("get vault"), activeVault()),
+    listDeletedVaults: async () => (calls.push("list deleted"), []),
+  };
+  const keys: KeyMetadataReader = { getKey: async () => (calls.push("get key"), activeKey()), getDeletedKey: async () => undefined };
+  const roles: RoleAssignmentReader = { listForPrincipal: async () => [], getRoleDefinition: async () => ({ permissions: [] }) };
+  return { resolver, vaults, keys, roles, ...overrides, calls };
+}
+
+function prober(p: ProbePorts, timeoutInMs = 50) {
+  return new SdkAccountProber(p, { timeoutInMs, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date("2026-11-29T08:00:00Z") });
+}
+
+describe("probe session", () => {
+  it.each<[string, Partial<ProbePorts>, "dns" | "vault" | "key", string]>([
+    // A DNS server that never answers: the probe gives up, says so, and the cycle moves on.
+    ["dns hangs", { resolver: { lookup: () => never() } }, "dns", "DNS lookup timed out after 50 ms"],
+    // ARM hangs on the vault read.
+    ["vault read hangs", { vaults: { ...ports().vaults, getVault: () => never() } }, "vault", "vault read timed out after 50 ms"],
+    // The data plane hangs on the key.
+    ["key read hangs", { keys: { getKey: () => never(), getDeletedKey: async () => undefined } }, "key", "key read timed out after 50 ms"],
+  ])("%s: could not check, timed out", async (_name, overrides, probe, reason) => {
+    const facts = await prober(ports(overrides)).session().probe(PROBE_ACCOUNT);
+    expect(facts[probe]).toEqual({ checked: false, reason });
+  });
+
+  it("passes an abort signal that fires on timeout, so the SDK call is cancelled too", async () => {
+    // A timed-out call must not keep a socket busy for the rest of the cycle.
+    let signal: AbortSignal | undefined;
+    const facts = await prober(ports({ keys: { getKey: (_u, _k, options) => ((signal = options?.abortSignal), never()), getDeletedKey: async () => undefined } }))
+      .session()
+      .probe(PROBE_ACCOUNT);
+    expect(facts.key.checked).toBe(false);
+    expect(signal?.aborted).toBe(true);
+  });
+
+  it("a 404 on the key and a 403 on the deleted key is not 'purged'", async () => {
+    // Whether the key is soft-deleted is unknown: never claim it is gone for good.
+    const forbidden = Object.assign(new Error("Forbidden"), { statusCode: 403, code: "Forbidden", details: { error: { innerError: { code: "ForbiddenByPolicy" } } } });
+    const facts = await prober(ports({ keys: { getKey: async () => undefined, getDeletedKey: async () => Promise.reject(forbidden) } }))
+      .session()
+      .probe(PROBE_ACCOUNT);
+    expect(facts.key).toEqual({
+      checked: false,
+      reason: "key cmk is not a live key, and whether it is soft-deleted could not be checked: the monitor's identity has no access policy to read keys in this vault; it needs key permissions get and list (HTTP 403 ForbiddenByPolicy)",
+    });
+  });
+
+  it("one session reads each subscription listing, vault, key and host once", async () => {
+    // The per-cycle cache is what keeps a hundred revoked accounts on one vault cheap.
+    const p = ports();
+    const session = prober(p).session();
+    await Promise.all([session.probe(PROBE_ACCOUNT), session.probe({ ...PROBE_ACCOUNT, id: `${PROBE_ACCOUNT.id}-2`, name: "orders-db-2" })]);
+    expect(p.calls.sort()).toEqual(["dns kv-orders.vault.azure.net", "get key", "get vault", `list ${PROBE_SUBSCRIPTION}`]);
+  });
+
+  it("a key URI that names no vault checks only what is local", async () => {
+    // Nothing remote can be asked about a URI we cannot read.
+    const p = ports();
+    const facts = await prober(p).session().probe({ ...PROBE_ACCOUNT, keyVaultKeyUri: "not a uri" });
+    expect(facts.keyUri.valid).toBe(false);
+    expect(facts.vault).toEqual({ checked: false, reason: "the key URI does not name a vault and a key" });
+    expect(p.calls).toEqual([]);
+  });
+});
