@@ -1,0 +1,71 @@
+import { ConfigurationError, loadConfig, type Environment } from "../src/config";
+import { dashboardAuthLevel } from "../src/web/access";
+
+const VALID: Environment = {
+  CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
+  CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
+  CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+  ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
+  AzureWebJobsStorage__accountName: "stcmkmonitor",
+};
+
+function problemsOf(env: Environment): string[] {
+  try {
+    loadConfig({ ...VALID, ...env });
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return [...(error as ConfigurationError).problems];
+  }
+}
+
+describe("web settings", () => {
+  it("defaults: no links, dashboard behind a function key, no configured key", () => {
+    // Links are opt-in; the dashboard is never anonymous by accident.
+    const config = loadConfig(VALID);
+    expect(config.dashboardAuth).toBe("function");
+    expect(config).not.toHaveProperty("publicBaseUrl");
+    expect(config).not.toHaveProperty("linkSigningKey");
+  });
+
+  it.each<[string, Environment, Record<string, unknown>]>([
+    // The deployed app's own host name; a trailing slash is dropped so links never get "//api".
+    ["public base url", { CMK_PUBLIC_BASE_URL: "https://func-cmk-abc.azurewebsites.net/" }, { publicBaseUrl: "https://func-cmk-abc.azurewebsites.net" }],
+    // The local sandbox serves plain http on loopback.
+    ["loopback http", { CMK_PUBLIC_BASE_URL: "http://127.0.0.1:7071" }, { publicBaseUrl: "http://127.0.0.1:7071" }],
+    // Case does not matter for the auth mode.
+    ["anonymous dashboard", { CMK_DASHBOARD_AUTH: "Anonymous" }, { dashboardAuth: "anonymous" }],
+    // A configured key is used as given.
+    ["signing key", { CMK_LINK_SIGNING_KEY: "x".repeat(32) }, { linkSigningKey: "x".repeat(32) }],
+  ])("%s", (_name, env, expected) => {
+    expect(loadConfig({ ...VALID, ...env })).toMatchObject(expected);
+  });
+
+  it.each<[string, Environment, RegExp]>([
+    // Links carry tokens: never over plain http to a real host.
+    ["http to a real host", { CMK_PUBLIC_BASE_URL: "http://func-cmk.azurewebsites.net" }, /^CMK_PUBLIC_BASE_URL: must be an https:\/\/ URL/],
+    // The app appends /api/...; a query or fragment would end up in the middle of every link.
+    ["a query string", { CMK_PUBLIC_BASE_URL: "https://func-cmk.azurewebsites.net/?x=1" }, /^CMK_PUBLIC_BASE_URL: must not have a query/],
+    ["not a URL", { CMK_PUBLIC_BASE_URL: "func-cmk" }, /^CMK_PUBLIC_BASE_URL: "func-cmk" is not a URL/],
+    // A short key is guessable.
+    ["a short key", { CMK_LINK_SIGNING_KEY: "hunter2" }, /^CMK_LINK_SIGNING_KEY: must be at least 32 characters/],
+    // Only the two documented modes.
+    ["an unknown auth mode", { CMK_DASHBOARD_AUTH: "none" }, /^CMK_DASHBOARD_AUTH: must be function .* or anonymous/],
+  ])("rejects %s", (_name, env, problem) => {
+    const problems = problemsOf(env);
+    expect(problems).toEqual([expect.stringMatching(problem)]);
+    // A secret is never echoed back in an error.
+    expect(problems.join("\n")).not.toContain("hunter2");
+  });
+
+  it.each<[string | undefined, "function" | "anonymous"]>([
+    // Registration happens before the configuration is validated: only the exact word opens it.
+    [undefined, "function"],
+    ["anonymous", "anonymous"],
+    [" ANONYMOUS ", "anonymous"],
+    ["anon", "function"],
+    ["", "function"],
+  ])("the functions register with CMK_DASHBOARD_AUTH=%j as authLevel %s", (value, level) => {
+    expect(dashboardAuthLevel({ CMK_DASHBOARD_AUTH: value })).toBe(level);
+  });
+});

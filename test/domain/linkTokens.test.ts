@@ -1,0 +1,74 @@
+import { createHmac } from "node:crypto";
+import { linkClaims, linkUrl, signLinkToken, verifyLinkToken, type LinkTokenCheck } from "../../src/domain/linkTokens";
+
+const KEY = Buffer.from("k".repeat(32));
+const OTHER_KEY = Buffer.from("o".repeat(32));
+const NOW = new Date("2026-11-29T07:15:00.000Z");
+const INCIDENT = {
+  id: "orders-db-20261129T0715Z-1a2b3c4d",
+  accountId: "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/orders-db",
+};
+const HOUR = 3_600_000;
+
+const ack = signLinkToken(linkClaims(INCIDENT, "ack", NOW, { nonce: "AAAAAAAAAAAAAAAAAAAAAA" }), KEY);
+const [payload, signature] = ack.split(".") as [string, string];
+/** Re-encodes the claims with one field changed, keeping the original signature. */
+function withClaim(field: string, value: unknown): string {
+  const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+  claims[field] = value;
+  return `${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${signature}`;
+}
+
+describe("link tokens", () => {
+  it.each<[string, string | undefined, Date, { action: "ack" | "snooze"; incidentId: string }, Buffer, LinkTokenCheck["ok"] | string]>([
+    // The token as minted, checked where it was meant to be used.
+    ["valid", ack, NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, true],
+    // One second before the 7-day expiry it still works.
+    ["valid until just before expiry", ack, new Date(NOW.getTime() + 7 * 24 * HOUR - 1000), { action: "ack", incidentId: INCIDENT.id }, KEY, true],
+    // At the expiry it does not.
+    ["expired", ack, new Date(NOW.getTime() + 7 * 24 * HOUR), { action: "ack", incidentId: INCIDENT.id }, KEY, "expired"],
+    // The incident id in the payload changed: the signature no longer matches.
+    ["tampered incident", withClaim("i", "other-incident"), NOW, { action: "ack", incidentId: "other-incident" }, KEY, "bad-signature"],
+    // Extending the expiry by hand is tampering too.
+    ["tampered expiry", withClaim("e", 9_999_999_999), NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "bad-signature"],
+    // A flipped signature character.
+    ["tampered signature", `${payload}.${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`, NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "bad-signature"],
+    // Made with another deployment's key.
+    ["other key", ack, NOW, { action: "ack", incidentId: INCIDENT.id }, OTHER_KEY, "bad-signature"],
+    // An ack token presented to the snooze endpoint.
+    ["wrong action", ack, NOW, { action: "snooze", incidentId: INCIDENT.id }, KEY, "wrong-action"],
+    // A genuine token pasted under another incident's path.
+    ["wrong incident", ack, NOW, { action: "ack", incidentId: "billing-db-20261129T0715Z-99999999" }, KEY, "wrong-incident"],
+    // Missing, truncated, or junk.
+    ["missing", undefined, NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "malformed"],
+    ["no signature", payload, NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "malformed"],
+    ["not base64url", "a+b.c/d", NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "malformed"],
+    ["three parts", `${ack}.x`, NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "malformed"],
+  ])("%s", (_name, token, now, expected, key, outcome) => {
+    const check = verifyLinkToken(token, key, now, expected);
+    if (outcome === true) expect(check).toMatchObject({ ok: true, claims: { incidentId: INCIDENT.id, accountId: INCIDENT.accountId, action: "ack" } });
+    else expect(check).toEqual({ ok: false, problem: outcome });
+  });
+
+  it("a correctly signed payload that is not our JSON is malformed, not trusted", () => {
+    // Defence in depth: even with the key, claims must have the expected shape.
+    const junk = Buffer.from(JSON.stringify({ v: 1, i: 42 })).toString("base64url");
+    const sig = createHmac("sha256", KEY).update("cmk-link.v1.").update(junk).digest("base64url");
+    expect(verifyLinkToken(`${junk}.${sig}`, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toEqual({ ok: false, problem: "malformed" });
+  });
+
+  it("every minted token has its own nonce, so each can be used once", () => {
+    const nonces = new Set(Array.from({ length: 50 }, () => linkClaims(INCIDENT, "ack", NOW).nonce));
+    expect(nonces.size).toBe(50);
+  });
+
+  it("snooze tokens carry their hours, and the URL says the same", () => {
+    // The hours in the URL are informative; the signed ones are what counts.
+    const claims = linkClaims(INCIDENT, "snooze", NOW, { hours: 4 });
+    const url = new URL(linkUrl("https://func-cmk.azurewebsites.net/", claims, signLinkToken(claims, KEY)));
+    expect(url.pathname).toBe(`/api/incidents/${INCIDENT.id}/snooze`);
+    expect(url.searchParams.get("hours")).toBe("4");
+    const check = verifyLinkToken(url.searchParams.get("token"), KEY, NOW, { action: "snooze", incidentId: INCIDENT.id });
+    expect(check).toMatchObject({ ok: true, claims: { hours: 4 } });
+  });
+});

@@ -1,0 +1,67 @@
+import type { Incident } from "../../src/domain/incident";
+import { countdownText, formatSpan } from "../../src/web/dashboardPage";
+import { buildStatusReport, nextDeadline } from "../../src/web/statusReport";
+import { makeIncident, makeRecoveringIncident } from "../fixtures/incidents";
+
+const at = (hhmm: string) => `2026-11-29T${hhmm}:00.000Z`;
+const NOW = new Date(at("08:00"));
+
+describe("nextDeadline", () => {
+  it.each<[string, Partial<Incident>, ReturnType<typeof nextDeadline>]>([
+    // Owner-fixable, no fix yet: the only clock is the reminder.
+    ["revoked, reminder due", { state: "revoked", nextReminderAt: at("08:15") }, { kind: "reminder", at: at("08:15") }],
+    // A snooze moves the reminder to the snooze's end …
+    ["revoked, snoozed", { state: "revoked", nextReminderAt: at("08:15"), remindersSnoozedUntil: at("12:00") }, { kind: "reminder", at: at("12:00") }],
+    // … but never past the escalation, which comes first.
+    [
+      "snoozed past the escalation",
+      { state: "revoked", nextReminderAt: at("08:15"), remindersSnoozedUntil: at("12:00"), expectedRecoveryBy: at("07:30"), escalateAt: at("09:00") },
+      { kind: "escalation", at: at("09:00") },
+    ],
+    // Recovering: expected recovery first, then escalation.
+    ["recovering", { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("08:30"), escalateAt: at("09:30") }, { kind: "expected-recovery", at: at("08:30") }],
+    ["recovering, overdue recovery", { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("07:30"), escalateAt: at("08:30") }, { kind: "escalation", at: at("08:30") }],
+    // Everything passed (the next poll escalates): show the escalation as overdue.
+    ["all overdue", { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("06:30"), escalateAt: at("07:30") }, { kind: "escalation", at: at("07:30") }],
+    // Escalated: nothing else happens on its own.
+    ["escalated", { state: "escalated", nextReminderAt: undefined, escalateAt: at("07:00") }, null],
+  ])("%s", (_name, overrides, expected) => {
+    expect(nextDeadline(makeIncident(overrides), NOW)).toEqual(expected);
+  });
+});
+
+describe("buildStatusReport", () => {
+  it("counts open incidents by state and cause and leaves resolved ones out", () => {
+    // The page is about now: a resolved incident row is history.
+    const incidents = [
+      makeIncident({ id: "a" }),
+      makeRecoveringIncident({ id: "b", accountId: "/subscriptions/x/resourceGroups/y/providers/Microsoft.DocumentDB/databaseAccounts/b" }),
+      makeIncident({ id: "c", cause: "key-disabled-or-expired", state: "escalated" }),
+      makeIncident({ id: "d", state: "resolved" }),
+    ].map((incident) => ({ incident, events: [] }));
+    const report = buildStatusReport(incidents, undefined, NOW);
+    expect(report.counts).toEqual({
+      open: 3,
+      byState: { escalated: 1, revoked: 1, recovering: 1 },
+      byCause: { "default-identity-unauthorized": 2, "key-disabled-or-expired": 1 },
+    });
+    // Most urgent first.
+    expect(report.incidents.map((i) => i.state)).toEqual(["escalated", "revoked", "recovering"]);
+    expect(report.lastCycle).toBeNull();
+  });
+});
+
+describe("countdown text", () => {
+  it.each<[number, string]>([
+    // Seconds matter only in the last hour, and are zero-padded so the width is steady.
+    [12_000, "in 12 s"],
+    [4 * 60_000 + 9_000, "in 4 min 09 s"],
+    [65 * 60_000, "in 1 h 5 min"],
+    [27 * 3_600_000, "in 1 d 3 h"],
+    // Past the deadline the same span is shown as overdue.
+    [-90_000, "1 min 30 s overdue"],
+  ])("%i ms → %s", (ms, text) => {
+    expect(countdownText(new Date(NOW.getTime() + ms).toISOString(), NOW)).toBe(text);
+    expect(formatSpan(ms)).toBe(text.replace(/^in | overdue$/g, ""));
+  });
+});
