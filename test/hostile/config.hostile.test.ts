@@ -1,0 +1,130 @@
+/**
+ * Configuration, all wrong at once: one ConfigurationError that names every setting, raised
+ * before any client is built, and never echoing a secret. And no value, however odd, makes
+ * loadConfig fail any other way.
+ */
+import fc from "fast-check";
+import { getMonitorDeps } from "../../src/composition";
+import { ConfigurationError, loadConfig, SETTING_NAMES, type Environment } from "../../src/config";
+import { createBufferedIo } from "../../src/cli/io";
+import { runRun } from "../../src/cli/run";
+import { hostileText, propertyParameters } from "./hostileText";
+
+const SECRET = "SECRET-VALUE-9f8e7d";
+
+/** A wrong value for every setting the monitor reads, with why it is wrong. */
+const WRONG: Record<string, [value: string, why: string]> = {
+  CMK_SUBSCRIPTION_IDS: ["not-a-guid", "subscription ids are GUIDs"],
+  CMK_POLL_SCHEDULE: ["*/5 * * * *", "NCRONTAB has six fields, this is five-field cron"],
+  CMK_POLL_INTERVAL_MINUTES: ["0", "the interval is 1-60 minutes"],
+  CMK_REMINDER_INTERVAL_MINUTES: ["soon", "a number of minutes"],
+  CMK_OWNER_TAG: ["cmk/owner<>", "Azure tag names cannot contain < > % & \\ ? /, so no account could carry it"],
+  CMK_DEFAULT_RECIPIENTS: ["owner@contoso.com\r\nBcc: mallory@evil.example", "header injection"],
+  CMK_ESCALATION_RECIPIENTS: ["support team", "not addresses"],
+  CMK_ALLOWED_RECIPIENT_DOMAINS: ["-contoso-.com", "not a domain"],
+  CMK_EMAIL_SENDER: ["DoNotReply", "not an address"],
+  ACS_ENDPOINT: ["http://acs.example", "email credentials must travel over TLS"],
+  ACS_CONNECTION_STRING: [`accesskey=${SECRET}`, "no endpoint"],
+  CMK_STATE_CONNECTION: [`AccountKey=${SECRET}`, "not a storage connection string"],
+  AzureWebJobsStorage: [`garbage;key=${SECRET}`, "not a storage connection string"],
+  AzureWebJobsStorage__tableServiceUri: ["http://st.table.core.windows.net", "state must travel over TLS"],
+  AzureWebJobsStorage__accountName: ["Not A Storage Account!", "storage account names are 3-24 lower-case letters and digits"],
+  CMK_STATE_TABLE: ["1bad", "table names start with a letter"],
+  CMK_ARM_ENDPOINT: ["ftp://management.azure.com", "ARM is https"],
+  CMK_KEY_EXPIRY_WARNING_DAYS: ["-7", "a number of days ahead, 1-365"],
+  CMK_PROBES: ["sometimes", "only on or off"],
+  CMK_PUBLIC_BASE_URL: ["http://monitor.contoso.com", "links must be https"],
+  CMK_LINK_SIGNING_KEY: ["short", "a signing key needs at least 32 characters"],
+  CMK_DASHBOARD_AUTH: ["admin", "only function or anonymous"],
+  AZURE_CLIENT_ID: ["not-a-guid", "client ids are GUIDs"],
+};
+
+/** Settings whose values are secrets and must never appear in an error. */
+const SECRET_SETTINGS = ["ACS_CONNECTION_STRING", "CMK_STATE_CONNECTION", "AzureWebJobsStorage", "CMK_LINK_SIGNING_KEY"];
+
+const EVERYTHING_WRONG: Environment = Object.fromEntries(Object.entries(WRONG).map(([name, [value]]) => [name, value]));
+
+function problemsOf(env: Environment): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("every setting wrong at once", () => {
+  it("the table above has a wrong value for every setting the monitor reads", () => {
+    // A new setting without a case here would escape this test.
+    expect(Object.keys(WRONG).sort()).toEqual([...SETTING_NAMES].sort());
+  });
+
+  it("one ConfigurationError names every setting", () => {
+    // Operators fix everything in one round trip instead of one deploy per mistake.
+    const problems = problemsOf(EVERYTHING_WRONG);
+    const named = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(":"))));
+    for (const name of SETTING_NAMES) expect(named).toContain(name);
+  });
+
+  it.each(Object.entries(WRONG))("%s alone is reported (%j)", (name, [value]) => {
+    // Each rule stands on its own, not only as part of the crowd.
+    const valid: Environment = {
+      CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
+      CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
+      CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+      ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
+      AzureWebJobsStorage__accountName: "stcmkmonitor",
+    };
+    expect(problemsOf(valid)).toEqual([]);
+    expect(problemsOf({ ...valid, [name]: value }).some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+  });
+
+  it("never echoes a secret setting's value", () => {
+    // The error goes to the Functions log and the terminal; a connection string there is a leak.
+    for (const problem of problemsOf(EVERYTHING_WRONG)) expect(problem).not.toContain(SECRET);
+    for (const name of SECRET_SETTINGS) {
+      for (const problem of problemsOf({ [name]: `${WRONG[name]![0]}` })) expect(problem).not.toContain(SECRET);
+    }
+  });
+
+  it("fails before any work: `run` exits 1 with the whole list and builds no client", async () => {
+    // A half-configured monitor must not poll Azure or touch state.
+    const io = createBufferedIo();
+    let built = 0;
+    const code = await runRun(["--once"], io, EVERYTHING_WRONG, (env) => {
+      loadConfig(env);
+      built += 1;
+      throw new Error("unreachable: clients would be built here");
+    });
+    expect(code).toBe(1);
+    expect(built).toBe(0);
+    for (const name of SETTING_NAMES) expect(io.err).toContain(name);
+    expect(io.err).not.toContain(SECRET);
+    expect(io.out).toBe("");
+  });
+
+  it("the Functions entry point throws the same ConfigurationError before building clients", () => {
+    // pollTimer calls getMonitorDeps; a ConfigurationError there fails the invocation loudly.
+    expect(() => getMonitorDeps(EVERYTHING_WRONG)).toThrow(ConfigurationError);
+  });
+});
+
+describe("loadConfig on any values", () => {
+  it("either accepts the settings or throws a ConfigurationError of one-line problems", () => {
+    // Nothing else may escape: a TypeError at start-up would hide which setting is wrong.
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...SETTING_NAMES), fc.oneof(hostileText(), fc.constant(""), fc.string({ unit: "binary" }))),
+        (env) => {
+          for (const problem of problemsOf(env)) {
+            // A value with a line break must not forge extra lines in the list.
+            expect(problem).not.toMatch(/[\r\n\u2028\u2029]/);
+            expect(problem.length).toBeLessThan(400);
+          }
+        },
+      ),
+      propertyParameters(300),
+    );
+  });
+});
