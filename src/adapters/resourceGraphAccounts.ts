@@ -1,0 +1,133 @@
+/**
+ * Fleet discovery over Azure Resource Graph: one paged query for every CMK account in a scope,
+ * instead of one ARM list call per subscription. Honours the per-user quota headers and 429s.
+ */
+import type { DatabaseAccountGetResults } from "@azure/arm-cosmosdb";
+import { ResourceGraphClient } from "@azure/arm-resourcegraph";
+import type { TokenCredential } from "@azure/core-auth";
+import type { CommonClientOptions } from "@azure/core-client";
+import type { CmkAccount } from "../domain/account";
+import { toCmkAccount } from "./armAccounts";
+
+/** Only accounts with a customer-managed key, only the properties the monitor reads. */
+export const CMK_ACCOUNTS_QUERY = [
+  "resources",
+  "| where type =~ 'microsoft.documentdb/databaseaccounts'",
+  "| where isnotempty(properties.keyVaultKeyUri)",
+  "| project id, name, type, location, subscriptionId, resourceGroup, tags, identity,",
+  "  properties = pack('keyVaultKeyUri', properties.keyVaultKeyUri, 'defaultIdentity', properties.defaultIdentity,",
+  "    'customerManagedKeyStatus', properties.customerManagedKeyStatus)",
+].join("\n");
+
+/** Resource Graph accepts at most this many subscriptions in one request. */
+export const MAX_SUBSCRIPTIONS_PER_QUERY = 1000;
+const PAGE_SIZE = 1000;
+const MAX_THROTTLE_WAITS = 8;
+
+export interface DiscoveryScope {
+  subscriptionIds: readonly string[];
+  managementGroups: readonly string[];
+}
+
+export interface DiscoveryResult {
+  accounts: CmkAccount[];
+  /** Resource Graph calls made (pages and retries), for the benchmark and logs. */
+  calls: number;
+  /** Time spent waiting on quota or Retry-After. */
+  throttledInMs: number;
+}
+
+export interface ResourceGraphDiscoveryOptions {
+  credential: TokenCredential;
+  endpoint: string;
+  clientOptions?: CommonClientOptions;
+  /** Injected so tests can see the waits without taking them. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class ResourceGraphDiscovery {
+  private readonly client: ResourceGraphClient;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** When the quota is spent, the earliest moment the next query may go out. */
+  private notBefore = 0;
+
+  constructor(options: ResourceGraphDiscoveryOptions) {
+    this.client = new ResourceGraphClient(options.credential, { ...options.clientOptions, endpoint: options.endpoint });
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** Every CMK account in scope. Throws if any page fails: a partial fleet must not look like deletions. */
+  async discover(scope: DiscoveryScope): Promise<DiscoveryResult> {
+    const result: DiscoveryResult = { accounts: [], calls: 0, throttledInMs: 0 };
+    const batches: { subscriptions?: string[]; managementGroups?: string[] }[] = [];
+    for (let i = 0; i < scope.subscriptionIds.length; i += MAX_SUBSCRIPTIONS_PER_QUERY) {
+      batches.push({ subscriptions: scope.subscriptionIds.slice(i, i + MAX_SUBSCRIPTIONS_PER_QUERY) });
+    }
+    if (scope.managementGroups.length > 0) batches.push({ managementGroups: [...scope.managementGroups] });
+    if (batches.length === 0) batches.push({}); // the whole tenant the identity can read
+    for (const batch of batches) {
+      let skipToken: string | undefined;
+      do {
+        const page = await this.query(batch, skipToken, result);
+        for (const row of page.rows) {
+          const account = toCmkAccount(flatten(row), String(row["subscriptionId"] ?? ""));
+          if (account) result.accounts.push(account);
+        }
+        skipToken = page.skipToken;
+      } while (skipToken);
+    }
+    return result;
+  }
+
+  private async query(
+    scope: { subscriptions?: string[]; managementGroups?: string[] },
+    skipToken: string | undefined,
+    result: DiscoveryResult,
+  ): Promise<{ rows: Record<string, unknown>[]; skipToken?: string }> {
+    for (let attempt = 0; ; attempt++) {
+      const wait = this.notBefore - Date.now();
+      if (wait > 0) {
+        result.throttledInMs += wait;
+        await this.sleep(wait);
+      }
+      let quota: { remaining?: number; resetsAfterInMs?: number } = {};
+      try {
+        result.calls += 1;
+        const response = await this.client.resources(
+          { ...scope, query: CMK_ACCOUNTS_QUERY, options: { top: PAGE_SIZE, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } },
+          { onResponse: (raw) => (quota = readQuota(raw.headers.get.bind(raw.headers))) },
+        );
+        // Spent quota: hold the next query until it resets, rather than collecting a 429.
+        if (quota.remaining !== undefined && quota.remaining <= 0 && quota.resetsAfterInMs !== undefined) {
+          this.notBefore = Date.now() + quota.resetsAfterInMs;
+        }
+        // The client's mapper turns the row array into an index-keyed object; accept both.
+        const data = response.data as unknown;
+        const rows = (Array.isArray(data) ? data : data && typeof data === "object" ? Object.values(data) : []) as Record<string, unknown>[];
+        return { rows, ...(response.skipToken ? { skipToken: response.skipToken } : {}) };
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 429 || attempt >= MAX_THROTTLE_WAITS) throw error;
+        const headers = (error as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers;
+        const retryAfter = Number(headers?.get("retry-after"));
+        const fromQuota = headers ? readQuota((name) => headers.get(name)).resetsAfterInMs : undefined;
+        this.notBefore = Date.now() + (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : (fromQuota ?? 5000));
+      }
+    }
+  }
+}
+
+function readQuota(get: (name: string) => string | undefined): { remaining?: number; resetsAfterInMs?: number } {
+  const remaining = Number(get("x-ms-user-quota-remaining"));
+  const resets = /^(\d+):(\d{2}):(\d{2})$/.exec(get("x-ms-user-quota-resets-after") ?? "");
+  return {
+    ...(Number.isFinite(remaining) && get("x-ms-user-quota-remaining") !== undefined ? { remaining } : {}),
+    ...(resets ? { resetsAfterInMs: (Number(resets[1]) * 3600 + Number(resets[2]) * 60 + Number(resets[3])) * 1000 } : {}),
+  };
+}
+
+/** A Resource Graph row has ARM's nested `properties`; the ARM client's model is flattened. */
+function flatten(row: Record<string, unknown>): DatabaseAccountGetResults {
+  const properties = (row["properties"] && typeof row["properties"] === "object" ? row["properties"] : {}) as Record<string, unknown>;
+  return { ...row, ...properties } as unknown as DatabaseAccountGetResults;
+}

@@ -1,0 +1,127 @@
+/**
+ * Azure Resource Graph `POST /providers/Microsoft.ResourceGraph/resources` as the official
+ * client speaks it: paging with `$top`/`$skipToken`, the per-user quota headers, and 429 with
+ * Retry-After when the quota (15 queries per 5 seconds by default) is spent. It does not parse
+ * KQL: it recognises a query over `microsoft.documentdb/databaseaccounts` and answers with
+ * the CMK accounts in scope, projected as the monitor's query projects them.
+ */
+import type { MatchedRoute, SandboxRequest, SandboxResponse } from "./server";
+
+const RESOURCES_PATH = /^\/providers\/microsoft\.resourcegraph\/resources\/?$/i;
+
+/** One row per account in the shape Resource Graph returns (`resultFormat: objectArray`). */
+export interface ResourceGraphRow {
+  id: string;
+  name: string;
+  type: string;
+  location: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  tags: Record<string, string>;
+  identity: unknown;
+  properties: Record<string, unknown>;
+}
+
+export interface ResourceGraphQuota {
+  queries: number;
+  windowInMs: number;
+}
+
+export class ResourceGraphRoutes {
+  private quota: ResourceGraphQuota = { queries: 15, windowInMs: 5000 };
+  private window: number[] = [];
+  /** Management group name → subscription ids in it. */
+  private readonly managementGroups = new Map<string, string[]>();
+
+  constructor(
+    private readonly rows: () => ResourceGraphRow[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  setQuota(quota: ResourceGraphQuota): void {
+    this.quota = quota;
+    this.window = [];
+  }
+
+  setManagementGroup(name: string, subscriptionIds: string[]): void {
+    this.managementGroups.set(name.toLowerCase(), subscriptionIds.map((s) => s.toLowerCase()));
+  }
+
+  route(request: SandboxRequest): MatchedRoute | undefined {
+    if (request.method !== "POST" || !RESOURCES_PATH.test(request.url.pathname)) return undefined;
+    return { id: "resource-graph", handle: (fault) => (fault ? faultResponse(fault.status, fault.retryAfterInSeconds, fault.body) : this.query(request)) };
+  }
+
+  private query(request: SandboxRequest): SandboxResponse {
+    if (!/^Bearer\s+\S+/i.test(String(request.headers["authorization"] ?? ""))) {
+      return { status: 401, json: { error: { code: "AuthenticationFailed", message: "Missing bearer token." } } };
+    }
+    const now = this.now();
+    this.window = this.window.filter((at) => now - at < this.quota.windowInMs);
+    if (this.window.length >= this.quota.queries) {
+      const resetInMs = this.quota.windowInMs - (now - this.window[0]!);
+      return {
+        status: 429,
+        headers: {
+          "retry-after": String(Math.max(1, Math.ceil(resetInMs / 1000))),
+          "x-ms-user-quota-remaining": "0",
+          "x-ms-user-quota-resets-after": hhmmss(resetInMs),
+        },
+        json: { error: { code: "RateLimiting", message: "Please provide below info when asking for support: the quota for this user has been exceeded." } },
+      };
+    }
+    this.window.push(now);
+    const quotaHeaders = {
+      "x-ms-user-quota-remaining": String(this.quota.queries - this.window.length),
+      "x-ms-user-quota-resets-after": hhmmss(this.quota.windowInMs - (now - this.window[0]!)),
+    };
+
+    let body: { subscriptions?: string[]; managementGroups?: string[]; query?: string; options?: { $top?: number; $skipToken?: string } };
+    try {
+      body = JSON.parse(request.body.toString("utf8")) as typeof body;
+    } catch {
+      return { status: 400, json: { error: { code: "BadRequest", message: "The request body is not JSON." } } };
+    }
+    if (typeof body.query !== "string" || !/microsoft\.documentdb\/databaseaccounts/i.test(body.query)) {
+      return { status: 400, json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts." } } };
+    }
+    const scope = new Set<string>();
+    for (const id of body.subscriptions ?? []) scope.add(id.toLowerCase());
+    for (const group of body.managementGroups ?? []) for (const id of this.managementGroups.get(group.toLowerCase()) ?? []) scope.add(id);
+    const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
+    const keyVaultOnly = /isnotempty\(\s*properties\.keyVaultKeyUri\s*\)/i.test(body.query);
+    const matching = this.rows()
+      .filter((row) => tenantWide || scope.has(row.subscriptionId.toLowerCase()))
+      .filter((row) => !keyVaultOnly || typeof row.properties["keyVaultKeyUri"] === "string")
+      .sort((a, b) => a.id.localeCompare(b.id));
+
+    const top = Math.min(Math.max(1, body.options?.$top ?? 100), 1000);
+    const offset = body.options?.$skipToken ? Number(Buffer.from(body.options.$skipToken, "base64").toString("utf8")) || 0 : 0;
+    const page = matching.slice(offset, offset + top);
+    const next = offset + top < matching.length ? Buffer.from(String(offset + top)).toString("base64") : undefined;
+    return {
+      status: 200,
+      headers: quotaHeaders,
+      json: {
+        totalRecords: matching.length,
+        count: page.length,
+        resultTruncated: "false",
+        ...(next ? { $skipToken: next } : {}),
+        data: page,
+        facets: [],
+      },
+    };
+  }
+}
+
+function faultResponse(status: number, retryAfterInSeconds: number | undefined, body: string | undefined): SandboxResponse {
+  const headers: Record<string, string> = retryAfterInSeconds !== undefined ? { "retry-after": String(retryAfterInSeconds) } : {};
+  if (body !== undefined) return { status, headers, text: body };
+  return { status, headers, json: { error: { code: status === 429 ? "RateLimiting" : "ServiceUnavailable", message: `Injected fault: HTTP ${status}.` } } };
+}
+
+function hhmmss(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(total / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+}
