@@ -69,6 +69,19 @@ param stateTableName string = 'cmkmonitor'
 @description('CMK_ARM_ENDPOINT: Azure Resource Manager endpoint the monitor calls. Defaults to the cloud this template is deployed to, so sovereign clouds need no override.')
 param armEndpoint string = environment().resourceManager
 
+@minValue(1)
+@maxValue(365)
+@description('CMK_KEY_EXPIRY_WARNING_DAYS: healthy accounts\' owners are warned when the key expires within this many days.')
+param keyExpiryWarningDays int = 30
+
+@allowed(['on', 'off'])
+@description('CMK_PROBES: on checks Key Vault, the key, permissions, DNS and the firewall (needs Key Vault Reader on RBAC vaults, see docs/probes.md); off uses the ARM status only.')
+param probes string = 'on'
+
+@allowed(['function', 'anonymous'])
+@description('CMK_DASHBOARD_AUTH: function (a function key opens /api/status and /api/dashboard) or anonymous (only once App Service Authentication is configured in front of the app).')
+param dashboardAuth string = 'function'
+
 // ---------------------------------------------------------------------------------------------
 // Email
 // ---------------------------------------------------------------------------------------------
@@ -233,6 +246,9 @@ module functionApp 'modules/function-app.bicep' = {
     communicationEndpoint: communication.outputs.endpoint
     stateTableName: stateTableName
     armEndpoint: armEndpointWithoutSlash
+    keyExpiryWarningDays: keyExpiryWarningDays
+    probes: probes
+    dashboardAuth: dashboardAuth
   }
   // The host starts as soon as the app exists; give it its storage and telemetry rights first.
   dependsOn: [

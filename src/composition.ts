@@ -2,14 +2,22 @@
  * The composition root: the only place SDK clients and adapters are constructed. Production
  * and the local sandbox differ here, and only in endpoint, credential, TLS trust and clock.
  */
+import type { Agent } from "node:https";
 import { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { AcsEmailSender } from "./adapters/acsEmail";
 import { ArmAccountSource, type AccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister, type SubscriptionLister } from "./adapters/armSubscriptions";
+import { systemResolver, type HostResolver } from "./adapters/dnsResolver";
+import { SdkKeyMetadataReader } from "./adapters/keyVaultKeys";
+import { ArmVaultDirectory } from "./adapters/keyVaultManagement";
+import { ArmRoleAssignmentReader } from "./adapters/roleAssignments";
 import { TableIncidentStore } from "./adapters/tableStore";
+import { SdkAccountProber, type AccountProber } from "./probes/accountProber";
+import { metaTableNameFor, TableMonitorMeta } from "./adapters/monitorMetaTable";
 import { loadConfig, type Environment, type MonitorConfig } from "./config";
 import type { Clock, Logger, MonitorDeps } from "./pipeline/stage";
 
@@ -24,6 +32,41 @@ export interface CompositionOverrides {
   emailPollIntervalInMs?: number;
   /** Turns SDK retries off where a caller injects failures on purpose. */
   maxRetries?: number;
+  /** Extra transport policies on storage calls: the fault-injection suite's storage faults. */
+  storagePolicies?: PipelinePolicy[];
+  /** Extra transport policies on email calls: the fault-injection suite's lost responses. */
+  emailPolicies?: PipelinePolicy[];
+  /**
+   * Sandbox only: the agent Key Vault data-plane calls go through, so real-looking vault host
+   * names (<name>.vault.azure.net) resolve through the sandbox and reach it (src/sandbox/vaultAgent.ts).
+   */
+  keyVaultAgent?: Agent;
+  /** Replaces DNS for the vault-host probe (the sandbox decides which vault names resolve). */
+  hostResolver?: HostResolver;
+  /** Per remote probe call; default 10 seconds. */
+  probeTimeoutInMs?: number;
+}
+
+const DEFAULT_PROBE_TIMEOUT_IN_MS = 10_000;
+
+/** The probes' SDK clients: ARM Key Vault, the Key Vault data plane, ARM authorization, DNS. */
+function createAccountProber(
+  credential: TokenCredential,
+  armEndpoint: string,
+  clientOptions: { tlsOptions?: { ca: string }; retryOptions?: { maxRetries: number } },
+  overrides: CompositionOverrides,
+  subscriptionIds: readonly string[],
+  clock: Clock,
+): AccountProber {
+  return new SdkAccountProber(
+    {
+      resolver: overrides.hostResolver ?? systemResolver,
+      vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
+      keys: new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...(overrides.keyVaultAgent ? { agent: overrides.keyVaultAgent } : {}) } }),
+      roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
+    },
+    { timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS, subscriptionIds, now: () => clock.now() },
+  );
 }
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -45,31 +88,45 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
   const accounts = new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions });
 
-  const table =
+  const emailOptions = overrides.emailPolicies
+    ? { additionalPolicies: overrides.emailPolicies.map((policy) => ({ policy, position: "perCall" as const })) }
+    : {};
+  const storageOptions = overrides.storagePolicies
+    ? { additionalPolicies: overrides.storagePolicies.map((policy) => ({ policy, position: "perCall" as const })) }
+    : {};
+  const openTable = (tableName: string): TableClient =>
     config.state.kind === "connection-string"
-      ? TableClient.fromConnectionString(config.state.connectionString, config.stateTable, {
+      ? TableClient.fromConnectionString(config.state.connectionString, tableName, {
           ...clientOptions,
+          ...storageOptions,
           // Azurite speaks plain http on loopback; real storage is always https.
           allowInsecureConnection: /(^|;)\s*(TableEndpoint=http:|UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;)/i.test(
             config.state.connectionString,
           ),
         })
-      : new TableClient(config.state.tableEndpoint, config.stateTable, credential, clientOptions);
-  const store = new TableIncidentStore(table);
+      : new TableClient(config.state.tableEndpoint, tableName, credential, { ...clientOptions, ...storageOptions });
+  const store = new TableIncidentStore(openTable(config.stateTable));
+  const meta = new TableMonitorMeta(openTable(metaTableNameFor(config.stateTable)));
+  const configuredKey = config.linkSigningKey ? Buffer.from(config.linkSigningKey, "utf8") : undefined;
 
   const emailClient =
     config.email.kind === "connection-string"
-      ? new EmailClient(config.email.connectionString, clientOptions)
-      : new EmailClient(config.email.endpoint, credential, clientOptions);
+      ? new EmailClient(config.email.connectionString, { ...clientOptions, ...emailOptions })
+      : new EmailClient(config.email.endpoint, credential, { ...clientOptions, ...emailOptions });
   const email = new AcsEmailSender(emailClient, {
     ...(overrides.emailPollIntervalInMs !== undefined ? { pollIntervalInMs: overrides.emailPollIntervalInMs } : {}),
   });
+
+  const clock = overrides.clock ?? systemClock;
+  const probes =
+    config.probes === "on" ? createAccountProber(credential, config.armEndpoint, clientOptions, overrides, config.subscriptionIds, clock) : undefined;
 
   return {
     accounts,
     store,
     email,
-    clock: overrides.clock ?? systemClock,
+    ...(probes ? { probes, warnings: store } : {}),
+    clock,
     log: overrides.log ?? consoleLogger,
     settings: {
       subscriptionIds: config.subscriptionIds,
@@ -81,7 +138,12 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
       allowedRecipientDomains: config.allowedRecipientDomains,
       sendLeaseInSeconds: 300,
       listConcurrency: 8,
+      keyExpiryWarningDays: config.keyExpiryWarningDays,
+      ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+      dashboardAuth: config.dashboardAuth,
     },
+    meta,
+    linkSigningKey: configuredKey ? async () => configuredKey : () => meta.linkSigningKey(),
   };
 }
 
@@ -89,6 +151,10 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 export interface ScanDeps {
   accounts: AccountSource;
   subscriptions: SubscriptionLister;
+  /** Used unless `scan --no-probe`. */
+  probes?: AccountProber;
+  /** CMK_KEY_EXPIRY_WARNING_DAYS for the warnings scan shows on healthy accounts. */
+  keyExpiryWarningDays?: number;
 }
 
 export function createScanDeps(env: Environment = process.env, overrides: CompositionOverrides = {}): ScanDeps {
@@ -99,9 +165,12 @@ export function createScanDeps(env: Environment = process.env, overrides: Compos
     ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
     ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
   };
+  const warningDays = Number(env.CMK_KEY_EXPIRY_WARNING_DAYS?.trim() || "30");
   return {
     accounts: new ArmAccountSource({ credential, endpoint: armEndpoint, clientOptions }),
     subscriptions: new ArmSubscriptionLister({ credential, endpoint: armEndpoint, clientOptions }),
+    probes: createAccountProber(credential, armEndpoint, clientOptions, overrides, [], overrides.clock ?? systemClock),
+    keyExpiryWarningDays: Number.isInteger(warningDays) && warningDays > 0 ? warningDays : 30,
   };
 }
 

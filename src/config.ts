@@ -60,6 +60,57 @@ const httpsUrl = optionalText.superRefine((value, ctx) => {
   }
 });
 
+// Links in emails must reach the app over TLS; plain http only for the local sandbox on loopback.
+const publicBaseUrl = optionalText.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  try {
+    const url = new URL(value);
+    const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      ctx.addIssue({ code: "custom", message: "must be an https:// URL (http:// only on 127.0.0.1 or localhost)" });
+    }
+    if (url.search || url.hash) ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+  } catch {
+    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+  }
+});
+
+// Azure tag names: up to 512 characters, none of < > % & \ ? / (and no control characters).
+const TAG_NAME = /^[^<>%&\\?/\u0000-\u001f\u007f]{1,512}$/;
+const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
+
+/**
+ * The storage connection-string shapes the Tables SDK accepts: development storage, an account
+ * key (with a table endpoint or a protocol and endpoint suffix), or a table endpoint with a SAS.
+ * Checked here so a typo fails at start-up with the setting's name, not as an SDK TypeError.
+ */
+export function isStorageConnectionString(value: string): boolean {
+  if (/(^|;)\s*UseDevelopmentStorage=true\s*(;|$)/i.test(value)) return true;
+  const parts = new Map<string, string>();
+  for (const element of value.split(";")) {
+    if (element.trim() === "") continue;
+    const at = element.indexOf("=");
+    if (at <= 0) return false;
+    parts.set(element.slice(0, at).trim().toLowerCase(), element.slice(at + 1).trim());
+  }
+  const has = (key: string) => (parts.get(key) ?? "") !== "";
+  if (has("defaultendpointsprotocol") && has("accountkey")) {
+    return has("accountname") && (has("tableendpoint") || (/^https?$/i.test(parts.get("defaultendpointsprotocol")!) && has("endpointsuffix")));
+  }
+  return has("tableendpoint") && has("sharedaccesssignature");
+}
+
+// Never echoes the value: connection strings carry keys.
+const storageConnection = optionalText.superRefine((value, ctx) => {
+  if (value !== undefined && !isStorageConnectionString(value)) {
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "is not a storage connection string (UseDevelopmentStorage=true, DefaultEndpointsProtocol=https;AccountName=…;AccountKey=…;EndpointSuffix=…, or TableEndpoint=…;SharedAccessSignature=…)",
+    });
+  }
+});
+
 /** The raw settings schema, keyed by the exact app-setting names. */
 export const settingsSchema = z.object({
   CMK_SUBSCRIPTION_IDS: listOf(GUID, "subscription id (GUID)"),
@@ -75,7 +126,9 @@ export const settingsSchema = z.object({
   CMK_OWNER_TAG: z
     .string()
     .optional()
-    .transform((value) => value?.trim() || "cmk-owner"),
+    .transform((value) => value?.trim() || "cmk-owner")
+    // A name no tag can have would silently send every notice to the escalation contacts.
+    .refine((value) => TAG_NAME.test(value), { message: "must be a valid Azure tag name (up to 512 characters, none of < > % & \\ ? /)" }),
   CMK_DEFAULT_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
   CMK_ESCALATION_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
   CMK_ALLOWED_RECIPIENT_DOMAINS: listOf(DOMAIN, "domain"),
@@ -85,10 +138,12 @@ export const settingsSchema = z.object({
   }),
   ACS_ENDPOINT: httpsUrl,
   ACS_CONNECTION_STRING: optionalText,
-  CMK_STATE_CONNECTION: optionalText,
-  AzureWebJobsStorage: optionalText,
+  CMK_STATE_CONNECTION: storageConnection,
+  AzureWebJobsStorage: storageConnection,
   AzureWebJobsStorage__tableServiceUri: httpsUrl,
-  AzureWebJobsStorage__accountName: optionalText,
+  AzureWebJobsStorage__accountName: optionalText.refine((value) => value === undefined || STORAGE_ACCOUNT_NAME.test(value), {
+    message: "must be a storage account name (3-24 lower-case letters and digits)",
+  }),
   CMK_STATE_TABLE: z
     .string()
     .optional()
@@ -97,7 +152,30 @@ export const settingsSchema = z.object({
       message: "must be 3-63 letters and digits, starting with a letter",
     }),
   CMK_ARM_ENDPOINT: httpsUrl,
-  AZURE_CLIENT_ID: optionalText,
+  // A whole number of days, like the minutes settings (same parser, different unit).
+  CMK_KEY_EXPIRY_WARNING_DAYS: minutes(30, 1, 365),
+  CMK_PROBES: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() || "on")
+    .refine((value) => value === "on" || value === "off", { message: "must be on or off" })
+    .transform((value) => value as "on" | "off"),
+  CMK_PUBLIC_BASE_URL: publicBaseUrl,
+  CMK_LINK_SIGNING_KEY: optionalText.superRefine((value, ctx) => {
+    // The value is never echoed: it is a secret.
+    if (value !== undefined && value.length < 32) ctx.addIssue({ code: "custom", message: "must be at least 32 characters (e.g. 32 random bytes, base64)" });
+  }),
+  CMK_DASHBOARD_AUTH: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() || "function")
+    .refine((value) => value === "function" || value === "anonymous", {
+      message: "must be function (a function key is required) or anonymous (only behind App Service Authentication)",
+    })
+    .transform((value) => value as "function" | "anonymous"),
+  AZURE_CLIENT_ID: optionalText.refine((value) => value === undefined || GUID.test(value), {
+    message: "must be the managed identity's client id (a GUID)",
+  }),
 });
 
 export type StateConnection =
@@ -122,14 +200,27 @@ export interface MonitorConfig {
   readonly state: StateConnection;
   readonly stateTable: string;
   readonly armEndpoint: string;
+  /** Warn when a healthy account's key expires within this many days. */
+  readonly keyExpiryWarningDays: number;
+  /** Key Vault, identity, DNS and permission probes (src/probes); "off" runs on ARM status alone. */
+  readonly probes: "on" | "off";
   readonly managedIdentityClientId?: string;
+  /** Base of the owners' one-click links; links are left out of emails when unset. */
+  readonly publicBaseUrl?: string;
+  /** Secret for link tokens; when unset the app creates one and keeps it in its meta table. */
+  readonly linkSigningKey?: string;
+  readonly dashboardAuth: "function" | "anonymous";
 }
 
 /** Thrown when settings are invalid; `problems` lists each one as "SETTING: what is wrong". */
 export class ConfigurationError extends Error {
   override readonly name = "ConfigurationError";
-  constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    // Problems quote setting values; a line break in one must not forge more lines of the list.
+    const lines = problems.map(oneLine);
+    super(`Invalid configuration (${lines.length} problem${lines.length === 1 ? "" : "s"}):\n  - ${lines.join("\n  - ")}`);
+    this.problems = lines;
   }
 }
 
@@ -216,6 +307,11 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     state,
     stateTable: settings.CMK_STATE_TABLE,
     armEndpoint: settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com",
+    keyExpiryWarningDays: settings.CMK_KEY_EXPIRY_WARNING_DAYS,
+    probes: settings.CMK_PROBES,
+    ...(settings.CMK_PUBLIC_BASE_URL ? { publicBaseUrl: settings.CMK_PUBLIC_BASE_URL.replace(/\/+$/, "") } : {}),
+    ...(settings.CMK_LINK_SIGNING_KEY ? { linkSigningKey: settings.CMK_LINK_SIGNING_KEY } : {}),
+    dashboardAuth: settings.CMK_DASHBOARD_AUTH,
     ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
   });
 }
@@ -229,6 +325,12 @@ export function isAllowedDomain(address: string, allowedDomains: readonly string
     if (allowed.startsWith("*.")) return domain.endsWith(allowed.slice(1));
     return domain === allowed;
   });
+}
+
+/** A problem as one display-safe line: controls and line separators escaped, length bounded. */
+function oneLine(problem: string): string {
+  const escaped = problem.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escaped.length > 300 ? `${escaped.slice(0, 299)}…` : escaped;
 }
 
 function dedupe(items: string[]): string[] {

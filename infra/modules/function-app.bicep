@@ -3,6 +3,8 @@
 // same names. Deliberately NOT set, because they carry keys and exist only for local runs:
 // ACS_CONNECTION_STRING, CMK_STATE_CONNECTION and AzureWebJobsStorage (the plain connection
 // string); in Azure the app uses ACS_ENDPOINT and the AzureWebJobsStorage__* identity settings.
+// Nor CMK_LINK_SIGNING_KEY, a secret: left unset, the app creates its own link-signing key and
+// keeps it in its <state table>meta table, readable only with the app's storage rights.
 
 @description('Name of the Function App.')
 param name string
@@ -75,6 +77,19 @@ param stateTableName string
 
 @description('CMK_ARM_ENDPOINT value, without a trailing slash.')
 param armEndpoint string
+
+@minValue(1)
+@maxValue(365)
+@description('CMK_KEY_EXPIRY_WARNING_DAYS value.')
+param keyExpiryWarningDays int = 30
+
+@allowed(['on', 'off'])
+@description('CMK_PROBES value.')
+param probes string = 'on'
+
+@allowed(['function', 'anonymous'])
+@description('CMK_DASHBOARD_AUTH value: function, or anonymous behind App Service Authentication.')
+param dashboardAuth string = 'function'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -166,6 +181,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       ACS_ENDPOINT: communicationEndpoint
       CMK_STATE_TABLE: stateTableName
       CMK_ARM_ENDPOINT: armEndpoint
+      // Key Vault, identity, DNS and permission probes; the roles they need are in docs/probes.md.
+      CMK_KEY_EXPIRY_WARNING_DAYS: string(keyExpiryWarningDays)
+      CMK_PROBES: probes
+      // Owners' one-click links in emails point at the app itself.
+      CMK_PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+      CMK_DASHBOARD_AUTH: dashboardAuth
     }
   }
 }

@@ -58,3 +58,44 @@ function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
 }
+
+/**
+ * Why a probe could not run, in words for the "What we checked" section: which service, which
+ * HTTP status and error code, and for the forbidden cases what the monitor's identity lacks.
+ */
+export function describeProbeFailure(error: unknown, service: string): string {
+  const err = (error ?? {}) as { name?: unknown; code?: unknown; statusCode?: unknown; message?: unknown; details?: unknown };
+  if (err.name === "TimeoutError" && typeof err.message === "string") return err.message;
+  const statusCode = typeof err.statusCode === "number" ? err.statusCode : undefined;
+  const inner = innerErrorCode(err.details);
+  const code = inner ?? (typeof err.code === "string" ? err.code : undefined);
+  const status = `HTTP ${statusCode}${code ? ` ${code}` : ""}`;
+  if (statusCode === 403) {
+    switch (code) {
+      case "ForbiddenByFirewall":
+        return `the vault's firewall blocks the monitor (${status})`;
+      case "ForbiddenByConnection":
+        return `public network access to the vault is disabled, so the monitor cannot reach it (${status})`;
+      case "ForbiddenByRbac":
+        return `the monitor's identity may not read key metadata in this vault; it needs Key Vault Reader (${status})`;
+      case "ForbiddenByPolicy":
+        return `the monitor's identity has no access policy to read keys in this vault; it needs key permissions get and list (${status})`;
+      default:
+        return `the monitor's identity may not read ${service}; it needs Reader (${status})`;
+    }
+  }
+  if (statusCode === 401) return `${service} did not accept the monitor's credential (${status})`;
+  if (statusCode !== undefined) return `${service} answered ${status}`;
+  const networkCode = typeof err.code === "string" ? err.code : undefined;
+  if (networkCode === "ENOTFOUND") return `the host name does not resolve (${networkCode})`;
+  if (err.name === "AbortError") return `${service} call was cancelled`;
+  const message = typeof err.message === "string" ? err.message.replace(/\s+/g, " ").trim().slice(0, 200) : String(error);
+  return `${service} failed${networkCode ? ` (${networkCode})` : ""}: ${message}`;
+}
+
+function innerErrorCode(details: unknown): string | undefined {
+  // The service writes "innererror"; the Key Vault SDK's deserializer renames it "innerError".
+  const body = details as { error?: { code?: unknown; innererror?: { code?: unknown }; innerError?: { code?: unknown } } } | undefined;
+  const inner = body?.error?.innerError?.code ?? body?.error?.innererror?.code;
+  return typeof inner === "string" ? inner : undefined;
+}

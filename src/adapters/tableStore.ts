@@ -10,6 +10,7 @@ import { odata, type TableClient, type TableEntity, type TableEntityResult, type
 import { normalizeResourceId } from "../domain/account";
 import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
+import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain/warnings";
 
 /** Another writer changed the account's partition first; reload and decide again. */
 export class StateConflictError extends Error {
@@ -43,12 +44,22 @@ export interface StoredMessage {
   etag: string;
 }
 
+export interface CommitOptions {
+  /**
+   * Marks an email link's token as used in the same transaction as the change it made, so a
+   * reused token can never change anything twice (the row already exists: the whole commit fails).
+   */
+  consumeLinkToken?: { nonce: string; action: string; incidentId: string };
+}
+
 /** Port: the monitor's memory. */
 export interface IncidentStore {
   listOpenRecords(): Promise<AccountRecord[]>;
   getRecord(accountId: string): Promise<AccountRecord>;
   /** Applies a decision atomically; throws StateConflictError when the record changed meanwhile. */
-  commit(record: AccountRecord, decision: Decision): Promise<void>;
+  commit(record: AccountRecord, decision: Decision, options?: CommitOptions): Promise<void>;
+  /** True when a link token with this nonce was used on the account (see CommitOptions). */
+  isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean>;
   listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
   listDueMessages(now: Date): Promise<StoredMessage[]>;
   listMessages(filter?: { status?: MessageStatus }): Promise<StoredMessage[]>;
@@ -59,10 +70,34 @@ export interface IncidentStore {
   markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options?: { newOperation?: boolean }): Promise<void>;
 }
 
+export interface StoredAccountCheck {
+  check: CheckedAccount;
+  etag: string;
+}
+
+/**
+ * Port: the warnings' memory. Per healthy account, its last daily check (a row in the
+ * "warning-checks" partition); per recipient, what their last digest reported (a "digest" row in
+ * the recipient's own partition, beside the digest's outbox rows).
+ */
+export interface WarningStore {
+  listAccountChecks(): Promise<StoredAccountCheck[]>;
+  /** Records a check; false when another instance recorded one first (its etag moved on). */
+  putAccountCheck(check: CheckedAccount, etag: string | undefined): Promise<boolean>;
+  getDigestState(recipient: string): Promise<{ state: DigestState; etag: string | undefined }>;
+  /** The digest email and the state that says what it reported, in one transaction; StateConflictError on a race. */
+  commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void>;
+}
+
 const STATE_ROW = "state";
 const EVENT_PREFIX = "event|";
 const OUTBOX_PREFIX = "outbox|";
 const INCIDENT_PREFIX = "incident|";
+const LINK_TOKEN_PREFIX = "link|";
+/** Healthy accounts' last daily probes (warnings): one partition, so a cycle reads them in one query. */
+const CHECKS_PARTITION = "warning-checks";
+/** A recipient's warning-digest state, in the recipient's partition. */
+const DIGEST_ROW = "digest";
 // A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split.
 const CHUNK = 30_000;
 const MAX_CHUNKS = 30;
@@ -71,7 +106,7 @@ export function partitionKeyFor(accountId: string): string {
   return `a-${createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 40)}`;
 }
 
-export class TableIncidentStore implements IncidentStore {
+export class TableIncidentStore implements IncidentStore, WarningStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly table: TableClient) {}
@@ -106,7 +141,7 @@ export class TableIncidentStore implements IncidentStore {
     }
   }
 
-  async commit(record: AccountRecord, decision: Decision): Promise<void> {
+  async commit(record: AccountRecord, decision: Decision, options: CommitOptions = {}): Promise<void> {
     const incident = decision.incident;
     if (!incident) return;
     await this.ensureTable();
@@ -140,22 +175,11 @@ export class TableIncidentStore implements IncidentStore {
         },
       ]);
     }
-    for (const message of decision.messages) {
-      actions.push([
-        "create",
-        {
-          partitionKey,
-          rowKey: `${OUTBOX_PREFIX}${message.key}`,
-          kind: message.kind,
-          incidentId: message.incidentId,
-          accountId: message.accountId,
-          status: "pending",
-          attempts: 0,
-          nextAttemptAt: message.createdAt,
-          createdAt: message.createdAt,
-          ...chunked("message", message),
-        },
-      ]);
+    for (const message of decision.messages) actions.push(["create", outboxEntity(partitionKey, message)]);
+    if (options.consumeLinkToken) {
+      const { nonce, action, incidentId } = options.consumeLinkToken;
+      const usedAt = decision.events.at(-1)?.at ?? incident.detectedAt;
+      actions.push(["create", { partitionKey, rowKey: `${LINK_TOKEN_PREFIX}${nonce}`, action, incidentId, usedAt }]);
     }
     if (incident.state === "resolved") {
       // Keep the closed incident as history; the state row moves on with the next incident.
@@ -167,6 +191,17 @@ export class TableIncidentStore implements IncidentStore {
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 409 || status === 412) throw new StateConflictError(record.accountId, error);
+      throw error;
+    }
+  }
+
+  async isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean> {
+    await this.ensureTable();
+    try {
+      await this.table.getEntity(partitionKeyFor(accountId), `${LINK_TOKEN_PREFIX}${nonce}`);
+      return true;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return false;
       throw error;
     }
   }
@@ -267,6 +302,65 @@ export class TableIncidentStore implements IncidentStore {
     );
   }
 
+  // --- Warnings (WarningStore) --------------------------------------------------------------
+
+  async listAccountChecks(): Promise<StoredAccountCheck[]> {
+    await this.ensureTable();
+    const checks: StoredAccountCheck[] = [];
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: odata`PartitionKey eq ${CHECKS_PARTITION}` } })) {
+      checks.push({ check: unchunked<CheckedAccount>(row, "check"), etag: row.etag });
+    }
+    return checks;
+  }
+
+  async putAccountCheck(check: CheckedAccount, etag: string | undefined): Promise<boolean> {
+    await this.ensureTable();
+    const entity: TableEntity = {
+      partitionKey: CHECKS_PARTITION,
+      rowKey: partitionKeyFor(check.accountId),
+      accountId: check.accountId,
+      checkedOn: check.checkedOn,
+      ...chunked("check", check),
+    };
+    try {
+      if (etag === undefined) await this.table.createEntity(entity);
+      else await this.table.updateEntity(entity, "Replace", { etag });
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) return false;
+      throw error;
+    }
+  }
+
+  async getDigestState(recipient: string): Promise<{ state: DigestState; etag: string | undefined }> {
+    await this.ensureTable();
+    try {
+      const row = await this.table.getEntity<TableEntity>(partitionKeyFor(digestOwnerKey(recipient)), DIGEST_ROW);
+      return { state: unchunked<DigestState>(row, "digest"), etag: row.etag };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return { state: { recipient, reported: [] }, etag: undefined };
+      throw error;
+    }
+  }
+
+  async commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void> {
+    await this.ensureTable();
+    const partitionKey = partitionKeyFor(message.accountId);
+    const stateEntity: TableEntity = { partitionKey, rowKey: DIGEST_ROW, lastDigestOn: state.lastDigestOn ?? "", ...chunked("digest", state) };
+    const actions: TransactionAction[] = [
+      etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag }],
+      ["create", outboxEntity(partitionKey, message)],
+    ];
+    try {
+      await this.table.submitTransaction(actions);
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 409 || status === 412) throw new StateConflictError(message.accountId, error);
+      throw error;
+    }
+  }
+
   private async queryMessages(filter: string): Promise<StoredMessage[]> {
     const messages: StoredMessage[] = [];
     for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter } })) {
@@ -286,6 +380,22 @@ export class TableIncidentStore implements IncidentStore {
     }
     return messages.sort((a, b) => a.message.createdAt.localeCompare(b.message.createdAt) || a.message.key.localeCompare(b.message.key));
   }
+}
+
+/** An outbox row as the send stages read it (pending, no attempts yet). */
+function outboxEntity(partitionKey: string, message: OutboxMessage): TableEntity {
+  return {
+    partitionKey,
+    rowKey: `${OUTBOX_PREFIX}${message.key}`,
+    kind: message.kind,
+    incidentId: message.incidentId,
+    accountId: message.accountId,
+    status: "pending",
+    attempts: 0,
+    nextAttemptAt: message.createdAt,
+    createdAt: message.createdAt,
+    ...chunked("message", message),
+  };
 }
 
 function toRecord(row: TableEntityResult<TableEntity>): AccountRecord {

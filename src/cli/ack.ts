@@ -27,7 +27,8 @@ export async function runAck(args: string[], io: CliIo, deps: () => MonitorDeps 
     io.stderr(`cmk-monitor ack: give one account resource id and --fixed.\n${ACK_USAGE}`);
     return 1;
   }
-  if (!parseAccountResourceId(accountId)) {
+  // ARM ids never hold whitespace or control characters; one that does is a paste accident or a trick.
+  if (/[\s\u0000-\u001f\u007f-\u009f]/.test(accountId) || !parseAccountResourceId(accountId)) {
     io.stderr(
       "cmk-monitor ack: that is not a Cosmos DB account resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.DocumentDB/databaseAccounts/<name>).",
     );

@@ -7,12 +7,13 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { createProgressReporter, type ProgressOutput } from "../drill/progress";
 import { renderReport } from "../drill/report";
-import { runScenario, type DrillResult } from "../drill/runScenario";
+import { runScenario, type DrillResult, type LiveDrill } from "../drill/runScenario";
+import { startLocalWebServer, type LocalWebServer } from "../web/localServer";
 import { defaultScenarioPath, loadScenario, ScenarioError, type Scenario } from "../drill/scenario";
 import { writeOutbox, type WrittenOutbox } from "../drill/outbox";
 import { processIo, type CliIo } from "./io";
 
-export const DRILL_USAGE = "usage: cmk-monitor drill [--scenario FILE] [--json] [--outbox DIR]";
+export const DRILL_USAGE = "usage: cmk-monitor drill [--scenario FILE] [--json] [--outbox DIR] [--serve [--port N]]";
 
 const DRILL_HELP = `${DRILL_USAGE}
 
@@ -24,13 +25,18 @@ Azurite, over simulated time. No Azure account or setting is needed.
                    scenarios/fire-drill.json
   --json           print one JSON document (timeline, incidents, summary) instead of text
   --outbox DIR     where to write every email as .eml and .html (default: ./outbox); earlier
-                   drill emails in DIR are replaced, other files are left alone`;
+                   drill emails in DIR are replaced, other files are left alone
+  --serve          after the drill, keep serving the dashboard and status endpoints on
+                   http://127.0.0.1:<port>/api/dashboard until Ctrl+C
+  --port N         the port for --serve (default: a free one)`;
 
 export interface DrillCliOptions {
   /** Resolves relative paths; default process.cwd(). */
   cwd?: string;
   /** Where progress goes; default stderr, redrawn in place only when stderr is a terminal. */
   progress?: ProgressOutput;
+  /** With --serve: resolves when serving should stop; default waits for SIGINT/SIGTERM. */
+  untilStopped?(dashboardUrl: string): Promise<void>;
 }
 
 export async function runDrill(args: string[], io: CliIo, options: DrillCliOptions = {}): Promise<number> {
@@ -43,6 +49,8 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
         scenario: { type: "string" },
         json: { type: "boolean" },
         outbox: { type: "string" },
+        serve: { type: "boolean" },
+        port: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -53,6 +61,11 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
   if (parsed.values.help) {
     io.stdout(DRILL_HELP);
     return 0;
+  }
+  const port = parsed.values.port === undefined ? 0 : Number(parsed.values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (parsed.values.port !== undefined && !parsed.values.serve)) {
+    io.stderr(`cmk-monitor drill: --port takes a port number from 0 to 65535 and goes with --serve.\n${DRILL_USAGE}`);
+    return 1;
   }
   const cwd = options.cwd ?? process.cwd();
   const scenarioFile = parsed.values.scenario !== undefined ? path.resolve(cwd, parsed.values.scenario) : defaultScenarioPath();
@@ -68,7 +81,7 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
   }
 
   const progress = createProgressReporter(options.progress ?? stderrProgress(io));
-  const result = await runScenario(scenario, { onProgress: progress });
+  const result = await runScenario(scenario, { onProgress: progress, keepRunning: parsed.values.serve === true });
   const outbox = await writeOutbox(path.resolve(cwd, parsed.values.outbox ?? "outbox"), result.emails, scenario.durationMinutes);
 
   if (parsed.values.json) {
@@ -76,7 +89,35 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
   } else {
     io.stdout(renderReport(result, { scenarioLabel, outboxDir: outbox.dir }));
   }
+  if (result.live) return serve(result.live, port, io, options.untilStopped ?? waitForSignal);
   return 0;
+}
+
+/** Keeps the dashboard up on loopback until the user stops it. */
+async function serve(live: LiveDrill, port: number, io: CliIo, untilStopped: (url: string) => Promise<void>): Promise<number> {
+  let web: LocalWebServer | undefined;
+  try {
+    web = await startLocalWebServer(live.deps, { port });
+    const url = `${web.url}/api/dashboard`;
+    io.stderr(`Dashboard: ${url}  (status JSON: ${web.url}/api/status) — press Ctrl+C to stop.`);
+    await untilStopped(url);
+    return 0;
+  } finally {
+    await web?.stop();
+    await live.stop();
+  }
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
 }
 
 /** The `--json` document; its field names are documented in docs/scenarios.md. */

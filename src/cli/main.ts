@@ -5,6 +5,7 @@
 import { ACK_USAGE, runAck } from "./ack";
 import { DRILL_USAGE, runDrill } from "./drill";
 import { EXPLAIN_USAGE, runExplain } from "./explain";
+import { FAULTS_USAGE, runFaults } from "./faults";
 import { RUN_USAGE, runRun } from "./run";
 import { SCAN_USAGE, runScan } from "./scan";
 import { type CliIo, processIo } from "./io";
@@ -43,6 +44,11 @@ export const COMMANDS: Record<string, CliCommand> = {
     summary: "Run the real monitor over simulated hours against a local Azure stand-in (what `npm start` runs)",
     usage: DRILL_USAGE,
     run: (args, io) => runDrill(args, io),
+  },
+  faults: {
+    summary: "The fault-injection suite: seeded runs with ACS/storage/ARM faults and crashes, compared with fault-free runs",
+    usage: FAULTS_USAGE,
+    run: (args, io) => runFaults(args, io),
   },
   help: {
     summary: "List the commands, or show one command's usage",

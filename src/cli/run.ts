@@ -10,7 +10,7 @@ import { loadConfig, type Environment } from "../config";
 import { runCycle } from "../pipeline/cycle";
 import type { MonitorDeps } from "../pipeline/stage";
 import type { CliIo } from "./io";
-import { explainError } from "./userFacingErrors";
+import { explainError, terminalText } from "./userFacingErrors";
 
 export const RUN_USAGE = "usage: cmk-monitor run [--once] [--settings local.settings.json] [--verbose]";
 
@@ -54,15 +54,20 @@ export async function runRun(
   }
   let settings: Environment = env;
   if (parsed.values.settings) {
+    let file: unknown;
     try {
-      const file = JSON.parse(readFileSync(parsed.values.settings, "utf8")) as { Values?: Record<string, unknown> };
-      const values = Object.fromEntries(Object.entries(file.Values ?? {}).filter(([, v]) => typeof v === "string")) as Environment;
-      // Real environment variables win, as they do under the Functions host.
-      settings = { ...values, ...env };
+      file = JSON.parse(readFileSync(parsed.values.settings, "utf8"));
     } catch (error) {
-      io.stderr(`cmk-monitor run: cannot read settings file ${parsed.values.settings}: ${(error as Error).message}`);
+      io.stderr(`cmk-monitor run: cannot read settings file ${parsed.values.settings}: ${terminalText((error as Error).message, 200)}`);
       return 1;
     }
+    const problem = settingsFileProblem(file);
+    if (problem !== undefined) {
+      io.stderr(`cmk-monitor run: settings file ${parsed.values.settings}: ${problem}`);
+      return 1;
+    }
+    // Real environment variables win, as they do under the Functions host.
+    settings = { ...((file as { Values?: Environment }).Values ?? {}), ...env };
   }
   let deps: MonitorDeps;
   try {
@@ -98,6 +103,24 @@ export async function runRun(
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
   }
+}
+
+/**
+ * What is wrong with a local.settings.json-style document, or undefined when it can be used.
+ * A value that is not a string used to be dropped silently, leaving the default in force.
+ */
+function settingsFileProblem(file: unknown): string | undefined {
+  const isObject = (value: unknown) => value !== null && typeof value === "object" && !Array.isArray(value);
+  if (!isObject(file)) return 'must be a JSON object like local.settings.json ({ "Values": { ... } })';
+  const { IsEncrypted, Values } = file as Record<string, unknown>;
+  if (IsEncrypted === true) return "is encrypted; run `func settings decrypt` first";
+  if (Values === undefined) return undefined;
+  if (!isObject(Values)) return "Values must be an object of setting names and string values";
+  const wrong = Object.entries(Values as Record<string, unknown>)
+    .filter(([, value]) => typeof value !== "string")
+    .map(([name]) => terminalText(name, 80));
+  if (wrong.length > 0) return `${wrong.join(", ")} must be a string (app settings are text: write "5", not 5)`;
+  return undefined;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -7,12 +7,16 @@ import { createScanDeps, type ScanDeps } from "../composition";
 import type { CmkAccount } from "../domain/account";
 import { getCause } from "../domain/causes";
 import { classifyStatus, type Classification } from "../domain/classifier";
+import { evidenceLines, PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
 import { remediationSteps } from "../domain/remediation";
+import { warningFindings, type WarningFinding } from "../domain/warnings";
 import { mapWithConcurrency } from "../pipeline/stage";
 import type { CliIo } from "./io";
 import { explainError, terminalText } from "./userFacingErrors";
 
-export const SCAN_USAGE = "usage: cmk-monitor scan [--subscription ID ...] [--json] [--verbose]";
+const SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const SCAN_USAGE = "usage: cmk-monitor scan [--subscription ID ...] [--json] [--verbose] [--no-probe]";
 
 export interface ScannedAccount {
   id: string;
@@ -24,6 +28,10 @@ export interface ScannedAccount {
   code: number | null;
   status: string | null;
   firstStep: string | null;
+  /** What the probes found, one line per probe (absent with --no-probe). */
+  checks?: EvidenceLine[];
+  /** For healthy accounts: what could revoke them (absent with --no-probe). */
+  warnings?: Array<Pick<WarningFinding, "kind" | "severity" | "title" | "detail">>;
 }
 
 export interface ScanResult {
@@ -38,15 +46,28 @@ export async function runScan(args: string[], io: CliIo, deps: () => ScanDeps = 
   try {
     parsed = parseArgs({
       args,
-      options: { subscription: { type: "string", multiple: true }, json: { type: "boolean" }, verbose: { type: "boolean" } },
+      options: {
+        subscription: { type: "string", multiple: true },
+        json: { type: "boolean" },
+        verbose: { type: "boolean" },
+        // On by default: Key Vault, key, permission, DNS and firewall checks; --no-probe reads ARM only.
+        probe: { type: "boolean", default: true },
+      },
+      allowNegative: true,
     });
   } catch (error) {
     io.stderr(`cmk-monitor scan: ${(error as Error).message}\n${SCAN_USAGE}`);
     return 1;
   }
+  // A subscription id becomes a path segment of every ARM call: anything but a GUID is refused here.
+  const notGuid = (parsed.values.subscription ?? []).find((id) => !SUBSCRIPTION_ID.test(id));
+  if (notGuid !== undefined) {
+    io.stderr(`cmk-monitor scan: --subscription needs a subscription id (a GUID), got "${terminalText(notGuid, 80)}".\n${SCAN_USAGE}`);
+    return 1;
+  }
   const verbose = parsed.values.verbose ?? false;
   try {
-    const result = await scan(deps(), parsed.values.subscription ?? [], io);
+    const result = await scan(deps(), parsed.values.subscription ?? [], io, { probe: parsed.values.probe !== false });
     if (parsed.values.json) io.stdout(JSON.stringify(result, null, 2));
     else io.stdout(renderTable(result));
     if (result.summary.revoked > 0) return 2;
@@ -58,7 +79,7 @@ export async function runScan(args: string[], io: CliIo, deps: () => ScanDeps = 
   }
 }
 
-export async function scan(deps: ScanDeps, requested: string[], io: CliIo): Promise<ScanResult> {
+export async function scan(deps: ScanDeps, requested: string[], io: CliIo, options: { probe?: boolean } = {}): Promise<ScanResult> {
   let subscriptionIds = requested;
   if (subscriptionIds.length === 0) {
     subscriptionIds = [];
@@ -81,7 +102,9 @@ export async function scan(deps: ScanDeps, requested: string[], io: CliIo): Prom
     if (subscriptionIds.length > 1) io.stderr(`scanned ${done}/${subscriptionIds.length} subscriptions`);
     return found;
   });
-  const accounts = perSubscription.flat().map(toScanned);
+  const found = perSubscription.flat();
+  const accounts = found.map(toScanned);
+  if (options.probe !== false && deps.probes) await attachProbeResults(deps, found, accounts, subscriptionIds);
   accounts.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
   return {
     subscriptions: subscriptionIds,
@@ -111,6 +134,50 @@ function toScanned(account: CmkAccount): ScannedAccount {
     status: account.customerManagedKeyStatus ?? null,
     firstStep: first ? [first.text, ...first.commands.map((c) => c.command)].join(" ") : null,
   };
+}
+
+/** Probes every account (read-only, one cache for the whole scan) and adds the findings. */
+async function attachProbeResults(deps: ScanDeps, found: CmkAccount[], scanned: ScannedAccount[], subscriptionIds: string[]): Promise<void> {
+  const session = deps.probes!.session({ subscriptionIds });
+  const now = new Date();
+  const options = { keyExpiryWarningDays: deps.keyExpiryWarningDays ?? 30 };
+  await mapWithConcurrency(found, 4, async (account) => {
+    const target = scanned.find((s) => s.id === account.id);
+    if (!target) return;
+    let facts;
+    try {
+      facts = await session.probe(account);
+    } catch {
+      return; // the session reports expected failures as "could not check"; anything else skips this account's checks
+    }
+    target.checks = evidenceLines(account, facts, now);
+    if (target.health === "healthy") {
+      target.warnings = warningFindings(account, facts, now, options).findings.map(({ kind, severity, title, detail }) => ({ kind, severity, title, detail }));
+    }
+  });
+}
+
+const OUTCOME_LABEL: Record<EvidenceLine["outcome"], string> = { ok: "ok", problem: "PROBLEM", "could-not-check": "could not check" };
+
+function renderChecks(result: ScanResult): string[] {
+  const probed = result.accounts.filter((a) => a.checks);
+  if (probed.length === 0) return [];
+  const lines = ["", "What we checked (use --no-probe to skip):"];
+  for (const account of probed) {
+    const notOk = account.checks!.filter((line) => line.outcome !== "ok");
+    const warnings = account.warnings ?? [];
+    if (notOk.length === 0 && warnings.length === 0) {
+      lines.push(`  ${terminalText(account.name, 40)}: all ${account.checks!.length} checks passed`);
+      continue;
+    }
+    lines.push(`  ${terminalText(account.name, 40)}:`);
+    for (const line of notOk) {
+      lines.push(`    ${OUTCOME_LABEL[line.outcome]} (${PROBE_LABELS[line.probe]}): ${terminalText(line.text, 2000)}`);
+      for (const command of line.commands ?? []) lines.push(`      ${terminalText(command.command, 2000)}`);
+    }
+    for (const warning of warnings) lines.push(`    warning, ${warning.severity}: ${terminalText(warning.title, 200)}`);
+  }
+  return lines;
 }
 
 function rank(account: ScannedAccount): number {
@@ -144,6 +211,7 @@ function renderTable(result: ScanResult): string {
     }
     lines.push("", "Run `cmk-monitor explain --json \"<status>\"` for all steps.");
   }
+  lines.push(...renderChecks(result));
   for (const failure of result.failures) lines.push(`! ${failure.subscriptionId}: ${failure.error}`);
   const s = result.summary;
   lines.push("", `${s.accounts} CMK account(s) in ${result.subscriptions.length} subscription(s): ${s.healthy} healthy, ${s.revoked} revoked, ${s.unknown} unknown.`);

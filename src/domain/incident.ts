@@ -4,6 +4,8 @@
  */
 import type { CmkAccount } from "./account";
 import type { CauseId } from "./causes";
+import type { EvidenceLine } from "./probeFindings";
+import type { WarningDigestFacts } from "./warnings";
 
 export type IncidentState = "revoked" | "recovering" | "escalated" | "resolved";
 
@@ -41,6 +43,11 @@ export interface Incident {
   account: CmkAccount;
   /** Monotonic counter of events, so event row keys are ordered and unique. */
   eventCount: number;
+  /**
+   * The last conclusive verdict of the monitor's own probes on `cause` (src/domain/probeDecision.ts):
+   * a change from "present" to "gone" is a fix observed without anyone acknowledging it.
+   */
+  probe?: { cause: CauseId; verdict: "present" | "gone"; at: string; detail: string };
 }
 
 export type IncidentEventType =
@@ -64,7 +71,8 @@ export interface IncidentEvent {
   detail: string;
 }
 
-export type MessageKind =
+/** Emails about one incident. */
+export type IncidentMessageKind =
   | "revoked"
   | "reminder"
   | "cause-changed"
@@ -74,25 +82,33 @@ export type MessageKind =
   | "escalation"
   | "resolved";
 
+/** Every email the monitor sends: incident emails and the daily warning digest per recipient. */
+export type MessageKind = IncidentMessageKind | "warning-digest";
+
 /** An email to send, recorded in the outbox together with the state change that caused it. */
 export interface OutboxMessage {
   /** Deterministic idempotency key: the same transition always yields the same key. */
   key: string;
+  /** For a warning digest: "warning-digest-<date>". */
   incidentId: string;
+  /** The account; for a warning digest, the recipient's digest key (`digest-owner:<hash>`). Picks the store partition. */
   accountId: string;
   kind: MessageKind;
   to: string[];
   cc: string[];
   createdAt: string;
-  facts: MessageFacts;
+  /** A digest's facts when `kind` is "warning-digest"; an incident email's otherwise. */
+  facts: MessageFacts | WarningDigestFacts;
 }
 
 /** Everything a template needs; rendering is pure over this. */
 export interface MessageFacts {
-  kind: MessageKind;
+  kind: IncidentMessageKind;
   incident: Incident;
   /** The timeline so far (escalation emails carry it for the support case). */
   timeline: IncidentEvent[];
   previousCause?: CauseId;
   reminderNumber?: number;
+  /** What the probes found when the message was recorded ("What we checked"). */
+  evidence?: EvidenceLine[];
 }

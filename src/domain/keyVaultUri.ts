@@ -49,3 +49,119 @@ function decodeSegment(segment: string): string {
     return segment;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Strict check: what Cosmos DB accepts, for the key-URI probe. The parser above stays lenient.
+
+export type KeyVaultService = "vault" | "managed-hsm";
+
+export interface VaultDnsSuffix {
+  suffix: string;
+  cloud: string;
+  service: KeyVaultService;
+}
+
+/** The vault DNS suffixes of the public and sovereign clouds (Managed HSM keys are CMK-capable too). */
+export const VAULT_DNS_SUFFIXES: readonly VaultDnsSuffix[] = [
+  { suffix: "vault.azure.net", cloud: "AzureCloud", service: "vault" },
+  { suffix: "vault.azure.cn", cloud: "AzureChinaCloud", service: "vault" },
+  { suffix: "vault.usgovcloudapi.net", cloud: "AzureUSGovernment", service: "vault" },
+  { suffix: "vault.microsoftazure.de", cloud: "AzureGermanCloud", service: "vault" },
+  { suffix: "managedhsm.azure.net", cloud: "AzureCloud", service: "managed-hsm" },
+  { suffix: "managedhsm.azure.cn", cloud: "AzureChinaCloud", service: "managed-hsm" },
+  { suffix: "managedhsm.usgovcloudapi.net", cloud: "AzureUSGovernment", service: "managed-hsm" },
+];
+
+export type KeyUriProblemCode =
+  | "missing"
+  | "not-a-url"
+  | "not-https"
+  | "has-credentials"
+  | "has-port"
+  | "has-query"
+  | "unknown-vault-domain"
+  | "invalid-vault-name"
+  | "not-a-key"
+  | "missing-key-name"
+  | "invalid-key-name"
+  | "has-version"
+  | "extra-path";
+
+export interface KeyUriProblem {
+  code: KeyUriProblemCode;
+  /** One sentence for the email, naming the offending part. */
+  message: string;
+}
+
+export interface KeyUriCheck {
+  uri: string;
+  /** True when Cosmos DB would accept it: https, known vault domain, valid names, no version. */
+  valid: boolean;
+  problems: KeyUriProblem[];
+  /** The lenient reading, so later probes and advice can still name the vault and key. */
+  reference?: KeyVaultKeyReference;
+  /** Set when the host is under a known vault DNS suffix. */
+  cloud?: string;
+  service?: KeyVaultService;
+}
+
+// Key Vault names: 3-24 characters, a letter first, a letter or digit last, no "--".
+const VAULT_NAME = /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/i;
+const KEY_NAME = /^[a-z0-9-]{1,127}$/i;
+
+/** Checks the account's key URI the way Cosmos DB reads it. Pure, exact and total. */
+export function checkKeyVaultKeyUri(uri: string | undefined): KeyUriCheck {
+  const text = typeof uri === "string" ? uri.trim() : "";
+  const reference = parseKeyVaultKeyUri(text);
+  const base: KeyUriCheck = { uri: text, valid: false, problems: [], ...(reference ? { reference } : {}) };
+  const problem = (code: KeyUriProblemCode, message: string): void => {
+    base.problems.push({ code, message });
+  };
+  if (text === "") {
+    problem("missing", "The account has no key URI.");
+    return base;
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    problem("not-a-url", `"${text}" is not an absolute URL (it must start with https://).`);
+    return base;
+  }
+  if (url.protocol !== "https:") problem("not-https", `The URI uses ${url.protocol.replace(/:$/, "")}:// instead of https://.`);
+  if (url.username || url.password) problem("has-credentials", "The URI carries a user name or password.");
+  if (url.port !== "") problem("has-port", `The URI names port ${url.port}; vault URIs have no port.`);
+  if (url.search || url.hash) problem("has-query", "The URI has a query string or fragment.");
+
+  const host = url.hostname.toLowerCase();
+  const known = VAULT_DNS_SUFFIXES.find((entry) => host.endsWith(`.${entry.suffix}`));
+  const vaultLabel = known ? host.slice(0, host.length - known.suffix.length - 1) : undefined;
+  if (!known || vaultLabel === undefined || vaultLabel.includes(".")) {
+    problem("unknown-vault-domain", `The host ${host} is not <vault-name>.<vault domain> (e.g. .vault.azure.net, .vault.azure.cn).`);
+  } else {
+    base.cloud = known.cloud;
+    base.service = known.service;
+    if (!VAULT_NAME.test(vaultLabel)) {
+      problem("invalid-vault-name", `"${vaultLabel}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`);
+    }
+  }
+
+  // One trailing slash is tolerated; any other empty segment is not.
+  const segments = url.pathname.replace(/\/$/, "").split("/").slice(1).map(decodeSegment);
+  const [collection, keyName, version, ...rest] = segments;
+  if (collection === undefined || collection === "") {
+    problem("missing-key-name", "The URI has no /keys/<key-name> path.");
+  } else if (collection.toLowerCase() !== "keys") {
+    problem("not-a-key", `The path starts with /${collection}/: Cosmos DB needs a key (/keys/<name>), not a ${collection.replace(/s$/, "")}.`);
+  } else if (keyName === undefined || keyName === "") {
+    problem("missing-key-name", "The URI ends at /keys without a key name.");
+  } else if (!KEY_NAME.test(keyName)) {
+    problem("invalid-key-name", `"${keyName}" is not a valid key name (1-127 letters, digits and dashes).`);
+  }
+  if (version !== undefined && version !== "") {
+    problem("has-version", `The URI includes the key version ${version}; Cosmos DB expects the versionless URI and follows the key's current version.`);
+  }
+  if (rest.length > 0) problem("extra-path", "The URI has extra path segments after the key version.");
+  base.valid = base.problems.length === 0;
+  return base;
+}

@@ -17,10 +17,10 @@ import type {
   Incident,
   IncidentEvent,
   IncidentEventType,
-  MessageKind,
+  IncidentMessageKind,
   OutboxMessage,
 } from "./incident";
-import type { RecipientResolution } from "./recipients";
+import { MAX_RECIPIENTS, type RecipientResolution } from "./recipients";
 
 export interface LifecycleContext {
   reminderIntervalInMinutes: number;
@@ -175,7 +175,7 @@ class Step {
       detectedAt,
       reminderCount: 0,
       notified: [],
-      account,
+      account: storedAccount(account),
       eventCount: 0,
     };
     this.applyCausePolicy();
@@ -188,7 +188,7 @@ class Step {
 
   refreshAccount(account: CmkAccount): void {
     // Keep the latest tags/identity for rendering, without counting it as a change on its own.
-    this.incident!.account = account;
+    this.incident!.account = storedAccount(account);
   }
 
   changeCause(classification: Classification): void {
@@ -215,7 +215,10 @@ class Step {
     );
     this.reportRejected(owners);
     this.reasons.push("cause-changed");
-    this.email("cause-changed", this.ownersOrEscalation(owners), [], { previousCause: previous });
+    const to = this.ownersOrEscalation(owners);
+    // Support already has the case once escalated: they need the new cause as much as owners do.
+    const cc = incident.state === "escalated" ? this.ctx.escalationRecipients.filter((e) => !to.some((t) => t.toLowerCase() === e.toLowerCase())) : [];
+    this.email("cause-changed", to, cc, { previousCause: previous });
   }
 
   acknowledge(by: string): void {
@@ -279,7 +282,7 @@ class Step {
 
   resolve(resolution: "recovered" | "account-removed", account?: CmkAccount): void {
     const incident = this.incident!;
-    if (account) incident.account = account;
+    if (account) incident.account = storedAccount(account);
     incident.state = "resolved";
     incident.resolvedAt = this.at;
     incident.resolution = resolution;
@@ -381,15 +384,20 @@ class Step {
   }
 
   private email(
-    kind: MessageKind,
+    kind: IncidentMessageKind,
     to: string[],
     cc: string[],
     extra: { previousCause?: CauseId; reminderNumber?: number } = {},
   ): void {
     const incident = this.incident!;
     if (to.length === 0) return;
+    const recipients = capRecipients(to, cc);
+    if (recipients.dropped.length > 0) {
+      const list = recipients.dropped.map((address) => `${JSON.stringify(address)} (too-many)`).join(", ");
+      this.record("recipients-dropped", `Not emailed (${kind}): ${list}`);
+    }
     const seq = incident.eventCount;
-    for (const address of [...to, ...cc]) {
+    for (const address of [...recipients.to, ...recipients.cc]) {
       if (!incident.notified.some((n) => n.toLowerCase() === address.toLowerCase())) incident.notified.push(address);
     }
     this.messages.push({
@@ -397,12 +405,33 @@ class Step {
       incidentId: incident.id,
       accountId: incident.accountId,
       kind,
-      to,
-      cc,
+      to: recipients.to,
+      cc: recipients.cc,
       createdAt: this.at,
       facts: { kind, incident: structuredClone(incident), timeline: [], ...extra },
     });
   }
+}
+
+/**
+ * ACS refuses a message with more than MAX_RECIPIENTS addresses over to + cc, so a larger one
+ * (support plus 50 copied owners, or everyone notified about a long incident) would be lost,
+ * not sent. Duplicates go first; then `to` keeps its place before `cc`, and the rest is dropped.
+ */
+function capRecipients(to: readonly string[], cc: readonly string[]): { to: string[]; cc: string[]; dropped: string[] } {
+  const seen = new Set<string>();
+  const unique = (list: readonly string[]) =>
+    list.filter((address) => {
+      const key = address.toLowerCase();
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  const allTo = unique(to);
+  const allCc = unique(cc);
+  const keptTo = allTo.slice(0, MAX_RECIPIENTS);
+  const keptCc = allCc.slice(0, MAX_RECIPIENTS - keptTo.length);
+  return { to: keptTo, cc: keptCc, dropped: [...allTo.slice(keptTo.length), ...allCc.slice(keptCc.length)] };
 }
 
 /** Deterministic: the same account revoked at the same minute always gets the same id. */
@@ -419,6 +448,17 @@ function addMinutes(from: Date, minutes: number): string {
 
 function truncate(text: string): string {
   return text.length > MAX_STATUS_LENGTH ? `${text.slice(0, MAX_STATUS_LENGTH)}…` : text;
+}
+
+/**
+ * The account as the incident keeps it. The status is free text from Azure: a megabyte of it
+ * would make the incident (and every outbox row, which embeds it) too large for a table row, so
+ * the account would never be recorded or emailed. Head and tail are kept: Azure's code is at the end.
+ */
+function storedAccount(account: CmkAccount): CmkAccount {
+  const status = account.customerManagedKeyStatus;
+  if (status === undefined || status.length <= 2 * MAX_STATUS_LENGTH) return account;
+  return { ...account, customerManagedKeyStatus: `${status.slice(0, MAX_STATUS_LENGTH)}…${status.slice(-MAX_STATUS_LENGTH)}` };
 }
 
 function codeSuffix(code: number | null): string {

@@ -102,13 +102,16 @@ function dedupeCaseInsensitive(addresses: readonly string[]): string[] {
 // C0/C1 controls, DEL, line/paragraph separators and bidi controls (which can make a subject
 // read differently from what it says).
 const UNSAFE_HEADER_CHARS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+// Half of a surrogate pair on its own is not Unicode: a header holding one cannot be encoded.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Text safe for a one-line header such as a subject: control characters become spaces,
- * whitespace runs collapse, and anything longer than maxLength characters ends with "…".
+ * whitespace runs collapse, a lone surrogate becomes U+FFFD, and anything longer than
+ * maxLength characters ends with "…".
  */
 export function sanitizeHeaderText(text: string, maxLength = 200): string {
-  const cleaned = String(text).replace(UNSAFE_HEADER_CHARS, " ").replace(/\s+/g, " ").trim();
+  const cleaned = String(text).replace(UNSAFE_HEADER_CHARS, " ").replace(LONE_SURROGATE, "\ufffd").replace(/\s+/g, " ").trim();
   const chars = Array.from(cleaned); // code points, so a surrogate pair is never split
   if (chars.length <= maxLength) return cleaned;
   if (maxLength <= 1) return "…".slice(0, Math.max(0, maxLength));

@@ -124,8 +124,31 @@ interface CommandTarget {
  * replaced: quoting keeps the shell safe, but `az` would still read it as an option.
  */
 function azureValue(value: string | undefined, name: string): ShellValue {
-  if (value === undefined || value.trim() === "" || value.startsWith("-")) return placeholder(name);
-  return value;
+  // Checked as the shell will see it: shellQuote drops NULs, so "\0--debug" would become an option.
+  const text = value?.replace(/\0/g, "");
+  if (text === undefined || text.trim() === "" || text.startsWith("-")) return placeholder(name);
+  return text;
+}
+
+// Names as Key Vault and DNS allow them. The key URI and the default identity are written freely
+// by whoever can edit the account (ARM checks neither), so what they yield reaches a command only
+// if it is a real name of its kind: "../.." in a key name would move the RBAC scope off the key,
+// and a quote would end PowerShell's '…' quoting, which does not read '\'' the POSIX way.
+const VAULT_NAME = /^[A-Za-z0-9-]{1,63}$/;
+const KEY_NAME = /^[A-Za-z0-9-]{1,127}$/;
+const HOST_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
+const QUOTE = /['\u2018\u2019\u201a\u201b]/;
+
+/** A value from the key URI or the default identity: azureValue, and only if it has the right shape. */
+function freeValue(value: string | undefined, shape: RegExp | undefined, name: string): ShellValue {
+  const checked = azureValue(value, name);
+  if (typeof checked !== "string") return checked;
+  return QUOTE.test(checked) || (shape && !shape.test(checked)) ? placeholder(name) : checked;
+}
+
+/** A user-assigned identity resource id as a command argument. */
+function identityIdValue(id: string | undefined): ShellValue {
+  return freeValue(id, undefined, "user-assigned-identity-resource-id");
 }
 
 function commandTarget(account?: CmkAccount): CommandTarget {
@@ -136,8 +159,8 @@ function commandTarget(account?: CmkAccount): CommandTarget {
     subscription: azureValue(account?.subscriptionId, "subscription-id"),
     resourceGroup: azureValue(account?.resourceGroup, "resource-group"),
     accountName: azureValue(account?.name, "account-name"),
-    vaultName: azureValue(keyReference?.vaultName, "vault-name"),
-    keyName: azureValue(keyReference?.keyName, "key-name"),
+    vaultName: freeValue(keyReference?.vaultName, VAULT_NAME, "vault-name"),
+    keyName: freeValue(keyReference?.keyName, KEY_NAME, "key-name"),
     ...(keyReference ? { keyReference } : {}),
     ...(identity ? { identity } : {}),
     principal: azureValue(identity?.principalId, "principal-id"),
@@ -213,7 +236,7 @@ function principalHelp(t: CommandTarget): { sentence: string; commands: Remediat
         sentence: `${replace}; this command prints it:`,
         commands: [
           cmd(
-            sh`az identity show --ids ${azureValue(identity.userAssignedIdentityId, "user-assigned-identity-resource-id")} --query principalId --output tsv`,
+            sh`az identity show --ids ${identityIdValue(identity.userAssignedIdentityId)} --query principalId --output tsv`,
             "Find the principal id",
           ),
         ],
@@ -324,7 +347,7 @@ function aadTokenAcquisition(t: CommandTarget): RemediationStep[] {
   const checks = [cmd(showIdentity(t))];
   let reattach: RemediationStep;
   if (identity?.kind === "user-assigned") {
-    const id = azureValue(identity.userAssignedIdentityId, "user-assigned-identity-resource-id");
+    const id = identityIdValue(identity.userAssignedIdentityId);
     checks.push(cmd(sh`az identity show --ids ${id} --query "{principalId: principalId, clientId: clientId}"`, "Does the identity still exist?"));
     reattach = {
       text:
@@ -398,7 +421,7 @@ function invalidDefaultIdentity(t: CommandTarget): RemediationStep[] {
   ];
 
   if (identity?.kind === "user-assigned" && identity.attached === false) {
-    const id = azureValue(identity.userAssignedIdentityId, "user-assigned-identity-resource-id");
+    const id = identityIdValue(identity.userAssignedIdentityId);
     steps.push({
       text: "A user-assigned default identity only counts if it is also attached to the account. Attach it (or choose an attached identity as the default).",
       commands: [
@@ -412,7 +435,7 @@ function invalidDefaultIdentity(t: CommandTarget): RemediationStep[] {
     const principal = azureValue(account?.userAssignedIdentities[id]?.principalId, "principal-id");
     steps.push({
       text: "Set an identity the account already has as its default identity, for example its user-assigned identity:",
-      commands: [cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${azureValue(id, "user-assigned-identity-resource-id")}`))],
+      commands: [cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${identityIdValue(id)}`))],
     });
     steps.push(grantStep(t, principal, "that identity"));
   } else if (hasSystem) {
@@ -443,8 +466,10 @@ function invalidDefaultIdentity(t: CommandTarget): RemediationStep[] {
 
 function invalidKeyVaultUri(t: CommandTarget): RemediationStep[] {
   const current = t.account?.keyVaultKeyUri;
-  const corrected: ShellValue = t.keyReference
-    ? formatKeyVaultKeyUri(t.keyReference)
+  // Proposed only when every part passed the checks; otherwise the reader fills in the names.
+  const checked = t.keyReference && typeof t.vaultName === "string" && typeof t.keyName === "string" && HOST_NAME.test(t.keyReference.vaultHost);
+  const corrected: ShellValue = checked
+    ? formatKeyVaultKeyUri(t.keyReference!)
     : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
   const proposal = t.keyReference
     ? ` Based on the current value, the corrected URI is ${formatKeyVaultKeyUri(t.keyReference)}.`
@@ -492,7 +517,8 @@ function unwrapFailure(t: CommandTarget): RemediationStep[] {
 }
 
 function keyVaultDnsUnresolved(t: CommandTarget): RemediationStep[] {
-  const host: ShellValue = t.keyReference ? t.keyReference.vaultHost : sh`${t.vaultName}.vault.azure.net`;
+  // The host is checked too: "-x.vault.azure.net" would be an nslookup option.
+  const host: ShellValue = t.keyReference ? freeValue(t.keyReference.vaultHost, HOST_NAME, "vault-host") : sh`${t.vaultName}.vault.azure.net`;
   return [
     {
       text: "Check that the key URI names the right vault and that its host name resolves.",

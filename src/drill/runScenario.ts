@@ -46,6 +46,7 @@ export interface DrillResult {
   warnings: string[];
   summary: DrillSummary;
   realTimeInMs: number;
+  live?: LiveDrill;
 }
 
 export type DrillProgress =
@@ -55,6 +56,14 @@ export type DrillProgress =
 
 export interface RunScenarioOptions {
   onProgress?(progress: DrillProgress): void;
+  /** Leave the sandbox and Azurite running after the drill (for `--serve`); the caller stops them. */
+  keepRunning?: boolean;
+}
+
+/** The drill's monitor and local services, still up (only with `keepRunning`). */
+export interface LiveDrill {
+  deps: MonitorDeps;
+  stop(): Promise<void>;
 }
 
 /** The fake clock the drill moves forward; the engine only ever reads it. */
@@ -75,12 +84,20 @@ export async function runScenario(scenario: Scenario, options: RunScenarioOption
   const startedReal = Date.now();
   options.onProgress?.({ phase: "starting" });
   const [sandbox, azurite] = await startLocalServices();
+  const stop = async () => {
+    await Promise.allSettled([sandbox.stop(), azurite.stop()]);
+  };
+  let keep = false;
   try {
     const run = new DrillRun(scenario, sandbox, azurite, options);
-    return await run.execute(startedReal);
+    const result = await run.execute(startedReal);
+    keep = options.keepRunning === true;
+    return keep ? { ...result, live: { deps: run.monitor, stop } } : result;
   } finally {
-    options.onProgress?.({ phase: "stopping" });
-    await Promise.allSettled([sandbox.stop(), azurite.stop()]);
+    if (!keep) {
+      options.onProgress?.({ phase: "stopping" });
+      await stop();
+    }
   }
 }
 
@@ -122,6 +139,11 @@ class DrillRun {
     const subscriptionIds = [...new Set(scenario.accounts.map((account) => account.subscriptionId.toLowerCase()))];
     const env = sandboxEnvironment(sandbox, azurite, { CMK_SUBSCRIPTION_IDS: subscriptionIds.join(",") });
     this.deps = createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, { clock: this.clock, log: this.logger() }));
+  }
+
+  /** The monitor the drill drives; `--serve` keeps serving it. */
+  get monitor(): MonitorDeps {
+    return this.deps;
   }
 
   async execute(startedReal: number): Promise<DrillResult> {

@@ -6,6 +6,8 @@
 import { parseAccountResourceId } from "../domain/account";
 import { getCause, type CauseInfo } from "../domain/causes";
 import type { Incident, IncidentEvent, MessageFacts } from "../domain/incident";
+import { PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
+import type { WarningDigestFacts } from "../domain/warnings";
 import { sanitizeHeaderText } from "../domain/recipients";
 import {
   acknowledgeFixCommand,
@@ -26,6 +28,14 @@ export interface RenderedEmail {
 export interface RenderEmailOptions {
   /** Shown in the footer, e.g. "Contoso CMK monitor". */
   monitorName?: string;
+  /** One-click links for owners, minted when the message is sent; the CLI line stays as the fallback. */
+  ownerLinks?: OwnerLinks;
+}
+
+/** Signed links to the app's confirmation pages (src/web); each token works once. */
+export interface OwnerLinks {
+  acknowledgeUrl: string;
+  snooze: Array<{ hours: number; url: string }>;
 }
 
 const DEFAULT_MONITOR_NAME = "Cosmos DB CMK monitor";
@@ -163,6 +173,7 @@ interface Context {
   /** Account name for prose, untrusted: fine in bodies (escaped), sanitized again for subjects. */
   name: string;
   monitorName: string;
+  links: OwnerLinks | undefined;
 }
 
 function accountName(incident: Incident): string {
@@ -214,14 +225,21 @@ function fixBlocks(ctx: Context, stepsHeading = "How to fix it"): Block[] {
     { type: "paragraph", text: `${cause.title}. ${cause.explanation}` },
     { type: "heading", text: "Who can fix it" },
     { type: "paragraph", text: whoCanFix(cause) },
+    ...evidenceBlocks(ctx.facts.evidence),
     { type: "heading", text: stepsHeading },
-    { type: "steps", steps: remediationSteps(incident.cause, incident.account) },
+    { type: "steps", steps: [...startHereSteps(ctx.facts.evidence), ...remediationSteps(incident.cause, incident.account)] },
     { type: "link", label: "Microsoft's troubleshooting guide for this error", url: cause.docsUrl },
     { type: "heading", text: "When you have fixed it" },
-    {
-      type: "paragraph",
-      text: "Tell the monitor, so it starts the recovery clock and stops sending reminders:",
-    },
+    ...(ctx.links
+      ? ([
+          {
+            type: "paragraph",
+            text: "Tell the monitor with one click, so it starts the recovery clock and stops sending reminders (the page asks you to confirm):",
+          },
+          { type: "link", label: "I have fixed it", url: ctx.links.acknowledgeUrl },
+          { type: "paragraph", text: "Or from a shell:" },
+        ] satisfies Block[])
+      : ([{ type: "paragraph", text: "Tell the monitor, so it starts the recovery clock and stops sending reminders:" }] satisfies Block[])),
     { type: "command", command: acknowledgeFixCommand(incident.accountId) },
   ];
   if (incident.nextReminderAt) {
@@ -229,6 +247,10 @@ function fixBlocks(ctx: Context, stepsHeading = "How to fix it"): Block[] {
       type: "paragraph",
       text: `Until then, the next reminder goes out at ${formatUtc(incident.nextReminderAt)} if the account is still revoked.`,
     });
+  }
+  if (ctx.links && ctx.links.snooze.length > 0) {
+    blocks.push({ type: "paragraph", text: "Need more time? Pause the reminders (escalation to support is never paused):" });
+    for (const { hours, url } of ctx.links.snooze) blocks.push({ type: "link", label: `Snooze reminders for ${hours} hours`, url });
   }
   return blocks;
 }
@@ -238,6 +260,28 @@ function footer(ctx: Context, why: string): Block {
 }
 
 const OWNER_WHY = "You receive this because you are listed as an owner or contact of this Cosmos DB account.";
+
+const OUTCOME_TEXT: Record<EvidenceLine["outcome"], string> = { ok: "OK", problem: "PROBLEM", "could-not-check": "COULD NOT CHECK" };
+
+/** "What we checked": one row per probe with the fact it found (escaped like every other value). */
+function evidenceBlocks(evidence: EvidenceLine[] | undefined): Block[] {
+  if (!evidence || evidence.length === 0) return [];
+  return [
+    { type: "heading", text: "What we checked" },
+    {
+      type: "table",
+      headers: ["Check", "Result", "What we found"],
+      rows: evidence.map((line) => [PROBE_LABELS[line.probe] ?? line.probe, OUTCOME_TEXT[line.outcome] ?? line.outcome, line.text]),
+    },
+  ];
+}
+
+/** The exact fixes the probes point at, as the first steps, before the general ones. */
+function startHereSteps(evidence: EvidenceLine[] | undefined): RemediationStep[] {
+  return (evidence ?? [])
+    .filter((line) => line.outcome === "problem" && line.commands && line.commands.length > 0)
+    .map((line) => ({ text: `Start here (from what we checked): ${line.text}`, commands: line.commands! }));
+}
 
 // ---------------------------------------------------------------------------------------------
 // The templates
@@ -345,6 +389,7 @@ function fixAcknowledged(ctx: Context): Template {
           `If it is still revoked at ${formatUtc(incident.escalateAt)}, the monitor sends the case to support with the full timeline. You can check the status yourself:`,
       },
       { type: "command", command: statusCheckCommand(incident.account) },
+      ...evidenceBlocks(ctx.facts.evidence),
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(incident) },
       footer(ctx, OWNER_WHY),
@@ -434,6 +479,7 @@ function escalation(ctx: Context): Template {
       },
       { type: "heading", text: "What the owner has done" },
       ...ownerActions(incident, facts.timeline).map((text): Block => ({ type: "paragraph", text })),
+      ...evidenceBlocks(facts.evidence),
       { type: "heading", text: "Timeline" },
       {
         type: "table",
@@ -498,7 +544,8 @@ const TEMPLATES: Record<MessageFacts["kind"], (ctx: Context) => Template> = {
 };
 
 /** Subject, plain text and HTML for one message. Pure: the same facts give the same email. */
-export function renderEmail(facts: MessageFacts, options: RenderEmailOptions = {}): RenderedEmail {
+export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: RenderEmailOptions = {}): RenderedEmail {
+  if (facts.kind === "warning-digest") return renderWarningDigest(facts, options);
   const incident = facts.incident;
   const ctx: Context = {
     facts,
@@ -506,7 +553,67 @@ export function renderEmail(facts: MessageFacts, options: RenderEmailOptions = {
     cause: getCause(incident.cause),
     name: accountName(incident),
     monitorName: options.monitorName?.trim() || DEFAULT_MONITOR_NAME,
+    links: options.ownerLinks,
   };
   const template = TEMPLATES[facts.kind](ctx);
   return { subject: template.subject, text: renderText(template.blocks), html: renderHtml(template.subject, template.blocks) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The daily warning digest (healthy accounts)
+
+const SEVERITY_TEXT: Record<string, string> = { critical: "CRITICAL", high: "HIGH", medium: "MEDIUM" };
+
+/** One recipient's daily digest of warnings for their healthy accounts. Pure, like the others. */
+export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEmailOptions = {}): RenderedEmail {
+  const monitorName = options.monitorName?.trim() || DEFAULT_MONITOR_NAME;
+  const findings = facts.accounts.flatMap((account) => account.findings);
+  const fresh = findings.filter((finding) => finding.isNew).length;
+  const critical = findings.filter((finding) => finding.severity === "critical").length;
+  const headline =
+    findings.length === 0
+      ? `${facts.resolved.length} warning${facts.resolved.length === 1 ? "" : "s"} resolved`
+      : `${findings.length} warning${findings.length === 1 ? "" : "s"} on ${facts.accounts.length} account${facts.accounts.length === 1 ? "" : "s"}` +
+        `${critical > 0 ? `, ${critical} critical` : ""}${fresh > 0 && fresh < findings.length ? ` (${fresh} new)` : ""}`;
+  const subjectLine = sanitizeHeaderText(`[CMK warnings] ${facts.date}: ${headline}`);
+  const blocks: Block[] = [
+    {
+      type: "paragraph",
+      text:
+        findings.length === 0
+          ? "Nothing the monitor warned you about remains: the findings below are resolved."
+          : "These Azure Cosmos DB accounts can still use their customer-managed keys, but the monitor's checks found something that can revoke them. Fixing it now avoids an outage.",
+    },
+  ];
+  for (const account of facts.accounts) {
+    blocks.push({ type: "heading", text: `${account.accountName} (resource group ${account.resourceGroup}, subscription ${account.subscriptionId})` });
+    blocks.push({
+      type: "table",
+      headers: ["Severity", "Finding", "Details"],
+      rows: account.findings.map((finding) => [
+        SEVERITY_TEXT[finding.severity] ?? finding.severity,
+        `${finding.title}${finding.isNew ? " (new)" : ""}`,
+        finding.detail,
+      ]),
+    });
+    const steps = account.findings
+      .filter((finding) => finding.commands.length > 0)
+      .map((finding): RemediationStep => ({ text: `${finding.title}: ${finding.detail}`, commands: finding.commands }));
+    if (steps.length > 0) blocks.push({ type: "steps", steps });
+  }
+  if (facts.resolved.length > 0) {
+    blocks.push({ type: "heading", text: "Resolved since the last digest" });
+    blocks.push({
+      type: "table",
+      headers: ["Account", "Finding"],
+      rows: facts.resolved.map((item) => [item.accountName, item.title]),
+    });
+  }
+  blocks.push({
+    type: "paragraph",
+    text:
+      `Sent by ${monitorName}, at most once a day and only when something changed. ` +
+      "You receive this because you are listed as an owner or contact of these Cosmos DB accounts.",
+  });
+  return { subject: subjectLine, text: renderText(blocks), html: renderHtml(subjectLine, blocks) };
 }

@@ -4,7 +4,10 @@ import { StateConflictError, type AccountRecord } from "../adapters/tableStore";
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
 import { classifyStatus } from "../domain/classifier";
+import type { Incident } from "../domain/incident";
 import { decide, type Decision, type LifecycleContext, type LifecycleInput } from "../domain/lifecycle";
+import { decideWithProbe } from "../domain/probeDecision";
+import type { ProbeFacts } from "../domain/probeFacts";
 import { resolveOwnerRecipients } from "../domain/recipients";
 import { mapWithConcurrency, type CycleContext, type MonitorSettings, type Stage } from "./stage";
 
@@ -16,6 +19,8 @@ export interface WorkItem {
   accountId: string;
   record: AccountRecord;
   input: LifecycleInput;
+  /** What the probes found this cycle (revoked accounts only; see probeStages.ts). */
+  probe?: ProbeFacts;
 }
 
 export interface PlannedChange {
@@ -106,12 +111,27 @@ export const decideStage: Stage<WorkItem, PlannedChange> = {
     const lifecycle = lifecycleContext(ctx.deps.settings);
     const changes: PlannedChange[] = [];
     for (const item of items) {
-      const decision = decide(item.record.incident, item.input, ctx.now, lifecycle);
-      if (decision.reasons.length > 0 || decision.events.length > 0) changes.push({ item, decision });
+      const { decision, probeStateChanged } = decideItem(item, item.record.incident, ctx.now, lifecycle);
+      if (decision.reasons.length > 0 || decision.events.length > 0 || probeStateChanged) changes.push({ item, decision });
     }
     return changes;
   },
 };
+
+/**
+ * The decision for one item: the lifecycle alone, or with the probes' verdict (which may add
+ * "fix-observed"/"fix-undone" and evidence). `probeStateChanged` asks for a commit even without an event.
+ */
+export function decideItem(
+  item: WorkItem,
+  incident: Incident | undefined,
+  now: Date,
+  lifecycle: LifecycleContext,
+): { decision: Decision; probeStateChanged: boolean } {
+  if (!item.probe) return { decision: decide(incident, item.input, now, lifecycle), probeStateChanged: false };
+  const { decision, probeStateChanged } = decideWithProbe(incident, item.input, item.probe, now, lifecycle);
+  return { decision, probeStateChanged };
+}
 
 const MAX_COMMIT_ATTEMPTS = 4;
 
@@ -149,8 +169,8 @@ export async function commitWithRetry(ctx: CycleContext, change: PlannedChange):
       }
       ctx.stats.conflicts += 1;
       const record = await store.getRecord(current.item.accountId);
-      const decision = decide(record.incident, current.item.input, ctx.now, lifecycle);
-      if (decision.reasons.length === 0 && decision.events.length === 0) return undefined; // the other instance did it
+      const { decision, probeStateChanged } = decideItem(current.item, record.incident, ctx.now, lifecycle);
+      if (decision.reasons.length === 0 && decision.events.length === 0 && !probeStateChanged) return undefined; // the other instance did it
       current = { item: { ...current.item, record }, decision };
     }
   }

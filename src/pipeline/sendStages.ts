@@ -6,10 +6,13 @@ import { createHash } from "node:crypto";
 import { EmailOperationFailedError } from "../adapters/acsEmail";
 import { describeFailure, isRetryable } from "../adapters/azureErrors";
 import type { StoredMessage } from "../adapters/tableStore";
-import { renderEmail } from "../email/templates";
+import type { MessageFacts, OutboxMessage } from "../domain/incident";
+import { renderEmail, type RenderedEmail } from "../email/templates";
+import { ownerLinksFor } from "./ownerLinks";
 import type { CycleContext, Stage } from "./stage";
 
-const MAX_BACKOFF_IN_MINUTES = 30;
+// Never wait longer than one default poll interval: after an outage, mail goes out on the next poll.
+const MAX_BACKOFF_IN_MINUTES = 5;
 
 /** Messages whose time has come (new, retry due, or abandoned mid-send by a crashed instance). */
 export const dueMessagesStage: Stage<Date, StoredMessage> = {
@@ -52,13 +55,7 @@ async function sendOne(ctx: CycleContext, stored: StoredMessage): Promise<SendOu
   const { store, email, log, settings } = ctx.deps;
   const { message } = stored;
   try {
-    const facts = { ...message.facts };
-    if (message.kind === "escalation") {
-      // The support case carries the whole timeline up to the escalation itself.
-      const events = await store.listEvents(message.accountId, message.incidentId);
-      facts.timeline = events.filter((event) => event.seq <= message.facts.incident.eventCount);
-    }
-    const rendered = renderEmail(facts, {});
+    const rendered = message.facts.kind === "warning-digest" ? renderEmail(message.facts) : await renderIncidentEmail(ctx, message, message.facts);
     const result = await email.send({
       operationId: operationIdFor(message.key, stored.generation),
       from: settings.emailSender,
@@ -96,6 +93,17 @@ async function sendOne(ctx: CycleContext, stored: StoredMessage): Promise<SendOu
     else ctx.stats.emailsDead += 1;
     return { stored, status: retryAt ? "retrying" : "dead" };
   }
+}
+
+async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, stored: MessageFacts): Promise<RenderedEmail> {
+  const facts = { ...stored };
+  if (message.kind === "escalation") {
+    // The support case carries the whole timeline up to the escalation itself.
+    const events = await ctx.deps.store.listEvents(message.accountId, message.incidentId);
+    facts.timeline = events.filter((event) => event.seq <= stored.incident.eventCount);
+  }
+  const ownerLinks = await ownerLinksFor(ctx.deps, facts, ctx.now);
+  return renderEmail(facts, ownerLinks ? { ownerLinks } : {});
 }
 
 /** Exponential backoff from one minute, capped, never sooner than the service asked. */

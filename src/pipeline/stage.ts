@@ -4,7 +4,9 @@
  */
 import type { AccountSource } from "../adapters/armAccounts";
 import type { EmailSender } from "../adapters/acsEmail";
-import type { IncidentStore } from "../adapters/tableStore";
+import type { IncidentStore, WarningStore } from "../adapters/tableStore";
+import type { AccountProber, ProbeSession } from "../probes/accountProber";
+import type { MonitorMeta } from "../adapters/monitorMetaTable";
 
 export interface Clock {
   now(): Date;
@@ -28,6 +30,12 @@ export interface MonitorSettings {
   sendLeaseInSeconds: number;
   /** Subscriptions listed at once. */
   listConcurrency: number;
+  /** CMK_KEY_EXPIRY_WARNING_DAYS: warn healthy accounts' owners when the key expires within this many days. */
+  keyExpiryWarningDays?: number;
+  /** CMK_PUBLIC_BASE_URL: where owners' one-click links point; no links in emails when unset. */
+  publicBaseUrl?: string;
+  /** CMK_DASHBOARD_AUTH: "anonymous" means App Service Authentication stands in front of the dashboard. */
+  dashboardAuth?: "function" | "anonymous";
 }
 
 /** Everything a cycle needs; built only in src/composition.ts (or by tests). */
@@ -38,6 +46,14 @@ export interface MonitorDeps {
   clock: Clock;
   log: Logger;
   settings: MonitorSettings;
+  /** Key Vault, identity, DNS and permission probes; absent when CMK_PROBES=off. */
+  probes?: AccountProber;
+  /** Daily checks of healthy accounts and each recipient's digest state; absent with probes off. */
+  warnings?: WarningStore;
+  /** Heartbeat of the last completed cycle and the app-kept link key (a table beside the state). */
+  meta?: MonitorMeta;
+  /** The key that signs owners' one-click links: CMK_LINK_SIGNING_KEY, or the one kept in `meta`. */
+  linkSigningKey?: () => Promise<Buffer>;
 }
 
 /** Counters a cycle fills in as it goes; the report is made from them. */
@@ -54,12 +70,17 @@ export interface CycleStats {
   emailsRetrying: number;
   emailsDead: number;
   emailsSkippedByOtherInstance: number;
+  /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
+  accountsProbed: number;
+  warningDigestsRecorded: number;
 }
 
 export interface CycleContext {
   deps: MonitorDeps;
   now: Date;
   stats: CycleStats;
+  /** One probe cache per cycle, shared by the revoked-account and the daily warning probes. */
+  probeSession?: ProbeSession;
 }
 
 export interface Stage<In, Out> {
@@ -93,6 +114,8 @@ export function newStats(): CycleStats {
     emailsRetrying: 0,
     emailsDead: 0,
     emailsSkippedByOtherInstance: 0,
+    accountsProbed: 0,
+    warningDigestsRecorded: 0,
   };
 }
 

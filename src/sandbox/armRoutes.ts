@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { ResourceGraphRow } from "./resourceGraphRoutes";
 import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
 
 /** What a test says about one Cosmos DB account; everything else gets a realistic default. */
@@ -16,6 +17,13 @@ export interface SandboxAccountSpec {
   tags?: Record<string, string>;
   /** `properties.customerManagedKeyStatus`; undefined omits the property. */
   status?: string;
+  /**
+   * The vault and key behind `keyVaultKeyUri` (src/sandbox/keyVaultProvisioning.ts): "healthy"
+   * (default) creates them in order with the default identity granted; "match-status" breaks the
+   * one fact an initial revoked status is about (4002 → no permission, 4003 → key soft-deleted…);
+   * "none" creates nothing.
+   */
+  keyVault?: "healthy" | "match-status" | "none";
 }
 
 export interface SandboxIdentitySpec {
@@ -107,6 +115,13 @@ export class ArmRoutes {
     const account = this.require(nameOrId);
     if (status === undefined) delete account.status;
     else account.status = status;
+  }
+
+  /** Changes the account's CMK settings as an `az cosmosdb update` would; the status is left alone. */
+  updateAccount(nameOrId: string, patch: { defaultIdentity?: string; keyVaultKeyUri?: string }): void {
+    const account = this.require(nameOrId);
+    if (patch.defaultIdentity !== undefined) account.defaultIdentity = patch.defaultIdentity;
+    if (patch.keyVaultKeyUri !== undefined) account.keyVaultKeyUri = patch.keyVaultKeyUri;
   }
 
   removeAccount(nameOrId: string): void {
@@ -222,6 +237,24 @@ export class ArmRoutes {
       };
     }
     return answer(apiVersion);
+  }
+
+  /** The accounts as Resource Graph rows (latest API version, nested `properties`). */
+  resourceGraphRows(): ResourceGraphRow[] {
+    return [...this.accounts.values()].map((account) => {
+      const json = toArmJson(account, "2025-10-15");
+      return {
+        id: account.id,
+        name: account.name,
+        type: "microsoft.documentdb/databaseaccounts",
+        location: account.location,
+        subscriptionId: account.subscriptionId,
+        resourceGroup: account.resourceGroup.toLowerCase(),
+        tags: { ...account.tags },
+        identity: json["identity"],
+        properties: json["properties"] as Record<string, unknown>,
+      };
+    });
   }
 
   private listSubscriptions(): SandboxResponse {

@@ -26,7 +26,15 @@ export function sandboxEnvironment(
   };
 }
 
-/** Same SDK clients; only the credential, the trusted CA and (for drills) the clock differ. */
+/** Same SDK clients; only the credential, the trusted CA, the vault-name resolution and (for drills) the clock differ. */
 export function sandboxOverrides(sandbox: LocalSandbox, extra: { clock?: Clock } & Omit<CompositionOverrides, "credential" | "tlsCa"> = {}): CompositionOverrides {
-  return { credential: sandbox.credential, tlsCa: sandbox.ca, emailPollIntervalInMs: 0, ...extra };
+  return {
+    credential: sandbox.credential,
+    tlsCa: sandbox.ca,
+    emailPollIntervalInMs: 0,
+    // Vault host names stay real-looking: the sandbox resolves them and serves them (vaultAgent.ts).
+    keyVaultAgent: sandbox.keyVaultAgent,
+    hostResolver: sandbox.resolver,
+    ...extra,
+  };
 }

@@ -7,3 +7,15 @@ export { azuriteCommandLine, startAzurite } from "./azurite";
 export type { AzuriteInstance, StartAzuriteOptions } from "./azurite";
 export { createSandboxCertificate } from "./tls";
 export type { SandboxTlsMaterial } from "./tls";
+export { SandboxKeyVault, SANDBOX_BUILT_IN_ROLES, CRYPTO_SERVICE_ENCRYPTION_USER } from "./keyVaultState";
+export type {
+  SandboxFirewall,
+  SandboxGrantVia,
+  SandboxKeyOptions,
+  SandboxMonitorDenial,
+  SandboxPermissionModel,
+  SandboxRoleDefinition,
+  SandboxRoleScope,
+  SandboxVaultSpec,
+} from "./keyVaultState";
+export type { CmkTarget } from "./keyVaultProvisioning";

@@ -5,10 +5,28 @@ import type { AddressInfo } from "node:net";
 import type { TokenCredential } from "@azure/identity";
 import { AcsRoutes, type EmailRepeat, type SentEmail } from "./acsRoutes";
 import { ArmRoutes, type SandboxAccount, type SandboxAccountSpec } from "./armRoutes";
+import { cmkTargetOf, provisionKeyVaultFor, type CmkTarget } from "./keyVaultProvisioning";
+import { KeyVaultRoutes } from "./keyVaultRoutes";
+import { ResourceGraphRoutes } from "./resourceGraphRoutes";
+import { SandboxKeyVault } from "./keyVaultState";
+import { createVaultAgent } from "./vaultAgent";
 import { createSandboxCertificate } from "./tls";
 
 /** The endpoints a fault can be aimed at. */
-export type SandboxRouteId = "arm-subscriptions" | "arm-list" | "arm-get" | "acs-send" | "acs-poll";
+export type SandboxRouteId =
+  | "arm-subscriptions"
+  | "arm-list"
+  | "arm-get"
+  | "acs-send"
+  | "acs-poll"
+  // Key Vault: ARM vaults (list/get), deleted vaults, the data plane's keys and deleted keys, authorization.
+  | "kv-vaults"
+  | "kv-deleted-vaults"
+  | "kv-key"
+  | "kv-deleted-key"
+  | "role-assignments"
+  | "role-definitions"
+  | "resource-graph";
 
 /**
  * The next `times` requests to `route` get this answer instead of the normal one.
@@ -88,6 +106,23 @@ export class LocalSandbox {
 
   private readonly arm = new ArmRoutes();
   private readonly acs: AcsRoutes;
+  /**
+   * The Key Vault world behind the probes: vaults, keys, permissions, firewalls, DNS. Its
+   * methods are the state API tests and the drill use (see keyVaultState.ts for the mapping).
+   */
+  readonly keyVault = new SandboxKeyVault();
+  private readonly keyVaultRoutes = new KeyVaultRoutes(this.keyVault);
+  /** Resource Graph over the same accounts ARM serves. */
+  readonly resourceGraph = new ResourceGraphRoutes(() => this.arm.resourceGraphRows());
+  /** For Key Vault SDK clients: resolves vault names through `keyVault` and connects here (vaultAgent.ts). */
+  readonly keyVaultAgent: https.Agent;
+  /** The sandbox's DNS for vault host names, in the shape of the DNS probe's resolver. */
+  readonly resolver = {
+    lookup: async (hostname: string): Promise<string[]> => {
+      if (this.keyVault.resolves(hostname)) return ["127.0.0.1"];
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND", hostname });
+    },
+  };
   private faults: Array<SandboxFault & { remaining: number }> = [];
   private recorded: RecordedRequest[] = [];
   private readonly pendingReplies = new Set<NodeJS.Timeout>();
@@ -105,6 +140,7 @@ export class LocalSandbox {
     const accessKey = randomBytes(64).toString("base64");
     this.acsConnectionString = `endpoint=${this.acsEndpoint};accesskey=${accessKey}`;
     this.acs = new AcsRoutes(accessKey);
+    this.keyVaultAgent = createVaultAgent({ ca, port, resolves: (host) => this.keyVault.resolves(host) });
   }
 
   static async start(options: LocalSandboxOptions = {}): Promise<LocalSandbox> {
@@ -131,6 +167,7 @@ export class LocalSandbox {
       this.server.close((error) => (error ? reject(error) : resolve()));
       // Keep-alive sockets from SDK agents would otherwise hold the server (and jest) open.
       this.server.closeAllConnections();
+      this.keyVaultAgent.destroy();
     });
     return this.stopping;
   }
@@ -138,8 +175,36 @@ export class LocalSandbox {
   // --- ARM state -------------------------------------------------------------------------
 
   /** Creates or replaces an account; returns its ARM resource id. */
+  /**
+   * Creates or replaces an account; returns its ARM resource id. The vault and key its URI names
+   * are provisioned too (`spec.keyVault`, keyVaultProvisioning.ts).
+   */
   putAccount(spec: SandboxAccountSpec): string {
-    return this.arm.putAccount(spec);
+    const id = this.arm.putAccount(spec);
+    if (spec.keyVault !== "none") provisionKeyVaultFor(this.keyVault, this.arm.getAccount(id)!, spec.keyVault ?? "healthy");
+    return id;
+  }
+
+  /** Changes `properties.defaultIdentity` (not the status: Azure's status lags such changes). */
+  setDefaultIdentity(nameOrId: string, defaultIdentity: string): void {
+    this.arm.updateAccount(nameOrId, { defaultIdentity });
+  }
+
+  /** Changes `properties.keyVaultKeyUri` (not the status). */
+  setKeyVaultKeyUri(nameOrId: string, keyVaultKeyUri: string): void {
+    this.arm.updateAccount(nameOrId, { keyVaultKeyUri });
+  }
+
+  /** The vault, key, host and principal an account's key setup points at; undefined for an unparseable URI. */
+  cmkTargetOf(nameOrId: string): CmkTarget | undefined {
+    const account = this.arm.getAccount(nameOrId);
+    if (!account) throw new Error(`Sandbox has no account "${nameOrId}"`);
+    return cmkTargetOf(account);
+  }
+
+  /** The clock for deletion and purge dates in the Key Vault world (the drill's simulated clock). */
+  setClock(now: () => Date): void {
+    this.keyVault.setClock(now);
   }
 
   /** Sets `customerManagedKeyStatus`; undefined removes the property. Throws for unknown accounts. */
@@ -195,8 +260,9 @@ export class LocalSandbox {
     this.faults.push({ ...fault, remaining });
   }
 
-  clearFaults(): void {
-    this.faults = [];
+  /** Clears every pending fault, or only those aimed at `route`. */
+  clearFaults(route?: SandboxRouteId): void {
+    this.faults = route ? this.faults.filter((f) => f.route !== route) : [];
   }
 
   private takeFault(route: SandboxRouteId): SandboxFault | undefined {
@@ -230,7 +296,8 @@ export class LocalSandbox {
   }
 
   private answer(request: SandboxRequest): { response: SandboxResponse; route?: SandboxRouteId } {
-    const matched = this.arm.route(request) ?? this.acs.route(request);
+    const matched =
+      this.arm.route(request) ?? this.acs.route(request) ?? this.keyVaultRoutes.route(request) ?? this.resourceGraph.route(request);
     if (!matched) {
       const message = `The sandbox has no route for ${request.method} ${request.url.pathname}.`;
       return { response: { status: 404, json: { error: { code: "NotFound", message } } } };

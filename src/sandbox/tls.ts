@@ -32,6 +32,10 @@ export async function createSandboxCertificate(): Promise<SandboxTlsMaterial> {
         altNames: [
           { type: 7, ip: "127.0.0.1" },
           { type: 2, value: "localhost" },
+          // Vault host names stay real-looking in the sandbox (see vaultAgent.ts).
+          { type: 2, value: "*.vault.azure.net" },
+          { type: 2, value: "*.vault.azure.cn" },
+          { type: 2, value: "*.vault.usgovcloudapi.net" },
         ],
       },
     ],

@@ -154,3 +154,33 @@ describe("a small scenario, as text", () => {
     ]);
   });
 });
+
+describe("--serve", () => {
+  it("keeps the dashboard and status endpoints up after the drill, then stops cleanly", async () => {
+    // The on-call view of the drill's fleet, on loopback, until the user presses Ctrl+C.
+    const file = await scenarioFile("serve.json", JSON.stringify(scenario({ durationMinutes: 15, events: [{ atMinute: 7, account: "orders-db", status: REVOKED_4003 }] })));
+    const io = createBufferedIo();
+    let page = "";
+    let status: { incidents?: unknown[] } = {};
+    const code = await runDrill(["--scenario", file, "--outbox", "served", "--serve"], io, {
+      cwd: dir,
+      progress: { tty: false, write: () => {}, line: () => {} },
+      untilStopped: async (url) => {
+        expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/dashboard$/);
+        page = await (await fetch(url)).text();
+        status = (await (await fetch(url.replace("/dashboard", "/status"))).json()) as typeof status;
+      },
+    });
+    expect(code).toBe(0);
+    expect(io.err).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/api\/dashboard/);
+    expect(page).toContain("orders-db");
+    expect(status.incidents).toHaveLength(1);
+  }, 30_000);
+
+  it("rejects --port without --serve", async () => {
+    // A port with nothing to serve is a mistake worth pointing out.
+    const io = createBufferedIo();
+    expect(await runDrill(["--port", "8080"], io, { cwd: dir })).toBe(1);
+    expect(io.err).toContain("--serve");
+  });
+});

@@ -3,6 +3,7 @@ import { createScanDeps } from "../../src/composition";
 import { createBufferedIo } from "../../src/cli/io";
 import { runScan, type ScanResult } from "../../src/cli/scan";
 import { LocalSandbox } from "../../src/sandbox";
+import { sandboxOverrides } from "../../src/sandbox/environment";
 
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
 const HEALTHY = "Access to the configured customer managed key confirmed.";
@@ -24,6 +25,8 @@ beforeAll(async () => {
       defaultIdentity: "SystemAssignedIdentity",
       identity: { type: "SystemAssigned", principalId: "12345678-1234-1234-1234-123456789012" },
       status,
+      // The 4003 account's key starts soft-deleted, as its status says.
+      keyVault: "match-status",
     });
   account("scan-revoked", SUB_OK, REVOKED_4003);
   account("scan-healthy", SUB_OK, HEALTHY);
@@ -36,7 +39,8 @@ afterAll(async () => {
   await sandbox?.stop();
 });
 
-const deps = () => createScanDeps({ CMK_ARM_ENDPOINT: sandbox.url }, { credential: sandbox.credential, tlsCa: sandbox.ca, maxRetries: 0 });
+// The sandbox composition: same clients, the sandbox's credential, CA and vault-name resolution.
+const deps = () => createScanDeps({ CMK_ARM_ENDPOINT: sandbox.url }, sandboxOverrides(sandbox, { maxRetries: 0 }));
 
 describe("cmk-monitor scan", () => {
   it("prints revoked accounts first with the cause and first step, and exits 2", async () => {
@@ -121,5 +125,32 @@ describe("cmk-monitor scan", () => {
       );
     expect(await runScan(["--subscription", SUB_OK], io, noCredential)).toBe(1);
     expect(io.out).toContain("az login");
+  });
+
+  it("shows what the probes found: the deleted key with its exact recover command, and warnings for healthy accounts", async () => {
+    // --probe is the default: the owner learns the cause and the fix without opening the portal.
+    sandbox.keyVault.setPurgeProtection("kv-scan-healthy", false);
+    const io = createBufferedIo();
+    expect(await runScan(["--subscription", SUB_OK], io, deps)).toBe(2);
+    expect(io.out).toMatch(/What we checked \(use --no-probe to skip\):/);
+    expect(io.out).toMatch(/scan-revoked:\n {4}PROBLEM \(Key\): Key cmk in vault kv-scan-revoked was deleted on .* and can be recovered until .*\./);
+    expect(io.out).toContain("      az keyvault key recover --vault-name kv-scan-revoked --name cmk");
+    expect(io.out).toContain("    warning, medium: Purge protection is off");
+
+    const json = createBufferedIo();
+    await runScan(["--subscription", SUB_OK, "--json"], json, deps);
+    const result = JSON.parse(json.out) as ScanResult;
+    expect(result.accounts[0]!.checks?.find((c) => c.probe === "key")).toMatchObject({ outcome: "problem" });
+    expect(result.accounts[1]!.warnings).toEqual([expect.objectContaining({ kind: "purge-protection-off", severity: "medium" })]);
+    sandbox.keyVault.setPurgeProtection("kv-scan-healthy", true);
+  });
+
+  it("--no-probe reads ARM only", async () => {
+    // For identities without Key Vault rights, or a quick look.
+    sandbox.clearRequests();
+    const io = createBufferedIo();
+    expect(await runScan(["--subscription", SUB_OK, "--no-probe"], io, deps)).toBe(2);
+    expect(io.out).not.toContain("What we checked");
+    expect(sandbox.requests().filter((r) => r.route?.startsWith("kv-"))).toEqual([]);
   });
 });

@@ -171,6 +171,17 @@ describe("incident lifecycle timelines", () => {
     expect(incident?.cause).toBe("key-vault-network-blocked");
   });
 
+  it("cause change after escalation keeps the case escalated and copies support", () => {
+    // Support is already working the case; a new cause is news for them too.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("service-side-outage"), 150: revoked("key-vault-network-blocked") },
+      until: 160,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "130 escalation", "150 cause-changed"]);
+    expect(sent.at(-1)!.cc).toEqual(["support@contoso.com"]);
+    expect(incident?.state).toBe("escalated");
+  });
+
   it("account deleted while revoked: resolved as removed, owners told", () => {
     // The subscription listed fine and the account is gone: no one should wait on it.
     const { sent, incident } = simulate({ status: { 10: revoked("key-not-found"), 50: "missing" }, until: 100 });

@@ -1,4 +1,4 @@
-import type { MessageKind } from "../../src/domain/incident";
+import type { IncidentMessageKind } from "../../src/domain/incident";
 import { remediationSteps } from "../../src/domain/remediation";
 import { escapeHtml, html, raw, safeHref } from "../../src/email/html";
 import { formatDuration, formatUtc, renderEmail } from "../../src/email/templates";
@@ -15,14 +15,14 @@ import {
   SUBSCRIPTION_ID,
 } from "../fixtures/incidents";
 
-const KINDS: MessageKind[] = ["revoked", "reminder", "cause-changed", "fix-acknowledged", "escalation", "resolved"];
+const KINDS: IncidentMessageKind[] = ["revoked", "reminder", "cause-changed", "fix-acknowledged", "escalation", "resolved"];
 
 /** Tags our templates write; anything else in the HTML came from data and escaped badly. */
 const OUR_TAGS = new Set(["!doctype", "html", "head", "meta", "title", "body", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "ol", "li", "pre", "a"]);
 const tagsIn = (markup: string) => [...markup.matchAll(/<\/?([!a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1]!.toLowerCase());
 
 describe("renderEmail: every kind", () => {
-  it.each<[MessageKind, RegExp]>([
+  it.each<[IncidentMessageKind, RegExp]>([
     // First notice: state and cause with the code, as in the README example.
     ["revoked", /^\[CMK revoked\] orders-db: Default identity has no permission on the key \(4002\)$/],
     // Reminders say they are reminders and which one.
@@ -80,7 +80,7 @@ describe("renderEmail: every kind", () => {
 });
 
 describe("renderEmail: remediation content", () => {
-  it.each<MessageKind>(["revoked", "reminder", "cause-changed"])("%s contains every az command in text and html", (kind) => {
+  it.each<IncidentMessageKind>(["revoked", "reminder", "cause-changed"])("%s contains every az command in text and html", (kind) => {
     // The commands are the point of the email; both bodies must carry them exactly.
     const facts = makeFacts(kind);
     const email = renderEmail(facts, {});
@@ -92,7 +92,7 @@ describe("renderEmail: remediation content", () => {
     }
   });
 
-  it.each<MessageKind>(["revoked", "reminder", "cause-changed"])("%s tells the owner how to acknowledge the fix", (kind) => {
+  it.each<IncidentMessageKind>(["revoked", "reminder", "cause-changed"])("%s tells the owner how to acknowledge the fix", (kind) => {
     const email = renderEmail(makeFacts(kind), {});
     expect(email.text).toContain(`npx cmk-monitor ack ${ACCOUNT_ID} --fixed`);
     expect(email.html).toContain(`npx cmk-monitor ack ${ACCOUNT_ID} --fixed`);

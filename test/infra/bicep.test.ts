@@ -22,6 +22,8 @@ const LOCAL_ONLY_SETTINGS: ReadonlyArray<readonly [string, string]> = [
   ["CMK_STATE_CONNECTION", "storage connection string for the state table"],
   // Host storage connection string — in Azure, the AzureWebJobsStorage__* identity settings.
   ["AzureWebJobsStorage", "host storage connection string"],
+  // A secret never put in Bicep — unset, the app creates its link-signing key and keeps it in its meta table.
+  ["CMK_LINK_SIGNING_KEY", "link-signing secret"],
 ];
 
 /** Every role definition the templates may assign, verified against Azure's built-in roles list. */
@@ -352,12 +354,16 @@ describe("Function App settings match src/config.ts", () => {
     it.each([
       ["CMK_POLL_SCHEDULE", "pollSchedule"],
       ["CMK_POLL_INTERVAL_MINUTES", "pollIntervalInMinutes"],
+      ["CMK_KEY_EXPIRY_WARNING_DAYS", "keyExpiryWarningDays"],
+      ["CMK_PROBES", "probes"],
       ["CMK_REMINDER_INTERVAL_MINUTES", "reminderIntervalInMinutes"],
       ["CMK_OWNER_TAG", "ownerTag"],
       ["CMK_STATE_TABLE", "stateTableName"],
       // Lists default to empty: '' in Bicep, [] after the app splits it.
       ["CMK_DEFAULT_RECIPIENTS", "defaultRecipients"],
       ["CMK_ALLOWED_RECIPIENT_DOMAINS", "allowedRecipientDomains"],
+      // The dashboard needs a function key unless App Service Authentication is configured.
+      ["CMK_DASHBOARD_AUTH", "dashboardAuth"],
     ])("%s defaults like param %s", (setting, param) => {
       const declaration = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+)$`, "m").exec(main.code)?.[1]?.trim();
       const expected = defaults[setting];
