@@ -670,5 +670,6 @@ export function statusCheckCommand(account?: CmkAccount): string {
 /** How an owner tells the monitor they have fixed the cause (starts the recovery clock). */
 export function acknowledgeFixCommand(accountId?: string): string {
   const id = accountId && accountId.trim() !== "" ? shellQuote(accountId) : "<account-resource-id>";
-  return `npx cmk-monitor ack ${id} --fixed`;
+  // --no-install: outside a checkout of this tool, npx must not fetch a same-named package from the registry.
+  return `npx --no-install cmk-monitor ack ${id} --fixed`;
 }

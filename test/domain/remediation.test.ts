@@ -274,11 +274,11 @@ describe("statusCheckCommand and acknowledgeFixCommand", () => {
 
   it.each([
     // A normal resource id stays readable.
-    [ACCOUNT_ID, `npx cmk-monitor ack ${ACCOUNT_ID} --fixed`],
+    [ACCOUNT_ID, `npx --no-install cmk-monitor ack ${ACCOUNT_ID} --fixed`],
     // A hostile id is quoted.
-    ["/subscriptions/x/$(id)", "npx cmk-monitor ack '/subscriptions/x/$(id)' --fixed"],
+    ["/subscriptions/x/$(id)", "npx --no-install cmk-monitor ack '/subscriptions/x/$(id)' --fixed"],
     // No id: a placeholder.
-    [undefined, "npx cmk-monitor ack <account-resource-id> --fixed"],
+    [undefined, "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
   ])("ack command for %j", (id, expected) => {
     expect(acknowledgeFixCommand(id)).toBe(expected);
   });

@@ -94,8 +94,8 @@ describe("renderEmail: remediation content", () => {
 
   it.each<IncidentMessageKind>(["revoked", "reminder", "cause-changed"])("%s tells the owner how to acknowledge the fix", (kind) => {
     const email = renderEmail(makeFacts(kind), {});
-    expect(email.text).toContain(`npx cmk-monitor ack ${ACCOUNT_ID} --fixed`);
-    expect(email.html).toContain(`npx cmk-monitor ack ${ACCOUNT_ID} --fixed`);
+    expect(email.text).toContain(`npx --no-install cmk-monitor ack ${ACCOUNT_ID} --fixed`);
+    expect(email.html).toContain(`npx --no-install cmk-monitor ack ${ACCOUNT_ID} --fixed`);
   });
 
   it("revoked carries the status text, code, cause, owner guidance and docs link", () => {

@@ -227,7 +227,7 @@ export function commandIntegrityProblems(account: CmkAccount, accountId: string,
       if (call.args.length !== 1 || !accepts(hosts, call.args[0])) problems.push(`nslookup got ${JSON.stringify(call.args)}`);
     } else if (call.program === "npx") {
       const id = asShellSees(accountId);
-      const expected = ["cmk-monitor", "ack", id, "--fixed"];
+      const expected = ["--no-install", "cmk-monitor", "ack", id, "--fixed"];
       if (JSON.stringify(call.args) !== JSON.stringify(expected)) problems.push(`npx got ${JSON.stringify(call.args)}`);
     } else {
       problems.push(`unexpected program ${call.program}`);
