@@ -229,7 +229,7 @@ class Step {
     incident.fixAcknowledgedBy = by;
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    if (getCause(incident.cause).policy.clockStartsAt === "fix") this.startClock(this.now);
+    this.startClockForFix();
     this.record("fix-acknowledged", `Fix acknowledged by ${by}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-acknowledged");
     const owners = this.ctx.resolveOwners(incident.account);
@@ -244,7 +244,7 @@ class Step {
     incident.fixSource = "observed";
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    if (getCause(incident.cause).policy.clockStartsAt === "fix") this.startClock(this.now);
+    this.startClockForFix();
     this.record("fix-observed", `Fix observed: ${detail}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-observed");
     this.email("fix-observed", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
@@ -343,6 +343,23 @@ class Step {
     } else {
       delete incident.nextReminderAt;
     }
+  }
+
+  /**
+   * A fix starts the clock for owner-fixable causes. Where the clock already runs from detection
+   * (the DNS case), a later fix still gets the full recovery window: escalating 10 minutes after
+   * the owner restored a vault would be a false alarm. Outages nobody can fix keep their clock.
+   */
+  private startClockForFix(): void {
+    const incident = this.incident!;
+    const cause = getCause(incident.cause);
+    if (cause.policy.clockStartsAt === "fix") {
+      this.startClock(this.now);
+      return;
+    }
+    if (cause.fixableBy !== "owner" || incident.escalateAt === undefined) return;
+    const escalateAt = addMinutes(this.now, cause.policy.escalateAfterInMinutes);
+    if (Date.parse(escalateAt) > Date.parse(incident.escalateAt)) this.startClock(this.now);
   }
 
   private startClock(from: Date): void {

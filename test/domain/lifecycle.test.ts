@@ -154,6 +154,18 @@ describe("incident lifecycle timelines", () => {
     expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "130 escalation"]);
   });
 
+  it("DNS fixed late: the owner's fix still gets the full window before escalation", () => {
+    // Vault restored at 110 (clock from detection would escalate at 130): escalate at 110 + 120.
+    const { sent } = simulate({ status: { 10: revoked("key-vault-dns-unresolved") }, acks: [110], until: 300 });
+    expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "110 fix-acknowledged", "230 escalation"]);
+  });
+
+  it("DNS fixed early: the detection clock stands, the fix does not shorten it", () => {
+    // Ack at 20: fix + 120 = 140 is later than detection + 120 = 130, so 140 wins.
+    const { sent } = simulate({ status: { 10: revoked("key-vault-dns-unresolved") }, acks: [20], until: 300 });
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged", "140 escalation"]);
+  });
+
   it("service-side outage: owners are told once, no reminders, support at two hours", () => {
     // Nothing for owners to do; reminders would be noise.
     const { sent } = simulate({ status: { 10: revoked("service-side-outage"), 140: HEALTHY }, until: 300 });
@@ -304,11 +316,12 @@ describe("every cause's recovery policy", () => {
   const revokedCauses = CAUSE_IDS.filter((c) => c !== "healthy");
 
   it.each(revokedCauses)("%s: escalation minute follows the policy with and without an ack", (cause) => {
-    // Policy: clock at fix (ack at 30 → escalate at 150) or at detection (10 → 130).
+    // Policy: clock at fix (ack at 30 → escalate at 150) or at detection (10 → 130); an owner's
+    // fix on a detection-clock cause (DNS) still gets its full window (150).
     const policy = getCause(cause).policy;
     const withAck = simulate({ status: { 10: revoked(cause) }, acks: [30], until: 400 });
     const escalations = withAck.sent.filter((s) => s.kind === "escalation").map((s) => s.minute);
-    expect(escalations).toEqual([policy.clockStartsAt === "fix" ? 150 : 130]);
+    expect(escalations).toEqual([policy.clockStartsAt === "fix" || getCause(cause).fixableBy === "owner" ? 150 : 130]);
 
     const withoutAck = simulate({ status: { 10: revoked(cause) }, until: 400 });
     const unacked = withoutAck.sent.filter((s) => s.kind === "escalation").map((s) => s.minute);

@@ -80,7 +80,8 @@ describe("fix observed by the probes", () => {
   it.each(PROBE_VISIBLE_CAUSES)("%s: broken at 10, fixed at 40, still revoked → fix-observed at 40 and escalation per the cause's clock", (cause) => {
     // No acknowledgment: the monitor sees the fix itself, and the clock runs from that moment.
     const { sent, incident } = simulate({ cause, status: { 10: "revoked" }, facts: { 10: "broken", 40: "fixed" }, until: 200 });
-    const clockFrom = getCause(cause).policy.clockStartsAt === "fix" ? 40 : 10;
+    // Owner-fixable causes get the full window from the fix (DNS too: detection + 120 < fix + 120).
+    const clockFrom = getCause(cause).policy.clockStartsAt === "fix" || getCause(cause).fixableBy === "owner" ? 40 : 10;
     expect(summary(sent)).toEqual(["10 revoked", "40 fix-observed", `${clockFrom + 120} escalation`]);
     const observed = sent[1]!.facts.incident;
     expect(observed).toMatchObject({ fixSource: "observed", fixObservedAt: at(40), escalateAt: at(clockFrom + 120), expectedRecoveryBy: at(clockFrom + 60) });
