@@ -168,6 +168,7 @@ const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 interface PlayResult {
   deliveries: Delivery[];
+  faultyMinutes: number[];
   incidents: number;
   failedCycles: number;
   crashes: number;
@@ -212,6 +213,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   const faults = withFaults ? plan.faults : [];
   const pendingAcks = plan.accounts.flatMap((story) => story.acks.map((atMinute) => ({ story, atMinute, done: false })));
   const deliveries: Delivery[] = [];
+  /** Minutes at which some fault was still in force (not yet used up), for judging lateness. */
+  const faultyMinutes: number[] = [];
   let seenEmails = sandbox.sentEmails().length;
   let failedCycles = 0;
   let crashes = 0;
@@ -270,6 +273,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
           break;
       }
     }
+    // A fault still pending when the minute starts was in force during it, even if used up now.
+    const faultPendingAtStart = sandbox.pendingFaults().length > 0 || transport.storage503 > 0 || transport.acsLostResponses > 0;
     for (const ack of pendingAcks) {
       if (ack.done || ack.atMinute > minute) continue;
       const instance = instances[0]!;
@@ -298,6 +303,10 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       if (restarted) instances = instances.map(() => build());
       collect(minute);
     }
+    const crashedNow = faults.some((f) => (f.kind === "crash" || f.kind === "storage-restart") && f.atMinute === minute);
+    if (crashedNow || faultPendingAtStart || sandbox.pendingFaults().length > 0 || transport.storage503 > 0 || transport.acsLostResponses > 0) {
+      faultyMinutes.push(minute);
+    }
     const dead = instances.filter((instance) => instance.dead).length;
     if (dead > 0) {
       crashes += dead;
@@ -311,7 +320,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
 
   labelDeliveries(deliveries, mode);
   const incidents = new Set(deliveries.map((d) => incidentOf(d.key))).size;
-  return { deliveries, incidents, failedCycles, crashes };
+  return { deliveries, incidents, failedCycles, crashes, faultyMinutes };
 }
 
 function incidentOf(key: string): string {
@@ -353,10 +362,6 @@ function splitKey(key: string): [string, number, string] {
   return [key.slice(0, firstDot), Number(key.slice(firstDot + 1, lastDot)), key.slice(lastDot + 1)];
 }
 
-/** When a fault is over, for judging lateness. */
-function faultEnd(fault: FaultSpec, pollIntervalMinutes: number): number {
-  return fault.kind === "acs-outage" ? fault.untilMinute : fault.atMinute + pollIntervalMinutes;
-}
 
 export async function runPlan(services: FaultServices, plan: FaultPlan): Promise<RunOutcome> {
   const baseline = await play(services, plan, false);
@@ -376,10 +381,10 @@ export async function runPlan(services: FaultServices, plan: FaultPlan): Promise
   for (const d of faulty.deliveries) {
     const base = expected.get(d.id);
     if (!base) continue;
-    const lastFaultEnd = Math.max(
-      -Infinity,
-      ...plan.faults.filter((f) => f.atMinute <= d.atMinute).map((f) => faultEnd(f, plan.pollIntervalMinutes)),
-    );
+    // A fault ends when it is used up (a burst of 429s can outlast its minute), or a crashed
+    // instance's lease (one poll) runs out.
+    const lastFaultyMinute = Math.max(-Infinity, ...faulty.faultyMinutes.filter((m) => m < d.atMinute));
+    const lastFaultEnd = lastFaultyMinute + 1;
     if (d.atMinute > Math.max(base.atMinute, lastFaultEnd) + plan.pollIntervalMinutes) late.push(`${d.id} at ${d.atMinute} (fault-free ${base.atMinute})`);
   }
   return {

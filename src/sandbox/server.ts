@@ -260,6 +260,11 @@ export class LocalSandbox {
     this.faults.push({ ...fault, remaining });
   }
 
+  /** Faults still waiting to fire, with how many requests each will still answer. */
+  pendingFaults(): { route: SandboxRouteId; remaining: number }[] {
+    return this.faults.map((f) => ({ route: f.route, remaining: f.remaining }));
+  }
+
   /** Clears every pending fault, or only those aimed at `route`. */
   clearFaults(route?: SandboxRouteId): void {
     this.faults = route ? this.faults.filter((f) => f.route !== route) : [];
