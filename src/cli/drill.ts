@@ -17,9 +17,11 @@ export const DRILL_USAGE = "usage: cmk-monitor drill [--scenario FILE] [--json] 
 
 const DRILL_HELP = `${DRILL_USAGE}
 
-Runs the real monitor (the timer function's poll cycle, real Azure SDK clients) against a
-local stand-in for Azure Resource Manager and Communication Services Email, with state in
-Azurite, over simulated time. No Azure account or setting is needed.
+Runs the real monitor (the timer function's poll cycle, real Azure SDK clients, its Key Vault
+probes) against a local stand-in for Azure Resource Manager, Key Vault and Communication
+Services Email, with state in Azurite, over simulated time. No Azure account or setting is
+needed. Scenario events change an account's status, acknowledge a fix, or change the facts
+behind it (key, vault, permission, DNS, firewall, identity, key URI).
 
   --scenario FILE  a scenario JSON file (docs/scenarios.md); default: the built-in fire drill,
                    scenarios/fire-drill.json

@@ -1,6 +1,7 @@
 /** The drill's human-readable output: a header, the timeline, and the summary. */
 import { CAUSE_IDS, getCause, type CauseId } from "../domain/causes";
-import type { DrillResult, StatusChange } from "./runScenario";
+import type { DrillResult, SandboxChangeRecord, StatusChange } from "./runScenario";
+import { describeSandboxChange } from "./sandboxEvents";
 import { MESSAGE_KINDS, type DrillIncident, type TimelineEntry } from "./timeline";
 
 const WIDTH = 100;
@@ -18,6 +19,8 @@ interface Row {
   account: string;
   label: string;
   text: string;
+  /** Scenario rows: the event's place in the file (-1 for an account's status at minute 0). */
+  order?: number;
 }
 
 export function renderReport(result: DrillResult, context: ReportContext): string {
@@ -42,25 +45,28 @@ function header(result: DrillResult, context: ReportContext): string[] {
     ),
     ...field(
       "Engine",
-      "the monitor's real poll cycle and Azure SDK clients, against a local stand-in for Azure Resource Manager " +
-        "and Communication Services Email, with state in Azurite; only the clock is simulated",
+      "the monitor's real poll cycle and Azure SDK clients, with its Key Vault, identity, DNS and permission probes, " +
+        "against a local stand-in for Azure Resource Manager, Key Vault and Communication Services Email, with state in Azurite; " +
+        "only the clock is simulated",
     ),
   ];
 }
 
 function timeline(result: DrillResult): string[] {
-  const rows = [...result.statusChanges.filter((change) => showStatusChange(change)).map(statusRow), ...result.timeline.map((entry) => entryRow(entry, result))];
-  // Status changes come first within a minute (they happen before the poll), then the monitor's entries
-  // in the order they happened; rows for one account are kept together.
+  // Scenario changes come first within a minute (they happen before the poll), in file order, then the
+  // monitor's entries in the order they happened; rows for one account are kept together.
+  const changes = [...result.statusChanges.filter((change) => showStatusChange(change)).map(statusRow), ...result.sandboxChanges.map(sandboxRow)];
+  const rows = [...changes.sort((a, b) => a.minute - b.minute || a.order! - b.order!), ...result.timeline.map((entry) => entryRow(entry, result))];
   const byMinute = new Map<number, Row[]>();
   for (const row of rows) byMinute.set(row.minute, [...(byMinute.get(row.minute) ?? []), row]);
-  const accountWidth = Math.max(7, ...result.scenario.accounts.map((account) => account.name.length));
+  const accountWidth = Math.max(DIGEST_ROW.length, ...result.scenario.accounts.map((account) => account.name.length));
   const indent = " ".repeat(4 + 2 + 5 + 2 + accountWidth + 2);
   const lines = [
     "Timeline: what Azure reported, what the monitor did, and who was emailed",
     ...wrap(
-      "(azure: the account's status changed in Azure; ack: an owner ran `cmk-monitor ack --fixed`; " +
-        "the other entries are the monitor's own, seen at its next poll)",
+      "(azure: the account's status changed in Azure; sandbox: the facts behind it changed (key, vault, permission, " +
+        "DNS, firewall, identity, key URI), which the probes see but the status does not yet show; " +
+        "ack: an owner ran `cmk-monitor ack --fixed`; the other entries are the monitor's own, seen at its next poll)",
       WIDTH,
     ),
     "",
@@ -94,7 +100,23 @@ function statusRow(change: StatusChange): Row {
       : change.health === "revoked"
         ? `revoked${change.code === null ? "" : ` (${change.code})`}${change.atMinute === 0 && !change.note ? " when the drill starts" : ""}`
         : "status unclear";
-  return { minute: change.atMinute, account: change.account, label: "azure", text: `${what}${change.note ? `: ${change.note}` : ""}` };
+  return {
+    minute: change.atMinute,
+    account: change.account,
+    label: "azure",
+    text: `${what}${change.note ? `: ${change.note}` : ""}`,
+    order: change.eventIndex ?? -1,
+  };
+}
+
+function sandboxRow(change: SandboxChangeRecord): Row {
+  return {
+    minute: change.atMinute,
+    account: change.account,
+    label: "sandbox",
+    text: `${describeSandboxChange(change.change)}${change.note ? `: ${change.note}` : ""}`,
+    order: change.eventIndex,
+  };
 }
 
 function entryRow(entry: TimelineEntry, result: DrillResult): Row {
@@ -110,8 +132,16 @@ function entryRow(entry: TimelineEntry, result: DrillResult): Row {
       return { ...base, label: "CAUSE", text: `changed to ${cause}; the recovery clock restarts` };
     case "fix-acknowledged":
       return { ...base, label: "ack", text: `${entry.by ?? "an owner"} says it is fixed${entry.note ? `: ${entry.note}` : ""}` };
-    case "fix-observed":
-      return { ...base, label: "fix seen", text: cause };
+    case "fix-observed": {
+      const expected = entry.expectedRecoveryAtMinute === undefined ? "" : `; recovery expected by ${hhmm(result.start, entry.expectedRecoveryAtMinute)}`;
+      return { ...base, label: "FIX SEEN", text: `${(entry.detail ?? cause).replace(/\.$/, "")} (no ack needed)${expected}` };
+    }
+    case "fix-undone":
+      return { ...base, label: "FIX UNDONE", text: `${(entry.detail ?? cause).replace(/\.$/, "")}; back to waiting for a fix` };
+    case "warning":
+      return { ...base, label: "warning", text: `${entry.title ?? entry.finding} (${entry.severity})` };
+    case "warning-resolved":
+      return { ...base, label: "warning", text: `gone: ${entry.title ?? entry.finding}` };
     case "escalated":
       return { ...base, label: "ESCALATED", text: `${escalationReason(entry, result)}: support contacted` };
     case "resolved": {
@@ -121,10 +151,15 @@ function entryRow(entry: TimelineEntry, result: DrillResult): Row {
     }
     case "email": {
       const cc = entry.cc && entry.cc.length > 0 ? `, cc ${entry.cc.join(", ")}` : "";
-      return { ...base, label: "email", text: `${entry.kind ?? "message"} -> ${(entry.to ?? []).join(", ")}${cc}` };
+      const about = entry.accounts && entry.accounts.length > 0 ? ` (${entry.accounts.join(", ")})` : "";
+      // A digest is about several accounts: it gets a row of its own rather than one account's.
+      const account = entry.kind === "warning-digest" ? DIGEST_ROW : entry.account;
+      return { ...base, account, label: "email", text: `${entry.kind ?? "message"} -> ${(entry.to ?? []).join(", ")}${cc}${about}` };
     }
   }
 }
+
+const DIGEST_ROW = "(digest)";
 
 /** The incident an entry belongs to: the account's latest one detected at or before the entry. */
 function incidentOf(entry: TimelineEntry, result: DrillResult): DrillIncident | undefined {
@@ -138,8 +173,13 @@ function escalationReason(entry: TimelineEntry, result: DrillResult): string {
   if (!policy || !incident) return "still revoked at the deadline";
   const after = `still revoked ${policy.escalateAfterInMinutes} min after`;
   if (policy.clockStartsAt === "detection") return `${after} detection`;
-  const ack = incident.fixAcknowledgedAtMinutes.filter((minute) => minute <= entry.atMinute).at(-1);
-  return ack === undefined ? `${after} the fix` : `${after} the fix acknowledged at ${hhmm(result.start, ack)}`;
+  const before = (minutes: number[]) => minutes.filter((minute) => minute <= entry.atMinute).at(-1) ?? -1;
+  const acknowledged = before(incident.fixAcknowledgedAtMinutes);
+  const observed = before(incident.fixObservedAtMinutes);
+  if (acknowledged < 0 && observed < 0) return `${after} the fix`;
+  return acknowledged >= observed
+    ? `${after} the fix acknowledged at ${hhmm(result.start, acknowledged)}`
+    : `${after} the fix the probes saw at ${hhmm(result.start, observed)}`;
 }
 
 function groupByAccount(rows: Row[]): Row[] {
@@ -165,7 +205,19 @@ function summary(result: DrillResult, context: ReportContext): string[] {
     ...field("Incidents", `${s.incidents} opened, ${s.incidentsResolved} resolved${open}`),
     ...field("Causes", `${s.causesSeen.length} of ${revokedCauses.length} revocation causes seen: ${s.causesSeen.join(", ")}`),
     ...field("Emails", s.emails === 0 ? "none sent" : `${s.emails} sent: ${kinds}`),
+    ...field(
+      "Fixes",
+      `${s.fixesObserved} seen by the probes without an ack, ${s.fixesAcknowledged} acknowledged` +
+        (s.fixesUndone > 0 ? `, ${s.fixesUndone} undone` : ""),
+    ),
     ...field("Escalations", s.escalations === 0 ? "none" : `${s.escalations}: ${escalations.join(", ")}`),
+    ...field(
+      "Warnings",
+      s.warningFindings === 0
+        ? "no finding on healthy accounts"
+        : `${plural(s.warningFindings, "finding")} on healthy accounts (${s.warnedAccounts.join(", ")}), ${s.warningFindingsResolved} since resolved; ` +
+            `${plural(s.emailsByKind["warning-digest"], "daily digest")} sent`,
+    ),
     ...field(
       "Detection",
       s.meanTimeToDetectMinutes === null
@@ -180,7 +232,7 @@ function summary(result: DrillResult, context: ReportContext): string[] {
     ...field("Quiet", s.neverEmailed.length === 0 ? "every account was emailed" : `never emailed: ${s.neverEmailed.join(", ")}`),
   ];
   if (result.warnings.length > 0) {
-    lines.push(...field("Warnings", `${result.warnings.length}:`));
+    lines.push(...field("Drill notes", `${result.warnings.length} (engine warnings and scenario events that could not apply):`));
     for (const warning of result.warnings) lines.push(...wrap(`- ${warning}`, WIDTH - 15, "  ").map((line) => `${" ".repeat(15)}${line}`));
   }
   lines.push("");

@@ -7,13 +7,15 @@ import { createMonitorDeps } from "../composition";
 import { loadConfig } from "../config";
 import { parseAccountResourceId } from "../domain/account";
 import { classifyStatus } from "../domain/classifier";
-import type { IncidentEvent, MessageKind } from "../domain/incident";
+import type { Incident, IncidentEvent, MessageKind } from "../domain/incident";
 import { acknowledgeFix, runCycle, type CycleReport } from "../pipeline/cycle";
 import type { Clock, Logger, MonitorDeps } from "../pipeline/stage";
 import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
-import { eventChange, type Scenario, type ScenarioEvent } from "./scenario";
+import { applySandboxChange } from "./sandboxEvents";
+import { eventChange, type SandboxChange, type Scenario, type ScenarioEvent } from "./scenario";
 import { MESSAGE_KINDS, summarize, type DrillIncident, type DrillSummary, type TimelineEntry } from "./timeline";
+import { WarningWatch } from "./warningWatch";
 
 const MINUTE = 60_000;
 
@@ -26,6 +28,16 @@ export interface DrillEmail {
   email: SentEmail;
 }
 
+/** A change to the facts behind an account (a scenario `sandbox` event): what the probes see, not the status. */
+export interface SandboxChangeRecord {
+  atMinute: number;
+  account: string;
+  change: SandboxChange;
+  note?: string;
+  /** Its place in the scenario's events, so a report can keep file order within a minute. */
+  eventIndex: number;
+}
+
 /** The moment Azure's reported status for an account changed (from the scenario). */
 export interface StatusChange {
   atMinute: number;
@@ -33,6 +45,8 @@ export interface StatusChange {
   health: "healthy" | "revoked" | "unknown";
   code: number | null;
   note?: string;
+  /** Its place in the scenario's events; absent for the account's status at minute 0. */
+  eventIndex?: number;
 }
 
 export interface DrillResult {
@@ -42,6 +56,7 @@ export interface DrillResult {
   incidents: DrillIncident[];
   emails: DrillEmail[];
   statusChanges: StatusChange[];
+  sandboxChanges: SandboxChangeRecord[];
   /** Engine warnings and errors, and scenario events the monitor could not act on. */
   warnings: string[];
   summary: DrillSummary;
@@ -118,10 +133,14 @@ class DrillRun {
   private readonly timeline: TimelineEntry[] = [];
   private readonly emails: DrillEmail[] = [];
   private readonly statusChanges: StatusChange[] = [];
+  private readonly sandboxChanges: SandboxChangeRecord[] = [];
   private readonly warnings: string[] = [];
+  private readonly warningWatch: WarningWatch | undefined;
   private readonly incidents = new Map<string, DrillIncident>();
   /** Account name → resource id, for acknowledgments. */
   private readonly accountIds = new Map<string, string>();
+  /** Account name → its place in the scenario, for a timeline in the same order every run. */
+  private readonly accountRank: Map<string, number>;
   /** Account name → minute Azure started reporting it revoked; absent while not revoked. */
   private readonly revokedSince = new Map<string, number>();
   private minute = 0;
@@ -139,6 +158,14 @@ class DrillRun {
     const subscriptionIds = [...new Set(scenario.accounts.map((account) => account.subscriptionId.toLowerCase()))];
     const env = sandboxEnvironment(sandbox, azurite, { CMK_SUBSCRIPTION_IDS: subscriptionIds.join(",") });
     this.deps = createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, { clock: this.clock, log: this.logger() }));
+    // Deletion and purge dates in the Key Vault world follow the simulated clock too.
+    sandbox.setClock(() => this.clock.now());
+    // The sandbox's Resource Graph quota (15 queries per 5 s) counts real time, in which the drill's polls are
+    // milliseconds apart; five simulated minutes apart, as here, Azure would never throttle them.
+    sandbox.resourceGraph.setQuota({ queries: 15, windowInMs: 0 });
+    const names = scenario.accounts.map((account) => account.name);
+    this.accountRank = new Map(names.map((name, index) => [name, index]));
+    this.warningWatch = this.deps.warnings ? new WarningWatch(this.deps.warnings, names) : undefined;
   }
 
   /** The monitor the drill drives; `--serve` keeps serving it. */
@@ -150,8 +177,9 @@ class DrillRun {
     const { scenario } = this;
     for (const account of scenario.accounts) {
       // The note is for readers of the scenario; the sandbox takes everything else as ARM would show it.
-      const { note: _note, ...spec } = account;
-      this.accountIds.set(account.name, this.sandbox.putAccount(spec));
+      // "match-status": an account that starts revoked starts with the facts behind its code broken.
+      const { note: _note, keyVault, ...spec } = account;
+      this.accountIds.set(account.name, this.sandbox.putAccount({ ...spec, keyVault: keyVault ?? "match-status" }));
       this.noteStatus(account.name, account.status);
     }
 
@@ -159,7 +187,7 @@ class DrillRun {
       this.minute = minute;
       this.clock.set(this.timeAt(minute));
       // Changes in Azure and owners' acks at a minute happen before that minute's poll sees them.
-      for (const event of scenario.events.filter((e) => e.atMinute === minute)) await this.apply(event);
+      for (const [index, event] of scenario.events.entries()) if (event.atMinute === minute) await this.apply(event, index);
       if (minute % scenario.pollIntervalMinutes === 0) await this.poll();
       this.options.onProgress?.({ phase: "running", minute, durationMinutes: scenario.durationMinutes, emails: this.emails.length });
     }
@@ -172,6 +200,7 @@ class DrillRun {
       incidents,
       emails: this.emails,
       statusChanges: this.statusChanges,
+      sandboxChanges: this.sandboxChanges,
       warnings: this.warnings,
       summary: summarize({
         accountNames: scenario.accounts.map((account) => account.name),
@@ -192,20 +221,32 @@ class DrillRun {
     return [...minutes].sort((a, b) => a - b);
   }
 
-  private async apply(event: ScenarioEvent): Promise<void> {
+  private async apply(event: ScenarioEvent, eventIndex: number): Promise<void> {
     const change = eventChange(event);
     switch (change.kind) {
       case "status":
         this.sandbox.setStatus(event.account, change.status);
-        this.noteStatus(event.account, change.status, event.note);
+        this.noteStatus(event.account, change.status, event.note, eventIndex);
         return;
       case "ack":
         await this.acknowledge(event.account, change.by ?? "scenario", event.note);
         return;
+      case "sandbox": {
+        this.sandboxChanges.push({
+          atMinute: this.minute,
+          account: event.account,
+          change: change.change,
+          ...(event.note !== undefined ? { note: event.note } : {}),
+          eventIndex,
+        });
+        const problems = applySandboxChange(this.sandbox, event.account, change.change, this.clock.now());
+        for (const problem of problems) this.warn(`sandbox event for ${event.account}: ${problem}`);
+        return;
+      }
     }
   }
 
-  private noteStatus(account: string, status: string, note?: string): void {
+  private noteStatus(account: string, status: string, note?: string, eventIndex?: number): void {
     const classification = classifyStatus(status);
     this.statusChanges.push({
       atMinute: this.minute,
@@ -213,6 +254,7 @@ class DrillRun {
       health: classification.health,
       code: classification.code,
       ...(note !== undefined ? { note } : {}),
+      ...(eventIndex !== undefined ? { eventIndex } : {}),
     });
     if (classification.health !== "revoked") this.revokedSince.delete(account);
     else if (!this.revokedSince.has(account)) this.revokedSince.set(account, this.minute);
@@ -227,7 +269,7 @@ class DrillRun {
       this.push({
         account,
         type: "fix-acknowledged",
-        ...(incident ? { cause: incident.cause, ...(incident.code !== null ? { code: incident.code } : {}) } : {}),
+        ...(incident ? { cause: incident.cause, ...(incident.code !== null ? { code: incident.code } : {}), ...this.deadlines(incident) } : {}),
         by,
         ...(note !== undefined ? { note } : {}),
       });
@@ -236,21 +278,25 @@ class DrillRun {
       const why = result.outcome === "no-open-incident" ? "no open incident" : `the incident is already ${result.state}`;
       this.warn(`ack for ${account} ignored: ${why}`);
     }
-    this.collectEmails();
+    await this.collectEmails();
   }
 
   private async poll(): Promise<void> {
     const report = await runCycle(this.deps);
     this.polls += 1;
     for (const failure of report.subscriptionsFailed) this.warn(`subscription ${failure.subscriptionId} not listed: ${failure.message}`);
-    for (const change of report.changes) {
-      const account = accountNameOf(change);
-      for (const event of change.decision.events) this.record(account, event, change.decision.incident?.code ?? null);
+    // The engine handles accounts concurrently; scenario order keeps the timeline the same from run to run.
+    const changes = report.changes.map((change) => ({ change, account: accountNameOf(change) }));
+    for (const { change, account } of this.inScenarioOrder(changes, (c) => c.account)) {
+      for (const event of change.decision.events) this.record(account, event, change.decision.incident);
     }
-    this.collectEmails();
+    // The daily checks of healthy accounts ran in the same cycle, before its emails went out.
+    for (const entry of (await this.warningWatch?.changes()) ?? []) this.push(entry);
+    await this.collectEmails();
   }
 
-  private record(account: string, event: IncidentEvent, code: number | null): void {
+  private record(account: string, event: IncidentEvent, incident: Incident | undefined): void {
+    const code = incident?.code ?? null;
     const codeField = code !== null ? { code } : {};
     switch (event.type) {
       case "detected": {
@@ -261,6 +307,8 @@ class DrillRun {
           revokedAtMinute: this.revokedSince.get(account) ?? this.minute,
           detectedAtMinute: this.minute,
           fixAcknowledgedAtMinutes: [],
+          fixObservedAtMinutes: [],
+          fixUndoneAtMinutes: [],
         });
         this.push({ account, type: "detected", cause: event.cause, ...codeField });
         return;
@@ -278,9 +326,24 @@ class DrillRun {
         this.push({ account, type: "resolved", cause: event.cause, ...codeField });
         return;
       case "fix-acknowledged":
-      case "fix-observed":
         this.push({ account, type: event.type, cause: event.cause, ...codeField });
         return;
+      case "fix-observed":
+      case "fix-undone": {
+        const drillIncident = this.incidents.get(event.incidentId);
+        drillIncident?.[event.type === "fix-observed" ? "fixObservedAtMinutes" : "fixUndoneAtMinutes"].push(this.minute);
+        // The probes' verdict that triggered it is stored on the incident with the event.
+        const detail = incident?.probe?.detail;
+        this.push({
+          account,
+          type: event.type,
+          cause: event.cause,
+          ...codeField,
+          ...(detail ? { detail } : {}),
+          ...(event.type === "fix-observed" && incident ? this.deadlines(incident) : {}),
+        });
+        return;
+      }
       case "reminded":
         // The reminder email itself is the timeline entry.
         return;
@@ -290,21 +353,44 @@ class DrillRun {
     }
   }
 
+  /** The incident's recovery deadlines as drill minutes. */
+  private deadlines(incident: Incident): Pick<TimelineEntry, "expectedRecoveryAtMinute" | "escalateAtMinute"> {
+    const minuteOf = (iso: string) => Math.round((Date.parse(iso) - this.start.getTime()) / MINUTE);
+    return {
+      ...(incident.expectedRecoveryBy ? { expectedRecoveryAtMinute: minuteOf(incident.expectedRecoveryBy) } : {}),
+      ...(incident.escalateAt ? { escalateAtMinute: minuteOf(incident.escalateAt) } : {}),
+    };
+  }
+
   private incidentAt(event: IncidentEvent, field: "escalatedAtMinute" | "resolvedAtMinute"): void {
     const incident = this.incidents.get(event.incidentId);
     if (incident) incident[field] = this.minute;
   }
 
   /** Picks up what the sandbox delivered since last time; it was sent at the current minute. */
-  private collectEmails(): void {
+  private async collectEmails(): Promise<void> {
     const delivered = this.sandbox.sentEmails();
-    for (const email of delivered.slice(this.emailsSeen)) {
-      const key = headerValue(email.headers, "x-cmk-monitor-key") ?? "";
-      const incidentId = key.split(".")[0] ?? "";
-      const kindText = key.split(".").at(-1);
-      const kind = MESSAGE_KINDS.find((k) => k === kindText);
-      const incident = this.incidents.get(incidentId);
-      const account = incident?.account ?? "(unknown account)";
+    const fresh = delivered.slice(this.emailsSeen).map((email) => {
+      // Incident emails are keyed "<incident id>.<seq>.<kind>", digests "warning-digest.<recipient hash>.<date>".
+      const key = (headerValue(email.headers, "x-cmk-monitor-key") ?? "").split(".");
+      const digest = key[0] === "warning-digest";
+      const incident = digest ? undefined : this.incidents.get(key[0] ?? "");
+      const recipient = email.to[0];
+      return {
+        email,
+        digest,
+        incident,
+        kind: MESSAGE_KINDS.find((k) => k === (digest ? key[0] : key.at(-1))),
+        account: incident?.account ?? (digest && recipient ? recipient : "(unknown account)"),
+        seq: digest ? 0 : Number(key[1]) || 0,
+      };
+    });
+    this.emailsSeen = delivered.length;
+    // Sent concurrently: in scenario order (digests after the accounts, by recipient), then in the incident's order.
+    fresh.sort((a, b) => a.seq - b.seq || a.account.localeCompare(b.account));
+    for (const { email, digest, incident, kind, account } of this.inScenarioOrder(fresh, (e) => e.account)) {
+      const recipient = email.to[0];
+      const accounts = digest && recipient && this.warningWatch ? await this.warningWatch.digestAccounts(recipient, (name) => !this.revokedSince.has(name)) : undefined;
       this.emails.push({ atMinute: this.minute, at: this.timeAt(this.minute), account, kind, email });
       this.push({
         account,
@@ -314,9 +400,15 @@ class DrillRun {
         to: email.to,
         ...(email.cc.length > 0 ? { cc: email.cc } : {}),
         subject: email.subject,
+        ...(accounts ? { accounts } : {}),
       });
     }
-    this.emailsSeen = delivered.length;
+  }
+
+  /** A stable sort by the account's place in the scenario; anything else (a digest's recipient) goes last. */
+  private inScenarioOrder<T>(items: readonly T[], accountOf: (item: T) => string): T[] {
+    const rank = (item: T) => this.accountRank.get(accountOf(item)) ?? this.accountRank.size;
+    return [...items].sort((a, b) => rank(a) - rank(b));
   }
 
   private push(entry: Omit<TimelineEntry, "atMinute" | "at">): void {

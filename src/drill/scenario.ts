@@ -1,7 +1,7 @@
 /**
  * Drill scenarios: a fleet of accounts and what happens to them over simulated time.
  * The zod schema here is the contract; docs/scenario.schema.json publishes the same shape for
- * editors, and test/drill/scenarioSchema.test.ts keeps the two in step.
+ * editors, and test/drill/scenario.test.ts keeps the two in step.
  */
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -34,6 +34,15 @@ function text(what = "must be a non-empty string") {
 
 const optionalNote = z.string(expecting("must be a string")).optional();
 
+/** A string from a fixed list; the message lists the choices. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.map((value) => JSON.stringify(value)).join(", ")}` });
+}
+
+export const KEY_VAULT_SETUPS = ["healthy", "match-status", "none"] as const;
+/** Ten years either way covers every expiry worth drilling. */
+const MAX_KEY_EXPIRY_DAYS = 3650;
+
 const identitySchema = z.strictObject({
   type: text('must be a string such as "SystemAssigned" or "SystemAssigned,UserAssigned"'),
   principalId: z.string(expecting("must be a GUID")).regex(GUID, "must be a GUID").optional(),
@@ -63,15 +72,57 @@ export const accountSchema = z.strictObject({
   tags: z.record(z.string(), z.string(expecting("must be a string")), expecting("must be an object of string values")).optional(),
   /** The account's `customerManagedKeyStatus` when the drill starts, exactly as Azure words it. */
   status: text("must be the account's customerManagedKeyStatus text"),
+  /**
+   * The vault and key behind the URI when the drill starts (src/sandbox/keyVaultProvisioning.ts).
+   * The drill's default is "match-status": an account that starts revoked starts with the fact its
+   * code is about really broken, so the probes see what Azure reports.
+   */
+  keyVault: oneOf(KEY_VAULT_SETUPS).optional(),
   note: optionalNote,
 });
 
 /**
- * The fields that say what an event changes; each event has exactly one. A new kind of change
- * (e.g. the planned `sandbox` faults) is one more optional field here, one more branch in
- * `eventChange`, and one more `oneOf` entry in docs/scenario.schema.json.
+ * What a `sandbox` event changes in the world behind the account: the facts the probes read.
+ * Each field is one call on the sandbox's state API (src/drill/sandboxEvents.ts); the account's
+ * status does not change with them, as in Azure, where the status lags the facts.
  */
-export const EVENT_CHANGE_FIELDS = ["status", "ack"] as const;
+export const sandboxChangeSchema = z.strictObject({
+  key: oneOf(["deleted", "restored", "disabled", "enabled"]).optional(),
+  /** Sets the key's expiry this many days after the simulated now (0 or less: already expired). */
+  keyExpiresInDays: wholeNumber(-MAX_KEY_EXPIRY_DAYS, MAX_KEY_EXPIRY_DAYS).optional(),
+  permission: oneOf(["granted", "removed"]).optional(),
+  /** How the permission is granted or removed; only with `permission`. */
+  via: oneOf(["access-policy", "rbac"]).optional(),
+  vault: oneOf(["deleted", "recovered"]).optional(),
+  dns: oneOf(["resolves", "fails"]).optional(),
+  firewall: oneOf(["blocks-trusted-services", "allows"]).optional(),
+  /** Azure cannot turn purge protection off once it is on: "off" describes a vault created without it. */
+  purgeProtection: oneOf(["on", "off"]).optional(),
+  /** The account's new `properties.defaultIdentity`; "" clears it. */
+  defaultIdentity: z.string(expecting("must be a string")).optional(),
+  /** The account's new `properties.keyVaultKeyUri`; not checked for shape, like the account's. */
+  keyVaultKeyUri: text("must be the key URI, e.g. https://<vault>.vault.azure.net/keys/<key>").optional(),
+}, expecting('must be an object of changes, e.g. { "key": "deleted" }'));
+
+/** Every `sandbox` field that changes something (`via` only qualifies `permission`). */
+export const SANDBOX_CHANGE_FIELDS = [
+  "key",
+  "keyExpiresInDays",
+  "permission",
+  "vault",
+  "dns",
+  "firewall",
+  "purgeProtection",
+  "defaultIdentity",
+  "keyVaultKeyUri",
+] as const;
+
+/**
+ * The fields that say what an event changes; each event has exactly one. A new kind of change
+ * is one more optional field here, one more branch in `eventChange`, and one more `oneOf`
+ * entry in docs/scenario.schema.json.
+ */
+export const EVENT_CHANGE_FIELDS = ["status", "ack", "sandbox"] as const;
 
 export const eventSchema = z.strictObject({
   atMinute: wholeNumber(0, MAX_DURATION_MINUTES),
@@ -82,6 +133,8 @@ export const eventSchema = z.strictObject({
   ack: z.literal("fixed", { error: 'must be "fixed"' }).optional(),
   /** Who acknowledged; only with `ack`. */
   by: text().optional(),
+  /** The facts behind the account change (key, vault, permission, DNS, firewall, identity, URI). */
+  sandbox: sandboxChangeSchema.optional(),
   note: optionalNote,
 });
 
@@ -103,11 +156,17 @@ export type ScenarioAccount = z.infer<typeof accountSchema>;
 export type ScenarioEvent = z.infer<typeof eventSchema>;
 export type Scenario = Omit<z.infer<typeof scenarioSchema>, "events"> & { events: ScenarioEvent[] };
 
-export type EventChange = { kind: "status"; status: string } | { kind: "ack"; by: string | undefined };
+export type SandboxChange = z.infer<typeof sandboxChangeSchema>;
+
+export type EventChange =
+  | { kind: "status"; status: string }
+  | { kind: "ack"; by: string | undefined }
+  | { kind: "sandbox"; change: SandboxChange };
 
 /** What one (validated) event changes. */
 export function eventChange(event: ScenarioEvent): EventChange {
   if (event.status !== undefined) return { kind: "status", status: event.status };
+  if (event.sandbox !== undefined) return { kind: "sandbox", change: event.sandbox };
   return { kind: "ack", by: event.by };
 }
 
@@ -180,10 +239,20 @@ function crossFieldProblems(scenario: Scenario): string[] {
     const changes = EVENT_CHANGE_FIELDS.filter((field) => event[field] !== undefined);
     if (changes.length !== 1) {
       const found = changes.length === 0 ? "none" : changes.join(" and ");
-      problems.push(`${at}: must have exactly one change (${EVENT_CHANGE_FIELDS.join(" or ")}), found ${found}`);
+      problems.push(`${at}: must have exactly one change (${EVENT_CHANGE_FIELDS.slice(0, -1).join(", ")} or ${EVENT_CHANGE_FIELDS.at(-1)}), found ${found}`);
     }
     if (event.by !== undefined && event.ack === undefined) problems.push(`${at}.by: only applies with "ack": "fixed"`);
+    if (event.sandbox !== undefined) problems.push(...sandboxChangeProblems(event.sandbox, `${at}.sandbox`));
   });
+  return problems;
+}
+
+function sandboxChangeProblems(change: SandboxChange, at: string): string[] {
+  const problems: string[] = [];
+  if (!SANDBOX_CHANGE_FIELDS.some((field) => change[field] !== undefined)) {
+    problems.push(`${at}: must change at least one thing (${SANDBOX_CHANGE_FIELDS.join(", ")})`);
+  }
+  if (change.via !== undefined && change.permission === undefined) problems.push(`${at}.via: only applies with "permission"`);
   return problems;
 }
 
@@ -211,7 +280,9 @@ function knownFieldsHint(objectPath: readonly PropertyKey[]): string {
           ? eventSchema.shape
           : last === "identity"
             ? identitySchema.shape
-            : undefined;
+            : last === "sandbox"
+              ? sandboxChangeSchema.shape
+              : undefined;
   return shape ? ` (expected one of: ${Object.keys(shape).join(", ")})` : "";
 }
 

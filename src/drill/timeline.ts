@@ -5,26 +5,41 @@
  */
 import type { CauseId } from "../domain/causes";
 import type { MessageKind } from "../domain/incident";
+import type { WarningKind, WarningSeverity } from "../domain/warnings";
 
 export const TIMELINE_TYPES = [
   "detected",
   "email",
   "fix-acknowledged",
   "fix-observed",
+  "fix-undone",
   "cause-changed",
   "escalated",
   "resolved",
+  "warning",
+  "warning-resolved",
 ] as const;
 
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
-export const MESSAGE_KINDS: readonly MessageKind[] = ["revoked", "reminder", "cause-changed", "fix-acknowledged", "escalation", "resolved"];
+export const MESSAGE_KINDS: readonly MessageKind[] = [
+  "revoked",
+  "reminder",
+  "cause-changed",
+  "fix-acknowledged",
+  "fix-observed",
+  "fix-undone",
+  "escalation",
+  "resolved",
+  "warning-digest",
+];
 
 export interface TimelineEntry {
   /** Minutes since the scenario's start. */
   atMinute: number;
   /** The same moment as an ISO time, in simulated time. */
   at: string;
+  /** The account's name; for a warning digest, its recipient's address. */
   account: string;
   type: TimelineType;
   /** The incident's cause after this entry (absent on emails the drill cannot attribute). */
@@ -41,6 +56,18 @@ export interface TimelineEntry {
   by?: string;
   /** fix-acknowledged: the scenario's note on the event, if any. */
   note?: string;
+  /** fix-observed, fix-undone: what the probes saw, in their words. */
+  detail?: string;
+  /** fix-acknowledged, fix-observed: when recovery is expected and when the incident escalates if it is still revoked. */
+  expectedRecoveryAtMinute?: number;
+  escalateAtMinute?: number;
+  /** warning, warning-resolved: the kind of finding on a healthy account, e.g. "key-expires-soon". */
+  finding?: WarningKind;
+  severity?: WarningSeverity;
+  /** warning, warning-resolved: the finding's headline, e.g. "Key expires in 12 days". */
+  title?: string;
+  /** Warning-digest emails: the accounts the digest reports on (current and resolved findings). */
+  accounts?: string[];
 }
 
 /** One incident from detection to resolution (or the end of the drill). */
@@ -53,6 +80,10 @@ export interface DrillIncident {
   revokedAtMinute: number;
   detectedAtMinute: number;
   fixAcknowledgedAtMinutes: number[];
+  /** Fixes the probes saw without an acknowledgment. */
+  fixObservedAtMinutes: number[];
+  /** Observed or acknowledged fixes the probes then saw undone. */
+  fixUndoneAtMinutes: number[];
   escalatedAtMinute?: number;
   resolvedAtMinute?: number;
 }
@@ -71,8 +102,17 @@ export interface DrillSummary {
   escalatedAccounts: string[];
   /** Every cause some incident had, in order of first appearance. */
   causesSeen: CauseId[];
-  /** Accounts never emailed about (healthy throughout, or never caught). */
+  /** Accounts never emailed about, in an incident email or a warning digest (healthy throughout, or never caught). */
   neverEmailed: string[];
+  /** Fixes seen by the probes without anyone acknowledging them. */
+  fixesObserved: number;
+  fixesAcknowledged: number;
+  fixesUndone: number;
+  /** Findings on healthy accounts (`warning` entries), and how many of them later went away. */
+  warningFindings: number;
+  warningFindingsResolved: number;
+  /** Healthy accounts with at least one warning finding, in order of first warning. */
+  warnedAccounts: string[];
   /** From Azure reporting revoked to the monitor's detection; bounded by the poll interval. */
   meanTimeToDetectMinutes: number | null;
   maxTimeToDetectMinutes: number | null;
@@ -93,7 +133,8 @@ export function summarize(input: {
   const emails = timeline.filter((entry) => entry.type === "email");
   const emailsByKind = Object.fromEntries(MESSAGE_KINDS.map((kind) => [kind, 0])) as Record<MessageKind, number>;
   for (const email of emails) if (email.kind) emailsByKind[email.kind] += 1;
-  const emailed = new Set(emails.map((email) => email.account));
+  const emailed = new Set(emails.flatMap((email) => (email.kind === "warning-digest" ? (email.accounts ?? []) : [email.account])));
+  const count = (type: TimelineEntry["type"]) => timeline.filter((entry) => entry.type === type).length;
   const resolved = incidents.filter((incident) => incident.resolvedAtMinute !== undefined);
   const escalated = incidents
     .filter((incident) => incident.escalatedAtMinute !== undefined)
@@ -111,6 +152,12 @@ export function summarize(input: {
     escalatedAccounts: escalated.map((incident) => incident.account),
     causesSeen: [...new Set(incidents.flatMap((incident) => incident.causes))],
     neverEmailed: input.accountNames.filter((name) => !emailed.has(name)),
+    fixesObserved: count("fix-observed"),
+    fixesAcknowledged: count("fix-acknowledged"),
+    fixesUndone: count("fix-undone"),
+    warningFindings: count("warning"),
+    warningFindingsResolved: count("warning-resolved"),
+    warnedAccounts: [...new Set(timeline.filter((entry) => entry.type === "warning").map((entry) => entry.account))],
     meanTimeToDetectMinutes: mean(detectDelays),
     maxTimeToDetectMinutes: detectDelays.length === 0 ? null : Math.max(...detectDelays),
     meanTimeToResolveMinutes: mean(resolved.map((incident) => incident.resolvedAtMinute! - incident.detectedAtMinute)),

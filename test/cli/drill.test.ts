@@ -9,6 +9,22 @@ import { main } from "../../src/cli/main";
 const HEALTHY = "Access to the configured customer managed key confirmed.";
 const REVOKED_4003 =
   "Access to your account is currently revoked because the correspondent key is not found on the specified Key Vault; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#azure-key-vault-resource-not-found (4003).";
+const REVOKED_4006 =
+  "Access to your account is currently revoked because the Azure Cosmos DB account's key vault key URI does not follow the expected format; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#improper-syntax-detected-on-the-key-vault-uri-property (4006).";
+
+/** A healthy account in the small scenario; `name` also names its vault and key. */
+function account(name: string, owner: string): Record<string, unknown> {
+  return {
+    name: `${name}-db`,
+    subscriptionId: "6f1d2c3b-8a9e-4b7c-9d0e-1f2a3b4c5d6e",
+    resourceGroup: `rg-${name}`,
+    keyVaultKeyUri: `https://kv-${name}.vault.azure.net/keys/${name}-cmk`,
+    identity: { type: "SystemAssigned" },
+    defaultIdentity: "SystemAssignedIdentity",
+    tags: { "cmk-owner": owner },
+    status: HEALTHY,
+  };
+}
 
 let dir: string;
 
@@ -24,22 +40,20 @@ function scenario(overrides: Record<string, unknown> = {}): Record<string, unkno
     start: "2026-03-02T08:00:00Z",
     durationMinutes: 30,
     pollIntervalMinutes: 5,
-    accounts: [
-      {
-        name: "orders-db",
-        subscriptionId: "6f1d2c3b-8a9e-4b7c-9d0e-1f2a3b4c5d6e",
-        resourceGroup: "rg-orders",
-        keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/orders-cmk",
-        identity: { type: "SystemAssigned" },
-        defaultIdentity: "SystemAssignedIdentity",
-        tags: { "cmk-owner": "alice@contoso.com" },
-        status: HEALTHY,
-      },
-    ],
+    accounts: [account("orders", "alice@contoso.com"), account("search", "grace@contoso.com"), account("billing", "kate@contoso.com")],
     events: [
+      // billing-db stays healthy, but its key expires within a week: a warning and a digest.
+      { atMinute: 0, account: "billing-db", sandbox: { keyExpiresInDays: 5 } },
+      { atMinute: 5, account: "search-db", sandbox: { keyVaultKeyUri: "https://kv-search.vault.azure.net/keys/search-cmk/0123456789abcdef0123456789abcdef" } },
+      { atMinute: 5, account: "search-db", status: REVOKED_4006 },
+      { atMinute: 7, account: "orders-db", sandbox: { key: "deleted" } },
       { atMinute: 7, account: "orders-db", status: REVOKED_4003, note: "Key deleted" },
+      { atMinute: 12, account: "orders-db", sandbox: { key: "restored" } },
       { atMinute: 12, account: "orders-db", ack: "fixed", by: "alice@contoso.com", note: "Recovered from soft delete" },
+      // Grace fixes the URI without telling anyone: the probes see it at the 20-minute poll.
+      { atMinute: 17, account: "search-db", sandbox: { keyVaultKeyUri: "https://kv-search.vault.azure.net/keys/search-cmk" }, note: "Version removed" },
       { atMinute: 25, account: "orders-db", status: HEALTHY },
+      { atMinute: 28, account: "search-db", status: HEALTHY },
     ],
     ...overrides,
   };
@@ -117,11 +131,15 @@ describe("a small scenario, as text", () => {
   it("prints the timeline with minute, time, account, what happened and who was emailed", () => {
     expect(result.code).toBe(0);
     const lines = result.out.split("\n");
-    // Revoked at 7, between polls: the monitor sees it at the 10-minute poll.
-    expect(lines).toContainEqual(expect.stringMatching(/^ {3}7 {2}08:07 {2}orders-db +azure +revoked \(4003\): Key deleted$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}10 {2}08:10 {2}orders-db +DETECTED +Key or Key Vault not found \(4003\) \(3 min after Azure reported it\)$/));
+    // The key is deleted and Azure reports it at 7, between polls, in file order: the monitor sees it at the 10-minute poll.
+    const deletedAt = lines.findIndex((line) => /^ {3}7 {2}08:07 {2}orders-db +sandbox +key deleted$/.test(line));
+    expect(lines[deletedAt + 1]).toMatch(/^ +azure +revoked \(4003\): Key deleted$/);
+    // Long lines wrap under the text column.
+    const detectedAt = lines.findIndex((line) => /^ {2}10 {2}08:10 {2}orders-db +DETECTED +Key or Key Vault not found \(4003\) \(3 min after Azure reported$/.test(line));
+    expect(lines[detectedAt + 1]).toMatch(/^ {36}it\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/^ +email +revoked -> alice@contoso\.com$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^ {2}12 {2}08:12 {2}orders-db +ack +alice@contoso\.com says it is fixed: Recovered from soft delete$/));
+    const restoredAt = lines.findIndex((line) => /^ {2}12 {2}08:12 {2}orders-db +sandbox +key restored$/.test(line));
+    expect(lines[restoredAt + 1]).toMatch(/^ +ack +alice@contoso\.com says it is fixed: Recovered from soft delete$/);
     // Healthy again at 25, a poll minute: resolved in the same minute, on the lines below it.
     const healthyAt = lines.findIndex((line) => /^ {2}25 {2}08:25 {2}orders-db +azure +key access confirmed$/.test(line));
     expect(lines.slice(healthyAt + 1, healthyAt + 3)).toEqual([
@@ -130,17 +148,35 @@ describe("a small scenario, as text", () => {
     ]);
   });
 
+  it("shows a fix the probes saw, and a healthy account's warning with its digest", () => {
+    const lines = result.out.split("\n");
+    // Grace's fix at 17 is seen at the 20-minute poll, with no acknowledgment.
+    expect(lines).toContainEqual(expect.stringMatching(/^ {2}20 {2}08:20 {2}search-db +FIX SEEN +key URI corrected:$/));
+    expect(result.out).toMatch(/versionless key URI \(no ack needed\); recovery expected by 09:20\n/);
+    expect(lines.slice(lines.findIndex((line) => /^ {3}0 {2}08:00 {2}billing-db +sandbox +key expires in 5 days$/.test(line)) + 1).slice(0, 2)).toEqual([
+      expect.stringMatching(/^ +warning +Key expires in 5 days \(high\)$/),
+      // A digest is about an owner's accounts, so it has a row of its own.
+      expect.stringMatching(/^ +\(digest\) +email +warning-digest -> kate@contoso\.com \(billing-db\)$/),
+    ]);
+  });
+
   it("summarises and says where the emails are", () => {
-    expect(result.out).toMatch(/Incidents +1 opened, 1 resolved\n/);
-    expect(result.out).toMatch(/Emails +3 sent: 1 revoked, 1 fix-acknowledged, 1 resolved\n/);
-    expect(result.out).toContain(`3 emails written to ${path.join(dir, "mail")}`);
+    expect(result.out).toMatch(/Incidents +2 opened, 2 resolved\n/);
+    expect(result.out).toMatch(/Emails +7 sent: 2 revoked, 1 fix-acknowledged, 1 fix-observed, 2 resolved, 1 warning-digest\n/);
+    expect(result.out).toMatch(/Fixes +1 seen by the probes without an ack, 1 acknowledged\n/);
+    expect(result.out).toMatch(/Warnings +1 finding on healthy accounts \(billing-db\), 0 since resolved; 1 daily digest sent\n/);
+    expect(result.out).toContain(`7 emails written to ${path.join(dir, "mail")}`);
   });
 
   it("writes the outbox in send order", async () => {
     expect((await readdir(path.join(dir, "mail"))).filter((f) => f.endsWith(".eml")).sort()).toEqual([
+      "0000-kate-contoso-com-warning-digest.eml",
+      "0005-search-db-revoked.eml",
       "0010-orders-db-revoked.eml",
       "0012-orders-db-fix-acknowledged.eml",
+      "0020-search-db-fix-observed.eml",
       "0025-orders-db-resolved.eml",
+      "0030-search-db-resolved.eml",
     ]);
     const eml = await readFile(path.join(dir, "mail", "0012-orders-db-fix-acknowledged.eml"), "utf8");
     expect(eml.startsWith("Date: Mon, 02 Mar 2026 08:12:00 +0000\r\n")).toBe(true);
@@ -150,7 +186,7 @@ describe("a small scenario, as text", () => {
     expect(result.err.trim().split("\n")).toEqual([
       "cmk-monitor drill: starting Azurite and the local Azure sandbox...",
       "cmk-monitor drill: simulating 30 minutes of polling...",
-      expect.stringMatching(/^cmk-monitor drill: simulated 30 minutes in \d+\.\d s, 3 emails sent$/),
+      expect.stringMatching(/^cmk-monitor drill: simulated 30 minutes in \d+\.\d s, 7 emails sent$/),
     ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
- * The built-in fire drill, run the way `npm start` runs it (the CLI, the real engine, the
- * sandbox and Azurite), with its timeline checked minute by minute. Expectations are written
- * out as numbers so a change in the engine's behaviour fails here; where the scenario implies
- * a number (poll grid, policy deadlines), that is checked too.
+ * The built-in fire drill, run the way `npm start` runs it (the CLI, the real engine with its
+ * probes, the sandbox and Azurite), with its timeline checked minute by minute. Expectations
+ * are written out as numbers so a change in the engine's behaviour fails here; where the
+ * scenario implies a number (poll grid, policy deadlines, the minute of a fix), that is
+ * checked too.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { getCause, type CauseId } from "../../src/domain/causes";
 import { classifyStatus } from "../../src/domain/classifier";
 import { splitList } from "../../src/config";
 import { writeOutbox } from "../../src/drill/outbox";
-import type { DrillIncident, DrillSummary, TimelineEntry } from "../../src/drill/timeline";
+import { MESSAGE_KINDS, type DrillIncident, type DrillSummary, type TimelineEntry } from "../../src/drill/timeline";
 import { parseScenario } from "../../src/drill/scenario";
 
 interface DrillDocument {
@@ -74,12 +75,13 @@ it("exits 0, reports progress as plain lines and finishes well within the test b
   expect(stderr.trim().split("\n")).toHaveLength(3);
   expect(stderr).not.toContain("\r");
   expect(doc.realTimeInMs).toBeLessThan(15_000);
+  // Every sandbox event applied, every ack found its incident, the engine complained about nothing.
   expect(doc.warnings).toEqual([]);
 });
 
 describe("detection", () => {
   it.each<[string, CauseId, number]>([
-    // Revoked before the drill starts: the very first poll sees it.
+    // Revoked before the drill starts, with the facts broken too ("match-status"): the very first poll sees it.
     ["orders-db", "default-identity-unauthorized", 0],
     ["inventory-db", "key-not-found", 0],
     ["ledger-db", "unwrap-failure", 5],
@@ -90,6 +92,7 @@ describe("detection", () => {
     ["catalog-db", "invalid-default-identity", 35],
     ["search-db", "invalid-key-vault-uri", 40],
     ["telemetry-db", "key-vault-dns-unresolved", 60],
+    ["shipping-db", "default-identity-unauthorized", 70],
     // Code 4004 (Key Vault unavailable) at 83: a service-side outage, seen at 85.
     ["profiles-db", "service-side-outage", 85],
     // Code 4099 is unknown: still a revocation, cause unrecognized; at 102, seen at 105.
@@ -109,7 +112,7 @@ describe("detection", () => {
   });
 
   it("follows a cause change once, on reports-db at minute 50", () => {
-    // The firewall fix revealed a missing key permission: a new cause, a new clock.
+    // The open firewall revealed a missing key permission: a new cause, a new clock.
     expect(doc.timeline.filter((e) => e.type === "cause-changed").map((e) => [e.atMinute, e.account, e.cause])).toEqual([
       [50, "reports-db", "default-identity-unauthorized"],
     ]);
@@ -117,45 +120,111 @@ describe("detection", () => {
   });
 });
 
+describe("fixes", () => {
+  it("sees these fixes without anyone acknowledging them, at the first poll after the sandbox change", () => {
+    const observed = doc.timeline.filter((e) => e.type === "fix-observed");
+    expect(observed.map((e) => [e.atMinute, e.account, e.cause])).toEqual([
+      [25, "orders-db", "default-identity-unauthorized"],
+      [30, "reports-db", "key-vault-network-blocked"],
+      [35, "ledger-db", "unwrap-failure"],
+      [55, "search-db", "invalid-key-vault-uri"],
+      [90, "shipping-db", "default-identity-unauthorized"],
+      // Bob's change at 97 is seen at the 100 poll.
+      [100, "payments-db", "aad-token-acquisition"],
+      [110, "telemetry-db", "key-vault-dns-unresolved"],
+      // The second fix on reports-db is for the new cause, after the cause change.
+      [120, "reports-db", "default-identity-unauthorized"],
+      [125, "shipping-db", "default-identity-unauthorized"],
+      [130, "inventory-db", "key-not-found"],
+      [140, "billing-db", "key-disabled-or-expired"],
+    ]);
+    for (const entry of observed) {
+      // A sandbox event on the account since the previous poll, and no acknowledgment: the monitor saw it itself.
+      const fix = SCENARIO.events.filter((e) => e.account === entry.account && e.sandbox && nextPoll(e.atMinute) === entry.atMinute);
+      expect([entry.account, fix.length]).toEqual([entry.account, 1]);
+      expect(SCENARIO.events.filter((e) => e.account === entry.account && e.ack)).toEqual([]);
+      // Owner-fixable causes: the recovery clock starts at the observed fix.
+      if (getCause(entry.cause!).policy.clockStartsAt === "fix") {
+        expect([entry.expectedRecoveryAtMinute, entry.escalateAtMinute]).toEqual([entry.atMinute + 60, entry.atMinute + 120]);
+      }
+    }
+  });
+
+  it("says what the probes saw in each observed fix", () => {
+    expect(entries("orders-db", "fix-observed")[0]!.detail).toMatch(/^permission granted: the vault's access policy for principal 5c0ffee0-0001-.* grants get, wrapKey and unwrapKey$/);
+    expect(entries("ledger-db", "fix-observed")[0]!.detail).toBe("key restored: key ledger-cmk in vault kv-ledger-prod exists and is enabled");
+    expect(entries("telemetry-db", "fix-observed")[0]!.detail).toBe("DNS resolves: kv-telemetry-prod.vault.azure.net resolves again");
+  });
+
+  it("keeps the one acknowledged fix: catalog-db at minute 50, and no observed fix on top of it", () => {
+    expect(doc.timeline.filter((e) => e.type === "fix-acknowledged").map((e) => [e.atMinute, e.account, e.by, e.escalateAtMinute])).toEqual([
+      [50, "catalog-db", "farid@contoso.com", 170],
+    ]);
+    // The probes saw the identity fixed at the same poll, but the incident was already recovering.
+    expect(entries("catalog-db", "fix-observed")).toEqual([]);
+  });
+
+  it("notices the fix undone on shipping-db, then the fix made again", () => {
+    expect(doc.timeline.filter((e) => e.type === "fix-undone").map((e) => [e.atMinute, e.account, e.detail])).toEqual([
+      [105, "shipping-db", expect.stringMatching(/^the vault uses access policies and has no access policy for principal 5c0ffee0-0010-/)],
+    ]);
+    expect(doc.incidents.find((i) => i.account === "shipping-db")).toMatchObject({
+      fixObservedAtMinutes: [90, 125],
+      fixUndoneAtMinutes: [105],
+      fixAcknowledgedAtMinutes: [],
+      resolvedAtMinute: 170,
+    });
+  });
+});
+
 describe("emails", () => {
   it("sends exactly these numbers of each kind", () => {
     expect(doc.summary.emailsByKind).toEqual({
-      revoked: 11,
-      reminder: 5,
+      revoked: 12,
+      reminder: 4,
       "cause-changed": 1,
-      "fix-acknowledged": 9,
-      escalation: 3,
-      resolved: 10,
+      "fix-acknowledged": 1,
+      "fix-observed": 11,
+      "fix-undone": 1,
+      escalation: 2,
+      resolved: 11,
+      "warning-digest": 3,
     });
-    expect(doc.summary.emails).toBe(39);
-    expect(doc.timeline.filter((e) => e.type === "email")).toHaveLength(39);
+    expect(doc.summary.emails).toBe(46);
+    const emails = doc.timeline.filter((e) => e.type === "email");
+    expect(emails).toHaveLength(46);
+    // Every email is attributed: a kind the drill knows, and an account (or a digest's recipient).
+    expect(emails.filter((e) => !e.kind || !MESSAGE_KINDS.includes(e.kind) || e.account === "(unknown account)")).toEqual([]);
   });
 
   it.each<[string, Array<[number, string]>]>([
-    // Fixed at 25, healthy at 68: no reminder, resolved at the 70 poll.
-    ["orders-db", [[0, "revoked"], [25, "fix-acknowledged"], [70, "resolved"]]],
-    // Reminded once before the owner acts at 97; never recovers, escalated at 97+120 → poll 220.
-    ["payments-db", [[20, "revoked"], [80, "reminder"], [97, "fix-acknowledged"], [220, "escalation"]]],
-    // Nobody acts for two hours: hourly reminders at 60 and 120, then fixed and recovered.
-    ["inventory-db", [[0, "revoked"], [60, "reminder"], [120, "reminder"], [130, "fix-acknowledged"], [170, "resolved"]]],
+    // Alice restores the permission at 25 without telling anyone: the probes see it; healthy at 68.
+    ["orders-db", [[0, "revoked"], [25, "fix-observed"], [70, "resolved"]]],
+    // Reminded once before Bob's fix is seen at 100; never recovers, escalated at 100+120.
+    ["payments-db", [[20, "revoked"], [80, "reminder"], [100, "fix-observed"], [220, "escalation"]]],
+    // Nobody acts for two hours: hourly reminders at 60 and 120, then the key is restored and recovers.
+    ["inventory-db", [[0, "revoked"], [60, "reminder"], [120, "reminder"], [130, "fix-observed"], [170, "resolved"]]],
+    // The one acknowledged fix: the "recovering" email goes out at the ack.
     ["catalog-db", [[35, "revoked"], [50, "fix-acknowledged"], [95, "resolved"]]],
-    ["search-db", [[40, "revoked"], [55, "fix-acknowledged"], [110, "resolved"]]],
-    ["ledger-db", [[5, "revoked"], [35, "fix-acknowledged"], [80, "resolved"]]],
-    // The cause change at 50 resets the fix: reminders restart (50+60=110) until the second ack.
-    ["reports-db", [[10, "revoked"], [30, "fix-acknowledged"], [50, "cause-changed"], [110, "reminder"], [120, "fix-acknowledged"], [160, "resolved"]]],
-    // DNS: owner reminders while revoked, escalation at detection+120 even without an ack.
-    ["telemetry-db", [[60, "revoked"], [120, "reminder"], [180, "escalation"], [200, "resolved"]]],
+    ["search-db", [[40, "revoked"], [55, "fix-observed"], [110, "resolved"]]],
+    ["ledger-db", [[5, "revoked"], [35, "fix-observed"], [80, "resolved"]]],
+    // The cause change at 50 resets the fix: reminders restart (50+60=110) until the second fix.
+    ["reports-db", [[10, "revoked"], [30, "fix-observed"], [50, "cause-changed"], [110, "reminder"], [120, "fix-observed"], [160, "resolved"]]],
+    // DNS: the vault recovered at 110 is seen before the first reminder (60+60=120) is due.
+    ["telemetry-db", [[60, "revoked"], [110, "fix-observed"], [150, "resolved"]]],
+    // Fixed, undone, fixed again: each is an email; no reminder falls due in between.
+    ["shipping-db", [[70, "revoked"], [90, "fix-observed"], [105, "fix-undone"], [125, "fix-observed"], [170, "resolved"]]],
     // Service side: no reminders (nothing for the owner to do), recovers on its own.
     ["profiles-db", [[85, "revoked"], [135, "resolved"]]],
     // Unrecognized: no reminders, escalated at detection+120, resolved after support fixed it.
     ["legacy-db", [[105, "revoked"], [225, "escalation"], [265, "resolved"]]],
-    ["billing-db", [[120, "revoked"], [140, "fix-acknowledged"], [185, "resolved"]]],
+    ["billing-db", [[120, "revoked"], [140, "fix-observed"], [185, "resolved"]]],
   ])("%s gets exactly these emails", (account, expected) => {
     expect(entries(account, "email").map((e) => [e.atMinute, e.kind])).toEqual(expected);
   });
 
   it("sends owner notices to the cmk-owner tag, escalations to support with the owners copied", () => {
-    for (const email of doc.timeline.filter((e) => e.type === "email")) {
+    for (const email of doc.timeline.filter((e) => e.type === "email" && e.kind !== "warning-digest")) {
       const tagged = owners(email.account);
       if (email.kind === "escalation") {
         expect([email.to, email.cc]).toEqual([[SUPPORT], tagged]);
@@ -167,28 +236,58 @@ describe("emails", () => {
       }
     }
   });
+});
 
-  it("never emails the healthy accounts, and they have no timeline at all", () => {
-    expect(doc.summary.neverEmailed).toEqual(["sessions-db", "audit-db"]);
-    expect([...entries("sessions-db"), ...entries("audit-db")]).toEqual([]);
+describe("warnings before revocation", () => {
+  it("finds what could revoke the healthy accounts at the first poll of the day, once", () => {
+    expect(doc.timeline.filter((e) => e.type === "warning").map((e) => [e.atMinute, e.account, e.finding, e.severity])).toEqual([
+      [0, "sessions-db", "key-expires-soon", "medium"],
+      [0, "audit-db", "purge-protection-off", "medium"],
+      [0, "archive-db", "firewall-blocks-trusted-services", "high"],
+    ]);
+    // Liam moved the expiry at 150; Tuesday's first check (00:00, minute 180) finds it gone.
+    expect(doc.timeline.filter((e) => e.type === "warning-resolved").map((e) => [e.atMinute, e.account, e.finding])).toEqual([
+      [180, "sessions-db", "key-expires-soon"],
+    ]);
+  });
+
+  it("sends one digest per owner and day, only when something is new or resolved", () => {
+    const digests = doc.timeline.filter((e) => e.kind === "warning-digest");
+    expect(digests.map((e) => [e.atMinute, e.account, e.to, e.accounts])).toEqual([
+      [0, "liam@contoso.com", ["liam@contoso.com"], ["sessions-db"]],
+      // Mei's two accounts share one digest.
+      [0, "mei@contoso.com", ["mei@contoso.com"], ["audit-db", "archive-db"]],
+      // Tuesday: Liam hears his warning is resolved; Mei's findings are unchanged, so no repeat.
+      [180, "liam@contoso.com", ["liam@contoso.com"], ["sessions-db"]],
+    ]);
+    // The digest recipients are the accounts' owners.
+    for (const digest of digests) for (const account of digest.accounts!) expect(owners(account)).toContain(digest.account);
+  });
+
+  it("never opens an incident for a warned account", () => {
+    for (const account of ["sessions-db", "audit-db", "archive-db"]) {
+      expect(entries(account).filter((e) => e.type !== "warning" && e.type !== "warning-resolved")).toEqual([]);
+    }
   });
 });
 
 describe("escalation and resolution", () => {
-  it("escalates exactly at the policy deadline, rounded up to the poll", () => {
+  it("escalates exactly at the policy deadline, from the observed fix or from detection", () => {
     const escalations = doc.timeline.filter((e) => e.type === "escalated");
     expect(escalations.map((e) => [e.account, e.atMinute])).toEqual([
-      ["telemetry-db", 180],
       ["payments-db", 220],
       ["legacy-db", 225],
     ]);
     for (const entry of escalations) {
       const incident = doc.incidents.find((i) => i.account === entry.account)!;
-      // Owner-fixable causes: ack + 120. DNS, service-side and unrecognized: detection + 120.
+      // Owner-fixable causes: last fix (acknowledged or observed) + 120. DNS, service-side and unrecognized: detection + 120.
       const policy = getCause(entry.cause!).policy;
-      const clockStart = policy.clockStartsAt === "fix" ? incident.fixAcknowledgedAtMinutes.at(-1)! : incident.detectedAtMinute;
+      const lastFix = Math.max(...incident.fixAcknowledgedAtMinutes, ...incident.fixObservedAtMinutes);
+      const clockStart = policy.clockStartsAt === "fix" ? lastFix : incident.detectedAtMinute;
       expect(entry.atMinute).toBe(nextPoll(clockStart + policy.escalateAfterInMinutes));
     }
+    // payments-db's deadline was announced with the fix it counts from.
+    expect(entries("payments-db", "fix-observed")[0]!.escalateAtMinute).toBe(220);
   });
 
   it("resolves each recovered account at the first poll after Azure confirms access", () => {
@@ -199,10 +298,12 @@ describe("escalation and resolution", () => {
       [95, "catalog-db"],
       [110, "search-db"],
       [135, "profiles-db"],
+      [150, "telemetry-db"],
       [160, "reports-db"],
+      // Same poll: in the scenario's account order, every run.
       [170, "inventory-db"],
+      [170, "shipping-db"],
       [185, "billing-db"],
-      [200, "telemetry-db"],
       [265, "legacy-db"],
     ]);
     for (const entry of resolved) {
@@ -213,18 +314,26 @@ describe("escalation and resolution", () => {
 
   it("summarises the drill", () => {
     expect(doc.summary).toMatchObject({
-      accounts: 13,
+      accounts: 15,
       polls: 61,
-      incidents: 11,
-      incidentsResolved: 10,
+      incidents: 12,
+      incidentsResolved: 11,
       openAtEnd: ["payments-db"],
-      escalations: 3,
-      escalatedAccounts: ["telemetry-db", "payments-db", "legacy-db"],
-      // 17→20, 32→35, 83→85 and 102→105 are the only detections off the poll grid: (3+3+2+3)/11.
-      meanTimeToDetectMinutes: 1,
+      escalations: 2,
+      escalatedAccounts: ["payments-db", "legacy-db"],
+      fixesObserved: 11,
+      fixesAcknowledged: 1,
+      fixesUndone: 1,
+      warningFindings: 3,
+      warningFindingsResolved: 1,
+      warnedAccounts: ["sessions-db", "audit-db", "archive-db"],
+      // Every account was in an incident email or a digest.
+      neverEmailed: [],
+      // 17→20, 32→35, 83→85 and 102→105 are the only detections off the poll grid: (3+3+2+3)/12.
+      meanTimeToDetectMinutes: 0.9,
       maxTimeToDetectMinutes: 3,
-      // Detection to resolution over the ten resolved incidents: 1010 minutes in all.
-      meanTimeToResolveMinutes: 101,
+      // Detection to resolution over the eleven resolved incidents: 1060 minutes in all.
+      meanTimeToResolveMinutes: 96.4,
       warnings: 0,
     });
   });
@@ -233,26 +342,41 @@ describe("escalation and resolution", () => {
 describe("the outbox", () => {
   it("holds an .eml and an .html per email, named in send order", async () => {
     const files = (await readdir(outbox)).sort();
-    expect(files.filter((f) => f.endsWith(".eml"))).toHaveLength(39);
-    expect(files.filter((f) => f.endsWith(".html"))).toHaveLength(39);
-    expect(doc.outbox.files).toHaveLength(39);
+    expect(files.filter((f) => f.endsWith(".eml"))).toHaveLength(46);
+    expect(files.filter((f) => f.endsWith(".html"))).toHaveLength(46);
+    expect(doc.outbox.files).toHaveLength(46);
     // The minute prefix makes a plain listing chronological.
     const minutes = files.filter((f) => f.endsWith(".eml")).map((f) => Number(f.slice(0, 4)));
     expect(minutes).toEqual([...minutes].sort((a, b) => a - b));
     expect(doc.outbox.files).toContain("0000-orders-db-revoked.eml");
+    expect(doc.outbox.files).toContain("0025-orders-db-fix-observed.eml");
     expect(doc.outbox.files).toContain("0220-payments-db-escalation.eml");
+    // Digests are named after their recipient.
+    expect(doc.outbox.files.filter((f) => f.includes("warning-digest"))).toEqual([
+      "0000-liam-contoso-com-warning-digest.eml",
+      "0000-mei-contoso-com-warning-digest.eml",
+      "0180-liam-contoso-com-warning-digest.eml",
+    ]);
   });
 
   it("writes each email as the monitor sent it, dated in simulated time", async () => {
     const eml = await readFile(path.join(outbox, "0220-payments-db-escalation.eml"), "utf8");
     const escalation = entries("payments-db", "email").find((e) => e.kind === "escalation")!;
-    expect(eml.startsWith("Date: Mon, 02 Mar 2026 11:40:00 +0000\r\n")).toBe(true);
+    // 21:00 plus 220 minutes is 00:40 on Tuesday.
+    expect(eml.startsWith("Date: Tue, 03 Mar 2026 00:40:00 +0000\r\n")).toBe(true);
     expect(eml).toContain("\r\nTo: cosmos-support@contoso.com\r\n");
     expect(eml).toContain("\r\nCc: bob@contoso.com, priya@contoso.com\r\n");
     expect(eml.replace(/\r\n /g, " ")).toContain(`\r\nSubject: ${escalation.subject}\r\n`);
     const html = await readFile(path.join(outbox, "0220-payments-db-escalation.html"), "utf8");
     expect(html).toMatch(/^<!DOCTYPE html>/);
     expect(html).toContain("payments-db");
+  });
+
+  it("shows the owners what the probes found: the fix in the fix-observed email, the findings in the digest", async () => {
+    const fix = await readFile(path.join(outbox, "0025-orders-db-fix-observed.html"), "utf8");
+    expect(fix).toContain("Expected recovery by");
+    const digest = await readFile(path.join(outbox, "0000-mei-contoso-com-warning-digest.html"), "utf8");
+    for (const text of ["audit-db", "archive-db", "Purge protection is off", "Vault firewall blocks Cosmos DB"]) expect(digest).toContain(text);
   });
 
   it("leaves other files in the folder alone when run again", async () => {
