@@ -1,0 +1,254 @@
+/**
+ * Mass revocation: one shared vault revokes many accounts of one owner. The owner gets one digest
+ * listing every account, exactly once, even when the process dies mid-digest; and the outbox keeps
+ * to ACS's sending limits, holding the rest (pending, not failed), escalations first.
+ */
+import { createMonitorDeps } from "../../src/composition";
+import { loadConfig, type Environment } from "../../src/config";
+import type { EmailSender, OutgoingEmail } from "../../src/adapters/acsEmail";
+import type { IncidentStore, StoredMessage } from "../../src/adapters/tableStore";
+import type { OutboxMessage } from "../../src/domain/incident";
+import { runCycle } from "../../src/pipeline/cycle";
+import { groupStage, paceStage } from "../../src/pipeline/sendStages";
+import { newStats, type CycleContext, type Logger, type MonitorDeps } from "../../src/pipeline/stage";
+import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
+import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+
+const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
+const KEY_NOT_FOUND = `Access to your account is currently revoked because the correspondent key is not found on the specified Key Vault; for more details about this error and how to restore access to your account please visit ${GUIDE}#azure-key-vault-resource-not-found (4003).`;
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+let azure: LocalAzure;
+let now = new Date("2026-11-30T08:00:00.000Z");
+const clock = { now: () => now };
+let table = 0;
+
+function monitor(subscriptionId: string, extra: Environment = {}, tableName = `digest${++table}`): MonitorDeps {
+  const env = sandboxEnvironment(azure.sandbox, azure.azurite, {
+    CMK_SUBSCRIPTION_IDS: subscriptionId,
+    CMK_STATE_TABLE: tableName,
+    CMK_PROBES: "off",
+    ...extra,
+  });
+  return createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 }));
+}
+
+/** `count` accounts behind one shared vault, all owned by `owner`, all revoked with the same cause. */
+function sharedVaultFleet(subscriptionId: string, prefix: string, count: number, owner: string, from = 0): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    azure.sandbox.putAccount({
+      name: `${prefix}-${from + i}`,
+      subscriptionId,
+      resourceGroup: "rg-shared",
+      keyVaultKeyUri: `https://kv-${prefix}.vault.azure.net/keys/shared`,
+      defaultIdentity: "SystemAssignedIdentity",
+      identity: { type: "SystemAssigned" },
+      tags: { "cmk-owner": owner },
+      status: KEY_NOT_FOUND,
+      keyVault: "none",
+    }),
+  );
+}
+
+const to = (address: string) => azure.sandbox.sentEmails().filter((email) => email.to.includes(address));
+const keyOf = (email: { headers: Record<string, string> }) => email.headers["X-CMK-Monitor-Key"] ?? email.headers["x-cmk-monitor-key"];
+
+beforeAll(async () => {
+  azure = await startLocalAzure();
+});
+afterAll(async () => {
+  await azure?.stop();
+});
+
+describe("one shared vault revokes many accounts", () => {
+  it("the owner gets one digest listing every account; a smaller group gets one email per account", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d100";
+    const big = sharedVaultFleet(sub, "orders", 12, "team-orders@contoso.com");
+    sharedVaultFleet(sub, "billing", 4, "team-billing@contoso.com");
+    const deps = monitor(sub);
+    const report = await runCycle(deps);
+
+    const [digest, ...others] = to("team-orders@contoso.com");
+    expect(others).toHaveLength(0);
+    expect(digest!.subject).toMatch(/^\[CMK revoked\] 12 Cosmos DB accounts: Key or Key Vault not found \(4003\)$/);
+    for (const id of big) {
+      expect(digest!.plainText).toContain(id.split("/").pop()!);
+      expect(digest!.html).toContain(id.split("/").pop()!);
+    }
+    // Each account's own fix is in the digest, filled in for that account.
+    expect(digest!.plainText!.match(/cmk-monitor ack/g)!.length).toBeGreaterThanOrEqual(12);
+    expect(keyOf(digest!)).toMatch(/^digest\.revoked\./);
+
+    // Four is below CMK_DIGEST_THRESHOLD (5): one email each, as before.
+    expect(to("team-billing@contoso.com")).toHaveLength(4);
+    expect(report).toMatchObject({ emailsSent: 5, digestsSent: 1, messagesInDigests: 12 });
+
+    // Every outbox row of the digest is sent, bound to it, under the digest's one operation id.
+    const sent = await deps.store.listMessages({ status: "sent" });
+    const digestRows = sent.filter((row) => row.digestId);
+    expect(digestRows).toHaveLength(12);
+    expect(new Set(digestRows.map((row) => row.digestId))).toEqual(new Set([keyOf(digest!)]));
+    expect(new Set(digestRows.map((row) => row.operationId))).toEqual(new Set([digest!.operationId]));
+  });
+
+  it("a crash after ACS accepted the digest re-sends the same digest under the same operation id, never a second one", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d101";
+    sharedVaultFleet(sub, "crashy", 6, "team-crashy@contoso.com");
+    const tableName = `digest${++table}`;
+    const first = monitor(sub, {}, tableName);
+    let crashes = 1;
+    const real = first.email;
+    const crashingSender: EmailSender = {
+      async send(email: OutgoingEmail) {
+        const result = await real.send(email);
+        if (crashes-- > 0) throw new Error("process died after ACS accepted the send");
+        return result;
+      },
+    };
+    await runCycle({ ...first, email: crashingSender });
+    expect(to("team-crashy@contoso.com")).toHaveLength(1);
+    const [original] = to("team-crashy@contoso.com");
+
+    // Before the retry, three more accounts of the same owner are revoked.
+    sharedVaultFleet(sub, "crashy", 3, "team-crashy@contoso.com", 6);
+    now = new Date(now.getTime() + 10 * 60_000);
+    const repeatsBefore = azure.sandbox.emailRepeats().length;
+    const report = await runCycle(monitor(sub, {}, tableName));
+
+    // The old digest went again as itself (ACS kept one); the three new ones are not folded into it.
+    const repeats = azure.sandbox.emailRepeats().slice(repeatsBefore);
+    expect(repeats.map((email) => email.operationId)).toEqual([original!.operationId]);
+    expect(keyOf(repeats[0]!)).toBe(keyOf(original!));
+    expect(repeats[0]!.subject).toBe(original!.subject);
+    const delivered = to("team-crashy@contoso.com");
+    expect(delivered).toHaveLength(4);
+    expect(delivered.slice(1).every((email) => /^\[CMK revoked\] crashy-\d:/.test(email.subject))).toBe(true);
+    expect(report.emailsSent).toBe(4);
+
+    const rows = await first.store.listMessages();
+    expect(rows.filter((row) => row.status === "sent")).toHaveLength(9);
+    expect(rows.filter((row) => row.digestId === keyOf(original!))).toHaveLength(6);
+  });
+
+  it("a process that dies while claiming leaves a digest that goes out whole once its lease ends, and the rest as another", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d102";
+    sharedVaultFleet(sub, "claimy", 12, "team-claimy@contoso.com");
+    const tableName = `digest${++table}`;
+    const dying = monitor(sub, {}, tableName);
+    let claims = 0;
+    const store = dying.store;
+    const dyingStore: IncidentStore = new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== "claimMessage" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+        return async (...args: Parameters<IncidentStore["claimMessage"]>) => {
+          if (++claims > 5) throw new Error("process died while claiming");
+          return (value as IncidentStore["claimMessage"]).apply(target, args);
+        };
+      },
+    });
+    await expect(runCycle({ ...dying, store: dyingStore })).rejects.toThrow("process died while claiming");
+    expect(to("team-claimy@contoso.com")).toHaveLength(0);
+
+    // A minute later the five bound rows are still leased: the other seven go as their own digest.
+    now = new Date(now.getTime() + 60_000);
+    await runCycle(monitor(sub, {}, tableName));
+    expect(to("team-claimy@contoso.com")).toHaveLength(1);
+    expect(to("team-claimy@contoso.com")[0]!.subject).toMatch(/ 7 Cosmos DB accounts/);
+
+    // After the lease, the first digest goes out with exactly its five rows.
+    now = new Date(now.getTime() + 5 * 60_000);
+    await runCycle(monitor(sub, {}, tableName));
+    const delivered = to("team-claimy@contoso.com");
+    expect(delivered.map((email) => email.subject.match(/ (\d+) Cosmos DB accounts/)![1])).toEqual(["7", "5"]);
+    // Every account is in exactly one delivered email.
+    const listed = delivered.flatMap((email) => [...email.plainText!.matchAll(/^(claimy-\d+) \|/gm)].map((m) => m[1]));
+    expect(listed.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `claimy-${i}`).sort());
+    const rows = await dying.store.listMessages();
+    expect(rows.every((row) => row.status === "sent")).toBe(true);
+    expect(new Set(rows.map((row) => row.digestId)).size).toBe(2);
+  });
+
+  it("a digest ACS reports Failed is regrouped and delivered once under a new operation id", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d103";
+    sharedVaultFleet(sub, "failed", 5, "team-failed@contoso.com");
+    const tableName = `digest${++table}`;
+    azure.sandbox.injectFault({ route: "acs-poll", status: 200, operationStatus: "Failed" });
+    await runCycle(monitor(sub, {}, tableName));
+    expect(to("team-failed@contoso.com")).toHaveLength(0);
+    const pending = await monitor(sub, {}, tableName).store.listMessages({ status: "pending" });
+    // Definitely not delivered: the rows are free again.
+    expect(pending.map((row) => row.digestId ?? "")).toEqual(["", "", "", "", ""]);
+
+    now = new Date(now.getTime() + 5 * 60_000);
+    await runCycle(monitor(sub, {}, tableName));
+    expect(to("team-failed@contoso.com")).toHaveLength(1);
+    expect(to("team-failed@contoso.com")[0]!.subject).toMatch(/ 5 Cosmos DB accounts/);
+  });
+});
+
+describe("pacing under the ACS sending limits", () => {
+  it("sends what the budget allows and keeps the rest pending, not failed, oldest first", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d104";
+    for (let i = 0; i < 5; i++) sharedVaultFleet(sub, `paced${i}`, 1, `owner-paced${i}@contoso.com`);
+    const tableName = `digest${++table}`;
+    const limits = { CMK_EMAIL_RATE_PER_MINUTE: "2", CMK_EMAIL_RATE_PER_HOUR: "3", CMK_REMINDER_INTERVAL_MINUTES: "10080" };
+    const deps = monitor(sub, limits, tableName);
+    const paced = () => azure.sandbox.sentEmails().filter((email) => email.to.some((address) => address.startsWith("owner-paced")));
+
+    const first = await runCycle(deps);
+    expect(paced()).toHaveLength(2);
+    expect(first.emailsDeferred).toBe(3);
+    const held = await deps.store.listMessages({ status: "pending" });
+    // Held back, not failed: no attempt was made.
+    expect(held.map((row) => [row.attempts, row.lastError ?? ""])).toEqual([
+      [0, ""],
+      [0, ""],
+      [0, ""],
+    ]);
+
+    // The same minute: nothing more. The next minute: one more (the hour allows three).
+    expect((await runCycle(deps)).emailsSent).toBe(0);
+    now = new Date(now.getTime() + 60_000);
+    expect((await runCycle(deps)).emailsSent).toBe(1);
+    now = new Date(now.getTime() + 5 * 60_000);
+    expect((await runCycle(deps)).emailsSent).toBe(0);
+    // An hour after the first sends, the rest goes.
+    now = new Date(now.getTime() + 60 * 60_000);
+    expect((await runCycle(deps)).emailsSent).toBe(2);
+    expect(paced()).toHaveLength(5);
+    expect(new Set(paced().map((email) => email.to[0])).size).toBe(5);
+  });
+
+  it("escalations go first, then the oldest", async () => {
+    // Pure over stored rows: the order is what the budget is spent on.
+    const row = (key: string, kind: OutboxMessage["kind"], createdAt: string, to = [`${key}@contoso.com`]): StoredMessage => ({
+      message: { key, incidentId: key, accountId: `/subscriptions/s/resourceGroups/r/providers/Microsoft.DocumentDB/databaseAccounts/${key}`, kind, to, cc: [], createdAt, facts: {} as never },
+      status: "pending",
+      attempts: 0,
+      generation: 0,
+      nextAttemptAt: createdAt,
+      etag: "*",
+    });
+    const rows = [
+      row("old-notice", "revoked", "2026-11-30T07:00:00.000Z"),
+      row("new-notice", "revoked", "2026-11-30T07:30:00.000Z"),
+      row("escalation", "escalation", "2026-11-30T07:45:00.000Z", ["support@contoso.com"]),
+      row("oldest-reminder", "reminder", "2026-11-30T06:00:00.000Z"),
+    ];
+    let granted = 0;
+    const ctx: CycleContext = {
+      deps: {
+        settings: { emailRatePerMinute: 2, emailRatePerHour: 100 },
+        meta: { reserveEmailSends: async (_now: Date, wanted: number) => (granted = Math.min(wanted, 2)) },
+        log: quiet,
+      } as unknown as MonitorDeps,
+      now: new Date("2026-11-30T08:00:00.000Z"),
+      stats: newStats(),
+    };
+    const units = await paceStage.run(ctx, await groupStage.run(ctx, rows));
+    expect(granted).toBe(2);
+    expect(units.map((unit) => unit.members[0]!.message.key)).toEqual(["escalation", "oldest-reminder"]);
+    expect(ctx.stats.emailsDeferred).toBe(2);
+  });
+});
