@@ -1,0 +1,394 @@
+/**
+ * The fleet benchmark: a sandbox fleet of the requested size (a share of it revoked), every
+ * sandbox response delayed by the requested latency, ARM's per-subscription read bucket (250,
+ * refilled 25/s) and Resource Graph's quota (15 queries per 5 s) enforced, and full cycles of the
+ * real engine — the same composition root, SDK clients and stages as the Function App — against
+ * Azurite. In fan-out the benchmark plays the Functions host: it takes work items off the Azurite
+ * queue and hands them to the queue handler's code, `workers` at a time.
+ *
+ * `npm run bench` runs the sandbox in a child process: in Azure those services are other machines,
+ * and in the benchmark's own process every simulated response would cost the engine's CPU.
+ *
+ * Per mode it measures a cold cycle (empty state: every revocation is new, every healthy account
+ * gets its first daily check) and an idle cycle (five minutes later, nothing changed in Azure),
+ * and computes the lower bound for the cold cycle from the calls it made (see `lowerBound`).
+ */
+import { readFileSync } from "node:fs";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { QueueClient } from "@azure/storage-queue";
+import { createMonitorDeps } from "../src/composition";
+import { loadConfig } from "../src/config";
+import { runCycle, type CycleReport } from "../src/pipeline/cycle";
+import { processWorkItem } from "../src/pipeline/fanout";
+import { PROBE_CONCURRENCY } from "../src/pipeline/probeStages";
+import type { Logger, MonitorDeps } from "../src/pipeline/stage";
+import { startAzurite, type AzuriteInstance } from "../src/sandbox";
+import { SANDBOX_ESCALATION, SANDBOX_SENDER } from "../src/sandbox/environment";
+import { startChildProcess, startInProcess, type SimulatedAzure } from "./simulatedAzure";
+
+export type BenchMode = "resource-graph" | "arm";
+
+export interface BenchOptions {
+  accounts: number;
+  subscriptions: number;
+  latencyInMs: number;
+  modes: BenchMode[];
+  /** Share of accounts revoked (whole subscriptions behind one deleted shared key). Default 0.01. */
+  revokedShare?: number;
+  /**
+   * Queue-handler invocations at once: the Functions host's scale-out. Default 1: the benchmark is one
+   * process on one machine, and more invocations only share its CPU (see README "Performance").
+   */
+  workers?: number;
+  /** CMK_FANOUT for the run. Default auto. */
+  fanout?: "auto" | "queue" | "inline";
+  /** Progress lines (stderr in the CLI). */
+  progress?: (line: string) => void;
+  /** Where the sandbox runs. Default "in-process" (the test suite); the CLI uses "child-process". */
+  simulation?: "in-process" | "child-process";
+}
+
+/** Store traffic of one cycle, counted on the storage clients' pipelines. */
+export interface StoreTraffic {
+  reads: number;
+  /** Write requests, excluding the heartbeat row. */
+  writes: number;
+  /** Entities written, counting each entity of a batch transaction. */
+  entitiesWritten: number;
+  /** The one heartbeat row the status page reads (meta table), written every cycle by design. */
+  heartbeatWrites: number;
+}
+
+export interface BenchResult {
+  mode: BenchMode;
+  accounts: number;
+  subscriptions: number;
+  latencyMs: number;
+  revokedAccounts: number;
+  /** Calls by API in the cold cycle (sandbox routes). */
+  callsByApi: Record<string, number>;
+  discoveryCalls: number;
+  /** Per-account ARM GETs (confirmations of state changes). */
+  armCalls: number;
+  /** Key Vault probes: ARM vault reads, data-plane key reads, role assignments. */
+  keyVaultCalls: number;
+  emailCalls: number;
+  /** ARM reads the per-subscription bucket answered with 429. */
+  armThrottled: number;
+  coldFanout: "inline" | "queue";
+  workItems: number;
+  coldCycleMs: number;
+  /** CPU this process (engine, sandbox and the simulated host together) used in the cold cycle. */
+  coldCycleCpuMs: number;
+  idleCycleMs: number;
+  /** Cycles between cold and idle that sent what pacing held back (0 when nothing was held). */
+  settleCycles: number;
+  lowerBoundMs: number;
+  lowerBound: {
+    discoveryMs: number;
+    workMs: number;
+    sendMs: number;
+    throttleFloorMs: number;
+    concurrency: { discovery: number; work: number; send: number };
+  };
+  ratio: number;
+  coldCycleReads: number;
+  coldCycleWrites: number;
+  idleCycleReads: number;
+  idleCycleWrites: number;
+  idleCycleHeartbeatWrites: number;
+  idleCycleCalls: Record<string, number>;
+  emailsSent: number;
+  digestsSent: number;
+  messagesInDigests: number;
+  idleCycleEmails: number;
+  warnings: number;
+  errors: number;
+  peakRssMb: number;
+  azuritePeakRssMb?: number;
+}
+
+const ARM_THROTTLE = { capacity: 250, refillPerSecond: 25 };
+const RESOURCE_GRAPH_QUOTA = { queries: 15, windowInMs: 5000 };
+const KEY_VAULT_ROUTES = ["kv-vaults", "kv-deleted-vaults", "kv-key", "kv-deleted-key", "role-assignments", "role-definitions"];
+
+export async function runBenchmark(options: BenchOptions): Promise<BenchResult[]> {
+  const progress = options.progress ?? (() => {});
+  const started = Date.now();
+  const fleetOptions = { accounts: options.accounts, subscriptions: options.subscriptions, revokedShare: options.revokedShare ?? 0.01, latencyInMs: options.latencyInMs };
+  const [azure, azurite] = await Promise.all([
+    options.simulation === "child-process" ? startChildProcess(fleetOptions) : startInProcess(fleetOptions),
+    startAzurite(),
+  ]);
+  try {
+    const fleet = azure.fleet;
+    progress(`fleet: ${options.accounts} accounts in ${options.subscriptions} subscriptions, ${fleet.revokedAccounts} revoked (${Date.now() - started} ms to start)`);
+    const results: BenchResult[] = [];
+    for (const mode of options.modes) results.push(await runMode(azure, azurite, mode, options, progress));
+    return results;
+  } finally {
+    await Promise.all([azure.stop(), azurite.stop()]);
+  }
+}
+
+async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: BenchMode, options: BenchOptions, progress: (line: string) => void): Promise<BenchResult> {
+  const fleet = azure.fleet;
+  await azure.throttle(ARM_THROTTLE, RESOURCE_GRAPH_QUOTA);
+  const workers = options.workers ?? 1;
+  const traffic = new TrafficCounter();
+  const logs = { warnings: 0, errors: 0, firstErrors: [] as string[] };
+  const log: Logger = {
+    info: (message) => {
+      if (process.env.BENCH_DEBUG) process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+    },
+    warn: (message) => {
+      logs.warnings += 1;
+      if (process.env.BENCH_DEBUG) process.stderr.write(`${new Date().toISOString()} WARN ${message}\n`);
+    },
+    error: (message) => {
+      logs.errors += 1;
+      if (logs.firstErrors.length < 5) logs.firstErrors.push(message);
+    },
+  };
+  // Simulated wall clock: real time, plus whatever the benchmark skips between cycles.
+  let skippedMs = 0;
+  // Each mode starts on its own day: incident ids (and so ACS operation ids) derive from the detection time.
+  const base = Date.parse("2026-12-01T08:00:00.000Z") + (mode === "arm" ? 86_400_000 : 0) - Date.now();
+  const clock = { now: () => new Date(Date.now() + base + skippedMs) };
+  const table = `bench${mode === "arm" ? "arm" : "rg"}${Date.now().toString(36)}`;
+  const queueName = `bench-${mode}-${Date.now().toString(36)}`;
+  const env = {
+    CMK_EMAIL_SENDER: SANDBOX_SENDER,
+    CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
+    ACS_CONNECTION_STRING: azure.acsConnectionString,
+    CMK_STATE_CONNECTION: azurite.connectionString,
+    CMK_ARM_ENDPOINT: azure.url,
+    CMK_SUBSCRIPTION_IDS: fleet.subscriptionIds.join(","),
+    CMK_DISCOVERY: mode,
+    CMK_STATE_TABLE: table,
+    CMK_WORK_QUEUE: queueName,
+    CMK_FANOUT: options.fanout ?? "auto",
+  };
+  const config = loadConfig(env);
+  // The composition the sandbox uses everywhere (sandboxOverrides), here with a sandbox that may be in another process.
+  const deps = createMonitorDeps(config, {
+    credential: azure.credential,
+    tlsCa: azure.ca,
+    emailPollIntervalInMs: 0,
+    keyVaultAgent: azure.keyVaultAgent,
+    hostResolver: azure.hostResolver,
+    clock,
+    log,
+    storagePolicies: [traffic.policy()],
+    // The benchmark plays the Functions host: it takes the work items off the queue itself.
+    fanOutOverQueue: true,
+  });
+  const queue = new QueueClient(azurite.connectionString, queueName);
+
+  const cycle = async (): Promise<{
+    report: CycleReport;
+    workItems: number;
+    ms: number;
+    cpuMs: number;
+    calls: Record<string, number>;
+    store: StoreTraffic;
+    emails: number;
+    digests: number;
+    messagesInDigests: number;
+  }> => {
+    await azure.clearRequests();
+    traffic.reset();
+    const emailsBefore = (await azure.sentEmails()).length;
+    const began = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const report = await runCycle(deps);
+    const workItems = report.fanout === "queue" ? await playHost(deps, queue, workers) : 0;
+    const ms = performance.now() - began;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    const sent = (await azure.sentEmails()).slice(emailsBefore);
+    const digests = sent.filter((email) => email.key.startsWith("digest."));
+    const messagesInDigests = digests.reduce((total, email) => total + Number(/ (\d+) Cosmos DB accounts?/.exec(email.subject)?.[1] ?? 0), 0);
+    return { report, workItems, ms, cpuMs, calls: await azure.calls(), store: traffic.snapshot(), emails: sent.length, digests: digests.length, messagesInDigests };
+  };
+
+  progress(`${mode}: cold cycle…`);
+  const cold = await cycle();
+  progress(`${mode}: cold cycle ${Math.round(cold.ms)} ms, ${Math.round(cold.cpuMs)} ms CPU in this process (${cold.report.fanout}, ${cold.workItems} work items, ${cold.emails} emails)`);
+  // Whatever pacing held back goes out a minute at a time before the idle cycle is measured.
+  let settleCycles = 0;
+  while ((await deps.store.listMessages({ status: "pending" })).length > 0 && settleCycles < 120) {
+    skippedMs += 60_000;
+    await cycle();
+    settleCycles += 1;
+  }
+  skippedMs += 5 * 60_000;
+  progress(`${mode}: idle cycle…`);
+  const idle = await cycle();
+  progress(`${mode}: idle cycle ${Math.round(idle.ms)} ms`);
+  if (logs.firstErrors.length > 0) progress(`${mode}: ${logs.errors} error(s) logged, first: ${logs.firstErrors.join(" | ")}`);
+
+  const calls = cold.calls;
+  const sum = (routes: string[]) => routes.reduce((total, route) => total + (calls[route] ?? 0), 0);
+  const discoveryCalls = sum(["resource-graph", "arm-list", "arm-subscriptions"]);
+  const armCalls = sum(["arm-get"]);
+  const keyVaultCalls = sum(KEY_VAULT_ROUTES);
+  const emailCalls = sum(["acs-send", "acs-poll"]);
+  const bound = lowerBound({
+    mode,
+    latencyInMs: options.latencyInMs,
+    discoveryCalls,
+    workCalls: armCalls + keyVaultCalls,
+    emailCalls,
+    armConcurrency: config.armConcurrency,
+    fanout: cold.report.fanout,
+    workers,
+  });
+  const usage = process.resourceUsage();
+  return {
+    mode,
+    accounts: options.accounts,
+    subscriptions: options.subscriptions,
+    latencyMs: options.latencyInMs,
+    revokedAccounts: fleet.revokedAccounts,
+    callsByApi: calls,
+    discoveryCalls,
+    armCalls,
+    keyVaultCalls,
+    emailCalls,
+    armThrottled: await azure.armThrottledCount(),
+    coldFanout: cold.report.fanout,
+    workItems: cold.workItems,
+    coldCycleMs: Math.round(cold.ms),
+    coldCycleCpuMs: Math.round(cold.cpuMs),
+    idleCycleMs: Math.round(idle.ms),
+    settleCycles,
+    lowerBoundMs: Math.round(bound.totalMs),
+    lowerBound: {
+      discoveryMs: Math.round(bound.discoveryMs),
+      workMs: Math.round(bound.workMs),
+      sendMs: Math.round(bound.sendMs),
+      throttleFloorMs: Math.round(bound.throttleFloorMs),
+      concurrency: bound.concurrency,
+    },
+    ratio: Math.round((cold.ms / Math.max(1, bound.totalMs)) * 100) / 100,
+    coldCycleReads: cold.store.reads,
+    coldCycleWrites: cold.store.writes,
+    idleCycleReads: idle.store.reads,
+    idleCycleWrites: idle.store.entitiesWritten,
+    idleCycleHeartbeatWrites: idle.store.heartbeatWrites,
+    idleCycleCalls: idle.calls,
+    emailsSent: cold.emails,
+    digestsSent: cold.digests,
+    messagesInDigests: cold.messagesInDigests,
+    idleCycleEmails: idle.emails,
+    warnings: logs.warnings,
+    errors: logs.errors,
+    peakRssMb: Math.round(usage.maxRSS / 1024),
+    ...azuriteRss(azurite.pid),
+  };
+}
+
+/**
+ * Plays the Functions host: takes work items off the queue and runs the queue handler's code on
+ * them, `workers` at a time, until the queue is empty. Returns how many it processed.
+ */
+async function playHost(deps: MonitorDeps, queue: QueueClient, workers: number): Promise<number> {
+  let processed = 0;
+  const instance = async (): Promise<void> => {
+    for (;;) {
+      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 300 });
+      const [message] = receivedMessageItems;
+      if (!message) return;
+      await processWorkItem(deps, JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")));
+      await queue.deleteMessage(message.messageId, message.popReceipt);
+      processed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, instance));
+  return processed;
+}
+
+interface BoundInput {
+  mode: BenchMode;
+  latencyInMs: number;
+  discoveryCalls: number;
+  workCalls: number;
+  emailCalls: number;
+  armConcurrency: number;
+  fanout: "inline" | "queue";
+  workers: number;
+}
+
+/**
+ * The fastest a cycle could be with the calls it made, at the concurrency the engine allows
+ * itself, if storage and CPU cost nothing:
+ *
+ *   discovery  Resource Graph pages follow each other (each needs the previous skip token): calls × latency,
+ *              and no faster than its quota allows (15 per 5 s); ARM lists `CMK_ARM_CONCURRENCY` at once;
+ *   work       confirmation GETs and Key Vault probes, 8 at a time per invocation (× workers when fanned out);
+ *   send       one email at a time per invocation; with several invocations at once, sends overlap other
+ *              batches' work (the bound takes the larger of the two), otherwise they follow it.
+ */
+export function lowerBound(input: BoundInput): {
+  totalMs: number;
+  discoveryMs: number;
+  workMs: number;
+  sendMs: number;
+  throttleFloorMs: number;
+  concurrency: { discovery: number; work: number; send: number };
+} {
+  const { latencyInMs: latency } = input;
+  const discoveryConcurrency = input.mode === "resource-graph" ? 1 : input.armConcurrency;
+  const throttleFloorMs =
+    input.mode === "resource-graph" ? Math.max(0, Math.ceil(input.discoveryCalls / RESOURCE_GRAPH_QUOTA.queries) - 1) * RESOURCE_GRAPH_QUOTA.windowInMs : 0;
+  const discoveryMs = Math.max(Math.ceil(input.discoveryCalls / discoveryConcurrency) * latency, throttleFloorMs);
+  const workConcurrency = PROBE_CONCURRENCY * (input.fanout === "queue" ? input.workers : 1);
+  const sendConcurrency = input.fanout === "queue" ? input.workers : 1;
+  const workMs = Math.ceil(input.workCalls / workConcurrency) * latency;
+  const sendMs = Math.ceil(input.emailCalls / sendConcurrency) * latency;
+  // Several invocations at once overlap one batch's sends with another's probes; one at a time cannot.
+  const totalMs = discoveryMs + (input.fanout === "queue" && input.workers > 1 ? Math.max(workMs, sendMs) : workMs + sendMs);
+  return { totalMs, discoveryMs, workMs, sendMs, throttleFloorMs, concurrency: { discovery: discoveryConcurrency, work: workConcurrency, send: sendConcurrency } };
+}
+
+/** Counts requests on the storage clients' pipelines. */
+class TrafficCounter {
+  private counts: StoreTraffic = { reads: 0, writes: 0, entitiesWritten: 0, heartbeatWrites: 0 };
+
+  policy(): PipelinePolicy {
+    return {
+      name: "benchStorageTraffic",
+      sendRequest: async (request, next) => {
+        if (request.method === "GET" || request.method === "HEAD") this.counts.reads += 1;
+        else if (/RowKey='last-cycle'/.test(decodeURIComponent(request.url))) this.counts.heartbeatWrites += 1;
+        else {
+          this.counts.writes += 1;
+          const body = typeof request.body === "string" ? request.body : "";
+          const parts = /\$batch/.test(request.url) ? (body.match(/^(POST|PUT|PATCH|MERGE|DELETE) /gm) ?? []).length : 1;
+          this.counts.entitiesWritten += Math.max(1, parts);
+        }
+        return next(request);
+      },
+    };
+  }
+
+  reset(): void {
+    this.counts = { reads: 0, writes: 0, entitiesWritten: 0, heartbeatWrites: 0 };
+  }
+
+  snapshot(): StoreTraffic {
+    return { ...this.counts };
+  }
+}
+
+/** Azurite runs as a child process; its peak RSS is its own (Linux only). */
+function azuriteRss(pid: number): { azuritePeakRssMb?: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+    return Number.isFinite(kb) ? { azuritePeakRssMb: Math.round(kb / 1024) } : {};
+  } catch {
+    return {};
+  }
+}
