@@ -23,9 +23,11 @@ param resourceGroupName string = ''
 // What is monitored (CMK_SUBSCRIPTION_IDS) and the roles granted there
 // ---------------------------------------------------------------------------------------------
 
-@minLength(36)
-@description('CMK_SUBSCRIPTION_IDS: comma-separated ids of the subscriptions whose Cosmos DB accounts are watched.')
+@description('CMK_SUBSCRIPTION_IDS: comma-separated ids of the subscriptions whose Cosmos DB accounts are watched (may be empty when monitoredManagementGroups is set).')
 param monitoredSubscriptionIds string
+
+@description('CMK_MANAGEMENT_GROUPS: comma-separated management group ids whose subscriptions are watched through Resource Graph (the tenant id is the tenant root group). Grant the roles there with infra/monitored-scope/management-group.bicep.')
+param monitoredManagementGroups string = ''
 
 @description('Grant the identity Reader and Key Vault Reader on each monitored subscription from this deployment. Set false when a platform team grants them at a management group instead (infra/monitored-scope/management-group.bicep).')
 param assignMonitoredSubscriptionRoles bool = true
@@ -81,6 +83,45 @@ param probes string = 'on'
 @allowed(['function', 'anonymous'])
 @description('CMK_DASHBOARD_AUTH: function (a function key opens /api/status and /api/dashboard) or anonymous (only once App Service Authentication is configured in front of the app).')
 param dashboardAuth string = 'function'
+
+// ---------------------------------------------------------------------------------------------
+// Fleet scale: discovery, fan-out, email digests and pacing (README "Scale")
+// ---------------------------------------------------------------------------------------------
+
+@allowed(['auto', 'arm', 'resource-graph'])
+@description('CMK_DISCOVERY: auto (Resource Graph for more than one subscription or any management group), arm (one list call per subscription) or resource-graph.')
+param discovery string = 'auto'
+
+@minValue(1)
+@maxValue(64)
+@description('CMK_ARM_CONCURRENCY: subscriptions listed at once in ARM discovery (and accounts confirmed at once).')
+param armConcurrency int = 8
+
+@allowed(['auto', 'queue', 'inline'])
+@description('CMK_FANOUT: inline (one invocation does all), queue (batches on the work queue) or auto (queue above fanoutThreshold accounts needing work).')
+param fanout string = 'auto'
+
+@minValue(1)
+@description('CMK_FANOUT_THRESHOLD: accounts needing work in one cycle above which auto fans out.')
+param fanoutThreshold int = 200
+
+@minLength(3)
+@maxLength(56)
+@description('CMK_WORK_QUEUE: storage queue for work items (created with its -poison queue).')
+param workQueueName string = 'cmk-work'
+
+@minValue(2)
+@maxValue(1000)
+@description('CMK_DIGEST_THRESHOLD: due emails of one kind to the same recipients that go out as one digest.')
+param digestThreshold int = 5
+
+@minValue(1)
+@description('CMK_EMAIL_RATE_PER_MINUTE: emails per minute at most (ACS custom domain default 30; Azure-managed domain 5).')
+param emailRatePerMinute int = 30
+
+@minValue(1)
+@description('CMK_EMAIL_RATE_PER_HOUR: emails per rolling hour at most (ACS custom domain default 100; Azure-managed domain 10).')
+param emailRatePerHour int = 100
 
 // ---------------------------------------------------------------------------------------------
 // Email
@@ -189,6 +230,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: deploymentContainerName
     stateTableName: stateTableName
+    workQueueName: workQueueName
   }
 }
 
@@ -249,6 +291,15 @@ module functionApp 'modules/function-app.bicep' = {
     keyExpiryWarningDays: keyExpiryWarningDays
     probes: probes
     dashboardAuth: dashboardAuth
+    managementGroups: monitoredManagementGroups
+    discovery: discovery
+    armConcurrency: armConcurrency
+    fanout: fanout
+    fanoutThreshold: fanoutThreshold
+    workQueueName: workQueueName
+    digestThreshold: digestThreshold
+    emailRatePerMinute: emailRatePerMinute
+    emailRatePerHour: emailRatePerHour
   }
   // The host starts as soon as the app exists; give it its storage and telemetry rights first.
   dependsOn: [

@@ -5,13 +5,19 @@
 import type { Agent } from "node:https";
 import { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
-import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import type { CommonClientOptions } from "@azure/core-client";
+import { createDefaultHttpClient, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
+import { QueueClient } from "@azure/storage-queue";
 import { AcsEmailSender } from "./adapters/acsEmail";
 import { ArmAccountSource, type AccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister, type SubscriptionLister } from "./adapters/armSubscriptions";
 import { systemResolver, type HostResolver } from "./adapters/dnsResolver";
+import { ArmFleetDiscovery, ResourceGraphFleetDiscovery, type FleetDiscovery } from "./adapters/fleetDiscovery";
+import { ResourceGraphDiscovery } from "./adapters/resourceGraphAccounts";
+import { RateLimitedKeyReader } from "./adapters/vaultRateLimit";
+import { StorageWorkQueue, type WorkQueue } from "./adapters/workQueue";
 import { SdkKeyMetadataReader } from "./adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "./adapters/keyVaultManagement";
 import { ArmRoleAssignmentReader } from "./adapters/roleAssignments";
@@ -45,6 +51,16 @@ export interface CompositionOverrides {
   hostResolver?: HostResolver;
   /** Per remote probe call; default 10 seconds. */
   probeTimeoutInMs?: number;
+  /** Replaces how Resource Graph waits for its quota (tests see the waits without taking them). */
+  resourceGraphSleep?: (ms: number) => Promise<void>;
+  /**
+   * Fan out over the work queue (CMK_FANOUT): only where something takes work off it, i.e. the
+   * Functions app with its queue trigger (getMonitorDeps) or the benchmark playing the host.
+   * `cmk-monitor run`, the drill and the tests run every cycle inline.
+   */
+  fanOutOverQueue?: boolean;
+  /** Replaces the work queue (with `fanOutOverQueue`). */
+  workQueue?: WorkQueue;
 }
 
 const DEFAULT_PROBE_TIMEOUT_IN_MS = 10_000;
@@ -53,7 +69,7 @@ const DEFAULT_PROBE_TIMEOUT_IN_MS = 10_000;
 function createAccountProber(
   credential: TokenCredential,
   armEndpoint: string,
-  clientOptions: { tlsOptions?: { ca: string }; retryOptions?: { maxRetries: number } },
+  clientOptions: CommonClientOptions,
   overrides: CompositionOverrides,
   subscriptionIds: readonly string[],
   clock: Clock,
@@ -62,7 +78,10 @@ function createAccountProber(
     {
       resolver: overrides.hostResolver ?? systemResolver,
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
-      keys: new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...(overrides.keyVaultAgent ? { agent: overrides.keyVaultAgent } : {}) } }),
+      // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
+      keys: new RateLimitedKeyReader(
+        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...(overrides.keyVaultAgent ? { agent: overrides.keyVaultAgent } : {}) } }),
+      ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },
     { timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS, subscriptionIds, now: () => clock.now() },
@@ -86,7 +105,25 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
   };
 
-  const accounts = new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions });
+  // One connection pool for every ARM-side client: there is a client per subscription, and a fleet
+  // has thousands; each with its own pool would pay a TLS handshake per subscription per process.
+  const armClientOptions: CommonClientOptions = { ...clientOptions, httpClient: createDefaultHttpClient() };
+  const accounts = new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions: armClientOptions });
+  const discovery: FleetDiscovery =
+    config.discovery === "resource-graph"
+      ? new ResourceGraphFleetDiscovery(
+          new ResourceGraphDiscovery({
+            credential,
+            endpoint: config.armEndpoint,
+            clientOptions: armClientOptions,
+            ...(overrides.resourceGraphSleep ? { sleep: overrides.resourceGraphSleep } : {}),
+          }),
+          { subscriptionIds: config.subscriptionIds, managementGroups: config.managementGroups },
+        )
+      : new ArmFleetDiscovery(accounts, config.subscriptionIds, config.armConcurrency);
+  const workQueue = !overrides.fanOutOverQueue
+    ? undefined
+    : (overrides.workQueue ?? (config.queue ? new StorageWorkQueue(openQueue(config, credential, overrides)) : undefined));
 
   const emailOptions = overrides.emailPolicies
     ? { additionalPolicies: overrides.emailPolicies.map((policy) => ({ policy, position: "perCall" as const })) }
@@ -119,10 +156,12 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
   const clock = overrides.clock ?? systemClock;
   const probes =
-    config.probes === "on" ? createAccountProber(credential, config.armEndpoint, clientOptions, overrides, config.subscriptionIds, clock) : undefined;
+    config.probes === "on" ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock) : undefined;
 
   return {
     accounts,
+    discovery,
+    ...(workQueue ? { workQueue } : {}),
     store,
     email,
     ...(probes ? { probes, warnings: store } : {}),
@@ -137,14 +176,28 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
       defaultRecipients: config.defaultRecipients,
       allowedRecipientDomains: config.allowedRecipientDomains,
       sendLeaseInSeconds: 300,
-      listConcurrency: 8,
+      listConcurrency: config.armConcurrency,
       keyExpiryWarningDays: config.keyExpiryWarningDays,
       ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
       dashboardAuth: config.dashboardAuth,
+      pollIntervalInMinutes: config.pollIntervalInMinutes,
+      fanout: { mode: config.fanout, threshold: config.fanoutThreshold },
+      digestThreshold: config.digestThreshold,
+      emailRatePerMinute: config.emailRatePerMinute,
+      emailRatePerHour: config.emailRatePerHour,
     },
     meta,
     linkSigningKey: configuredKey ? async () => configuredKey : () => meta.linkSigningKey(),
   };
+}
+
+/** The work queue on the Functions host's storage (Azurite's queue endpoint locally). */
+function openQueue(config: MonitorConfig, credential: TokenCredential, overrides: CompositionOverrides): QueueClient {
+  const options = overrides.maxRetries !== undefined ? { retryOptions: { maxTries: overrides.maxRetries + 1 } } : {};
+  const queue = config.queue!;
+  return queue.kind === "connection-string"
+    ? new QueueClient(queue.connectionString, config.workQueue, options)
+    : new QueueClient(`${queue.queueEndpoint.replace(/\/+$/, "")}/${config.workQueue}`, credential, options);
 }
 
 /** What the read-only `scan` command needs: no store, no email. */
@@ -190,7 +243,8 @@ export function setCompositionOverrides(overrides: CompositionOverrides): void {
 export function getMonitorDeps(env: Environment = process.env): MonitorDeps {
   const key = JSON.stringify(env);
   if (!cached || cached.key !== key) {
-    cached = { key, deps: createMonitorDeps(loadConfig(env), processOverrides) };
+    // The Functions app registers the queue trigger (src/functions/workQueue.ts): here cycles may fan out.
+    cached = { key, deps: createMonitorDeps(loadConfig(env), { fanOutOverQueue: true, ...processOverrides }) };
   }
   return cached.deps;
 }

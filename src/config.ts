@@ -30,7 +30,7 @@ function listOf(pattern: RegExp, what: string) {
     });
 }
 
-function minutes(defaultValue: number, min: number, max: number) {
+function wholeNumber(defaultValue: number, min: number, max: number) {
   return z
     .string()
     .optional()
@@ -43,6 +43,15 @@ function minutes(defaultValue: number, min: number, max: number) {
       }
       return parsed;
     });
+}
+
+function choice<T extends string>(values: readonly T[], defaultValue: T, message: string) {
+  return z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() || defaultValue)
+    .refine((value) => (values as readonly string[]).includes(value), { message })
+    .transform((value) => value as T);
 }
 
 const optionalText = z
@@ -77,6 +86,10 @@ const publicBaseUrl = optionalText.superRefine((value, ctx) => {
 
 // Azure tag names: up to 512 characters, none of < > % & \ ? / (and no control characters).
 const TAG_NAME = /^[^<>%&\\?/\u0000-\u001f\u007f]{1,512}$/;
+// Management group ids: up to 90 letters, digits, hyphens, underscores, periods and parentheses (no trailing period).
+const MANAGEMENT_GROUP = /^[A-Za-z0-9\-_.()]{0,89}[A-Za-z0-9\-_()]$/;
+// Storage queue names: 3-63 lower-case letters, digits and single hyphens; the host adds "-poison" (7 more).
+const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]$/;
 const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
 
 /**
@@ -121,8 +134,8 @@ export const settingsSchema = z.object({
     .refine((value) => value.split(/\s+/).length === 6, {
       message: "must be a six-field NCRONTAB expression, e.g. \"0 */5 * * * *\"",
     }),
-  CMK_POLL_INTERVAL_MINUTES: minutes(5, 1, 60),
-  CMK_REMINDER_INTERVAL_MINUTES: minutes(60, 5, 7 * 24 * 60),
+  CMK_POLL_INTERVAL_MINUTES: wholeNumber(5, 1, 60),
+  CMK_REMINDER_INTERVAL_MINUTES: wholeNumber(60, 5, 7 * 24 * 60),
   CMK_OWNER_TAG: z
     .string()
     .optional()
@@ -153,7 +166,7 @@ export const settingsSchema = z.object({
     }),
   CMK_ARM_ENDPOINT: httpsUrl,
   // A whole number of days, like the minutes settings (same parser, different unit).
-  CMK_KEY_EXPIRY_WARNING_DAYS: minutes(30, 1, 365),
+  CMK_KEY_EXPIRY_WARNING_DAYS: wholeNumber(30, 1, 365),
   CMK_PROBES: z
     .string()
     .optional()
@@ -173,6 +186,23 @@ export const settingsSchema = z.object({
       message: "must be function (a function key is required) or anonymous (only behind App Service Authentication)",
     })
     .transform((value) => value as "function" | "anonymous"),
+  // Fleet scale (README "Scale"): discovery, fan-out over the work queue, email digests and pacing.
+  CMK_MANAGEMENT_GROUPS: listOf(MANAGEMENT_GROUP, "management group id"),
+  CMK_DISCOVERY: choice(["auto", "arm", "resource-graph"] as const, "auto", "must be auto, arm or resource-graph"),
+  CMK_ARM_CONCURRENCY: wholeNumber(8, 1, 64),
+  CMK_FANOUT: choice(["auto", "queue", "inline"] as const, "auto", "must be auto, queue or inline"),
+  CMK_FANOUT_THRESHOLD: wholeNumber(200, 1, 1_000_000),
+  CMK_WORK_QUEUE: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "cmk-work")
+    .refine((value) => QUEUE_NAME.test(value), {
+      message: "must be a storage queue name: 3-56 lower-case letters, digits and single hyphens, starting and ending with a letter or digit",
+    }),
+  AzureWebJobsStorage__queueServiceUri: httpsUrl,
+  CMK_DIGEST_THRESHOLD: wholeNumber(5, 2, 1000),
+  CMK_EMAIL_RATE_PER_MINUTE: wholeNumber(30, 1, 100_000),
+  CMK_EMAIL_RATE_PER_HOUR: wholeNumber(100, 1, 1_000_000),
   AZURE_CLIENT_ID: optionalText.refine((value) => value === undefined || GUID.test(value), {
     message: "must be the managed identity's client id (a GUID)",
   }),
@@ -181,6 +211,11 @@ export const settingsSchema = z.object({
 export type StateConnection =
   | { kind: "connection-string"; connectionString: string }
   | { kind: "identity"; tableEndpoint: string };
+
+/** Where the work queue lives: the Functions host's storage, so the queue trigger sees it. */
+export type QueueConnection =
+  | { kind: "connection-string"; connectionString: string }
+  | { kind: "identity"; queueEndpoint: string };
 
 export type EmailConnection =
   | { kind: "connection-string"; connectionString: string }
@@ -210,6 +245,23 @@ export interface MonitorConfig {
   /** Secret for link tokens; when unset the app creates one and keeps it in its meta table. */
   readonly linkSigningKey?: string;
   readonly dashboardAuth: "function" | "anonymous";
+  /** Management groups whose subscriptions are watched (Resource Graph only); the tenant root group covers the tenant. */
+  readonly managementGroups: readonly string[];
+  /** How the fleet is found; "auto" is resolved: Resource Graph for more than one subscription or any management group. */
+  readonly discovery: "arm" | "resource-graph";
+  /** Subscriptions listed at once in ARM discovery (and accounts confirmed at once). */
+  readonly armConcurrency: number;
+  /** inline: one process does everything; queue: batches over CMK_WORK_QUEUE; auto: queue above the threshold. */
+  readonly fanout: "auto" | "queue" | "inline";
+  /** Accounts needing work in one cycle above which `auto` fans out. */
+  readonly fanoutThreshold: number;
+  readonly workQueue: string;
+  /** Undefined when no queue is configured (then the cycle always runs inline). */
+  readonly queue?: QueueConnection;
+  /** Due messages of one kind to one recipient set from which one digest email is sent instead. */
+  readonly digestThreshold: number;
+  readonly emailRatePerMinute: number;
+  readonly emailRatePerHour: number;
 }
 
 /** Thrown when settings are invalid; `problems` lists each one as "SETTING: what is wrong". */
@@ -239,8 +291,18 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
 
   // Cross-field rules are checked even when single fields failed, so the list is complete.
   const subscriptionIds = splitList(env.CMK_SUBSCRIPTION_IDS);
-  if (subscriptionIds.length === 0) {
-    problems.push("CMK_SUBSCRIPTION_IDS: is required (comma-separated subscription ids to monitor)");
+  const managementGroups = splitList(env.CMK_MANAGEMENT_GROUPS);
+  if (subscriptionIds.length === 0 && managementGroups.length === 0) {
+    problems.push("CMK_SUBSCRIPTION_IDS: is required (comma-separated subscription ids to monitor), unless CMK_MANAGEMENT_GROUPS is set");
+  }
+  if (managementGroups.length > 0 && env.CMK_DISCOVERY?.trim().toLowerCase() === "arm") {
+    problems.push("CMK_MANAGEMENT_GROUPS: needs Resource Graph discovery (CMK_DISCOVERY=resource-graph or auto); ARM discovery lists subscriptions only");
+  }
+  const queue = queueConnection(env);
+  if (env.CMK_FANOUT?.trim().toLowerCase() === "queue" && !queue) {
+    problems.push(
+      "CMK_FANOUT: queue needs the Functions host storage (AzureWebJobsStorage, AzureWebJobsStorage__queueServiceUri or AzureWebJobsStorage__accountName)",
+    );
   }
   const acsEndpoint = env.ACS_ENDPOINT?.trim();
   const acsConnection = env.ACS_CONNECTION_STRING?.trim();
@@ -312,8 +374,49 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     ...(settings.CMK_PUBLIC_BASE_URL ? { publicBaseUrl: settings.CMK_PUBLIC_BASE_URL.replace(/\/+$/, "") } : {}),
     ...(settings.CMK_LINK_SIGNING_KEY ? { linkSigningKey: settings.CMK_LINK_SIGNING_KEY } : {}),
     dashboardAuth: settings.CMK_DASHBOARD_AUTH,
+    managementGroups: Object.freeze([...settings.CMK_MANAGEMENT_GROUPS]),
+    discovery:
+      settings.CMK_DISCOVERY === "auto"
+        ? settings.CMK_MANAGEMENT_GROUPS.length > 0 || settings.CMK_SUBSCRIPTION_IDS.length > 1
+          ? "resource-graph"
+          : "arm"
+        : settings.CMK_DISCOVERY,
+    armConcurrency: settings.CMK_ARM_CONCURRENCY,
+    fanout: settings.CMK_FANOUT,
+    fanoutThreshold: settings.CMK_FANOUT_THRESHOLD,
+    workQueue: settings.CMK_WORK_QUEUE,
+    ...(queue ? { queue } : {}),
+    digestThreshold: settings.CMK_DIGEST_THRESHOLD,
+    emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE,
+    emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR,
     ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
   });
+}
+
+/**
+ * The work queue's storage: the host's own (AzureWebJobsStorage, or its identity-based queue
+ * endpoint), so the queue trigger reads what the timer writes; CMK_STATE_CONNECTION only as the
+ * local fallback (Azurite's connection string names a queue endpoint too).
+ */
+function queueConnection(env: Environment): QueueConnection | undefined {
+  const hostConnection = env.AzureWebJobsStorage?.trim();
+  if (hostConnection && isStorageConnectionString(hostConnection) && hasQueueEndpoint(hostConnection)) {
+    return { kind: "connection-string", connectionString: hostConnection };
+  }
+  const queueUri = env.AzureWebJobsStorage__queueServiceUri?.trim();
+  if (queueUri) return { kind: "identity", queueEndpoint: queueUri };
+  const accountName = env.AzureWebJobsStorage__accountName?.trim();
+  if (accountName && STORAGE_ACCOUNT_NAME.test(accountName)) return { kind: "identity", queueEndpoint: `https://${accountName}.queue.core.windows.net` };
+  const stateConnection = env.CMK_STATE_CONNECTION?.trim();
+  if (stateConnection && isStorageConnectionString(stateConnection) && hasQueueEndpoint(stateConnection)) {
+    return { kind: "connection-string", connectionString: stateConnection };
+  }
+  return undefined;
+}
+
+/** Development storage, an account-key string with an endpoint suffix, or an explicit QueueEndpoint. */
+function hasQueueEndpoint(connectionString: string): boolean {
+  return /(^|;)\s*(UseDevelopmentStorage=true|QueueEndpoint=|EndpointSuffix=)/i.test(connectionString);
 }
 
 /** True when the address's domain is listed, or is a subdomain of a "*.example.com" entry. */

@@ -1,6 +1,7 @@
-// The watcher is watched: two log alerts on the monitor's own Application Insights traces.
-// The app writes one "cmk-monitor: cycle completed" line per finished poll cycle and one
-// "cmk-monitor: send failed" line per failed email (host.json keeps traces out of sampling).
+// The watcher is watched: log alerts on the monitor's own Application Insights traces.
+// The app writes one "cmk-monitor: cycle completed" line per finished poll cycle, one
+// "cmk-monitor: send failed" line per failed email and one "cmk-monitor: poison work item" line
+// per work item the queue gave up on (host.json keeps traces out of sampling).
 
 @description('Name of the action group that emails the alert address.')
 param actionGroupName string
@@ -115,6 +116,46 @@ resource failingSends 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
           timeAggregation: 'Count'
           operator: 'GreaterThanOrEqual'
           threshold: sendFailureThreshold
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// Fires when a work item ended in the poison queue: a batch of accounts failed every attempt
+// (the next cycle covers its accounts again, but something keeps failing).
+resource poisonWorkItems 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: 'cmk-monitor-poison-work-items'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: 'CMK monitor: work items end in the poison queue'
+    description: 'A "cmk-monitor: poison work item" trace within an hour: a batch of accounts failed every attempt on the work queue.'
+    severity: 2
+    enabled: true
+    scopes: [
+      applicationInsights.id
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT1H'
+    criteria: {
+      allOf: [
+        {
+          query: 'traces | where message startswith "cmk-monitor: poison work item"'
+          timeAggregation: 'Count'
+          operator: 'GreaterThanOrEqual'
+          threshold: 1
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

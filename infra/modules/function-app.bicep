@@ -91,6 +91,42 @@ param probes string = 'on'
 @description('CMK_DASHBOARD_AUTH value: function, or anonymous behind App Service Authentication.')
 param dashboardAuth string = 'function'
 
+@description('CMK_MANAGEMENT_GROUPS value: comma-separated management group ids (Resource Graph discovery).')
+param managementGroups string = ''
+
+@allowed(['auto', 'arm', 'resource-graph'])
+@description('CMK_DISCOVERY value.')
+param discovery string = 'auto'
+
+@minValue(1)
+@maxValue(64)
+@description('CMK_ARM_CONCURRENCY value.')
+param armConcurrency int = 8
+
+@allowed(['auto', 'queue', 'inline'])
+@description('CMK_FANOUT value.')
+param fanout string = 'auto'
+
+@minValue(1)
+@description('CMK_FANOUT_THRESHOLD value.')
+param fanoutThreshold int = 200
+
+@description('CMK_WORK_QUEUE value: the work queue in the host storage account.')
+param workQueueName string = 'cmk-work'
+
+@minValue(2)
+@maxValue(1000)
+@description('CMK_DIGEST_THRESHOLD value.')
+param digestThreshold int = 5
+
+@minValue(1)
+@description('CMK_EMAIL_RATE_PER_MINUTE value.')
+param emailRatePerMinute int = 30
+
+@minValue(1)
+@description('CMK_EMAIL_RATE_PER_HOUR value.')
+param emailRatePerHour int = 100
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -187,6 +223,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Owners' one-click links in emails point at the app itself.
       CMK_PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
       CMK_DASHBOARD_AUTH: dashboardAuth
+      // Fleet scale: discovery, fan-out over the work queue (its triggers read %CMK_WORK_QUEUE%), digests and pacing.
+      CMK_MANAGEMENT_GROUPS: managementGroups
+      CMK_DISCOVERY: discovery
+      CMK_ARM_CONCURRENCY: string(armConcurrency)
+      CMK_FANOUT: fanout
+      CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
+      CMK_WORK_QUEUE: workQueueName
+      CMK_DIGEST_THRESHOLD: string(digestThreshold)
+      CMK_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
+      CMK_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
     }
   }
 }

@@ -18,6 +18,9 @@ param deploymentContainerName string
 @description('Table that holds incident state (CMK_STATE_TABLE).')
 param stateTableName string
 
+@description('Queue the poll timer fans work out on (CMK_WORK_QUEUE); the host moves failing items to <name>-poison.')
+param workQueueName string = 'cmk-work'
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -48,6 +51,18 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
       properties: {
         publicAccess: 'None'
       }
+    }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource workQueue 'queues' = {
+      name: workQueueName
+    }
+
+    resource poisonQueue 'queues' = {
+      name: '${workQueueName}-poison'
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * The monitor's own bookkeeping, in a small table beside the state table (`<state table>meta`):
  * a heartbeat row for the last completed cycle, and the link-signing key the app creates when
- * CMK_LINK_SIGNING_KEY is not set. Kept out of the state table on purpose: a heartbeat is
+ * CMK_LINK_SIGNING_KEY is not set; the email send budget (emails sent per minute over the last
+ * hour) and the count of poison work items. Kept out of the state table on purpose: a heartbeat is
  * written every cycle, and an idle cycle must not touch any account's partition.
  */
 import { randomBytes } from "node:crypto";
@@ -18,6 +19,19 @@ export interface CycleHeartbeat {
   emailsSent: number;
   emailsRetrying: number;
   subscriptionsFailed: number;
+  /** Work items the queue gave up on (moved to the poison queue) since the app was deployed. */
+  poisonWorkItems?: number;
+}
+
+export interface EmailRateLimits {
+  perMinute: number;
+  perHour: number;
+}
+
+export interface PoisonRecord {
+  count: number;
+  lastAt: string;
+  lastSummary: string;
 }
 
 /** Port: heartbeat and app-kept secrets. */
@@ -26,11 +40,23 @@ export interface MonitorMeta {
   lastCycle(): Promise<CycleHeartbeat | undefined>;
   /** The app's own link-signing key: created once, then the same for every instance. */
   linkSigningKey(): Promise<Buffer>;
+  /**
+   * Takes up to `wanted` sends out of the rolling budget (per calendar minute, and over the last
+   * 60 minutes) and returns how many it got. Shared by every instance through one ETag-guarded row;
+   * a reservation not used is simply lost, so the limits are never exceeded.
+   */
+  reserveEmailSends?(now: Date, wanted: number, limits: EmailRateLimits): Promise<number>;
+  /** Counts a work item the queue gave up on. */
+  recordPoisonWorkItem?(at: Date, summary: string): Promise<PoisonRecord>;
 }
 
 const PARTITION = "monitor";
 const HEARTBEAT_ROW = "last-cycle";
 const KEY_ROW = "link-signing-key";
+const BUDGET_ROW = "email-budget";
+const POISON_ROW = "poison-work-items";
+const MAX_ROW_ATTEMPTS = 8;
+const MINUTE_IN_MS = 60_000;
 
 /** `cmkmonitor` → `cmkmonitormeta`, kept within the 63-character table name limit. */
 export function metaTableNameFor(stateTable: string): string {
@@ -53,6 +79,10 @@ export class TableMonitorMeta implements MonitorMeta {
 
   async recordCycle(heartbeat: CycleHeartbeat): Promise<void> {
     await this.ensureTable();
+    if (heartbeat.poisonWorkItems === undefined) {
+      const poison = await this.getRow(POISON_ROW);
+      if (poison) heartbeat = { ...heartbeat, poisonWorkItems: Number(poison.count ?? 0) };
+    }
     // Last writer wins: with overlapping instances either one's completed cycle is a fair answer.
     await this.table.upsertEntity({ partitionKey: PARTITION, rowKey: HEARTBEAT_ROW, ...heartbeat }, "Replace");
   }
@@ -71,7 +101,53 @@ export class TableMonitorMeta implements MonitorMeta {
       emailsSent: Number(row.emailsSent ?? 0),
       emailsRetrying: Number(row.emailsRetrying ?? 0),
       subscriptionsFailed: Number(row.subscriptionsFailed ?? 0),
+      ...(row.poisonWorkItems !== undefined ? { poisonWorkItems: Number(row.poisonWorkItems) } : {}),
     };
+  }
+
+  async reserveEmailSends(now: Date, wanted: number, limits: EmailRateLimits): Promise<number> {
+    if (wanted <= 0) return 0;
+    await this.ensureTable();
+    const minute = Math.floor(now.getTime() / MINUTE_IN_MS);
+    for (let attempt = 1; attempt <= MAX_ROW_ATTEMPTS; attempt++) {
+      const row = await this.getRow(BUDGET_ROW);
+      const buckets = parseBuckets(row?.buckets);
+      // Only the last hour counts; older minutes fall out as the row is rewritten.
+      for (const key of Object.keys(buckets)) if (Number(key) <= minute - 60) delete buckets[key];
+      const thisMinute = buckets[String(minute)] ?? 0;
+      const lastHour = Object.values(buckets).reduce((sum, count) => sum + count, 0);
+      const granted = Math.max(0, Math.min(wanted, limits.perMinute - thisMinute, limits.perHour - lastHour));
+      if (granted === 0) return 0;
+      buckets[String(minute)] = thisMinute + granted;
+      const entity = { partitionKey: PARTITION, rowKey: BUDGET_ROW, buckets: JSON.stringify(buckets) };
+      try {
+        if (row) await this.table.updateEntity(entity, "Replace", { etag: String(row.etag) });
+        else await this.table.createEntity(entity);
+        return granted;
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        // Another instance reserved at the same moment: read its reservation and try again.
+        if (status !== 409 && status !== 412) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
+      }
+    }
+    return 0;
+  }
+
+  async recordPoisonWorkItem(at: Date, summary: string): Promise<PoisonRecord> {
+    await this.ensureTable();
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.getRow(POISON_ROW);
+      const record: PoisonRecord = { count: Number(row?.count ?? 0) + 1, lastAt: at.toISOString(), lastSummary: summary.slice(0, 1000) };
+      try {
+        if (row) await this.table.updateEntity({ partitionKey: PARTITION, rowKey: POISON_ROW, ...record }, "Replace", { etag: String(row.etag) });
+        else await this.table.createEntity({ partitionKey: PARTITION, rowKey: POISON_ROW, ...record });
+        return record;
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if ((status !== 409 && status !== 412) || attempt >= MAX_ROW_ATTEMPTS) throw error;
+      }
+    }
   }
 
   linkSigningKey(): Promise<Buffer> {
@@ -104,5 +180,20 @@ export class TableMonitorMeta implements MonitorMeta {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
+  }
+}
+
+function parseBuckets(value: unknown): Record<string, number> {
+  if (typeof value !== "string") return {};
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (!parsed || typeof parsed !== "object") return {};
+    const buckets: Record<string, number> = {};
+    for (const [key, count] of Object.entries(parsed as Record<string, unknown>)) {
+      if (/^\d+$/.test(key) && typeof count === "number" && Number.isFinite(count) && count > 0) buckets[key] = count;
+    }
+    return buckets;
+  } catch {
+    return {};
   }
 }

@@ -50,6 +50,8 @@ export class ResourceGraphDiscovery {
   private readonly sleep: (ms: number) => Promise<void>;
   /** When the quota is spent, the earliest moment the next query may go out. */
   private notBefore = 0;
+  /** Queries sent by this instance, failed ones included (a failed discovery reports no result). */
+  callsMade = 0;
 
   constructor(options: ResourceGraphDiscoveryOptions) {
     this.client = new ResourceGraphClient(options.credential, { ...options.clientOptions, endpoint: options.endpoint });
@@ -93,6 +95,7 @@ export class ResourceGraphDiscovery {
       let quota: { remaining?: number; resetsAfterInMs?: number } = {};
       try {
         result.calls += 1;
+        this.callsMade += 1;
         const response = await this.client.resources(
           { ...scope, query: CMK_ACCOUNTS_QUERY, options: { top: PAGE_SIZE, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } },
           { onResponse: (raw) => (quota = readQuota(raw.headers.get.bind(raw.headers))) },

@@ -41,6 +41,11 @@ export interface StoredMessage {
   sentAt?: string;
   operationId?: string;
   lastError?: string;
+  /**
+   * Set when the row was claimed as part of a digest email (src/pipeline/sendStages.ts): from then
+   * on it is only ever sent with the other rows of that digest, under the digest's operation id.
+   */
+  digestId?: string;
   etag: string;
 }
 
@@ -61,18 +66,26 @@ export interface IncidentStore {
   /** True when a link token with this nonce was used on the account (see CommitOptions). */
   isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean>;
   listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
-  listDueMessages(now: Date): Promise<StoredMessage[]>;
+  /** Rows due now; with `withDigestMembers`, also every unsent row bound to a digest, due or not. */
+  listDueMessages(now: Date, options?: { withDigestMembers?: boolean }): Promise<StoredMessage[]>;
+  /** One outbox row; undefined when it does not exist. */
+  getMessage?(accountId: string, key: string): Promise<StoredMessage | undefined>;
   listMessages(filter?: { status?: MessageStatus }): Promise<StoredMessage[]>;
-  /** Takes a lease on a message; undefined when another instance holds it or it changed. */
-  claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number): Promise<StoredMessage | undefined>;
+  /** Takes a lease on a message (binding it to `digestId` if given); undefined when another instance holds it or it changed. */
+  claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options?: { digestId?: string }): Promise<StoredMessage | undefined>;
   markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void>;
-  /** Records a failed attempt; `newOperation` when ACS reported the operation Failed (not delivered). */
-  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options?: { newOperation?: boolean }): Promise<void>;
+  /**
+   * Records a failed attempt; `newOperation` when ACS reported the operation Failed (not delivered);
+   * `releaseDigest` unbinds the row from its digest (only when that digest was definitely not delivered).
+   */
+  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options?: { newOperation?: boolean; releaseDigest?: boolean }): Promise<void>;
 }
 
 export interface StoredAccountCheck {
   check: CheckedAccount;
   etag: string;
+  /** Recorded by a work batch: the recipients' digests are planned by the timer's next cycle. */
+  pendingDigest?: boolean;
 }
 
 /**
@@ -83,7 +96,15 @@ export interface StoredAccountCheck {
 export interface WarningStore {
   listAccountChecks(): Promise<StoredAccountCheck[]>;
   /** Records a check; false when another instance recorded one first (its etag moved on). */
-  putAccountCheck(check: CheckedAccount, etag: string | undefined): Promise<boolean>;
+  putAccountCheck(check: CheckedAccount, etag: string | undefined, options?: { pendingDigest?: boolean }): Promise<boolean>;
+  /**
+   * Records many checks at once (one transaction per 100, the table's limit), each still replacing
+   * exactly the row its ETag names; returns the account ids recorded. Optional: callers fall back
+   * to putAccountCheck.
+   */
+  putAccountChecks?(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>>;
+  /** The digests for a pending check were planned; false when the row changed meanwhile (it stays pending). */
+  clearPendingDigest?(entry: StoredAccountCheck): Promise<boolean>;
   getDigestState(recipient: string): Promise<{ state: DigestState; etag: string | undefined }>;
   /** The digest email and the state that says what it reported, in one transaction; StateConflictError on a race. */
   commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void>;
@@ -228,12 +249,24 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     return events.sort((a, b) => a.seq - b.seq);
   }
 
-  async listDueMessages(now: Date): Promise<StoredMessage[]> {
+  async listDueMessages(now: Date, options: { withDigestMembers?: boolean } = {}): Promise<StoredMessage[]> {
     await this.ensureTable();
     const at = now.toISOString();
     return this.queryMessages(
-      odata`(status eq 'pending' and nextAttemptAt le ${at}) or (status eq 'sending' and leaseUntil le ${at})`,
+      options.withDigestMembers
+        ? odata`(status eq 'pending' and nextAttemptAt le ${at}) or (status eq 'sending' and leaseUntil le ${at}) or (digestId gt '' and (status eq 'pending' or status eq 'sending'))`
+        : odata`(status eq 'pending' and nextAttemptAt le ${at}) or (status eq 'sending' and leaseUntil le ${at})`,
     );
+  }
+
+  async getMessage(accountId: string, key: string): Promise<StoredMessage | undefined> {
+    await this.ensureTable();
+    try {
+      return toStoredMessage(await this.table.getEntity<TableEntity>(partitionKeyFor(accountId), `${OUTBOX_PREFIX}${key}`));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
   }
 
   async listMessages(filter: { status?: MessageStatus } = {}): Promise<StoredMessage[]> {
@@ -245,7 +278,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     );
   }
 
-  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number): Promise<StoredMessage | undefined> {
+  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
     try {
       const response = await this.table.updateEntity(
@@ -255,11 +288,20 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
           status: "sending",
           leaseUntil,
           attempts: stored.attempts + 1,
+          // The digest binding commits with the claim: a retry regroups by it, never differently.
+          ...(options.digestId ? { digestId: options.digestId } : {}),
         },
         "Merge",
         { etag: stored.etag },
       );
-      return { ...stored, status: "sending", leaseUntil, attempts: stored.attempts + 1, etag: response.etag ?? "" };
+      return {
+        ...stored,
+        status: "sending",
+        leaseUntil,
+        attempts: stored.attempts + 1,
+        ...(options.digestId ? { digestId: options.digestId } : {}),
+        etag: response.etag ?? "",
+      };
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 412 || status === 404) return undefined;
@@ -286,7 +328,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     stored: StoredMessage,
     error: string,
     retryAt: Date | undefined,
-    options: { newOperation?: boolean } = {},
+    options: { newOperation?: boolean; releaseDigest?: boolean } = {},
   ): Promise<void> {
     await this.table.updateEntity(
       {
@@ -296,6 +338,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         generation: stored.generation + (options.newOperation ? 1 : 0),
         nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
         lastError: error.slice(0, 2000),
+        ...(options.releaseDigest ? { digestId: "" } : {}),
       },
       "Merge",
       { etag: stored.etag },
@@ -308,20 +351,14 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     await this.ensureTable();
     const checks: StoredAccountCheck[] = [];
     for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: odata`PartitionKey eq ${CHECKS_PARTITION}` } })) {
-      checks.push({ check: unchunked<CheckedAccount>(row, "check"), etag: row.etag });
+      checks.push({ check: unchunked<CheckedAccount>(row, "check"), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) });
     }
     return checks;
   }
 
-  async putAccountCheck(check: CheckedAccount, etag: string | undefined): Promise<boolean> {
+  async putAccountCheck(check: CheckedAccount, etag: string | undefined, options: { pendingDigest?: boolean } = {}): Promise<boolean> {
     await this.ensureTable();
-    const entity: TableEntity = {
-      partitionKey: CHECKS_PARTITION,
-      rowKey: partitionKeyFor(check.accountId),
-      accountId: check.accountId,
-      checkedOn: check.checkedOn,
-      ...chunked("check", check),
-    };
+    const entity = checkEntity(check, options.pendingDigest === true);
     try {
       if (etag === undefined) await this.table.createEntity(entity);
       else await this.table.updateEntity(entity, "Replace", { etag });
@@ -329,6 +366,43 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 409 || status === 412) return false;
+      throw error;
+    }
+  }
+
+  async putAccountChecks(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>> {
+    await this.ensureTable();
+    const recorded = new Set<string>();
+    // One partition: up to 100 rows per atomic transaction. A chunk that fails (one stale ETag fails
+    // it whole) is retried row by row, so the others still go in and real errors still surface.
+    for (let i = 0; i < entries.length; i += 100) {
+      const chunk = entries.slice(i, i + 100);
+      const actions: TransactionAction[] = chunk.map(({ check, etag, pendingDigest }) =>
+        etag === undefined ? ["create", checkEntity(check, pendingDigest === true)] : ["update", checkEntity(check, pendingDigest === true), "Replace", { etag }],
+      );
+      try {
+        await this.table.submitTransaction(actions);
+        for (const { check } of chunk) recorded.add(check.accountId);
+      } catch {
+        for (const { check, etag, pendingDigest } of chunk) {
+          if (await this.putAccountCheck(check, etag, { pendingDigest: pendingDigest === true })) recorded.add(check.accountId);
+        }
+      }
+    }
+    return recorded;
+  }
+
+  async clearPendingDigest(entry: StoredAccountCheck): Promise<boolean> {
+    try {
+      await this.table.updateEntity(
+        { partitionKey: CHECKS_PARTITION, rowKey: partitionKeyFor(entry.check.accountId), pendingDigest: false },
+        "Merge",
+        { etag: entry.etag },
+      );
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 412) return false;
       throw error;
     }
   }
@@ -365,21 +439,21 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     const messages: StoredMessage[] = [];
     for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter } })) {
       if (!String(row.rowKey).startsWith(OUTBOX_PREFIX)) continue;
-      messages.push({
-        message: unchunked<OutboxMessage>(row, "message"),
-        status: row.status as MessageStatus,
-        attempts: Number(row.attempts ?? 0),
-        generation: Number(row.generation ?? 0),
-        nextAttemptAt: String(row.nextAttemptAt ?? ""),
-        ...(row.leaseUntil ? { leaseUntil: String(row.leaseUntil) } : {}),
-        ...(row.sentAt ? { sentAt: String(row.sentAt) } : {}),
-        ...(row.operationId ? { operationId: String(row.operationId) } : {}),
-        ...(row.lastError ? { lastError: String(row.lastError) } : {}),
-        etag: row.etag,
-      });
+      messages.push(toStoredMessage(row));
     }
     return messages.sort((a, b) => a.message.createdAt.localeCompare(b.message.createdAt) || a.message.key.localeCompare(b.message.key));
   }
+}
+
+function checkEntity(check: CheckedAccount, pendingDigest: boolean): TableEntity {
+  return {
+    partitionKey: CHECKS_PARTITION,
+    rowKey: partitionKeyFor(check.accountId),
+    accountId: check.accountId,
+    checkedOn: check.checkedOn,
+    pendingDigest,
+    ...chunked("check", check),
+  };
 }
 
 /** An outbox row as the send stages read it (pending, no attempts yet). */
@@ -395,6 +469,22 @@ function outboxEntity(partitionKey: string, message: OutboxMessage): TableEntity
     nextAttemptAt: message.createdAt,
     createdAt: message.createdAt,
     ...chunked("message", message),
+  };
+}
+
+function toStoredMessage(row: TableEntityResult<TableEntity>): StoredMessage {
+  return {
+    message: unchunked<OutboxMessage>(row, "message"),
+    status: row.status as MessageStatus,
+    attempts: Number(row.attempts ?? 0),
+    generation: Number(row.generation ?? 0),
+    nextAttemptAt: String(row.nextAttemptAt ?? ""),
+    ...(row.leaseUntil ? { leaseUntil: String(row.leaseUntil) } : {}),
+    ...(row.sentAt ? { sentAt: String(row.sentAt) } : {}),
+    ...(row.operationId ? { operationId: String(row.operationId) } : {}),
+    ...(row.lastError ? { lastError: String(row.lastError) } : {}),
+    ...(row.digestId ? { digestId: String(row.digestId) } : {}),
+    etag: row.etag,
   };
 }
 

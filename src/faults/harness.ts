@@ -30,6 +30,8 @@ export class FaultServices {
   static async start(): Promise<FaultServices> {
     const persistenceDir = await mkdtemp(path.join(os.tmpdir(), "cmk-faults-"));
     const [sandbox, azurite] = await Promise.all([LocalSandbox.start(), startAzurite({ persistenceDir })]);
+    // Simulated hours pass in real seconds: Resource Graph's real-time quota would only slow the suite.
+    sandbox.resourceGraph.setQuota({ queries: 1_000_000, windowInMs: 5000 });
     return new FaultServices(sandbox, azurite, persistenceDir);
   }
 
@@ -187,6 +189,9 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   const transport: TransportFaults = { storage503: 0, acsLostResponses: 0 };
   const policies = { storagePolicies: [storageFaultPolicy(transport)], emailPolicies: [emailFaultPolicy(transport)] };
 
+  const discovery = plan.seed % 2 === 0 ? "resource-graph" : "arm";
+  // ARM faults hit whichever listing the monitor uses.
+  const listRoute = discovery === "arm" ? "arm-list" : "resource-graph";
   const ids = new Map<string, string>();
   for (const story of plan.accounts) {
     const id = sandbox.putAccount({
@@ -206,8 +211,10 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     const env: Environment = sandboxEnvironment(sandbox, services.azurite, {
       CMK_SUBSCRIPTION_IDS: subscriptionIds.join(","),
       CMK_STATE_TABLE: table,
+      // Half the seeds discover through ARM per subscription, half through Resource Graph (with confirmation GETs).
+      CMK_DISCOVERY: discovery,
     });
-    return new Instance(createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, { clock, log: quiet, maxRetries: 0, ...policies })));
+    return new Instance(createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, { clock, log: quiet, maxRetries: 0, resourceGraphSleep: async () => {}, ...policies })));
   };
   let instances = Array.from({ length: withFaults ? plan.instances : 1 }, build);
   const faults = withFaults ? plan.faults : [];
@@ -260,13 +267,13 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
           restartPending = true;
           break;
         case "arm-429":
-          sandbox.injectFault({ route: "arm-list", status: 429, times: fault.times, retryAfterInSeconds: 30 });
+          sandbox.injectFault({ route: listRoute, status: 429, times: fault.times, retryAfterInSeconds: 30 });
           break;
         case "arm-5xx":
-          sandbox.injectFault({ route: "arm-list", status: 500, times: fault.times });
+          sandbox.injectFault({ route: listRoute, status: 500, times: fault.times });
           break;
         case "arm-malformed":
-          sandbox.injectFault({ route: "arm-list", status: 200, times: fault.times, body: '{"value":[{"id":"/subscriptions/' });
+          sandbox.injectFault({ route: listRoute, status: 200, times: fault.times, body: '{"value":[{"id":"/subscriptions/' });
           break;
         case "crash":
           instances[fault.instance % instances.length]!.arm(fault.step);

@@ -1,9 +1,10 @@
-/** Stages that turn subscriptions into state changes: discover → plan → decide → record. */
+/** Stages that turn the fleet into state changes: discover → plan → probe → decide → confirm → record. */
 import { describeFailure } from "../adapters/azureErrors";
+import { ArmFleetDiscovery, type FleetListing } from "../adapters/fleetDiscovery";
 import { StateConflictError, type AccountRecord } from "../adapters/tableStore";
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
-import { classifyStatus } from "../domain/classifier";
+import { classifyStatus, type Classification } from "../domain/classifier";
 import type { Incident } from "../domain/incident";
 import { decide, type Decision, type LifecycleContext, type LifecycleInput } from "../domain/lifecycle";
 import { decideWithProbe } from "../domain/probeDecision";
@@ -11,16 +12,14 @@ import type { ProbeFacts } from "../domain/probeFacts";
 import { resolveOwnerRecipients } from "../domain/recipients";
 import { mapWithConcurrency, type CycleContext, type MonitorSettings, type Stage } from "./stage";
 
-export type SubscriptionListing =
-  | { subscriptionId: string; ok: true; accounts: CmkAccount[] }
-  | { subscriptionId: string; ok: false };
-
 export interface WorkItem {
   accountId: string;
   record: AccountRecord;
   input: LifecycleInput;
   /** What the probes found this cycle (revoked accounts only; see probeStages.ts). */
   probe?: ProbeFacts;
+  /** The input is a fresh ARM GET (src/pipeline/confirmStages.ts), not a possibly lagging listing. */
+  confirmed?: boolean;
 }
 
 export interface PlannedChange {
@@ -28,68 +27,98 @@ export interface PlannedChange {
   decision: Decision;
 }
 
-/** Lists CMK accounts per subscription; a failed subscription is reported, not fatal. */
-export const discoverStage: Stage<string, SubscriptionListing> = {
+/**
+ * Finds the fleet (ARM per subscription, or Resource Graph over the scope). A failed subscription
+ * or a failed Resource Graph query is reported, not fatal: open incidents it hides get a tick.
+ */
+export const discoverStage: Stage<Date, FleetListing> = {
   name: "discover",
-  async run(ctx, subscriptionIds) {
-    const { accounts, log, settings } = ctx.deps;
-    return mapWithConcurrency(subscriptionIds, settings.listConcurrency, async (subscriptionId) => {
-      try {
-        const found: CmkAccount[] = [];
-        for await (const account of accounts.listAccounts(subscriptionId)) found.push(account);
-        ctx.stats.subscriptionsListed += 1;
-        return { subscriptionId, ok: true as const, accounts: found };
-      } catch (error) {
-        const info = describeFailure(error);
-        ctx.stats.subscriptionsFailed.push({ subscriptionId, reason: info.reason, message: info.message });
-        log.warn(`cmk-monitor: could not list subscription ${subscriptionId} (${info.reason}): ${info.message}`);
-        return { subscriptionId, ok: false as const };
-      }
-    });
+  async run(ctx) {
+    const { deps } = ctx;
+    const discovery = deps.discovery ?? new ArmFleetDiscovery(deps.accounts, deps.settings.subscriptionIds, deps.settings.listConcurrency);
+    const listing = await discovery.discover();
+    ctx.stats.discoveryMode = listing.source;
+    ctx.stats.discoveryCalls += listing.calls;
+    ctx.stats.discoveryThrottledInMs += listing.throttledInMs;
+    ctx.confirmChanges = listing.confirmChanges;
+    for (const failure of listing.failures) {
+      ctx.stats.subscriptionsFailed.push({ subscriptionId: failure.scope, reason: failure.reason, message: failure.message });
+      deps.log.warn(
+        failure.scope === "resource-graph"
+          ? `cmk-monitor: Resource Graph discovery failed (${failure.reason}): ${failure.message}; open incidents only get their deadlines checked`
+          : `cmk-monitor: could not list subscription ${failure.scope} (${failure.reason}): ${failure.message}`,
+      );
+    }
+    ctx.stats.subscriptionsListed +=
+      listing.source === "arm"
+        ? deps.settings.subscriptionIds.length - listing.failures.length
+        : listing.failures.length > 0
+          ? 0
+          : new Set(listing.accounts.map((account) => account.subscriptionId.toLowerCase())).size;
+    return [listing];
   },
 };
+
+/** A listed account that needs a decision this cycle: it has an open incident, or it is revoked. */
+export interface ObservedAccount {
+  account: CmkAccount;
+  classification: Classification;
+  /** The open incident's record, read with every open incident in one query. */
+  open?: AccountRecord;
+}
+
+export interface WorkSelection {
+  /** Listed accounts needing a decision. */
+  observed: ObservedAccount[];
+  /** Open incidents whose account was not listed: missing when its subscription was read, else a tick. */
+  unobserved: WorkItem[];
+  /** Every listed account that is healthy (candidates for the daily warning check). */
+  healthy: CmkAccount[];
+}
 
 /**
- * Joins what Azure shows with what the store remembers. Healthy accounts with no incident
- * cost nothing; an open incident whose account cannot be observed still gets a tick so its
- * deadlines are honoured.
+ * Joins what Azure shows with what the store remembers. Healthy accounts with no incident cost
+ * nothing; an open incident whose account cannot be observed still gets a tick so its deadlines
+ * are honoured. Pure apart from the counters.
  */
-export const planStage: Stage<SubscriptionListing, WorkItem> = {
-  name: "plan",
-  async run(ctx, listings) {
-    const { store } = ctx.deps;
-    const open = new Map<string, AccountRecord>();
-    for (const record of await store.listOpenRecords()) open.set(normalizeResourceId(record.accountId), record);
+export function selectWork(ctx: CycleContext, listing: FleetListing, openRecords: readonly AccountRecord[]): WorkSelection {
+  const open = new Map<string, AccountRecord>();
+  for (const record of openRecords) open.set(normalizeResourceId(record.accountId), record);
+  const observed: ObservedAccount[] = [];
+  const healthy: CmkAccount[] = [];
+  const seen = new Set<string>();
+  for (const account of listing.accounts) {
+    const key = normalizeResourceId(account.id);
+    // Resource Graph pages are not a snapshot: an account can show up on two of them.
+    if (seen.has(key)) continue;
+    seen.add(key);
+    ctx.stats.accountsSeen += 1;
+    const classification = classifyStatus(account.customerManagedKeyStatus);
+    if (classification.health === "revoked") ctx.stats.revokedSeen += 1;
+    if (classification.health === "unknown") ctx.stats.unknownSeen += 1;
+    if (classification.health === "healthy") healthy.push(account);
+    const record = open.get(key);
+    open.delete(key);
+    if (record) observed.push({ account, classification, open: record });
+    else if (classification.health === "revoked") observed.push({ account, classification });
+  }
+  const unobserved: WorkItem[] = [];
+  for (const record of open.values()) {
+    const subscriptionId = record.incident?.account.subscriptionId ?? "";
+    const input: LifecycleInput = listing.covers(subscriptionId) ? { kind: "account-missing" } : { kind: "tick" };
+    unobserved.push({ accountId: record.accountId, record, input });
+  }
+  return { observed, unobserved, healthy };
+}
 
-    const items: WorkItem[] = [];
-    const listedOk = new Set<string>();
-    for (const listing of listings) {
-      if (!listing.ok) continue;
-      listedOk.add(listing.subscriptionId.toLowerCase());
-      for (const account of listing.accounts) {
-        ctx.stats.accountsSeen += 1;
-        const key = normalizeResourceId(account.id);
-        const classification = classifyStatus(account.customerManagedKeyStatus);
-        if (classification.health === "revoked") ctx.stats.revokedSeen += 1;
-        if (classification.health === "unknown") ctx.stats.unknownSeen += 1;
-        const record = open.get(key);
-        open.delete(key);
-        if (record) {
-          items.push({ accountId: account.id, record, input: { kind: "observed", account, classification } });
-        } else if (classification.health === "revoked") {
-          // Only new revocations pay a read: the account may have a resolved incident row.
-          items.push({ accountId: account.id, record: await store.getRecord(account.id), input: { kind: "observed", account, classification } });
-        }
-      }
-    }
-    for (const record of open.values()) {
-      const subscriptionId = record.incident?.account.subscriptionId.toLowerCase() ?? "";
-      const input: LifecycleInput = listedOk.has(subscriptionId) ? { kind: "account-missing" } : { kind: "tick" };
-      items.push({ accountId: record.accountId, record, input });
-    }
-    return items;
-  },
-};
+/** Work items for observed accounts; only new revocations pay a read (the account may have a resolved incident row). */
+export async function observedItems(ctx: CycleContext, observed: readonly ObservedAccount[], concurrency = 8): Promise<WorkItem[]> {
+  return mapWithConcurrency(observed, concurrency, async ({ account, classification, open }) => ({
+    accountId: account.id,
+    record: open ?? (await ctx.deps.store.getRecord(account.id)),
+    input: { kind: "observed" as const, account, classification },
+  }));
+}
 
 export function lifecycleContext(settings: MonitorSettings): LifecycleContext {
   return {
@@ -142,14 +171,14 @@ const MAX_COMMIT_ATTEMPTS = 4;
 export const recordStage: Stage<PlannedChange, PlannedChange> = {
   name: "record",
   async run(ctx, changes) {
-    const committed: PlannedChange[] = [];
-    for (const change of changes) {
-      const result = await commitWithRetry(ctx, change);
-      if (result) committed.push(result);
-    }
-    return committed;
+    // Each commit is its own account's partition: independent of the others, so several at once.
+    const committed = await mapWithConcurrency(changes, RECORD_CONCURRENCY, (change) => commitWithRetry(ctx, change));
+    return committed.filter((change): change is PlannedChange => change !== undefined);
   },
 };
+
+/** Commits (one partition each) in flight at once. */
+const RECORD_CONCURRENCY = 8;
 
 export async function commitWithRetry(ctx: CycleContext, change: PlannedChange): Promise<PlannedChange | undefined> {
   const { store, log } = ctx.deps;

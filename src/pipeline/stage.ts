@@ -4,7 +4,9 @@
  */
 import type { AccountSource } from "../adapters/armAccounts";
 import type { EmailSender } from "../adapters/acsEmail";
-import type { IncidentStore, WarningStore } from "../adapters/tableStore";
+import type { FleetDiscovery } from "../adapters/fleetDiscovery";
+import type { IncidentStore, StoredAccountCheck, StoredMessage, WarningStore } from "../adapters/tableStore";
+import type { WorkQueue } from "../adapters/workQueue";
 import type { AccountProber, ProbeSession } from "../probes/accountProber";
 import type { MonitorMeta } from "../adapters/monitorMetaTable";
 
@@ -36,6 +38,15 @@ export interface MonitorSettings {
   publicBaseUrl?: string;
   /** CMK_DASHBOARD_AUTH: "anonymous" means App Service Authentication stands in front of the dashboard. */
   dashboardAuth?: "function" | "anonymous";
+  /** CMK_POLL_INTERVAL_MINUTES: a work item older than two intervals is stale (the next cycle covers it). */
+  pollIntervalInMinutes?: number;
+  /** CMK_FANOUT / CMK_FANOUT_THRESHOLD; inline when absent. */
+  fanout?: { mode: "auto" | "queue" | "inline"; threshold: number };
+  /** CMK_DIGEST_THRESHOLD: due messages of one kind to one recipient set that become one digest email (default 5). */
+  digestThreshold?: number;
+  /** CMK_EMAIL_RATE_PER_MINUTE / _PER_HOUR: the ACS sending limits the outbox paces itself under. */
+  emailRatePerMinute?: number;
+  emailRatePerHour?: number;
 }
 
 /** Everything a cycle needs; built only in src/composition.ts (or by tests). */
@@ -54,6 +65,10 @@ export interface MonitorDeps {
   meta?: MonitorMeta;
   /** The key that signs owners' one-click links: CMK_LINK_SIGNING_KEY, or the one kept in `meta`. */
   linkSigningKey?: () => Promise<Buffer>;
+  /** How the fleet is found (ARM per subscription or Resource Graph); default: ARM over `accounts`. */
+  discovery?: FleetDiscovery;
+  /** Where work batches go when a cycle fans out; absent: every cycle runs inline. */
+  workQueue?: WorkQueue;
 }
 
 /** Counters a cycle fills in as it goes; the report is made from them. */
@@ -73,6 +88,33 @@ export interface CycleStats {
   /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
   accountsProbed: number;
   warningDigestsRecorded: number;
+  /** "arm" (one list per subscription) or "resource-graph" (one paged query over the scope). */
+  discoveryMode: "arm" | "resource-graph";
+  /** Listing calls made: ARM list calls, or Resource Graph pages and retries. */
+  discoveryCalls: number;
+  discoveryThrottledInMs: number;
+  /** ARM GETs that confirmed (or overturned) a state change Resource Graph suggested. */
+  confirmations: number;
+  /** Suggested state changes the ARM GET did not bear out (Resource Graph lagging). */
+  confirmationsOverturned: number;
+  confirmationsFailed: number;
+  /** "inline": this process did all the work; "queue": batches went to the work queue. */
+  fanout: "inline" | "queue";
+  workBatchesEnqueued: number;
+  workAccountsEnqueued: number;
+  /** Due emails held back by CMK_EMAIL_RATE_PER_MINUTE/_PER_HOUR; they stay pending. */
+  emailsDeferred: number;
+  /** Digest emails sent, and the outbox messages they carried. */
+  digestsSent: number;
+  messagesInDigests: number;
+}
+
+/** Which outbox rows a drain may send (all due rows when unset). */
+export interface OutboxScope {
+  /** Only these rows (a work batch sends what it recorded). */
+  only?: readonly StoredMessage[];
+  /** Only rows created up to this time (the timer leaves this cycle's batches to their workers). */
+  createdUpTo?: string;
 }
 
 export interface CycleContext {
@@ -81,6 +123,38 @@ export interface CycleContext {
   stats: CycleStats;
   /** One probe cache per cycle, shared by the revoked-account and the daily warning probes. */
   probeSession?: ProbeSession;
+  /** Observations came from Resource Graph, which can lag ARM: confirm state changes with a GET. */
+  confirmChanges?: boolean;
+  /** The daily-check rows, when the cycle already read them (so the warnings stage need not again). */
+  accountChecks?: StoredAccountCheck[];
+  outbox?: OutboxScope;
+  /**
+   * When set, every probe and confirmation GET takes one of these: the decisions and the daily
+   * checks can then run side by side and still keep to PROBE_CONCURRENCY calls in flight.
+   */
+  workSlots?: Slots;
+}
+
+/** A counting semaphore: at most `size` of the works passed to `run` at once, first come first served. */
+export class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free -= 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free += 1;
+    }
+  }
 }
 
 export interface Stage<In, Out> {
@@ -116,6 +190,18 @@ export function newStats(): CycleStats {
     emailsSkippedByOtherInstance: 0,
     accountsProbed: 0,
     warningDigestsRecorded: 0,
+    discoveryMode: "arm",
+    discoveryCalls: 0,
+    discoveryThrottledInMs: 0,
+    confirmations: 0,
+    confirmationsOverturned: 0,
+    confirmationsFailed: 0,
+    fanout: "inline",
+    workBatchesEnqueued: 0,
+    workAccountsEnqueued: 0,
+    emailsDeferred: 0,
+    digestsSent: 0,
+    messagesInDigests: 0,
   };
 }
 

@@ -69,6 +69,7 @@ class TimeoutError extends Error {
 
 class CachingProbeSession implements ProbeSession {
   private readonly memo = new Map<string, Promise<unknown>>();
+  private readonly orders = new Map<string, string[]>();
 
   constructor(
     private readonly ports: ProbePorts,
@@ -119,7 +120,8 @@ class CachingProbeSession implements ProbeSession {
 
   private async vault(name: string, accountSubscriptionId: string): Promise<Checked<VaultFacts>> {
     const subscriptions = this.searchOrder(accountSubscriptionId);
-    return this.once(`vault|${name.toLowerCase()}|${subscriptions.join(",")}`, async () => {
+    // The rest of the search order is the session's own list: the account's subscription names it.
+    return this.once(`vault|${name.toLowerCase()}|${subscriptions[0]?.toLowerCase() ?? ""}`, async () => {
       const failures: string[] = [];
       for (const subscriptionId of subscriptions) {
         const listing = await this.vaultList(subscriptionId);
@@ -171,13 +173,18 @@ class CachingProbeSession implements ProbeSession {
   }
 
   private searchOrder(accountSubscriptionId: string): string[] {
+    // Once per subscription per session: a fleet monitors thousands of subscriptions.
+    const cached = this.orders.get(accountSubscriptionId.toLowerCase());
+    if (cached) return cached;
     const seen = new Set<string>();
-    return [accountSubscriptionId, ...this.options.subscriptionIds].filter((id) => {
+    const order = [accountSubscriptionId, ...this.options.subscriptionIds].filter((id) => {
       const key = id.toLowerCase();
       if (seen.has(key) || key === "") return false;
       seen.add(key);
       return true;
     });
+    this.orders.set(accountSubscriptionId.toLowerCase(), order);
+    return order;
   }
 
   // --- Key (data plane) --------------------------------------------------------------------

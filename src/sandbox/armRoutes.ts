@@ -75,6 +75,9 @@ export class ArmRoutes {
   private readonly forbiddenSubscriptions = new Set<string>();
   /** Subscriptions the caller can see beyond those holding accounts, with their state. */
   private readonly extraSubscriptions = new Map<string, { displayName: string; state: string }>();
+  /** Bumped by every change to an account, so the Resource Graph rows are rebuilt only when stale. */
+  private version = 0;
+  private graphRows: { version: number; rows: ResourceGraphRow[] } | undefined;
 
   /** Makes a subscription visible to `GET /subscriptions` (e.g. an empty or disabled one). */
   addSubscription(subscriptionId: string, options: { displayName?: string; state?: string } = {}): void {
@@ -108,6 +111,7 @@ export class ArmRoutes {
     if (spec.keyVaultKeyUri !== undefined) account.keyVaultKeyUri = spec.keyVaultKeyUri;
     if (spec.status !== undefined) account.status = spec.status;
     this.accounts.set(id.toLowerCase(), account);
+    this.version += 1;
     return id;
   }
 
@@ -115,6 +119,7 @@ export class ArmRoutes {
     const account = this.require(nameOrId);
     if (status === undefined) delete account.status;
     else account.status = status;
+    this.version += 1;
   }
 
   /** Changes the account's CMK settings as an `az cosmosdb update` would; the status is left alone. */
@@ -122,10 +127,12 @@ export class ArmRoutes {
     const account = this.require(nameOrId);
     if (patch.defaultIdentity !== undefined) account.defaultIdentity = patch.defaultIdentity;
     if (patch.keyVaultKeyUri !== undefined) account.keyVaultKeyUri = patch.keyVaultKeyUri;
+    this.version += 1;
   }
 
   removeAccount(nameOrId: string): void {
     this.accounts.delete(this.require(nameOrId).id.toLowerCase());
+    this.version += 1;
   }
 
   getAccount(nameOrId: string): SandboxAccount | undefined {
@@ -241,7 +248,8 @@ export class ArmRoutes {
 
   /** The accounts as Resource Graph rows (latest API version, nested `properties`). */
   resourceGraphRows(): ResourceGraphRow[] {
-    return [...this.accounts.values()].map((account) => {
+    if (this.graphRows?.version === this.version) return this.graphRows.rows;
+    const rows = [...this.accounts.values()].map((account) => {
       const json = toArmJson(account, "2025-10-15");
       return {
         id: account.id,
@@ -255,6 +263,8 @@ export class ArmRoutes {
         properties: json["properties"] as Record<string, unknown>,
       };
     });
+    this.graphRows = { version: this.version, rows };
+    return rows;
   }
 
   private listSubscriptions(): SandboxResponse {

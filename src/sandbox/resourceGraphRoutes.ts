@@ -32,15 +32,33 @@ export class ResourceGraphRoutes {
   private window: number[] = [];
   /** Management group name → subscription ids in it. */
   private readonly managementGroups = new Map<string, string[]>();
+  /** While set, queries answer from this snapshot: Resource Graph lagging ARM. */
+  private frozen: ResourceGraphRow[] | undefined;
 
   constructor(
     private readonly rows: () => ResourceGraphRow[],
-    private readonly now: () => number = Date.now,
+    private now: () => number = Date.now,
   ) {}
+
+  /** The clock the quota window runs on (a drill's simulated clock). */
+  setClock(now: () => number): void {
+    this.now = now;
+    this.window = [];
+  }
 
   setQuota(quota: ResourceGraphQuota): void {
     this.quota = quota;
     this.window = [];
+  }
+
+  /** From now on, answers show the fleet as it is at this moment, whatever ARM says later (Resource Graph's lag). */
+  freeze(): void {
+    this.frozen = this.rows();
+  }
+
+  /** Answers follow ARM again. */
+  thaw(): void {
+    this.frozen = undefined;
   }
 
   setManagementGroup(name: string, subscriptionIds: string[]): void {
@@ -90,14 +108,18 @@ export class ResourceGraphRoutes {
     for (const group of body.managementGroups ?? []) for (const id of this.managementGroups.get(group.toLowerCase()) ?? []) scope.add(id);
     const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
     const keyVaultOnly = /isnotempty\(\s*properties\.keyVaultKeyUri\s*\)/i.test(body.query);
-    const matching = this.rows()
+    const matching = (this.frozen ?? this.rows())
       .filter((row) => tenantWide || scope.has(row.subscriptionId.toLowerCase()))
       .filter((row) => !keyVaultOnly || typeof row.properties["keyVaultKeyUri"] === "string")
       .sort((a, b) => a.id.localeCompare(b.id));
 
+    // A projection of `properties = pack('a', …, 'b', …)` keeps only those properties, as Resource Graph would.
+    const packed = [...body.query.matchAll(/pack\(\s*'([^']+)'|,\s*'([^']+)'\s*,\s*properties\./g)].map((m) => m[1] ?? m[2]!);
+    const project = (row: ResourceGraphRow): ResourceGraphRow =>
+      packed.length === 0 ? row : { ...row, properties: Object.fromEntries(packed.filter((name) => name in row.properties).map((name) => [name, row.properties[name]])) };
     const top = Math.min(Math.max(1, body.options?.$top ?? 100), 1000);
     const offset = body.options?.$skipToken ? Number(Buffer.from(body.options.$skipToken, "base64").toString("utf8")) || 0 : 0;
-    const page = matching.slice(offset, offset + top);
+    const page = matching.slice(offset, offset + top).map(project);
     const next = offset + top < matching.length ? Buffer.from(String(offset + top)).toString("base64") : undefined;
     return {
       status: 200,

@@ -82,7 +82,21 @@ export interface LocalSandboxOptions {
   port?: number;
   /** Delay added before every response, to exercise timeouts and concurrency. */
   latencyInMs?: number;
+  /** ARM's per-subscription read throttling; off by default. */
+  armThrottle?: ArmThrottle;
 }
+
+/**
+ * ARM's token bucket for reads, per subscription: `capacity` requests, refilled at `refillPerSecond`
+ * (Azure: 250 and 25/s). An empty bucket answers 429 with Retry-After, as ARM does.
+ */
+export interface ArmThrottle {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+/** Routes that are ARM reads, and so spend the subscription's read tokens. */
+const ARM_READ_ROUTES: ReadonlySet<SandboxRouteId> = new Set(["arm-list", "arm-get", "kv-vaults", "kv-deleted-vaults", "role-assignments", "role-definitions"]);
 
 const SANDBOX_TOKEN = "sandbox-access-token";
 
@@ -124,6 +138,10 @@ export class LocalSandbox {
     },
   };
   private faults: Array<SandboxFault & { remaining: number }> = [];
+  private armThrottle: ArmThrottle | undefined;
+  private readonly armBuckets = new Map<string, { tokens: number; at: number }>();
+  private throttled = 0;
+  private now: () => number = Date.now;
   private recorded: RecordedRequest[] = [];
   private readonly pendingReplies = new Set<NodeJS.Timeout>();
   private stopping: Promise<void> | undefined;
@@ -155,6 +173,7 @@ export class LocalSandbox {
     });
     const { port } = server.address() as AddressInfo;
     const sandbox = new LocalSandbox(server, tls.cert, port, options.latencyInMs ?? 0);
+    if (options.armThrottle) sandbox.setArmThrottle(options.armThrottle);
     server.on("request", (req: IncomingMessage, res: ServerResponse) => sandbox.onRequest(req, res));
     return sandbox;
   }
@@ -202,9 +221,23 @@ export class LocalSandbox {
     return cmkTargetOf(account);
   }
 
-  /** The clock for deletion and purge dates in the Key Vault world (the drill's simulated clock). */
+  /** The clock for deletion and purge dates in the Key Vault world, Resource Graph's quota and ARM's throttle (the drill's simulated clock). */
   setClock(now: () => Date): void {
     this.keyVault.setClock(now);
+    this.now = () => now().getTime();
+    this.resourceGraph.setClock(this.now);
+    this.armBuckets.clear();
+  }
+
+  /** Turns ARM's per-subscription read throttling on (or off with undefined); buckets start full. */
+  setArmThrottle(throttle: ArmThrottle | undefined): void {
+    this.armThrottle = throttle;
+    this.armBuckets.clear();
+  }
+
+  /** ARM reads answered 429 by the throttle so far. */
+  armThrottledCount(): number {
+    return this.throttled;
   }
 
   /** Sets `customerManagedKeyStatus`; undefined removes the property. Throws for unknown accounts. */
@@ -307,6 +340,8 @@ export class LocalSandbox {
       const message = `The sandbox has no route for ${request.method} ${request.url.pathname}.`;
       return { response: { status: 404, json: { error: { code: "NotFound", message } } } };
     }
+    const throttled = this.throttleArm(matched.id, request);
+    if (throttled) return { response: throttled, route: matched.id };
     try {
       return { response: matched.handle(this.takeFault(matched.id)), route: matched.id };
     } catch (error) {
@@ -314,6 +349,29 @@ export class LocalSandbox {
       const message = error instanceof Error ? error.message : String(error);
       return { response: { status: 500, json: { error: { code: "SandboxError", message } } }, route: matched.id };
     }
+  }
+
+  /** Spends one read token of the request's subscription; a 429 when there is none. */
+  private throttleArm(route: SandboxRouteId, request: SandboxRequest): SandboxResponse | undefined {
+    const throttle = this.armThrottle;
+    if (!throttle || !ARM_READ_ROUTES.has(route)) return undefined;
+    const subscription = (/^\/subscriptions\/([^/]+)/i.exec(request.url.pathname)?.[1] ?? "(tenant)").toLowerCase();
+    const now = this.now();
+    const bucket = this.armBuckets.get(subscription) ?? { tokens: throttle.capacity, at: now };
+    bucket.tokens = Math.min(throttle.capacity, bucket.tokens + ((now - bucket.at) / 1000) * throttle.refillPerSecond);
+    bucket.at = now;
+    this.armBuckets.set(subscription, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    this.throttled += 1;
+    const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / throttle.refillPerSecond));
+    return {
+      status: 429,
+      headers: { "retry-after": String(retryAfter), "x-ms-ratelimit-remaining-subscription-reads": "0" },
+      json: { error: { code: "SubscriptionRequestsThrottled", message: `Number of read requests for subscription '${subscription}' exceeded the limit. Please try again after '${retryAfter}' seconds.` } },
+    };
   }
 
   private reply(res: ServerResponse, response: SandboxResponse): void {

@@ -7,6 +7,7 @@
  */
 import type { LookupFunction } from "node:net";
 import https from "node:https";
+import tls from "node:tls";
 import type { Duplex } from "node:stream";
 
 export interface VaultAgentOptions {
@@ -36,5 +37,6 @@ export function createVaultAgent(options: VaultAgentOptions): https.Agent {
       return create.call(this, { ...connectOptions, port: options.port }, callback);
     }
   }
-  return new SandboxVaultAgent({ ca: options.ca, keepAlive: true, lookup });
+  // One TLS context for every vault host: a fleet has thousands of vaults, each its own connection.
+  return new SandboxVaultAgent({ ca: options.ca, secureContext: tls.createSecureContext({ ca: options.ca }), keepAlive: true, lookup });
 }

@@ -36,6 +36,16 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_PUBLIC_BASE_URL: ["http://monitor.contoso.com", "links must be https"],
   CMK_LINK_SIGNING_KEY: ["short", "a signing key needs at least 32 characters"],
   CMK_DASHBOARD_AUTH: ["admin", "only function or anonymous"],
+  CMK_MANAGEMENT_GROUPS: ["mg/prod", "management group ids have no slashes"],
+  CMK_DISCOVERY: ["graph", "only auto, arm or resource-graph"],
+  CMK_ARM_CONCURRENCY: ["0", "at least one subscription listed at a time, at most 64"],
+  CMK_FANOUT: ["parallel", "only auto, queue or inline"],
+  CMK_FANOUT_THRESHOLD: ["many", "a number of accounts"],
+  CMK_WORK_QUEUE: ["Work_Queue", "queue names are lower-case letters, digits and hyphens"],
+  AzureWebJobsStorage__queueServiceUri: ["http://st.queue.core.windows.net", "work items must travel over TLS"],
+  CMK_DIGEST_THRESHOLD: ["1", "a digest of one message is not a digest"],
+  CMK_EMAIL_RATE_PER_MINUTE: ["-1", "a positive number of emails"],
+  CMK_EMAIL_RATE_PER_HOUR: ["fast", "a number of emails"],
   AZURE_CLIENT_ID: ["not-a-guid", "client ids are GUIDs"],
 };
 

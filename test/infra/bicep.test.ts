@@ -364,6 +364,16 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_ALLOWED_RECIPIENT_DOMAINS", "allowedRecipientDomains"],
       // The dashboard needs a function key unless App Service Authentication is configured.
       ["CMK_DASHBOARD_AUTH", "dashboardAuth"],
+      // Fleet scale: discovery, fan-out, digests and the ACS send rate.
+      ["CMK_MANAGEMENT_GROUPS", "monitoredManagementGroups"],
+      ["CMK_DISCOVERY", "discovery"],
+      ["CMK_ARM_CONCURRENCY", "armConcurrency"],
+      ["CMK_FANOUT", "fanout"],
+      ["CMK_FANOUT_THRESHOLD", "fanoutThreshold"],
+      ["CMK_WORK_QUEUE", "workQueueName"],
+      ["CMK_DIGEST_THRESHOLD", "digestThreshold"],
+      ["CMK_EMAIL_RATE_PER_MINUTE", "emailRatePerMinute"],
+      ["CMK_EMAIL_RATE_PER_HOUR", "emailRatePerHour"],
     ])("%s defaults like param %s", (setting, param) => {
       const declaration = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+)$`, "m").exec(main.code)?.[1]?.trim();
       const expected = defaults[setting];
@@ -573,6 +583,8 @@ describe("the watcher is watched", () => {
     ["cmk-monitor: cycle completed", "'LessThan'"],
     // Failing sends: at least the threshold of send-failed traces in the window.
     ["cmk-monitor: send failed", "'GreaterThanOrEqual'"],
+    // A work item the queue gave up on.
+    ["cmk-monitor: poison work item", "'GreaterThanOrEqual'"],
   ])("a log alert counts traces starting %j", (prefix, operator) => {
     const rule = rules.find((r) => r.body.includes(`startswith "${prefix}"`));
     expect(rule).toBeDefined();

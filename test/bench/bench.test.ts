@@ -1,0 +1,65 @@
+/**
+ * The benchmark, small: 300 accounts in 30 subscriptions (one of them revoked behind its shared
+ * key), both discovery modes, real engine, sandbox and Azurite. Call counts and store traffic, not
+ * times: a test machine's speed says nothing about the engine.
+ */
+import { lowerBound, runBenchmark, type BenchResult } from "../../bench/benchmark";
+
+jest.setTimeout(120_000);
+
+let results: BenchResult[];
+
+beforeAll(async () => {
+  results = await runBenchmark({ accounts: 300, subscriptions: 30, latencyInMs: 0, modes: ["resource-graph", "arm"], revokedShare: 0.01, workers: 2 });
+});
+
+const byMode = (mode: string) => results.find((result) => result.mode === mode)!;
+
+describe("npm run bench, small", () => {
+  it("Resource Graph finds the fleet in one query; ARM pays one list call per subscription", () => {
+    expect(byMode("resource-graph")).toMatchObject({ discoveryCalls: 1, callsByApi: expect.not.objectContaining({ "arm-list": expect.anything() }) });
+    expect(byMode("arm")).toMatchObject({ discoveryCalls: 30, callsByApi: expect.not.objectContaining({ "resource-graph": expect.anything() }) });
+  });
+
+  it.each(["resource-graph", "arm"])("%s: every account of the revoked subscription is confirmed with one ARM GET, nothing else is", (mode) => {
+    // A fanned-out batch's snapshot may be stale: its state changes are confirmed whichever discovery found them.
+    const result = byMode(mode);
+    expect(result.revokedAccounts).toBe(10);
+    expect(result.armCalls).toBe(10);
+  });
+
+  it.each(["resource-graph", "arm"])("%s: Key Vault is probed per vault, not per account", (mode) => {
+    // 30 vaults (one per subscription, shared by its 10 accounts): a few calls each, never 300+.
+    const result = byMode(mode);
+    expect(result.keyVaultCalls).toBeGreaterThanOrEqual(30 * 3);
+    expect(result.keyVaultCalls).toBeLessThanOrEqual(30 * 4 + 10);
+  });
+
+  it.each(["resource-graph", "arm"])("%s: the owner of the ten revoked accounts gets one digest, and the cold cycle fans out", (mode) => {
+    const result = byMode(mode);
+    expect(result).toMatchObject({ emailsSent: 1, digestsSent: 1, messagesInDigests: 10, coldFanout: "queue" });
+    expect(result.workItems).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(["resource-graph", "arm"])("%s: an idle cycle writes no entity and sends no email", (mode) => {
+    const result = byMode(mode);
+    expect(result).toMatchObject({ idleCycleWrites: 0, idleCycleEmails: 0, idleCycleHeartbeatWrites: 1, errors: 0, armThrottled: 0 });
+    // Per-account calls in an idle cycle: only the probes of the ten open incidents' one vault.
+    expect(result.idleCycleCalls["arm-get"]).toBeUndefined();
+  });
+});
+
+describe("the lower bound", () => {
+  it.each([
+    // Resource Graph pages follow each other; 10 pages are within one quota window.
+    [{ mode: "resource-graph" as const, discoveryCalls: 10, workCalls: 0, emailCalls: 0 }, 10 * 20],
+    // 20 pages need two quota windows: the floor is one window.
+    [{ mode: "resource-graph" as const, discoveryCalls: 20, workCalls: 0, emailCalls: 0 }, 5000],
+    // ARM lists 8 subscriptions at once.
+    [{ mode: "arm" as const, discoveryCalls: 1000, workCalls: 0, emailCalls: 0 }, 125 * 20],
+    // Work at 8 per invocation, sends one at a time, after it (inline).
+    [{ mode: "arm" as const, discoveryCalls: 8, workCalls: 80, emailCalls: 4 }, 20 + 10 * 20 + 4 * 20],
+  ])("%j → %d ms at 20 ms a call", (input, expected) => {
+    expect(lowerBound({ latencyInMs: 20, armConcurrency: 8, fanout: "inline", workers: 1, ...input }).totalMs).toBe(expected);
+  });
+});

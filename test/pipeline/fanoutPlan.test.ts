@@ -1,0 +1,106 @@
+/** How the timer splits a cycle's work into queue messages, and how the handler reads them back. Pure. */
+import { randomBytes } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import { MAX_QUEUE_MESSAGE_BYTES } from "../../src/adapters/workQueue";
+import type { CmkAccount } from "../../src/domain/account";
+import { classifyStatus } from "../../src/domain/classifier";
+import { MalformedWorkItemError, MAX_ACCOUNTS_PER_BATCH, parseWorkItem, planWorkItems } from "../../src/pipeline/fanout";
+import { newStats, type CycleContext, type MonitorDeps } from "../../src/pipeline/stage";
+
+const ctx: CycleContext = {
+  deps: { settings: { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [], escalationRecipients: ["support@contoso.com"], reminderIntervalInMinutes: 60 } } as unknown as MonitorDeps,
+  now: new Date("2026-12-01T08:00:00.000Z"),
+  stats: newStats(),
+};
+
+function account(i: number, owner: string, extraTags: Record<string, string> = {}): CmkAccount {
+  return {
+    id: `/subscriptions/00000000-0000-4000-8000-${String(i % 50).padStart(12, "0")}/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/acct-${i}`,
+    name: `acct-${i}`,
+    subscriptionId: `00000000-0000-4000-8000-${String(i % 50).padStart(12, "0")}`,
+    resourceGroup: "rg",
+    keyVaultKeyUri: `https://kv-${i % 50}.vault.azure.net/keys/k`,
+    userAssignedIdentities: {},
+    tags: { "cmk-owner": owner, ...extraTags },
+    customerManagedKeyStatus: "Access to the configured customer managed key confirmed.",
+  };
+}
+
+const wireSize = (json: string) => Math.ceil(Buffer.byteLength(json) / 3) * 4;
+
+describe("planWorkItems", () => {
+  it("covers every account once, keeps each owner's accounts in one batch, and fits each message in 64 KiB", () => {
+    // 1,000 healthy accounts due their daily check, owners of 10 to 120 accounts.
+    const accounts = Array.from({ length: 1000 }, (_, i) => account(i, `owner-${i % 9 === 0 ? "big" : i % 40}@contoso.com`));
+    const plan = planWorkItems(ctx, "cycle-1", [], accounts.map((a) => ({ account: a })));
+    const seen = plan.messages.flatMap(({ message }) => message.accounts.map((entry) => entry.account.name));
+    expect(seen.sort()).toEqual(accounts.map((a) => a.name).sort());
+    for (const { message, json } of plan.messages) {
+      expect(message.accounts.length).toBeLessThanOrEqual(MAX_ACCOUNTS_PER_BATCH);
+      expect(wireSize(json)).toBeLessThanOrEqual(MAX_QUEUE_MESSAGE_BYTES);
+      expect(message.batches).toBe(plan.messages.length);
+    }
+    // No owner's group is split (every group here fits a batch).
+    const batchesOf = new Map<string, Set<number>>();
+    for (const { message } of plan.messages) {
+      for (const entry of message.accounts) {
+        const owner = entry.account.tags["cmk-owner"]!;
+        batchesOf.set(owner, (batchesOf.get(owner) ?? new Set()).add(message.batch));
+      }
+    }
+    for (const batches of batchesOf.values()) expect(batches.size).toBe(1);
+  });
+
+  it("marks what each account needs: a decision, its daily check (with the last check's ETag), or both", () => {
+    const revoked = { ...account(1, "a@contoso.com"), customerManagedKeyStatus: "Access to your account is currently revoked (4002)." };
+    const healthy = account(2, "a@contoso.com");
+    const plan = planWorkItems(ctx, "cycle-2", [{ account: revoked, classification: classifyStatus(revoked.customerManagedKeyStatus) }], [{ account: healthy, etag: "W/\"1\"" }]);
+    const [{ json }] = plan.messages;
+    const parsed = parseWorkItem(json);
+    expect(parsed).toMatchObject({ type: "cmk-work", version: 1, cycleId: "cycle-2", cycleStartedAt: ctx.now.toISOString(), batch: 1, batches: 1 });
+    expect(parsed.accounts).toEqual([
+      { account: revoked, decide: true },
+      { account: healthy, dailyCheck: { etag: "W/\"1\"" } },
+    ]);
+  });
+
+  it("an account too large for any message is left for the timer to handle itself", () => {
+    // Random tag values do not compress: 80 KB of them cannot travel in 64 KiB.
+    const huge = account(3, "b@contoso.com", Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, randomBytes(800).toString("base64")])));
+    const plan = planWorkItems(ctx, "cycle-3", [], [{ account: huge }, { account: account(4, "b@contoso.com") }]);
+    expect(plan.oversize.map((entry) => entry.account.name)).toEqual(["acct-3"]);
+    expect(plan.messages.flatMap(({ message }) => message.accounts.map((entry) => entry.account.name))).toEqual(["acct-4"]);
+  });
+});
+
+describe("parseWorkItem", () => {
+  it.each<[string, unknown]>([
+    // Not JSON at all.
+    ["garbage", "not a work item"],
+    // JSON, but someone else's message.
+    ["another message", { hello: "world" }],
+    // A future version this code does not know.
+    ["version 2", { type: "cmk-work", version: 2, cycleId: "c", cycleStartedAt: "2026-12-01T08:00:00Z", accounts: [] }],
+    // The compressed accounts are corrupt.
+    ["corrupt gzip", { type: "cmk-work", version: 1, cycleId: "c", cycleStartedAt: "2026-12-01T08:00:00Z", accountsGzip: "bm90IGd6aXA=" }],
+    // An account without the fields every stage reads.
+    ["an account without a key URI", { type: "cmk-work", version: 1, cycleId: "c", cycleStartedAt: "2026-12-01T08:00:00Z", accounts: [{ account: { id: "x", name: "x", subscriptionId: "s", tags: {} } }] }],
+  ])("%s is malformed", (_name, raw) => {
+    expect(() => parseWorkItem(raw)).toThrow(MalformedWorkItemError);
+  });
+
+  it("reads the compressed form without changing the message it was given (the host may hand it over again)", () => {
+    const wire = {
+      type: "cmk-work",
+      version: 1,
+      cycleId: "c",
+      cycleStartedAt: "2026-12-01T08:00:00.000Z",
+      batch: 1,
+      batches: 1,
+      accountsGzip: gzipSync(JSON.stringify([{ account: account(5, "c@contoso.com"), decide: true }])).toString("base64"),
+    };
+    const copy = JSON.parse(JSON.stringify(wire));
+    expect(parseWorkItem(wire).accounts[0]!.account.name).toBe("acct-5");
+    expect(wire).toEqual(copy);
+  });
+});
