@@ -1,21 +1,14 @@
-import { ConfigurationError, isAllowedDomain, loadConfig, SETTING_NAMES, type Environment } from "../src/config";
+import { isAllowedDomain, loadConfig, SETTING_NAMES, type Environment } from "../src/config";
+import { configProblems, VALID_SETTINGS } from "./fixtures/settings";
 
+// Two subscriptions, to check list parsing of the one required list setting.
 const VALID: Environment = {
+  ...VALID_SETTINGS,
   CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001, 00000000-0000-0000-0000-000000000002",
-  CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
-  CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
-  ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
-  AzureWebJobsStorage__accountName: "stcmkmonitor",
 };
 
 function problemsOf(env: Environment): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return [...(error as ConfigurationError).problems];
-  }
+  return configProblems(env);
 }
 
 describe("loadConfig", () => {

@@ -1,24 +1,12 @@
 /** The fleet-scale settings: discovery, fan-out, the work queue, digests and the ACS send rate. */
-import { ConfigurationError, loadConfig, type Environment } from "../src/config";
+import { loadConfig, type Environment } from "../src/config";
+import { configProblems, VALID_SETTINGS as VALID } from "./fixtures/settings";
 
 const SUB1 = "00000000-0000-0000-0000-000000000001";
 const SUB2 = "00000000-0000-0000-0000-000000000002";
-const VALID: Environment = {
-  CMK_SUBSCRIPTION_IDS: SUB1,
-  CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
-  CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
-  ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
-  AzureWebJobsStorage__accountName: "stcmkmonitor",
-};
 
 function problemsOf(env: Environment): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    return [...error.problems];
-  }
+  return configProblems(env);
 }
 
 describe("fleet-scale settings", () => {

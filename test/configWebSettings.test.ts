@@ -1,22 +1,10 @@
-import { ConfigurationError, loadConfig, type Environment } from "../src/config";
+import { loadConfig, type Environment } from "../src/config";
+import { configProblems, VALID_SETTINGS as VALID } from "./fixtures/settings";
 import { dashboardAuthLevel } from "../src/web/access";
 
-const VALID: Environment = {
-  CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
-  CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
-  CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
-  ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
-  AzureWebJobsStorage__accountName: "stcmkmonitor",
-};
 
 function problemsOf(env: Environment): string[] {
-  try {
-    loadConfig({ ...VALID, ...env });
-    return [];
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return [...(error as ConfigurationError).problems];
-  }
+  return configProblems({ ...VALID, ...env });
 }
 
 describe("web settings", () => {
