@@ -14,6 +14,7 @@ import { ArmVaultDirectory } from "../../src/adapters/keyVaultManagement";
 import { ArmRoleAssignmentReader } from "../../src/adapters/roleAssignments";
 import { LocalSandbox } from "../../src/sandbox";
 import { sandboxOverrides } from "../../src/sandbox/environment";
+import { cmkAccountFromSandbox } from "../fixtures/sandboxAccounts";
 
 const SUB = "00000000-0000-0000-0000-0000000000b1";
 const OTHER_SUB = "00000000-0000-0000-0000-0000000000b2";
@@ -53,19 +54,7 @@ function session(): ProbeSession {
 }
 
 function cmkAccount(name: string): CmkAccount {
-  const a = sandbox.getAccount(name)!;
-  return {
-    id: a.id,
-    name: a.name,
-    subscriptionId: a.subscriptionId,
-    resourceGroup: a.resourceGroup,
-    keyVaultKeyUri: a.keyVaultKeyUri!,
-    defaultIdentity: a.defaultIdentity,
-    identityType: a.identity.type,
-    ...(a.identity.principalId ? { principalId: a.identity.principalId } : {}),
-    userAssignedIdentities: a.identity.userAssignedIdentities ?? {},
-    tags: a.tags,
-  };
+  return cmkAccountFromSandbox(sandbox, name);
 }
 
 async function probe(name: string): Promise<ProbeFacts> {

@@ -8,6 +8,7 @@ import { causeVerdict } from "../../src/domain/probeFindings";
 import type { CauseId } from "../../src/domain/causes";
 import { LocalSandbox } from "../../src/sandbox";
 import { sandboxOverrides } from "../../src/sandbox/environment";
+import { cmkAccountFromSandbox } from "../fixtures/sandboxAccounts";
 
 const SUB = "00000000-0000-0000-0000-0000000000c1";
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
@@ -41,19 +42,7 @@ function put(status: string, keyVault?: "healthy" | "match-status" | "none"): { 
 }
 
 function cmkAccount(name: string): CmkAccount {
-  const a = sandbox.getAccount(name)!;
-  return {
-    id: a.id,
-    name: a.name,
-    subscriptionId: a.subscriptionId,
-    resourceGroup: a.resourceGroup,
-    keyVaultKeyUri: a.keyVaultKeyUri!,
-    defaultIdentity: a.defaultIdentity,
-    identityType: a.identity.type,
-    ...(a.identity.principalId ? { principalId: a.identity.principalId } : {}),
-    userAssignedIdentities: a.identity.userAssignedIdentities ?? {},
-    tags: a.tags,
-  };
+  return cmkAccountFromSandbox(sandbox, name);
 }
 
 async function verdict(name: string, cause: CauseId): Promise<string> {
