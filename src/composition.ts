@@ -25,7 +25,8 @@ import { TableIncidentStore } from "./adapters/tableStore";
 import { SdkAccountProber, type AccountProber } from "./probes/accountProber";
 import { metaTableNameFor, TableMonitorMeta } from "./adapters/monitorMetaTable";
 import { loadConfig, type Environment, type MonitorConfig } from "./config";
-import type { Clock, Logger, MonitorDeps } from "./pipeline/stage";
+import { PROBE_CONCURRENCY } from "./pipeline/probeStages";
+import { Slots, type Clock, type Logger, type MonitorDeps } from "./pipeline/stage";
 
 export interface CompositionOverrides {
   /** Replaces DefaultAzureCredential (the sandbox's stub credential). */
@@ -187,6 +188,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
       emailRatePerHour: config.emailRatePerHour,
     },
     meta,
+    callSlots: new Slots(PROBE_CONCURRENCY),
     linkSigningKey: configuredKey ? async () => configuredKey : () => meta.linkSigningKey(),
   };
 }

@@ -44,7 +44,7 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
     await drainOutbox(ctx, { createdUpTo: started.toISOString() });
   } else {
     // Decisions and daily checks side by side, sharing one set of call slots.
-    ctx.workSlots = new Slots(PROBE_CONCURRENCY);
+    ctx.workSlots = deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
     [changes] = await Promise.all([
       observedItems(ctx, selection.observed).then(async (observed) => {
         const items = [...observed, ...selection.unobserved];

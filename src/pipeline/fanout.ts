@@ -283,7 +283,7 @@ export async function processWorkItem(deps: MonitorDeps, raw: unknown): Promise<
       ...(dailyCheck!.findings ? { previousFindings: dailyCheck!.findings } : {}),
     }));
   // Decisions and daily checks side by side, sharing one set of call slots.
-  ctx.workSlots = new Slots(PROBE_CONCURRENCY);
+  ctx.workSlots = deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
   const [changes] = await Promise.all([
     observedItems(ctx, observed).then((items) => (items.length > 0 ? decidePipeline.run(ctx, items) : [])),
     checks.length > 0 ? recordDailyChecks(ctx, checks, { pendingDigest: true }) : undefined,

@@ -9,18 +9,25 @@ import type { CmkAccount } from "../domain/account";
 import { parseKeyVaultKeyUri } from "../domain/keyVaultUri";
 import type { ProbeSession } from "../probes/accountProber";
 import type { WorkItem } from "./observeStages";
-import { mapWithConcurrency, type CycleContext, type Stage } from "./stage";
+import { mapWithConcurrency, Slots, type CycleContext, type Stage } from "./stage";
 
-/** Accounts probed at once; each probe makes a handful of calls, most cached per cycle. */
+/** Remote calls in flight at once (per instance when the deps carry `callSlots`): probes and confirmation GETs. */
 export const PROBE_CONCURRENCY = 8;
+
+/**
+ * Accounts being probed at once. More than the call slots: most accounts wait on a vault another
+ * account is already reading (cached per cycle), and waiting takes no slot; the slots keep the
+ * calls in flight to PROBE_CONCURRENCY.
+ */
+export const ACCOUNTS_IN_PROGRESS = 8 * PROBE_CONCURRENCY;
 
 /** The cycle's probe session (created on first use), shared by every stage that probes. */
 export function probeSessionFor(ctx: CycleContext): ProbeSession | undefined {
   if (!ctx.deps.probes) return undefined;
   if (!ctx.probeSession) {
-    const session = ctx.deps.probes.session();
-    const slots = ctx.workSlots;
-    ctx.probeSession = slots ? { probe: (account) => slots.run(() => session.probe(account)) } : session;
+    // Every call of the session takes one of the cycle's (or the instance's) slots.
+    ctx.workSlots ??= ctx.deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
+    ctx.probeSession = ctx.deps.probes.session({ callSlots: ctx.workSlots });
   }
   return ctx.probeSession;
 }
@@ -34,7 +41,7 @@ export const probeStage: Stage<WorkItem, WorkItem> = {
     const revoked = items.flatMap((item, index) =>
       item.input.kind === "observed" && item.input.classification.health === "revoked" ? [{ index, account: item.input.account }] : [],
     );
-    await mapWithConcurrency(byVaultInTurn(revoked, (entry) => entry.account), PROBE_CONCURRENCY, async ({ index, account }) => {
+    await mapWithConcurrency(byVaultInTurn(revoked, (entry) => entry.account), ACCOUNTS_IN_PROGRESS, async ({ index, account }) => {
       const item = items[index]!;
       try {
         const probe = await session.probe(account);
@@ -51,8 +58,9 @@ export const probeStage: Stage<WorkItem, WorkItem> = {
 
 /**
  * Orders probe work so that neighbours use different vaults. The session reads each vault once and
- * every account of that vault waits for the same read: probed vault by vault, all the concurrent
- * slots would wait on one vault's calls; taken in turn, they work on as many vaults as there are slots.
+ * every account of that vault waits for the same read: probed vault by vault, the accounts in
+ * progress would all wait on one vault's calls; taken in turn, they keep many vaults' calls queued
+ * for the slots.
  */
 export function byVaultInTurn<T>(items: readonly T[], accountOf: (item: T) => CmkAccount): T[] {
   const groups = new Map<string, T[]>();

@@ -69,6 +69,13 @@ export interface MonitorDeps {
   discovery?: FleetDiscovery;
   /** Where work batches go when a cycle fans out; absent: every cycle runs inline. */
   workQueue?: WorkQueue;
+  /**
+   * The instance's call slots (PROBE_CONCURRENCY), one set per process: the Functions host runs
+   * several work items at once (host.json batchSize), and together they keep to the same number
+   * of probe and confirmation calls in flight, so one item's tail overlaps the next one's calls.
+   * Absent: each cycle or work item gets its own.
+   */
+  callSlots?: Slots;
 }
 
 /** Counters a cycle fills in as it goes; the report is made from them. */

@@ -26,7 +26,7 @@ import {
   type WarningFinding,
 } from "../domain/warnings";
 import { lifecycleContext } from "./observeStages";
-import { byVaultInTurn, PROBE_CONCURRENCY, probeSessionFor } from "./probeStages";
+import { ACCOUNTS_IN_PROGRESS, byVaultInTurn, PROBE_CONCURRENCY, probeSessionFor } from "./probeStages";
 import { mapWithConcurrency, type CycleContext, type Stage } from "./stage";
 
 const DEFAULT_KEY_EXPIRY_WARNING_DAYS = 30;
@@ -124,7 +124,7 @@ export async function recordDailyChecks(
       })(),
     );
   };
-  await mapWithConcurrency(byVaultInTurn(due, (item) => item.account), PROBE_CONCURRENCY, async ({ account, etag, previousFindings }) => {
+  await mapWithConcurrency(byVaultInTurn(due, (item) => item.account), ACCOUNTS_IN_PROGRESS, async ({ account, etag, previousFindings }) => {
     try {
       const facts = await session.probe(account);
       ctx.stats.accountsProbed += 1;

@@ -34,18 +34,29 @@ export interface ProbePorts {
   roles: RoleAssignmentReader;
 }
 
+/** Limits remote calls in flight: every call a session makes takes one slot for as long as it runs. */
+export interface CallLimiter {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
 export interface AccountProberOptions {
-  /** Per remote call; a slow vault must not hold up the cycle. */
+  /** Per remote call (from when it gets a slot); a slow vault must not hold up the cycle. */
   timeoutInMs: number;
   /** Where to look for a vault besides the account's own subscription (the monitored ones). */
   subscriptionIds: readonly string[];
   now(): Date;
+  /**
+   * Shared with whatever else makes calls (the cycle's or the instance's slots). Slots are taken
+   * per call, not per account: an account waiting for a vault another account is already reading
+   * holds none, so the slots stay on calls in flight.
+   */
+  callSlots?: CallLimiter;
 }
 
 /** Port the pipeline and the CLI use. */
 export interface AccountProber {
   /** A fresh cache for one cycle (or one scan); `subscriptionIds` replaces where vaults are looked for. */
-  session(options?: { subscriptionIds?: readonly string[] }): ProbeSession;
+  session(options?: { subscriptionIds?: readonly string[]; callSlots?: CallLimiter }): ProbeSession;
 }
 
 export interface ProbeSession {
@@ -58,8 +69,12 @@ export class SdkAccountProber implements AccountProber {
     private readonly options: AccountProberOptions,
   ) {}
 
-  session(options: { subscriptionIds?: readonly string[] } = {}): ProbeSession {
-    return new CachingProbeSession(this.ports, options.subscriptionIds ? { ...this.options, subscriptionIds: options.subscriptionIds } : this.options);
+  session(options: { subscriptionIds?: readonly string[]; callSlots?: CallLimiter } = {}): ProbeSession {
+    return new CachingProbeSession(this.ports, {
+      ...this.options,
+      ...(options.subscriptionIds ? { subscriptionIds: options.subscriptionIds } : {}),
+      ...(options.callSlots ? { callSlots: options.callSlots } : {}),
+    });
   }
 }
 
@@ -69,7 +84,8 @@ class TimeoutError extends Error {
 
 class CachingProbeSession implements ProbeSession {
   private readonly memo = new Map<string, Promise<unknown>>();
-  private readonly orders = new Map<string, string[]>();
+  /** The session's subscriptions, de-duplicated (built on first use). */
+  private monitored: Array<{ id: string; key: string }> | undefined;
 
   constructor(
     private readonly ports: ProbePorts,
@@ -119,9 +135,9 @@ class CachingProbeSession implements ProbeSession {
   // --- Vault (ARM) -------------------------------------------------------------------------
 
   private async vault(name: string, accountSubscriptionId: string): Promise<Checked<VaultFacts>> {
-    const subscriptions = this.searchOrder(accountSubscriptionId);
     // The rest of the search order is the session's own list: the account's subscription names it.
-    return this.once(`vault|${name.toLowerCase()}|${subscriptions[0]?.toLowerCase() ?? ""}`, async () => {
+    return this.once(`vault|${name.toLowerCase()}|${accountSubscriptionId.toLowerCase()}`, async () => {
+      const subscriptions = this.searchOrder(accountSubscriptionId);
       const failures: string[] = [];
       for (const subscriptionId of subscriptions) {
         const listing = await this.vaultList(subscriptionId);
@@ -137,7 +153,7 @@ class CachingProbeSession implements ProbeSession {
           return couldNotCheck(describeProbeFailure(error, "Key Vault (ARM)"));
         }
       }
-      for (const subscriptionId of subscriptions) {
+      for (const subscriptionId of this.searchOrder(accountSubscriptionId)) {
         const deleted = await this.deletedVaultList(subscriptionId);
         if (!deleted.checked) {
           failures.push(deleted.reason);
@@ -148,7 +164,7 @@ class CachingProbeSession implements ProbeSession {
       }
       // Not finding it is only an answer if every place it could be was read.
       if (failures.length > 0) return couldNotCheck(`vault ${name} was not found in the subscriptions the monitor could read; ${failures[0]}`);
-      return checked({ state: "not-found" as const, name, searchedSubscriptions: subscriptions });
+      return checked({ state: "not-found" as const, name, searchedSubscriptions: [...this.searchOrder(accountSubscriptionId)] });
     });
   }
 
@@ -172,19 +188,24 @@ class CachingProbeSession implements ProbeSession {
     });
   }
 
-  private searchOrder(accountSubscriptionId: string): string[] {
-    // Once per subscription per session: a fleet monitors thousands of subscriptions.
-    const cached = this.orders.get(accountSubscriptionId.toLowerCase());
-    if (cached) return cached;
-    const seen = new Set<string>();
-    const order = [accountSubscriptionId, ...this.options.subscriptionIds].filter((id) => {
-      const key = id.toLowerCase();
-      if (seen.has(key) || key === "") return false;
-      seen.add(key);
-      return true;
-    });
-    this.orders.set(accountSubscriptionId.toLowerCase(), order);
-    return order;
+  /**
+   * Where to look for a vault: the account's subscription, then the monitored ones. Lazy: the
+   * vault is nearly always in the first, and a fleet monitors thousands of subscriptions.
+   */
+  private *searchOrder(accountSubscriptionId: string): Generator<string> {
+    const own = accountSubscriptionId.toLowerCase();
+    if (own !== "") yield accountSubscriptionId;
+    if (!this.monitored) {
+      const seen = new Set<string>();
+      this.monitored = [];
+      for (const id of this.options.subscriptionIds) {
+        const key = id.toLowerCase();
+        if (key === "" || seen.has(key)) continue;
+        seen.add(key);
+        this.monitored.push({ id, key });
+      }
+    }
+    for (const { id, key } of this.monitored) if (key !== own) yield id;
   }
 
   // --- Key (data plane) --------------------------------------------------------------------
@@ -251,8 +272,16 @@ class CachingProbeSession implements ProbeSession {
     return pending;
   }
 
-  /** Runs `work` with an abort signal and rejects with a TimeoutError when it takes too long. */
-  private async timed<T>(what: string, work: (options: ProbeCallOptions) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a call slot (when the session has them) with an abort signal, and rejects with a
+   * TimeoutError when it takes too long; the clock starts once the call has its slot.
+   */
+  private timed<T>(what: string, work: (options: ProbeCallOptions) => Promise<T>): Promise<T> {
+    const slots = this.options.callSlots;
+    return slots ? slots.run(() => this.withTimeout(what, work)) : this.withTimeout(what, work);
+  }
+
+  private async withTimeout<T>(what: string, work: (options: ProbeCallOptions) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -11,6 +11,7 @@ import { getMonitorDeps, setCompositionOverrides } from "../../src/composition";
 import { pollTimer } from "../../src/functions/pollTimer";
 import { poisonWorkItemHandler, workQueueHandler } from "../../src/functions/workQueue";
 import { MalformedWorkItemError, parseWorkItem, type WorkItemWire } from "../../src/pipeline/fanout";
+import { PROBE_CONCURRENCY } from "../../src/pipeline/probeStages";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
 
@@ -135,6 +136,39 @@ describe("the timer fans out, the queue handler does the work", () => {
     expect(emailsFor("fan-d")).toHaveLength(1);
     expect(azure.sandbox.sentEmails()).toHaveLength(5);
     expect(azure.sandbox.emailRepeats()).toHaveLength(0);
+  });
+
+  it("work items running at once on one instance share its call slots", async () => {
+    // host.json lets the host run several work items at once; together they keep to the instance's calls in flight.
+    for (let i = 0; i < 12; i++) account(`fan-s${i}`, HEALTHY);
+    now = new Date(now.getTime() + 5 * 60_000);
+    await pollTimer(timer, context("cmkPoll"));
+    const items = await takeWorkItems();
+    const slots = getMonitorDeps().callSlots!;
+    const run = slots.run.bind(slots);
+    let inFlight = 0;
+    let peak = 0;
+    let calls = 0;
+    const spy = jest.spyOn(slots, "run").mockImplementation(<T>(work: () => Promise<T>) =>
+      run(async () => {
+        calls += 1;
+        peak = Math.max(peak, ++inFlight);
+        try {
+          return await work();
+        } finally {
+          inFlight -= 1;
+        }
+      }),
+    );
+    try {
+      // Three invocations at once (the same batch delivered three times: each probes on its own).
+      await Promise.all([...items, ...items, ...items].map((item) => workQueueHandler(item, context("cmkWork"))));
+    } finally {
+      spy.mockRestore();
+    }
+    // Twelve new vaults, each a DNS lookup, a vault read and a key read, per invocation; all through the one set of slots.
+    expect(calls).toBeGreaterThanOrEqual(3 * 12 * 3);
+    expect(peak).toBeLessThanOrEqual(PROBE_CONCURRENCY);
   });
 
   it("an account gone from Azure is resolved by the timer itself, once, and is in no work item", async () => {

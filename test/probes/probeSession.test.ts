@@ -3,7 +3,8 @@ import type { HostResolver } from "../../src/adapters/dnsResolver";
 import type { KeyMetadataReader } from "../../src/adapters/keyVaultKeys";
 import type { VaultDirectory } from "../../src/adapters/keyVaultManagement";
 import type { RoleAssignmentReader } from "../../src/adapters/roleAssignments";
-import { SdkAccountProber, type ProbePorts } from "../../src/probes/accountProber";
+import { Slots } from "../../src/pipeline/stage";
+import { SdkAccountProber, type CallLimiter, type ProbePorts } from "../../src/probes/accountProber";
 import { activeKey, activeVault, PROBE_ACCOUNT, PROBE_SUBSCRIPTION } from "../fixtures/probes";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
@@ -75,5 +76,83 @@ describe("probe session", () => {
     expect(facts.keyUri.valid).toBe(false);
     expect(facts.vault).toEqual({ checked: false, reason: "the key URI does not name a vault and a key" });
     expect(p.calls).toEqual([]);
+  });
+
+  describe("call slots", () => {
+    const VAULTS = ["kv-a", "kv-b", "kv-c"];
+    /** Accounts two per vault: the second of each waits on the first one's reads. */
+    const accounts = VAULTS.flatMap((vault) =>
+      [1, 2].map((n) => ({ ...PROBE_ACCOUNT, id: `${PROBE_ACCOUNT.id}-${vault}-${n}`, name: `db-${vault}-${n}`, keyVaultKeyUri: `https://${vault}.vault.azure.net/keys/cmk` })),
+    );
+
+    /** Ports whose remote calls each take `ms` (on jest's clock) and count how many run at once. */
+    function slowPorts(ms: number): ProbePorts & { inFlight: () => number; peak: () => number; calls: () => number } {
+      let inFlight = 0;
+      let peak = 0;
+      let calls = 0;
+      const remote = async <T>(value: T): Promise<T> => {
+        inFlight += 1;
+        calls += 1;
+        peak = Math.max(peak, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        inFlight -= 1;
+        return value;
+      };
+      return {
+        resolver: { lookup: () => remote(["10.0.0.1"]) },
+        vaults: {
+          listVaults: () => remote(VAULTS.map((name) => ({ id: `${activeVault().id}-${name}`, name, resourceGroup: "rg-kv" }))),
+          getVault: (_s, _rg, name) => remote(activeVault({ name })),
+          listDeletedVaults: () => remote([]),
+        },
+        keys: { getKey: () => remote(activeKey()), getDeletedKey: async () => undefined },
+        roles: { listForPrincipal: async () => [], getRoleDefinition: async () => ({ permissions: [] }) },
+        inFlight: () => inFlight,
+        peak: () => peak,
+        calls: () => calls,
+      };
+    }
+
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it.each([
+      // One slot: every call waits its turn, the session still finishes every account.
+      [1],
+      // Two slots shared by six accounts on three vaults.
+      [2],
+      // More slots than there is work at any moment: the limit is never the constraint.
+      [16],
+    ])("with %d slot(s), never more calls in flight than slots, and each vault is read once", async (size) => {
+      const p = slowPorts(10);
+      const session = new SdkAccountProber(p, { timeoutInMs: 1000, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date(), callSlots: new Slots(size) }).session();
+      const all = Promise.all(accounts.map((account) => session.probe(account)));
+      await jest.advanceTimersByTimeAsync(1000);
+      const facts = await all;
+      expect(facts.every((f) => f.vault.checked && f.key.checked && f.dns.checked)).toBe(true);
+      expect(p.peak()).toBeLessThanOrEqual(size);
+      // One listing for the subscription, then per vault: DNS, vault read, key read.
+      expect(p.calls()).toBe(1 + VAULTS.length * 3);
+    });
+
+    it("an account waiting on a vault another account is reading holds no slot", async () => {
+      // With one slot, a waiting account that held it would leave the reading account none: a deadlock.
+      const p = slowPorts(10);
+      const session = new SdkAccountProber(p, { timeoutInMs: 1000, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date(), callSlots: new Slots(1) }).session();
+      const both = Promise.all([session.probe(accounts[0]!), session.probe(accounts[1]!)]);
+      await jest.advanceTimersByTimeAsync(200);
+      expect((await both).map((f) => f.key.checked)).toEqual([true, true]);
+    });
+
+    it("the timeout starts when the call has its slot, not while it waits for one", async () => {
+      // Three vaults' calls queue behind one slot for far longer than the 25 ms timeout; none times out.
+      const p = slowPorts(10);
+      const slots: CallLimiter = new Slots(1);
+      const session = new SdkAccountProber(p, { timeoutInMs: 25, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date(), callSlots: slots }).session();
+      const all = Promise.all(accounts.map((account) => session.probe(account)));
+      await jest.advanceTimersByTimeAsync(500);
+      const facts = await all;
+      expect(facts.flatMap((f) => [f.dns, f.vault, f.key]).filter((c) => !c.checked)).toEqual([]);
+    });
   });
 });
