@@ -71,13 +71,24 @@ export interface WorkPlan {
   oversize: WorkAccount[];
 }
 
-/** The queue message for a work item; undefined when even compressed it exceeds a queue message. */
-export function encodeWorkItem(message: WorkItemMessage): string | undefined {
-  const { accounts, ...envelope } = message;
-  const wire: WorkItemWire = { ...envelope, accountsGzip: gzipSync(JSON.stringify(accounts)).toString("base64") };
+/**
+ * The queue message for a work item; undefined when even compressed it exceeds a queue message.
+ * `accountsGzip` reuses the accounts already compressed (the envelope alone changed).
+ */
+export function encodeWorkItem(message: WorkItemMessage, accountsGzip = gzipAccounts(message.accounts)): string | undefined {
+  const { accounts: _accounts, ...envelope } = message;
+  const wire: WorkItemWire = { ...envelope, accountsGzip };
   const json = JSON.stringify(wire);
   // The queue stores it base64-encoded: four bytes for every three.
   return Math.ceil(Buffer.byteLength(json) / 3) * 4 <= MAX_QUEUE_MESSAGE_BYTES ? json : undefined;
+}
+
+function gzipAccounts(accounts: readonly WorkAccount[]): string {
+  return gzipSync(JSON.stringify(accounts)).toString("base64");
+}
+
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Splits the cycle's work into queue messages. Pure. */
@@ -104,7 +115,8 @@ export function planWorkItems(
   const vaultOf = (account: CmkAccount): string => parseKeyVaultKeyUri(account.keyVaultKeyUri)?.vaultHost.toLowerCase() ?? "";
   const ordered = [...entries.values()]
     .map((entry) => ({ entry, recipients: recipientsOf(entry.account), vault: vaultOf(entry.account) }))
-    .sort((a, b) => a.recipients.localeCompare(b.recipients) || a.vault.localeCompare(b.vault) || a.entry.account.id.localeCompare(b.entry.account.id));
+    // Ordinal order: the same on every machine, and cheap for a whole fleet.
+    .sort((a, b) => ordinal(a.recipients, b.recipients) || ordinal(a.vault, b.vault) || ordinal(a.entry.account.id, b.entry.account.id));
 
   const envelope = (accounts: WorkAccount[], batch: number): WorkItemMessage => ({
     type: "cmk-work",
@@ -136,11 +148,12 @@ export function planWorkItems(
   if (current.length > 0) batches.push(current);
 
   // Encode; a batch too large even compressed is halved until it fits (a lone account that does not is oversize).
-  const encoded: Array<{ accounts: WorkAccount[]; json: string }> = [];
+  const encoded: Array<{ accounts: WorkAccount[]; gzip: string }> = [];
   const oversize: WorkAccount[] = [];
   const encode = (accounts: WorkAccount[]): void => {
-    const json = encodeWorkItem(envelope(accounts, 0));
-    if (json !== undefined) encoded.push({ accounts, json });
+    const gzip = gzipAccounts(accounts);
+    // Sized with the widest batch numbers the envelope can get, so the final message fits too.
+    if (encodeWorkItem({ ...envelope(accounts, 999_999), batches: 999_999 }, gzip) !== undefined) encoded.push({ accounts, gzip });
     else if (accounts.length === 1) oversize.push(accounts[0]!);
     else {
       encode(accounts.slice(0, Math.ceil(accounts.length / 2)));
@@ -148,9 +161,9 @@ export function planWorkItems(
     }
   };
   for (const accounts of batches) encode(accounts);
-  const messages = encoded.map(({ accounts }, index) => {
+  const messages = encoded.map(({ accounts, gzip }, index) => {
     const message = { ...envelope(accounts, index + 1), batches: encoded.length };
-    return { message, json: encodeWorkItem(message)! };
+    return { message, json: encodeWorkItem(message, gzip)! };
   });
   return { messages, oversize };
 }

@@ -34,6 +34,12 @@ export class ResourceGraphRoutes {
   private readonly managementGroups = new Map<string, string[]>();
   /** While set, queries answer from this snapshot: Resource Graph lagging ARM. */
   private frozen: ResourceGraphRow[] | undefined;
+  /**
+   * The results that skip tokens page through, by result id: like the service, the later pages of
+   * a query come from the result the first page was cut from, not from a fresh evaluation.
+   */
+  private readonly results = new Map<string, ResourceGraphRow[]>();
+  private nextResultId = 0;
 
   constructor(
     private readonly rows: () => ResourceGraphRow[],
@@ -108,19 +114,30 @@ export class ResourceGraphRoutes {
     for (const group of body.managementGroups ?? []) for (const id of this.managementGroups.get(group.toLowerCase()) ?? []) scope.add(id);
     const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
     const keyVaultOnly = /isnotempty\(\s*properties\.keyVaultKeyUri\s*\)/i.test(body.query);
-    const matching = (this.frozen ?? this.rows())
-      .filter((row) => tenantWide || scope.has(row.subscriptionId.toLowerCase()))
-      .filter((row) => !keyVaultOnly || typeof row.properties["keyVaultKeyUri"] === "string")
-      .sort((a, b) => a.id.localeCompare(b.id));
+    const token = body.options?.$skipToken ? /^([^:]+):(\d+)$/.exec(Buffer.from(body.options.$skipToken, "base64").toString("utf8")) : null;
+    const kept = token ? this.results.get(token[1]!) : undefined;
+    const resultId = kept && token ? token[1]! : String(this.nextResultId++);
+    let matching = kept;
+    if (!matching) {
+      // A first page, or a token whose result was let go: evaluate the query now.
+      matching = (this.frozen ?? this.rows())
+        .filter((row) => tenantWide || scope.has(row.subscriptionId.toLowerCase()))
+        .filter((row) => !keyVaultOnly || typeof row.properties["keyVaultKeyUri"] === "string")
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      this.results.set(resultId, matching);
+      // A handful of queries paged at once is plenty for the sandbox.
+      for (const old of this.results.keys()) if (this.results.size > 8) this.results.delete(old);
+    }
 
     // A projection of `properties = pack('a', …, 'b', …)` keeps only those properties, as Resource Graph would.
     const packed = [...body.query.matchAll(/pack\(\s*'([^']+)'|,\s*'([^']+)'\s*,\s*properties\./g)].map((m) => m[1] ?? m[2]!);
     const project = (row: ResourceGraphRow): ResourceGraphRow =>
       packed.length === 0 ? row : { ...row, properties: Object.fromEntries(packed.filter((name) => name in row.properties).map((name) => [name, row.properties[name]])) };
     const top = Math.min(Math.max(1, body.options?.$top ?? 100), 1000);
-    const offset = body.options?.$skipToken ? Number(Buffer.from(body.options.$skipToken, "base64").toString("utf8")) || 0 : 0;
+    const offset = token ? Number(token[2]) : 0;
     const page = matching.slice(offset, offset + top).map(project);
-    const next = offset + top < matching.length ? Buffer.from(String(offset + top)).toString("base64") : undefined;
+    const next = offset + top < matching.length ? Buffer.from(`${resultId}:${offset + top}`).toString("base64") : undefined;
+    if (!next) this.results.delete(resultId);
     return {
       status: 200,
       headers: quotaHeaders,
