@@ -3,8 +3,10 @@
  * sandbox response delayed by the requested latency, ARM's per-subscription read bucket (250,
  * refilled 25/s) and Resource Graph's quota (15 queries per 5 s) enforced, and full cycles of the
  * real engine — the same composition root, SDK clients and stages as the Function App — against
- * Azurite. In fan-out the benchmark plays the Functions host: it takes work items off the Azurite
- * queue and hands them to the queue handler's code, `workers` at a time.
+ * Azurite. In fan-out the benchmark plays one Functions instance's queue listener, as host.json
+ * configures it (see `playHost`): it takes work items off the Azurite queue while the timer is
+ * still putting them there and runs the queue handler's code on them, several at once, sharing
+ * the instance's call slots.
  *
  * `npm run bench` runs the sandbox in a child process: in Azure those services are other machines,
  * and in the benchmark's own process every simulated response would cost the engine's CPU.
@@ -13,7 +15,8 @@
  * gets its first daily check) and an idle cycle (five minutes later, nothing changed in Azure),
  * and computes the lower bound for the cold cycle from the calls it made (see `lowerBound`).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { QueueClient } from "@azure/storage-queue";
 import { createMonitorDeps } from "../src/composition";
@@ -36,10 +39,10 @@ export interface BenchOptions {
   /** Share of accounts revoked (whole subscriptions behind one deleted shared key). Default 0.01. */
   revokedShare?: number;
   /**
-   * Queue-handler invocations at once: the Functions host's scale-out. Default 1: the benchmark is one
-   * process on one machine, and more invocations only share its CPU (see README "Performance").
+   * The queue listener of the one simulated Functions instance: messages fetched at once, and how
+   * few may still be running before it fetches more. Default: host.json's `extensions.queues`.
    */
-  workers?: number;
+  host?: Partial<HostQueueSettings>;
   /** CMK_FANOUT for the run. Default auto. */
   fanout?: "auto" | "queue" | "inline";
   /** Progress lines (stderr in the CLI). */
@@ -134,7 +137,11 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult[]
 async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: BenchMode, options: BenchOptions, progress: (line: string) => void): Promise<BenchResult> {
   const fleet = azure.fleet;
   await azure.throttle(ARM_THROTTLE, RESOURCE_GRAPH_QUOTA);
-  const workers = options.workers ?? 1;
+  const fromHostJson = hostQueueSettings();
+  const batchSize = options.host?.batchSize ?? fromHostJson.batchSize;
+  // A batch size given alone gets the host's default threshold for it (half).
+  const newBatchThreshold = options.host?.newBatchThreshold ?? (options.host?.batchSize !== undefined ? Math.floor(batchSize / 2) : fromHostJson.newBatchThreshold);
+  const host: HostQueueSettings = { ...fromHostJson, ...options.host, batchSize, newBatchThreshold };
   const traffic = new TrafficCounter();
   const logs = { warnings: 0, errors: 0, firstErrors: [] as string[] };
   const log: Logger = {
@@ -184,6 +191,8 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     fanOutOverQueue: true,
   });
   const queue = new QueueClient(azurite.connectionString, queueName);
+  // The host listens from the start (in Azure the queue is there before the first cycle).
+  await queue.createIfNotExists();
 
   const cycle = async (): Promise<{
     report: CycleReport;
@@ -201,8 +210,9 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     const emailsBefore = (await azure.sentEmails()).length;
     const began = performance.now();
     const cpuBefore = process.cpuUsage();
-    const report = await runCycle(deps);
-    const workItems = report.fanout === "queue" ? await playHost(deps, queue, workers) : 0;
+    // The host's listener runs while the timer works: a work item can start as soon as it is queued.
+    const timer = runCycle(deps);
+    const [report, workItems] = await Promise.all([timer, playHost(deps, queue, host, timer)]);
     const ms = performance.now() - began;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
@@ -242,7 +252,7 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     emailCalls,
     armConcurrency: config.armConcurrency,
     fanout: cold.report.fanout,
-    workers,
+    invocations: cold.report.fanout === "queue" ? Math.min(cold.workItems, host.batchSize + host.newBatchThreshold) : 1,
   });
   const usage = process.resourceUsage();
   return {
@@ -289,24 +299,78 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
   };
 }
 
+/** The Functions host's queue listener settings (host.json `extensions.queues`). */
+export interface HostQueueSettings {
+  /** Messages fetched (and started) at once. */
+  batchSize: number;
+  /** Fetch again once this few are still running. */
+  newBatchThreshold: number;
+  /** Longest wait between polls of an empty queue. */
+  maxPollingIntervalInMs: number;
+}
+
+/** Reads host.json's queue settings, with the host's defaults for any left out. */
+export function hostQueueSettings(hostJsonPath = findHostJson()): HostQueueSettings {
+  const queues = (JSON.parse(readFileSync(hostJsonPath, "utf8")) as { extensions?: { queues?: Record<string, unknown> } }).extensions?.queues ?? {};
+  const batchSize = typeof queues.batchSize === "number" ? queues.batchSize : 16;
+  const newBatchThreshold = typeof queues.newBatchThreshold === "number" ? queues.newBatchThreshold : Math.floor(batchSize / 2);
+  const interval = typeof queues.maxPollingInterval === "string" ? /^(\d+):(\d+):(\d+)$/.exec(queues.maxPollingInterval) : null;
+  const maxPollingIntervalInMs = interval ? ((Number(interval[1]) * 60 + Number(interval[2])) * 60 + Number(interval[3])) * 1000 : 60_000;
+  return { batchSize, newBatchThreshold, maxPollingIntervalInMs };
+}
+
+function findHostJson(): string {
+  // dist/bench/ when built, bench/ under jest: host.json is at the repository root above either.
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "host.json"))) return join(dir, "host.json");
+    if (dirname(dir) === dir) throw new Error("host.json not found above the benchmark");
+  }
+}
+
 /**
- * Plays the Functions host: takes work items off the queue and runs the queue handler's code on
- * them, `workers` at a time, until the queue is empty. Returns how many it processed.
+ * Plays one Functions instance's queue listener while the timer runs: fetches up to `batchSize`
+ * work items whenever no more than `newBatchThreshold` are running, runs the queue handler's code
+ * on each (concurrently, sharing the instance's call slots), deletes the message when done, and
+ * backs off up to `maxPollingInterval` while the queue is empty. Ends once the timer is done and
+ * the queue is drained. Returns how many work items it processed.
  */
-async function playHost(deps: MonitorDeps, queue: QueueClient, workers: number): Promise<number> {
+async function playHost(deps: MonitorDeps, queue: QueueClient, host: HostQueueSettings, timer: Promise<unknown>): Promise<number> {
   let processed = 0;
-  const instance = async (): Promise<void> => {
-    for (;;) {
-      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 300 });
-      const [message] = receivedMessageItems;
-      if (!message) return;
-      await processWorkItem(deps, JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")));
-      await queue.deleteMessage(message.messageId, message.popReceipt);
-      processed += 1;
+  let timerDone = false;
+  const timerSettled = timer.then(
+    () => void (timerDone = true),
+    () => void (timerDone = true),
+  );
+  const running = new Set<Promise<void>>();
+  const failures: unknown[] = [];
+  let pollWaitInMs = 0;
+  for (;;) {
+    if (failures.length > 0) throw failures[0];
+    if (running.size > host.newBatchThreshold) {
+      await Promise.race(running);
+      continue;
     }
-  };
-  await Promise.all(Array.from({ length: workers }, instance));
-  return processed;
+    const drainedBefore = timerDone;
+    const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: Math.min(32, host.batchSize), visibilityTimeout: 300 });
+    for (const message of receivedMessageItems) {
+      const job: Promise<void> = (async () => {
+        await processWorkItem(deps, JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")));
+        await queue.deleteMessage(message.messageId, message.popReceipt);
+        processed += 1;
+      })()
+        .catch((error: unknown) => void failures.push(error))
+        .finally(() => running.delete(job));
+      running.add(job);
+    }
+    if (receivedMessageItems.length > 0) {
+      pollWaitInMs = 0;
+      continue;
+    }
+    if (drainedBefore && running.size === 0) return processed;
+    // An empty queue: wait a little longer each time, or until something changes.
+    pollWaitInMs = Math.min(host.maxPollingIntervalInMs, pollWaitInMs === 0 ? 50 : pollWaitInMs * 2);
+    await Promise.race([new Promise((resolve) => setTimeout(resolve, pollWaitInMs)), timerSettled, ...running]);
+  }
 }
 
 interface BoundInput {
@@ -317,7 +381,8 @@ interface BoundInput {
   emailCalls: number;
   armConcurrency: number;
   fanout: "inline" | "queue";
-  workers: number;
+  /** Work items running at once on the one instance (1 inline). */
+  invocations: number;
 }
 
 /**
@@ -326,7 +391,8 @@ interface BoundInput {
  *
  *   discovery  Resource Graph pages follow each other (each needs the previous skip token): calls × latency,
  *              and no faster than its quota allows (15 per 5 s); ARM lists `CMK_ARM_CONCURRENCY` at once;
- *   work       confirmation GETs and Key Vault probes, 8 at a time per invocation (× workers when fanned out);
+ *   work       confirmation GETs and Key Vault probes, 8 at a time: the instance's call slots, which every
+ *              work item running on it shares;
  *   send       one email at a time per invocation; with several invocations at once, sends overlap other
  *              batches' work (the bound takes the larger of the two), otherwise they follow it.
  */
@@ -343,12 +409,12 @@ export function lowerBound(input: BoundInput): {
   const throttleFloorMs =
     input.mode === "resource-graph" ? Math.max(0, Math.ceil(input.discoveryCalls / RESOURCE_GRAPH_QUOTA.queries) - 1) * RESOURCE_GRAPH_QUOTA.windowInMs : 0;
   const discoveryMs = Math.max(Math.ceil(input.discoveryCalls / discoveryConcurrency) * latency, throttleFloorMs);
-  const workConcurrency = PROBE_CONCURRENCY * (input.fanout === "queue" ? input.workers : 1);
-  const sendConcurrency = input.fanout === "queue" ? input.workers : 1;
+  const workConcurrency = PROBE_CONCURRENCY;
+  const sendConcurrency = input.fanout === "queue" ? Math.max(1, input.invocations) : 1;
   const workMs = Math.ceil(input.workCalls / workConcurrency) * latency;
   const sendMs = Math.ceil(input.emailCalls / sendConcurrency) * latency;
   // Several invocations at once overlap one batch's sends with another's probes; one at a time cannot.
-  const totalMs = discoveryMs + (input.fanout === "queue" && input.workers > 1 ? Math.max(workMs, sendMs) : workMs + sendMs);
+  const totalMs = discoveryMs + (sendConcurrency > 1 ? Math.max(workMs, sendMs) : workMs + sendMs);
   return { totalMs, discoveryMs, workMs, sendMs, throttleFloorMs, concurrency: { discovery: discoveryConcurrency, work: workConcurrency, send: sendConcurrency } };
 }
 

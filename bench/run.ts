@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { runBenchmark, type BenchMode, type BenchResult } from "./benchmark";
 
 const USAGE =
-  "usage: npm run bench -- --accounts N --subscriptions N --latency-ms N [--mode resource-graph|arm] [--revoked-share 0.01] [--workers 1] [--fanout auto|queue|inline] [--json]";
+  "usage: npm run bench -- --accounts N --subscriptions N --latency-ms N [--mode resource-graph|arm] [--revoked-share 0.01] [--batch-size N] [--new-batch-threshold N] [--fanout auto|queue|inline] [--json]";
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -21,7 +21,9 @@ async function main(argv: string[]): Promise<number> {
         "latency-ms": { type: "string", default: "20" },
         mode: { type: "string" },
         "revoked-share": { type: "string", default: "0.01" },
-        workers: { type: "string", default: "1" },
+        // Default: host.json's queue settings, which the Function App runs with.
+        "batch-size": { type: "string" },
+        "new-batch-threshold": { type: "string" },
         fanout: { type: "string", default: "auto" },
         json: { type: "boolean", default: false },
       },
@@ -35,12 +37,14 @@ async function main(argv: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}`);
     return n;
   };
-  let accounts: number, subscriptions: number, latencyInMs: number, workers: number, revokedShare: number;
+  let accounts: number, subscriptions: number, latencyInMs: number, revokedShare: number;
+  const host: { batchSize?: number; newBatchThreshold?: number } = {};
   try {
     accounts = whole("accounts", 1);
     subscriptions = whole("subscriptions", 1);
     latencyInMs = whole("latency-ms", 0);
-    workers = whole("workers", 1);
+    if (values["batch-size"] !== undefined) host.batchSize = whole("batch-size", 1);
+    if (values["new-batch-threshold"] !== undefined) host.newBatchThreshold = whole("new-batch-threshold", 0);
     revokedShare = Number(values["revoked-share"]);
     if (!(revokedShare >= 0 && revokedShare <= 1)) throw new Error("--revoked-share must be between 0 and 1");
     if (values.mode !== undefined && values.mode !== "resource-graph" && values.mode !== "arm") throw new Error("--mode must be resource-graph or arm");
@@ -63,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
     latencyInMs,
     modes,
     revokedShare,
-    workers,
+    host,
     fanout: values.fanout as "auto" | "queue" | "inline",
     simulation: "child-process",
     progress: (line) => process.stderr.write(`bench: ${line}\n`),

@@ -3,14 +3,17 @@
  * key), both discovery modes, real engine, sandbox and Azurite. Call counts and store traffic, not
  * times: a test machine's speed says nothing about the engine.
  */
-import { lowerBound, runBenchmark, type BenchResult } from "../../bench/benchmark";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { hostQueueSettings, lowerBound, runBenchmark, type BenchResult } from "../../bench/benchmark";
 
 jest.setTimeout(120_000);
 
 let results: BenchResult[];
 
 beforeAll(async () => {
-  results = await runBenchmark({ accounts: 300, subscriptions: 30, latencyInMs: 0, modes: ["resource-graph", "arm"], revokedShare: 0.01, workers: 2 });
+  results = await runBenchmark({ accounts: 300, subscriptions: 30, latencyInMs: 0, modes: ["resource-graph", "arm"], revokedShare: 0.01 });
 });
 
 const byMode = (mode: string) => results.find((result) => result.mode === mode)!;
@@ -57,9 +60,31 @@ describe("the lower bound", () => {
     [{ mode: "resource-graph" as const, discoveryCalls: 20, workCalls: 0, emailCalls: 0 }, 5000],
     // ARM lists 8 subscriptions at once.
     [{ mode: "arm" as const, discoveryCalls: 1000, workCalls: 0, emailCalls: 0 }, 125 * 20],
-    // Work at 8 per invocation, sends one at a time, after it (inline).
+    // Work at 8 at once, sends one at a time, after it (inline).
     [{ mode: "arm" as const, discoveryCalls: 8, workCalls: 80, emailCalls: 4 }, 20 + 10 * 20 + 4 * 20],
+    // Fanned out, four work items at once still share the instance's 8 call slots; their sends overlap the work.
+    [{ mode: "arm" as const, discoveryCalls: 8, workCalls: 80, emailCalls: 4, fanout: "queue" as const, invocations: 4 }, 20 + 10 * 20],
+    // Fanned out one at a time: nothing overlaps the sends.
+    [{ mode: "arm" as const, discoveryCalls: 8, workCalls: 80, emailCalls: 4, fanout: "queue" as const, invocations: 1 }, 20 + 10 * 20 + 4 * 20],
   ])("%j → %d ms at 20 ms a call", (input, expected) => {
-    expect(lowerBound({ latencyInMs: 20, armConcurrency: 8, fanout: "inline", workers: 1, ...input }).totalMs).toBe(expected);
+    expect(lowerBound({ latencyInMs: 20, armConcurrency: 8, fanout: "inline", invocations: 1, ...input }).totalMs).toBe(expected);
+  });
+});
+
+describe("the simulated host reads host.json's queue settings", () => {
+  const dir = mkdtempSync(join(tmpdir(), "host-json-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    // This repository's host.json: what the Function App runs with.
+    ["the repository's", undefined, { batchSize: 4, newBatchThreshold: 2, maxPollingIntervalInMs: 2000 }],
+    // Nothing set: the host's defaults (16, half of it, one minute).
+    ["an empty", {}, { batchSize: 16, newBatchThreshold: 8, maxPollingIntervalInMs: 60_000 }],
+    // A batch size alone: the threshold defaults to half of it.
+    ["a batch-size-only", { extensions: { queues: { batchSize: 6, maxPollingInterval: "00:00:10" } } }, { batchSize: 6, newBatchThreshold: 3, maxPollingIntervalInMs: 10_000 }],
+  ])("%s host.json", (_name, hostJson, expected) => {
+    const path = hostJson === undefined ? undefined : join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    if (path) writeFileSync(path, JSON.stringify({ version: "2.0", ...hostJson }));
+    expect(hostQueueSettings(path)).toEqual(expected);
   });
 });
