@@ -7,7 +7,10 @@
  *
  * Batches keep accounts with the same recipients together (so a mass revocation's emails to one
  * owner meet in one batch and go out as one digest) and, within that, accounts of one vault
- * together (so one probe session reads the vault once). The accounts travel gzipped: a queue
+ * together (so one probe session reads the vault once). A group too big for one batch starts a
+ * batch of its own and is cut into whole batches with the accounts to decide first, so each cut
+ * falls on a digest boundary (a batch holds a whole number of full digests): the owner gets as
+ * many digests as one instance sending them all would send. The accounts travel gzipped: a queue
  * message holds 64 KiB, and a few hundred accounts per batch give the probes enough distinct
  * vaults to keep their concurrent calls busy.
  *
@@ -30,11 +33,14 @@ import { confirmStage } from "./confirmStages";
 import { decideStage, lifecycleContext, observedItems, recordStage, type ObservedAccount, type PlannedChange } from "./observeStages";
 import { PROBE_CONCURRENCY, probeStage } from "./probeStages";
 import { chain, mapWithConcurrency, newStats, Slots, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
-import { drainOutbox } from "./sendStages";
+import { drainOutbox, MAX_DIGEST_MEMBERS } from "./sendStages";
 import { recordDailyChecks, type DailyCheckItem } from "./warningStages";
 
-/** Accounts per batch at most, whatever their size: keeps one invocation's work to seconds. */
-export const MAX_ACCOUNTS_PER_BATCH = 400;
+/**
+ * Accounts per batch at most, whatever their size: keeps one invocation's work to seconds. A whole
+ * number of digests, so a recipient group split over batches is split where its digests would be.
+ */
+export const MAX_ACCOUNTS_PER_BATCH = 4 * MAX_DIGEST_MEMBERS;
 const DEFAULT_POLL_INTERVAL_IN_MINUTES = 5;
 
 /** The decision half of a cycle, shared by the inline cycle, the timer's own part and the work batches. */
@@ -115,8 +121,15 @@ export function planWorkItems(
   const vaultOf = (account: CmkAccount): string => parseKeyVaultKeyUri(account.keyVaultKeyUri)?.vaultHost.toLowerCase() ?? "";
   const ordered = [...entries.values()]
     .map((entry) => ({ entry, recipients: recipientsOf(entry.account), vault: vaultOf(entry.account) }))
-    // Ordinal order: the same on every machine, and cheap for a whole fleet.
-    .sort((a, b) => ordinal(a.recipients, b.recipients) || ordinal(a.vault, b.vault) || ordinal(a.entry.account.id, b.entry.account.id));
+    // Ordinal order: the same on every machine, and cheap for a whole fleet. Within a group, the
+    // accounts to decide (the ones emails come from) first, so a split group's cuts fall between digests.
+    .sort(
+      (a, b) =>
+        ordinal(a.recipients, b.recipients) ||
+        Number(!a.entry.decide) - Number(!b.entry.decide) ||
+        ordinal(a.vault, b.vault) ||
+        ordinal(a.entry.account.id, b.entry.account.id),
+    );
 
   const envelope = (accounts: WorkAccount[], batch: number): WorkItemMessage => ({
     type: "cmk-work",
@@ -137,7 +150,8 @@ export function planWorkItems(
     const groupSize = groupSizes.get(recipients)!;
     const startsGroup = recipients !== currentRecipients;
     const full = current.length >= MAX_ACCOUNTS_PER_BATCH;
-    const groupWouldSplit = startsGroup && groupSize <= MAX_ACCOUNTS_PER_BATCH && current.length + groupSize > MAX_ACCOUNTS_PER_BATCH;
+    // A group that fits a batch moves whole to a new one rather than split; one that cannot fit starts its own.
+    const groupWouldSplit = startsGroup && (groupSize > MAX_ACCOUNTS_PER_BATCH || current.length + groupSize > MAX_ACCOUNTS_PER_BATCH);
     if (current.length > 0 && (full || groupWouldSplit)) {
       batches.push(current);
       current = [];

@@ -8,7 +8,9 @@ import { loadConfig, type Environment } from "../../src/config";
 import type { EmailSender, OutgoingEmail } from "../../src/adapters/acsEmail";
 import type { IncidentStore, StoredMessage } from "../../src/adapters/tableStore";
 import type { OutboxMessage } from "../../src/domain/incident";
+import { QueueClient } from "@azure/storage-queue";
 import { runCycle } from "../../src/pipeline/cycle";
+import { processWorkItem } from "../../src/pipeline/fanout";
 import { groupStage, paceStage } from "../../src/pipeline/sendStages";
 import { newStats, type CycleContext, type Logger, type MonitorDeps } from "../../src/pipeline/stage";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
@@ -89,6 +91,53 @@ describe("one shared vault revokes many accounts", () => {
     expect(digestRows).toHaveLength(12);
     expect(new Set(digestRows.map((row) => row.digestId))).toEqual(new Set([keyOf(digest!)]));
     expect(new Set(digestRows.map((row) => row.operationId))).toEqual(new Set([digest!.operationId]));
+  });
+
+  it("fanned out, an owner too big for one batch gets as many digests as one instance would send", async () => {
+    // 500 revoked accounts of one owner, after another owner's 150: the big group starts its own batches
+    // and is cut at a digest boundary (400, 100), so five digests of a hundred, not six (250 + 250).
+    const sub = "00000000-0000-4000-8000-00000000d1f0";
+    const mass = sharedVaultFleet(sub, "mass", 500, "team-mass@contoso.com");
+    sharedVaultFleet(sub, "early", 150, "aaa-early@contoso.com");
+    const queueName = "digest-fanout";
+    const deps = createMonitorDeps(
+      loadConfig(
+        sandboxEnvironment(azure.sandbox, azure.azurite, {
+          CMK_SUBSCRIPTION_IDS: sub,
+          CMK_STATE_TABLE: `digest${++table}`,
+          CMK_PROBES: "off",
+          CMK_FANOUT: "queue",
+          CMK_WORK_QUEUE: queueName,
+          AzureWebJobsStorage: azure.azurite.connectionString,
+          CMK_EMAIL_RATE_PER_MINUTE: "1000",
+          CMK_EMAIL_RATE_PER_HOUR: "10000",
+        }),
+      ),
+      sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0, fanOutOverQueue: true }),
+    );
+    const report = await runCycle(deps);
+    expect(report).toMatchObject({ fanout: "queue", emailsSent: 0 });
+    // The host's part: every work item, as the queue trigger would run it.
+    const queue = new QueueClient(azure.azurite.connectionString, queueName);
+    const batches: number[] = [];
+    for (;;) {
+      const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
+      if (receivedMessageItems.length === 0) break;
+      for (const message of receivedMessageItems) {
+        const item = await processWorkItem(deps, Buffer.from(message.messageText, "base64").toString("utf8"));
+        batches.push(item.changes.length);
+        await queue.deleteMessage(message.messageId, message.popReceipt);
+      }
+    }
+    expect(batches.sort((x, y) => x - y)).toEqual([100, 150, 400]);
+
+    const digests = to("team-mass@contoso.com");
+    expect(digests).toHaveLength(5);
+    expect(digests.every((email) => /^\[CMK revoked\] 100 Cosmos DB accounts:/.test(email.subject))).toBe(true);
+    // Every account in exactly one of them.
+    const listed = mass.map((id) => digests.filter((email) => new RegExp(`\\b${id.split("/").pop()!}\\b`).test(email.plainText!)).length);
+    expect(listed.every((count) => count === 1)).toBe(true);
+    expect(to("aaa-early@contoso.com")).toHaveLength(2);
   });
 
   it("a crash after ACS accepted the digest re-sends the same digest under the same operation id, never a second one", async () => {

@@ -51,6 +51,28 @@ describe("planWorkItems", () => {
     for (const batches of batchesOf.values()) expect(batches.size).toBe(1);
   });
 
+  it("a group too big for one batch starts its own and is cut at digest boundaries, its accounts to decide first", () => {
+    // Another owner's 120 accounts come first; the big owner's 450 revoked and 300 healthy accounts follow.
+    const revoked = (i: number) => ({ ...account(i, "team-big@contoso.com"), customerManagedKeyStatus: "Access to your account is currently revoked (4002)." });
+    const observed = Array.from({ length: 450 }, (_, i) => revoked(i)).map((a) => ({ account: a, classification: classifyStatus(a.customerManagedKeyStatus) }));
+    const checks = [
+      ...Array.from({ length: 120 }, (_, i) => ({ account: account(1000 + i, "aaa-small@contoso.com") })),
+      ...Array.from({ length: 300 }, (_, i) => ({ account: account(2000 + i, "team-big@contoso.com") })),
+    ];
+    const plan = planWorkItems(ctx, "cycle-4", observed, checks);
+    const shape = plan.messages.map(({ message }) => ({
+      owners: [...new Set(message.accounts.map((entry) => entry.account.tags["cmk-owner"]))],
+      decide: message.accounts.filter((entry) => entry.decide).length,
+      checks: message.accounts.filter((entry) => entry.dailyCheck).length,
+    }));
+    expect(shape).toEqual([
+      { owners: ["aaa-small@contoso.com"], decide: 0, checks: 120 },
+      // Four full digests' worth of decisions, then the rest with the daily checks.
+      { owners: ["team-big@contoso.com"], decide: 400, checks: 0 },
+      { owners: ["team-big@contoso.com"], decide: 50, checks: 300 },
+    ]);
+  });
+
   it("marks what each account needs: a decision, its daily check (with the last check's ETag), or both", () => {
     const revoked = { ...account(1, "a@contoso.com"), customerManagedKeyStatus: "Access to your account is currently revoked (4002)." };
     const healthy = account(2, "a@contoso.com");
