@@ -7,4 +7,6 @@ module.exports = {
   // Integration tests start Azurite and HTTPS servers; give them room on 2-core CI machines.
   testTimeout: 60000,
   maxWorkers: 2,
+  // Drops only @azure/functions' "test mode" notices (handlers are invoked directly by design).
+  setupFiles: ["<rootDir>/test/support/quietFunctionsTestMode.ts"],
 };
