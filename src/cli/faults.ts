@@ -1,6 +1,7 @@
 /**
  * `cmk-monitor faults`: the fault-injection suite. Seeded runs of the real engine with faults in
- * ACS, storage and ARM, crashes and concurrent instances, compared with fault-free runs.
+ * ACS, storage, ARM and the work queue, crashes and concurrent instances, some fanned out over the
+ * queue and some with mass revocations (digests), compared with fault-free runs.
  */
 import { parseArgs } from "node:util";
 import { FaultServices, runPlan, type RunOutcome } from "../faults/harness";
@@ -43,15 +44,19 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
     io.stderr(`cmk-monitor faults: ${(error as Error).message}\n${FAULTS_USAGE}`);
     return 1;
   }
-  const outcomes = await runFaultSuite({ runs, firstSeed, revokedAccounts: accounts, onRun: (o, i) => io.stderr(`run ${i + 1}/${runs} seed ${o.seed}: ${o.incidents} incidents, lost ${o.lost.length}, duplicates ${o.duplicates.length}, late ${o.late.length}`) });
+  const outcomes = await runFaultSuite({
+    runs,
+    firstSeed,
+    revokedAccounts: accounts,
+    onRun: (o, i) =>
+      io.stderr(
+        `run ${i + 1}/${runs} seed ${o.seed}${o.fannedOut ? " (fan-out)" : ""}: ${o.incidents} incidents, ${o.digests} digests, ` +
+          `lost ${o.lost.length}, duplicates ${o.duplicates.length}, late ${o.late.length}${o.anomalies.length > 0 ? `, anomalies ${o.anomalies.length}` : ""}`,
+      ),
+  });
   const summary = summarize(outcomes);
-  if (parsed.values.json) {
-    const { runs: r, incidents, messagesExpected, lost, duplicates, late, seeds } = summary;
-    io.stdout(JSON.stringify({ runs: r, incidents, messagesExpected, lost, duplicates, late, seeds, faultsInjected: summary.faultsInjected, crashes: summary.crashes }));
-  } else {
-    io.stdout(renderTable(outcomes, summary));
-  }
-  return summary.lost > 0 || summary.duplicates > 0 ? 1 : 0;
+  io.stdout(parsed.values.json ? JSON.stringify(summary) : renderTable(outcomes, summary));
+  return summary.seeds.length > 0 ? 1 : 0;
 }
 
 export interface FaultSuiteOptions {

@@ -2,20 +2,28 @@
  * Plays a fault plan twice through the real engine — once fault-free, once with the faults —
  * against the sandbox (ARM, ACS) and Azurite, and compares what was delivered. Only the clock,
  * the transport (fault policies) and the process lifetime (crashes) are simulated.
+ *
+ * Fan-out plans put each cycle's work on a per-run Azurite queue that a simulated Functions host
+ * (queueHost.ts) drains after the timers, retrying failed items a simulated minute later. Deliveries are counted per outbox message: a
+ * digest email counts once for each row bound to it, so a message sent alone and again inside a
+ * digest, or in two digests, is a duplicate like any other.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createHttpHeaders, type PipelinePolicy, type PipelineResponse } from "@azure/core-rest-pipeline";
+import { TableClient } from "@azure/data-tables";
+import { QueueClient } from "@azure/storage-queue";
 import type { EmailSender } from "../adapters/acsEmail";
-import type { IncidentStore } from "../adapters/tableStore";
+import { TableIncidentStore, type IncidentStore, type StoredMessage, type WarningStore } from "../adapters/tableStore";
 import { createMonitorDeps } from "../composition";
 import { loadConfig, type Environment } from "../config";
 import { acknowledgeFix, runCycle } from "../pipeline/cycle";
 import type { Logger, MonitorDeps } from "../pipeline/stage";
-import { LocalSandbox, startAzurite, type AzuriteInstance } from "../sandbox";
+import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
 import type { CrashStep, FaultPlan, FaultSpec } from "./plan";
+import { QueueHost, type QueueHostStats } from "./queueHost";
 
 const MINUTE = 60_000;
 
@@ -35,10 +43,48 @@ export class FaultServices {
     return new FaultServices(sandbox, azurite, persistenceDir);
   }
 
-  /** Stops Azurite and starts it again on the same files: only what it committed survives. */
+  /** Restarts whose storage came back older than what it had acknowledged (see restartStorage); each fails its run. */
+  storageRollbacks = 0;
+
+  /**
+   * Stops Azurite and starts it again on the same files: only what it committed survives.
+   *
+   * Azurite keeps its metadata in LokiJS, which autosaves every 5 s by writing `<db>.json~` and
+   * renaming it. Loki's close skips its own save when nothing changed since an autosave began,
+   * and Azurite then reports itself closed while that write is still going: stopped at that
+   * moment, it comes back up to 5 s older (seed 39 once re-opened 15 incidents that way). Real
+   * storage never forgets an acknowledged write, so a write just before the stop makes the
+   * closing save happen (and be awaited), and a save still cut short is finished here.
+   */
   async restartStorage(): Promise<void> {
+    await this.dirtyMetadata();
     await this.azurite.stop();
+    for (const file of await readdir(this.persistenceDir)) {
+      if (!file.endsWith(".json~")) continue;
+      const cut = path.join(this.persistenceDir, file);
+      try {
+        // Written whole, it is the newest state: the rename Loki did not get to.
+        JSON.parse(await readFile(cut, "utf8"));
+        await rename(cut, cut.slice(0, -1));
+      } catch {
+        this.storageRollbacks += 1;
+      }
+    }
     this.azurite = await startAzurite({ persistenceDir: this.persistenceDir });
+  }
+
+  /** One table write and one queue write, so both Loki databases have something to save on close. */
+  private async dirtyMetadata(): Promise<void> {
+    const { connectionString } = this.azurite;
+    const table = TableClient.fromConnectionString(connectionString, "faultsrestarts", { allowInsecureConnection: true });
+    const queue = new QueueClient(connectionString, "faults-restarts");
+    await Promise.allSettled([
+      table
+        .createTable()
+        .catch(() => undefined)
+        .then(() => table.upsertEntity({ partitionKey: "restart", rowKey: "last", at: new Date().toISOString() })),
+      queue.createIfNotExists().then(() => queue.sendMessage("restart", { messageTimeToLive: 60 })),
+    ]);
   }
 
   async stop(): Promise<void> {
@@ -68,6 +114,15 @@ export interface RunOutcome {
   /** Cycles or acks that failed (expected under faults); for the report, not a verdict. */
   failedCycles: number;
   crashes: number;
+  /** The cycles put their work on the queue (both runs); `queue` is the faulty run's host. */
+  fannedOut: boolean;
+  queue?: QueueHostStats;
+  /** Digest emails delivered in the faulty run, and the messages inside them; the same for the fault-free run. */
+  digests: number;
+  messagesInDigests: number;
+  faultFreeDigests: number;
+  /** Deliveries the harness could not account for (a digest with no rows bound to it, or a member count that disagrees): a failure. */
+  anomalies: string[];
 }
 
 class CrashError extends Error {
@@ -158,7 +213,9 @@ class Instance {
         return result;
       },
     };
-    this.deps = { ...base, store: wrappedStore, email: wrappedEmail };
+    // The store is also the warning store: a dead process must not keep writing through that name either.
+    const warnings = base.warnings === (store as unknown) ? (wrappedStore as unknown as WarningStore) : base.warnings;
+    this.deps = { ...base, store: wrappedStore, email: wrappedEmail, ...(warnings ? { warnings } : {}) };
   }
 
   arm(step: CrashStep): void {
@@ -174,6 +231,38 @@ interface PlayResult {
   incidents: number;
   failedCycles: number;
   crashes: number;
+  queue?: QueueHostStats;
+  digests: number;
+  messagesInDigests: number;
+  anomalies: string[];
+}
+
+const DIGEST_COUNT = /\] (\d+) Cosmos DB accounts?:/;
+
+/**
+ * The outbox rows a delivered digest email carried: those bound to its key. Binding happens in the
+ * claim, before the send, and is only undone when ACS reports the send Failed (not delivered), so
+ * right after the delivery the rows bound to the key are exactly the email's members.
+ */
+async function digestMembers(services: FaultServices, table: string, email: SentEmail, key: string): Promise<{ members: StoredMessage[]; anomaly?: string }> {
+  let rows: StoredMessage[] | undefined;
+  for (let attempt = 0; rows === undefined; attempt++) {
+    // A client of the harness's own: no injected faults, and the current Azurite address.
+    const store = new TableIncidentStore(TableClient.fromConnectionString(services.azurite.connectionString, table, { allowInsecureConnection: true }));
+    try {
+      rows = await store.listMessages();
+    } catch (error) {
+      if (attempt >= 3) return { members: [], anomaly: `digest ${key}: could not read the outbox (${(error as Error).message})` };
+    }
+  }
+  const members = rows.filter((stored) => stored.digestId === key);
+  const count = Number(DIGEST_COUNT.exec(email.subject)?.[1] ?? NaN);
+  if (members.length === 0) return { members, anomaly: `digest ${key} was delivered but no outbox row is bound to it` };
+  if (count !== members.length) return { members, anomaly: `digest ${key} says ${count} account(s) but ${members.length} row(s) are bound to it` };
+  const text = email.plainText ?? "";
+  const missing = members.filter((stored) => !text.includes(stored.message.accountId.split("/").pop()!));
+  if (missing.length > 0) return { members, anomaly: `digest ${key} does not mention ${missing.map((m) => m.message.key).join(", ")}` };
+  return { members };
 }
 
 /** Plays the plan's story once; with `withFaults`, injects its faults. */
@@ -183,6 +272,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   // Each run gets its own accounts, subscriptions and table, so runs never see each other.
   const subscriptionIds = plan.subscriptionIds.map((id) => id.replace(/-4000-/, withFaults ? "-4001-" : "-4000-"));
   const nameOf = (name: string) => `${mode}${name}`;
+  const ownerOf = (story: FaultPlan["accounts"][number]) => `${nameOf(story.owner ?? story.name)}@contoso.com`;
   const table = `f${mode}${plan.seed}`;
   let now = plan.start.getTime();
   const clock = { now: () => new Date(now) };
@@ -190,6 +280,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   const policies = { storagePolicies: [storageFaultPolicy(transport)], emailPolicies: [emailFaultPolicy(transport)] };
 
   const discovery = plan.seed % 2 === 0 ? "resource-graph" : "arm";
+  // Its own queue per run, so a leftover work item never reaches another run's monitor.
+  const host = plan.fanOut ? new QueueHost(services.azurite.connectionString, `fq${mode}${plan.seed}`) : undefined;
   // ARM faults hit whichever listing the monitor uses.
   const listRoute = discovery === "arm" ? "arm-list" : "resource-graph";
   const ids = new Map<string, string>();
@@ -198,10 +290,10 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       name: nameOf(story.name),
       subscriptionId: subscriptionIds[plan.subscriptionIds.indexOf(story.subscriptionId)]!,
       resourceGroup: "rg-faults",
-      keyVaultKeyUri: `https://kv-${story.name}.vault.azure.net/keys/cmk`,
+      keyVaultKeyUri: `https://kv-${story.vault ?? story.name}.vault.azure.net/keys/cmk`,
       defaultIdentity: "SystemAssignedIdentity",
       identity: { type: "SystemAssigned" },
-      tags: { "cmk-owner": `${nameOf(story.name)}@contoso.com` },
+      tags: { "cmk-owner": ownerOf(story) },
       status: story.statuses[0]!.status,
     });
     ids.set(story.name, id);
@@ -213,9 +305,13 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       CMK_STATE_TABLE: table,
       // Half the seeds discover through ARM per subscription, half through Resource Graph (with confirmation GETs).
       CMK_DISCOVERY: discovery,
+      // Fan-out plans: every cycle queues its accounts for the simulated Functions host.
+      ...(host ? { CMK_FANOUT: "queue", CMK_WORK_QUEUE: host.name, AzureWebJobsStorage: services.azurite.connectionString } : {}),
     });
-    return new Instance(createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, { clock, log: quiet, maxRetries: 0, resourceGraphSleep: async () => {}, ...policies })));
+    const overrides = { clock, log: quiet, maxRetries: 0, resourceGraphSleep: async () => {}, ...policies, ...(host ? { fanOutOverQueue: true } : {}) };
+    return new Instance(createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, overrides)));
   };
+  await host?.start();
   let instances = Array.from({ length: withFaults ? plan.instances : 1 }, build);
   const faults = withFaults ? plan.faults : [];
   const pendingAcks = plan.accounts.flatMap((story) => story.acks.map((atMinute) => ({ story, atMinute, done: false })));
@@ -226,14 +322,29 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   let failedCycles = 0;
   let crashes = 0;
   let restartPending = false;
+  let digests = 0;
+  let messagesInDigests = 0;
+  const anomalies: string[] = [];
+  const rollbacksBefore = services.storageRollbacks;
 
-  const collect = (minute: number) => {
+  /** Records what the sandbox delivered since the last call: one delivery per outbox message, digests unpacked. */
+  const collect = async (minute: number) => {
     const sent = sandbox.sentEmails();
-    for (const email of sent.slice(seenEmails)) {
-      const key = email.headers["X-CMK-Monitor-Key"] ?? email.headers["x-cmk-monitor-key"];
-      if (key && key.startsWith(`${mode}f`)) deliveries.push({ key, id: "", atMinute: minute });
-    }
+    const fresh = sent.slice(seenEmails);
     seenEmails = sent.length;
+    for (const email of fresh) {
+      const key = email.headers["X-CMK-Monitor-Key"] ?? email.headers["x-cmk-monitor-key"];
+      if (!key) continue;
+      if (key.startsWith("digest.")) {
+        const { members, anomaly } = await digestMembers(services, table, email, key);
+        if (anomaly) anomalies.push(`minute ${minute}: ${anomaly}`);
+        digests += 1;
+        messagesInDigests += members.length;
+        for (const stored of members) deliveries.push({ key: stored.message.key, id: "", atMinute: minute });
+      } else if (key.startsWith(`${mode}f`)) {
+        deliveries.push({ key, id: "", atMinute: minute });
+      }
+    }
   };
 
   for (let minute = 0; minute <= plan.durationMinutes; minute++) {
@@ -278,6 +389,12 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
         case "crash":
           instances[fault.instance % instances.length]!.arm(fault.step);
           break;
+        case "queue-duplicate":
+          if (host) host.duplicatesPending += fault.times;
+          break;
+        case "queue-redeliver":
+          if (host) host.lostDeletesPending += fault.times;
+          break;
       }
     }
     // A fault still pending when the minute starts was in force during it, even if used up now.
@@ -292,7 +409,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       } catch {
         failedCycles += 1;
       }
-      collect(minute);
+      await collect(minute);
     }
     if (minute % plan.pollIntervalMinutes === 0) {
       const cycles = Promise.allSettled(instances.map((instance) => runCycle(instance.deps)));
@@ -307,14 +424,24 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       const results = await cycles;
       failedCycles += results.filter((r) => r.status === "rejected").length;
       // Azurite comes back on new ports: every instance reconnects, as a restarted app would.
-      if (restarted) instances = instances.map(() => build());
-      collect(minute);
+      if (restarted) {
+        instances = instances.map(() => build());
+        host?.reconnect(services.azurite.connectionString);
+      }
+      await collect(minute);
+    }
+    if (host && (minute % plan.pollIntervalMinutes === 0 || host.retriesPending)) {
+      // The queue trigger's listener, after the timers; a failed item is retried the next minute. Only
+      // timers enqueue, so between polls a pass is needed only for what the last one put back.
+      await host.pass(instances, minute);
+      await collect(minute);
     }
     const crashedNow = faults.some((f) => (f.kind === "crash" || f.kind === "storage-restart") && f.atMinute === minute);
-    if (crashedNow || faultPendingAtStart || sandbox.pendingFaults().length > 0 || transport.storage503 > 0 || transport.acsLostResponses > 0) {
+    const dead = instances.filter((instance) => instance.dead).length;
+    // An armed crash goes off at the first step it names, which may be minutes after its fault's minute.
+    if (dead > 0 || crashedNow || faultPendingAtStart || sandbox.pendingFaults().length > 0 || transport.storage503 > 0 || transport.acsLostResponses > 0) {
       faultyMinutes.push(minute);
     }
-    const dead = instances.filter((instance) => instance.dead).length;
     if (dead > 0) {
       crashes += dead;
       instances = instances.map((instance) => (instance.dead ? build() : instance));
@@ -325,9 +452,14 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   transport.storage503 = 0;
   transport.acsLostResponses = 0;
 
+  await host?.dispose();
+  if (services.storageRollbacks > rollbacksBefore) {
+    anomalies.push("Azurite came back older than it had acknowledged after a restart (the emulator's, not the engine's): rerun the seed");
+  }
+
   labelDeliveries(deliveries, mode);
   const incidents = new Set(deliveries.map((d) => incidentOf(d.key))).size;
-  return { deliveries, incidents, failedCycles, crashes, faultyMinutes };
+  return { deliveries, incidents, failedCycles, crashes, faultyMinutes, ...(host ? { queue: host.stats } : {}), digests, messagesInDigests, anomalies };
 }
 
 function incidentOf(key: string): string {
@@ -375,6 +507,9 @@ export async function runPlan(services: FaultServices, plan: FaultPlan): Promise
   const faulty = await play(services, plan, true);
 
   const expected = new Map(baseline.deliveries.map((d) => [d.id, d]));
+  // The comparison is only as good as the fault-free run: every revoked account's owner must have heard of it there.
+  const unannounced = plan.accounts.filter((story) => story.statuses.length > 1 && !expected.has(`${story.name}#1/revoked#1`));
+  const baselineGaps = unannounced.map((story) => `the fault-free run never sent ${story.name}'s first revoked message`);
   const counts = new Map<string, number>();
   for (const d of faulty.deliveries) counts.set(d.id, (counts.get(d.id) ?? 0) + 1);
   const lost = [...expected.keys()].filter((id) => !counts.has(id));
@@ -406,5 +541,11 @@ export async function runPlan(services: FaultServices, plan: FaultPlan): Promise
     late,
     failedCycles: faulty.failedCycles,
     crashes: faulty.crashes,
+    fannedOut: plan.fanOut,
+    ...(faulty.queue ? { queue: faulty.queue } : {}),
+    digests: faulty.digests,
+    messagesInDigests: faulty.messagesInDigests,
+    faultFreeDigests: baseline.digests,
+    anomalies: [...baselineGaps, ...baseline.anomalies.map((a) => `fault-free ${a}`), ...faulty.anomalies],
   };
 }

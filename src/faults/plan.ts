@@ -4,6 +4,10 @@
  * by up to two polls cannot legitimately change which emails are due: status changes keep
  * clear of reminder and escalation boundaries. Any difference from the fault-free run is then
  * a real loss or duplicate.
+ *
+ * Some stories are mass revocations: a group of accounts with one owner and one vault revoked,
+ * acknowledged and recovered together, so the fault-free run sends digests. Which messages are
+ * due is as fixed as for single accounts; how they are grouped into digests may differ.
  */
 import { SeededRandom } from "./random";
 
@@ -54,7 +58,11 @@ export type FaultSpec =
   /** ARM answers the next `times` list calls with truncated JSON. */
   | { kind: "arm-malformed"; atMinute: number; times: number }
   /** One monitor instance dies at a step of its cycle; a fresh one takes its place. */
-  | { kind: "crash"; atMinute: number; instance: number; step: CrashStep };
+  | { kind: "crash"; atMinute: number; instance: number; step: CrashStep }
+  /** Fan-out only: the next `times` work items are handed to two instances at once (at-least-once delivery). */
+  | { kind: "queue-duplicate"; atMinute: number; times: number }
+  /** Fan-out only: the next `times` work items succeed but their delete is lost, so they come back a pass later. */
+  | { kind: "queue-redeliver"; atMinute: number; times: number };
 
 export interface AccountStory {
   name: string;
@@ -62,6 +70,9 @@ export interface AccountStory {
   /** Status changes, in minute order; the first is the initial status at minute 0. */
   statuses: { atMinute: number; status: string }[];
   acks: number[];
+  /** A mass revocation's shared owner (tag local part) and vault; otherwise both are the account's own. */
+  owner?: string;
+  vault?: string;
 }
 
 export interface FaultPlan {
@@ -70,6 +81,8 @@ export interface FaultPlan {
   durationMinutes: number;
   pollIntervalMinutes: number;
   instances: number;
+  /** Cycles put their work on a queue (CMK_FANOUT=queue) that the harness's simulated Functions host drains. */
+  fanOut: boolean;
   subscriptionIds: string[];
   accounts: AccountStory[];
   faults: FaultSpec[];
@@ -78,6 +91,51 @@ export interface FaultPlan {
 export interface PlanOptions {
   revokedAccounts: number;
   healthyAccounts: number;
+}
+
+/** Seeds that fan out over the queue: every third, so with the RG/ARM alternation (seed % 2) all four pairs occur. */
+export function fansOut(seed: number): boolean {
+  return seed % 3 === 0;
+}
+
+/** Seeds with a mass revocation: half, chosen by seed % 4 so they also meet both discovery modes and fan-out. */
+export function hasMassRevocation(seed: number): boolean {
+  return seed % 4 >= 2;
+}
+
+/** Accounts in one mass revocation: from the digest threshold (5) up. */
+const MASS_REVOCATION_SIZE = { min: 5, max: 12 } as const;
+
+type StoryKind = "ack-recovers" | "ack-escalates" | "no-ack" | "cause-change";
+
+/** When one story's status changes and acks fall; the same for every account of a mass revocation. */
+function storyTimeline(random: SeededRandom): Pick<AccountStory, "statuses" | "acks"> {
+  const revokedAt = random.int(1, 60);
+  const status = random.pick(REVOKED_STATUSES);
+  const statuses = [{ atMinute: 0, status: HEALTHY_STATUS }, { atMinute: revokedAt, status }];
+  const acks: number[] = [];
+  const story = random.pick<StoryKind>(["ack-recovers", "ack-escalates", "no-ack", "cause-change"]);
+  let healthyAt: number;
+  if (story === "ack-recovers") {
+    // ack ≤ revoked + 40, so the first safe minute after ack + 10 is well before ack + 120.
+    const ackAt = revokedAt + random.int(20, 40);
+    acks.push(ackAt);
+    healthyAt = safeMinute(random, revokedAt, ackAt + 10);
+  } else if (story === "ack-escalates") {
+    const ackAt = revokedAt + random.int(20, 40);
+    acks.push(ackAt);
+    healthyAt = safeMinute(random, revokedAt, ackAt + 140);
+  } else if (story === "no-ack") {
+    healthyAt = safeMinute(random, revokedAt, revokedAt + random.pick([20, 80, 140]));
+  } else {
+    const changeAt = revokedAt + random.int(20, 25);
+    let next = random.pick(REVOKED_STATUSES);
+    if (next === status) next = REVOKED_STATUSES[(REVOKED_STATUSES.indexOf(status) + 1) % REVOKED_STATUSES.length]!;
+    statuses.push({ atMinute: changeAt, status: next });
+    healthyAt = safeMinute(random, changeAt, changeAt + random.pick([20, 80]));
+  }
+  statuses.push({ atMinute: healthyAt, status: HEALTHY_STATUS });
+  return { statuses, acks };
 }
 
 const CRASH_STEPS: readonly CrashStep[] = ["after-commit", "after-claim", "before-send", "after-send", "after-mark-sent"];
@@ -97,35 +155,28 @@ export function generatePlan(seed: number, options: PlanOptions): FaultPlan {
   const accounts: AccountStory[] = [];
   let lastEvent = 0;
 
+  const lastEventOf = (story: Pick<AccountStory, "statuses" | "acks">) => Math.max(...story.statuses.map((s) => s.atMinute), ...story.acks);
   for (let i = 0; i < options.revokedAccounts; i++) {
-    const name = `f${tag}-r${i}`;
-    const revokedAt = random.int(1, 60);
-    const status = random.pick(REVOKED_STATUSES);
-    const statuses = [{ atMinute: 0, status: HEALTHY_STATUS }, { atMinute: revokedAt, status }];
-    const acks: number[] = [];
-    const story = random.pick(["ack-recovers", "ack-escalates", "no-ack", "cause-change"] as const);
-    let healthyAt: number;
-    if (story === "ack-recovers") {
-      // ack ≤ revoked + 40, so the first safe minute after ack + 10 is well before ack + 120.
-      const ackAt = revokedAt + random.int(20, 40);
-      acks.push(ackAt);
-      healthyAt = safeMinute(random, revokedAt, ackAt + 10);
-    } else if (story === "ack-escalates") {
-      const ackAt = revokedAt + random.int(20, 40);
-      acks.push(ackAt);
-      healthyAt = safeMinute(random, revokedAt, ackAt + 140);
-    } else if (story === "no-ack") {
-      healthyAt = safeMinute(random, revokedAt, revokedAt + random.pick([20, 80, 140]));
-    } else {
-      const changeAt = revokedAt + random.int(20, 25);
-      let next = random.pick(REVOKED_STATUSES);
-      if (next === status) next = REVOKED_STATUSES[(REVOKED_STATUSES.indexOf(status) + 1) % REVOKED_STATUSES.length]!;
-      statuses.push({ atMinute: changeAt, status: next });
-      healthyAt = safeMinute(random, changeAt, changeAt + random.pick([20, 80]));
+    const story = storyTimeline(random);
+    lastEvent = Math.max(lastEvent, lastEventOf(story));
+    accounts.push({ name: `f${tag}-r${i}`, subscriptionId: subscriptionIds[i % 2]!, ...story });
+  }
+  if (hasMassRevocation(seed)) {
+    // One vault goes, one owner hears about all its accounts: one timeline, copied to each account.
+    const size = random.int(MASS_REVOCATION_SIZE.min, MASS_REVOCATION_SIZE.max);
+    const story = storyTimeline(random);
+    lastEvent = Math.max(lastEvent, lastEventOf(story));
+    for (let i = 0; i < size; i++) {
+      accounts.push({
+        name: `f${tag}-m${i}`,
+        // Spread over both subscriptions: a fault in one subscription's listing splits the group for a poll.
+        subscriptionId: subscriptionIds[i % 2]!,
+        statuses: story.statuses.map((change) => ({ ...change })),
+        acks: [...story.acks],
+        owner: `f${tag}-mass`,
+        vault: `f${tag}-mass`,
+      });
     }
-    statuses.push({ atMinute: healthyAt, status: HEALTHY_STATUS });
-    lastEvent = Math.max(lastEvent, healthyAt, ...acks);
-    accounts.push({ name, subscriptionId: subscriptionIds[i % 2]!, statuses, acks });
   }
   for (let i = 0; i < options.healthyAccounts; i++) {
     accounts.push({ name: `f${tag}-h${i}`, subscriptionId: subscriptionIds[i % 2]!, statuses: [{ atMinute: 0, status: HEALTHY_STATUS }], acks: [] });
@@ -134,6 +185,7 @@ export function generatePlan(seed: number, options: PlanOptions): FaultPlan {
   // A tail after the last change gives retries time to finish once faults have ended.
   const durationMinutes = lastEvent + 45;
   const instances = random.pick([1, 2, 2, 3]);
+  const fanOut = fansOut(seed);
   const faults: FaultSpec[] = [];
   const faultCount = random.int(3, 7);
   for (let i = 0; i < faultCount; i++) {
@@ -172,11 +224,20 @@ export function generatePlan(seed: number, options: PlanOptions): FaultPlan {
         faults.push({ kind, atMinute, times: random.int(1, 6) });
     }
   }
+  if (fanOut) {
+    // The queue's own at-least-once delivery, on top of the faults every run gets.
+    const queueFaults = random.int(1, 3);
+    for (let i = 0; i < queueFaults; i++) {
+      const atMinute = random.int(0, Math.max(1, durationMinutes - 40));
+      faults.push({ kind: random.pick(["queue-duplicate", "queue-redeliver"] as const), atMinute, times: random.int(1, 3) });
+    }
+  }
   faults.sort((a, b) => a.atMinute - b.atMinute);
   // Faults that delay observations are kept 15 minutes apart, so no story edge is crossed.
   let lastDelaying = -Infinity;
   const spaced = faults.filter((fault) => {
-    if (fault.kind.startsWith("acs-")) return true;
+    // ACS faults delay sends, not observations; queue faults repeat work, they delay nothing.
+    if (fault.kind.startsWith("acs-") || fault.kind.startsWith("queue-")) return true;
     if (fault.atMinute - lastDelaying < 15) return false;
     lastDelaying = fault.atMinute;
     return true;
@@ -187,6 +248,7 @@ export function generatePlan(seed: number, options: PlanOptions): FaultPlan {
     durationMinutes,
     pollIntervalMinutes: 5,
     instances,
+    fanOut,
     subscriptionIds,
     accounts,
     faults: spaced,

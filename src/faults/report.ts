@@ -8,10 +8,25 @@ export interface FaultSummary {
   lost: number;
   duplicates: number;
   late: number;
-  /** Seeds of runs with a lost or duplicate message: replay with `--seed`. */
+  /** Deliveries the harness could not account for (e.g. a digest no row is bound to): a failure like a loss. */
+  anomalies: number;
+  /** Seeds of runs with a lost or duplicate message, or an anomaly: replay with `--seed`. */
   seeds: number[];
   faultsInjected: Record<string, number>;
   crashes: number;
+  /** Runs whose cycles fanned out over the work queue, and what the simulated Functions host did (faulty runs). */
+  fannedOutRuns: number;
+  workItems: number;
+  workItemRuns: number;
+  redeliveries: number;
+  workItemFailures: number;
+  crashesInWorkItems: number;
+  staleWorkItems: number;
+  poison: number;
+  /** Digest emails delivered in the faulty runs and the messages inside them; digests in the fault-free runs. */
+  digests: number;
+  messagesInDigests: number;
+  faultFreeDigests: number;
 }
 
 export function summarize(outcomes: readonly RunOutcome[]): FaultSummary {
@@ -24,21 +39,44 @@ export function summarize(outcomes: readonly RunOutcome[]): FaultSummary {
     lost: sum(outcomes, (o) => o.lost.length),
     duplicates: sum(outcomes, (o) => o.duplicates.length),
     late: sum(outcomes, (o) => o.late.length),
-    seeds: outcomes.filter((o) => o.lost.length > 0 || o.duplicates.length > 0).map((o) => o.seed),
+    anomalies: sum(outcomes, (o) => o.anomalies.length),
+    seeds: outcomes.filter(failed).map((o) => o.seed),
     faultsInjected,
     crashes: sum(outcomes, (o) => o.crashes),
+    fannedOutRuns: outcomes.filter((o) => o.fannedOut).length,
+    workItems: sum(outcomes, (o) => o.queue?.workItems ?? 0),
+    workItemRuns: sum(outcomes, (o) => o.queue?.invocations ?? 0),
+    redeliveries: sum(outcomes, (o) => o.queue?.redeliveries ?? 0),
+    workItemFailures: sum(outcomes, (o) => o.queue?.failures ?? 0),
+    crashesInWorkItems: sum(outcomes, (o) => o.queue?.crashesInWorkItems ?? 0),
+    staleWorkItems: sum(outcomes, (o) => o.queue?.stale ?? 0),
+    poison: sum(outcomes, (o) => o.queue?.poison ?? 0),
+    digests: sum(outcomes, (o) => o.digests),
+    messagesInDigests: sum(outcomes, (o) => o.messagesInDigests),
+    faultFreeDigests: sum(outcomes, (o) => o.faultFreeDigests),
   };
 }
 
+/** A run that must fail the suite: something lost, duplicated or unaccounted for. */
+export function failed(outcome: RunOutcome): boolean {
+  return outcome.lost.length > 0 || outcome.duplicates.length > 0 || outcome.anomalies.length > 0;
+}
+
 export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSummary): string {
-  const header = ["seed", "inst", "faults", "incidents", "expected", "delivered", "lost", "dup", "late"];
+  const header = ["seed", "inst", "fan", "faults", "incidents", "expected", "delivered", "digests", "in-dig", "items", "redel", "poison", "lost", "dup", "late"];
   const rows = outcomes.map((o) => [
     String(o.seed),
     String(o.instances),
+    o.fannedOut ? "queue" : "inline",
     o.faults.map((f) => f.kind).join(","),
     String(o.incidents),
     String(o.expected),
     String(o.delivered),
+    String(o.digests),
+    String(o.messagesInDigests),
+    o.queue ? String(o.queue.workItems) : "-",
+    o.queue ? String(o.queue.redeliveries) : "-",
+    o.queue ? String(o.queue.poison) : "-",
     String(o.lost.length),
     String(o.duplicates.length),
     String(o.late.length),
@@ -48,6 +86,7 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
   const details = outcomes.flatMap((o) => [
     ...o.lost.map((id) => `  seed ${o.seed}: LOST ${id}`),
     ...o.duplicates.map((id) => `  seed ${o.seed}: DUPLICATE ${id}`),
+    ...o.anomalies.map((text) => `  seed ${o.seed}: ANOMALY ${text}`),
     ...o.late.map((id) => `  seed ${o.seed}: late ${id}`),
   ]);
   return [
@@ -56,7 +95,11 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
     ...(details.length > 0 ? ["", ...details] : []),
     "",
     `${summary.runs} runs, ${summary.incidents} incidents, ${summary.messagesExpected} messages expected: ` +
-      `${summary.lost} lost, ${summary.duplicates} duplicates, ${summary.late} late; ${summary.crashes} simulated crashes.`,
+      `${summary.lost} lost, ${summary.duplicates} duplicates, ${summary.late} late, ${summary.anomalies} anomalies; ${summary.crashes} simulated crashes.`,
+    `Fan-out: ${summary.fannedOutRuns} runs over the queue, ${summary.workItems} work items processed in ${summary.workItemRuns} runs ` +
+      `(${summary.redeliveries} redeliveries, ${summary.workItemFailures} failed runs of which ${summary.crashesInWorkItems} crashes, ` +
+      `${summary.staleWorkItems} stale, ${summary.poison} poison).`,
+    `Digests: ${summary.digests} delivered carrying ${summary.messagesInDigests} messages (${summary.faultFreeDigests} in the fault-free runs).`,
     `Faults injected: ${Object.entries(summary.faultsInjected).sort().map(([k, v]) => `${k} ${v}`).join(", ")}.`,
   ].join("\n");
 }
