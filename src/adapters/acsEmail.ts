@@ -37,6 +37,20 @@ export class EmailOperationFailedError extends Error {
 
 const LRO_FAILED = /^The long-running operation has failed/;
 
+/** Network failures that happen before a request is on the wire: ACS never saw it. */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+const notAccepted = new WeakSet<object>();
+
+/**
+ * True when ACS definitely did not accept the send: the send request itself got an error answer
+ * (429, 5xx, 4xx) or never reached it. Such an attempt does not count against ACS's sending
+ * limits, so the outbox gives back the budget it reserved for it. A timeout or a failure while
+ * polling is not such a case: the email may have been accepted.
+ */
+export function wasNotAccepted(error: unknown): boolean {
+  return typeof error === "object" && error !== null && notAccepted.has(error);
+}
+
 export interface AcsEmailSenderOptions {
   /** How often to poll the send operation; ACS suggests seconds, tests use 0. */
   pollIntervalInMs?: number;
@@ -61,10 +75,19 @@ export class AcsEmailSender implements EmailSender {
     };
     let result;
     try {
-      const poller = await this.client.beginSend(message, {
-        operationId: email.operationId,
-        updateIntervalInMs: this.options.pollIntervalInMs ?? 2000,
-      });
+      let poller;
+      try {
+        poller = await this.client.beginSend(message, {
+          operationId: email.operationId,
+          updateIntervalInMs: this.options.pollIntervalInMs ?? 2000,
+        });
+      } catch (error) {
+        const { statusCode, code } = (error ?? {}) as { statusCode?: number; code?: string };
+        if (typeof error === "object" && error !== null && ((statusCode !== undefined && statusCode >= 400) || (code !== undefined && NEVER_SENT.has(code)))) {
+          notAccepted.add(error);
+        }
+        throw error;
+      }
       result = await poller.pollUntilDone();
     } catch (error) {
       // core-lro reports an operation that ended "Failed" as a plain Error with this text and no

@@ -46,6 +46,8 @@ export interface MonitorMeta {
    * a reservation not used is simply lost, so the limits are never exceeded.
    */
   reserveEmailSends?(now: Date, wanted: number, limits: EmailRateLimits): Promise<number>;
+  /** Gives back sends reserved at `reservedAt` that ACS never accepted (they do not count against its limits). */
+  releaseEmailSends?(reservedAt: Date, count: number): Promise<void>;
   /** Counts a work item the queue gave up on. */
   recordPoisonWorkItem?(at: Date, summary: string): Promise<PoisonRecord>;
 }
@@ -132,6 +134,29 @@ export class TableMonitorMeta implements MonitorMeta {
       }
     }
     return 0;
+  }
+
+  async releaseEmailSends(reservedAt: Date, count: number): Promise<void> {
+    if (count <= 0) return;
+    await this.ensureTable();
+    const minute = String(Math.floor(reservedAt.getTime() / MINUTE_IN_MS));
+    for (let attempt = 1; attempt <= MAX_ROW_ATTEMPTS; attempt++) {
+      const row = await this.getRow(BUDGET_ROW);
+      const buckets = parseBuckets(row?.buckets);
+      // Never below zero: the minute may already have fallen out of the window.
+      const kept = Math.max(0, (buckets[minute] ?? 0) - count);
+      if (!row || buckets[minute] === undefined || kept === buckets[minute]) return;
+      if (kept === 0) delete buckets[minute];
+      else buckets[minute] = kept;
+      try {
+        await this.table.updateEntity({ partitionKey: PARTITION, rowKey: BUDGET_ROW, buckets: JSON.stringify(buckets) }, "Replace", { etag: String(row.etag) });
+        return;
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (status !== 412) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
+      }
+    }
   }
 
   async recordPoisonWorkItem(at: Date, summary: string): Promise<PoisonRecord> {

@@ -16,7 +16,7 @@
  * pending (not failed), escalations first, then oldest first.
  */
 import { createHash } from "node:crypto";
-import { EmailOperationFailedError } from "../adapters/acsEmail";
+import { EmailOperationFailedError, wasNotAccepted } from "../adapters/acsEmail";
 import { describeFailure, isRetryable } from "../adapters/azureErrors";
 import type { StoredMessage } from "../adapters/tableStore";
 import type { IncidentMessageKind, MessageFacts, OutboxMessage } from "../domain/incident";
@@ -121,6 +121,7 @@ export const paceStage: Stage<SendUnit, SendUnit> = {
         `cmk-monitor: ${held.length} email(s) held back by the send rate (${limits.perMinute}/minute, ${limits.perHour}/hour); they stay queued`,
       );
     }
+    if (ctx.sendBudget) ctx.sendBudget.reserved += granted;
     return units.slice(0, granted);
   },
 };
@@ -176,6 +177,8 @@ async function sendOne(ctx: CycleContext, unit: SendUnit): Promise<SendOutcome> 
   const generation = Math.max(...unit.members.map((stored) => stored.generation));
   try {
     const rendered = unit.digestId ? await renderDigest(ctx, unit) : await renderOne(ctx, first);
+    // From here the attempt counts against ACS's limits unless ACS says it did not accept it.
+    if (ctx.sendBudget) ctx.sendBudget.used += 1;
     const result = await email.send({
       operationId: operationIdFor(key, generation),
       from: settings.emailSender,
@@ -227,6 +230,7 @@ async function sendOne(ctx: CycleContext, unit: SendUnit): Promise<SendOutcome> 
     });
     if (retryAt) ctx.stats.emailsRetrying += 1;
     else ctx.stats.emailsDead += 1;
+    if (ctx.sendBudget && wasNotAccepted(error)) ctx.sendBudget.used -= 1;
     return { unit, status: retryAt ? "retrying" : "dead" };
   }
 }
@@ -310,10 +314,31 @@ const sendPipeline = chain(chain(chain(chain(dueMessagesStage, groupStage), pace
 export async function drainOutbox(ctx: CycleContext, scope?: OutboxScope): Promise<void> {
   const previous = ctx.outbox;
   if (scope) ctx.outbox = scope;
+  const budget = { reserved: 0, used: 0 };
+  ctx.sendBudget = budget;
   try {
     await sendPipeline.run(ctx, [ctx.now]);
   } finally {
     ctx.outbox = previous;
+    ctx.sendBudget = undefined;
+    await giveBackUnused(ctx, budget.reserved - budget.used);
+  }
+}
+
+/**
+ * Gives back reserved sends that never reached ACS: units another instance claimed first, and
+ * sends ACS answered with an error (an outage's 503s, its own 429s). They do not count against its
+ * limits, and kept reserved they would hold back real mail for up to an hour once an outage is
+ * over. An attempt that may have been accepted (a timeout, a failed poll) keeps its reservation.
+ */
+async function giveBackUnused(ctx: CycleContext, unused: number): Promise<void> {
+  const meta = ctx.deps.meta;
+  if (unused <= 0 || !meta?.releaseEmailSends) return;
+  try {
+    await meta.releaseEmailSends(ctx.now, unused);
+  } catch (error) {
+    // Only pacing is affected: the reservation falls out of the window within the hour.
+    ctx.deps.log.warn(`cmk-monitor: could not give back ${unused} unused email send(s) to the budget: ${describeFailure(error).message}`);
   }
 }
 

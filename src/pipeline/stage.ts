@@ -135,6 +135,8 @@ export interface CycleContext {
   /** The daily-check rows, when the cycle already read them (so the warnings stage need not again). */
   accountChecks?: StoredAccountCheck[];
   outbox?: OutboxScope;
+  /** Sends this drain reserved from the shared budget, and how many of them may have reached ACS. */
+  sendBudget?: { reserved: number; used: number };
   /**
    * When set, every probe and confirmation GET takes one of these: the decisions and the daily
    * checks can then run side by side and still keep to PROBE_CONCURRENCY calls in flight.

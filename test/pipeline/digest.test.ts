@@ -269,6 +269,32 @@ describe("pacing under the ACS sending limits", () => {
     expect(new Set(paced().map((email) => email.to[0])).size).toBe(5);
   });
 
+  it.each([
+    // An outage: ACS answers 503 to every attempt. Those sends never counted against its limits.
+    ["503", 503],
+    // ACS throttles: a 429 is a refusal too.
+    ["429", 429],
+  ])("sends ACS refused (%s) give their budget back, so mail goes out as soon as ACS is back", async (_name, status) => {
+    const sub = `00000000-0000-4000-8000-00000000d1${status === 503 ? "05" : "06"}`;
+    for (let i = 0; i < 3; i++) sharedVaultFleet(sub, `refused${status}-${i}`, 1, `owner-refused${status}-${i}@contoso.com`);
+    const limits = { CMK_EMAIL_RATE_PER_MINUTE: "3", CMK_EMAIL_RATE_PER_HOUR: "3", CMK_REMINDER_INTERVAL_MINUTES: "10080" };
+    const deps = monitor(sub, limits);
+    const mine = () => azure.sandbox.sentEmails().filter((email) => email.to.some((address) => address.startsWith(`owner-refused${status}`)));
+    azure.sandbox.injectFault({ route: "acs-send", status, times: 1_000_000, ...(status === 429 ? { retryAfterInSeconds: 60 } : {}) });
+    try {
+      // Three failed rounds, each reserving the hour's whole budget of three.
+      for (let round = 0; round < 3; round++) {
+        expect((await runCycle(deps)).emailsRetrying).toBe(3);
+        now = new Date(now.getTime() + 6 * 60_000);
+      }
+    } finally {
+      azure.sandbox.clearFaults("acs-send");
+    }
+    // ACS is back: all three go at once, not an hour later.
+    expect((await runCycle(deps)).emailsSent).toBe(3);
+    expect(mine()).toHaveLength(3);
+  });
+
   it("escalations go first, then the oldest", async () => {
     // Pure over stored rows: the order is what the budget is spent on.
     const row = (key: string, kind: OutboxMessage["kind"], createdAt: string, to = [`${key}@contoso.com`]): StoredMessage => ({
