@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import type { CmkAccount, UserAssignedIdentityInfo } from "../domain/account";
 import { parseAccountResourceId } from "../domain/account";
+import { ClientCache, CLIENTS_KEPT } from "./clientCache";
 
 /** Port: where accounts come from. */
 export interface AccountSource {
@@ -21,7 +22,7 @@ export interface ArmAccountSourceOptions {
 }
 
 export class ArmAccountSource implements AccountSource {
-  private readonly clients = new Map<string, CosmosDBManagementClient>();
+  private readonly clients = new ClientCache<CosmosDBManagementClient>(CLIENTS_KEPT);
 
   constructor(private readonly options: ArmAccountSourceOptions) {}
 
@@ -45,15 +46,10 @@ export class ArmAccountSource implements AccountSource {
   }
 
   private client(subscriptionId: string): CosmosDBManagementClient {
-    let client = this.clients.get(subscriptionId);
-    if (!client) {
-      client = new CosmosDBManagementClient(this.options.credential, subscriptionId, {
-        ...this.options.clientOptions,
-        endpoint: this.options.endpoint,
-      });
-      this.clients.set(subscriptionId, client);
-    }
-    return client;
+    return this.clients.get(
+      subscriptionId,
+      () => new CosmosDBManagementClient(this.options.credential, subscriptionId, { ...this.options.clientOptions, endpoint: this.options.endpoint }),
+    );
   }
 }
 

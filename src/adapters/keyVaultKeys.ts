@@ -3,6 +3,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import { KeyClient } from "@azure/keyvault-keys";
 import type { ActiveKeyFacts, DeletedKeyFacts } from "../domain/probeFacts";
+import { ClientCache, CLIENTS_KEPT } from "./clientCache";
 import type { ProbeCallOptions } from "./keyVaultManagement";
 
 /** Port: a key's attributes. `undefined` means 404 (no such key / no such deleted key); other failures throw. */
@@ -18,7 +19,7 @@ export interface SdkKeyMetadataReaderOptions {
 }
 
 export class SdkKeyMetadataReader implements KeyMetadataReader {
-  private readonly clients = new Map<string, KeyClient>();
+  private readonly clients = new ClientCache<KeyClient>(CLIENTS_KEPT);
 
   constructor(private readonly options: SdkKeyMetadataReaderOptions) {}
 
@@ -59,12 +60,7 @@ export class SdkKeyMetadataReader implements KeyMetadataReader {
   }
 
   private client(vaultUrl: string): KeyClient {
-    let client = this.clients.get(vaultUrl);
-    if (!client) {
-      client = new KeyClient(vaultUrl, this.options.credential, { ...this.options.clientOptions });
-      this.clients.set(vaultUrl, client);
-    }
-    return client;
+    return this.clients.get(vaultUrl, () => new KeyClient(vaultUrl, this.options.credential, { ...this.options.clientOptions }));
   }
 }
 

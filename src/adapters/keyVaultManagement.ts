@@ -3,6 +3,7 @@ import { KeyVaultManagementClient, type DeletedVault, type Vault } from "@azure/
 import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import type { ActiveVaultFacts, DeletedVaultFacts } from "../domain/probeFacts";
+import { ClientCache, CLIENTS_KEPT } from "./clientCache";
 
 export interface VaultSummary {
   id: string;
@@ -28,7 +29,7 @@ export interface ArmVaultDirectoryOptions {
 }
 
 export class ArmVaultDirectory implements VaultDirectory {
-  private readonly clients = new Map<string, KeyVaultManagementClient>();
+  private readonly clients = new ClientCache<KeyVaultManagementClient>(CLIENTS_KEPT);
 
   constructor(private readonly options: ArmVaultDirectoryOptions) {}
 
@@ -55,15 +56,10 @@ export class ArmVaultDirectory implements VaultDirectory {
   }
 
   private client(subscriptionId: string): KeyVaultManagementClient {
-    let client = this.clients.get(subscriptionId);
-    if (!client) {
-      client = new KeyVaultManagementClient(this.options.credential, subscriptionId, {
-        ...(this.options.clientOptions as object),
-        endpoint: this.options.endpoint,
-      });
-      this.clients.set(subscriptionId, client);
-    }
-    return client;
+    return this.clients.get(
+      subscriptionId,
+      () => new KeyVaultManagementClient(this.options.credential, subscriptionId, { ...(this.options.clientOptions as object), endpoint: this.options.endpoint }),
+    );
   }
 }
 
