@@ -68,15 +68,17 @@ export class ResourceGraphDiscovery {
     if (scope.managementGroups.length > 0) batches.push({ managementGroups: [...scope.managementGroups] });
     if (batches.length === 0) batches.push({}); // the whole tenant the identity can read
     for (const batch of batches) {
-      let skipToken: string | undefined;
-      do {
-        const page = await this.query(batch, skipToken, result);
+      let next: Promise<ResourceGraphPage> | undefined = this.query(batch, undefined, result);
+      while (next) {
+        const page: ResourceGraphPage = await next;
+        // Ask for the next page first: turning this page's rows into accounts overlaps its round trip.
+        // (The conversion is synchronous, so a failing next page is awaited before anything else runs.)
+        next = page.skipToken ? this.query(batch, page.skipToken, result) : undefined;
         for (const row of page.rows) {
           const account = toCmkAccount(flatten(row), String(row["subscriptionId"] ?? ""));
           if (account) result.accounts.push(account);
         }
-        skipToken = page.skipToken;
-      } while (skipToken);
+      }
     }
     return result;
   }
@@ -85,7 +87,7 @@ export class ResourceGraphDiscovery {
     scope: { subscriptions?: string[]; managementGroups?: string[] },
     skipToken: string | undefined,
     result: DiscoveryResult,
-  ): Promise<{ rows: Record<string, unknown>[]; skipToken?: string }> {
+  ): Promise<ResourceGraphPage> {
     for (let attempt = 0; ; attempt++) {
       const wait = this.notBefore - Date.now();
       if (wait > 0) {
@@ -118,6 +120,11 @@ export class ResourceGraphDiscovery {
       }
     }
   }
+}
+
+interface ResourceGraphPage {
+  rows: Record<string, unknown>[];
+  skipToken?: string;
 }
 
 function readQuota(get: (name: string) => string | undefined): { remaining?: number; resetsAfterInMs?: number } {
