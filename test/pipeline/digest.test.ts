@@ -100,6 +100,7 @@ describe("one shared vault revokes many accounts", () => {
     const mass = sharedVaultFleet(sub, "mass", 500, "team-mass@contoso.com");
     sharedVaultFleet(sub, "early", 150, "aaa-early@contoso.com");
     const queueName = "digest-fanout";
+    const problems: string[] = [];
     const deps = createMonitorDeps(
       loadConfig(
         sandboxEnvironment(azure.sandbox, azure.azurite, {
@@ -113,7 +114,8 @@ describe("one shared vault revokes many accounts", () => {
           CMK_EMAIL_RATE_PER_HOUR: "10000",
         }),
       ),
-      sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0, fanOutOverQueue: true }),
+      // The SDKs' own retries, as deployed: this test runs no later cycle to send what a storage hiccup held back.
+      sandboxOverrides(azure.sandbox, { clock, log: { info: () => {}, warn: (m) => problems.push(m), error: (m) => problems.push(m) }, fanOutOverQueue: true }),
     );
     const report = await runCycle(deps);
     expect(report).toMatchObject({ fanout: "queue", emailsSent: 0 });
@@ -131,6 +133,7 @@ describe("one shared vault revokes many accounts", () => {
     }
     expect(batches.sort((x, y) => x - y)).toEqual([100, 150, 400]);
 
+    expect(problems).toEqual([]);
     const digests = to("team-mass@contoso.com");
     expect(digests).toHaveLength(5);
     expect(digests.every((email) => /^\[CMK revoked\] 100 Cosmos DB accounts:/.test(email.subject))).toBe(true);
