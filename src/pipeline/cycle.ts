@@ -13,9 +13,9 @@ import type { CmkAccount } from "../domain/account";
 import { decide } from "../domain/lifecycle";
 import { decidePipeline, newCycleId, planWorkItems, processWorkItem, type WorkItemMessage } from "./fanout";
 import { commitWithRetry, discoverStage, lifecycleContext, observedItems, selectWork, type PlannedChange } from "./observeStages";
-import { PROBE_CONCURRENCY } from "./probeStages";
+import { workSlotsFor } from "./probeStages";
 import { drainOutbox } from "./sendStages";
-import { newStats, Slots, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
+import { newStats, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
 import { accountChecks, dueForDailyCheck, planPendingDigests, warningsStage, type DailyCheckItem } from "./warningStages";
 
 export { drainOutbox } from "./sendStages";
@@ -44,7 +44,7 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
     await drainOutbox(ctx, { createdUpTo: started.toISOString() });
   } else {
     // Decisions and daily checks side by side, sharing one set of call slots.
-    ctx.workSlots = deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
+    workSlotsFor(ctx);
     [changes] = await Promise.all([
       observedItems(ctx, selection.observed).then(async (observed) => {
         const items = [...observed, ...selection.unobserved];

@@ -31,8 +31,8 @@ import { parseKeyVaultKeyUri } from "../domain/keyVaultUri";
 import type { WarningFinding } from "../domain/warnings";
 import { confirmStage } from "./confirmStages";
 import { decideStage, lifecycleContext, observedItems, recordStage, type ObservedAccount, type PlannedChange } from "./observeStages";
-import { PROBE_CONCURRENCY, probeStage } from "./probeStages";
-import { chain, mapWithConcurrency, newStats, Slots, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
+import { probeStage, workSlotsFor } from "./probeStages";
+import { chain, mapWithConcurrency, newStats, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
 import { drainOutbox, MAX_DIGEST_MEMBERS } from "./sendStages";
 import { recordDailyChecks, type DailyCheckItem } from "./warningStages";
 
@@ -310,7 +310,7 @@ export async function processWorkItem(deps: MonitorDeps, raw: unknown): Promise<
       ...(dailyCheck!.findings ? { previousFindings: dailyCheck!.findings } : {}),
     }));
   // Decisions and daily checks side by side, sharing one set of call slots.
-  ctx.workSlots = deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
+  workSlotsFor(ctx);
   const [changes] = await Promise.all([
     observedItems(ctx, observed).then((items) => (items.length > 0 ? decidePipeline.run(ctx, items) : [])),
     checks.length > 0 ? recordDailyChecks(ctx, checks, { pendingDigest: true }) : undefined,

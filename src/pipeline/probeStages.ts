@@ -21,14 +21,17 @@ export const PROBE_CONCURRENCY = 8;
  */
 export const ACCOUNTS_IN_PROGRESS = 8 * PROBE_CONCURRENCY;
 
+/** The slots this cycle's (or work item's) calls take: the instance's when it has them, else the cycle's own. */
+export function workSlotsFor(ctx: CycleContext): Slots {
+  ctx.workSlots ??= ctx.deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
+  return ctx.workSlots;
+}
+
 /** The cycle's probe session (created on first use), shared by every stage that probes. */
 export function probeSessionFor(ctx: CycleContext): ProbeSession | undefined {
   if (!ctx.deps.probes) return undefined;
-  if (!ctx.probeSession) {
-    // Every call of the session takes one of the cycle's (or the instance's) slots.
-    ctx.workSlots ??= ctx.deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
-    ctx.probeSession = ctx.deps.probes.session({ callSlots: ctx.workSlots });
-  }
+  // Every call of the session takes one of the work slots.
+  ctx.probeSession ??= ctx.deps.probes.session({ callSlots: workSlotsFor(ctx) });
   return ctx.probeSession;
 }
 
