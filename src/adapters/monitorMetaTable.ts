@@ -109,70 +109,73 @@ export class TableMonitorMeta implements MonitorMeta {
 
   async reserveEmailSends(now: Date, wanted: number, limits: EmailRateLimits): Promise<number> {
     if (wanted <= 0) return 0;
-    await this.ensureTable();
     const minute = Math.floor(now.getTime() / MINUTE_IN_MS);
-    for (let attempt = 1; attempt <= MAX_ROW_ATTEMPTS; attempt++) {
-      const row = await this.getRow(BUDGET_ROW);
+    const granted = await this.changeRow(BUDGET_ROW, (row) => {
       const buckets = parseBuckets(row?.buckets);
       // Only the last hour counts; older minutes fall out as the row is rewritten.
       for (const key of Object.keys(buckets)) if (Number(key) <= minute - 60) delete buckets[key];
       const thisMinute = buckets[String(minute)] ?? 0;
       const lastHour = Object.values(buckets).reduce((sum, count) => sum + count, 0);
-      const granted = Math.max(0, Math.min(wanted, limits.perMinute - thisMinute, limits.perHour - lastHour));
-      if (granted === 0) return 0;
-      buckets[String(minute)] = thisMinute + granted;
-      const entity = { partitionKey: PARTITION, rowKey: BUDGET_ROW, buckets: JSON.stringify(buckets) };
-      try {
-        if (row) await this.table.updateEntity(entity, "Replace", { etag: String(row.etag) });
-        else await this.table.createEntity(entity);
-        return granted;
-      } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
-        // Another instance reserved at the same moment: read its reservation and try again.
-        if (status !== 409 && status !== 412) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
-      }
-    }
-    return 0;
+      const grant = Math.max(0, Math.min(wanted, limits.perMinute - thisMinute, limits.perHour - lastHour));
+      if (grant === 0) return { result: 0 };
+      buckets[String(minute)] = thisMinute + grant;
+      return { result: grant, write: { buckets: JSON.stringify(buckets) } };
+    });
+    // Still racing other instances after every attempt: send nothing this drain rather than overrun.
+    return granted ?? 0;
   }
 
   async releaseEmailSends(reservedAt: Date, count: number): Promise<void> {
     if (count <= 0) return;
-    await this.ensureTable();
     const minute = String(Math.floor(reservedAt.getTime() / MINUTE_IN_MS));
-    for (let attempt = 1; attempt <= MAX_ROW_ATTEMPTS; attempt++) {
-      const row = await this.getRow(BUDGET_ROW);
+    // Giving up after every attempt only costs pacing: the reservation leaves the window within the hour.
+    await this.changeRow(BUDGET_ROW, (row) => {
       const buckets = parseBuckets(row?.buckets);
       // Never below zero: the minute may already have fallen out of the window.
       const kept = Math.max(0, (buckets[minute] ?? 0) - count);
-      if (!row || buckets[minute] === undefined || kept === buckets[minute]) return;
+      if (!row || buckets[minute] === undefined || kept === buckets[minute]) return { result: undefined };
       if (kept === 0) delete buckets[minute];
       else buckets[minute] = kept;
-      try {
-        await this.table.updateEntity({ partitionKey: PARTITION, rowKey: BUDGET_ROW, buckets: JSON.stringify(buckets) }, "Replace", { etag: String(row.etag) });
-        return;
-      } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
-        if (status !== 412) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
-      }
-    }
+      return { result: undefined, write: { buckets: JSON.stringify(buckets) } };
+    });
   }
 
   async recordPoisonWorkItem(at: Date, summary: string): Promise<PoisonRecord> {
-    await this.ensureTable();
-    for (let attempt = 1; ; attempt++) {
-      const row = await this.getRow(POISON_ROW);
+    const recorded = await this.changeRow(POISON_ROW, (row) => {
       const record: PoisonRecord = { count: Number(row?.count ?? 0) + 1, lastAt: at.toISOString(), lastSummary: summary.slice(0, 1000) };
+      return { result: record, write: { ...record } };
+    });
+    if (!recorded) throw new Error(`The poison work item count could not be updated after ${MAX_ROW_ATTEMPTS} attempts (other instances kept changing it)`);
+    return recorded;
+  }
+
+  /**
+   * Reads a row, lets `change` decide the result and what to write, and writes it under the ETag it
+   * read (or creates it); when another instance changed or created the row meanwhile, reads again and
+   * retries, up to MAX_ROW_ATTEMPTS. Undefined when every attempt lost the race.
+   */
+  private async changeRow<T>(
+    rowKey: string,
+    change: (row: Record<string, unknown> | undefined) => { result: T; write?: Record<string, unknown> },
+  ): Promise<T | undefined> {
+    await this.ensureTable();
+    for (let attempt = 1; attempt <= MAX_ROW_ATTEMPTS; attempt++) {
+      const row = await this.getRow(rowKey);
+      const { result, write } = change(row);
+      if (!write) return result;
+      const entity = { partitionKey: PARTITION, rowKey, ...write };
       try {
-        if (row) await this.table.updateEntity({ partitionKey: PARTITION, rowKey: POISON_ROW, ...record }, "Replace", { etag: String(row.etag) });
-        else await this.table.createEntity({ partitionKey: PARTITION, rowKey: POISON_ROW, ...record });
-        return record;
+        if (row) await this.table.updateEntity(entity, "Replace", { etag: String(row.etag) });
+        else await this.table.createEntity(entity);
+        return result;
       } catch (error) {
         const status = (error as { statusCode?: number }).statusCode;
-        if ((status !== 409 && status !== 412) || attempt >= MAX_ROW_ATTEMPTS) throw error;
+        if (status !== 409 && status !== 412) throw error;
+        // Jittered, so instances racing for the same row do not collide again at once.
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
       }
     }
+    return undefined;
   }
 
   linkSigningKey(): Promise<Buffer> {
