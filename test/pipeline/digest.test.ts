@@ -3,7 +3,7 @@
  * listing every account, exactly once, even when the process dies mid-digest; and the outbox keeps
  * to ACS's sending limits, holding the rest (pending, not failed), escalations first.
  */
-import { createMonitorDeps } from "../../src/composition";
+import { createMonitorDeps, type CompositionOverrides } from "../../src/composition";
 import { loadConfig, type Environment } from "../../src/config";
 import type { EmailSender, OutgoingEmail } from "../../src/adapters/acsEmail";
 import type { IncidentStore, StoredMessage } from "../../src/adapters/tableStore";
@@ -25,14 +25,19 @@ let now = new Date("2026-11-30T08:00:00.000Z");
 const clock = { now: () => now };
 let table = 0;
 
-function monitor(subscriptionId: string, extra: Environment = {}, tableName = `digest${++table}`): MonitorDeps {
+function monitor(
+  subscriptionId: string,
+  extra: Environment = {},
+  tableName = `digest${++table}`,
+  overrides: Omit<CompositionOverrides, "credential" | "tlsCa"> = { log: quiet, maxRetries: 0 },
+): MonitorDeps {
   const env = sandboxEnvironment(azure.sandbox, azure.azurite, {
     CMK_SUBSCRIPTION_IDS: subscriptionId,
     CMK_STATE_TABLE: tableName,
     CMK_PROBES: "off",
     ...extra,
   });
-  return createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 }));
+  return createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, ...overrides }));
 }
 
 /** `count` accounts behind one shared vault, all owned by `owner`, all revoked with the same cause. */
@@ -101,21 +106,18 @@ describe("one shared vault revokes many accounts", () => {
     sharedVaultFleet(sub, "early", 150, "aaa-early@contoso.com");
     const queueName = "digest-fanout";
     const problems: string[] = [];
-    const deps = createMonitorDeps(
-      loadConfig(
-        sandboxEnvironment(azure.sandbox, azure.azurite, {
-          CMK_SUBSCRIPTION_IDS: sub,
-          CMK_STATE_TABLE: `digest${++table}`,
-          CMK_PROBES: "off",
-          CMK_FANOUT: "queue",
-          CMK_WORK_QUEUE: queueName,
-          AzureWebJobsStorage: azure.azurite.connectionString,
-          CMK_EMAIL_RATE_PER_MINUTE: "1000",
-          CMK_EMAIL_RATE_PER_HOUR: "10000",
-        }),
-      ),
+    const deps = monitor(
+      sub,
+      {
+        CMK_FANOUT: "queue",
+        CMK_WORK_QUEUE: queueName,
+        AzureWebJobsStorage: azure.azurite.connectionString,
+        CMK_EMAIL_RATE_PER_MINUTE: "1000",
+        CMK_EMAIL_RATE_PER_HOUR: "10000",
+      },
+      undefined,
       // The SDKs' own retries, as deployed: this test runs no later cycle to send what a storage hiccup held back.
-      sandboxOverrides(azure.sandbox, { clock, log: { info: () => {}, warn: (m) => problems.push(m), error: (m) => problems.push(m) }, fanOutOverQueue: true }),
+      { log: { info: () => {}, warn: (m) => problems.push(m), error: (m) => problems.push(m) }, fanOutOverQueue: true },
     );
     const report = await runCycle(deps);
     expect(report).toMatchObject({ fanout: "queue", emailsSent: 0 });
