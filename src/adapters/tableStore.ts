@@ -89,9 +89,9 @@ export interface StoredAccountCheck {
 }
 
 /**
- * Port: the warnings' memory. Per healthy account, its last daily check (a row in the
- * "warning-checks" partition); per recipient, what their last digest reported (a "digest" row in
- * the recipient's own partition, beside the digest's outbox rows).
+ * Port: the warnings' memory. Per healthy account, its last daily check (a row in one of the
+ * "warning-checks-<shard>" partitions); per recipient, what their last digest reported (a "digest"
+ * row in the recipient's own partition, beside the digest's outbox rows).
  */
 export interface WarningStore {
   listAccountChecks(): Promise<StoredAccountCheck[]>;
@@ -103,6 +103,11 @@ export interface WarningStore {
    * to putAccountCheck.
    */
   putAccountChecks?(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>>;
+  /**
+   * Checks with the same group can share one putAccountChecks transaction (they live in one
+   * partition). Optional: without it every check is in one group.
+   */
+  checkWriteGroup?(accountId: string): string;
   /** The digests for a pending check were planned; false when the row changed meanwhile (it stays pending). */
   clearPendingDigest?(entry: StoredAccountCheck): Promise<boolean>;
   getDigestState(recipient: string): Promise<{ state: DigestState; etag: string | undefined }>;
@@ -115,8 +120,15 @@ const EVENT_PREFIX = "event|";
 const OUTBOX_PREFIX = "outbox|";
 const INCIDENT_PREFIX = "incident|";
 const LINK_TOKEN_PREFIX = "link|";
-/** Healthy accounts' last daily probes (warnings): one partition, so a cycle reads them in one query. */
-const CHECKS_PARTITION = "warning-checks";
+/**
+ * Healthy accounts' last daily probes (warnings), spread over 16 partitions by the account id's
+ * hash: one Azure Table partition serves about 2,000 entities a second, which a fleet's daily checks
+ * written by several instances at once would exceed (and Azurite scans a partition per row it
+ * touches). The partitions sort together, so a cycle still reads every check in one range query.
+ */
+const CHECKS_PARTITION_PREFIX = "warning-checks-";
+/** Just past every "warning-checks-<hex>" partition ('.' follows '-'). */
+const CHECKS_PARTITION_END = "warning-checks.";
 /** A recipient's warning-digest state, in the recipient's partition. */
 const DIGEST_ROW = "digest";
 // A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split.
@@ -125,6 +137,12 @@ const MAX_CHUNKS = 30;
 
 export function partitionKeyFor(accountId: string): string {
   return `a-${createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 40)}`;
+}
+
+/** Where an account's daily check lives: the partition (one of 16, by the hash's first digit) and row. */
+export function checkRowFor(accountId: string): { partitionKey: string; rowKey: string } {
+  const rowKey = partitionKeyFor(accountId);
+  return { partitionKey: `${CHECKS_PARTITION_PREFIX}${rowKey.charAt(2)}`, rowKey };
 }
 
 export class TableIncidentStore implements IncidentStore, WarningStore {
@@ -350,7 +368,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
   async listAccountChecks(): Promise<StoredAccountCheck[]> {
     await this.ensureTable();
     const checks: StoredAccountCheck[] = [];
-    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: odata`PartitionKey eq ${CHECKS_PARTITION}` } })) {
+    const filter = odata`PartitionKey ge ${CHECKS_PARTITION_PREFIX} and PartitionKey lt ${CHECKS_PARTITION_END}`;
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter } })) {
       checks.push({ check: unchunked<CheckedAccount>(row, "check"), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) });
     }
     return checks;
@@ -373,13 +392,20 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
   async putAccountChecks(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>> {
     await this.ensureTable();
     const recorded = new Set<string>();
-    // One partition: up to 100 rows per atomic transaction. A chunk that fails (one stale ETag fails
+    // Per partition, up to 100 rows per atomic transaction. A chunk that fails (one stale ETag fails
     // it whole) is retried row by row, so the others still go in and real errors still surface.
-    for (let i = 0; i < entries.length; i += 100) {
-      const chunk = entries.slice(i, i + 100);
-      const actions: TransactionAction[] = chunk.map(({ check, etag, pendingDigest }) =>
-        etag === undefined ? ["create", checkEntity(check, pendingDigest === true)] : ["update", checkEntity(check, pendingDigest === true), "Replace", { etag }],
-      );
+    const byPartition = new Map<string, Array<{ entity: TableEntity; entry: (typeof entries)[number] }>>();
+    for (const entry of entries) {
+      const entity = checkEntity(entry.check, entry.pendingDigest === true);
+      const group = byPartition.get(entity.partitionKey);
+      if (group) group.push({ entity, entry });
+      else byPartition.set(entity.partitionKey, [{ entity, entry }]);
+    }
+    const chunks: Array<Array<{ entity: TableEntity; entry: (typeof entries)[number] }>> = [];
+    for (const group of byPartition.values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
+    for (const rows of chunks) {
+      const chunk = rows.map(({ entry }) => entry);
+      const actions: TransactionAction[] = rows.map(({ entity, entry: { etag } }) => (etag === undefined ? ["create", entity] : ["update", entity, "Replace", { etag }]));
       try {
         await this.table.submitTransaction(actions);
         for (const { check } of chunk) recorded.add(check.accountId);
@@ -392,10 +418,14 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     return recorded;
   }
 
+  checkWriteGroup(accountId: string): string {
+    return checkRowFor(accountId).partitionKey;
+  }
+
   async clearPendingDigest(entry: StoredAccountCheck): Promise<boolean> {
     try {
       await this.table.updateEntity(
-        { partitionKey: CHECKS_PARTITION, rowKey: partitionKeyFor(entry.check.accountId), pendingDigest: false },
+        { ...checkRowFor(entry.check.accountId), pendingDigest: false },
         "Merge",
         { etag: entry.etag },
       );
@@ -447,8 +477,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
 
 function checkEntity(check: CheckedAccount, pendingDigest: boolean): TableEntity {
   return {
-    partitionKey: CHECKS_PARTITION,
-    rowKey: partitionKeyFor(check.accountId),
+    ...checkRowFor(check.accountId),
     accountId: check.accountId,
     checkedOn: check.checkedOn,
     pendingDigest,

@@ -2,8 +2,8 @@
  * Warnings before revocation: healthy accounts are probed at most once a UTC day; what could
  * revoke them goes to each recipient in one daily digest, only when something changed.
  *
- * Storage (WarningStore): a row per account in the "warning-checks" partition says when it was
- * last probed and what was found, so an idle cycle reads that partition and writes nothing. A
+ * Storage (WarningStore): a row per account in the "warning-checks-<shard>" partitions says when
+ * it was last probed and what was found, so an idle cycle reads those rows and writes nothing. A
  * recipient's digest is recorded in one ETag-guarded transaction with the state that says which
  * findings it reported; the digest's key (recipient + UTC date) makes a second one that day
  * impossible.
@@ -80,13 +80,13 @@ export function dueForDailyCheck(ctx: CycleContext, healthy: readonly CmkAccount
   return due;
 }
 
-/** Rows written together: the table's transaction limit, all in the checks partition. */
+/** Rows written together: the table's transaction limit, all in one of the store's write groups (partitions). */
 const CHECKS_PER_WRITE = 100;
 
 /**
  * Probes each due account and records its check, ETag-guarded: a check another instance (or an
  * earlier delivery of the same work item) recorded first is left alone. Checks are written a
- * hundred at a time while the probes go on. Returns the recorded checks that can change a digest
+ * hundred at a time per partition while the probes go on. Returns the recorded checks that can change a digest
  * (they have findings, or the check before them had): a clean check after a clean one cannot.
  */
 export async function recordDailyChecks(
@@ -101,7 +101,9 @@ export async function recordDailyChecks(
   const today = utcDate(ctx.now);
   const findingOptions = { keyExpiryWarningDays: ctx.deps.settings.keyExpiryWarningDays ?? DEFAULT_KEY_EXPIRY_WARNING_DAYS };
   type Entry = { check: CheckedAccount; etag: string | undefined; pendingDigest: boolean; matters: boolean };
-  let buffer: Entry[] = [];
+  // One buffer per write group, so each write is one full transaction.
+  const buffers = new Map<string, Entry[]>();
+  const groupOf = (accountId: string): string => warnings.checkWriteGroup?.(accountId) ?? "";
   const writes: Promise<void>[] = [];
   const write = (entries: Entry[]): void => {
     writes.push(
@@ -139,16 +141,18 @@ export async function recordDailyChecks(
       };
       // Only a check with findings, or one whose previous check had some, can change a digest.
       const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
+      const group = groupOf(check.accountId);
+      const buffer = buffers.get(group) ?? [];
       buffer.push({ check, etag, pendingDigest: options.pendingDigest && matters, matters });
       if (buffer.length >= CHECKS_PER_WRITE) {
         write(buffer);
-        buffer = [];
-      }
+        buffers.delete(group);
+      } else buffers.set(group, buffer);
     } catch (error) {
       ctx.deps.log.warn(`cmk-monitor: daily check of ${account.id} failed: ${describeFailure(error).message}`);
     }
   });
-  if (buffer.length > 0) write(buffer);
+  for (const buffer of buffers.values()) write(buffer);
   await Promise.all(writes);
   return fresh;
 }
