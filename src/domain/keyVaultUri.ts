@@ -15,6 +15,35 @@ export interface KeyVaultKeyReference {
 /** Undefined when no vault host and key name can be found. */
 export function parseKeyVaultKeyUri(uri: string | undefined): KeyVaultKeyReference | undefined {
   if (typeof uri !== "string") return undefined;
+  return remembered(parsed, uri, parseUncached);
+}
+
+/**
+ * A fleet shares few key URIs among many accounts, and a cycle reads each account's several
+ * times: the last few thousand results are kept (frozen, so no caller can change another's).
+ */
+const REMEMBERED = 4096;
+const parsed = new Map<string, KeyVaultKeyReference | undefined>();
+const checked = new Map<string, KeyUriCheck>();
+
+function remembered<T>(cache: Map<string, T>, key: string, compute: (key: string) => T): T {
+  if (cache.has(key)) return cache.get(key) as T;
+  const value = deepFreeze(compute(key));
+  // Past the bound, start over: cheaper than tracking use, and a cycle's URIs come back at once.
+  if (cache.size >= REMEMBERED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+function parseUncached(uri: string): KeyVaultKeyReference | undefined {
   const trimmed = uri.trim();
   if (trimmed === "") return undefined;
   let url: URL;
@@ -111,7 +140,11 @@ const KEY_NAME = /^[a-z0-9-]{1,127}$/i;
 
 /** Checks the account's key URI the way Cosmos DB reads it. Pure, exact and total. */
 export function checkKeyVaultKeyUri(uri: string | undefined): KeyUriCheck {
-  const text = typeof uri === "string" ? uri.trim() : "";
+  return remembered(checked, typeof uri === "string" ? uri : "", checkUncached);
+}
+
+function checkUncached(uri: string): KeyUriCheck {
+  const text = uri.trim();
   const reference = parseKeyVaultKeyUri(text);
   const base: KeyUriCheck = { uri: text, valid: false, problems: [], ...(reference ? { reference } : {}) };
   const problem = (code: KeyUriProblemCode, message: string): void => {
