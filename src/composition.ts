@@ -18,7 +18,7 @@ import { ArmFleetDiscovery, ResourceGraphFleetDiscovery, type FleetDiscovery } f
 import { ResourceGraphDiscovery } from "./adapters/resourceGraphAccounts";
 import { RateLimitedKeyReader } from "./adapters/vaultRateLimit";
 import { StorageWorkQueue, type WorkQueue } from "./adapters/workQueue";
-import { SdkKeyMetadataReader } from "./adapters/keyVaultKeys";
+import { createKeyVaultAgent, SdkKeyMetadataReader } from "./adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "./adapters/keyVaultManagement";
 import { ArmRoleAssignmentReader } from "./adapters/roleAssignments";
 import { TableIncidentStore } from "./adapters/tableStore";
@@ -81,7 +81,7 @@ function createAccountProber(
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
-        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...(overrides.keyVaultAgent ? { agent: overrides.keyVaultAgent } : {}) } }),
+        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, agent: overrides.keyVaultAgent ?? createKeyVaultAgent() } }),
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },

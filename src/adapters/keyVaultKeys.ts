@@ -1,4 +1,5 @@
 /** Key metadata from the Key Vault data plane (`@azure/keyvault-keys`): no key material, no crypto. */
+import https from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import { KeyClient } from "@azure/keyvault-keys";
@@ -10,6 +11,20 @@ import type { ProbeCallOptions } from "./keyVaultManagement";
 export interface KeyMetadataReader {
   getKey(vaultUrl: string, keyName: string, options?: ProbeCallOptions): Promise<ActiveKeyFacts | undefined>;
   getDeletedKey(vaultUrl: string, keyName: string, options?: ProbeCallOptions): Promise<DeletedKeyFacts | undefined>;
+}
+
+/**
+ * How long a connection to a vault stays open once idle. The probe reads a vault's key in two
+ * requests back to back (Key Vault's auth challenge, then the read), and the next read of that
+ * vault is usually tomorrow's; kept open, a fleet's vault connections would pile up into the
+ * thousands (a Consumption-plan instance allows 600 active outbound connections) and hold
+ * their TLS buffers in memory.
+ */
+export const VAULT_IDLE_SOCKET_IN_MS = 1_000;
+
+/** One connection pool for every vault's client: keep-alive for the challenge and read, closed soon after. */
+export function createKeyVaultAgent(options: https.AgentOptions = {}): https.Agent {
+  return new https.Agent({ ...options, keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
 }
 
 export interface SdkKeyMetadataReaderOptions {

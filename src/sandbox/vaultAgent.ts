@@ -9,6 +9,7 @@ import type { LookupFunction } from "node:net";
 import https from "node:https";
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
+import { VAULT_IDLE_SOCKET_IN_MS } from "../adapters/keyVaultKeys";
 
 export interface VaultAgentOptions {
   ca: string;
@@ -38,5 +39,6 @@ export function createVaultAgent(options: VaultAgentOptions): https.Agent {
     }
   }
   // One TLS context for every vault host: a fleet has thousands of vaults, each its own connection.
-  return new SandboxVaultAgent({ ca: options.ca, secureContext: tls.createSecureContext({ ca: options.ca }), keepAlive: true, lookup });
+  // Idle connections close as in production (VAULT_IDLE_SOCKET_IN_MS).
+  return new SandboxVaultAgent({ ca: options.ca, secureContext: tls.createSecureContext({ ca: options.ca }), keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS, lookup });
 }
