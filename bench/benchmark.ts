@@ -16,6 +16,7 @@
  * and computes the lower bound for the cold cycle from the calls it made (see `lowerBound`).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { QueueClient } from "@azure/storage-queue";
@@ -83,6 +84,12 @@ export interface BenchResult {
   coldCycleMs: number;
   /** CPU this process (engine, sandbox and the simulated host together) used in the cold cycle. */
   coldCycleCpuMs: number;
+  /**
+   * Where the machine's CPU went during the cold cycle (Linux only): this process, the simulated
+   * Azure child, Azurite, everything else on the machine, and time the hypervisor took (steal).
+   * A ratio measured while `otherMs` or `stealMs` is large measured a contended machine.
+   */
+  coldCycleMachineCpu?: MachineCpu;
   idleCycleMs: number;
   /** Cycles between cold and idle that sent what pacing held back (0 when nothing was held). */
   settleCycles: number;
@@ -109,6 +116,16 @@ export interface BenchResult {
   errors: number;
   peakRssMb: number;
   azuritePeakRssMb?: number;
+}
+
+/** CPU by consumer over one cycle, in ms (see BenchResult.coldCycleMachineCpu). */
+export interface MachineCpu {
+  cores: number;
+  benchProcessMs: number;
+  simulatedAzureMs?: number;
+  azuriteMs: number;
+  otherMs: number;
+  stealMs: number;
 }
 
 const ARM_THROTTLE = { capacity: 250, refillPerSecond: 25 };
@@ -199,6 +216,7 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     workItems: number;
     ms: number;
     cpuMs: number;
+    machine?: MachineCpu;
     calls: Record<string, number>;
     store: StoreTraffic;
     emails: number;
@@ -208,6 +226,7 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     await azure.clearRequests();
     traffic.reset();
     const emailsBefore = (await azure.sentEmails()).length;
+    const machineBefore = machineCpuSnapshot(azure.pid, azurite.pid);
     const began = performance.now();
     const cpuBefore = process.cpuUsage();
     // The host's listener runs while the timer works: a work item can start as soon as it is queued.
@@ -216,10 +235,22 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     const ms = performance.now() - began;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
+    const machine = machineCpuBetween(machineBefore, machineCpuSnapshot(azure.pid, azurite.pid));
     const sent = (await azure.sentEmails()).slice(emailsBefore);
     const digests = sent.filter((email) => email.key.startsWith("digest."));
     const messagesInDigests = digests.reduce((total, email) => total + Number(/ (\d+) Cosmos DB accounts?/.exec(email.subject)?.[1] ?? 0), 0);
-    return { report, workItems, ms, cpuMs, calls: await azure.calls(), store: traffic.snapshot(), emails: sent.length, digests: digests.length, messagesInDigests };
+    return {
+      report,
+      workItems,
+      ms,
+      cpuMs,
+      ...(machine ? { machine } : {}),
+      calls: await azure.calls(),
+      store: traffic.snapshot(),
+      emails: sent.length,
+      digests: digests.length,
+      messagesInDigests,
+    };
   };
 
   progress(`${mode}: cold cycle…`);
@@ -271,6 +302,7 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
     workItems: cold.workItems,
     coldCycleMs: Math.round(cold.ms),
     coldCycleCpuMs: Math.round(cold.cpuMs),
+    ...(cold.machine ? { coldCycleMachineCpu: cold.machine } : {}),
     idleCycleMs: Math.round(idle.ms),
     settleCycles,
     lowerBoundMs: Math.round(bound.totalMs),
@@ -446,6 +478,58 @@ class TrafficCounter {
   snapshot(): StoreTraffic {
     return { ...this.counts };
   }
+}
+
+interface MachineCpuSnapshot {
+  /** Jiffies since boot, from /proc/stat's first line. */
+  busy: number;
+  steal: number;
+  bench: number;
+  simulatedAzure?: number;
+  azurite: number;
+}
+
+/** Linux only (/proc); undefined elsewhere or when a process is gone. */
+function machineCpuSnapshot(simulatedAzurePid: number | undefined, azuritePid: number): MachineCpuSnapshot | undefined {
+  try {
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is inside user)
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    const child = simulatedAzurePid !== undefined ? processJiffies(simulatedAzurePid) : undefined;
+    return {
+      busy: user + nice + system + irq + softirq,
+      steal,
+      bench: processJiffies(process.pid),
+      ...(child !== undefined ? { simulatedAzure: child } : {}),
+      azurite: processJiffies(azuritePid),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of a process, in jiffies. */
+function processJiffies(pid: number): number {
+  // The command name (field 2) may hold spaces; the fields after it are space-separated.
+  const after = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ").pop()!.split(" ");
+  return Number(after[11]) + Number(after[12]);
+}
+
+function machineCpuBetween(before: MachineCpuSnapshot | undefined, after: MachineCpuSnapshot | undefined): MachineCpu | undefined {
+  if (!before || !after) return undefined;
+  // Linux reports jiffies at USER_HZ, 100 a second on every architecture Node runs on.
+  const ms = (jiffies: number): number => jiffies * 10;
+  const bench = after.bench - before.bench;
+  const child = after.simulatedAzure !== undefined && before.simulatedAzure !== undefined ? after.simulatedAzure - before.simulatedAzure : undefined;
+  const azurite = after.azurite - before.azurite;
+  return {
+    cores: availableParallelism(),
+    benchProcessMs: ms(bench),
+    ...(child !== undefined ? { simulatedAzureMs: ms(child) } : {}),
+    azuriteMs: ms(azurite),
+    otherMs: ms(Math.max(0, after.busy - before.busy - bench - (child ?? 0) - azurite)),
+    stealMs: ms(after.steal - before.steal),
+  };
 }
 
 /** Azurite runs as a child process; its peak RSS is its own (Linux only). */

@@ -123,6 +123,15 @@ function render(results: BenchResult[]): string {
     ],
     ["ratio wall ÷ lower bound", (r) => String(r.ratio)],
     ["CPU in the monitor's process (cold)", (r) => `${r.coldCycleCpuMs} ms`],
+    [
+      "machine CPU (cold)",
+      (r) => {
+        const m = r.coldCycleMachineCpu;
+        if (!m) return "not measured (Linux only)";
+        const sandbox = m.simulatedAzureMs !== undefined ? `, simulated Azure ${m.simulatedAzureMs}` : "";
+        return `${m.cores} cores: bench ${m.benchProcessMs}${sandbox}, Azurite ${m.azuriteMs}, other processes ${m.otherMs}, steal ${m.stealMs} (ms)`;
+      },
+    ],
     ["idle cycle", (r) => `${r.idleCycleMs} ms`],
     ["idle cycle store reads / writes", (r) => `${r.idleCycleReads} / ${r.idleCycleWrites} (+${r.idleCycleHeartbeatWrites} heartbeat)`],
     ["emails sent (cold) / digests", (r) => `${r.emailsSent} / ${r.digestsSent} (${r.messagesInDigests} messages)`],

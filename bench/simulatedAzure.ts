@@ -25,6 +25,8 @@ export interface SimulatedAzure {
   readonly keyVaultAgent: Agent;
   readonly hostResolver: HostResolver;
   readonly fleet: BenchFleet;
+  /** The child process serving the simulation (undefined in process: its CPU is this process's). */
+  readonly pid?: number;
   /** ARM's read bucket and Resource Graph's quota, fresh. */
   throttle(arm: ArmThrottle, resourceGraph: { queries: number; windowInMs: number }): Promise<void>;
   clearRequests(): Promise<void>;
@@ -104,6 +106,7 @@ export async function startChildProcess(options: SimulatedAzureOptions): Promise
       },
     },
     fleet: started.fleet,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     throttle: (arm, graph) => call("throttle", { arm, graph }),
     clearRequests: () => call("clearRequests"),
     calls: () => call("calls"),

@@ -50,6 +50,21 @@ describe("npm run bench, small", () => {
     // Per-account calls in an idle cycle: only the probes of the ten open incidents' one vault.
     expect(result.idleCycleCalls["arm-get"]).toBeUndefined();
   });
+
+  (process.platform === "linux" ? it.each(["resource-graph", "arm"]) : it.skip.each(["resource-graph", "arm"]))(
+    "%s: says where the machine's CPU went in the cold cycle, so a contended run shows",
+    (mode) => {
+      const cpu = byMode(mode).coldCycleMachineCpu!;
+      // In the suite the sandbox runs in this process: no separate simulated-Azure figure.
+      expect(cpu.simulatedAzureMs).toBeUndefined();
+      expect(cpu.cores).toBeGreaterThanOrEqual(1);
+      // The engine did work in this process and Azurite stored it; the rest are counters, never negative.
+      expect(cpu.benchProcessMs).toBeGreaterThan(0);
+      expect(cpu.azuriteMs).toBeGreaterThan(0);
+      expect(cpu.otherMs).toBeGreaterThanOrEqual(0);
+      expect(cpu.stealMs).toBeGreaterThanOrEqual(0);
+    },
+  );
 });
 
 describe("the lower bound", () => {
