@@ -16,7 +16,7 @@ import { commitWithRetry, discoverStage, lifecycleContext, observedItems, select
 import { workSlotsFor } from "./probeStages";
 import { drainOutbox } from "./sendStages";
 import { newStats, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
-import { accountChecks, dueForDailyCheck, planPendingDigests, warningsStage, type DailyCheckItem } from "./warningStages";
+import { accountChecks, dueForDailyCheck, planPendingDigests, readAccountChecks, warningsStage, type DailyCheckItem } from "./warningStages";
 
 export { drainOutbox } from "./sendStages";
 
@@ -30,8 +30,13 @@ export interface CycleReport extends CycleStats {
 export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   const started = deps.clock.now();
   const ctx: CycleContext = { deps, now: started, stats: newStats() };
+  // The state reads do not depend on discovery: they run beside it. A failed read surfaces where
+  // it is awaited (the daily checks' is a courtesy), not as an unhandled rejection meanwhile.
+  const openRecords = deps.store.listOpenRecords();
+  openRecords.catch(() => undefined);
+  if (deps.probes && deps.warnings) readAccountChecks(ctx).catch(() => undefined);
   const [listing] = await discoverStage.run(ctx, [started]);
-  const selection = selectWork(ctx, listing!, await deps.store.listOpenRecords());
+  const selection = selectWork(ctx, listing!, await openRecords);
   const dailyChecks = await dailyChecksDue(ctx, selection.healthy);
 
   let changes: PlannedChange[];

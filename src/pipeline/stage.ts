@@ -132,8 +132,8 @@ export interface CycleContext {
   probeSession?: ProbeSession;
   /** Observations came from Resource Graph, which can lag ARM: confirm state changes with a GET. */
   confirmChanges?: boolean;
-  /** The daily-check rows, when the cycle already read them (so the warnings stage need not again). */
-  accountChecks?: StoredAccountCheck[];
+  /** The cycle's one read of the daily-check rows (started beside discovery; see readAccountChecks). */
+  accountChecks?: Promise<StoredAccountCheck[]>;
   outbox?: OutboxScope;
   /** Sends this drain reserved from the shared budget, and how many of them may have reached ACS. */
   sendBudget?: { reserved: number; used: number };

@@ -56,11 +56,19 @@ export const warningsStage: Stage<CmkAccount, string> = {
   },
 };
 
-/** The stored daily checks, keyed by normalized account id (read once per cycle). */
+/** The stored daily checks, read once per cycle (a failed read is tried again by the next caller). */
+export function readAccountChecks(ctx: CycleContext): Promise<StoredAccountCheck[]> {
+  ctx.accountChecks ??= ctx.deps.warnings!.listAccountChecks().catch((error: unknown) => {
+    ctx.accountChecks = undefined;
+    throw error;
+  });
+  return ctx.accountChecks;
+}
+
+/** The stored daily checks, keyed by normalized account id. */
 export async function accountChecks(ctx: CycleContext): Promise<Map<string, StoredAccountCheck>> {
-  ctx.accountChecks ??= await ctx.deps.warnings!.listAccountChecks();
   const stored = new Map<string, StoredAccountCheck>();
-  for (const entry of ctx.accountChecks) stored.set(normalizeResourceId(entry.check.accountId), entry);
+  for (const entry of await readAccountChecks(ctx)) stored.set(normalizeResourceId(entry.check.accountId), entry);
   return stored;
 }
 

@@ -163,3 +163,71 @@ describe("acknowledging a fix", () => {
     expect(await acknowledgeFix(deps!, accountId!, "late@contoso.com")).toEqual({ outcome: "no-open-incident" });
   });
 });
+
+describe("state reads beside discovery", () => {
+  /** Discovery that waits (up to 2 s) for the state reads to start, and notes whether they did. */
+  function gatedDiscovery(deps: MonitorDeps, started: Set<string>, outcome: "lists" | "fails") {
+    const inner = deps.discovery!;
+    const seen: string[][] = [];
+    deps.discovery = {
+      mode: inner.mode,
+      discover: async () => {
+        for (let waited = 0; started.size < 2 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+        seen.push([...started].sort());
+        if (outcome === "fails") throw new Error("discovery broke");
+        return inner.discover();
+      },
+    };
+    return seen;
+  }
+
+  function watchReads(deps: MonitorDeps, failReads = false): Set<string> {
+    const started = new Set<string>();
+    const store = deps.store;
+    const warnings = deps.warnings!;
+    const listOpenRecords = store.listOpenRecords.bind(store);
+    const listAccountChecks = warnings.listAccountChecks.bind(warnings);
+    store.listOpenRecords = async () => {
+      started.add("open records");
+      if (failReads) throw new Error("storage down");
+      return listOpenRecords();
+    };
+    warnings.listAccountChecks = async () => {
+      started.add("daily checks");
+      if (failReads) throw new Error("storage down");
+      return listAccountChecks();
+    };
+    return started;
+  }
+
+  it("reads the open incidents and the daily checks while discovery runs, not after it", async () => {
+    const sub = "00000000-0000-0000-0000-00000000c0a1";
+    fleet(sub, 2, 4003);
+    const [deps] = instances(1, sub);
+    const seen = gatedDiscovery(deps!, watchReads(deps!), "lists");
+
+    const report = await runCycle(deps!);
+
+    // Both reads had started by the time discovery was under way.
+    expect(seen).toEqual([["daily checks", "open records"]]);
+    expect(report.revokedSeen).toBe(2);
+    expect(emailsFor(`acct-${sub.slice(-4)}`)).toHaveLength(2);
+  });
+
+  it("fails with discovery's error when discovery fails, even if the reads beside it failed too (nothing unhandled)", async () => {
+    const sub = "00000000-0000-0000-0000-00000000c0a2";
+    const [deps] = instances(1, sub);
+    gatedDiscovery(deps!, watchReads(deps!, true), "fails");
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      await expect(runCycle(deps!)).rejects.toThrow("discovery broke");
+      // Give a stray rejection a turn of the event loop to surface.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+});
