@@ -392,26 +392,27 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
   async putAccountChecks(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>> {
     await this.ensureTable();
     const recorded = new Set<string>();
-    // Per partition, up to 100 rows per atomic transaction. A chunk that fails (one stale ETag fails
-    // it whole) is retried row by row, so the others still go in and real errors still surface.
-    const byPartition = new Map<string, Array<{ entity: TableEntity; entry: (typeof entries)[number] }>>();
+    type Row = { action: TransactionAction; entry: (typeof entries)[number] };
+    const byPartition = new Map<string, Row[]>();
     for (const entry of entries) {
       const entity = checkEntity(entry.check, entry.pendingDigest === true);
-      const group = byPartition.get(entity.partitionKey);
-      if (group) group.push({ entity, entry });
-      else byPartition.set(entity.partitionKey, [{ entity, entry }]);
+      const action: TransactionAction = entry.etag === undefined ? ["create", entity] : ["update", entity, "Replace", { etag: entry.etag }];
+      const rows = byPartition.get(entity.partitionKey);
+      if (rows) rows.push({ action, entry });
+      else byPartition.set(entity.partitionKey, [{ action, entry }]);
     }
-    const chunks: Array<Array<{ entity: TableEntity; entry: (typeof entries)[number] }>> = [];
-    for (const group of byPartition.values()) for (let i = 0; i < group.length; i += 100) chunks.push(group.slice(i, i + 100));
-    for (const rows of chunks) {
-      const chunk = rows.map(({ entry }) => entry);
-      const actions: TransactionAction[] = rows.map(({ entity, entry: { etag } }) => (etag === undefined ? ["create", entity] : ["update", entity, "Replace", { etag }]));
-      try {
-        await this.table.submitTransaction(actions);
-        for (const { check } of chunk) recorded.add(check.accountId);
-      } catch {
-        for (const { check, etag, pendingDigest } of chunk) {
-          if (await this.putAccountCheck(check, etag, { pendingDigest: pendingDigest === true })) recorded.add(check.accountId);
+    // Per partition, up to 100 rows per atomic transaction. A chunk that fails (one stale ETag fails
+    // it whole) is retried row by row, so the others still go in and real errors still surface.
+    for (const rows of byPartition.values()) {
+      for (let i = 0; i < rows.length; i += 100) {
+        const chunk = rows.slice(i, i + 100);
+        try {
+          await this.table.submitTransaction(chunk.map(({ action }) => action));
+          for (const { entry } of chunk) recorded.add(entry.check.accountId);
+        } catch {
+          for (const { entry } of chunk) {
+            if (await this.putAccountCheck(entry.check, entry.etag, { pendingDigest: entry.pendingDigest === true })) recorded.add(entry.check.accountId);
+          }
         }
       }
     }
