@@ -66,6 +66,10 @@ export interface CompositionOverrides {
 
 const DEFAULT_PROBE_TIMEOUT_IN_MS = 10_000;
 
+function agentOption(agent: Agent | undefined): { agent?: Agent } {
+  return agent ? { agent } : {};
+}
+
 /** The probes' SDK clients: ARM Key Vault, the Key Vault data plane, ARM authorization, DNS. */
 function createAccountProber(
   credential: TokenCredential,
@@ -81,7 +85,7 @@ function createAccountProber(
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
-        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, agent: overrides.keyVaultAgent ?? createKeyVaultAgent() } }),
+        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...agentOption(overrides.keyVaultAgent ?? createKeyVaultAgent()) } }),
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },

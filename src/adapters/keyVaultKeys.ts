@@ -22,9 +22,19 @@ export interface KeyMetadataReader {
  */
 export const VAULT_IDLE_SOCKET_IN_MS = 1_000;
 
-/** One connection pool for every vault's client: keep-alive for the challenge and read, closed soon after. */
-export function createKeyVaultAgent(options: https.AgentOptions = {}): https.Agent {
-  return new https.Agent({ ...options, keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
+/**
+ * One connection pool for every vault's client: keep-alive for the challenge and read, closed soon
+ * after. Undefined when a proxy is configured: the SDK only routes a request through its proxy
+ * agent when the request has no agent of its own, and the proxy then holds the connections.
+ */
+export function createKeyVaultAgent(env: NodeJS.ProcessEnv = process.env): https.Agent | undefined {
+  if (proxyConfigured(env)) return undefined;
+  return new https.Agent({ keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
+}
+
+/** The proxy variables the SDK's pipeline reads (upper or lower case). */
+function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
+  return ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].some((name) => Boolean(env[name] || env[name.toLowerCase()]));
 }
 
 export interface SdkKeyMetadataReaderOptions {

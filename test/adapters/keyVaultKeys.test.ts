@@ -53,9 +53,25 @@ describe("vault connections", () => {
   });
 
   it("builds the production agent with keep-alive and the idle limit", () => {
-    const agent = createKeyVaultAgent();
+    const agent = createKeyVaultAgent({})!;
     // Options are what Node applies to every socket the agent opens.
     expect(agent.options).toMatchObject({ keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
     agent.destroy();
+  });
+
+  it.each([
+    // The variables the SDK's proxy policy reads, in either case: its proxy agent must carry the calls.
+    [{ HTTPS_PROXY: "http://proxy.contoso.com:8080" }],
+    [{ https_proxy: "http://proxy.contoso.com:8080" }],
+    [{ HTTP_PROXY: "http://proxy.contoso.com:8080" }],
+    [{ ALL_PROXY: "http://proxy.contoso.com:8080" }],
+  ])("leaves the connections to the SDK's proxy agent when a proxy is configured (%j)", (env) => {
+    expect(createKeyVaultAgent(env)).toBeUndefined();
+  });
+
+  it("ignores proxy variables that are set but empty", () => {
+    const agent = createKeyVaultAgent({ HTTPS_PROXY: "", http_proxy: "" });
+    expect(agent).toBeDefined();
+    agent?.destroy();
   });
 });
