@@ -133,10 +133,12 @@ function render(results: BenchResult[]): string {
       },
     ],
     ["idle cycle", (r) => `${r.idleCycleMs} ms`],
+    ["next day's first cycle", (r) => `${r.nextDayCycleMs} ms (${r.nextDayCycleWrites} entities written, ${r.nextDayCycleEmails} emails)`],
     ["idle cycle store reads / writes", (r) => `${r.idleCycleReads} / ${r.idleCycleWrites} (+${r.idleCycleHeartbeatWrites} heartbeat)`],
     ["emails sent (cold) / digests", (r) => `${r.emailsSent} / ${r.digestsSent} (${r.messagesInDigests} messages)`],
     ["emails sent (idle)", (r) => String(r.idleCycleEmails)],
-    ["peak RSS", (r) => `${r.peakRssMb} MB${r.azuritePeakRssMb ? ` (Azurite ${r.azuritePeakRssMb} MB)` : ""}`],
+    ["peak RSS (cold and idle)", (r) => `${r.peakRssMb} MB${r.azuritePeakRssMb ? ` (Azurite ${r.azuritePeakRssMb} MB, whole run)` : ""}`],
+    ["peak RSS (with the next day)", (r) => `${r.nextDayPeakRssMb} MB`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   // One block per mode: some values are long (calls by API), columns would not stay readable.

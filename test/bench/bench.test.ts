@@ -51,6 +51,15 @@ describe("npm run bench, small", () => {
     expect(result.idleCycleCalls["arm-get"]).toBeUndefined();
   });
 
+  it.each(["resource-graph", "arm"])("%s: the next UTC day's first cycle re-checks every healthy account, replacing its row under its ETag", (mode) => {
+    const result = byMode(mode);
+    // 290 healthy accounts: one replaced check row each (a stale ETag would leave a row out), plus the
+    // open incidents' reminder rows; the ten reminders go out as one digest to their owner.
+    expect(result.nextDayCycleWrites).toBeGreaterThanOrEqual(290);
+    expect(result.nextDayCycleWrites).toBeLessThan(290 + 10 * 10);
+    expect(result).toMatchObject({ nextDayCycleEmails: 1, errors: 0, warnings: 0 });
+  });
+
   (process.platform === "linux" ? it.each(["resource-graph", "arm"]) : it.skip.each(["resource-graph", "arm"]))(
     "%s: says where the machine's CPU went in the cold cycle, so a contended run shows",
     (mode) => {
