@@ -280,13 +280,13 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
   skippedMs += 5 * 60_000;
   progress(`${mode}: idle cycle…`);
   const idle = await cycle();
+  progress(`${mode}: idle cycle ${Math.round(idle.ms)} ms`);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   // Five minutes into the next UTC day.
   skippedMs += nextUtcDayPlus5Minutes(clock.now()) - clock.now().getTime();
   progress(`${mode}: next day's first cycle…`);
   const nextDay = await cycle();
   progress(`${mode}: next day's first cycle ${Math.round(nextDay.ms)} ms (${nextDay.store.entitiesWritten} entities written, ${nextDay.emails} emails)`);
-  progress(`${mode}: idle cycle ${Math.round(idle.ms)} ms`);
   if (logs.firstErrors.length > 0) progress(`${mode}: ${logs.errors} error(s) logged, first: ${logs.firstErrors.join(" | ")}`);
 
   const calls = cold.calls;
