@@ -22,13 +22,14 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { QueueClient } from "@azure/storage-queue";
 import { createMonitorDeps } from "../src/composition";
 import { loadConfig } from "../src/config";
-import { runCycle, type CycleReport } from "../src/pipeline/cycle";
-import { processWorkItem } from "../src/pipeline/fanout";
-import { PROBE_CONCURRENCY } from "../src/pipeline/probeStages";
-import type { Logger, MonitorDeps } from "../src/pipeline/stage";
 import { startAzurite, type AzuriteInstance } from "../src/sandbox";
 import { SANDBOX_ESCALATION, SANDBOX_SENDER } from "../src/sandbox/environment";
 import { startChildProcess, startInProcess, type SimulatedAzure } from "./simulatedAzure";
+import type { Logger } from "../src/ports/logger";
+import { runCycle, type CycleReport } from "../src/app/runCycle";
+import { processWorkBatch } from "../src/app/processWorkBatch";
+import { PROBE_CONCURRENCY } from "../src/pipeline/probeStage";
+import type { MonitorDeps } from "../src/pipeline/monitorDeps";
 
 export type BenchMode = "resource-graph" | "arm";
 
@@ -414,7 +415,7 @@ async function playHost(deps: MonitorDeps, queue: QueueClient, host: HostQueueSe
     const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: Math.min(32, host.batchSize), visibilityTimeout: 300 });
     for (const message of receivedMessageItems) {
       const job: Promise<void> = (async () => {
-        await processWorkItem(deps, JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")));
+        await processWorkBatch(deps, JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")));
         await queue.deleteMessage(message.messageId, message.popReceipt);
         processed += 1;
       })()

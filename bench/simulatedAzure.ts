@@ -7,10 +7,10 @@
 import { fork, type ChildProcess } from "node:child_process";
 import type { Agent } from "node:https";
 import type { TokenCredential } from "@azure/core-auth";
-import type { HostResolver } from "../src/adapters/dnsResolver";
 import { LocalSandbox, type ArmThrottle } from "../src/sandbox";
 import { createVaultAgent } from "../src/sandbox/vaultAgent";
 import { buildFleet, type BenchFleet, type FleetOptions } from "./fleet";
+import type { HostResolver } from "../src/ports/hostResolver";
 
 export interface SentSummary {
   key: string;

@@ -11,22 +11,31 @@ import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { QueueClient } from "@azure/storage-queue";
 import { AcsEmailSender } from "./adapters/acsEmail";
-import { ArmAccountSource, type AccountSource } from "./adapters/armAccounts";
-import { ArmSubscriptionLister, type SubscriptionLister } from "./adapters/armSubscriptions";
-import { systemResolver, type HostResolver } from "./adapters/dnsResolver";
-import { ArmFleetDiscovery, ResourceGraphFleetDiscovery, type FleetDiscovery } from "./adapters/fleetDiscovery";
+import { ArmAccountSource } from "./adapters/armAccounts";
+import { ArmSubscriptionLister } from "./adapters/armSubscriptions";
+import { systemResolver } from "./adapters/dnsResolver";
+import { ArmFleetDiscovery, ResourceGraphFleetDiscovery } from "./adapters/fleetDiscovery";
 import { ResourceGraphDiscovery } from "./adapters/resourceGraphAccounts";
 import { RateLimitedKeyReader } from "./adapters/vaultRateLimit";
-import { StorageWorkQueue, type WorkQueue } from "./adapters/workQueue";
+import { StorageWorkQueue } from "./adapters/workQueue";
 import { createKeyVaultAgent, SdkKeyMetadataReader } from "./adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "./adapters/keyVaultManagement";
 import { ArmRoleAssignmentReader } from "./adapters/roleAssignments";
 import { TableIncidentStore } from "./adapters/tableStore";
-import { SdkAccountProber, type AccountProber } from "./probes/accountProber";
+import { SdkAccountProber } from "./probes/accountProber";
 import { metaTableNameFor, TableMonitorMeta } from "./adapters/monitorMetaTable";
-import { loadConfig, type Environment, type MonitorConfig } from "./config";
-import { PROBE_CONCURRENCY } from "./pipeline/probeStages";
-import { Slots, type Clock, type Logger, type MonitorDeps } from "./pipeline/stage";
+import { loadConfig, loadScanConfig, type Environment, type MonitorConfig, type MonitorSettings } from "./config";
+import type { AccountSource } from "./ports/accountSource";
+import type { SubscriptionLister } from "./ports/subscriptionLister";
+import type { HostResolver } from "./ports/hostResolver";
+import type { FleetDiscovery } from "./ports/fleetDiscovery";
+import type { WorkQueue } from "./ports/workQueue";
+import type { AccountProber } from "./ports/accountProber";
+import type { Clock } from "./ports/clock";
+import type { Logger } from "./ports/logger";
+import { PROBE_CONCURRENCY } from "./pipeline/probeStage";
+import { Slots } from "./pipeline/concurrency";
+import type { MonitorDeps } from "./pipeline/monitorDeps";
 
 export interface CompositionOverrides {
   /** Replaces DefaultAzureCredential (the sandbox's stub credential). */
@@ -78,6 +87,7 @@ function createAccountProber(
   overrides: CompositionOverrides,
   subscriptionIds: readonly string[],
   clock: Clock,
+  proxyConfigured: boolean,
 ): AccountProber {
   return new SdkAccountProber(
     {
@@ -85,7 +95,7 @@ function createAccountProber(
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
-        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...agentOption(overrides.keyVaultAgent ?? createKeyVaultAgent()) } }),
+        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...agentOption(overrides.keyVaultAgent ?? createKeyVaultAgent({ proxyConfigured })) } }),
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },
@@ -161,39 +171,43 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
   const clock = overrides.clock ?? systemClock;
   const probes =
-    config.probes === "on" ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock) : undefined;
+    config.probes === "on" ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured) : undefined;
 
+  const settings: MonitorSettings = {
+    subscriptionIds: config.subscriptionIds,
+    emailSender: config.emailSender,
+    reminderIntervalInMinutes: config.reminderIntervalInMinutes,
+    escalationRecipients: config.escalationRecipients,
+    ownerTag: config.ownerTag,
+    defaultRecipients: config.defaultRecipients,
+    allowedRecipientDomains: config.allowedRecipientDomains,
+    sendLeaseInSeconds: config.sendLeaseInSeconds,
+    armConcurrency: config.armConcurrency,
+    keyExpiryWarningDays: config.keyExpiryWarningDays,
+    ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+    dashboardAuth: config.dashboardAuth,
+    pollIntervalInMinutes: config.pollIntervalInMinutes,
+    fanout: config.fanout,
+    fanoutThreshold: config.fanoutThreshold,
+    digestThreshold: config.digestThreshold,
+    emailRatePerMinute: config.emailRatePerMinute,
+    emailRatePerHour: config.emailRatePerHour,
+  };
   return {
     accounts,
     discovery,
     ...(workQueue ? { workQueue } : {}),
     store,
+    warnings: store,
     email,
-    ...(probes ? { probes, warnings: store } : {}),
+    ...(probes ? { probes } : {}),
     clock,
     log: overrides.log ?? consoleLogger,
-    settings: {
-      subscriptionIds: config.subscriptionIds,
-      emailSender: config.emailSender,
-      reminderIntervalInMinutes: config.reminderIntervalInMinutes,
-      escalationRecipients: config.escalationRecipients,
-      ownerTag: config.ownerTag,
-      defaultRecipients: config.defaultRecipients,
-      allowedRecipientDomains: config.allowedRecipientDomains,
-      sendLeaseInSeconds: 300,
-      listConcurrency: config.armConcurrency,
-      keyExpiryWarningDays: config.keyExpiryWarningDays,
-      ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
-      dashboardAuth: config.dashboardAuth,
-      pollIntervalInMinutes: config.pollIntervalInMinutes,
-      fanout: { mode: config.fanout, threshold: config.fanoutThreshold },
-      digestThreshold: config.digestThreshold,
-      emailRatePerMinute: config.emailRatePerMinute,
-      emailRatePerHour: config.emailRatePerHour,
-    },
-    meta,
+    settings,
+    heartbeat: meta,
+    sendBudget: meta,
+    linkKeys: configuredKey ? { linkSigningKey: async () => configuredKey } : meta,
     callSlots: new Slots(PROBE_CONCURRENCY),
-    linkSigningKey: configuredKey ? async () => configuredKey : () => meta.linkSigningKey(),
   };
 }
 
@@ -217,19 +231,18 @@ export interface ScanDeps {
 }
 
 export function createScanDeps(env: Environment = process.env, overrides: CompositionOverrides = {}): ScanDeps {
-  const armEndpoint = env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com";
-  const clientId = env.AZURE_CLIENT_ID?.trim();
-  const credential = overrides.credential ?? new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  const config = loadScanConfig(env);
+  const credential =
+    overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
   const clientOptions = {
     ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
     ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
   };
-  const warningDays = Number(env.CMK_KEY_EXPIRY_WARNING_DAYS?.trim() || "30");
   return {
-    accounts: new ArmAccountSource({ credential, endpoint: armEndpoint, clientOptions }),
-    subscriptions: new ArmSubscriptionLister({ credential, endpoint: armEndpoint, clientOptions }),
-    probes: createAccountProber(credential, armEndpoint, clientOptions, overrides, [], overrides.clock ?? systemClock),
-    keyExpiryWarningDays: Number.isInteger(warningDays) && warningDays > 0 ? warningDays : 30,
+    accounts: new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions }),
+    subscriptions: new ArmSubscriptionLister({ credential, endpoint: config.armEndpoint, clientOptions }),
+    probes: createAccountProber(credential, config.armEndpoint, clientOptions, overrides, [], overrides.clock ?? systemClock, config.proxyConfigured),
+    keyExpiryWarningDays: config.keyExpiryWarningDays,
   };
 }
 

@@ -3,20 +3,12 @@
  * with one error that lists every problem, before any work is done.
  */
 import { z } from "zod";
+import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./domain/emailAddress";
+
+export { EMAIL_ADDRESS, isAllowedDomain, splitList };
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Deliberately strict: addresses end up in email headers, so no spaces, quotes, brackets or CR/LF.
-export const EMAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const DOMAIN = /^(\*\.)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-
-/** Splits "a, b; c" lists; empty entries are ignored. */
-export function splitList(value: string | undefined): string[] {
-  if (!value) return [];
-  return value
-    .split(/[,;\s]+/)
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
-}
 
 function listOf(pattern: RegExp, what: string) {
   return z
@@ -262,7 +254,37 @@ export interface MonitorConfig {
   readonly digestThreshold: number;
   readonly emailRatePerMinute: number;
   readonly emailRatePerHour: number;
+  /** How long a sender holds an outbox row before another instance may retry it (not a setting). */
+  readonly sendLeaseInSeconds: number;
+  /** HTTPS_PROXY, HTTP_PROXY or ALL_PROXY is set: the SDKs route through it (see createKeyVaultAgent). */
+  readonly proxyConfigured: boolean;
 }
+
+/** What the poll cycle, the work batches and the endpoints read of the configuration. */
+export type MonitorSettings = Pick<
+  MonitorConfig,
+  | "subscriptionIds"
+  | "emailSender"
+  | "reminderIntervalInMinutes"
+  | "escalationRecipients"
+  | "ownerTag"
+  | "defaultRecipients"
+  | "allowedRecipientDomains"
+  | "sendLeaseInSeconds"
+  | "armConcurrency"
+  | "keyExpiryWarningDays"
+  | "publicBaseUrl"
+  | "dashboardAuth"
+  | "pollIntervalInMinutes"
+  | "fanout"
+  | "fanoutThreshold"
+  | "digestThreshold"
+  | "emailRatePerMinute"
+  | "emailRatePerHour"
+>;
+
+/** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */
+const SEND_LEASE_IN_SECONDS = 300;
 
 /** Thrown when settings are invalid; `problems` lists each one as "SETTING: what is wrong". */
 export class ConfigurationError extends Error {
@@ -389,7 +411,43 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     digestThreshold: settings.CMK_DIGEST_THRESHOLD,
     emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE,
     emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR,
+    sendLeaseInSeconds: SEND_LEASE_IN_SECONDS,
+    proxyConfigured: proxyConfigured(env),
     ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
+  });
+}
+
+/** The proxy variables the SDKs' pipeline reads (upper or lower case). */
+export function proxyConfigured(env: Environment): boolean {
+  return ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].some((name) => Boolean(env[name] || env[name.toLowerCase()]));
+}
+
+/**
+ * How the dashboard and status endpoints register, read before the full configuration is loaded
+ * (the Functions host registers them at start-up): anything but "anonymous" means the safer
+ * "function". loadConfig rejects a typo on the first request.
+ */
+export function dashboardAuthLevel(env: Environment = process.env): "function" | "anonymous" {
+  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" ? "anonymous" : "function";
+}
+
+/** What the read-only `scan` command reads: it needs no state, no email and no required setting. */
+export interface ScanConfig {
+  readonly armEndpoint: string;
+  readonly managedIdentityClientId?: string;
+  readonly keyExpiryWarningDays: number;
+  readonly proxyConfigured: boolean;
+}
+
+/** Lenient on purpose: scan is for looking around before anything is configured; odd values fall back to defaults. */
+export function loadScanConfig(env: Environment = process.env): ScanConfig {
+  const clientId = env.AZURE_CLIENT_ID?.trim();
+  const warningDays = Number(env.CMK_KEY_EXPIRY_WARNING_DAYS?.trim() || "30");
+  return Object.freeze({
+    armEndpoint: env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com",
+    ...(clientId ? { managedIdentityClientId: clientId } : {}),
+    keyExpiryWarningDays: Number.isInteger(warningDays) && warningDays > 0 ? warningDays : 30,
+    proxyConfigured: proxyConfigured(env),
   });
 }
 
@@ -417,17 +475,6 @@ function queueConnection(env: Environment): QueueConnection | undefined {
 /** Development storage, an account-key string with an endpoint suffix, or an explicit QueueEndpoint. */
 function hasQueueEndpoint(connectionString: string): boolean {
   return /(^|;)\s*(UseDevelopmentStorage=true|QueueEndpoint=|EndpointSuffix=)/i.test(connectionString);
-}
-
-/** True when the address's domain is listed, or is a subdomain of a "*.example.com" entry. */
-export function isAllowedDomain(address: string, allowedDomains: readonly string[]): boolean {
-  if (allowedDomains.length === 0) return true;
-  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
-  return allowedDomains.some((entry) => {
-    const allowed = entry.toLowerCase();
-    if (allowed.startsWith("*.")) return domain.endsWith(allowed.slice(1));
-    return domain === allowed;
-  });
 }
 
 /** A problem as one display-safe line: controls and line separators escaped, length bounded. */

@@ -6,14 +6,8 @@ import type { CommonClientOptions } from "@azure/core-client";
 import type { CmkAccount, UserAssignedIdentityInfo } from "../domain/account";
 import { parseAccountResourceId } from "../domain/account";
 import { ClientCache, CLIENTS_KEPT } from "./clientCache";
-
-/** Port: where accounts come from. */
-export interface AccountSource {
-  /** Accounts with a customer-managed key in one subscription. Throws if the listing fails. */
-  listAccounts(subscriptionId: string): AsyncIterable<CmkAccount>;
-  /** One account by resource id; undefined when it does not exist. */
-  getAccount?(resourceId: string): Promise<CmkAccount | undefined>;
-}
+import { statusCodeOf } from "../ports/failures";
+import type { AccountSource } from "../ports/accountSource";
 
 export interface ArmAccountSourceOptions {
   credential: TokenCredential;
@@ -40,7 +34,7 @@ export class ArmAccountSource implements AccountSource {
       const raw = await this.client(parts.subscriptionId).databaseAccounts.get(parts.resourceGroup, parts.name);
       return toCmkAccount(raw, parts.subscriptionId);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
   }

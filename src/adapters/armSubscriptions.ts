@@ -2,17 +2,7 @@
 import { SubscriptionClient } from "@azure/arm-resources-subscriptions";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
-
-export interface SubscriptionInfo {
-  subscriptionId: string;
-  displayName: string;
-  state: string;
-}
-
-/** Port: which subscriptions exist for the caller. */
-export interface SubscriptionLister {
-  listSubscriptions(): AsyncIterable<SubscriptionInfo>;
-}
+import type { SubscriptionInfo, SubscriptionLister } from "../ports/subscriptionLister";
 
 export class ArmSubscriptionLister implements SubscriptionLister {
   private readonly client: SubscriptionClient;

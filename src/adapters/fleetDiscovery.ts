@@ -9,36 +9,10 @@
  *                   confirmed with an ARM GET before anyone acts on it (src/pipeline/confirmStages.ts).
  */
 import type { CmkAccount } from "../domain/account";
-import type { AccountSource } from "./armAccounts";
-import { describeFailure, type FailureReason } from "./azureErrors";
+import { describeFailure } from "../ports/failures";
 import type { DiscoveryScope, ResourceGraphDiscovery } from "./resourceGraphAccounts";
-
-export interface DiscoveryFailure {
-  /** A subscription id, or "resource-graph" for the whole query. */
-  scope: string;
-  reason: FailureReason;
-  message: string;
-}
-
-export interface FleetListing {
-  source: "arm" | "resource-graph";
-  accounts: CmkAccount[];
-  /** True when discovery read this subscription completely, so an account of it that is not listed is gone. */
-  covers(subscriptionId: string): boolean;
-  failures: DiscoveryFailure[];
-  /** Listing calls made (ARM list calls, or Resource Graph pages and retries). */
-  calls: number;
-  /** Time spent waiting for Resource Graph's quota or Retry-After. */
-  throttledInMs: number;
-  /** Observations may lag ARM: state changes must be confirmed with an ARM GET first. */
-  confirmChanges: boolean;
-}
-
-/** Port: the fleet, once per cycle. Never throws: failures are in the listing. */
-export interface FleetDiscovery {
-  readonly mode: "arm" | "resource-graph";
-  discover(): Promise<FleetListing>;
-}
+import type { AccountSource } from "../ports/accountSource";
+import type { DiscoveryFailure, FleetDiscovery, FleetListing } from "../ports/fleetDiscovery";
 
 export class ArmFleetDiscovery implements FleetDiscovery {
   readonly mode = "arm" as const;

@@ -5,13 +5,8 @@ import type { CommonClientOptions } from "@azure/core-client";
 import { KeyClient } from "@azure/keyvault-keys";
 import type { ActiveKeyFacts, DeletedKeyFacts } from "../domain/probeFacts";
 import { ClientCache, CLIENTS_KEPT } from "./clientCache";
-import type { ProbeCallOptions } from "./keyVaultManagement";
-
-/** Port: a key's attributes. `undefined` means 404 (no such key / no such deleted key); other failures throw. */
-export interface KeyMetadataReader {
-  getKey(vaultUrl: string, keyName: string, options?: ProbeCallOptions): Promise<ActiveKeyFacts | undefined>;
-  getDeletedKey(vaultUrl: string, keyName: string, options?: ProbeCallOptions): Promise<DeletedKeyFacts | undefined>;
-}
+import { statusCodeOf } from "../ports/failures";
+import type { KeyMetadataReader, ProbeCallOptions } from "../ports/keyVaultReads";
 
 /**
  * How long a connection to a vault stays open once idle. The probe reads a vault's key in two
@@ -27,14 +22,9 @@ export const VAULT_IDLE_SOCKET_IN_MS = 1_000;
  * after. Undefined when a proxy is configured: the SDK only routes a request through its proxy
  * agent when the request has no agent of its own, and the proxy then holds the connections.
  */
-export function createKeyVaultAgent(env: NodeJS.ProcessEnv = process.env): https.Agent | undefined {
-  if (proxyConfigured(env)) return undefined;
+export function createKeyVaultAgent(options: { proxyConfigured: boolean }): https.Agent | undefined {
+  if (options.proxyConfigured) return undefined;
   return new https.Agent({ keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
-}
-
-/** The proxy variables the SDK's pipeline reads (upper or lower case). */
-function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
-  return ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"].some((name) => Boolean(env[name] || env[name.toLowerCase()]));
 }
 
 export interface SdkKeyMetadataReaderOptions {
@@ -90,5 +80,5 @@ export class SdkKeyMetadataReader implements KeyMetadataReader {
 }
 
 function isNotFound(error: unknown): boolean {
-  return (error as { statusCode?: number }).statusCode === 404;
+  return statusCodeOf(error) === 404;
 }

@@ -4,23 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import type { ActiveVaultFacts, DeletedVaultFacts } from "../domain/probeFacts";
 import { ClientCache, CLIENTS_KEPT } from "./clientCache";
-
-export interface VaultSummary {
-  id: string;
-  name: string;
-  resourceGroup: string;
-}
-
-export interface ProbeCallOptions {
-  abortSignal?: AbortSignal;
-}
-
-/** Port: where the monitor learns what a vault looks like. Errors are the SDK's (statusCode, code). */
-export interface VaultDirectory {
-  listVaults(subscriptionId: string, options?: ProbeCallOptions): Promise<VaultSummary[]>;
-  getVault(subscriptionId: string, resourceGroup: string, name: string, options?: ProbeCallOptions): Promise<ActiveVaultFacts>;
-  listDeletedVaults(subscriptionId: string, options?: ProbeCallOptions): Promise<DeletedVaultFacts[]>;
-}
+import type { ProbeCallOptions, VaultDirectory, VaultSummary } from "../ports/keyVaultReads";
 
 export interface ArmVaultDirectoryOptions {
   credential: TokenCredential;

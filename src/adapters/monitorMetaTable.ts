@@ -7,50 +7,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
-
-/** What the status page says about the last completed poll. */
-export interface CycleHeartbeat {
-  startedAt: string;
-  finishedAt: string;
-  durationInMs: number;
-  accountsSeen: number;
-  revokedSeen: number;
-  changes: number;
-  emailsSent: number;
-  emailsRetrying: number;
-  subscriptionsFailed: number;
-  /** Work items the queue gave up on (moved to the poison queue) since the app was deployed. */
-  poisonWorkItems?: number;
-}
-
-export interface EmailRateLimits {
-  perMinute: number;
-  perHour: number;
-}
-
-export interface PoisonRecord {
-  count: number;
-  lastAt: string;
-  lastSummary: string;
-}
-
-/** Port: heartbeat and app-kept secrets. */
-export interface MonitorMeta {
-  recordCycle(heartbeat: CycleHeartbeat): Promise<void>;
-  lastCycle(): Promise<CycleHeartbeat | undefined>;
-  /** The app's own link-signing key: created once, then the same for every instance. */
-  linkSigningKey(): Promise<Buffer>;
-  /**
-   * Takes up to `wanted` sends out of the rolling budget (per calendar minute, and over the last
-   * 60 minutes) and returns how many it got. Shared by every instance through one ETag-guarded row;
-   * a reservation not used is simply lost, so the limits are never exceeded.
-   */
-  reserveEmailSends?(now: Date, wanted: number, limits: EmailRateLimits): Promise<number>;
-  /** Gives back sends reserved at `reservedAt` that ACS never accepted (they do not count against its limits). */
-  releaseEmailSends?(reservedAt: Date, count: number): Promise<void>;
-  /** Counts a work item the queue gave up on. */
-  recordPoisonWorkItem?(at: Date, summary: string): Promise<PoisonRecord>;
-}
+import { statusCodeOf } from "../ports/failures";
+import type { CycleHeartbeat, Heartbeat, PoisonRecord } from "../ports/heartbeat";
+import type { LinkKeys } from "../ports/linkKeys";
+import type { EmailRateLimits, SendBudget } from "../ports/sendBudget";
 
 const PARTITION = "monitor";
 const HEARTBEAT_ROW = "last-cycle";
@@ -65,7 +25,7 @@ export function metaTableNameFor(stateTable: string): string {
   return `${stateTable.slice(0, 59)}meta`;
 }
 
-export class TableMonitorMeta implements MonitorMeta {
+export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
   private ready: Promise<void> | undefined;
   private key: Promise<Buffer> | undefined;
 
@@ -169,7 +129,7 @@ export class TableMonitorMeta implements MonitorMeta {
         else await this.table.createEntity(entity);
         return result;
       } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
+        const status = statusCodeOf(error);
         if (status !== 409 && status !== 412) throw error;
         // Jittered, so instances racing for the same row do not collide again at once.
         await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 20 * attempt)));
@@ -194,7 +154,7 @@ export class TableMonitorMeta implements MonitorMeta {
       await this.table.createEntity({ partitionKey: PARTITION, rowKey: KEY_ROW, key: randomBytes(32).toString("base64") });
     } catch (error) {
       // Another instance created it first: everyone uses that one.
-      if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+      if (statusCodeOf(error) !== 409) throw error;
     }
     const created = await this.getRow(KEY_ROW);
     if (!created) throw new Error("The link-signing key could not be read back after creating it");
@@ -205,7 +165,7 @@ export class TableMonitorMeta implements MonitorMeta {
     try {
       return await this.table.getEntity<Record<string, unknown>>(PARTITION, rowKey);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
   }

@@ -8,6 +8,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import type { CmkAccount } from "../domain/account";
 import { toCmkAccount } from "./armAccounts";
+import { statusCodeOf } from "../ports/failures";
 
 /** Only accounts with a customer-managed key, only the properties the monitor reads. */
 export const CMK_ACCOUNTS_QUERY = [
@@ -111,7 +112,7 @@ export class ResourceGraphDiscovery {
         const rows = (Array.isArray(data) ? data : data && typeof data === "object" ? Object.values(data) : []) as Record<string, unknown>[];
         return { rows, ...(response.skipToken ? { skipToken: response.skipToken } : {}) };
       } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
+        const status = statusCodeOf(error);
         if (status !== 429 || attempt >= MAX_THROTTLE_WAITS) throw error;
         const headers = (error as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers;
         const retryAfter = Number(headers?.get("retry-after"));

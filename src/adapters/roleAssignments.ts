@@ -2,24 +2,8 @@
 import { AuthorizationManagementClient } from "@azure/arm-authorization";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
-import type { ProbeCallOptions } from "./keyVaultManagement";
-
-export interface RoleAssignmentSummary {
-  scope: string;
-  roleDefinitionId: string;
-}
-
-export interface RoleDefinitionSummary {
-  roleName?: string;
-  permissions: Array<{ dataActions: string[]; notDataActions: string[] }>;
-}
-
-/** Port: who holds which role where. Errors are the SDK's. */
-export interface RoleAssignmentReader {
-  /** Assignments of `principalId` at, above or below `scope` (ARM's `principalId eq` filter). */
-  listForPrincipal(scope: string, principalId: string, options?: ProbeCallOptions): Promise<RoleAssignmentSummary[]>;
-  getRoleDefinition(roleDefinitionId: string, options?: ProbeCallOptions): Promise<RoleDefinitionSummary>;
-}
+import type { RoleAssignmentReader, RoleAssignmentSummary, RoleDefinitionSummary } from "../ports/roleAssignments";
+import type { ProbeCallOptions } from "../ports/keyVaultReads";
 
 export interface ArmRoleAssignmentReaderOptions {
   credential: TokenCredential;

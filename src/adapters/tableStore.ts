@@ -11,109 +11,10 @@ import { normalizeResourceId } from "../domain/account";
 import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain/warnings";
-
-/** Another writer changed the account's partition first; reload and decide again. */
-export class StateConflictError extends Error {
-  override readonly name = "StateConflictError";
-  constructor(readonly accountId: string, cause?: unknown) {
-    super(`State of ${accountId} changed concurrently`);
-    if (cause !== undefined) (this as { cause?: unknown }).cause = cause;
-  }
-}
-
-/** The stored state of one account: its current (or last) incident and the row's ETag. */
-export interface AccountRecord {
-  accountId: string;
-  incident: Incident | undefined;
-  etag: string | undefined;
-}
-
-export type MessageStatus = "pending" | "sending" | "sent" | "dead";
-
-export interface StoredMessage {
-  message: OutboxMessage;
-  status: MessageStatus;
-  attempts: number;
-  /** Bumped when ACS definitely did not deliver, so the retry is a new ACS operation. */
-  generation: number;
-  nextAttemptAt: string;
-  leaseUntil?: string;
-  sentAt?: string;
-  operationId?: string;
-  lastError?: string;
-  /**
-   * Set when the row was claimed as part of a digest email (src/pipeline/sendStages.ts): from then
-   * on it is only ever sent with the other rows of that digest, under the digest's operation id.
-   */
-  digestId?: string;
-  etag: string;
-}
-
-export interface CommitOptions {
-  /**
-   * Marks an email link's token as used in the same transaction as the change it made, so a
-   * reused token can never change anything twice (the row already exists: the whole commit fails).
-   */
-  consumeLinkToken?: { nonce: string; action: string; incidentId: string };
-}
-
-/** Port: the monitor's memory. */
-export interface IncidentStore {
-  listOpenRecords(): Promise<AccountRecord[]>;
-  getRecord(accountId: string): Promise<AccountRecord>;
-  /** Applies a decision atomically; throws StateConflictError when the record changed meanwhile. */
-  commit(record: AccountRecord, decision: Decision, options?: CommitOptions): Promise<void>;
-  /** True when a link token with this nonce was used on the account (see CommitOptions). */
-  isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean>;
-  listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
-  /** Rows due now; with `withDigestMembers`, also every unsent row bound to a digest, due or not. */
-  listDueMessages(now: Date, options?: { withDigestMembers?: boolean }): Promise<StoredMessage[]>;
-  /** One outbox row; undefined when it does not exist. */
-  getMessage?(accountId: string, key: string): Promise<StoredMessage | undefined>;
-  listMessages(filter?: { status?: MessageStatus }): Promise<StoredMessage[]>;
-  /** Takes a lease on a message (binding it to `digestId` if given); undefined when another instance holds it or it changed. */
-  claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options?: { digestId?: string }): Promise<StoredMessage | undefined>;
-  markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void>;
-  /**
-   * Records a failed attempt; `newOperation` when ACS reported the operation Failed (not delivered);
-   * `releaseDigest` unbinds the row from its digest (only when that digest was definitely not delivered).
-   */
-  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options?: { newOperation?: boolean; releaseDigest?: boolean }): Promise<void>;
-}
-
-export interface StoredAccountCheck {
-  check: CheckedAccount;
-  etag: string;
-  /** Recorded by a work batch: the recipients' digests are planned by the timer's next cycle. */
-  pendingDigest?: boolean;
-}
-
-/**
- * Port: the warnings' memory. Per healthy account, its last daily check (a row in one of the
- * "warning-checks-<shard>" partitions); per recipient, what their last digest reported (a "digest"
- * row in the recipient's own partition, beside the digest's outbox rows).
- */
-export interface WarningStore {
-  listAccountChecks(): Promise<StoredAccountCheck[]>;
-  /** Records a check; false when another instance recorded one first (its etag moved on). */
-  putAccountCheck(check: CheckedAccount, etag: string | undefined, options?: { pendingDigest?: boolean }): Promise<boolean>;
-  /**
-   * Records many checks at once (one transaction per 100, the table's limit), each still replacing
-   * exactly the row its ETag names; returns the account ids recorded. Optional: callers fall back
-   * to putAccountCheck.
-   */
-  putAccountChecks?(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>>;
-  /**
-   * Checks with the same group can share one putAccountChecks transaction (they live in one
-   * partition). Optional: without it every check is in one group.
-   */
-  checkWriteGroup?(accountId: string): string;
-  /** The digests for a pending check were planned; false when the row changed meanwhile (it stays pending). */
-  clearPendingDigest?(entry: StoredAccountCheck): Promise<boolean>;
-  getDigestState(recipient: string): Promise<{ state: DigestState; etag: string | undefined }>;
-  /** The digest email and the state that says what it reported, in one transaction; StateConflictError on a race. */
-  commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void>;
-}
+import { statusCodeOf } from "../ports/failures";
+import { StateConflictError } from "../ports/errors";
+import type { AccountRecord, CommitOptions, IncidentStore, MessageStatus, StoredMessage } from "../ports/incidentStore";
+import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
 
 const STATE_ROW = "state";
 const EVENT_PREFIX = "event|";
@@ -175,7 +76,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       const row = await this.table.getEntity<TableEntity>(partitionKeyFor(accountId), STATE_ROW);
       return toRecord(row);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return { accountId, incident: undefined, etag: undefined };
+      if (statusCodeOf(error) === 404) return { accountId, incident: undefined, etag: undefined };
       throw error;
     }
   }
@@ -228,7 +129,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     try {
       await this.table.submitTransaction(actions);
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = statusCodeOf(error);
       if (status === 409 || status === 412) throw new StateConflictError(record.accountId, error);
       throw error;
     }
@@ -240,7 +141,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       await this.table.getEntity(partitionKeyFor(accountId), `${LINK_TOKEN_PREFIX}${nonce}`);
       return true;
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return false;
+      if (statusCodeOf(error) === 404) return false;
       throw error;
     }
   }
@@ -282,7 +183,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     try {
       return toStoredMessage(await this.table.getEntity<TableEntity>(partitionKeyFor(accountId), `${OUTBOX_PREFIX}${key}`));
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      if (statusCodeOf(error) === 404) return undefined;
       throw error;
     }
   }
@@ -321,7 +222,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         etag: response.etag ?? "",
       };
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = statusCodeOf(error);
       if (status === 412 || status === 404) return undefined;
       throw error;
     }
@@ -383,7 +284,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       else await this.table.updateEntity(entity, "Replace", { etag });
       return true;
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = statusCodeOf(error);
       if (status === 409 || status === 412) return false;
       throw error;
     }
@@ -432,7 +333,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       );
       return true;
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = statusCodeOf(error);
       if (status === 404 || status === 412) return false;
       throw error;
     }
@@ -444,7 +345,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       const row = await this.table.getEntity<TableEntity>(partitionKeyFor(digestOwnerKey(recipient)), DIGEST_ROW);
       return { state: unchunked<DigestState>(row, "digest"), etag: row.etag };
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return { state: { recipient, reported: [] }, etag: undefined };
+      if (statusCodeOf(error) === 404) return { state: { recipient, reported: [] }, etag: undefined };
       throw error;
     }
   }
@@ -460,7 +361,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     try {
       await this.table.submitTransaction(actions);
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = statusCodeOf(error);
       if (status === 409 || status === 412) throw new StateConflictError(message.accountId, error);
       throw error;
     }

@@ -5,8 +5,7 @@
  * own limit, so the monitor never competes with the workloads that depend on that vault.
  */
 import type { ActiveKeyFacts, DeletedKeyFacts } from "../domain/probeFacts";
-import type { KeyMetadataReader } from "./keyVaultKeys";
-import type { ProbeCallOptions } from "./keyVaultManagement";
+import type { KeyMetadataReader, ProbeCallOptions } from "../ports/keyVaultReads";
 
 export interface VaultRate {
   /** Reads per second, per vault, from this instance. */

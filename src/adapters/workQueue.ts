@@ -4,20 +4,7 @@
  * the Functions host's queue trigger expects by default, and at most 64 KiB once encoded.
  */
 import type { QueueClient } from "@azure/storage-queue";
-
-/** A queue message's largest size, base64-encoded as stored. */
-export const MAX_QUEUE_MESSAGE_BYTES = 64 * 1024;
-
-export interface WorkQueueSendOptions {
-  /** The queue drops the message after this long: a stale batch is worth nothing, the next cycle covers it. */
-  timeToLiveInSeconds: number;
-}
-
-/** Port: somewhere to put work for other instances. */
-export interface WorkQueue {
-  readonly name: string;
-  send(json: string, options: WorkQueueSendOptions): Promise<void>;
-}
+import { MAX_QUEUE_MESSAGE_BYTES, type WorkQueue, type WorkQueueSendOptions } from "../ports/workQueue";
 
 export class StorageWorkQueue implements WorkQueue {
   private ready: Promise<void> | undefined;

@@ -4,8 +4,8 @@ import { parseArgs } from "node:util";
 import { getMonitorDeps } from "../composition";
 import { ConfigurationError } from "../config";
 import { parseAccountResourceId } from "../domain/account";
-import { acknowledgeFix } from "../pipeline/cycle";
-import type { MonitorDeps } from "../pipeline/stage";
+import { acknowledgeFix } from "../app/acknowledgeFix";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 import type { CliIo } from "./io";
 
 export const ACK_USAGE = "usage: cmk-monitor ack <account-resource-id> --fixed [--by NAME] [--json]";
@@ -49,7 +49,7 @@ export async function runAck(args: string[], io: CliIo, deps: () => MonitorDeps 
   const result = await acknowledgeFix(monitor, accountId, by);
   if (parsed.values.json) {
     io.stdout(JSON.stringify(result));
-    return result.outcome === "no-open-incident" ? 2 : 0;
+    return result.outcome === "no-open-incident" ? 2 : result.outcome === "busy" ? 1 : 0;
   }
   switch (result.outcome) {
     case "acknowledged":
@@ -64,6 +64,9 @@ export async function runAck(args: string[], io: CliIo, deps: () => MonitorDeps 
     case "no-open-incident":
       io.stderr("cmk-monitor ack: no open incident for that account (it may have recovered already).");
       return 2;
+    case "busy":
+      io.stderr(`cmk-monitor ack: incident ${result.incidentId} kept changing while the acknowledgment was recorded; nothing changed, try again in a minute.`);
+      return 1;
   }
 }
 

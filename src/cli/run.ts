@@ -7,10 +7,10 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createMonitorDeps } from "../composition";
 import { loadConfig, type Environment } from "../config";
-import { runCycle } from "../pipeline/cycle";
-import type { MonitorDeps } from "../pipeline/stage";
 import type { CliIo } from "./io";
 import { explainError, terminalText } from "./userFacingErrors";
+import { runCycle } from "../app/runCycle";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 export const RUN_USAGE = "usage: cmk-monitor run [--once] [--settings local.settings.json] [--verbose]";
 

@@ -10,9 +10,9 @@ import { classifyStatus, type Classification } from "../domain/classifier";
 import { evidenceLines, PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
 import { remediationSteps } from "../domain/remediation";
 import { warningFindings, type WarningFinding } from "../domain/warnings";
-import { mapWithConcurrency } from "../pipeline/stage";
 import type { CliIo } from "./io";
 import { explainError, terminalText } from "./userFacingErrors";
+import { mapWithConcurrency } from "../pipeline/concurrency";
 
 const SUBSCRIPTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

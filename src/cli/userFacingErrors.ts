@@ -1,7 +1,7 @@
 /**
  * The errors a user meets, each as one sentence with the fix. Stack traces only with --verbose.
  */
-import { describeFailure } from "../adapters/azureErrors";
+import { describeFailure } from "../ports/failures";
 import { ConfigurationError } from "../config";
 
 export function explainError(error: unknown, what: string): string {

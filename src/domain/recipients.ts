@@ -3,7 +3,7 @@
  * writable by anyone who can edit the account, so every address is validated strictly before
  * it can reach an email header.
  */
-import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "../config";
+import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./emailAddress";
 
 export type RecipientRejectionReason = "invalid" | "domain-not-allowed" | "too-many";
 

@@ -5,7 +5,7 @@
  * header block.
  */
 import { createHash } from "node:crypto";
-import { EMAIL_ADDRESS } from "../config";
+import { EMAIL_ADDRESS } from "../domain/emailAddress";
 
 export interface EmlMessage {
   date: Date;

@@ -8,14 +8,17 @@ import { loadConfig } from "../config";
 import { parseAccountResourceId } from "../domain/account";
 import { classifyStatus } from "../domain/classifier";
 import type { Incident, IncidentEvent, MessageKind } from "../domain/incident";
-import { acknowledgeFix, runCycle, type CycleReport } from "../pipeline/cycle";
-import type { Clock, Logger, MonitorDeps } from "../pipeline/stage";
 import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
 import { applySandboxChange } from "./sandboxEvents";
 import { eventChange, type SandboxChange, type Scenario, type ScenarioEvent } from "./scenario";
 import { MESSAGE_KINDS, summarize, type DrillIncident, type DrillSummary, type TimelineEntry } from "./timeline";
 import { WarningWatch } from "./warningWatch";
+import type { Clock } from "../ports/clock";
+import type { Logger } from "../ports/logger";
+import { acknowledgeFix } from "../app/acknowledgeFix";
+import { runCycle, type CycleReport } from "../app/runCycle";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 const MINUTE = 60_000;
 
@@ -275,7 +278,12 @@ class DrillRun {
       });
       this.incidents.get(result.incidentId)?.fixAcknowledgedAtMinutes.push(this.minute);
     } else {
-      const why = result.outcome === "no-open-incident" ? "no open incident" : `the incident is already ${result.state}`;
+      const why =
+        result.outcome === "no-open-incident"
+          ? "no open incident"
+          : result.outcome === "busy"
+            ? "the incident kept changing; try again"
+            : `the incident is already ${result.state}`;
       this.warn(`ack for ${account} ignored: ${why}`);
     }
     await this.collectEmails();

@@ -6,8 +6,8 @@
  */
 import { normalizeResourceId } from "../domain/account";
 import type { ReportedWarning, WarningFinding } from "../domain/warnings";
-import type { WarningStore } from "../adapters/tableStore";
 import type { TimelineEntry } from "./timeline";
+import type { WarningStore } from "../ports/warningStore";
 
 export type WarningEntry = Omit<TimelineEntry, "atMinute" | "at">;
 

@@ -14,16 +14,20 @@ import path from "node:path";
 import { createHttpHeaders, type PipelinePolicy, type PipelineResponse } from "@azure/core-rest-pipeline";
 import { TableClient } from "@azure/data-tables";
 import { QueueClient } from "@azure/storage-queue";
-import type { EmailSender } from "../adapters/acsEmail";
-import { TableIncidentStore, type IncidentStore, type StoredMessage, type WarningStore } from "../adapters/tableStore";
+import { TableIncidentStore } from "../adapters/tableStore";
 import { createMonitorDeps } from "../composition";
 import { loadConfig, type Environment } from "../config";
-import { acknowledgeFix, runCycle } from "../pipeline/cycle";
-import type { Logger, MonitorDeps } from "../pipeline/stage";
 import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
 import type { CrashStep, FaultPlan, FaultSpec } from "./plan";
 import { QueueHost, type QueueHostStats } from "./queueHost";
+import type { EmailSender } from "../ports/emailSender";
+import type { IncidentStore, StoredMessage } from "../ports/incidentStore";
+import type { WarningStore } from "../ports/warningStore";
+import type { Logger } from "../ports/logger";
+import { acknowledgeFix } from "../app/acknowledgeFix";
+import { runCycle } from "../app/runCycle";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 const MINUTE = 60_000;
 
@@ -405,7 +409,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       try {
         const result = await acknowledgeFix(instance.deps, ids.get(ack.story.name)!, `${nameOf(ack.story.name)}@contoso.com`);
         // "No open incident" means not detected yet (a fault delayed it): the owner tries again.
-        if (result.outcome !== "no-open-incident") ack.done = true;
+        if (result.outcome !== "no-open-incident" && result.outcome !== "busy") ack.done = true;
       } catch {
         failedCycles += 1;
       }

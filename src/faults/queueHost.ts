@@ -8,8 +8,8 @@
  * at-least-once delivery: one message handed to two instances at once, or a lost delete.
  */
 import { QueueClient, type DequeuedMessageItem } from "@azure/storage-queue";
-import { processWorkItem } from "../pipeline/fanout";
-import type { MonitorDeps } from "../pipeline/stage";
+import { processWorkBatch } from "../app/processWorkBatch";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 /** host.json `extensions.queues.maxDequeueCount`. */
 export const MAX_DEQUEUE_COUNT = 5;
@@ -27,7 +27,7 @@ export interface HostWorker {
 export interface QueueHostStats {
   /** Distinct messages run successfully at least once (dropped as stale included). */
   workItems: number;
-  /** processWorkItem calls, duplicates and retries included. */
+  /** processWorkBatch calls, duplicates and retries included. */
   invocations: number;
   /** Invocations beyond a message's first: duplicate hand-outs, retries after a failure, returns after a lost delete. */
   redeliveries: number;
@@ -35,7 +35,7 @@ export interface QueueHostStats {
   failures: number;
   /** Of those, simulated crashes that hit inside a work item. */
   crashesInWorkItems: number;
-  /** Work items processWorkItem dropped as older than two poll intervals. */
+  /** Work items processWorkBatch dropped as older than two poll intervals. */
   stale: number;
   /** Messages moved to the poison queue after MAX_DEQUEUE_COUNT failed attempts. */
   poison: number;
@@ -100,7 +100,7 @@ export class QueueHost {
           runners.map((worker, i) => {
             this.stats.invocations += 1;
             if (i > 0 || this.invoked.has(message.messageId)) this.stats.redeliveries += 1;
-            return processWorkItem(worker.deps, item);
+            return processWorkBatch(worker.deps, item);
           }),
         );
         this.invoked.add(message.messageId);

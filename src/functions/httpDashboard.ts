@@ -1,7 +1,7 @@
 /** GET /api/dashboard: the on-call page. Function key, or App Service Authentication. */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { getMonitorDeps } from "../composition";
-import { dashboardAuthLevel } from "../web/access";
+import { dashboardAuthLevel } from "../config";
 import { handleDashboard } from "../web/handlers";
 import { invocationLogger } from "./invocationLogger";
 

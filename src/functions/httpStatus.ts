@@ -1,7 +1,7 @@
 /** GET /api/status: the fleet's open incidents as JSON. Function key, or App Service Authentication. */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { getMonitorDeps } from "../composition";
-import { dashboardAuthLevel } from "../web/access";
+import { dashboardAuthLevel } from "../config";
 import { handleStatus } from "../web/handlers";
 import { invocationLogger } from "./invocationLogger";
 

@@ -1,5 +1,5 @@
 import type { InvocationContext } from "@azure/functions";
-import type { Logger } from "../pipeline/stage";
+import type { Logger } from "../ports/logger";
 
 /** Routes monitor logs to the invocation, so they land in Application Insights traces. */
 export function invocationLogger(context: InvocationContext): Logger {

@@ -1,8 +1,8 @@
 /** Timer trigger: one poll cycle on the CMK_POLL_SCHEDULE schedule. Registers and delegates. */
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { getMonitorDeps } from "../composition";
-import { runCycle } from "../pipeline/cycle";
 import { invocationLogger } from "./invocationLogger";
+import { runCycle } from "../app/runCycle";
 
 export async function pollTimer(_timer: Timer, context: InvocationContext): Promise<void> {
   try {

@@ -5,12 +5,13 @@
  */
 import { app, type InvocationContext } from "@azure/functions";
 import { getMonitorDeps } from "../composition";
-import { describeWorkItem, processWorkItem } from "../pipeline/fanout";
 import { invocationLogger } from "./invocationLogger";
+import { describeWorkBatch } from "../pipeline/workBatch";
+import { processWorkBatch } from "../app/processWorkBatch";
 
 export async function workQueueHandler(queueItem: unknown, context: InvocationContext): Promise<void> {
   try {
-    await processWorkItem({ ...getMonitorDeps(), log: invocationLogger(context) }, queueItem);
+    await processWorkBatch({ ...getMonitorDeps(), log: invocationLogger(context) }, queueItem);
   } catch (error) {
     const attempt = context.triggerMetadata?.dequeueCount;
     context.error(
@@ -26,11 +27,11 @@ export async function workQueueHandler(queueItem: unknown, context: InvocationCo
  * poisonWorkItems on /api/status) so someone looks at why.
  */
 export async function poisonWorkItemHandler(queueItem: unknown, context: InvocationContext): Promise<void> {
-  const summary = describeWorkItem(queueItem);
+  const summary = describeWorkBatch(queueItem);
   context.error(`cmk-monitor: poison work item (${summary}): every attempt failed; the next cycle covers its accounts again`);
   try {
     const deps = getMonitorDeps();
-    await deps.meta?.recordPoisonWorkItem?.(deps.clock.now(), summary);
+    await deps.heartbeat.recordPoisonWorkItem(deps.clock.now(), summary);
   } catch (error) {
     context.warn(`cmk-monitor: could not count the poison work item: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -5,7 +5,7 @@
 import type { MessageFacts, MessageKind } from "../domain/incident";
 import { linkClaims, linkUrl, signLinkToken } from "../domain/linkTokens";
 import type { OwnerLinks } from "../email/templates";
-import type { MonitorDeps } from "./stage";
+import type { MonitorDeps } from "./monitorDeps";
 
 /** The kinds that tell owners how to fix the cause, and so how to say they did. */
 const KINDS_WITH_LINKS: ReadonlySet<MessageKind> = new Set(["revoked", "reminder", "cause-changed", "fix-undone"]);
@@ -17,12 +17,12 @@ export const SNOOZE_CHOICES_IN_HOURS: readonly number[] = [4, 24];
  * Links for one message, or undefined when it gets none (links off, another kind, the key
  * unavailable). A missing link never holds a notice back: the CLI line is always in the email.
  */
-export async function ownerLinksFor(deps: MonitorDeps, facts: MessageFacts, now: Date): Promise<OwnerLinks | undefined> {
+export async function ownerLinksFor(deps: Pick<MonitorDeps, "settings" | "linkKeys" | "log">, facts: MessageFacts, now: Date): Promise<OwnerLinks | undefined> {
   const baseUrl = deps.settings.publicBaseUrl;
-  if (!baseUrl || !deps.linkSigningKey || !KINDS_WITH_LINKS.has(facts.kind)) return undefined;
+  if (!baseUrl || !KINDS_WITH_LINKS.has(facts.kind)) return undefined;
   let key: Buffer;
   try {
-    key = await deps.linkSigningKey();
+    key = await deps.linkKeys.linkSigningKey();
   } catch (error) {
     deps.log.warn(`cmk-monitor: sending without one-click links, the signing key is unavailable: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;

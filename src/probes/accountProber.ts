@@ -5,12 +5,7 @@
  * vault listing, vault, key, DNS name and role assignment at most once, so accounts sharing a
  * key URI cost one probe.
  */
-import type { HostResolver } from "../adapters/dnsResolver";
-import { isNoSuchHost } from "../adapters/dnsResolver";
-import { describeProbeFailure } from "../adapters/azureErrors";
-import type { KeyMetadataReader } from "../adapters/keyVaultKeys";
-import type { ProbeCallOptions, VaultDirectory, VaultSummary } from "../adapters/keyVaultManagement";
-import type { RoleAssignmentReader, RoleDefinitionSummary } from "../adapters/roleAssignments";
+import { describeProbeFailure } from "../ports/failures";
 import type { CmkAccount } from "../domain/account";
 import { checkDefaultIdentity } from "../domain/defaultIdentityCheck";
 import { checkKeyVaultKeyUri, type KeyUriCheck } from "../domain/keyVaultUri";
@@ -25,6 +20,10 @@ import {
   type RoleAssignmentFacts,
   type VaultFacts,
 } from "../domain/probeFacts";
+import type { AccountProber, CallLimiter, ProbeSession } from "../ports/accountProber";
+import { type HostResolver, isNoSuchHost } from "../ports/hostResolver";
+import type { KeyMetadataReader, ProbeCallOptions, VaultDirectory, VaultSummary } from "../ports/keyVaultReads";
+import type { RoleAssignmentReader, RoleDefinitionSummary } from "../ports/roleAssignments";
 
 /** The outside systems the probes read, one port each. */
 export interface ProbePorts {
@@ -32,11 +31,6 @@ export interface ProbePorts {
   vaults: VaultDirectory;
   keys: KeyMetadataReader;
   roles: RoleAssignmentReader;
-}
-
-/** Limits remote calls in flight: every call a session makes takes one slot for as long as it runs. */
-export interface CallLimiter {
-  run<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface AccountProberOptions {
@@ -51,16 +45,6 @@ export interface AccountProberOptions {
    * holds none, so the slots stay on calls in flight.
    */
   callSlots?: CallLimiter;
-}
-
-/** Port the pipeline and the CLI use. */
-export interface AccountProber {
-  /** A fresh cache for one cycle (or one scan); `subscriptionIds` replaces where vaults are looked for. */
-  session(options?: { subscriptionIds?: readonly string[]; callSlots?: CallLimiter }): ProbeSession;
-}
-
-export interface ProbeSession {
-  probe(account: CmkAccount): Promise<ProbeFacts>;
 }
 
 export class SdkAccountProber implements AccountProber {

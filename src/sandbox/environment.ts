@@ -4,9 +4,9 @@
  */
 import type { CompositionOverrides } from "../composition";
 import type { Environment } from "../config";
-import type { Clock } from "../pipeline/stage";
 import type { AzuriteInstance } from "./azurite";
 import type { LocalSandbox } from "./server";
+import type { Clock } from "../ports/clock";
 
 export const SANDBOX_SENDER = "cmk-monitor@sandbox.contoso.com";
 export const SANDBOX_ESCALATION = "cosmos-support@contoso.com";

@@ -6,18 +6,7 @@
  * strips any such header a client sends).
  */
 import type { HttpRequest } from "@azure/functions";
-import type { Environment } from "../config";
-import type { MonitorSettings } from "../pipeline/stage";
-
-export type DashboardAuthLevel = "function" | "anonymous";
-
-/**
- * Read when the functions register (before the full configuration is loaded); anything but
- * "anonymous" means the safer "function". loadConfig rejects a typo on the first request.
- */
-export function dashboardAuthLevel(env: Environment = process.env): DashboardAuthLevel {
-  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" ? "anonymous" : "function";
-}
+import type { MonitorSettings } from "../config";
 
 /** False when anonymous mode is on but the request did not pass App Service Authentication. */
 export function dashboardRequestAllowed(request: HttpRequest, settings: MonitorSettings): boolean {

@@ -12,14 +12,14 @@ import type { Incident } from "../domain/incident";
 import { decide, MAX_SNOOZE_IN_HOURS, type LifecycleInput } from "../domain/lifecycle";
 import { verifyLinkToken, type LinkAction } from "../domain/linkTokens";
 import { html } from "../email/html";
-import { applyLinkAction, linkedIncident } from "../pipeline/linkActions";
-import { lifecycleContext } from "../pipeline/observeStages";
-import type { MonitorDeps } from "../pipeline/stage";
 import { dashboardRequestAllowed } from "./access";
 import { renderDashboard } from "./dashboardPage";
 import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkProblem } from "./linkPages";
 import { htmlResponse, jsonResponse, newCspNonce } from "./responses";
 import { loadStatusReport } from "./statusReport";
+import { applyLinkAction, linkedIncident } from "../app/applyLinkAction";
+import { lifecycleContext } from "../pipeline/lifecycleContext";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -66,10 +66,9 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
   }
   const token = form?.get("token") ?? request.query.get("token");
 
-  if (!deps.linkSigningKey) return problem("links-unavailable");
   let key: Buffer;
   try {
-    key = await deps.linkSigningKey();
+    key = await deps.linkKeys.linkSigningKey();
   } catch (error) {
     deps.log.error(`cmk-monitor: link-signing key unavailable: ${error instanceof Error ? error.message : String(error)}`);
     return problem("links-unavailable");

@@ -19,8 +19,8 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { HttpRequest, type HttpResponseInit } from "@azure/functions";
 import { API_PREFIX } from "../domain/linkTokens";
-import type { MonitorDeps } from "../pipeline/stage";
 import { handleAck, handleDashboard, handleSnooze, handleStatus } from "./handlers";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 export interface LocalWebServerOptions {
   /** Default 0: the OS picks a free port. */

@@ -3,12 +3,12 @@
  * cause, and the last completed poll. `GET /api/status` returns it as JSON; the dashboard
  * renders it. Building it is pure; loading it reads the store and the heartbeat.
  */
-import type { CycleHeartbeat } from "../adapters/monitorMetaTable";
-import type { AccountRecord } from "../adapters/tableStore";
 import { parseAccountResourceId } from "../domain/account";
 import { getCause, type CauseId } from "../domain/causes";
 import type { FixSource, Incident, IncidentEvent, IncidentEventType } from "../domain/incident";
-import type { MonitorDeps } from "../pipeline/stage";
+import type { CycleHeartbeat } from "../ports/heartbeat";
+import type { AccountRecord } from "../ports/incidentStore";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 export type OpenState = "escalated" | "revoked" | "recovering";
 
@@ -132,13 +132,13 @@ export function nextDeadline(incident: Incident, now: Date): StatusIncident["nex
 }
 
 /** Reads what the report needs: open incidents, their timelines, and the heartbeat. */
-export async function loadStatusReport(deps: MonitorDeps): Promise<StatusReport> {
+export async function loadStatusReport(deps: Pick<MonitorDeps, "store" | "heartbeat" | "clock">): Promise<StatusReport> {
   const records: AccountRecord[] = await deps.store.listOpenRecords();
   const incidents = await Promise.all(
     records
       .filter((record): record is AccountRecord & { incident: Incident } => record.incident !== undefined)
       .map(async (record) => ({ incident: record.incident, events: await deps.store.listEvents(record.accountId, record.incident.id) })),
   );
-  const lastCycle = deps.meta ? await deps.meta.lastCycle() : undefined;
+  const lastCycle = await deps.heartbeat.lastCycle();
   return buildStatusReport(incidents, lastCycle, deps.clock.now());
 }

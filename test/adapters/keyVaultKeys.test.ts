@@ -3,6 +3,7 @@
  * again until tomorrow, so a connection is reused for the pair and closed soon after.
  */
 import type { Agent } from "node:https";
+import { proxyConfigured } from "../../src/config";
 import { createKeyVaultAgent, SdkKeyMetadataReader, VAULT_IDLE_SOCKET_IN_MS } from "../../src/adapters/keyVaultKeys";
 import { LocalSandbox } from "../../src/sandbox";
 
@@ -53,7 +54,7 @@ describe("vault connections", () => {
   });
 
   it("builds the production agent with keep-alive and the idle limit", () => {
-    const agent = createKeyVaultAgent({})!;
+    const agent = createKeyVaultAgent({ proxyConfigured: false })!;
     // Options are what Node applies to every socket the agent opens.
     expect(agent.options).toMatchObject({ keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
     agent.destroy();
@@ -66,11 +67,11 @@ describe("vault connections", () => {
     [{ HTTP_PROXY: "http://proxy.contoso.com:8080" }],
     [{ ALL_PROXY: "http://proxy.contoso.com:8080" }],
   ])("leaves the connections to the SDK's proxy agent when a proxy is configured (%j)", (env) => {
-    expect(createKeyVaultAgent(env)).toBeUndefined();
+    expect(createKeyVaultAgent({ proxyConfigured: proxyConfigured(env) })).toBeUndefined();
   });
 
   it("ignores proxy variables that are set but empty", () => {
-    const agent = createKeyVaultAgent({ HTTPS_PROXY: "", http_proxy: "" });
+    const agent = createKeyVaultAgent({ proxyConfigured: proxyConfigured({ HTTPS_PROXY: "", http_proxy: "" }) });
     expect(agent).toBeDefined();
     agent?.destroy();
   });

@@ -1,6 +1,6 @@
 /** Key reads per vault are paced by a token bucket per vault host. */
-import type { KeyMetadataReader } from "../../src/adapters/keyVaultKeys";
 import { RateLimitedKeyReader } from "../../src/adapters/vaultRateLimit";
+import type { KeyMetadataReader } from "../../src/ports/keyVaultReads";
 
 function counting(): { reader: KeyMetadataReader; calls: string[] } {
   const calls: string[] = [];

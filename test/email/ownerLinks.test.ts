@@ -6,8 +6,8 @@ import type { IncidentMessageKind } from "../../src/domain/incident";
 import { verifyLinkToken } from "../../src/domain/linkTokens";
 import { renderEmail, type OwnerLinks } from "../../src/email/templates";
 import { ownerLinksFor } from "../../src/pipeline/ownerLinks";
-import type { MonitorDeps } from "../../src/pipeline/stage";
 import { makeFacts, makeIncident } from "../fixtures/incidents";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const KEY = Buffer.from("a-test-key-that-is-long-enough-123456");
 const NOW = new Date("2026-11-29T07:20:00.000Z");

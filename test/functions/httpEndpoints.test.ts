@@ -6,9 +6,7 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from "@azure/functions";
 import { TableClient } from "@azure/data-tables";
 import { TableMonitorMeta } from "../../src/adapters/monitorMetaTable";
-import { StateConflictError } from "../../src/adapters/tableStore";
 import { decide } from "../../src/domain/lifecycle";
-import { lifecycleContext } from "../../src/pipeline/observeStages";
 import { getMonitorDeps, setCompositionOverrides } from "../../src/composition";
 import { linkClaims, linkUrl, signLinkToken } from "../../src/domain/linkTokens";
 import { httpAck } from "../../src/functions/httpAck";
@@ -20,6 +18,8 @@ import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environm
 import type { SentEmail } from "../../src/sandbox";
 import type { StatusReport } from "../../src/web/statusReport";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import { StateConflictError } from "../../src/ports/errors";
+import { lifecycleContext } from "../../src/pipeline/lifecycleContext";
 
 const SUB = "00000000-0000-0000-0000-0000000000bb";
 const BASE = "https://cmk.example.test";
@@ -413,7 +413,7 @@ describe("the app-kept signing key", () => {
 
   it("the heartbeat lives in its own table, never in an account's partition", async () => {
     // Status reads it from the meta table; the state table holds only incident rows.
-    expect((await getMonitorDeps().meta!.lastCycle())?.finishedAt).toBe(now.toISOString());
+    expect((await getMonitorDeps().heartbeat.lastCycle())?.finishedAt).toBe(now.toISOString());
     for (const key of (await partitionRows()).keys()) expect(key).toMatch(/^a-[0-9a-f]{40}\//);
   });
 });

@@ -10,10 +10,10 @@ import { QueueClient } from "@azure/storage-queue";
 import { getMonitorDeps, setCompositionOverrides } from "../../src/composition";
 import { pollTimer } from "../../src/functions/pollTimer";
 import { poisonWorkItemHandler, workQueueHandler } from "../../src/functions/workQueue";
-import { MalformedWorkItemError, parseWorkItem, type WorkItemWire } from "../../src/pipeline/fanout";
-import { PROBE_CONCURRENCY } from "../../src/pipeline/probeStages";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import { MalformedWorkBatchError, parseWorkBatch, type WorkBatchWire } from "../../src/pipeline/workBatch";
+import { PROBE_CONCURRENCY } from "../../src/pipeline/probeStage";
 
 const SUB = "00000000-0000-4000-8000-0000000000f1";
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
@@ -50,14 +50,14 @@ function account(name: string, status: string, owner = `${name}@contoso.com`): s
 }
 
 /** What the Functions host does: take messages off the queue, decode base64, parse JSON. */
-async function takeWorkItems(): Promise<WorkItemWire[]> {
+async function takeWorkItems(): Promise<WorkBatchWire[]> {
   const queue = new QueueClient(azure.azurite.connectionString, QUEUE);
-  const items: WorkItemWire[] = [];
+  const items: WorkBatchWire[] = [];
   for (;;) {
     const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
     if (receivedMessageItems.length === 0) return items;
     for (const message of receivedMessageItems) {
-      items.push(JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")) as WorkItemWire);
+      items.push(JSON.parse(Buffer.from(message.messageText, "base64").toString("utf8")) as WorkBatchWire);
       await queue.deleteMessage(message.messageId, message.popReceipt);
     }
   }
@@ -97,8 +97,8 @@ afterAll(async () => {
 });
 
 describe("the timer fans out, the queue handler does the work", () => {
-  let firstItems: WorkItemWire[] = [];
-  const accountsOf = (items: WorkItemWire[]) => items.flatMap((item) => parseWorkItem(item).accounts);
+  let firstItems: WorkBatchWire[] = [];
+  const accountsOf = (items: WorkBatchWire[]) => items.flatMap((item) => parseWorkBatch(item).accounts);
 
   it("the timer only enqueues; each work item is processed by the queue handler and emails its owners", async () => {
     await pollTimer(timer, context("cmkPoll"));
@@ -203,9 +203,9 @@ describe("the timer fans out, the queue handler does the work", () => {
   });
 
   it("a message that is not a work item fails loudly (so the host retries it into the poison queue)", async () => {
-    await expect(workQueueHandler("not a work item", context("cmkWork"))).rejects.toBeInstanceOf(MalformedWorkItemError);
+    await expect(workQueueHandler("not a work item", context("cmkWork"))).rejects.toBeInstanceOf(MalformedWorkBatchError);
     await expect(workQueueHandler({ type: "cmk-work", version: 1, cycleId: "x", cycleStartedAt: now.toISOString(), accounts: [{}] }, context("cmkWork"))).rejects.toBeInstanceOf(
-      MalformedWorkItemError,
+      MalformedWorkBatchError,
     );
     expect(logs.some((line) => line.startsWith("cmk-monitor: work item failed"))).toBe(true);
   });
@@ -220,6 +220,6 @@ describe("the timer fans out, the queue handler does the work", () => {
     now = new Date(now.getTime() + 5 * 60_000);
     await pollTimer(timer, context("cmkPoll"));
     await takeWorkItems();
-    expect(await getMonitorDeps().meta!.lastCycle()).toMatchObject({ poisonWorkItems: 2 });
+    expect(await getMonitorDeps().heartbeat.lastCycle()).toMatchObject({ poisonWorkItems: 2 });
   });
 });

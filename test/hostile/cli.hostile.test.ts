@@ -15,7 +15,7 @@ import { createBufferedIo, type BufferedIo } from "../../src/cli/io";
 import { main } from "../../src/cli/main";
 import { runRun } from "../../src/cli/run";
 import { runScan } from "../../src/cli/scan";
-import type { MonitorDeps } from "../../src/pipeline/stage";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const dir = mkdtempSync(join(tmpdir(), "cmk-cli-hostile-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

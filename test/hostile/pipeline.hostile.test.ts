@@ -8,12 +8,14 @@
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
 import type { IncidentEvent } from "../../src/domain/incident";
-import { acknowledgeFix, runCycle, type CycleReport } from "../../src/pipeline/cycle";
-import type { Logger, MonitorDeps } from "../../src/pipeline/stage";
 import type { SandboxAccountSpec, SentEmail } from "../../src/sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
 import { HEADER_UNSAFE } from "./hostileText";
+import type { Logger } from "../../src/ports/logger";
+import { acknowledgeFix } from "../../src/app/acknowledgeFix";
+import { runCycle, type CycleReport } from "../../src/app/runCycle";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const SUB = "00000000-0000-0000-0000-0000000000e7";
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";

@@ -5,10 +5,11 @@
  */
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig, type Environment } from "../../src/config";
-import { runCycle } from "../../src/pipeline/cycle";
-import type { Logger, MonitorDeps } from "../../src/pipeline/stage";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import type { Logger } from "../../src/ports/logger";
+import { runCycle } from "../../src/app/runCycle";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
 const status = (code: number) => `Access to your account is currently revoked; for more details about this error and how to restore access to your account please visit ${GUIDE} (${code}).`;

@@ -4,11 +4,13 @@
  */
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
-import type { EmailSender, OutgoingEmail } from "../../src/adapters/acsEmail";
-import { acknowledgeFix, runCycle } from "../../src/pipeline/cycle";
-import type { Logger, MonitorDeps } from "../../src/pipeline/stage";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import type { EmailSender, OutgoingEmail } from "../../src/ports/emailSender";
+import type { Logger } from "../../src/ports/logger";
+import { acknowledgeFix } from "../../src/app/acknowledgeFix";
+import { runCycle } from "../../src/app/runCycle";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
 const status = (code: number) =>

@@ -5,16 +5,21 @@
  */
 import { createMonitorDeps, type CompositionOverrides } from "../../src/composition";
 import { loadConfig, type Environment } from "../../src/config";
-import type { EmailSender, OutgoingEmail } from "../../src/adapters/acsEmail";
-import type { IncidentStore, StoredMessage } from "../../src/adapters/tableStore";
 import type { OutboxMessage } from "../../src/domain/incident";
 import { QueueClient } from "@azure/storage-queue";
-import { runCycle } from "../../src/pipeline/cycle";
-import { processWorkItem } from "../../src/pipeline/fanout";
-import { groupStage, paceStage } from "../../src/pipeline/sendStages";
-import { newStats, type CycleContext, type Logger, type MonitorDeps } from "../../src/pipeline/stage";
+import { groupStage } from "../../src/pipeline/groupStage";
+import { paceStage } from "../../src/pipeline/paceStage";
+import { startCycle } from "../../src/pipeline/cycleContext";
+import { Slots } from "../../src/pipeline/concurrency";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import type { EmailSender, OutgoingEmail } from "../../src/ports/emailSender";
+import type { IncidentStore, StoredMessage } from "../../src/ports/incidentStore";
+import type { Logger } from "../../src/ports/logger";
+import { runCycle } from "../../src/app/runCycle";
+import { processWorkBatch } from "../../src/app/processWorkBatch";
+import type { CycleContext } from "../../src/pipeline/cycleContext";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
 const KEY_NOT_FOUND = `Access to your account is currently revoked because the correspondent key is not found on the specified Key Vault; for more details about this error and how to restore access to your account please visit ${GUIDE}#azure-key-vault-resource-not-found (4003).`;
@@ -128,7 +133,7 @@ describe("one shared vault revokes many accounts", () => {
       const { receivedMessageItems } = await queue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (receivedMessageItems.length === 0) break;
       for (const message of receivedMessageItems) {
-        const item = await processWorkItem(deps, Buffer.from(message.messageText, "base64").toString("utf8"));
+        const item = await processWorkBatch(deps, Buffer.from(message.messageText, "base64").toString("utf8"));
         batches.push(item.changes.length);
         await queue.deleteMessage(message.messageId, message.popReceipt);
       }
@@ -317,16 +322,16 @@ describe("pacing under the ACS sending limits", () => {
       row("oldest-reminder", "reminder", "2026-11-30T06:00:00.000Z"),
     ];
     let granted = 0;
-    const ctx: CycleContext = {
-      deps: {
-        settings: { emailRatePerMinute: 2, emailRatePerHour: 100 },
-        meta: { reserveEmailSends: async (_now: Date, wanted: number) => (granted = Math.min(wanted, 2)) },
+    const ctx: CycleContext = startCycle(
+      {
+        settings: { emailRatePerMinute: 2, emailRatePerHour: 100, digestThreshold: 5 },
+        sendBudget: { reserveEmailSends: async (_now: Date, wanted: number) => (granted = Math.min(wanted, 2)) },
+        callSlots: new Slots(1),
         log: quiet,
       } as unknown as MonitorDeps,
-      now: new Date("2026-11-30T08:00:00.000Z"),
-      stats: newStats(),
-    };
-    const units = await paceStage.run(ctx, await groupStage.run(ctx, rows));
+      new Date("2026-11-30T08:00:00.000Z"),
+    );
+    const units = await paceStage({ reserved: 0, used: 0 }).run(ctx, await groupStage.run(ctx, rows));
     expect(granted).toBe(2);
     expect(units.map((unit) => unit.members[0]!.message.key)).toEqual(["escalation", "oldest-reminder"]);
     expect(ctx.stats.emailsDeferred).toBe(2);

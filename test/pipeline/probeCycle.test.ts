@@ -6,11 +6,12 @@
 import { TableClient } from "@azure/data-tables";
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
-import { runCycle } from "../../src/pipeline/cycle";
-import type { Logger, MonitorDeps } from "../../src/pipeline/stage";
 import type { SentEmail } from "../../src/sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import type { Logger } from "../../src/ports/logger";
+import { runCycle } from "../../src/app/runCycle";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
 const status = (code: number) =>

@@ -7,7 +7,6 @@ import { createScanDeps } from "../../src/composition";
 import type { CmkAccount } from "../../src/domain/account";
 import type { Checked, ProbeFacts } from "../../src/domain/probeFacts";
 import { evaluatePermission } from "../../src/domain/keyVaultPermissions";
-import type { ProbeSession } from "../../src/probes/accountProber";
 import { SdkAccountProber } from "../../src/probes/accountProber";
 import { SdkKeyMetadataReader } from "../../src/adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "../../src/adapters/keyVaultManagement";
@@ -15,6 +14,7 @@ import { ArmRoleAssignmentReader } from "../../src/adapters/roleAssignments";
 import { LocalSandbox } from "../../src/sandbox";
 import { sandboxOverrides } from "../../src/sandbox/environment";
 import { cmkAccountFromSandbox } from "../fixtures/sandboxAccounts";
+import type { ProbeSession } from "../../src/ports/accountProber";
 
 const SUB = "00000000-0000-0000-0000-0000000000b1";
 const OTHER_SUB = "00000000-0000-0000-0000-0000000000b2";

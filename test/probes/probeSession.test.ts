@@ -1,11 +1,11 @@
 /** The probe session with fake ports: timeouts, caching, and "could not check" wording. */
-import type { HostResolver } from "../../src/adapters/dnsResolver";
-import type { KeyMetadataReader } from "../../src/adapters/keyVaultKeys";
-import type { VaultDirectory } from "../../src/adapters/keyVaultManagement";
-import type { RoleAssignmentReader } from "../../src/adapters/roleAssignments";
-import { Slots } from "../../src/pipeline/stage";
-import { SdkAccountProber, type CallLimiter, type ProbePorts } from "../../src/probes/accountProber";
+import { SdkAccountProber, type ProbePorts } from "../../src/probes/accountProber";
 import { activeKey, activeVault, PROBE_ACCOUNT, PROBE_SUBSCRIPTION } from "../fixtures/probes";
+import type { HostResolver } from "../../src/ports/hostResolver";
+import type { KeyMetadataReader, VaultDirectory } from "../../src/ports/keyVaultReads";
+import type { RoleAssignmentReader } from "../../src/ports/roleAssignments";
+import type { CallLimiter } from "../../src/ports/accountProber";
+import { Slots } from "../../src/pipeline/concurrency";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 

@@ -11,12 +11,13 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
-import { runCycle } from "../../src/pipeline/cycle";
-import type { Logger, MonitorDeps } from "../../src/pipeline/stage";
 import { createSandboxCertificate } from "../../src/sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import { startLocalWebServer, type LocalWebServer } from "../../src/web/localServer";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import type { Logger } from "../../src/ports/logger";
+import { runCycle } from "../../src/app/runCycle";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const CHROMIUM = "/usr/bin/chromium";
 const RESULTS = join(__dirname, "..", "..", "test-results");

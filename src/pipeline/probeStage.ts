@@ -4,14 +4,14 @@
  * those observed revoked this cycle (new or with an open incident). A probe failure never
  * stops the cycle; the account is decided on its ARM status alone.
  */
-import { describeFailure } from "../adapters/azureErrors";
 import type { CmkAccount } from "../domain/account";
 import { parseKeyVaultKeyUri } from "../domain/keyVaultUri";
-import type { ProbeSession } from "../probes/accountProber";
-import type { WorkItem } from "./observeStages";
-import { mapWithConcurrency, Slots, type CycleContext, type Stage } from "./stage";
+import { describeFailure } from "../ports/failures";
+import { mapWithConcurrency } from "./concurrency";
+import type { Stage } from "./stage";
+import type { WorkItem } from "./workItem";
 
-/** Remote calls in flight at once (per instance when the deps carry `callSlots`): probes and confirmation GETs. */
+/** Remote calls in flight at once per instance (the deps' `callSlots`): probes and confirmation GETs. */
 export const PROBE_CONCURRENCY = 8;
 
 /**
@@ -21,24 +21,10 @@ export const PROBE_CONCURRENCY = 8;
  */
 export const ACCOUNTS_IN_PROGRESS = 8 * PROBE_CONCURRENCY;
 
-/** The slots this cycle's (or work item's) calls take: the instance's when it has them, else the cycle's own. */
-export function workSlotsFor(ctx: CycleContext): Slots {
-  ctx.workSlots ??= ctx.deps.callSlots ?? new Slots(PROBE_CONCURRENCY);
-  return ctx.workSlots;
-}
-
-/** The cycle's probe session (created on first use), shared by every stage that probes. */
-export function probeSessionFor(ctx: CycleContext): ProbeSession | undefined {
-  if (!ctx.deps.probes) return undefined;
-  // Every call of the session takes one of the work slots.
-  ctx.probeSession ??= ctx.deps.probes.session({ callSlots: workSlotsFor(ctx) });
-  return ctx.probeSession;
-}
-
 export const probeStage: Stage<WorkItem, WorkItem> = {
   name: "probe",
   async run(ctx, items) {
-    const session = probeSessionFor(ctx);
+    const session = ctx.probeSession;
     if (!session) return [...items];
     const probed = [...items];
     const revoked = items.flatMap((item, index) =>

@@ -1,6 +1,6 @@
 /**
- * One place that turns SDK/HTTP failures into the few reasons callers act on.
- * Callers branch on `reason`, never on message text.
+ * One place that turns what a port's adapter threw (SDK/HTTP errors) into the few reasons callers
+ * act on. Callers branch on `reason`, never on message text; nothing else reads an error's fields.
  */
 export type FailureReason = "auth" | "throttled" | "transient" | "not-found" | "conflict" | "invalid" | "unknown";
 
@@ -41,6 +41,12 @@ export function describeFailure(error: unknown): FailureInfo {
     return { reason: "transient", ...base };
   }
   return { reason: "unknown", ...base };
+}
+
+/** The HTTP status an SDK error carries, if any. */
+export function statusCodeOf(error: unknown): number | undefined {
+  const statusCode = (error as { statusCode?: unknown } | null | undefined)?.statusCode;
+  return typeof statusCode === "number" ? statusCode : undefined;
 }
 
 /** A failure worth trying again later (as opposed to one that needs a person). */

@@ -5,20 +5,24 @@
  * (CMK_FANOUT=queue, or auto above CMK_FANOUT_THRESHOLD accounts needing work): this process
  * handles the open incidents discovery did not show (account gone, or discovery failed) — each
  * exactly once per cycle, here and nowhere else — and the warning digests, puts every other
- * account that needs work on the queue (src/pipeline/fanout.ts), and sends only what earlier
- * cycles left in the outbox: this cycle's batches send their own.
+ * account that needs work on the queue as work batches (processWorkBatch.ts), and sends only what
+ * earlier cycles left in the outbox: this cycle's batches send their own.
  */
-import { describeFailure } from "../adapters/azureErrors";
 import type { CmkAccount } from "../domain/account";
-import { decide } from "../domain/lifecycle";
-import { decidePipeline, newCycleId, planWorkItems, processWorkItem, type WorkItemMessage } from "./fanout";
-import { commitWithRetry, discoverStage, lifecycleContext, observedItems, selectWork, type PlannedChange } from "./observeStages";
-import { workSlotsFor } from "./probeStages";
-import { drainOutbox } from "./sendStages";
-import { newStats, type CycleContext, type CycleStats, type MonitorDeps } from "./stage";
-import { accountChecks, dueForDailyCheck, planPendingDigests, readAccountChecks, warningsStage, type DailyCheckItem } from "./warningStages";
-
-export { drainOutbox } from "./sendStages";
+import { startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { mergeStats, type CycleStats } from "../pipeline/cycleStats";
+import { AccountChecks, dueForDailyCheck, type DailyCheckItem } from "../pipeline/dailyChecks";
+import { discoverFleet } from "../pipeline/discover";
+import { newCycleId, planWorkBatches, type WorkPlan } from "../pipeline/fanoutPlan";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
+import { decidePipeline } from "../pipeline/pipelineBuilder";
+import { observedItems, selectWork } from "../pipeline/selectWork";
+import { checkAndWarn, planPendingDigests } from "../pipeline/warningDigests";
+import type { WorkBatchMessage } from "../pipeline/workBatch";
+import type { PlannedChange } from "../pipeline/workItem";
+import { describeFailure } from "../ports/failures";
+import { drainOutboxIn } from "./drainOutbox";
+import { processWorkBatch } from "./processWorkBatch";
 
 export interface CycleReport extends CycleStats {
   startedAt: string;
@@ -29,39 +33,40 @@ export interface CycleReport extends CycleStats {
 
 export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   const started = deps.clock.now();
-  const ctx: CycleContext = { deps, now: started, stats: newStats() };
+  const ctx = startCycle(deps, started);
   // The state reads do not depend on discovery: they run beside it. A failed read surfaces where
   // it is awaited (the daily checks' is a courtesy), not as an unhandled rejection meanwhile.
   const openRecords = deps.store.listOpenRecords();
   openRecords.catch(() => undefined);
-  if (deps.probes && deps.warnings) readAccountChecks(ctx).catch(() => undefined);
-  const [listing] = await discoverStage.run(ctx, [started]);
-  const selection = selectWork(ctx, listing!, await openRecords);
-  const dailyChecks = await dailyChecksDue(ctx, selection.healthy);
+  const checks = new AccountChecks(deps.warnings);
+  if (deps.probes) checks.read().catch(() => undefined);
+  const listing = await discoverFleet(ctx, deps.discovery);
+  const selection = selectWork(ctx, listing, await openRecords);
+  const dailyChecks = await dailyChecksDue(ctx, selection.healthy, checks);
+  const decisions = decidePipeline({ confirmChanges: listing.confirmChanges });
 
   let changes: PlannedChange[];
   if (shouldFanOut(deps, selection.observed.length + dailyChecks.length)) {
     ctx.stats.fanout = "queue";
     // The open incidents discovery did not show are this process's, so each is handled once.
-    changes = selection.unobserved.length > 0 ? await decidePipeline.run(ctx, selection.unobserved) : [];
-    await enqueueWork(ctx, planWorkItems(ctx, newCycleId(started), selection.observed, dailyChecks));
-    await courtesy(ctx, "warning digests", () => planPendingDigests(ctx, selection.healthy));
-    await drainOutbox(ctx, { createdUpTo: started.toISOString() });
+    changes = selection.unobserved.length > 0 ? await decisions.run(ctx, selection.unobserved) : [];
+    await enqueueWork(ctx, planWorkBatches(ctx, newCycleId(started), selection.observed, dailyChecks));
+    await courtesy(ctx, "warning digests", () => planPendingDigests(ctx, selection.healthy, checks));
+    await drainOutboxIn(ctx, { createdUpTo: started.toISOString() });
   } else {
-    // Decisions and daily checks side by side, sharing one set of call slots.
-    workSlotsFor(ctx);
+    // Decisions and daily checks side by side, sharing the call slots.
     [changes] = await Promise.all([
       observedItems(ctx, selection.observed).then(async (observed) => {
         const items = [...observed, ...selection.unobserved];
-        return items.length > 0 ? decidePipeline.run(ctx, items) : [];
+        return items.length > 0 ? decisions.run(ctx, items) : [];
       }),
       courtesy(ctx, "warnings stage", async () => {
-        await warningsStage.run(ctx, selection.healthy);
+        await checkAndWarn(ctx, selection.healthy, checks);
         // Checks a fanned-out cycle recorded, when this one happens to run inline.
-        await planPendingDigests(ctx, selection.healthy);
+        await planPendingDigests(ctx, selection.healthy, checks);
       }),
     ]);
-    await drainOutbox(ctx);
+    await drainOutboxIn(ctx);
   }
 
   const finished = deps.clock.now();
@@ -87,10 +92,10 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
 }
 
 /** Healthy accounts due their daily check; none when the checks cannot be read (warnings are a courtesy). */
-async function dailyChecksDue(ctx: CycleContext, healthy: readonly CmkAccount[]): Promise<DailyCheckItem[]> {
-  if (!ctx.deps.probes || !ctx.deps.warnings || healthy.length === 0) return [];
+async function dailyChecksDue(ctx: CycleContext, healthy: readonly CmkAccount[], checks: AccountChecks): Promise<DailyCheckItem[]> {
+  if (!ctx.deps.probes || healthy.length === 0) return [];
   try {
-    return dueForDailyCheck(ctx, healthy, await accountChecks(ctx));
+    return dueForDailyCheck(ctx, healthy, await checks.byAccount());
   } catch (error) {
     ctx.deps.log.error(`cmk-monitor: could not read the daily checks: ${error instanceof Error ? error.message : String(error)}`);
     return [];
@@ -99,43 +104,38 @@ async function dailyChecksDue(ctx: CycleContext, healthy: readonly CmkAccount[])
 
 /** Fan out when a queue is there and the work is big enough (CMK_FANOUT, CMK_FANOUT_THRESHOLD). */
 function shouldFanOut(deps: MonitorDeps, accountsNeedingWork: number): boolean {
-  const fanout = deps.settings.fanout;
-  if (!deps.workQueue || !fanout || fanout.mode === "inline" || accountsNeedingWork === 0) return false;
-  return fanout.mode === "queue" || accountsNeedingWork > fanout.threshold;
+  const { fanout, fanoutThreshold } = deps.settings;
+  if (!deps.workQueue || fanout === "inline" || accountsNeedingWork === 0) return false;
+  return fanout === "queue" || accountsNeedingWork > fanoutThreshold;
 }
 
 /**
  * Puts the batches on the queue. A batch the queue refuses (or an account too large for any
  * message) is processed right here instead: slower, never lost.
  */
-async function enqueueWork(ctx: CycleContext, plan: ReturnType<typeof planWorkItems>): Promise<void> {
-  const { deps } = ctx;
+async function enqueueWork(ctx: CycleContext, plan: WorkPlan): Promise<void> {
+  const { deps, stats } = ctx;
   const queue = deps.workQueue!;
-  const timeToLiveInSeconds = 2 * (deps.settings.pollIntervalInMinutes ?? 5) * 60;
-  const local: WorkItemMessage[] = [];
+  const timeToLiveInSeconds = 2 * deps.settings.pollIntervalInMinutes * 60;
+  const local: WorkBatchMessage[] = [];
   let enqueued = 0;
   await Promise.all(
     plan.messages.map(async ({ message, json }) => {
       try {
         await queue.send(json, { timeToLiveInSeconds });
         enqueued += 1;
-        ctx.stats.workAccountsEnqueued += message.accounts.length;
+        stats.workAccountsEnqueued += message.accounts.length;
       } catch (error) {
         deps.log.warn(`cmk-monitor: could not enqueue work item ${message.batch}/${message.batches} (${describeFailure(error).message}); processing it here`);
         local.push(message);
       }
     }),
   );
-  ctx.stats.workBatchesEnqueued += enqueued;
+  stats.workBatchesEnqueued += enqueued;
   if (plan.oversize.length > 0) {
     local.push({ type: "cmk-work", version: 1, cycleId: "local", cycleStartedAt: ctx.now.toISOString(), batch: 0, batches: 0, accounts: plan.oversize });
   }
-  for (const message of local) {
-    const report = await processWorkItem(deps, message);
-    ctx.stats.emailsSent += report.emailsSent;
-    ctx.stats.accountsProbed += report.accountsProbed;
-    ctx.stats.confirmations += report.confirmations;
-  }
+  for (const message of local) mergeStats(stats, await processWorkBatch(deps, message));
 }
 
 /** Warnings are a courtesy: a failure here must not keep the incident emails from going out. */
@@ -152,9 +152,8 @@ async function courtesy(ctx: CycleContext, what: string, work: () => Promise<unk
  * nothing to incident state. A failure here is logged, not fatal: the cycle's work is done.
  */
 async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<void> {
-  if (!deps.meta) return;
   try {
-    await deps.meta.recordCycle({
+    await deps.heartbeat.recordCycle({
       startedAt: report.startedAt,
       finishedAt: report.finishedAt,
       durationInMs: report.durationInMs,
@@ -168,28 +167,4 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
   } catch (error) {
     deps.log.warn(`cmk-monitor: could not record the cycle heartbeat: ${error instanceof Error ? error.message : String(error)}`);
   }
-}
-
-export type AcknowledgeResult =
-  | { outcome: "acknowledged"; incidentId: string; expectedRecoveryBy?: string; escalateAt?: string }
-  | { outcome: "already-recovering"; incidentId: string; state: string }
-  | { outcome: "no-open-incident" };
-
-/** Records an owner's "fixed" for the account's open incident; starts the recovery clock. */
-export async function acknowledgeFix(deps: MonitorDeps, accountId: string, by: string): Promise<AcknowledgeResult> {
-  const ctx: CycleContext = { deps, now: deps.clock.now(), stats: newStats() };
-  const record = await deps.store.getRecord(accountId);
-  const incident = record.incident;
-  if (!incident || incident.state === "resolved") return { outcome: "no-open-incident" };
-  const decision = decide(incident, { kind: "acknowledged", by }, ctx.now, lifecycleContext(deps.settings));
-  if (decision.reasons.length === 0) return { outcome: "already-recovering", incidentId: incident.id, state: incident.state };
-  const committed = await commitWithRetry(ctx, { item: { accountId, record, input: { kind: "acknowledged", by } }, decision });
-  await drainOutbox(ctx);
-  const after = committed?.decision.incident ?? (await deps.store.getRecord(accountId)).incident;
-  return {
-    outcome: "acknowledged",
-    incidentId: incident.id,
-    ...(after?.expectedRecoveryBy ? { expectedRecoveryBy: after.expectedRecoveryBy } : {}),
-    ...(after?.escalateAt ? { escalateAt: after.escalateAt } : {}),
-  };
 }

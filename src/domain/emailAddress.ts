@@ -1,0 +1,24 @@
+/** Email addresses and address lists as the settings and the owner tags write them. */
+
+// Deliberately strict: addresses end up in email headers, so no spaces, quotes, brackets or CR/LF.
+export const EMAIL_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** Splits "a, b; c" lists; empty entries are ignored. */
+export function splitList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(/[,;\s]+/)
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** True when the address's domain is listed, or is a subdomain of a "*.example.com" entry. */
+export function isAllowedDomain(address: string, allowedDomains: readonly string[]): boolean {
+  if (allowedDomains.length === 0) return true;
+  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  return allowedDomains.some((entry) => {
+    const allowed = entry.toLowerCase();
+    if (allowed.startsWith("*.")) return domain.endsWith(allowed.slice(1));
+    return domain === allowed;
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The counters a cycle (or a work batch) fills in as it goes; the report, the log line and the
+ * heartbeat are made from them. A work batch processed inside the timer's cycle is merged back
+ * with mergeStats, whose rule table names every counter (the compiler checks none is missing).
+ */
+
+export interface CycleStats {
+  subscriptionsListed: number;
+  subscriptionsFailed: { subscriptionId: string; reason: string; message: string }[];
+  accountsSeen: number;
+  revokedSeen: number;
+  unknownSeen: number;
+  decisions: Record<string, number>;
+  conflicts: number;
+  commitFailures: { accountId: string; message: string }[];
+  emailsSent: number;
+  emailsRetrying: number;
+  emailsDead: number;
+  emailsSkippedByOtherInstance: number;
+  /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
+  accountsProbed: number;
+  warningDigestsRecorded: number;
+  /** "arm" (one list per subscription) or "resource-graph" (one paged query over the scope). */
+  discoveryMode: "arm" | "resource-graph";
+  /** Listing calls made: ARM list calls, or Resource Graph pages and retries. */
+  discoveryCalls: number;
+  discoveryThrottledInMs: number;
+  /** ARM GETs that confirmed (or overturned) a state change Resource Graph suggested. */
+  confirmations: number;
+  /** Suggested state changes the ARM GET did not bear out (Resource Graph lagging). */
+  confirmationsOverturned: number;
+  confirmationsFailed: number;
+  /** "inline": this process did all the work; "queue": batches went to the work queue. */
+  fanout: "inline" | "queue";
+  workBatchesEnqueued: number;
+  workAccountsEnqueued: number;
+  /** Due emails held back by CMK_EMAIL_RATE_PER_MINUTE/_PER_HOUR; they stay pending. */
+  emailsDeferred: number;
+  /** Digest emails sent, and the outbox messages they carried. */
+  digestsSent: number;
+  messagesInDigests: number;
+}
+
+export function newStats(): CycleStats {
+  return {
+    subscriptionsListed: 0,
+    subscriptionsFailed: [],
+    accountsSeen: 0,
+    revokedSeen: 0,
+    unknownSeen: 0,
+    decisions: {},
+    conflicts: 0,
+    commitFailures: [],
+    emailsSent: 0,
+    emailsRetrying: 0,
+    emailsDead: 0,
+    emailsSkippedByOtherInstance: 0,
+    accountsProbed: 0,
+    warningDigestsRecorded: 0,
+    discoveryMode: "arm",
+    discoveryCalls: 0,
+    discoveryThrottledInMs: 0,
+    confirmations: 0,
+    confirmationsOverturned: 0,
+    confirmationsFailed: 0,
+    fanout: "inline",
+    workBatchesEnqueued: 0,
+    workAccountsEnqueued: 0,
+    emailsDeferred: 0,
+    digestsSent: 0,
+    messagesInDigests: 0,
+  };
+}
+
+/**
+ * How a batch's counter joins the cycle's: added up, appended, or kept as the cycle has it —
+ * the cycle saw the batch's accounts at discovery (seen, revoked, unknown) and owns how the
+ * fleet was listed and fanned out.
+ */
+type MergeRule = "sum" | "append" | "sum-each" | "keep";
+
+export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
+  subscriptionsListed: "keep",
+  subscriptionsFailed: "keep",
+  accountsSeen: "keep",
+  revokedSeen: "keep",
+  unknownSeen: "keep",
+  decisions: "sum-each",
+  conflicts: "sum",
+  commitFailures: "append",
+  emailsSent: "sum",
+  emailsRetrying: "sum",
+  emailsDead: "sum",
+  emailsSkippedByOtherInstance: "sum",
+  accountsProbed: "sum",
+  warningDigestsRecorded: "sum",
+  discoveryMode: "keep",
+  discoveryCalls: "keep",
+  discoveryThrottledInMs: "keep",
+  confirmations: "sum",
+  confirmationsOverturned: "sum",
+  confirmationsFailed: "sum",
+  fanout: "keep",
+  workBatchesEnqueued: "keep",
+  workAccountsEnqueued: "keep",
+  emailsDeferred: "sum",
+  digestsSent: "sum",
+  messagesInDigests: "sum",
+};
+
+/** Adds what a work batch processed in this process did to the cycle's counters. */
+export function mergeStats(into: CycleStats, from: Readonly<CycleStats>): void {
+  const target = into as unknown as Record<string, unknown>;
+  const source = from as unknown as Record<string, unknown>;
+  for (const [name, rule] of Object.entries(MERGE_RULES)) {
+    if (rule === "sum") target[name] = (target[name] as number) + (source[name] as number);
+    else if (rule === "append") target[name] = [...(target[name] as unknown[]), ...(source[name] as unknown[])];
+    else if (rule === "sum-each") {
+      const counts = { ...(target[name] as Record<string, number>) };
+      for (const [key, count] of Object.entries(source[name] as Record<string, number>)) counts[key] = (counts[key] ?? 0) + count;
+      target[name] = counts;
+    }
+  }
+}

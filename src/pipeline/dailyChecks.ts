@@ -1,0 +1,133 @@
+/**
+ * Warnings before revocation, part one: healthy accounts are probed at most once a UTC day and the
+ * check is recorded per account (a row in the "warning-checks-<shard>" partitions says when it was
+ * last probed and what was found), so an idle cycle reads those rows and writes nothing.
+ */
+import type { CmkAccount } from "../domain/account";
+import { normalizeResourceId } from "../domain/account";
+import { mergeWithPrevious, utcDate, warningFindings, type CheckedAccount, type WarningFinding } from "../domain/warnings";
+import { describeFailure } from "../ports/failures";
+import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
+import { mapWithConcurrency } from "./concurrency";
+import type { CycleContext } from "./cycleContext";
+import { ACCOUNTS_IN_PROGRESS, byVaultInTurn } from "./probeStage";
+
+/** A healthy account due its daily check, with what its last check left behind. */
+export interface DailyCheckItem {
+  account: CmkAccount;
+  /** The stored check's ETag: the new check replaces exactly that one (or is created when undefined). */
+  etag?: string;
+  /** The last check's findings, kept for the kinds today's probes cannot decide. */
+  previousFindings?: WarningFinding[];
+}
+
+/**
+ * The stored daily checks, read at most once per run (started beside discovery by the cycle); a
+ * failed read is tried again by the next caller.
+ */
+export class AccountChecks {
+  private reading: Promise<StoredAccountCheck[]> | undefined;
+
+  constructor(private readonly warnings: Pick<WarningStore, "listAccountChecks">) {}
+
+  read(): Promise<StoredAccountCheck[]> {
+    this.reading ??= this.warnings.listAccountChecks().catch((error: unknown) => {
+      this.reading = undefined;
+      throw error;
+    });
+    return this.reading;
+  }
+
+  /** The stored checks, keyed by normalized account id. */
+  async byAccount(): Promise<Map<string, StoredAccountCheck>> {
+    const stored = new Map<string, StoredAccountCheck>();
+    for (const entry of await this.read()) stored.set(normalizeResourceId(entry.check.accountId), entry);
+    return stored;
+  }
+}
+
+/** Healthy accounts not yet checked today (UTC). */
+export function dueForDailyCheck(ctx: CycleContext, healthy: readonly CmkAccount[], stored: ReadonlyMap<string, StoredAccountCheck>): DailyCheckItem[] {
+  const today = utcDate(ctx.now);
+  const due: DailyCheckItem[] = [];
+  for (const account of healthy) {
+    const previous = stored.get(normalizeResourceId(account.id));
+    if (previous?.check.checkedOn === today) continue;
+    due.push({
+      account,
+      ...(previous ? { etag: previous.etag } : {}),
+      ...(previous && previous.check.findings.length > 0 ? { previousFindings: previous.check.findings } : {}),
+    });
+  }
+  return due;
+}
+
+/** Rows written together: the table's transaction limit, all in one of the store's write groups (partitions). */
+const CHECKS_PER_WRITE = 100;
+
+type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDigest: boolean; matters: boolean };
+
+/**
+ * Probes each due account and records its check, ETag-guarded: a check another instance (or an
+ * earlier delivery of the same work batch) recorded first is left alone. Checks are written a
+ * hundred at a time per partition while the probes go on. Returns the recorded checks that can
+ * change a digest (they have findings, or the check before them had): a clean check after a clean
+ * one cannot.
+ */
+export async function recordDailyChecks(
+  ctx: CycleContext,
+  due: readonly DailyCheckItem[],
+  options: { pendingDigest: boolean },
+): Promise<Map<string, CheckedAccount>> {
+  const session = ctx.probeSession;
+  const warnings = ctx.deps.warnings;
+  const fresh = new Map<string, CheckedAccount>();
+  if (!session) return fresh;
+  const today = utcDate(ctx.now);
+  const findingOptions = { keyExpiryWarningDays: ctx.settings.keyExpiryWarningDays };
+  // One buffer per write group, so each write is one full transaction.
+  const buffers = new Map<string, CheckEntry[]>();
+  const writes: Promise<void>[] = [];
+  const write = (entries: CheckEntry[]): void => {
+    writes.push(
+      (async () => {
+        try {
+          // Rows another instance recorded first are left out: it plans those digests itself.
+          const recorded = await warnings.putAccountChecks(entries);
+          for (const { check, matters } of entries) if (matters && recorded.has(check.accountId)) fresh.set(normalizeResourceId(check.accountId), check);
+        } catch (error) {
+          ctx.deps.log.warn(`cmk-monitor: could not record ${entries.length} daily check(s): ${describeFailure(error).message}`);
+        }
+      })(),
+    );
+  };
+  await mapWithConcurrency(byVaultInTurn(due, (item) => item.account), ACCOUNTS_IN_PROGRESS, async ({ account, etag, previousFindings }) => {
+    try {
+      const facts = await session.probe(account);
+      ctx.stats.accountsProbed += 1;
+      const check: CheckedAccount = {
+        accountId: account.id,
+        accountName: account.name,
+        subscriptionId: account.subscriptionId,
+        resourceGroup: account.resourceGroup,
+        checkedOn: today,
+        checkedAt: ctx.now.toISOString(),
+        findings: mergeWithPrevious(previousFindings, warningFindings(account, facts, ctx.now, findingOptions)),
+      };
+      // Only a check with findings, or one whose previous check had some, can change a digest.
+      const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
+      const group = warnings.checkWriteGroup(check.accountId);
+      const buffer = buffers.get(group) ?? [];
+      buffer.push({ check, etag, pendingDigest: options.pendingDigest && matters, matters });
+      if (buffer.length >= CHECKS_PER_WRITE) {
+        write(buffer);
+        buffers.delete(group);
+      } else buffers.set(group, buffer);
+    } catch (error) {
+      ctx.deps.log.warn(`cmk-monitor: daily check of ${account.id} failed: ${describeFailure(error).message}`);
+    }
+  });
+  for (const buffer of buffers.values()) write(buffer);
+  await Promise.all(writes);
+  return fresh;
+}

@@ -1,0 +1,17 @@
+/** The settings as the pure lifecycle reads them: reminder interval, escalation contacts, owners. */
+import type { MonitorSettings } from "../config";
+import type { LifecycleContext } from "../domain/lifecycle";
+import { resolveOwnerRecipients } from "../domain/recipients";
+
+export function lifecycleContext(settings: MonitorSettings): LifecycleContext {
+  return {
+    reminderIntervalInMinutes: settings.reminderIntervalInMinutes,
+    escalationRecipients: settings.escalationRecipients,
+    resolveOwners: (account) =>
+      resolveOwnerRecipients(account.tags, {
+        ownerTag: settings.ownerTag,
+        defaultRecipients: settings.defaultRecipients,
+        allowedRecipientDomains: settings.allowedRecipientDomains,
+      }),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The ports and settings the monitor runs on, built only in src/composition.ts (or by tests).
+ * Use cases and stages take what they use of it (see each one's `Pick<MonitorDeps, …>`).
+ */
+import type { MonitorSettings } from "../config";
+import type { AccountProber, CallLimiter } from "../ports/accountProber";
+import type { AccountSource } from "../ports/accountSource";
+import type { Clock } from "../ports/clock";
+import type { EmailSender } from "../ports/emailSender";
+import type { FleetDiscovery } from "../ports/fleetDiscovery";
+import type { Heartbeat } from "../ports/heartbeat";
+import type { IncidentStore } from "../ports/incidentStore";
+import type { LinkKeys } from "../ports/linkKeys";
+import type { Logger } from "../ports/logger";
+import type { SendBudget } from "../ports/sendBudget";
+import type { WarningStore } from "../ports/warningStore";
+import type { WorkQueue } from "../ports/workQueue";
+
+export interface MonitorDeps {
+  /** ARM account reads: the confirmation GETs. */
+  accounts: AccountSource;
+  /** How the fleet is found (ARM per subscription or Resource Graph). */
+  discovery: FleetDiscovery;
+  store: IncidentStore;
+  /** Daily checks of healthy accounts and each recipient's digest state (used when probes are on). */
+  warnings: WarningStore;
+  email: EmailSender;
+  /** Heartbeat of the last completed cycle and the poison count (a table beside the state). */
+  heartbeat: Heartbeat;
+  /** The email send budget shared by every instance. */
+  sendBudget: SendBudget;
+  /** The key that signs owners' one-click links. */
+  linkKeys: LinkKeys;
+  clock: Clock;
+  log: Logger;
+  settings: MonitorSettings;
+  /**
+   * The instance's call slots (PROBE_CONCURRENCY), one set per process: the Functions host runs
+   * several work batches at once (host.json batchSize), and together they keep to the same number
+   * of probe and confirmation calls in flight, so one batch's tail overlaps the next one's calls.
+   */
+  callSlots: CallLimiter;
+  /** Key Vault, identity, DNS and permission probes; absent when CMK_PROBES=off. */
+  probes?: AccountProber;
+  /** Where work batches go when a cycle fans out; absent: every cycle runs inline. */
+  workQueue?: WorkQueue;
+}

@@ -1,0 +1,35 @@
+/** Renders what one send unit carries: an incident email, a warning digest, or a digest of incident emails. */
+import type { IncidentMessageKind, MessageFacts, OutboxMessage } from "../domain/incident";
+import { renderIncidentDigest } from "../email/incidentDigest";
+import { renderEmail, type RenderedEmail } from "../email/templates";
+import type { CycleContext } from "./cycleContext";
+import { ownerLinksFor } from "./ownerLinks";
+import { byAge, type SendUnit } from "./sendUnit";
+
+export function renderUnit(ctx: CycleContext, unit: SendUnit): Promise<RenderedEmail> {
+  return unit.digestId ? renderDigest(ctx, unit) : renderOne(ctx, unit.members[0]!.message);
+}
+
+function renderOne(ctx: CycleContext, message: OutboxMessage): Promise<RenderedEmail> {
+  return message.facts.kind === "warning-digest" ? Promise.resolve(renderEmail(message.facts)) : renderIncidentEmail(ctx, message, message.facts);
+}
+
+async function renderDigest(ctx: CycleContext, unit: SendUnit): Promise<RenderedEmail> {
+  const parts = [];
+  for (const stored of byAge(unit.members)) {
+    const facts = stored.message.facts as MessageFacts;
+    parts.push({ facts, rendered: await renderIncidentEmail(ctx, stored.message, facts) });
+  }
+  return renderIncidentDigest(unit.members[0]!.message.kind as IncidentMessageKind, parts);
+}
+
+async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, stored: MessageFacts): Promise<RenderedEmail> {
+  const facts = { ...stored };
+  if (message.kind === "escalation") {
+    // The support case carries the whole timeline up to the escalation itself.
+    const events = await ctx.deps.store.listEvents(message.accountId, message.incidentId);
+    facts.timeline = events.filter((event) => event.seq <= stored.incident.eventCount);
+  }
+  const ownerLinks = await ownerLinksFor(ctx.deps, facts, ctx.now);
+  return renderEmail(facts, ownerLinks ? { ownerLinks } : {});
+}
