@@ -14,10 +14,10 @@ const NOW = new Date("2026-11-29T07:20:00.000Z");
 const BASE = "https://func-cmk.azurewebsites.net";
 const warnings: string[] = [];
 
-function deps(overrides: { publicBaseUrl?: string; key?: () => Promise<Buffer> } = {}): MonitorDeps {
+function deps(overrides: { publicBaseUrl?: string; key?: () => Promise<Buffer> } = {}): Pick<MonitorDeps, "settings" | "linkKeys" | "log"> {
   return {
     settings: { ...(overrides.publicBaseUrl === undefined ? { publicBaseUrl: BASE } : overrides.publicBaseUrl ? { publicBaseUrl: overrides.publicBaseUrl } : {}) },
-    linkSigningKey: overrides.key ?? (async () => KEY),
+    linkKeys: { linkSigningKey: overrides.key ?? (async () => KEY) },
     log: { info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} },
   } as unknown as MonitorDeps;
 }
