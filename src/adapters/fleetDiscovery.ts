@@ -6,7 +6,7 @@
  *   resource-graph  one paged query over the whole scope (subscriptions, management groups or
  *                   the tenant root group); all or nothing, because half a fleet would look like
  *                   deleted accounts. Resource Graph can lag ARM, so a state change it suggests is
- *                   confirmed with an ARM GET before anyone acts on it (src/pipeline/confirmStages.ts).
+ *                   confirmed with an ARM GET before anyone acts on it (src/pipeline/confirmStage.ts).
  */
 import type { CmkAccount } from "../domain/account";
 import { describeFailure } from "../ports/failures";

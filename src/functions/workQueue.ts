@@ -1,5 +1,5 @@
 /**
- * Queue triggers on CMK_WORK_QUEUE: one batch of accounts per message (src/pipeline/fanout.ts),
+ * Queue triggers on CMK_WORK_QUEUE: one batch of accounts per message (src/app/processWorkBatch.ts),
  * and the poison queue the host moves a message to after host.json's maxDequeueCount attempts.
  * Registers and delegates; logs and rethrows only here.
  */

@@ -27,7 +27,7 @@ export interface StoredMessage {
   operationId?: string;
   lastError?: string;
   /**
-   * Set when the row was claimed as part of a digest email (src/pipeline/sendStages.ts): from then
+   * Set when the row was claimed as part of a digest email (src/pipeline/sendUnit.ts): from then
    * on it is only ever sent with the other rows of that digest, under the digest's operation id.
    */
   digestId?: string;

@@ -646,6 +646,16 @@ describe("azure.yaml", () => {
     expect(functionServices[0]![key]).toBe(value);
   });
 
+  it("deploys the lean package that its prepackage hook builds, not the repository's node_modules", () => {
+    const service = Object.values(services).find((s) => s.host === "function") as unknown as Record<string, unknown>;
+    expect(service.dist).toBe("dist/package");
+    const hooks = service.hooks as Record<string, Record<string, string>>;
+    expect(hooks.prepackage?.posix).toBeDefined();
+    const text = readFileSync(join(ROOT, "azure.yaml"), "utf8");
+    expect(text).toMatch(/run: npm run package/);
+    expect(readFileSync(join(ROOT, "scripts", "package.js"), "utf8")).toMatch(/dist", "package"/);
+  });
+
   it("the service name matches the azd-service-name tag on the Function App", () => {
     const [name] = Object.entries(services).find(([, s]) => s.host === "function")!;
     expect(byPath("infra/main.bicep").code).toMatch(new RegExp(`serviceName:\\s*'${name}'`));
