@@ -97,6 +97,15 @@ param discovery string = 'auto'
 @description('CMK_ARM_CONCURRENCY: subscriptions listed at once in ARM discovery (and accounts confirmed at once).')
 param armConcurrency int = 8
 
+@allowed(['arm', 'resource-graph'])
+@description('CMK_STATUS_SOURCE: where each account\'s customerManagedKeyStatus comes from. arm (default): one ARM list per subscription holding CMK accounts. resource-graph: Resource Graph, only while a sample checked against ARM every cycle agrees.')
+param statusSource string = 'arm'
+
+@minValue(1)
+@maxValue(1440)
+@description('CMK_DISCOVERY_INTERVAL_MINUTES: how long Resource Graph\'s answer (which subscriptions hold CMK accounts) is kept between cycles.')
+param discoveryIntervalMinutes int = 60
+
 @allowed(['auto', 'queue', 'inline'])
 @description('CMK_FANOUT: inline (one invocation does all), queue (batches on the work queue) or auto (queue above fanoutThreshold accounts needing work).')
 param fanout string = 'auto'
@@ -294,6 +303,8 @@ module functionApp 'modules/function-app.bicep' = {
     managementGroups: monitoredManagementGroups
     discovery: discovery
     armConcurrency: armConcurrency
+    statusSource: statusSource
+    discoveryIntervalMinutes: discoveryIntervalMinutes
     fanout: fanout
     fanoutThreshold: fanoutThreshold
     workQueueName: workQueueName

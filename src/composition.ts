@@ -124,6 +124,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   // has thousands; each with its own pool would pay a TLS handshake per subscription per process.
   const armClientOptions: CommonClientOptions = { ...clientOptions, httpClient: createDefaultHttpClient() };
   const accounts = new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions: armClientOptions });
+  const clock = overrides.clock ?? systemClock;
   const discovery: FleetDiscovery =
     config.discovery === "resource-graph"
       ? new ResourceGraphFleetDiscovery(
@@ -133,7 +134,14 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
             clientOptions: armClientOptions,
             ...(overrides.resourceGraphSleep ? { sleep: overrides.resourceGraphSleep } : {}),
           }),
-          { subscriptionIds: config.subscriptionIds, managementGroups: config.managementGroups },
+          accounts,
+          {
+            scope: { subscriptionIds: config.subscriptionIds, managementGroups: config.managementGroups },
+            statusSource: config.statusSource,
+            refreshIntervalInMs: config.discoveryIntervalInMinutes * 60_000,
+            armConcurrency: config.armConcurrency,
+            clock,
+          },
         )
       : new ArmFleetDiscovery(accounts, config.subscriptionIds, config.armConcurrency);
   const workQueue = !overrides.fanOutOverQueue
@@ -169,7 +177,6 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ...(overrides.emailPollIntervalInMs !== undefined ? { pollIntervalInMs: overrides.emailPollIntervalInMs } : {}),
   });
 
-  const clock = overrides.clock ?? systemClock;
   const probes =
     config.probes === "on" ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured) : undefined;
 

@@ -182,6 +182,8 @@ export const settingsSchema = z.object({
   CMK_MANAGEMENT_GROUPS: listOf(MANAGEMENT_GROUP, "management group id"),
   CMK_DISCOVERY: choice(["auto", "arm", "resource-graph"] as const, "auto", "must be auto, arm or resource-graph"),
   CMK_ARM_CONCURRENCY: wholeNumber(8, 1, 64),
+  CMK_STATUS_SOURCE: choice(["arm", "resource-graph"] as const, "arm", "must be arm or resource-graph"),
+  CMK_DISCOVERY_INTERVAL_MINUTES: wholeNumber(60, 1, 24 * 60),
   CMK_FANOUT: choice(["auto", "queue", "inline"] as const, "auto", "must be auto, queue or inline"),
   CMK_FANOUT_THRESHOLD: wholeNumber(200, 1, 1_000_000),
   CMK_WORK_QUEUE: z
@@ -243,6 +245,10 @@ export interface MonitorConfig {
   readonly discovery: "arm" | "resource-graph";
   /** Subscriptions listed at once in ARM discovery (and accounts confirmed at once). */
   readonly armConcurrency: number;
+  /** Where each account's customerManagedKeyStatus comes from: ARM, or Resource Graph while a sample proves it. */
+  readonly statusSource: "arm" | "resource-graph";
+  /** How long Resource Graph's answer (which subscriptions hold CMK accounts) is kept between cycles. */
+  readonly discoveryIntervalInMinutes: number;
   /** inline: one process does everything; queue: batches over CMK_WORK_QUEUE; auto: queue above the threshold. */
   readonly fanout: "auto" | "queue" | "inline";
   /** Accounts needing work in one cycle above which `auto` fans out. */
@@ -404,6 +410,8 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
           : "arm"
         : settings.CMK_DISCOVERY,
     armConcurrency: settings.CMK_ARM_CONCURRENCY,
+    statusSource: settings.CMK_STATUS_SOURCE,
+    discoveryIntervalInMinutes: settings.CMK_DISCOVERY_INTERVAL_MINUTES,
     fanout: settings.CMK_FANOUT,
     fanoutThreshold: settings.CMK_FANOUT_THRESHOLD,
     workQueue: settings.CMK_WORK_QUEUE,

@@ -103,6 +103,15 @@ param discovery string = 'auto'
 @description('CMK_ARM_CONCURRENCY value.')
 param armConcurrency int = 8
 
+@allowed(['arm', 'resource-graph'])
+@description('CMK_STATUS_SOURCE value.')
+param statusSource string = 'arm'
+
+@minValue(1)
+@maxValue(1440)
+@description('CMK_DISCOVERY_INTERVAL_MINUTES value.')
+param discoveryIntervalMinutes int = 60
+
 @allowed(['auto', 'queue', 'inline'])
 @description('CMK_FANOUT value.')
 param fanout string = 'auto'
@@ -227,6 +236,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_MANAGEMENT_GROUPS: managementGroups
       CMK_DISCOVERY: discovery
       CMK_ARM_CONCURRENCY: string(armConcurrency)
+      CMK_STATUS_SOURCE: statusSource
+      CMK_DISCOVERY_INTERVAL_MINUTES: string(discoveryIntervalMinutes)
       CMK_FANOUT: fanout
       CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
       CMK_WORK_QUEUE: workQueueName

@@ -1,18 +1,78 @@
 /**
- * How the monitor finds its fleet. Two ways, one port:
+ * How the monitor finds its fleet and reads each account's status. Two ways, one port:
  *
- *   arm             one `databaseAccounts.list()` per subscription, a bounded number at once; a
- *                   subscription that fails is reported and its open incidents only get a tick;
- *   resource-graph  one paged query over the whole scope (subscriptions, management groups or
- *                   the tenant root group); all or nothing, because half a fleet would look like
- *                   deleted accounts. Resource Graph can lag ARM, so a state change it suggests is
- *                   confirmed with an ARM GET before anyone acts on it (src/pipeline/confirmStage.ts).
+ *   arm             one `databaseAccounts.list()` per configured subscription, a bounded number at
+ *                   once; a subscription that fails is reported and its open incidents only get a tick;
+ *   resource-graph  Resource Graph finds *which* subscriptions hold CMK accounts (and which it can
+ *                   see at all); the status comes from one ARM list per such subscription. Resource
+ *                   Graph is refreshed only on ARM writes plus an undocumented periodic scan, and a key
+ *                   revocation is no write to the account, so its `customerManagedKeyStatus` can be
+ *                   missing or stale: it is never trusted alone (docs/azure-behaviour.md). The index is
+ *                   kept between cycles and re-read every CMK_DISCOVERY_INTERVAL_MINUTES, or at once
+ *                   when a listed subscription failed.
+ *
+ * In both, an account a list shows without a status is read again with a GET before it is called
+ * "unknown".
  */
-import type { CmkAccount } from "../domain/account";
-import { describeFailure } from "../ports/failures";
-import type { DiscoveryScope, ResourceGraphDiscovery } from "./resourceGraphAccounts";
+import { normalizeResourceId, type CmkAccount } from "../domain/account";
 import type { AccountSource } from "../ports/accountSource";
-import type { DiscoveryFailure, FleetDiscovery, FleetListing } from "../ports/fleetDiscovery";
+import type { Clock } from "../ports/clock";
+import { describeFailure } from "../ports/failures";
+import type { DiscoveryFailure, DiscoverOptions, FleetDiscovery, FleetListing, StatusSource } from "../ports/fleetDiscovery";
+import type { DiscoveryScope, ResourceGraphDiscovery } from "./resourceGraphAccounts";
+
+/** Accounts of one subscription with their status from ARM, and the ARM calls that took. */
+export async function listWithStatus(accounts: AccountSource, subscriptionId: string): Promise<{ accounts: CmkAccount[]; calls: number }> {
+  const found: CmkAccount[] = [];
+  for await (const account of accounts.listAccounts(subscriptionId)) found.push(account);
+  let calls = 1;
+  for (let i = 0; i < found.length; i++) {
+    if (found[i]!.customerManagedKeyStatus !== undefined) continue;
+    // A list response without the status proves nothing: ask for the account itself.
+    calls += 1;
+    const fresh = await accounts.getAccount(found[i]!.id);
+    if (fresh) found[i] = fresh;
+  }
+  return { accounts: found, calls };
+}
+
+interface ArmRead {
+  accounts: CmkAccount[];
+  listed: Set<string>;
+  failures: DiscoveryFailure[];
+  calls: number;
+}
+
+/** Lists `subscriptionIds` with ARM, `concurrency` at once, keeping subscription order. */
+async function readWithArm(accounts: AccountSource, subscriptionIds: readonly string[], concurrency: number): Promise<ArmRead> {
+  const listed = new Set<string>();
+  const failures: DiscoveryFailure[] = [];
+  const perSubscription: CmkAccount[][] = subscriptionIds.map(() => []);
+  let calls = 0;
+  let next = 0;
+  const lister = async (): Promise<void> => {
+    while (next < subscriptionIds.length) {
+      const index = next++;
+      const subscriptionId = subscriptionIds[index]!;
+      try {
+        const read = await listWithStatus(accounts, subscriptionId);
+        calls += read.calls;
+        listed.add(subscriptionId.toLowerCase());
+        perSubscription[index] = read.accounts;
+      } catch (error) {
+        calls += 1;
+        const info = describeFailure(error);
+        failures.push({ scope: subscriptionId, reason: info.reason, message: info.message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, subscriptionIds.length)) }, lister));
+  return { accounts: perSubscription.flat(), listed, failures, calls };
+}
+
+function subscriptionsOf(accounts: readonly CmkAccount[]): number {
+  return new Set(accounts.map((account) => account.subscriptionId.toLowerCase())).size;
+}
 
 export class ArmFleetDiscovery implements FleetDiscovery {
   readonly mode = "arm" as const;
@@ -25,66 +85,202 @@ export class ArmFleetDiscovery implements FleetDiscovery {
   ) {}
 
   async discover(): Promise<FleetListing> {
-    const listed = new Set<string>();
-    const failures: DiscoveryFailure[] = [];
-    // Kept in subscription order, whatever order the calls finish in.
-    const perSubscription: CmkAccount[][] = this.subscriptionIds.map(() => []);
-    let next = 0;
-    const lister = async (): Promise<void> => {
-      while (next < this.subscriptionIds.length) {
-        const index = next++;
-        const subscriptionId = this.subscriptionIds[index]!;
-        try {
-          const found: CmkAccount[] = [];
-          for await (const account of this.accounts.listAccounts(subscriptionId)) found.push(account);
-          listed.add(subscriptionId.toLowerCase());
-          perSubscription[index] = found;
-        } catch (error) {
-          const info = describeFailure(error);
-          failures.push({ scope: subscriptionId, reason: info.reason, message: info.message });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.concurrency, this.subscriptionIds.length)) }, lister));
+    const read = await readWithArm(this.accounts, this.subscriptionIds, this.concurrency);
     return {
       source: "arm",
-      accounts: perSubscription.flat(),
-      covers: (subscriptionId) => listed.has(subscriptionId.toLowerCase()),
-      failures,
-      calls: this.subscriptionIds.length,
+      accounts: read.accounts,
+      covers: (subscriptionId) => read.listed.has(subscriptionId.toLowerCase()),
+      failures: read.failures,
+      calls: read.calls,
       throttledInMs: 0,
       confirmChanges: false,
+      statusSource: "arm",
+      statusCalls: read.calls,
+      subscriptionsInScope: this.subscriptionIds.length,
+      subscriptionsReadable: read.listed.size,
+      subscriptionsWithCmk: subscriptionsOf(read.accounts),
     };
   }
 }
 
+export interface ResourceGraphFleetOptions {
+  scope: DiscoveryScope;
+  /** CMK_STATUS_SOURCE. */
+  statusSource: StatusSource;
+  /** CMK_DISCOVERY_INTERVAL_MINUTES, in milliseconds: how long the index is kept. */
+  refreshIntervalInMs: number;
+  /** CMK_ARM_CONCURRENCY: subscriptions listed at once. */
+  armConcurrency: number;
+  clock: Clock;
+  /** With statusSource "resource-graph": accounts compared with an ARM GET each cycle. */
+  sampleSize?: number;
+}
+
+/** What Resource Graph said when last asked. */
+interface FleetIndex {
+  at: number;
+  /** Subscriptions in scope Resource Graph can see (lower-cased). */
+  visible: Set<string>;
+  /** Configured subscriptions it cannot see: failures until it can. */
+  invisible: string[];
+  /** Subscriptions holding CMK accounts (lower-cased, as Resource Graph spells them). */
+  withCmk: string[];
+  /** The accounts with whatever status Resource Graph had (used only as a proven status source). */
+  accounts: CmkAccount[];
+}
+
+const DEFAULT_SAMPLE_SIZE = 3;
+
 export class ResourceGraphFleetDiscovery implements FleetDiscovery {
   readonly mode = "resource-graph" as const;
+  private index: FleetIndex | undefined;
+  /** A listed subscription failed: ask Resource Graph again next cycle. */
+  private stale = false;
+  /** Until then, CMK_STATUS_SOURCE=resource-graph is not trusted (a sample disagreed). */
+  private armUntil = 0;
+  private sampleOffset = 0;
 
   constructor(
     private readonly graph: ResourceGraphDiscovery,
-    private readonly scope: DiscoveryScope,
+    private readonly accounts: AccountSource,
+    private readonly options: ResourceGraphFleetOptions,
   ) {}
 
-  async discover(): Promise<FleetListing> {
+  async discover(options: DiscoverOptions = {}): Promise<FleetListing> {
+    const now = this.options.clock.now().getTime();
     const callsBefore = this.graph.callsMade;
-    const inScope = new Set(this.scope.subscriptionIds.map((id) => id.toLowerCase()));
-    // A management group (or the tenant root group) covers subscriptions nobody listed here.
-    const covers = (subscriptionId: string): boolean => this.scope.managementGroups.length > 0 || inScope.has(subscriptionId.toLowerCase());
-    try {
-      const result = await this.graph.discover(this.scope);
-      return { source: "resource-graph", accounts: result.accounts, covers, failures: [], calls: result.calls, throttledInMs: result.throttledInMs, confirmChanges: true };
-    } catch (error) {
-      const info = describeFailure(error);
-      return {
-        source: "resource-graph",
-        accounts: [],
-        covers: () => false,
-        failures: [{ scope: "resource-graph", reason: info.reason, message: info.message }],
-        calls: this.graph.callsMade - callsBefore,
-        throttledInMs: 0,
-        confirmChanges: true,
-      };
+    const failures: DiscoveryFailure[] = [];
+    let throttledInMs = 0;
+    // Resource Graph is read every cycle when it is the status source; else only when the index is old.
+    const proving = this.options.statusSource === "resource-graph" && now >= this.armUntil;
+    if (proving || this.stale || !this.index || now - this.index.at >= this.options.refreshIntervalInMs) {
+      try {
+        const refreshed = await this.readIndex(now);
+        throttledInMs += refreshed.throttledInMs;
+        this.index = refreshed.index;
+        this.stale = false;
+      } catch (error) {
+        const info = describeFailure(error);
+        failures.push({ scope: "resource-graph", reason: info.reason, message: info.message });
+        // Keep the last index if there is one; read again next cycle.
+        this.stale = true;
+      }
     }
+    const index = this.index;
+    const configured = this.options.scope.subscriptionIds.map((id) => id.toLowerCase());
+    const inScope = (subscriptionId: string): boolean =>
+      configured.includes(subscriptionId.toLowerCase()) || (index?.visible.has(subscriptionId.toLowerCase()) ?? false);
+    for (const subscriptionId of index?.invisible ?? []) {
+      failures.push({
+        scope: subscriptionId,
+        reason: "auth",
+        message: "Resource Graph cannot see this subscription: the monitor's identity cannot read it (Reader), or it does not exist",
+      });
+    }
+    const invisible = new Set(index?.invisible ?? []);
+    const alsoRead = ((await options.alsoRead) ?? []).map((id) => id.toLowerCase()).filter((id) => inScope(id) && !invisible.has(id));
+    // Without an index (Resource Graph failing since start), the configured subscriptions are read one by one.
+    const toRead = index ? [...new Set([...index.withCmk, ...alsoRead])] : [...new Set([...configured, ...alsoRead])];
+    const subscriptionsInScope = index ? new Set([...configured, ...index.visible]).size : configured.length;
+    const graphCalls = () => this.graph.callsMade - callsBefore;
+
+    if (proving && index && !this.stale) {
+      const disagreement = await this.sampleDisagreement(index.accounts);
+      if (disagreement.reason === undefined) {
+        const listed = new Set(index.withCmk);
+        return {
+          source: "resource-graph",
+          accounts: index.accounts,
+          // A subscription Resource Graph can see and that holds no CMK account has none to miss.
+          covers: (subscriptionId) => index.visible.has(subscriptionId.toLowerCase()) || listed.has(subscriptionId.toLowerCase()),
+          failures,
+          calls: graphCalls(),
+          throttledInMs,
+          confirmChanges: true,
+          statusSource: "resource-graph",
+          statusCalls: disagreement.calls,
+          subscriptionsInScope,
+          subscriptionsReadable: index.visible.size,
+          subscriptionsWithCmk: index.withCmk.length,
+        };
+      }
+      this.armUntil = now + this.options.refreshIntervalInMs;
+      const read = await readWithArm(this.accounts, toRead, this.options.armConcurrency);
+      return this.fromArm(read, failures, graphCalls(), throttledInMs, subscriptionsInScope, index, disagreement.calls, disagreement.reason);
+    }
+    const read = await readWithArm(this.accounts, toRead, this.options.armConcurrency);
+    const fallback =
+      this.options.statusSource !== "resource-graph" ? undefined : proving ? "Resource Graph could not be read this cycle" : "a sample disagreed with ARM within the last interval";
+    return this.fromArm(read, failures, graphCalls(), throttledInMs, subscriptionsInScope, index, 0, fallback);
+  }
+
+  private fromArm(
+    read: ArmRead,
+    failures: DiscoveryFailure[],
+    graphCalls: number,
+    throttledInMs: number,
+    subscriptionsInScope: number,
+    index: FleetIndex | undefined,
+    sampleCalls: number,
+    fallback: string | undefined,
+  ): FleetListing {
+    if (read.failures.length > 0) this.stale = true;
+    const visible = index?.visible;
+    return {
+      source: "resource-graph",
+      accounts: read.accounts,
+      // Listed with ARM this cycle (every subscription with an open incident is: alsoRead).
+      covers: (subscriptionId) => read.listed.has(subscriptionId.toLowerCase()),
+      failures: [...failures, ...read.failures],
+      calls: graphCalls + read.calls,
+      throttledInMs,
+      confirmChanges: false,
+      statusSource: "arm",
+      statusCalls: read.calls + sampleCalls,
+      subscriptionsInScope,
+      subscriptionsReadable: visible ? [...visible].filter((id) => !read.failures.some((f) => f.scope.toLowerCase() === id)).length : read.listed.size,
+      subscriptionsWithCmk: subscriptionsOf(read.accounts),
+      ...(fallback ? { statusSourceFallback: fallback } : {}),
+    };
+  }
+
+  private async readIndex(now: number): Promise<{ index: FleetIndex; throttledInMs: number }> {
+    const scope = this.options.scope;
+    const [coverage, fleet] = [await this.graph.visibleSubscriptions(scope), await this.graph.discover(scope)];
+    const visible = coverage.subscriptionIds;
+    const invisible = scope.subscriptionIds.filter((id) => !visible.has(id.toLowerCase()));
+    const withCmk = [...new Set(fleet.accounts.map((account) => account.subscriptionId.toLowerCase()))];
+    return { index: { at: now, visible, invisible, withCmk, accounts: fleet.accounts }, throttledInMs: coverage.throttledInMs + fleet.throttledInMs };
+  }
+
+  /**
+   * CMK_STATUS_SOURCE=resource-graph only while it shows what ARM shows: a few accounts, a different
+   * few each cycle, are read with a GET; one missing or different status sends the cycle to ARM.
+   */
+  private async sampleDisagreement(accounts: readonly CmkAccount[]): Promise<{ reason?: string; calls: number }> {
+    if (accounts.length === 0) return { calls: 0 };
+    const size = Math.min(this.options.sampleSize ?? DEFAULT_SAMPLE_SIZE, accounts.length);
+    const sorted = [...accounts].sort((a, b) => (normalizeResourceId(a.id) < normalizeResourceId(b.id) ? -1 : 1));
+    let calls = 0;
+    for (let i = 0; i < size; i++) {
+      const account = sorted[(this.sampleOffset + i) % sorted.length]!;
+      if (account.customerManagedKeyStatus === undefined) {
+        this.sampleOffset += size;
+        return { reason: `Resource Graph has no customerManagedKeyStatus for ${account.id}`, calls };
+      }
+      calls += 1;
+      try {
+        const fresh = await this.accounts.getAccount(account.id);
+        if ((fresh?.customerManagedKeyStatus ?? "") !== account.customerManagedKeyStatus) {
+          this.sampleOffset += size;
+          return { reason: `Resource Graph's status for ${account.id} differs from ARM's`, calls };
+        }
+      } catch (error) {
+        this.sampleOffset += size;
+        return { reason: `the ARM GET that checks Resource Graph failed (${describeFailure(error).message})`, calls };
+      }
+    }
+    this.sampleOffset += size;
+    return { calls };
   }
 }

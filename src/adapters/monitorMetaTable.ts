@@ -64,6 +64,12 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
       emailsRetrying: Number(row.emailsRetrying ?? 0),
       subscriptionsFailed: Number(row.subscriptionsFailed ?? 0),
       ...(row.poisonWorkItems !== undefined ? { poisonWorkItems: Number(row.poisonWorkItems) } : {}),
+      ...(row.subscriptionsInScope !== undefined ? { subscriptionsInScope: Number(row.subscriptionsInScope) } : {}),
+      ...(row.subscriptionsReadable !== undefined ? { subscriptionsReadable: Number(row.subscriptionsReadable) } : {}),
+      ...(row.subscriptionsWithCmk !== undefined ? { subscriptionsWithCmk: Number(row.subscriptionsWithCmk) } : {}),
+      ...(row.statusSource === "arm" || row.statusSource === "resource-graph" ? { statusSource: row.statusSource } : {}),
+      ...(row.statusCalls !== undefined ? { statusCalls: Number(row.statusCalls) } : {}),
+      ...(typeof row.statusSourceFallback === "string" ? { statusSourceFallback: row.statusSourceFallback } : {}),
     };
   }
 

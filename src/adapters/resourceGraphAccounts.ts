@@ -1,6 +1,8 @@
 /**
  * Fleet discovery over Azure Resource Graph: one paged query for every CMK account in a scope,
- * instead of one ARM list call per subscription. Honours the per-user quota headers and 429s.
+ * instead of one ARM list call per subscription, and one for the subscriptions Resource Graph can
+ * see in that scope (it silently leaves out those the caller cannot read). Honours the per-user
+ * quota headers and 429s; a truncated answer is an error, never a smaller fleet.
  */
 import type { DatabaseAccountGetResults } from "@azure/arm-cosmosdb";
 import { ResourceGraphClient } from "@azure/arm-resourcegraph";
@@ -20,8 +22,19 @@ export const CMK_ACCOUNTS_QUERY = [
   "    'customerManagedKeyStatus', properties.customerManagedKeyStatus)",
 ].join("\n");
 
-/** Resource Graph accepts at most this many subscriptions in one request. */
-export const MAX_SUBSCRIPTIONS_PER_QUERY = 1000;
+/** Which subscriptions of the request's scope Resource Graph can see (the caller can read). */
+export const SUBSCRIPTIONS_QUERY = ["resourcecontainers", "| where type =~ 'microsoft.resources/subscriptions'", "| project subscriptionId"].join("\n");
+
+/**
+ * Subscriptions in one request. Resource Graph accepts up to 1,000, but its documentation advises
+ * batching well below that for reliable results; 250 keeps every request far from the limits.
+ */
+export const MAX_SUBSCRIPTIONS_PER_QUERY = 250;
+
+/** Resource Graph answered only part of the result (resultTruncated, or the tenant's subscription limit). */
+export class IncompleteResultError extends Error {
+  override readonly name = "IncompleteResultError";
+}
 const PAGE_SIZE = 1000;
 const MAX_THROTTLE_WAITS = 8;
 
@@ -59,9 +72,27 @@ export class ResourceGraphDiscovery {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Every CMK account in scope. Throws if any page fails: a partial fleet must not look like deletions. */
+  /** Every CMK account in scope. Throws if any page fails or is cut short: a partial fleet must not look like deletions. */
   async discover(scope: DiscoveryScope): Promise<DiscoveryResult> {
     const result: DiscoveryResult = { accounts: [], calls: 0, throttledInMs: 0 };
+    await this.eachRow(CMK_ACCOUNTS_QUERY, scope, result, (row) => {
+      const account = toCmkAccount(flatten(row), String(row["subscriptionId"] ?? ""));
+      if (account) result.accounts.push(account);
+    });
+    return result;
+  }
+
+  /** The subscriptions of `scope` Resource Graph can see, lower-cased. Throws like `discover`. */
+  async visibleSubscriptions(scope: DiscoveryScope): Promise<{ subscriptionIds: Set<string>; calls: number; throttledInMs: number }> {
+    const result: DiscoveryResult = { accounts: [], calls: 0, throttledInMs: 0 };
+    const subscriptionIds = new Set<string>();
+    await this.eachRow(SUBSCRIPTIONS_QUERY, scope, result, (row) => {
+      if (typeof row["subscriptionId"] === "string") subscriptionIds.add(row["subscriptionId"].toLowerCase());
+    });
+    return { subscriptionIds, calls: result.calls, throttledInMs: result.throttledInMs };
+  }
+
+  private async eachRow(query: string, scope: DiscoveryScope, result: DiscoveryResult, onRow: (row: Record<string, unknown>) => void): Promise<void> {
     const batches: { subscriptions?: string[]; managementGroups?: string[] }[] = [];
     for (let i = 0; i < scope.subscriptionIds.length; i += MAX_SUBSCRIPTIONS_PER_QUERY) {
       batches.push({ subscriptions: scope.subscriptionIds.slice(i, i + MAX_SUBSCRIPTIONS_PER_QUERY) });
@@ -69,22 +100,19 @@ export class ResourceGraphDiscovery {
     if (scope.managementGroups.length > 0) batches.push({ managementGroups: [...scope.managementGroups] });
     if (batches.length === 0) batches.push({}); // the whole tenant the identity can read
     for (const batch of batches) {
-      let next: Promise<ResourceGraphPage> | undefined = this.query(batch, undefined, result);
+      let next: Promise<ResourceGraphPage> | undefined = this.query(query, batch, undefined, result);
       while (next) {
         const page: ResourceGraphPage = await next;
         // Ask for the next page first: turning this page's rows into accounts overlaps its round trip.
         // (The conversion is synchronous, so a failing next page is awaited before anything else runs.)
-        next = page.skipToken ? this.query(batch, page.skipToken, result) : undefined;
-        for (const row of page.rows) {
-          const account = toCmkAccount(flatten(row), String(row["subscriptionId"] ?? ""));
-          if (account) result.accounts.push(account);
-        }
+        next = page.skipToken ? this.query(query, batch, page.skipToken, result) : undefined;
+        for (const row of page.rows) onRow(row);
       }
     }
-    return result;
   }
 
   private async query(
+    query: string,
     scope: { subscriptions?: string[]; managementGroups?: string[] },
     skipToken: string | undefined,
     result: DiscoveryResult,
@@ -96,13 +124,30 @@ export class ResourceGraphDiscovery {
         await this.sleep(wait);
       }
       let quota: { remaining?: number; resetsAfterInMs?: number } = {};
+      let subscriptionLimitHit = false;
       try {
         result.calls += 1;
         this.callsMade += 1;
         const response = await this.client.resources(
-          { ...scope, query: CMK_ACCOUNTS_QUERY, options: { top: PAGE_SIZE, resultFormat: "objectArray", ...(skipToken ? { skipToken } : {}) } },
-          { onResponse: (raw) => (quota = readQuota(raw.headers.get.bind(raw.headers))) },
+          {
+            ...scope,
+            query,
+            // A management group over Resource Graph's subscription limit fails instead of answering for part of it.
+            options: { top: PAGE_SIZE, resultFormat: "objectArray", allowPartialScopes: false, ...(skipToken ? { skipToken } : {}) },
+          },
+          {
+            onResponse: (raw) => {
+              quota = readQuota(raw.headers.get.bind(raw.headers));
+              subscriptionLimitHit = /^true$/i.test(raw.headers.get("x-ms-tenant-subscription-limit-hit") ?? "");
+            },
+          },
         );
+        if (String(response.resultTruncated).toLowerCase() === "true") {
+          throw new IncompleteResultError("Resource Graph truncated the result (resultTruncated: true): the fleet it lists would be incomplete");
+        }
+        if (subscriptionLimitHit) {
+          throw new IncompleteResultError("Resource Graph answered for only part of the tenant (x-ms-tenant-subscription-limit-hit): name subscriptions or management groups instead");
+        }
         // Spent quota: hold the next query until it resets, rather than collecting a 429.
         if (quota.remaining !== undefined && quota.remaining <= 0 && quota.resetsAfterInMs !== undefined) {
           this.notBefore = Date.now() + quota.resetsAfterInMs;

@@ -40,7 +40,10 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   openRecords.catch(() => undefined);
   const checks = new AccountChecks(deps.warnings);
   if (deps.probes) checks.read().catch(() => undefined);
-  const listing = await discoverFleet(ctx, deps.discovery);
+  // Every subscription with an open incident is read with ARM, whatever Resource Graph says.
+  const alsoRead = openRecords.then((records) => records.map((record) => record.incident?.account.subscriptionId ?? "").filter(Boolean));
+  alsoRead.catch(() => undefined);
+  const listing = await discoverFleet(ctx, deps.discovery, { alsoRead });
   const selection = selectWork(ctx, listing, await openRecords);
   const dailyChecks = await dailyChecksDue(ctx, selection.healthy, checks);
   const decisions = decidePipeline({ confirmChanges: listing.confirmChanges });
@@ -82,7 +85,8 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
       `${changes.length} change(s), ${report.emailsSent} email(s) sent, ${report.emailsRetrying} retrying, ` +
       `${report.subscriptionsFailed.length} subscription(s) failed` +
       (deps.probes ? `, ${report.accountsProbed} account(s) probed, ${report.warningDigestsRecorded} warning digest(s) recorded` : "") +
-      `; discovery ${report.discoveryMode} (${report.discoveryCalls} call(s))` +
+      `; discovery ${report.discoveryMode} (${report.discoveryCalls} call(s)), status from ${report.statusSource} (${report.statusCalls} call(s)), ` +
+      `${report.subscriptionsWithCmk} of ${report.subscriptionsInScope} subscription(s) hold CMK accounts` +
       (report.confirmations > 0 ? `, ${report.confirmations} confirmation GET(s)` : "") +
       (report.fanout === "queue" ? `; fanned out ${report.workAccountsEnqueued} account(s) in ${report.workBatchesEnqueued} work item(s)` : "") +
       (report.emailsDeferred > 0 ? `; ${report.emailsDeferred} email(s) held back by the send rate` : ""),
@@ -163,6 +167,12 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
       emailsSent: report.emailsSent,
       emailsRetrying: report.emailsRetrying,
       subscriptionsFailed: report.subscriptionsFailed.length,
+      subscriptionsInScope: report.subscriptionsInScope,
+      subscriptionsReadable: report.subscriptionsListed,
+      subscriptionsWithCmk: report.subscriptionsWithCmk,
+      statusSource: report.statusSource,
+      statusCalls: report.statusCalls,
+      ...(report.statusSourceFallback ? { statusSourceFallback: report.statusSourceFallback } : {}),
     });
   } catch (error) {
     deps.log.warn(`cmk-monitor: could not record the cycle heartbeat: ${error instanceof Error ? error.message : String(error)}`);

@@ -25,6 +25,14 @@ export interface CycleStats {
   /** Listing calls made: ARM list calls, or Resource Graph pages and retries. */
   discoveryCalls: number;
   discoveryThrottledInMs: number;
+  /** Where the statuses came from this cycle ("arm" unless CMK_STATUS_SOURCE=resource-graph proved itself). */
+  statusSource: "arm" | "resource-graph";
+  /** ARM calls that read status: list calls and GETs for accounts a list showed without one. */
+  statusCalls: number;
+  subscriptionsInScope: number;
+  subscriptionsWithCmk: number;
+  /** Why CMK_STATUS_SOURCE=resource-graph fell back to ARM this cycle ("" when it did not). */
+  statusSourceFallback: string;
   /** ARM GETs that confirmed (or overturned) a state change Resource Graph suggested. */
   confirmations: number;
   /** Suggested state changes the ARM GET did not bear out (Resource Graph lagging). */
@@ -60,6 +68,11 @@ export function newStats(): CycleStats {
     discoveryMode: "arm",
     discoveryCalls: 0,
     discoveryThrottledInMs: 0,
+    statusSource: "arm",
+    statusCalls: 0,
+    subscriptionsInScope: 0,
+    subscriptionsWithCmk: 0,
+    statusSourceFallback: "",
     confirmations: 0,
     confirmationsOverturned: 0,
     confirmationsFailed: 0,
@@ -97,6 +110,11 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   discoveryMode: "keep",
   discoveryCalls: "keep",
   discoveryThrottledInMs: "keep",
+  statusSource: "keep",
+  statusCalls: "keep",
+  subscriptionsInScope: "keep",
+  subscriptionsWithCmk: "keep",
+  statusSourceFallback: "keep",
   confirmations: "sum",
   confirmationsOverturned: "sum",
   confirmationsFailed: "sum",

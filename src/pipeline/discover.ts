@@ -2,12 +2,12 @@
  * Finds the fleet (ARM per subscription, or Resource Graph over the scope). A failed subscription
  * or a failed Resource Graph query is reported, not fatal: open incidents it hides get a tick.
  */
-import type { FleetDiscovery, FleetListing } from "../ports/fleetDiscovery";
+import type { DiscoverOptions, FleetDiscovery, FleetListing } from "../ports/fleetDiscovery";
 import type { CycleContext } from "./cycleContext";
 
-export async function discoverFleet(ctx: CycleContext, discovery: FleetDiscovery): Promise<FleetListing> {
-  const { stats, settings, deps } = ctx;
-  const listing = await discovery.discover();
+export async function discoverFleet(ctx: CycleContext, discovery: FleetDiscovery, options: DiscoverOptions = {}): Promise<FleetListing> {
+  const { stats, deps } = ctx;
+  const listing = await discovery.discover(options);
   stats.discoveryMode = listing.source;
   stats.discoveryCalls += listing.calls;
   stats.discoveryThrottledInMs += listing.throttledInMs;
@@ -19,11 +19,14 @@ export async function discoverFleet(ctx: CycleContext, discovery: FleetDiscovery
         : `cmk-monitor: could not list subscription ${failure.scope} (${failure.reason}): ${failure.message}`,
     );
   }
-  stats.subscriptionsListed +=
-    listing.source === "arm"
-      ? settings.subscriptionIds.length - listing.failures.length
-      : listing.failures.length > 0
-        ? 0
-        : new Set(listing.accounts.map((account) => account.subscriptionId.toLowerCase())).size;
+  stats.subscriptionsListed += listing.subscriptionsReadable;
+  stats.subscriptionsInScope = listing.subscriptionsInScope;
+  stats.subscriptionsWithCmk = listing.subscriptionsWithCmk;
+  stats.statusSource = listing.statusSource;
+  stats.statusCalls += listing.statusCalls;
+  if (listing.statusSourceFallback) {
+    stats.statusSourceFallback = listing.statusSourceFallback;
+    deps.log.warn(`cmk-monitor: CMK_STATUS_SOURCE=resource-graph is not trusted this cycle (${listing.statusSourceFallback}); statuses come from ARM`);
+  }
   return listing;
 }

@@ -11,6 +11,15 @@ export interface CycleHeartbeat {
   emailsSent: number;
   emailsRetrying: number;
   subscriptionsFailed: number;
+  /** Subscriptions in scope, readable this cycle, and holding CMK accounts (absent in heartbeats from older versions). */
+  subscriptionsInScope?: number;
+  subscriptionsReadable?: number;
+  subscriptionsWithCmk?: number;
+  /** Where the statuses came from, and the ARM calls that read them. */
+  statusSource?: "arm" | "resource-graph";
+  statusCalls?: number;
+  /** Set when CMK_STATUS_SOURCE=resource-graph was not trusted this cycle, with why. */
+  statusSourceFallback?: string;
   /** Work items the queue gave up on (moved to the poison queue) since the app was deployed. */
   poisonWorkItems?: number;
 }

@@ -73,6 +73,7 @@ export class ArmRoutes {
   /** Keyed by lower-cased resource id, because ARM ids compare case-insensitively. */
   private readonly accounts = new Map<string, SandboxAccount>();
   private readonly forbiddenSubscriptions = new Set<string>();
+  private listOmitsStatus = false;
   /** Subscriptions the caller can see beyond those holding accounts, with their state. */
   private readonly extraSubscriptions = new Map<string, { displayName: string; state: string }>();
   /** Bumped by every change to an account, so the Resource Graph rows are rebuilt only when stale. */
@@ -142,6 +143,20 @@ export class ArmRoutes {
 
   forbidSubscription(subscriptionId: string): void {
     this.forbiddenSubscriptions.add(subscriptionId.toLowerCase());
+  }
+
+  /**
+   * List responses leave out `customerManagedKeyStatus` (a GET still has it). Azure documents the
+   * property on the account, not that every list response carries it: the monitor must not depend
+   * on it (docs/azure-behaviour.md).
+   */
+  setListOmitsStatus(omit: boolean): void {
+    this.listOmitsStatus = omit;
+  }
+
+  /** Every subscription the tenant has: those holding accounts and those added, whatever the caller may read. */
+  subscriptionIds(): string[] {
+    return [...new Set([...[...this.accounts.values()].map((a) => a.subscriptionId.toLowerCase()), ...this.extraSubscriptions.keys()])];
   }
 
   route(request: SandboxRequest): MatchedRoute | undefined {
@@ -287,7 +302,11 @@ export class ArmRoutes {
   }
 
   private list(apiVersion: string, include: (account: SandboxAccount) => boolean): SandboxResponse {
-    const value = [...this.accounts.values()].filter(include).map((a) => toArmJson(a, apiVersion));
+    const value = [...this.accounts.values()].filter(include).map((a) => {
+      const json = toArmJson(a, apiVersion);
+      if (this.listOmitsStatus) delete (json["properties"] as Record<string, unknown>)["customerManagedKeyStatus"];
+      return json;
+    });
     // An unknown subscription is simply one without accounts: 200 with an empty page.
     return { status: 200, json: { value } };
   }

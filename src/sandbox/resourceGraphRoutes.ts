@@ -27,8 +27,23 @@ export interface ResourceGraphQuota {
   windowInMs: number;
 }
 
+/**
+ * What Resource Graph says about `properties.customerManagedKeyStatus`. Azure documents neither that
+ * the property is indexed for the API version Resource Graph chose for the type, nor that a key
+ * revocation (not an ARM write to the account) refreshes it: "absent" (the default) and "stale"
+ * play that; "fresh" is the kind world the monitor must not depend on (docs/azure-behaviour.md).
+ */
+export type ResourceGraphStatusMode = "absent" | "stale" | "fresh";
+
 export class ResourceGraphRoutes {
   private quota: ResourceGraphQuota = { queries: 15, windowInMs: 5000 };
+  private statusMode: ResourceGraphStatusMode = "absent";
+  /** With "stale": each account's status as it was when the mode was set (or when the account first appeared). */
+  private readonly staleStatuses = new Map<string, unknown>();
+  /** Subscriptions Resource Graph leaves out of every answer, silently, as it does for ones the caller cannot read. */
+  private readonly hidden = new Set<string>();
+  /** Answers stop after this many rows with `resultTruncated: "true"` (no skip token), as the service does past its limits. */
+  private truncateAfter: number | undefined;
   private window: number[] = [];
   /** Management group name → subscription ids in it. */
   private readonly managementGroups = new Map<string, string[]>();
@@ -43,8 +58,26 @@ export class ResourceGraphRoutes {
 
   constructor(
     private readonly rows: () => ResourceGraphRow[],
+    /** Every subscription the tenant has (the `resourcecontainers` answer), before access is applied. */
+    private readonly subscriptions: () => string[] = () => [],
     private now: () => number = Date.now,
   ) {}
+
+  setStatusMode(mode: ResourceGraphStatusMode): void {
+    this.statusMode = mode;
+    this.staleStatuses.clear();
+    if (mode === "stale") for (const row of this.rows()) this.staleStatuses.set(row.id.toLowerCase(), row.properties["customerManagedKeyStatus"]);
+  }
+
+  /** Resource Graph answers as if the caller could not read this subscription: its rows are left out, without an error. */
+  hideSubscription(subscriptionId: string): void {
+    this.hidden.add(subscriptionId.toLowerCase());
+  }
+
+  /** Every answer stops after `rows` rows and says `resultTruncated: "true"`; undefined answers in full again. */
+  setTruncation(rows: number | undefined): void {
+    this.truncateAfter = rows;
+  }
 
   /** The clock the quota window runs on (a drill's simulated clock). */
   setClock(now: () => number): void {
@@ -69,6 +102,20 @@ export class ResourceGraphRoutes {
 
   setManagementGroup(name: string, subscriptionIds: string[]): void {
     this.managementGroups.set(name.toLowerCase(), subscriptionIds.map((s) => s.toLowerCase()));
+  }
+
+  /** The row as Resource Graph would index it under the current status mode. */
+  private withStatusMode(row: ResourceGraphRow): ResourceGraphRow {
+    if (this.statusMode === "fresh") return row;
+    const properties = { ...row.properties };
+    delete properties["customerManagedKeyStatus"];
+    if (this.statusMode === "stale") {
+      const key = row.id.toLowerCase();
+      if (!this.staleStatuses.has(key)) this.staleStatuses.set(key, row.properties["customerManagedKeyStatus"]);
+      const stale = this.staleStatuses.get(key);
+      if (stale !== undefined) properties["customerManagedKeyStatus"] = stale;
+    }
+    return { ...row, properties };
   }
 
   route(request: SandboxRequest): MatchedRoute | undefined {
@@ -106,13 +153,23 @@ export class ResourceGraphRoutes {
     } catch {
       return { status: 400, json: { error: { code: "BadRequest", message: "The request body is not JSON." } } };
     }
-    if (typeof body.query !== "string" || !/microsoft\.documentdb\/databaseaccounts/i.test(body.query)) {
-      return { status: 400, json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts." } } };
+    const containers = typeof body.query === "string" && /^\s*resourcecontainers\b[\s\S]*microsoft\.resources\/subscriptions/i.test(body.query);
+    if (typeof body.query !== "string" || (!containers && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
+      return { status: 400, json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts and subscriptions." } } };
     }
     const scope = new Set<string>();
     for (const id of body.subscriptions ?? []) scope.add(id.toLowerCase());
     for (const group of body.managementGroups ?? []) for (const id of this.managementGroups.get(group.toLowerCase()) ?? []) scope.add(id);
     const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
+    const visible = (subscriptionId: string): boolean => !this.hidden.has(subscriptionId.toLowerCase()) && (tenantWide || scope.has(subscriptionId.toLowerCase()));
+    if (containers) {
+      // The subscriptions in the request's scope that the caller can read: one row each.
+      const data = [...new Set(this.subscriptions().map((id) => id.toLowerCase()))]
+        .filter(visible)
+        .sort()
+        .map((subscriptionId) => ({ id: `/subscriptions/${subscriptionId}`, subscriptionId, type: "microsoft.resources/subscriptions" }));
+      return { status: 200, headers: quotaHeaders, json: { totalRecords: data.length, count: data.length, resultTruncated: "false", data, facets: [] } };
+    }
     const keyVaultOnly = /isnotempty\(\s*properties\.keyVaultKeyUri\s*\)/i.test(body.query);
     const token = body.options?.$skipToken ? /^([^:]+):(\d+)$/.exec(Buffer.from(body.options.$skipToken, "base64").toString("utf8")) : null;
     const kept = token ? this.results.get(token[1]!) : undefined;
@@ -121,7 +178,8 @@ export class ResourceGraphRoutes {
     if (!matching) {
       // A first page, or a token whose result was let go: evaluate the query now.
       matching = (this.frozen ?? this.rows())
-        .filter((row) => tenantWide || scope.has(row.subscriptionId.toLowerCase()))
+        .filter((row) => visible(row.subscriptionId))
+        .map((row) => this.withStatusMode(row))
         .filter((row) => !keyVaultOnly || typeof row.properties["keyVaultKeyUri"] === "string")
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       this.results.set(resultId, matching);
@@ -135,8 +193,10 @@ export class ResourceGraphRoutes {
       packed.length === 0 ? row : { ...row, properties: Object.fromEntries(packed.filter((name) => name in row.properties).map((name) => [name, row.properties[name]])) };
     const top = Math.min(Math.max(1, body.options?.$top ?? 100), 1000);
     const offset = token ? Number(token[2]) : 0;
-    const page = matching.slice(offset, offset + top).map(project);
-    const next = offset + top < matching.length ? Buffer.from(`${resultId}:${offset + top}`).toString("base64") : undefined;
+    const truncated = this.truncateAfter !== undefined && matching.length > this.truncateAfter;
+    const end = truncated ? Math.min(offset + top, this.truncateAfter!) : offset + top;
+    const page = matching.slice(offset, end).map(project);
+    const next = !truncated && end < matching.length ? Buffer.from(`${resultId}:${end}`).toString("base64") : undefined;
     if (!next) this.results.delete(resultId);
     return {
       status: 200,
@@ -144,7 +204,7 @@ export class ResourceGraphRoutes {
       json: {
         totalRecords: matching.length,
         count: page.length,
-        resultTruncated: "false",
+        resultTruncated: truncated ? "true" : "false",
         ...(next ? { $skipToken: next } : {}),
         data: page,
         facets: [],

@@ -127,7 +127,10 @@ export class LocalSandbox {
   readonly keyVault = new SandboxKeyVault();
   private readonly keyVaultRoutes = new KeyVaultRoutes(this.keyVault);
   /** Resource Graph over the same accounts ARM serves. */
-  readonly resourceGraph = new ResourceGraphRoutes(() => this.arm.resourceGraphRows());
+  readonly resourceGraph = new ResourceGraphRoutes(
+    () => this.arm.resourceGraphRows(),
+    () => this.arm.subscriptionIds(),
+  );
   /** For Key Vault SDK clients: resolves vault names through `keyVault` and connects here (vaultAgent.ts). */
   readonly keyVaultAgent: https.Agent;
   /** The sandbox's DNS for vault host names, in the shape of the DNS probe's resolver. */
@@ -259,8 +262,15 @@ export class LocalSandbox {
     this.arm.addSubscription(subscriptionId, options);
   }
 
+  /** The caller may not read this subscription: ARM answers 403, and Resource Graph silently leaves it out. */
   forbidSubscription(subscriptionId: string): void {
     this.arm.forbidSubscription(subscriptionId);
+    this.resourceGraph.hideSubscription(subscriptionId);
+  }
+
+  /** ARM list responses without `customerManagedKeyStatus` (GETs keep it); see ArmRoutes.setListOmitsStatus. */
+  setListOmitsStatus(omit: boolean): void {
+    this.arm.setListOmitsStatus(omit);
   }
 
   // --- ACS state -------------------------------------------------------------------------

@@ -174,7 +174,11 @@ function lastPoll(report: StatusReport, now: Date): SafeHtml {
   return html`Last completed poll: <time datetime="${cycle.finishedAt}" data-since="${cycle.finishedAt}">${agoText(cycle.finishedAt, now)}</time>
  (${formatUtc(cycle.finishedAt)}), took ${cycle.durationInMs} ms: ${cycle.accountsSeen} CMK account(s), ${cycle.revokedSeen} revoked${
    cycle.subscriptionsFailed > 0 ? html`, <strong>${cycle.subscriptionsFailed} subscription(s) could not be listed</strong>` : ""
- }.`;
+ }${
+   cycle.subscriptionsInScope !== undefined
+     ? html`; ${cycle.subscriptionsReadable ?? 0} of ${cycle.subscriptionsInScope} subscription(s) read, ${cycle.subscriptionsWithCmk ?? 0} holding CMK accounts; status from ${cycle.statusSource === "resource-graph" ? "Resource Graph (checked against ARM)" : "ARM"}`
+     : ""
+ }${cycle.statusSourceFallback ? html` (<strong>Resource Graph not trusted: ${cycle.statusSourceFallback}</strong>)` : ""}.`;
 }
 
 function badge(state: OpenState): SafeHtml {

@@ -55,19 +55,56 @@ describe("ResourceGraphDiscovery", () => {
     expect(result.accounts).toHaveLength(2500);
     expect(result.calls).toBe(3);
     expect(graphCalls()).toBe(3);
-    const revoked = result.accounts.filter((a) => a.customerManagedKeyStatus?.includes("revoked"));
-    expect(revoked).toHaveLength(25);
+    // By default the sandbox plays Resource Graph without the status (docs/azure-behaviour.md).
+    expect(result.accounts.filter((a) => a.customerManagedKeyStatus !== undefined)).toHaveLength(0);
     // The row's nested properties arrive flattened into the account model.
     expect(result.accounts[0]).toMatchObject({ keyVaultKeyUri: expect.stringMatching(/^https:\/\/kv-/), defaultIdentity: "SystemAssignedIdentity" });
   });
 
-  it("splits scopes of more than 1,000 subscriptions into batches", async () => {
-    // Resource Graph refuses more than 1,000 subscriptions in one request.
-    const many = Array.from({ length: MAX_SUBSCRIPTIONS_PER_QUERY + 500 }, (_, i) => sub(i));
+  it("splits scopes into batches below 300 subscriptions, as Resource Graph advises", async () => {
+    const many = Array.from({ length: MAX_SUBSCRIPTIONS_PER_QUERY + 100 }, (_, i) => sub(i));
     const result = await discovery().discover({ subscriptionIds: many, managementGroups: [] });
+    expect(MAX_SUBSCRIPTIONS_PER_QUERY).toBeLessThan(300);
     expect(result.accounts).toHaveLength(2500);
-    // First batch (the 1,000 holding every account): 3 pages; second batch (500, empty): 1 call.
+    // First batch (holding every account): 3 pages; second batch (100, empty): 1 call.
     expect(graphCalls()).toBe(4);
+  });
+
+  it.each([
+    // Fresh: the status as ARM has it (the kind world the monitor must not rely on).
+    ["fresh", 25],
+    // Stale: as it was when the mode was set; a revocation after that does not show.
+    ["stale", 25],
+  ] as const)("plays Resource Graph's status %s", async (mode, revokedCount) => {
+    sandbox.resourceGraph.setStatusMode(mode);
+    sandbox.setStatus("rg-acct-1", "Access to your account is currently revoked (4002).");
+    try {
+      const result = await discovery().discover({ subscriptionIds: [0, 1, 2, 3, 4].map(sub), managementGroups: [] });
+      const revoked = result.accounts.filter((a) => a.customerManagedKeyStatus?.includes("revoked"));
+      expect(revoked).toHaveLength(mode === "fresh" ? revokedCount + 1 : revokedCount);
+    } finally {
+      sandbox.setStatus("rg-acct-1", "Access to the configured customer managed key confirmed.");
+      sandbox.resourceGraph.setStatusMode("absent");
+    }
+  });
+
+  it("says which subscriptions of the scope it can see; a forbidden one is left out without an error", async () => {
+    const hidden = sub(77);
+    sandbox.addSubscription(sub(76));
+    sandbox.addSubscription(hidden);
+    sandbox.resourceGraph.hideSubscription(hidden);
+    const { subscriptionIds } = await discovery().visibleSubscriptions({ subscriptionIds: [sub(0), sub(76), hidden, sub(99)], managementGroups: [] });
+    // sub(99) does not exist, sub(77) cannot be read: both are simply absent.
+    expect([...subscriptionIds].sort()).toEqual([sub(0), sub(76)]);
+  });
+
+  it("treats a truncated answer as a failure, never as a smaller fleet", async () => {
+    sandbox.resourceGraph.setTruncation(100);
+    try {
+      await expect(discovery().discover({ subscriptionIds: [0, 1, 2, 3, 4].map(sub), managementGroups: [] })).rejects.toMatchObject({ name: "IncompleteResultError" });
+    } finally {
+      sandbox.resourceGraph.setTruncation(undefined);
+    }
   });
 
   it("covers a management group's subscriptions", async () => {

@@ -39,6 +39,8 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_MANAGEMENT_GROUPS: ["mg/prod", "management group ids have no slashes"],
   CMK_DISCOVERY: ["graph", "only auto, arm or resource-graph"],
   CMK_ARM_CONCURRENCY: ["0", "at least one subscription listed at a time, at most 64"],
+  CMK_STATUS_SOURCE: ["resource graph", "arm or resource-graph, hyphenated"],
+  CMK_DISCOVERY_INTERVAL_MINUTES: ["0", "at least a minute between Resource Graph reads"],
   CMK_FANOUT: ["parallel", "only auto, queue or inline"],
   CMK_FANOUT_THRESHOLD: ["many", "a number of accounts"],
   CMK_WORK_QUEUE: ["Work_Queue", "queue names are lower-case letters, digits and hyphens"],
