@@ -119,30 +119,25 @@ function writeZip(zipPath, dir, files) {
     const deflated = zlib.deflateRawSync(data, { level: 9 });
     const name = Buffer.from(file, "utf8");
     const crc = zlib.crc32(data);
+    // The local header and the central directory entry share one run of fields (version needed … name length).
+    const shared = (buffer, at) => {
+      buffer.writeUInt16LE(20, at);
+      buffer.writeUInt16LE(0x0800, at + 2); // UTF-8 names
+      buffer.writeUInt16LE(8, at + 4); // deflate
+      buffer.writeUInt16LE(dosTime, at + 6);
+      buffer.writeUInt16LE(dosDate, at + 8);
+      buffer.writeUInt32LE(crc, at + 10);
+      buffer.writeUInt32LE(deflated.length, at + 14);
+      buffer.writeUInt32LE(data.length, at + 18);
+      buffer.writeUInt16LE(name.length, at + 22);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(8, 8);
-    local.writeUInt16LE(dosTime, 10);
-    local.writeUInt16LE(dosDate, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(deflated.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    shared(local, 4);
     const header = Buffer.alloc(46);
     header.writeUInt32LE(0x02014b50, 0);
     header.writeUInt16LE(0x031e, 4); // made by Unix, version 3.0: keeps the file mode below
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(0x0800, 8);
-    header.writeUInt16LE(8, 10);
-    header.writeUInt16LE(dosTime, 12);
-    header.writeUInt16LE(dosDate, 14);
-    header.writeUInt32LE(crc, 16);
-    header.writeUInt32LE(deflated.length, 20);
-    header.writeUInt32LE(data.length, 24);
-    header.writeUInt16LE(name.length, 28);
+    shared(header, 6);
     header.writeUInt32LE(((0o100644 & 0xffff) << 16) >>> 0, 38);
     header.writeUInt32LE(offset, 42);
     central.push(header, name);
