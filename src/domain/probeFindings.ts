@@ -9,7 +9,7 @@ import type { CauseId } from "./causes";
 import { evaluatePermission, type PermissionVerdict } from "./keyVaultPermissions";
 import { formatKeyVaultKeyUri } from "./keyVaultUri";
 import type { ActiveKeyFacts, ActiveVaultFacts, ProbeFacts } from "./probeFacts";
-import { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand } from "./remediation";
+import { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand } from "./remediationCommands";
 import { placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
 
 export type ProbeId = "key-uri" | "default-identity" | "dns" | "vault" | "network" | "key" | "permission";

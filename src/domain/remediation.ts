@@ -5,186 +5,30 @@
  */
 import type { CmkAccount } from "./account";
 import { getCause, type CauseId, type RecoveryPolicy } from "./causes";
-import { parseKeyVaultKeyUri, formatKeyVaultKeyUri, type KeyVaultKeyReference } from "./keyVaultUri";
-import { resolveDefaultIdentity, type DefaultIdentityResolution } from "./defaultIdentity";
-import { Placeholder, placeholder, sh, shellQuote, type ShellValue, type ShellText } from "./shellQuoting";
+import { azureValue, commandTarget, freeValue, HOST_NAME, identityIdValue, type CommandTarget } from "./commandTarget";
+import { formatKeyVaultKeyUri } from "./keyVaultUri";
+import {
+  accountArgs,
+  cmd,
+  grantStep,
+  SAME_SUBSCRIPTION_NOTE,
+  sentences,
+  setDefaultIdentity,
+  showIdentity,
+  showKey,
+  showKeyUri,
+  showStatus,
+  type RemediationStep,
+} from "./remediationCommands";
+import { placeholder, sh, shellQuote, type ShellValue } from "./shellQuoting";
 
-// Their home is defaultIdentity.ts; re-exported for the code that imports them from here (email templates, tests).
+// Their homes are defaultIdentity.ts and remediationCommands.ts; re-exported for the code that
+// imports them from here (email templates, the CLI, tests).
 export { resolveDefaultIdentity, type DefaultIdentityKind, type DefaultIdentityResolution } from "./defaultIdentity";
-
-export interface RemediationCommand {
-  /** Says when to use this command when a step offers alternatives. */
-  label?: string;
-  command: string;
-}
-
-export interface RemediationStep {
-  text: string;
-  commands: RemediationCommand[];
-}
-
-export const KEY_VAULT_CRYPTO_ROLE = "Key Vault Crypto Service Encryption User";
-
-// ---------------------------------------------------------------------------------------------
-// Values for commands
-
-interface CommandTarget {
-  account?: CmkAccount;
-  subscription: ShellValue;
-  resourceGroup: ShellValue;
-  accountName: ShellValue;
-  vaultName: ShellValue;
-  keyName: ShellValue;
-  keyReference?: KeyVaultKeyReference;
-  identity?: DefaultIdentityResolution;
-  principal: ShellValue;
-}
-
-/**
- * An Azure value, or a placeholder when it is missing. A value starting with "-" is also
- * replaced: quoting keeps the shell safe, but `az` would still read it as an option.
- */
-function azureValue(value: string | undefined, name: string): ShellValue {
-  // Checked as the shell will see it: shellQuote drops NULs, so "\0--debug" would become an option.
-  const text = value?.replace(/\0/g, "");
-  if (text === undefined || text.trim() === "" || text.startsWith("-")) return placeholder(name);
-  return text;
-}
-
-// Names as Key Vault and DNS allow them. The key URI and the default identity are written freely
-// by whoever can edit the account (ARM checks neither), so what they yield reaches a command only
-// if it is a real name of its kind: "../.." in a key name would move the RBAC scope off the key,
-// and a quote would end PowerShell's '…' quoting, which does not read '\'' the POSIX way.
-const VAULT_NAME = /^[A-Za-z0-9-]{1,63}$/;
-const KEY_NAME = /^[A-Za-z0-9-]{1,127}$/;
-const HOST_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
-const QUOTE = /['\u2018\u2019\u201a\u201b]/;
-
-/** A value from the key URI or the default identity: azureValue, and only if it has the right shape. */
-function freeValue(value: string | undefined, shape: RegExp | undefined, name: string): ShellValue {
-  const checked = azureValue(value, name);
-  if (typeof checked !== "string") return checked;
-  return QUOTE.test(checked) || (shape && !shape.test(checked)) ? placeholder(name) : checked;
-}
-
-/** A user-assigned identity resource id as a command argument. */
-function identityIdValue(id: string | undefined): ShellValue {
-  return freeValue(id, undefined, "user-assigned-identity-resource-id");
-}
-
-function commandTarget(account?: CmkAccount): CommandTarget {
-  const keyReference = account ? parseKeyVaultKeyUri(account.keyVaultKeyUri) : undefined;
-  const identity = account ? resolveDefaultIdentity(account) : undefined;
-  return {
-    ...(account ? { account } : {}),
-    subscription: azureValue(account?.subscriptionId, "subscription-id"),
-    resourceGroup: azureValue(account?.resourceGroup, "resource-group"),
-    accountName: azureValue(account?.name, "account-name"),
-    vaultName: freeValue(keyReference?.vaultName, VAULT_NAME, "vault-name"),
-    keyName: freeValue(keyReference?.keyName, KEY_NAME, "key-name"),
-    ...(keyReference ? { keyReference } : {}),
-    ...(identity ? { identity } : {}),
-    principal: azureValue(identity?.principalId, "principal-id"),
-  };
-}
-
-const PRINCIPAL_PLACEHOLDER = placeholder("principal-id");
-
-function accountArgs(t: CommandTarget): ShellText {
-  return sh`--name ${t.accountName} --resource-group ${t.resourceGroup} --subscription ${t.subscription}`;
-}
-
-function cmd(command: ShellText, label?: string): RemediationCommand {
-  return label ? { label, command: command.text } : { command: command.text };
-}
-
-function showStatus(t: CommandTarget): ShellText {
-  return sh`az cosmosdb show ${accountArgs(t)} --query customerManagedKeyStatus --output tsv`;
-}
-
-function showIdentity(t: CommandTarget): ShellText {
-  return sh`az cosmosdb show ${accountArgs(t)} --query "{defaultIdentity: defaultIdentity, identity: identity}"`;
-}
-
-function showKeyUri(t: CommandTarget): ShellText {
-  return sh`az cosmosdb show ${accountArgs(t)} --query keyVaultKeyUri --output tsv`;
-}
-
-function showKey(t: CommandTarget): ShellText {
-  return sh`az keyvault key show --vault-name ${t.vaultName} --name ${t.keyName} --query "{kid: key.kid, enabled: attributes.enabled, expires: attributes.expires, notBefore: attributes.notBefore}"`;
-}
-
-function vaultIdLookup(t: CommandTarget): ShellText {
-  return sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query id --output tsv`;
-}
-
-function setDefaultIdentity(t: CommandTarget, value: ShellValue): ShellText {
-  return sh`az cosmosdb update ${accountArgs(t)} --default-identity ${value}`;
-}
-
-/** "Give this principal get/wrapKey/unwrapKey": one command per vault permission model. */
-function grantCommands(t: CommandTarget, principal: ShellValue): RemediationCommand[] {
-  return [
-    cmd(
-      sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query properties.enableRbacAuthorization --output tsv`,
-      "Which model does the vault use? (true = Azure RBAC, false or empty = access policies)",
-    ),
-    cmd(
-      sh`az keyvault set-policy --name ${t.vaultName} --subscription ${t.subscription} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
-      "Vault uses access policies",
-    ),
-    cmd(
-      // Scoped to the key itself: the narrowest scope the role works at.
-      sh`az role assignment create --role ${KEY_VAULT_CRYPTO_ROLE} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(${vaultIdLookup(t)})"/keys/${t.keyName}`,
-      "Vault uses Azure RBAC",
-    ),
-  ];
-}
-
-/** Sentence and command for finding the principal id when the account does not tell us. */
-function principalHelp(t: CommandTarget): { sentence: string; commands: RemediationCommand[] } {
-  if (!(t.principal instanceof Placeholder)) return { sentence: "", commands: [] };
-  const identity = t.identity;
-  const replace = `Replace ${PRINCIPAL_PLACEHOLDER.text} with the object (principal) id of the default identity`;
-  switch (identity?.kind) {
-    case "first-party":
-      return {
-        sentence: `${replace}: for FirstPartyIdentity that is the object id of the "Azure Cosmos DB" enterprise application in your Microsoft Entra tenant.`,
-        commands: [],
-      };
-    case "user-assigned":
-      return {
-        sentence: `${replace}; this command prints it:`,
-        commands: [
-          cmd(
-            sh`az identity show --ids ${identityIdValue(identity.userAssignedIdentityId)} --query principalId --output tsv`,
-            "Find the principal id",
-          ),
-        ],
-      };
-    case "system-assigned":
-      return {
-        sentence: `${replace}; this command prints it:`,
-        commands: [cmd(sh`az cosmosdb show ${accountArgs(t)} --query identity.principalId --output tsv`, "Find the principal id")],
-      };
-    default:
-      return {
-        sentence: `${replace} (set a valid default identity first if the account has none).`,
-        commands: [],
-      };
-  }
-}
+export { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand, type RemediationStep } from "./remediationCommands";
 
 // ---------------------------------------------------------------------------------------------
 // The steps
-
-/** Joins sentences, skipping missing ones, so optional parts leave no stray spaces. */
-function sentences(...parts: Array<string | undefined>): string {
-  return parts
-    .map((part) => part?.trim())
-    .filter((part): part is string => Boolean(part))
-    .join(" ");
-}
 
 /** "one hour", "two hours", "90 minutes": durations as the emails say them. */
 export function describeMinutes(minutes: number): string {
@@ -222,27 +66,6 @@ function expectationStep(cause: CauseId, policy: RecoveryPolicy, t: CommandTarge
       `Once the fix is in place, the account usually leaves the revoked state within about ${expected}. ` +
       `If it is still revoked ${escalate} after the fix, contact Microsoft support; this monitor escalates on its own at that point.`,
     commands: check,
-  };
-}
-
-const SAME_SUBSCRIPTION_NOTE =
-  "The vault commands assume the vault lives in the account's subscription; change --subscription if it does not.";
-
-function grantStep(t: CommandTarget, principal: ShellValue, who: string): RemediationStep {
-  const help =
-    principal === t.principal
-      ? principalHelp(t)
-      : principal instanceof Placeholder
-        ? { sentence: `Replace ${principal.text} with that identity's object (principal) id.`, commands: [] }
-        : { sentence: "", commands: [] };
-  return {
-    text: sentences(
-      `Give ${who} the get, wrapKey and unwrapKey permissions on the key.`,
-      `Run the access-policy command if the vault uses access policies, or the RBAC command (role "${KEY_VAULT_CRYPTO_ROLE}") if it uses Azure RBAC.`,
-      SAME_SUBSCRIPTION_NOTE,
-      help.sentence,
-    ),
-    commands: [...help.commands, ...grantCommands(t, principal)],
   };
 }
 

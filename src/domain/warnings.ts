@@ -23,7 +23,7 @@ import {
   type EvidenceLine,
   type ProbeId,
 } from "./probeFindings";
-import type { RemediationCommand } from "./remediation";
+import type { RemediationCommand } from "./remediationCommands";
 import { placeholder, sh } from "./shellQuoting";
 
 export const WARNING_KINDS = [

@@ -1,0 +1,135 @@
+/**
+ * The `az` commands, and the permission-granting step built from them, that the remediation of
+ * several causes uses. Every account value reaches a command through `sh`, which shell-quotes it.
+ */
+import { identityIdValue, type CommandTarget } from "./commandTarget";
+import { Placeholder, placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
+
+export interface RemediationCommand {
+  /** Says when to use this command when a step offers alternatives. */
+  label?: string;
+  command: string;
+}
+
+export interface RemediationStep {
+  text: string;
+  commands: RemediationCommand[];
+}
+
+export const KEY_VAULT_CRYPTO_ROLE = "Key Vault Crypto Service Encryption User";
+
+const PRINCIPAL_PLACEHOLDER = placeholder("principal-id");
+
+export function accountArgs(t: CommandTarget): ShellText {
+  return sh`--name ${t.accountName} --resource-group ${t.resourceGroup} --subscription ${t.subscription}`;
+}
+
+export function cmd(command: ShellText, label?: string): RemediationCommand {
+  return label ? { label, command: command.text } : { command: command.text };
+}
+
+export function showStatus(t: CommandTarget): ShellText {
+  return sh`az cosmosdb show ${accountArgs(t)} --query customerManagedKeyStatus --output tsv`;
+}
+
+export function showIdentity(t: CommandTarget): ShellText {
+  return sh`az cosmosdb show ${accountArgs(t)} --query "{defaultIdentity: defaultIdentity, identity: identity}"`;
+}
+
+export function showKeyUri(t: CommandTarget): ShellText {
+  return sh`az cosmosdb show ${accountArgs(t)} --query keyVaultKeyUri --output tsv`;
+}
+
+export function showKey(t: CommandTarget): ShellText {
+  return sh`az keyvault key show --vault-name ${t.vaultName} --name ${t.keyName} --query "{kid: key.kid, enabled: attributes.enabled, expires: attributes.expires, notBefore: attributes.notBefore}"`;
+}
+
+function vaultIdLookup(t: CommandTarget): ShellText {
+  return sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query id --output tsv`;
+}
+
+export function setDefaultIdentity(t: CommandTarget, value: ShellValue): ShellText {
+  return sh`az cosmosdb update ${accountArgs(t)} --default-identity ${value}`;
+}
+
+/** "Give this principal get/wrapKey/unwrapKey": one command per vault permission model. */
+function grantCommands(t: CommandTarget, principal: ShellValue): RemediationCommand[] {
+  return [
+    cmd(
+      sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query properties.enableRbacAuthorization --output tsv`,
+      "Which model does the vault use? (true = Azure RBAC, false or empty = access policies)",
+    ),
+    cmd(
+      sh`az keyvault set-policy --name ${t.vaultName} --subscription ${t.subscription} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
+      "Vault uses access policies",
+    ),
+    cmd(
+      // Scoped to the key itself: the narrowest scope the role works at.
+      sh`az role assignment create --role ${KEY_VAULT_CRYPTO_ROLE} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(${vaultIdLookup(t)})"/keys/${t.keyName}`,
+      "Vault uses Azure RBAC",
+    ),
+  ];
+}
+
+/** Sentence and command for finding the principal id when the account does not tell us. */
+function principalHelp(t: CommandTarget): { sentence: string; commands: RemediationCommand[] } {
+  if (!(t.principal instanceof Placeholder)) return { sentence: "", commands: [] };
+  const identity = t.identity;
+  const replace = `Replace ${PRINCIPAL_PLACEHOLDER.text} with the object (principal) id of the default identity`;
+  switch (identity?.kind) {
+    case "first-party":
+      return {
+        sentence: `${replace}: for FirstPartyIdentity that is the object id of the "Azure Cosmos DB" enterprise application in your Microsoft Entra tenant.`,
+        commands: [],
+      };
+    case "user-assigned":
+      return {
+        sentence: `${replace}; this command prints it:`,
+        commands: [
+          cmd(
+            sh`az identity show --ids ${identityIdValue(identity.userAssignedIdentityId)} --query principalId --output tsv`,
+            "Find the principal id",
+          ),
+        ],
+      };
+    case "system-assigned":
+      return {
+        sentence: `${replace}; this command prints it:`,
+        commands: [cmd(sh`az cosmosdb show ${accountArgs(t)} --query identity.principalId --output tsv`, "Find the principal id")],
+      };
+    default:
+      return {
+        sentence: `${replace} (set a valid default identity first if the account has none).`,
+        commands: [],
+      };
+  }
+}
+
+/** Joins sentences, skipping missing ones, so optional parts leave no stray spaces. */
+export function sentences(...parts: Array<string | undefined>): string {
+  return parts
+    .map((part) => part?.trim())
+    .filter((part): part is string => Boolean(part))
+    .join(" ");
+}
+
+export const SAME_SUBSCRIPTION_NOTE =
+  "The vault commands assume the vault lives in the account's subscription; change --subscription if it does not.";
+
+export function grantStep(t: CommandTarget, principal: ShellValue, who: string): RemediationStep {
+  const help =
+    principal === t.principal
+      ? principalHelp(t)
+      : principal instanceof Placeholder
+        ? { sentence: `Replace ${principal.text} with that identity's object (principal) id.`, commands: [] }
+        : { sentence: "", commands: [] };
+  return {
+    text: sentences(
+      `Give ${who} the get, wrapKey and unwrapKey permissions on the key.`,
+      `Run the access-policy command if the vault uses access policies, or the RBAC command (role "${KEY_VAULT_CRYPTO_ROLE}") if it uses Azure RBAC.`,
+      SAME_SUBSCRIPTION_NOTE,
+      help.sentence,
+    ),
+    commands: [...help.commands, ...grantCommands(t, principal)],
+  };
+}
