@@ -1,4 +1,7 @@
 /** Entra ID would not issue a token for the default identity (4000). */
+import { identityIdValue, type CommandTarget } from "../commandTarget";
+import { accountArgs, cmd, grantStep, sentences, setDefaultIdentity, showIdentity, type RemediationStep } from "../remediationCommands";
+import { sh } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
@@ -15,4 +18,47 @@ export const aadTokenAcquisition: CauseDefinition<"aad-token-acquisition"> = {
     { code: 4000, name: "AadClientCredentialsGrantFailure" },
   ],
   wordings: ["aad authentication token", "entra authentication token", "token acquisition", "obtain an access token", "obtain the access token"],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  const identity = t.identity;
+  const checks = [cmd(showIdentity(t))];
+  let reattach: RemediationStep;
+  if (identity?.kind === "user-assigned") {
+    const id = identityIdValue(identity.userAssignedIdentityId);
+    checks.push(cmd(sh`az identity show --ids ${id} --query "{principalId: principalId, clientId: clientId}"`, "Does the identity still exist?"));
+    reattach = {
+      text:
+        "If the identity was detached, attach it again and keep it as the default identity. If it was deleted, re-create it (or pick another), " +
+        "attach it and set it as the default; a re-created identity has a new principal id, so grant it access in the next step.",
+      commands: [
+        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${id}`, "Attach the identity"),
+        cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), "Make it the default identity"),
+      ],
+    };
+  } else {
+    reattach = {
+      text:
+        "If the identity was removed, enable one again and make it the default. Re-enabling the system-assigned identity creates a new " +
+        "principal id, so grant that new id access in the next step. A user-assigned identity works too (UserAssignedIdentity=<its resource id>).",
+      commands: [
+        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${"[system]"}`, "Enable the system-assigned identity"),
+        cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), "Make it the default identity"),
+      ],
+    };
+  }
+  const federated = identity?.federatedClientId
+    ? `This account uses a cross-tenant key (FederatedClientId ${identity.federatedClientId}): also check that the multi-tenant app registration and its federated credential for the identity still exist.`
+    : "";
+  return [
+    {
+      text: sentences("Check that the default identity still exists and is attached to the account.", identity?.description, federated),
+      commands: checks,
+    },
+    reattach,
+    grantStep(t, t.principal, "the default identity"),
+  ];
+}

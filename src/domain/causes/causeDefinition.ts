@@ -3,7 +3,9 @@
  * account is (or is not) revoked. Each file in this folder fills it in for one cause; index.ts
  * assembles the catalogue from them.
  */
-import type { RecoveryPolicy } from "./recoveryPolicies";
+import type { CommandTarget } from "../commandTarget";
+import type { RemediationStep } from "../remediationCommands";
+import type { RecoveryPolicy, RecoveryWording } from "./recoveryPolicies";
 
 /** Ids are part of the public contract (CLI JSON, scenario timelines, emails): never rename one. */
 export const CAUSE_IDS = [
@@ -58,4 +60,8 @@ export interface CauseDefinition<Id extends CauseId = CauseId> {
    * "key vault s").
    */
   wordings: readonly string[];
+  /** The owner's steps, with commands rendered for one account (placeholders without one). */
+  remediation(target: CommandTarget): RemediationStep[];
+  /** How the step after them words the wait for recovery. */
+  recoveryWording: RecoveryWording;
 }

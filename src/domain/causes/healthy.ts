@@ -12,4 +12,7 @@ export const healthy: CauseDefinition<"healthy"> = {
   guideAnchors: [],
   codes: [],
   wordings: [],
+  // Nothing to do and nothing to wait for.
+  remediation: () => [],
+  recoveryWording: "nothing-to-recover",
 };

@@ -19,7 +19,7 @@ import { unrecognized } from "./unrecognized";
 import { unwrapFailure } from "./unwrapFailure";
 
 export { CAUSE_IDS, type CauseCode, type CauseDefinition, type CauseId, type FixableBy, type RevokedCauseId } from "./causeDefinition";
-export type { RecoveryPolicy } from "./recoveryPolicies";
+export { policyRecoveryText, type RecoveryPolicy, type RecoveryWait, type RecoveryWording } from "./recoveryPolicies";
 
 /** What the emails, the CLI and the lifecycle read about a cause. */
 export interface CauseInfo {

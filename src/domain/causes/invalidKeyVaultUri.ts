@@ -1,4 +1,8 @@
 /** The account's key URI is not a versionless Key Vault key URI (4006, 4010, 4011, 4014). */
+import { HOST_NAME, type CommandTarget } from "../commandTarget";
+import { formatKeyVaultKeyUri } from "../keyVaultUri";
+import { accountArgs, cmd, showKeyUri, type RemediationStep } from "../remediationCommands";
+import { sh, type ShellValue } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
@@ -20,4 +24,32 @@ export const invalidKeyVaultUri: CauseDefinition<"invalid-key-vault-uri"> = {
     { code: 4014, name: "InvalidKeyVaultSecretURI" },
   ],
   wordings: ["does not follow the expected format", "improper syntax", "key uri is invalid", "invalid key vault key uri", "invalid key vault uri"],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  const current = t.account?.keyVaultKeyUri;
+  // Proposed only when every part passed the checks; otherwise the reader fills in the names.
+  const checked = t.keyReference && typeof t.vaultName === "string" && typeof t.keyName === "string" && HOST_NAME.test(t.keyReference.vaultHost);
+  const corrected: ShellValue = checked
+    ? formatKeyVaultKeyUri(t.keyReference!)
+    : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
+  const proposal = t.keyReference
+    ? ` Based on the current value, the corrected URI is ${formatKeyVaultKeyUri(t.keyReference)}.`
+    : "";
+  return [
+    {
+      text:
+        `Look at the key URI the account is configured with${current !== undefined ? ` (currently "${current}")` : ""}. ` +
+        "It must be https://<vault>.vault.azure.net/keys/<key> (or your cloud's vault domain), without a key version: the account always uses the key's current version." +
+        proposal,
+      commands: [cmd(showKeyUri(t))],
+    },
+    {
+      text: "Point the account at the versionless key URI of the same key.",
+      commands: [cmd(sh`az cosmosdb update ${accountArgs(t)} --key-uri ${corrected}`)],
+    },
+  ];
+}

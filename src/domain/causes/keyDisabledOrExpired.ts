@@ -1,4 +1,7 @@
 /** The key exists but is disabled or outside its validity dates (4018). */
+import type { CommandTarget } from "../commandTarget";
+import { cmd, showKey, type RemediationStep } from "../remediationCommands";
+import { placeholder, sh } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
@@ -12,4 +15,27 @@ export const keyDisabledOrExpired: CauseDefinition<"key-disabled-or-expired"> = 
   guideAnchors: [],
   codes: [{ code: 4018, name: "KeyDisabledOrExpired" }],
   wordings: ["disabled or expired", "key is disabled", "key was disabled", "key has expired", "key is expired"],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Look at the key's enabled flag and its expiry and not-before dates.",
+      commands: [cmd(showKey(t))],
+    },
+    {
+      text: "If the key is disabled, enable it.",
+      commands: [cmd(sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --enabled true`)],
+    },
+    {
+      text:
+        "If the key has expired (or its not-before date is in the future), move the date. Use a UTC time such as 2030-01-01T00:00:00Z; --not-before works the same way.",
+      commands: [
+        cmd(sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --expires ${placeholder("new-expiry-utc")}`),
+      ],
+    },
+  ];
+}

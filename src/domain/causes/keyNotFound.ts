@@ -1,4 +1,7 @@
 /** The key, or the whole vault, is gone (4003, 4017). */
+import type { CommandTarget } from "../commandTarget";
+import { cmd, showKey, type RemediationStep } from "../remediationCommands";
+import { sh } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
@@ -30,4 +33,33 @@ export const keyNotFound: CauseDefinition<"key-not-found"> = {
     "key does not exist",
     "key vault does not exist",
   ],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Find out whether the vault or the key was deleted. Both stay recoverable from soft delete for the vault's retention period.",
+      commands: [
+        cmd(sh`az keyvault show-deleted --name ${t.vaultName} --subscription ${t.subscription}`, "Is the vault deleted?"),
+        cmd(sh`az keyvault key show-deleted --vault-name ${t.vaultName} --name ${t.keyName}`, "Is the key deleted?"),
+      ],
+    },
+    {
+      text: "If the vault was deleted, recover it first (the key comes back with it).",
+      commands: [cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`)],
+    },
+    {
+      text: "If only the key was deleted, recover the key, then confirm it is enabled.",
+      commands: [cmd(sh`az keyvault key recover --vault-name ${t.vaultName} --name ${t.keyName}`), cmd(showKey(t))],
+    },
+    {
+      text:
+        "If the vault or key was purged it cannot be recovered, and pointing the account at a different key will not bring the data back: " +
+        "open a Microsoft support case straight away.",
+      commands: [],
+    },
+  ];
+}

@@ -1,4 +1,7 @@
 /** The vault's host name does not resolve (4009). */
+import { freeValue, HOST_NAME, type CommandTarget } from "../commandTarget";
+import { accountArgs, cmd, showKeyUri, type RemediationStep } from "../remediationCommands";
+import { placeholder, sh, type ShellValue } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
 
@@ -16,4 +19,38 @@ export const keyVaultDnsUnresolved: CauseDefinition<"key-vault-dns-unresolved"> 
     { code: 4009, name: "KeyVaultDNSNotResolved" },
   ],
   wordings: ["dns name", "host name could not be resolved", "unable to resolve the key vault", "dns not resolved"],
+  remediation,
+  // Whether or not the owner changed anything, the clock runs from detection; the words cover both.
+  recoveryWording: ({ expected, escalate }) =>
+    `If you restored a deleted vault or corrected the vault name, access usually returns within about ${expected}. ` +
+    `If nothing was wrong on your side, Key Vault itself may be having trouble: allow up to ${escalate} from detection. ` +
+    "If the account is still revoked after that, contact Microsoft support; this monitor escalates on its own at that point.",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  // The host is checked too: "-x.vault.azure.net" would be an nslookup option.
+  const host: ShellValue = t.keyReference ? freeValue(t.keyReference.vaultHost, HOST_NAME, "vault-host") : sh`${t.vaultName}.vault.azure.net`;
+  return [
+    {
+      text: "Check that the key URI names the right vault and that its host name resolves.",
+      commands: [cmd(showKeyUri(t)), cmd(sh`nslookup ${host}`)],
+    },
+    {
+      text: "If the vault was deleted, recover it from soft delete.",
+      commands: [
+        cmd(sh`az keyvault show-deleted --name ${t.vaultName} --subscription ${t.subscription}`, "Is the vault deleted?"),
+        cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`, "Recover it"),
+      ],
+    },
+    {
+      text:
+        "If the URI has a typo in the vault name, point the account at the correct vault (it must hold the same key the account was encrypted with).",
+      commands: [
+        cmd(
+          sh`az cosmosdb update ${accountArgs(t)} --key-uri https://${placeholder("correct-vault-name")}.vault.azure.net/keys/${t.keyName}`,
+        ),
+      ],
+    },
+  ];
+}

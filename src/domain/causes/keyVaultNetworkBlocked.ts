@@ -1,4 +1,7 @@
 /** The vault firewall or a network security perimeter blocks Cosmos DB (4016). */
+import type { CommandTarget } from "../commandTarget";
+import { cmd, SAME_SUBSCRIPTION_NOTE, type RemediationStep } from "../remediationCommands";
+import { sh } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
@@ -13,4 +16,31 @@ export const keyVaultNetworkBlocked: CauseDefinition<"key-vault-network-blocked"
   guideAnchors: [],
   codes: [{ code: 4016, name: "NspOutboundDenied" }],
   wordings: ["blocking outbound", "outbound requests to the azure key vault", "network security perimeter", "blocked by the key vault firewall"],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Look at the vault's firewall settings. " + SAME_SUBSCRIPTION_NOTE,
+      commands: [
+        cmd(sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query "{publicNetworkAccess: properties.publicNetworkAccess, networkAcls: properties.networkAcls}"`),
+        cmd(sh`az keyvault network-rule list --name ${t.vaultName} --subscription ${t.subscription}`),
+      ],
+    },
+    {
+      text:
+        "Cosmos DB reaches the vault as a trusted Microsoft service. When the firewall denies by default, let trusted services through. " +
+        "A vault reachable only through private endpoints cannot serve customer-managed keys.",
+      commands: [cmd(sh`az keyvault update --name ${t.vaultName} --subscription ${t.subscription} --bypass AzureServices`)],
+    },
+    {
+      text:
+        "If the vault or the account is in a network security perimeter, add a perimeter access rule that allows the traffic between them " +
+        "(or switch the association to learning mode while you fix it).",
+      commands: [cmd(sh`az network perimeter list --subscription ${t.subscription} --output table`)],
+    },
+  ];
+}

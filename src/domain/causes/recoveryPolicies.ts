@@ -17,3 +17,30 @@ export interface RecoveryPolicy {
 
 export const AFTER_FIX: RecoveryPolicy = { clockStartsAt: "fix", expectedRecoveryInMinutes: 60, escalateAfterInMinutes: 120 };
 export const AT_DETECTION: RecoveryPolicy = { clockStartsAt: "detection", expectedRecoveryInMinutes: 60, escalateAfterInMinutes: 120 };
+
+/** A policy's durations in words, as the emails say them ("one hour"). */
+export interface RecoveryWait {
+  expected: string;
+  escalate: string;
+}
+
+/**
+ * How a cause's last remediation step words the wait for recovery: "from-policy" says what its
+ * policy says (see policyRecoveryText), a function words it for that cause, and
+ * "nothing-to-recover" adds no such step.
+ */
+export type RecoveryWording = "from-policy" | "nothing-to-recover" | ((wait: RecoveryWait) => string);
+
+/** The wait as the policy has it: counted from the owner's fix, or from detection. */
+export function policyRecoveryText(policy: RecoveryPolicy, { expected, escalate }: RecoveryWait): string {
+  if (policy.clockStartsAt === "detection") {
+    return (
+      `Allow up to ${escalate} from detection for the account to recover without any change on your side. ` +
+      "If it is still revoked after that, contact Microsoft support; this monitor escalates on its own at that point."
+    );
+  }
+  return (
+    `Once the fix is in place, the account usually leaves the revoked state within about ${expected}. ` +
+    `If it is still revoked ${escalate} after the fix, contact Microsoft support; this monitor escalates on its own at that point.`
+  );
+}

@@ -1,4 +1,6 @@
 /** Entra ID, Key Vault or Cosmos DB itself is failing; nothing on the account is wrong. */
+import type { CommandTarget } from "../commandTarget";
+import { cmd, showKey, type RemediationStep } from "../remediationCommands";
 import type { CauseDefinition } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
 
@@ -29,4 +31,21 @@ export const serviceSideOutage: CauseDefinition<"service-side-outage"> = {
   ],
   // The vaguest phrases of all, so the classifier tries them last.
   wordings: ["service unavailable", "service is unavailable", "temporarily unavailable", "internal server error"],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text:
+        "Check Azure Service Health in the portal for incidents affecting Key Vault, Microsoft Entra ID or Cosmos DB in the account's regions.",
+      commands: [],
+    },
+    {
+      text: "Nothing on the account should need to change, but it is worth confirming the key is still there and enabled.",
+      commands: [cmd(showKey(t))],
+    },
+  ];
+}

@@ -2,6 +2,8 @@
  * Revoked, but nothing names a cause: no known code, anchor or wording. Azure's status is a free
  * string, so new wordings and codes land here rather than failing.
  */
+import type { CommandTarget } from "../commandTarget";
+import { cmd, showIdentity, showKey, showStatus, type RemediationStep } from "../remediationCommands";
 import type { CauseDefinition } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
 
@@ -16,4 +18,20 @@ export const unrecognized: CauseDefinition<"unrecognized"> = {
   guideAnchors: [],
   codes: [],
   wordings: [],
+  remediation,
+  recoveryWording: "from-policy",
 };
+
+/** The owner's steps, before the one about the wait for recovery. */
+function remediation(t: CommandTarget): RemediationStep[] {
+  return [
+    {
+      text: "Read the status text Azure reports for the account; it usually names the problem and links to the guide.",
+      commands: [cmd(showStatus(t))],
+    },
+    {
+      text: "Run the common checks: the key exists and is enabled, and the default identity is present.",
+      commands: [cmd(showKey(t)), cmd(showIdentity(t))],
+    },
+  ];
+}
