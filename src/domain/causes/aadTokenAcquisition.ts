@@ -1,9 +1,11 @@
 /** Entra ID would not issue a token for the default identity (4000). */
 import { identityIdValue, type CommandTarget } from "../commandTarget";
+import type { ProbeFacts } from "../probeFacts";
 import { accountArgs, cmd, grantStep, sentences, setDefaultIdentity, showIdentity, type RemediationStep } from "../remediationCommands";
 import { sh } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { defaultIdentityVerdict, unknownVerdict } from "./sharedVerdicts";
 
 export const aadTokenAcquisition: CauseDefinition<"aad-token-acquisition"> = {
   id: "aad-token-acquisition",
@@ -20,6 +22,7 @@ export const aadTokenAcquisition: CauseDefinition<"aad-token-acquisition"> = {
   wordings: ["aad authentication token", "entra authentication token", "token acquisition", "obtain an access token", "obtain the access token"],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -61,4 +64,10 @@ function remediation(t: CommandTarget): RemediationStep[] {
     reattach,
     grantStep(t, t.principal, "the default identity"),
   ];
+}
+
+/** As for an invalid default identity, but a token needs a principal: without its id the probes cannot tell. */
+function verdict(facts: ProbeFacts): CauseVerdict {
+  if (facts.identity.valid && !facts.identity.principalId) return unknownVerdict("the account reports no principal id for the default identity");
+  return defaultIdentityVerdict(facts);
 }

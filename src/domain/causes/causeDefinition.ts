@@ -4,6 +4,7 @@
  * assembles the catalogue from them.
  */
 import type { CommandTarget } from "../commandTarget";
+import type { ProbeFacts } from "../probeFacts";
 import type { RemediationStep } from "../remediationCommands";
 import type { RecoveryPolicy, RecoveryWording } from "./recoveryPolicies";
 
@@ -39,6 +40,15 @@ export interface CauseCode {
   name: string;
 }
 
+export type Verdict = "present" | "gone" | "unknown";
+
+/** What the probes say about a cause: still in place ("present"), gone, or cannot tell. */
+export interface CauseVerdict {
+  verdict: Verdict;
+  /** What showed it, in words for the timeline ("access policy now grants …"). */
+  detail: string;
+}
+
 export interface CauseDefinition<Id extends CauseId = CauseId> {
   id: Id;
   title: string;
@@ -64,4 +74,9 @@ export interface CauseDefinition<Id extends CauseId = CauseId> {
   remediation(target: CommandTarget): RemediationStep[];
   /** How the step after them words the wait for recovery. */
   recoveryWording: RecoveryWording;
+  /**
+   * Whether the probe facts show this cause still in place. A probe that could not run never
+   * makes a verdict; causes no probe can see (service side, unrecognised) are always "unknown".
+   */
+  verdict(facts: ProbeFacts, now: Date): CauseVerdict;
 }

@@ -1,8 +1,12 @@
 /** The default identity lost get, wrapKey or unwrapKey on the key (4002). */
 import type { CommandTarget } from "../commandTarget";
+import { evaluatePermission } from "../keyVaultPermissions";
+import { keyCondition, targetNames } from "../probeConditions";
+import type { ProbeFacts } from "../probeFacts";
 import { cmd, grantStep, sentences, showIdentity, showKey, type RemediationStep } from "../remediationCommands";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { unknownVerdict } from "./sharedVerdicts";
 
 export const defaultIdentityUnauthorized: CauseDefinition<"default-identity-unauthorized"> = {
   id: "default-identity-unauthorized",
@@ -19,6 +23,7 @@ export const defaultIdentityUnauthorized: CauseDefinition<"default-identity-unau
   wordings: ["no longer has permission", "does not have permission", "unauthorized to access", "not authorized to access"],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -37,4 +42,15 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [cmd(showKey(t))],
     },
   ];
+}
+
+/** Present while the permission is missing or the key is disabled (4002 covers both). */
+function verdict(facts: ProbeFacts, now: Date): CauseVerdict {
+  const names = targetNames(facts);
+  const permission = evaluatePermission(facts);
+  const key = keyCondition(facts, now);
+  if (permission.status === "missing") return { verdict: "present", detail: permission.detail };
+  if (key.state === "disabled") return { verdict: "present", detail: `key ${names.key} is disabled` };
+  if (permission.status === "granted" && key.state === "usable") return { verdict: "gone", detail: `permission granted: ${permission.via}` };
+  return unknownVerdict(permission.status === "unknown" ? permission.reason : key.state === "unknown" ? key.reason : `key ${names.key} is ${key.state}`);
 }

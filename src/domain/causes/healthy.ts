@@ -1,6 +1,7 @@
 /** Not a revocation: Azure confirmed it can reach the key. */
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { unseenByProbes } from "./sharedVerdicts";
 
 export const healthy: CauseDefinition<"healthy"> = {
   id: "healthy",
@@ -15,4 +16,5 @@ export const healthy: CauseDefinition<"healthy"> = {
   // Nothing to do and nothing to wait for.
   remediation: () => [],
   recoveryWording: "nothing-to-recover",
+  verdict: unseenByProbes,
 };

@@ -18,7 +18,16 @@ import { serviceSideOutage } from "./serviceSideOutage";
 import { unrecognized } from "./unrecognized";
 import { unwrapFailure } from "./unwrapFailure";
 
-export { CAUSE_IDS, type CauseCode, type CauseDefinition, type CauseId, type FixableBy, type RevokedCauseId } from "./causeDefinition";
+export {
+  CAUSE_IDS,
+  type CauseCode,
+  type CauseDefinition,
+  type CauseId,
+  type CauseVerdict,
+  type FixableBy,
+  type RevokedCauseId,
+  type Verdict,
+} from "./causeDefinition";
 export { policyRecoveryText, type RecoveryPolicy, type RecoveryWait, type RecoveryWording } from "./recoveryPolicies";
 
 /** What the emails, the CLI and the lifecycle read about a cause. */

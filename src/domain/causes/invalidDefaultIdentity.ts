@@ -4,6 +4,7 @@ import { accountArgs, cmd, grantStep, sentences, setDefaultIdentity, showIdentit
 import { placeholder, sh } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { defaultIdentityVerdict } from "./sharedVerdicts";
 
 export const invalidDefaultIdentity: CauseDefinition<"invalid-default-identity"> = {
   id: "invalid-default-identity",
@@ -27,6 +28,7 @@ export const invalidDefaultIdentity: CauseDefinition<"invalid-default-identity">
   ],
   remediation,
   recoveryWording: "from-policy",
+  verdict: defaultIdentityVerdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */

@@ -1,9 +1,10 @@
 /** The account's key URI is not a versionless Key Vault key URI (4006, 4010, 4011, 4014). */
 import { HOST_NAME, type CommandTarget } from "../commandTarget";
 import { formatKeyVaultKeyUri } from "../keyVaultUri";
+import type { ProbeFacts } from "../probeFacts";
 import { accountArgs, cmd, showKeyUri, type RemediationStep } from "../remediationCommands";
 import { sh, type ShellValue } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
 export const invalidKeyVaultUri: CauseDefinition<"invalid-key-vault-uri"> = {
@@ -26,6 +27,7 @@ export const invalidKeyVaultUri: CauseDefinition<"invalid-key-vault-uri"> = {
   wordings: ["does not follow the expected format", "improper syntax", "key uri is invalid", "invalid key vault key uri", "invalid key vault uri"],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -52,4 +54,10 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [cmd(sh`az cosmosdb update ${accountArgs(t)} --key-uri ${corrected}`)],
     },
   ];
+}
+
+function verdict(facts: ProbeFacts): CauseVerdict {
+  return facts.keyUri.valid
+    ? { verdict: "gone", detail: `key URI corrected: ${facts.keyUri.uri} is a valid versionless key URI` }
+    : { verdict: "present", detail: facts.keyUri.problems.map((p) => p.message).join(" ") };
 }

@@ -1,9 +1,12 @@
 /** The key exists but is disabled or outside its validity dates (4018). */
 import type { CommandTarget } from "../commandTarget";
+import { keyCondition, keyProblemText, targetNames } from "../probeConditions";
+import type { ProbeFacts } from "../probeFacts";
 import { cmd, showKey, type RemediationStep } from "../remediationCommands";
 import { placeholder, sh } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { unknownVerdict } from "./sharedVerdicts";
 
 export const keyDisabledOrExpired: CauseDefinition<"key-disabled-or-expired"> = {
   id: "key-disabled-or-expired",
@@ -17,6 +20,7 @@ export const keyDisabledOrExpired: CauseDefinition<"key-disabled-or-expired"> = 
   wordings: ["disabled or expired", "key is disabled", "key was disabled", "key has expired", "key is expired"],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -38,4 +42,14 @@ function remediation(t: CommandTarget): RemediationStep[] {
       ],
     },
   ];
+}
+
+function verdict(facts: ProbeFacts, now: Date): CauseVerdict {
+  const names = targetNames(facts);
+  const key = keyCondition(facts, now);
+  if (key.state === "disabled" || key.state === "expired" || key.state === "not-yet-valid") {
+    return { verdict: "present", detail: keyProblemText(key.state, key.key, names) };
+  }
+  if (key.state === "usable") return { verdict: "gone", detail: `key usable: key ${names.key} is enabled and within its validity dates` };
+  return unknownVerdict(key.state === "unknown" ? key.reason : `key ${names.key} is ${key.state}`);
 }

@@ -1,9 +1,11 @@
 /** The key, or the whole vault, is gone (4003, 4017). */
 import type { CommandTarget } from "../commandTarget";
+import type { ProbeFacts } from "../probeFacts";
 import { cmd, showKey, type RemediationStep } from "../remediationCommands";
 import { sh } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { vaultAndKeyVerdict } from "./sharedVerdicts";
 
 export const keyNotFound: CauseDefinition<"key-not-found"> = {
   id: "key-not-found",
@@ -35,6 +37,7 @@ export const keyNotFound: CauseDefinition<"key-not-found"> = {
   ],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -62,4 +65,9 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [],
     },
   ];
+}
+
+/** The key existing again is the fix, even before it is usable (a disabled key is a cause of its own). */
+function verdict(facts: ProbeFacts, now: Date): CauseVerdict {
+  return vaultAndKeyVerdict(facts, now, (key) => key.state !== "unknown");
 }

@@ -1,9 +1,12 @@
 /** The vault's host name does not resolve (4009). */
 import { freeValue, HOST_NAME, type CommandTarget } from "../commandTarget";
+import { dnsCondition, targetNames } from "../probeConditions";
+import type { ProbeFacts } from "../probeFacts";
 import { accountArgs, cmd, showKeyUri, type RemediationStep } from "../remediationCommands";
 import { placeholder, sh, type ShellValue } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
+import { unknownVerdict } from "./sharedVerdicts";
 
 export const keyVaultDnsUnresolved: CauseDefinition<"key-vault-dns-unresolved"> = {
   id: "key-vault-dns-unresolved",
@@ -25,6 +28,7 @@ export const keyVaultDnsUnresolved: CauseDefinition<"key-vault-dns-unresolved"> 
     `If you restored a deleted vault or corrected the vault name, access usually returns within about ${expected}. ` +
     `If nothing was wrong on your side, Key Vault itself may be having trouble: allow up to ${escalate} from detection. ` +
     "If the account is still revoked after that, contact Microsoft support; this monitor escalates on its own at that point.",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -53,4 +57,12 @@ function remediation(t: CommandTarget): RemediationStep[] {
       ],
     },
   ];
+}
+
+function verdict(facts: ProbeFacts): CauseVerdict {
+  const names = targetNames(facts);
+  const dns = dnsCondition(facts);
+  if (dns === "fails") return { verdict: "present", detail: `${names.host} does not resolve` };
+  if (dns === "resolves") return { verdict: "gone", detail: `DNS resolves: ${names.host} resolves again` };
+  return unknownVerdict(facts.dns.checked ? "" : facts.dns.reason);
 }

@@ -1,9 +1,12 @@
 /** The vault firewall or a network security perimeter blocks Cosmos DB (4016). */
 import type { CommandTarget } from "../commandTarget";
+import { networkCondition, targetNames } from "../probeConditions";
+import type { ProbeFacts } from "../probeFacts";
 import { cmd, SAME_SUBSCRIPTION_NOTE, type RemediationStep } from "../remediationCommands";
 import { sh } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { unknownVerdict } from "./sharedVerdicts";
 
 export const keyVaultNetworkBlocked: CauseDefinition<"key-vault-network-blocked"> = {
   id: "key-vault-network-blocked",
@@ -18,6 +21,7 @@ export const keyVaultNetworkBlocked: CauseDefinition<"key-vault-network-blocked"
   wordings: ["blocking outbound", "outbound requests to the azure key vault", "network security perimeter", "blocked by the key vault firewall"],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -43,4 +47,12 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [cmd(sh`az network perimeter list --subscription ${t.subscription} --output table`)],
     },
   ];
+}
+
+function verdict(facts: ProbeFacts): CauseVerdict {
+  const names = targetNames(facts);
+  const network = networkCondition(facts);
+  if (network === "blocks") return { verdict: "present", detail: `the firewall of vault ${names.vault} does not let trusted Microsoft services through` };
+  if (network === "allows") return { verdict: "gone", detail: `firewall fixed: vault ${names.vault} lets trusted Microsoft services through` };
+  return unknownVerdict(facts.vault.checked ? `vault ${names.vault} is not active` : facts.vault.reason);
 }

@@ -3,6 +3,7 @@ import type { CommandTarget } from "../commandTarget";
 import { cmd, showKey, type RemediationStep } from "../remediationCommands";
 import type { CauseDefinition } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
+import { unseenByProbes } from "./sharedVerdicts";
 
 export const serviceSideOutage: CauseDefinition<"service-side-outage"> = {
   id: "service-side-outage",
@@ -33,6 +34,7 @@ export const serviceSideOutage: CauseDefinition<"service-side-outage"> = {
   wordings: ["service unavailable", "service is unavailable", "temporarily unavailable", "internal server error"],
   remediation,
   recoveryWording: "from-policy",
+  verdict: unseenByProbes,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */

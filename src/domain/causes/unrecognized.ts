@@ -6,6 +6,7 @@ import type { CommandTarget } from "../commandTarget";
 import { cmd, showIdentity, showKey, showStatus, type RemediationStep } from "../remediationCommands";
 import type { CauseDefinition } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
+import { unseenByProbes } from "./sharedVerdicts";
 
 export const unrecognized: CauseDefinition<"unrecognized"> = {
   id: "unrecognized",
@@ -20,6 +21,7 @@ export const unrecognized: CauseDefinition<"unrecognized"> = {
   wordings: [],
   remediation,
   recoveryWording: "from-policy",
+  verdict: unseenByProbes,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */

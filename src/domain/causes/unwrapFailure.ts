@@ -1,9 +1,11 @@
 /** The key was reachable but could not unwrap the account's data key (4005, 4012). */
 import type { CommandTarget } from "../commandTarget";
+import type { ProbeFacts } from "../probeFacts";
 import { cmd, showKey, type RemediationStep } from "../remediationCommands";
 import { placeholder, sh } from "../shellQuoting";
-import type { CauseDefinition } from "./causeDefinition";
+import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
+import { vaultAndKeyVerdict } from "./sharedVerdicts";
 
 export const unwrapFailure: CauseDefinition<"unwrap-failure"> = {
   id: "unwrap-failure",
@@ -22,6 +24,7 @@ export const unwrapFailure: CauseDefinition<"unwrap-failure"> = {
   wordings: ["wrap or unwrap", "unwrap the key", "unwrapping", "unwrap failure"],
   remediation,
   recoveryWording: "from-policy",
+  verdict,
 };
 
 /** The owner's steps, before the one about the wait for recovery. */
@@ -50,4 +53,9 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [cmd(sh`az keyvault key restore --vault-name ${t.vaultName} --file ${placeholder("key-backup-file")}`)],
     },
   ];
+}
+
+/** Only a usable key can unwrap the data key again. */
+function verdict(facts: ProbeFacts, now: Date): CauseVerdict {
+  return vaultAndKeyVerdict(facts, now, (key) => key.state === "usable");
 }
