@@ -24,6 +24,16 @@ export function accountArgs(t: CommandTarget): ShellText {
   return sh`--name ${t.accountName} --resource-group ${t.resourceGroup} --subscription ${t.subscription}`;
 }
 
+/** The key as `az keyvault key` commands name it. */
+export function keyArgs(t: CommandTarget): ShellText {
+  return sh`--vault-name ${t.vaultName} --name ${t.keyName}`;
+}
+
+/** The vault as `az keyvault` commands name it; assumes the account's subscription (see SAME_SUBSCRIPTION_NOTE). */
+export function vaultArgs(t: CommandTarget): ShellText {
+  return sh`--name ${t.vaultName} --subscription ${t.subscription}`;
+}
+
 export function cmd(command: ShellText, label?: string): RemediationCommand {
   return label ? { label, command: command.text } : { command: command.text };
 }
@@ -41,26 +51,66 @@ export function showKeyUri(t: CommandTarget): ShellText {
 }
 
 export function showKey(t: CommandTarget): ShellText {
-  return sh`az keyvault key show --vault-name ${t.vaultName} --name ${t.keyName} --query "{kid: key.kid, enabled: attributes.enabled, expires: attributes.expires, notBefore: attributes.notBefore}"`;
+  return sh`az keyvault key show ${keyArgs(t)} --query "{kid: key.kid, enabled: attributes.enabled, expires: attributes.expires, notBefore: attributes.notBefore}"`;
 }
 
 function vaultIdLookup(t: CommandTarget): ShellText {
-  return sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query id --output tsv`;
+  return sh`az keyvault show ${vaultArgs(t)} --query id --output tsv`;
 }
 
 export function setDefaultIdentity(t: CommandTarget, value: ShellValue): ShellText {
   return sh`az cosmosdb update ${accountArgs(t)} --default-identity ${value}`;
 }
 
+/** Attaches identities to the account; "[system]" enables its system-assigned identity. */
+export function assignIdentity(t: CommandTarget, identities: ShellValue): ShellText {
+  return sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${identities}`;
+}
+
+/** Enables the system-assigned identity, then makes it the default; `labels` say what each command does in its step. */
+export function systemAssignedDefaultCommands(t: CommandTarget, labels: readonly [enable: string, makeDefault: string]): RemediationCommand[] {
+  return [cmd(assignIdentity(t, "[system]"), labels[0]), cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), labels[1])];
+}
+
+/** Attaches a user-assigned identity, then makes it the default; `labels` as above. */
+export function userAssignedDefaultCommands(
+  t: CommandTarget,
+  id: ShellValue,
+  labels: readonly [attach: string, makeDefault: string],
+): RemediationCommand[] {
+  return [cmd(assignIdentity(t, id), labels[0]), cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), labels[1])];
+}
+
+export function setKeyUri(t: CommandTarget, uri: ShellValue): ShellText {
+  return sh`az cosmosdb update ${accountArgs(t)} --key-uri ${uri}`;
+}
+
+export function showDeletedVault(t: CommandTarget): ShellText {
+  return sh`az keyvault show-deleted ${vaultArgs(t)}`;
+}
+
+export function recoverVault(t: CommandTarget): ShellText {
+  return sh`az keyvault recover ${vaultArgs(t)}`;
+}
+
+export function recoverKey(t: CommandTarget): ShellText {
+  return sh`az keyvault key recover ${keyArgs(t)}`;
+}
+
+/** `attributes` as `az keyvault key set-attributes` takes them, e.g. "--enabled true". */
+export function setKeyAttributes(t: CommandTarget, attributes: ShellText): ShellText {
+  return sh`az keyvault key set-attributes ${keyArgs(t)} ${attributes}`;
+}
+
 /** "Give this principal get/wrapKey/unwrapKey": one command per vault permission model. */
 function grantCommands(t: CommandTarget, principal: ShellValue): RemediationCommand[] {
   return [
     cmd(
-      sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query properties.enableRbacAuthorization --output tsv`,
+      sh`az keyvault show ${vaultArgs(t)} --query properties.enableRbacAuthorization --output tsv`,
       "Which model does the vault use? (true = Azure RBAC, false or empty = access policies)",
     ),
     cmd(
-      sh`az keyvault set-policy --name ${t.vaultName} --subscription ${t.subscription} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
+      sh`az keyvault set-policy ${vaultArgs(t)} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
       "Vault uses access policies",
     ),
     cmd(

@@ -1,7 +1,15 @@
 /** Entra ID would not issue a token for the default identity (4000). */
 import { identityIdValue, type CommandTarget } from "../commandTarget";
 import type { ProbeFacts } from "../probeFacts";
-import { accountArgs, cmd, grantStep, sentences, setDefaultIdentity, showIdentity, type RemediationStep } from "../remediationCommands";
+import {
+  cmd,
+  grantStep,
+  sentences,
+  showIdentity,
+  systemAssignedDefaultCommands,
+  userAssignedDefaultCommands,
+  type RemediationStep,
+} from "../remediationCommands";
 import { sh } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -25,7 +33,6 @@ export const aadTokenAcquisition: CauseDefinition<"aad-token-acquisition"> = {
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   const identity = t.identity;
   const checks = [cmd(showIdentity(t))];
@@ -37,20 +44,14 @@ function remediation(t: CommandTarget): RemediationStep[] {
       text:
         "If the identity was detached, attach it again and keep it as the default identity. If it was deleted, re-create it (or pick another), " +
         "attach it and set it as the default; a re-created identity has a new principal id, so grant it access in the next step.",
-      commands: [
-        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${id}`, "Attach the identity"),
-        cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), "Make it the default identity"),
-      ],
+      commands: userAssignedDefaultCommands(t, id, ["Attach the identity", "Make it the default identity"]),
     };
   } else {
     reattach = {
       text:
         "If the identity was removed, enable one again and make it the default. Re-enabling the system-assigned identity creates a new " +
         "principal id, so grant that new id access in the next step. A user-assigned identity works too (UserAssignedIdentity=<its resource id>).",
-      commands: [
-        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${"[system]"}`, "Enable the system-assigned identity"),
-        cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), "Make it the default identity"),
-      ],
+      commands: systemAssignedDefaultCommands(t, ["Enable the system-assigned identity", "Make it the default identity"]),
     };
   }
   const federated = identity?.federatedClientId

@@ -26,7 +26,6 @@ export const defaultIdentityUnauthorized: CauseDefinition<"default-identity-unau
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {

@@ -1,6 +1,15 @@
 /** No usable default identity is set on the account (4015). */
 import { azureValue, identityIdValue, type CommandTarget } from "../commandTarget";
-import { accountArgs, cmd, grantStep, sentences, setDefaultIdentity, showIdentity, type RemediationStep } from "../remediationCommands";
+import {
+  cmd,
+  grantStep,
+  sentences,
+  setDefaultIdentity,
+  showIdentity,
+  systemAssignedDefaultCommands,
+  userAssignedDefaultCommands,
+  type RemediationStep,
+} from "../remediationCommands";
 import { placeholder, sh } from "../shellQuoting";
 import type { CauseDefinition } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -31,7 +40,6 @@ export const invalidDefaultIdentity: CauseDefinition<"invalid-default-identity">
   verdict: defaultIdentityVerdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   const account = t.account;
   const identity = t.identity;
@@ -48,10 +56,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
     const id = identityIdValue(identity.userAssignedIdentityId);
     steps.push({
       text: "A user-assigned default identity only counts if it is also attached to the account. Attach it (or choose an attached identity as the default).",
-      commands: [
-        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${id}`, "Attach the identity"),
-        cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), "Keep it as the default identity"),
-      ],
+      commands: userAssignedDefaultCommands(t, id, ["Attach the identity", "Keep it as the default identity"]),
     });
     steps.push(grantStep(t, t.principal, "that identity"));
   } else if (attachedIds.length > 0) {
@@ -75,8 +80,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
         "Give the account an identity and make it the default: either enable the system-assigned identity, or attach a user-assigned identity " +
         "and set UserAssignedIdentity=<its resource id>.",
       commands: [
-        cmd(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${"[system]"}`, "System-assigned: enable it"),
-        cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), "System-assigned: make it the default"),
+        ...systemAssignedDefaultCommands(t, ["System-assigned: enable it", "System-assigned: make it the default"]),
         cmd(
           setDefaultIdentity(t, sh`UserAssignedIdentity=${placeholder("user-assigned-identity-resource-id")}`),
           "User-assigned: make it the default (after az cosmosdb identity assign --identities <its resource id>)",

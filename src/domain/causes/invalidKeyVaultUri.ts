@@ -2,7 +2,7 @@
 import { HOST_NAME, type CommandTarget } from "../commandTarget";
 import { formatKeyVaultKeyUri } from "../keyVaultUri";
 import type { ProbeFacts } from "../probeFacts";
-import { accountArgs, cmd, showKeyUri, type RemediationStep } from "../remediationCommands";
+import { cmd, setKeyUri, showKeyUri, type RemediationStep } from "../remediationCommands";
 import { sh, type ShellValue } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -30,7 +30,6 @@ export const invalidKeyVaultUri: CauseDefinition<"invalid-key-vault-uri"> = {
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   const current = t.account?.keyVaultKeyUri;
   // Proposed only when every part passed the checks; otherwise the reader fills in the names.
@@ -51,7 +50,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
     },
     {
       text: "Point the account at the versionless key URI of the same key.",
-      commands: [cmd(sh`az cosmosdb update ${accountArgs(t)} --key-uri ${corrected}`)],
+      commands: [cmd(setKeyUri(t, corrected))],
     },
   ];
 }

@@ -2,7 +2,7 @@
 import type { CommandTarget } from "../commandTarget";
 import { keyCondition, keyProblemText, targetNames } from "../probeConditions";
 import type { ProbeFacts } from "../probeFacts";
-import { cmd, showKey, type RemediationStep } from "../remediationCommands";
+import { cmd, setKeyAttributes, showKey, type RemediationStep } from "../remediationCommands";
 import { placeholder, sh } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -23,7 +23,6 @@ export const keyDisabledOrExpired: CauseDefinition<"key-disabled-or-expired"> = 
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
@@ -32,13 +31,13 @@ function remediation(t: CommandTarget): RemediationStep[] {
     },
     {
       text: "If the key is disabled, enable it.",
-      commands: [cmd(sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --enabled true`)],
+      commands: [cmd(setKeyAttributes(t, sh`--enabled true`))],
     },
     {
       text:
         "If the key has expired (or its not-before date is in the future), move the date. Use a UTC time such as 2030-01-01T00:00:00Z; --not-before works the same way.",
       commands: [
-        cmd(sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --expires ${placeholder("new-expiry-utc")}`),
+        cmd(setKeyAttributes(t, sh`--expires ${placeholder("new-expiry-utc")}`)),
       ],
     },
   ];

@@ -1,7 +1,7 @@
 /** The key, or the whole vault, is gone (4003, 4017). */
 import type { CommandTarget } from "../commandTarget";
 import type { ProbeFacts } from "../probeFacts";
-import { cmd, showKey, type RemediationStep } from "../remediationCommands";
+import { cmd, keyArgs, recoverKey, recoverVault, showDeletedVault, showKey, type RemediationStep } from "../remediationCommands";
 import { sh } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -40,23 +40,22 @@ export const keyNotFound: CauseDefinition<"key-not-found"> = {
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
       text: "Find out whether the vault or the key was deleted. Both stay recoverable from soft delete for the vault's retention period.",
       commands: [
-        cmd(sh`az keyvault show-deleted --name ${t.vaultName} --subscription ${t.subscription}`, "Is the vault deleted?"),
-        cmd(sh`az keyvault key show-deleted --vault-name ${t.vaultName} --name ${t.keyName}`, "Is the key deleted?"),
+        cmd(showDeletedVault(t), "Is the vault deleted?"),
+        cmd(sh`az keyvault key show-deleted ${keyArgs(t)}`, "Is the key deleted?"),
       ],
     },
     {
       text: "If the vault was deleted, recover it first (the key comes back with it).",
-      commands: [cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`)],
+      commands: [cmd(recoverVault(t))],
     },
     {
       text: "If only the key was deleted, recover the key, then confirm it is enabled.",
-      commands: [cmd(sh`az keyvault key recover --vault-name ${t.vaultName} --name ${t.keyName}`), cmd(showKey(t))],
+      commands: [cmd(recoverKey(t)), cmd(showKey(t))],
     },
     {
       text:

@@ -2,7 +2,7 @@
 import { freeValue, HOST_NAME, type CommandTarget } from "../commandTarget";
 import { dnsCondition, targetNames } from "../probeConditions";
 import type { ProbeFacts } from "../probeFacts";
-import { accountArgs, cmd, showKeyUri, type RemediationStep } from "../remediationCommands";
+import { cmd, recoverVault, setKeyUri, showDeletedVault, showKeyUri, type RemediationStep } from "../remediationCommands";
 import { placeholder, sh, type ShellValue } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AT_DETECTION } from "./recoveryPolicies";
@@ -31,7 +31,6 @@ export const keyVaultDnsUnresolved: CauseDefinition<"key-vault-dns-unresolved"> 
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   // The host is checked too: "-x.vault.azure.net" would be an nslookup option.
   const host: ShellValue = t.keyReference ? freeValue(t.keyReference.vaultHost, HOST_NAME, "vault-host") : sh`${t.vaultName}.vault.azure.net`;
@@ -43,8 +42,8 @@ function remediation(t: CommandTarget): RemediationStep[] {
     {
       text: "If the vault was deleted, recover it from soft delete.",
       commands: [
-        cmd(sh`az keyvault show-deleted --name ${t.vaultName} --subscription ${t.subscription}`, "Is the vault deleted?"),
-        cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`, "Recover it"),
+        cmd(showDeletedVault(t), "Is the vault deleted?"),
+        cmd(recoverVault(t), "Recover it"),
       ],
     },
     {
@@ -52,7 +51,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
         "If the URI has a typo in the vault name, point the account at the correct vault (it must hold the same key the account was encrypted with).",
       commands: [
         cmd(
-          sh`az cosmosdb update ${accountArgs(t)} --key-uri https://${placeholder("correct-vault-name")}.vault.azure.net/keys/${t.keyName}`,
+          setKeyUri(t, sh`https://${placeholder("correct-vault-name")}.vault.azure.net/keys/${t.keyName}`),
         ),
       ],
     },

@@ -2,7 +2,7 @@
 import type { CommandTarget } from "../commandTarget";
 import { networkCondition, targetNames } from "../probeConditions";
 import type { ProbeFacts } from "../probeFacts";
-import { cmd, SAME_SUBSCRIPTION_NOTE, type RemediationStep } from "../remediationCommands";
+import { cmd, SAME_SUBSCRIPTION_NOTE, vaultArgs, type RemediationStep } from "../remediationCommands";
 import { sh } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -24,21 +24,20 @@ export const keyVaultNetworkBlocked: CauseDefinition<"key-vault-network-blocked"
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
       text: "Look at the vault's firewall settings. " + SAME_SUBSCRIPTION_NOTE,
       commands: [
-        cmd(sh`az keyvault show --name ${t.vaultName} --subscription ${t.subscription} --query "{publicNetworkAccess: properties.publicNetworkAccess, networkAcls: properties.networkAcls}"`),
-        cmd(sh`az keyvault network-rule list --name ${t.vaultName} --subscription ${t.subscription}`),
+        cmd(sh`az keyvault show ${vaultArgs(t)} --query "{publicNetworkAccess: properties.publicNetworkAccess, networkAcls: properties.networkAcls}"`),
+        cmd(sh`az keyvault network-rule list ${vaultArgs(t)}`),
       ],
     },
     {
       text:
         "Cosmos DB reaches the vault as a trusted Microsoft service. When the firewall denies by default, let trusted services through. " +
         "A vault reachable only through private endpoints cannot serve customer-managed keys.",
-      commands: [cmd(sh`az keyvault update --name ${t.vaultName} --subscription ${t.subscription} --bypass AzureServices`)],
+      commands: [cmd(sh`az keyvault update ${vaultArgs(t)} --bypass AzureServices`)],
     },
     {
       text:

@@ -37,7 +37,6 @@ export const serviceSideOutage: CauseDefinition<"service-side-outage"> = {
   verdict: unseenByProbes,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {

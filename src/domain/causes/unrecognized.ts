@@ -24,7 +24,6 @@ export const unrecognized: CauseDefinition<"unrecognized"> = {
   verdict: unseenByProbes,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {

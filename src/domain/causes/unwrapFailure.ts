@@ -1,7 +1,7 @@
 /** The key was reachable but could not unwrap the account's data key (4005, 4012). */
 import type { CommandTarget } from "../commandTarget";
 import type { ProbeFacts } from "../probeFacts";
-import { cmd, showKey, type RemediationStep } from "../remediationCommands";
+import { cmd, keyArgs, recoverKey, recoverVault, setKeyAttributes, showKey, type RemediationStep } from "../remediationCommands";
 import { placeholder, sh } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
@@ -27,21 +27,20 @@ export const unwrapFailure: CauseDefinition<"unwrap-failure"> = {
   verdict,
 };
 
-/** The owner's steps, before the one about the wait for recovery. */
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
       text: "Check that the key still exists, is enabled, and that its versions are intact.",
-      commands: [cmd(showKey(t)), cmd(sh`az keyvault key list-versions --vault-name ${t.vaultName} --name ${t.keyName} --output table`)],
+      commands: [cmd(showKey(t)), cmd(sh`az keyvault key list-versions ${keyArgs(t)} --output table`)],
     },
     {
       text:
         "If the key (or the vault) was deleted recently, recover it. If an older key version was disabled, enable that version again.",
       commands: [
-        cmd(sh`az keyvault key recover --vault-name ${t.vaultName} --name ${t.keyName}`, "Recover a deleted key"),
-        cmd(sh`az keyvault recover --name ${t.vaultName} --subscription ${t.subscription}`, "Recover a deleted vault"),
+        cmd(recoverKey(t), "Recover a deleted key"),
+        cmd(recoverVault(t), "Recover a deleted vault"),
         cmd(
-          sh`az keyvault key set-attributes --vault-name ${t.vaultName} --name ${t.keyName} --version ${placeholder("key-version")} --enabled true`,
+          setKeyAttributes(t, sh`--version ${placeholder("key-version")} --enabled true`),
           "Re-enable a disabled version",
         ),
       ],
