@@ -10,7 +10,7 @@
  * An unknown code (e.g. 4099) names no cause, so the anchor and wording still get their say; the
  * code is reported either way. When nothing names a cause the result is `unrecognized`.
  */
-import type { CauseId, RevokedCauseId } from "./causes";
+import { REVOKED_CAUSE_DEFINITIONS, WORDING_PRECEDENCE, type CauseId, type RevokedCauseId } from "./causes";
 import { SUBSTATUS_CODES, findSubstatusCode, findSubstatusName, isCmkCode } from "./substatusCodes";
 
 export type Health = "healthy" | "revoked" | "unknown";
@@ -36,41 +36,24 @@ const UNKNOWN: Classification = Object.freeze({ health: "unknown", cause: "unrec
 const HEALTHY: Classification = Object.freeze({ health: "healthy", cause: "healthy", code: null, matchedBy: "healthy-text" });
 
 /**
- * Guide anchors → cause. Both the anchors the service links to (cmk-status-facts.md) and the
- * guide's own heading anchors, which users copy from the page. A null cause still proves the
- * text is about a revocation (the page title), it just does not say why.
+ * The title anchor of the guide's revocation page: it proves the text is about a revocation, it
+ * just does not say why.
  */
-const ANCHORS: ReadonlyArray<readonly [slug: string, cause: RevokedCauseId | null]> = [
-  ["default-identity-is-unauthorized-to-access-the-azure-key-vault-key", "default-identity-unauthorized"],
-  ["azure-active-directory-token-acquisition-error", "aad-token-acquisition"],
-  // The service links 4003 and 4017 here although the guide has no such heading today.
-  ["azure-key-vault-resource-not-found", "key-not-found"],
-  ["customer-managed-key-does-not-exist", "key-not-found"],
-  ["invalid-azure-cosmos-db-default-identity", "invalid-default-identity"],
-  ["improper-syntax-detected-on-the-key-vault-uri-property", "invalid-key-vault-uri"],
-  ["internal-unwrapping-procedure-error", "unwrap-failure"],
-  ["unable-to-resolve-the-key-vaults-dns", "key-vault-dns-unresolved"],
-  ["troubleshooting-revocation-scenarios-for-your-customer-managed-keys-configured-azure-cosmos-db-account", null],
-];
+const GUIDE_PAGE_ANCHOR = "troubleshooting-revocation-scenarios-for-your-customer-managed-keys-configured-azure-cosmos-db-account";
 
 /**
- * Key phrases per cause, in normalised form (lower case, punctuation → single spaces; "Key
- * Vault's" becomes "key vault s"). They cover the service's status texts and the guide's headings.
- * Checked in this order, most specific first; the outage phrases come last because they are the
- * vaguest.
+ * Guide anchors → cause: each cause's anchors (the ones the service links to and the guide's own
+ * heading anchors, which users copy from the page), and the page anchor with no cause.
  */
-const WORDING: ReadonlyArray<readonly [cause: RevokedCauseId, phrases: readonly string[]]> = [
-  ["aad-token-acquisition", ["aad authentication token", "entra authentication token", "token acquisition", "obtain an access token", "obtain the access token"]],
-  ["default-identity-unauthorized", ["no longer has permission", "does not have permission", "unauthorized to access", "not authorized to access"]],
-  ["invalid-default-identity", ["undefined default identity", "invalid default identity", "invalid azure cosmos db default identity", "no default identity", "default identity is not set", "default identity is undefined"]],
-  ["key-vault-network-blocked", ["blocking outbound", "outbound requests to the azure key vault", "network security perimeter", "blocked by the key vault firewall"]],
-  ["key-vault-dns-unresolved", ["dns name", "host name could not be resolved", "unable to resolve the key vault", "dns not resolved"]],
-  ["invalid-key-vault-uri", ["does not follow the expected format", "improper syntax", "key uri is invalid", "invalid key vault key uri", "invalid key vault uri"]],
-  ["key-disabled-or-expired", ["disabled or expired", "key is disabled", "key was disabled", "key has expired", "key is expired"]],
-  ["unwrap-failure", ["wrap or unwrap", "unwrap the key", "unwrapping", "unwrap failure"]],
-  ["key-not-found", ["key is not found", "key was not found", "key not found", "key vault was not found", "key vault is not found", "key vault not found", "key does not exist", "key vault does not exist"]],
-  ["service-side-outage", ["service unavailable", "service is unavailable", "temporarily unavailable", "internal server error"]],
+const ANCHORS: ReadonlyArray<readonly [slug: string, cause: RevokedCauseId | null]> = [
+  ...REVOKED_CAUSE_DEFINITIONS.flatMap((definition) => definition.guideAnchors.map((slug) => [slug, definition.id] as const)),
+  [GUIDE_PAGE_ANCHOR, null],
 ];
+
+/** Each cause's key phrases, in the catalogue's order of precedence (see WORDING_PRECEDENCE). */
+const WORDING: ReadonlyArray<readonly [cause: RevokedCauseId, phrases: readonly string[]]> = WORDING_PRECEDENCE.map(
+  (definition) => [definition.id, definition.wordings] as const,
+);
 
 /** Words that, just before "confirmed", turn it into its opposite ("could not be confirmed"). */
 const NEGATORS = new Set(["not", "no", "never", "cannot", "unable", "failed", "fails", "t", "nt", "without"]);

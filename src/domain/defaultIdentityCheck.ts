@@ -4,7 +4,7 @@
  * principal needs the key permissions. Local and pure: everything comes from the account.
  */
 import type { CmkAccount } from "./account";
-import { resolveDefaultIdentity, type DefaultIdentityKind } from "./remediation";
+import { resolveDefaultIdentity, type DefaultIdentityKind } from "./defaultIdentity";
 
 export interface DefaultIdentityCheck {
   /** The value as the account has it (trimmed). */

@@ -1,7 +1,8 @@
 /**
  * What the probes found about one account's key, as plain data. The adapters fill it in; the
- * pure functions in probeFindings.ts and warnings.ts read it. A probe the monitor could not run
- * (no permission, firewall, timeout) is `{ checked: false, reason }`, never a guessed answer.
+ * pure functions in probeConditions.ts, probeFindings.ts, warnings.ts and the cause modules read
+ * it. A probe the monitor could not run (no permission, firewall, timeout) is
+ * `{ checked: false, reason }`, never a guessed answer.
  */
 import type { DefaultIdentityCheck } from "./defaultIdentityCheck";
 import type { KeyUriCheck } from "./keyVaultUri";

@@ -2,14 +2,24 @@
  * From what the probes found to what the emails say and what the lifecycle should hear. Pure:
  *   - evidenceLines: one line per probe with the fact found, and the exact fix for a problem;
  *   - causeVerdict: is the incident's cause still there ("present"), gone, or can we not tell?
+ *     (each cause's module in causes/ decides)
  * A probe that could not run never turns into a verdict; it says why it could not.
  */
 import type { CmkAccount } from "./account";
-import type { CauseId } from "./causes";
+import { getCauseDefinition, type CauseId, type CauseVerdict } from "./causes";
 import { evaluatePermission, type PermissionVerdict } from "./keyVaultPermissions";
 import { formatKeyVaultKeyUri } from "./keyVaultUri";
-import type { ActiveKeyFacts, ActiveVaultFacts, ProbeFacts } from "./probeFacts";
-import { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand } from "./remediation";
+import {
+  activeVault,
+  firewallBlocksTrustedServices,
+  keyCondition,
+  keyProblemText,
+  targetNames,
+  utcText,
+  vaultCondition,
+} from "./probeConditions";
+import type { ActiveVaultFacts, ProbeFacts } from "./probeFacts";
+import { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand } from "./remediationCommands";
 import { placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
 
 export type ProbeId = "key-uri" | "default-identity" | "dns" | "vault" | "network" | "key" | "permission";
@@ -36,151 +46,18 @@ export const PROBE_LABELS: Record<ProbeId, string> = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Reading the facts
-
-export type KeyCondition =
-  | { state: "usable"; key: ActiveKeyFacts }
-  | { state: "disabled" | "expired" | "not-yet-valid"; key: ActiveKeyFacts }
-  | { state: "deleted" | "missing" }
-  | { state: "unknown"; reason: string };
-
-export function keyCondition(facts: ProbeFacts, now: Date): KeyCondition {
-  if (!facts.key.checked) return { state: "unknown", reason: facts.key.reason };
-  const key = facts.key.value;
-  if (key.state === "deleted") return { state: "deleted" };
-  if (key.state === "not-found") return { state: "missing" };
-  if (!key.enabled) return { state: "disabled", key };
-  if (key.expiresOn && Date.parse(key.expiresOn) <= now.getTime()) return { state: "expired", key };
-  if (key.notBefore && Date.parse(key.notBefore) > now.getTime()) return { state: "not-yet-valid", key };
-  return { state: "usable", key };
-}
-
-/** "active", "deleted", a definite "missing" (not listed anywhere and its host does not resolve), or "unknown". */
-export function vaultCondition(facts: ProbeFacts): "active" | "deleted" | "missing" | "unknown" {
-  if (!facts.vault.checked) return "unknown";
-  const vault = facts.vault.value;
-  if (vault.state === "active") return "active";
-  if (vault.state === "deleted") return "deleted";
-  return dnsCondition(facts) === "fails" ? "missing" : "unknown";
-}
-
-export function dnsCondition(facts: ProbeFacts): "resolves" | "fails" | "unknown" {
-  if (!facts.dns.checked) return "unknown";
-  return facts.dns.value.resolves ? "resolves" : "fails";
-}
-
-export function firewallBlocksTrustedServices(vault: ActiveVaultFacts): boolean {
-  const denies = /^deny$/i.test(vault.firewallDefaultAction) || /^disabled$/i.test(vault.publicNetworkAccess);
-  return denies && !vault.trustedServicesBypass;
-}
-
-export function networkCondition(facts: ProbeFacts): "allows" | "blocks" | "unknown" {
-  if (!facts.vault.checked || facts.vault.value.state !== "active") return "unknown";
-  return firewallBlocksTrustedServices(facts.vault.value) ? "blocks" : "allows";
-}
-
-function activeVault(facts: ProbeFacts): ActiveVaultFacts | undefined {
-  return facts.vault.checked && facts.vault.value.state === "active" ? facts.vault.value : undefined;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Verdict on the incident's cause
 
-export type Verdict = "present" | "gone" | "unknown";
+// The verdict's type lives with the cause modules that give it; re-exported for the callers of causeVerdict.
+export type { CauseVerdict, Verdict } from "./causes";
 
-export interface CauseVerdict {
-  verdict: Verdict;
-  /** What showed it, in words for the timeline ("access policy now grants …"). */
-  detail: string;
-}
-
-const unknown = (detail: string): CauseVerdict => ({ verdict: "unknown", detail });
-
-/**
- * Whether the probes show the incident's cause still in place. Only causes an owner can fix and
- * a probe can see get "present"/"gone"; service-side and unrecognised causes are always unknown.
- */
+/** Whether the probes show the incident's cause still in place: the cause's module decides. */
 export function causeVerdict(cause: CauseId, facts: ProbeFacts, now: Date): CauseVerdict {
-  const names = targetNames(facts);
-  switch (cause) {
-    case "default-identity-unauthorized": {
-      const permission = evaluatePermission(facts);
-      const key = keyCondition(facts, now);
-      if (permission.status === "missing") return { verdict: "present", detail: permission.detail };
-      if (key.state === "disabled") return { verdict: "present", detail: `key ${names.key} is disabled` };
-      if (permission.status === "granted" && key.state === "usable") return { verdict: "gone", detail: `permission granted: ${permission.via}` };
-      return unknown(permission.status === "unknown" ? permission.reason : key.state === "unknown" ? key.reason : `key ${names.key} is ${key.state}`);
-    }
-    case "aad-token-acquisition":
-    case "invalid-default-identity": {
-      const identity = facts.identity;
-      if (!identity.valid) return { verdict: "present", detail: identity.problems.join(" ") };
-      if (cause === "aad-token-acquisition" && !identity.principalId) return unknown("the account reports no principal id for the default identity");
-      return { verdict: "gone", detail: `default identity valid: ${identity.description}` };
-    }
-    case "invalid-key-vault-uri":
-      return facts.keyUri.valid
-        ? { verdict: "gone", detail: `key URI corrected: ${facts.keyUri.uri} is a valid versionless key URI` }
-        : { verdict: "present", detail: facts.keyUri.problems.map((p) => p.message).join(" ") };
-    case "key-not-found":
-    case "unwrap-failure": {
-      const vault = vaultCondition(facts);
-      const key = keyCondition(facts, now);
-      if (vault === "deleted") return { verdict: "present", detail: `vault ${names.vault} is deleted` };
-      if (vault === "missing") return { verdict: "present", detail: `vault ${names.vault} does not exist` };
-      if (key.state === "deleted") return { verdict: "present", detail: `key ${names.key} in vault ${names.vault} is deleted` };
-      if (key.state === "missing") return { verdict: "present", detail: `key ${names.key} does not exist in vault ${names.vault}` };
-      const exists = cause === "key-not-found" ? key.state !== "unknown" : key.state === "usable";
-      if (vault === "active" && exists) return { verdict: "gone", detail: `key restored: key ${names.key} in vault ${names.vault} exists${key.state === "usable" ? " and is enabled" : ""}` };
-      return unknown(key.state === "unknown" ? key.reason : `vault ${names.vault} could not be checked`);
-    }
-    case "key-vault-dns-unresolved": {
-      const dns = dnsCondition(facts);
-      if (dns === "fails") return { verdict: "present", detail: `${names.host} does not resolve` };
-      if (dns === "resolves") return { verdict: "gone", detail: `DNS resolves: ${names.host} resolves again` };
-      return unknown(facts.dns.checked ? "" : facts.dns.reason);
-    }
-    case "key-disabled-or-expired": {
-      const key = keyCondition(facts, now);
-      if (key.state === "disabled" || key.state === "expired" || key.state === "not-yet-valid") {
-        return { verdict: "present", detail: keyProblemText(key.state, key.key, names) };
-      }
-      if (key.state === "usable") return { verdict: "gone", detail: `key usable: key ${names.key} is enabled and within its validity dates` };
-      return unknown(key.state === "unknown" ? key.reason : `key ${names.key} is ${key.state}`);
-    }
-    case "key-vault-network-blocked": {
-      const network = networkCondition(facts);
-      if (network === "blocks") return { verdict: "present", detail: `the firewall of vault ${names.vault} does not let trusted Microsoft services through` };
-      if (network === "allows") return { verdict: "gone", detail: `firewall fixed: vault ${names.vault} lets trusted Microsoft services through` };
-      return unknown(facts.vault.checked ? `vault ${names.vault} is not active` : facts.vault.reason);
-    }
-    case "healthy":
-    case "service-side-outage":
-    case "unrecognized":
-      return unknown("the probes cannot see this cause");
-  }
+  return getCauseDefinition(cause).verdict(facts, now);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Evidence lines
-
-interface Names {
-  vault: string;
-  key: string;
-  host: string;
-}
-
-function targetNames(facts: ProbeFacts): Names {
-  const ref = facts.keyUri.reference;
-  return { vault: ref?.vaultName ?? "(unknown vault)", key: ref?.keyName ?? "(unknown key)", host: ref?.vaultHost ?? "(unknown host)" };
-}
-
-/** "2026-11-29 07:15 UTC", as the email templates write times. */
-export function utcText(iso: string | undefined): string {
-  if (!iso) return "an unknown time";
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
 
 function command(text: ShellText, label?: string): RemediationCommand {
   return label ? { label, command: text.text } : { command: text.text };
@@ -199,17 +76,6 @@ function vaultArgs(facts: ProbeFacts, account: CmkAccount): ShellText {
   const names = targetNames(facts);
   if (vault) return sh`--name ${value(vault.name, "vault-name")} --resource-group ${value(vault.resourceGroup, "resource-group")} --subscription ${value(vault.subscriptionId, "subscription-id")}`;
   return sh`--name ${value(names.vault, "vault-name")} --subscription ${value(account.subscriptionId, "subscription-id")}`;
-}
-
-function keyProblemText(state: "disabled" | "expired" | "not-yet-valid", key: ActiveKeyFacts, names: Names): string {
-  switch (state) {
-    case "disabled":
-      return `key ${names.key} in vault ${names.vault} is disabled`;
-    case "expired":
-      return `key ${names.key} in vault ${names.vault} expired on ${utcText(key.expiresOn)}`;
-    case "not-yet-valid":
-      return `key ${names.key} in vault ${names.vault} is not valid before ${utcText(key.notBefore)}`;
-  }
 }
 
 function sentence(text: string): string {

@@ -12,18 +12,10 @@ import type { CmkAccount } from "./account";
 import { normalizeResourceId } from "./account";
 import type { OutboxMessage } from "./incident";
 import { evaluatePermission } from "./keyVaultPermissions";
+import { dnsCondition, keyCondition, networkCondition, utcText, vaultCondition } from "./probeConditions";
 import type { ProbeFacts } from "./probeFacts";
-import {
-  dnsCondition,
-  evidenceLines,
-  keyCondition,
-  networkCondition,
-  utcText,
-  vaultCondition,
-  type EvidenceLine,
-  type ProbeId,
-} from "./probeFindings";
-import type { RemediationCommand } from "./remediation";
+import { evidenceLines, type EvidenceLine, type ProbeId } from "./probeFindings";
+import type { RemediationCommand } from "./remediationCommands";
 import { placeholder, sh } from "./shellQuoting";
 
 export const WARNING_KINDS = [
