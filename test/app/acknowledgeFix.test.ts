@@ -19,7 +19,11 @@ const SETUPS: Record<string, (monitor: FakeMonitor) => Promise<void>> = {
   },
   resolved: async (monitor) => {
     await openIncident(monitor);
-    const { record, decision } = await decideNow(monitor, ACCOUNT_ID, observed(namedAccount("orders-db", { id: ACCOUNT_ID, customerManagedKeyStatus: HEALTHY_STATUS })));
+    const { record, decision } = await decideNow(
+      monitor,
+      ACCOUNT_ID,
+      observed(namedAccount("orders-db", { id: ACCOUNT_ID, customerManagedKeyStatus: HEALTHY_STATUS })),
+    );
     await monitor.store.commit(record, decision);
   },
 };

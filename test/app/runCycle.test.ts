@@ -28,7 +28,8 @@ async function timeline(monitor: FakeMonitor, events: Record<number, Event>, unt
   return delivered;
 }
 
-const between = (delivered: Delivered[], from: number, to: number) => delivered.filter((email) => email.minute >= from && email.minute <= to).map((email) => email.kind);
+const between = (delivered: Delivered[], from: number, to: number) =>
+  delivered.filter((email) => email.minute >= from && email.minute <= to).map((email) => email.kind);
 
 describe("runCycle timeline (ARM discovery, reminders every 60 minutes)", () => {
   it("revoked → reminded → acknowledged → recovered: one email each", async () => {

@@ -67,7 +67,9 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
     "refuses a second create of the same account",
     async (store) => {
       await opened(store);
-      await expect(store.commit({ accountId: ACCOUNT_ID, incident: undefined, etag: undefined }, firstNotice(minutes(1)))).rejects.toBeInstanceOf(StateConflictError);
+      await expect(store.commit({ accountId: ACCOUNT_ID, incident: undefined, etag: undefined }, firstNotice(minutes(1)))).rejects.toBeInstanceOf(
+        StateConflictError,
+      );
     },
   ],
   [
@@ -92,7 +94,9 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
       const { decision } = await opened(store);
       const other = firstNotice(minutes(1));
       const missing = { accountId: `${ACCOUNT_ID}-gone`, incident: decision.incident, etag: (await store.getRecord(ACCOUNT_ID)).etag };
-      await expect(store.commit(missing, { ...other, incident: { ...other.incident!, accountId: missing.accountId } })).rejects.toMatchObject({ statusCode: 404 });
+      await expect(store.commit(missing, { ...other, incident: { ...other.incident!, accountId: missing.accountId } })).rejects.toMatchObject({
+        statusCode: 404,
+      });
       expect(await store.getRecord(missing.accountId)).toMatchObject({ incident: undefined });
     },
   ],
@@ -111,7 +115,15 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
       await opened(store);
       const record = await store.getRecord(ACCOUNT_ID);
       const healthy = makeAccount({ customerManagedKeyStatus: "Access to the configured customer managed key confirmed." });
-      await store.commit(record, decide(record.incident, { kind: "observed", account: healthy, classification: classifyStatus(healthy.customerManagedKeyStatus) }, minutes(30), lifecycle));
+      await store.commit(
+        record,
+        decide(
+          record.incident,
+          { kind: "observed", account: healthy, classification: classifyStatus(healthy.customerManagedKeyStatus) },
+          minutes(30),
+          lifecycle,
+        ),
+      );
       expect(await store.listOpenRecords()).toEqual([]);
       expect((await store.getRecord(ACCOUNT_ID)).incident?.state).toBe("resolved");
     },
@@ -156,7 +168,9 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
       const { row } = await opened(store);
       const lease = await store.claimMessage(row, T0, 300);
       await store.markSent(lease!, minutes(1), "op-1");
-      expect(await store.listMessages({ status: "sent" })).toMatchObject([{ status: "sent", sentAt: minutes(1).toISOString(), operationId: "op-1", attempts: 1 }]);
+      expect(await store.listMessages({ status: "sent" })).toMatchObject([
+        { status: "sent", sentAt: minutes(1).toISOString(), operationId: "op-1", attempts: 1 },
+      ]);
       expect(await store.listDueMessages(minutes(60), { withDigestMembers: true })).toEqual([]);
     },
   ],
@@ -257,7 +271,10 @@ const STORES: Array<[string, () => Store]> = [
   ["MemoryIncidentStore", () => new MemoryIncidentStore()],
   [
     "TableIncidentStore on Azurite",
-    () => new TableIncidentStore(TableClient.fromConnectionString(azurite.connectionString, `contract${++tables}${Date.now().toString(36)}`, { allowInsecureConnection: true })),
+    () =>
+      new TableIncidentStore(
+        TableClient.fromConnectionString(azurite.connectionString, `contract${++tables}${Date.now().toString(36)}`, { allowInsecureConnection: true }),
+      ),
   ],
 ];
 

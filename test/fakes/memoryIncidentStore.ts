@@ -48,9 +48,15 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     const incident = decision.incident;
     if (!incident) return;
     const state = { accountId: record.accountId, incidentId: incident.id, state: incident.state, open: incident.state !== "resolved", incident };
-    const writes: Write[] = [record.etag === undefined ? { op: "create", rowKey: STATE_ROW, row: state } : { op: "update", rowKey: STATE_ROW, row: state, etag: record.etag }];
+    const writes: Write[] = [
+      record.etag === undefined ? { op: "create", rowKey: STATE_ROW, row: state } : { op: "update", rowKey: STATE_ROW, row: state, etag: record.etag },
+    ];
     for (const event of decision.events) {
-      writes.push({ op: "create", rowKey: `event|${event.incidentId}|${String(event.seq).padStart(6, "0")}`, row: { event: { ...event, detail: event.detail.slice(0, 30_000) } } });
+      writes.push({
+        op: "create",
+        rowKey: `event|${event.incidentId}|${String(event.seq).padStart(6, "0")}`,
+        row: { event: { ...event, detail: event.detail.slice(0, 30_000) } },
+      });
     }
     for (const message of decision.messages) writes.push(outboxWrite(message));
     if (options.consumeLinkToken) {
@@ -118,10 +124,20 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
 
   async markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void> {
     this.enter("markSent");
-    this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, { status: "sent", sentAt: now.toISOString(), operationId, lastError: "" });
+    this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, {
+      status: "sent",
+      sentAt: now.toISOString(),
+      operationId,
+      lastError: "",
+    });
   }
 
-  async markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options: { newOperation?: boolean; releaseDigest?: boolean } = {}): Promise<void> {
+  async markFailed(
+    stored: StoredMessage,
+    error: string,
+    retryAt: Date | undefined,
+    options: { newOperation?: boolean; releaseDigest?: boolean } = {},
+  ): Promise<void> {
     this.enter("markFailed");
     this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, {
       status: retryAt ? "pending" : "dead",
@@ -159,7 +175,10 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       for (let i = 0; i < rows.length; i += CHECKS_PER_TRANSACTION) {
         const chunk = rows.slice(i, i + CHECKS_PER_TRANSACTION);
         try {
-          this.transactionIn(group, chunk.map((entry) => checkWrite(entry.check, entry.etag, entry.pendingDigest === true)));
+          this.transactionIn(
+            group,
+            chunk.map((entry) => checkWrite(entry.check, entry.etag, entry.pendingDigest === true)),
+          );
           for (const entry of chunk) recorded.add(entry.check.accountId);
         } catch {
           // One stale ETag fails the whole transaction: row by row, the others still go in.
@@ -196,7 +215,11 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
   async commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void> {
     this.enter("commitDigest");
     const row = { digest: state, lastDigestOn: state.lastDigestOn ?? "" };
-    this.transaction(message.accountId, [etag === undefined ? { op: "create", rowKey: DIGEST_ROW, row } : { op: "update", rowKey: DIGEST_ROW, row, etag }, outboxWrite(message)], message.accountId);
+    this.transaction(
+      message.accountId,
+      [etag === undefined ? { op: "create", rowKey: DIGEST_ROW, row } : { op: "update", rowKey: DIGEST_ROW, row, etag }, outboxWrite(message)],
+      message.accountId,
+    );
   }
 
   // --- For tests --------------------------------------------------------------------------------
@@ -306,20 +329,14 @@ function toRecord(row: Row): AccountRecord {
   return { accountId: String(row.accountId), incident: copy(row.incident as Incident), etag: row.etag };
 }
 
+/** Optional fields a Merge may have emptied; like the table store, an empty one reads back as absent. */
+const OPTIONAL_MESSAGE_FIELDS = ["leaseUntil", "sentAt", "operationId", "lastError", "digestId"] as const;
+
 function toStoredMessage(row: Row): StoredMessage {
-  return {
-    message: copy(row.message as OutboxMessage),
-    status: row.status as MessageStatus,
-    attempts: Number(row.attempts ?? 0),
-    generation: Number(row.generation ?? 0),
-    nextAttemptAt: String(row.nextAttemptAt ?? ""),
-    ...(row.leaseUntil ? { leaseUntil: String(row.leaseUntil) } : {}),
-    ...(row.sentAt ? { sentAt: String(row.sentAt) } : {}),
-    ...(row.operationId ? { operationId: String(row.operationId) } : {}),
-    ...(row.lastError ? { lastError: String(row.lastError) } : {}),
-    ...(row.digestId ? { digestId: String(row.digestId) } : {}),
-    etag: row.etag,
-  };
+  const stored = copy(row as unknown as StoredMessage);
+  stored.generation ??= 0;
+  for (const name of OPTIONAL_MESSAGE_FIELDS) if (!stored[name]) delete stored[name];
+  return stored;
 }
 
 /** What a table row gives back: a JSON copy, never the caller's object. */
