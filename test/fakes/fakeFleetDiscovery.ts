@@ -32,6 +32,11 @@ export class FakeFleetDiscovery implements FleetDiscovery {
       calls: 1,
       throttledInMs: 0,
       confirmChanges: this.mode === "resource-graph",
+      statusSource: this.mode,
+      statusCalls: 1,
+      subscriptionsInScope: new Set(accounts.map((account) => account.subscriptionId.toLowerCase())).size + failed.size,
+      subscriptionsReadable: new Set(accounts.map((account) => account.subscriptionId.toLowerCase())).size,
+      subscriptionsWithCmk: new Set(accounts.map((account) => account.subscriptionId.toLowerCase())).size,
     };
   }
 }
