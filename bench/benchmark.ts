@@ -150,14 +150,21 @@ const KEY_VAULT_ROUTES = ["kv-vaults", "kv-deleted-vaults", "kv-key", "kv-delete
 export async function runBenchmark(options: BenchOptions): Promise<BenchResult[]> {
   const progress = options.progress ?? (() => {});
   const started = Date.now();
-  const fleetOptions = { accounts: options.accounts, subscriptions: options.subscriptions, revokedShare: options.revokedShare ?? 0.01, latencyInMs: options.latencyInMs };
+  const fleetOptions = {
+    accounts: options.accounts,
+    subscriptions: options.subscriptions,
+    revokedShare: options.revokedShare ?? 0.01,
+    latencyInMs: options.latencyInMs,
+  };
   const [azure, azurite] = await Promise.all([
     options.simulation === "child-process" ? startChildProcess(fleetOptions) : startInProcess(fleetOptions),
     startAzurite(),
   ]);
   try {
     const fleet = azure.fleet;
-    progress(`fleet: ${options.accounts} accounts in ${options.subscriptions} subscriptions, ${fleet.revokedAccounts} revoked (${Date.now() - started} ms to start)`);
+    progress(
+      `fleet: ${options.accounts} accounts in ${options.subscriptions} subscriptions, ${fleet.revokedAccounts} revoked (${Date.now() - started} ms to start)`,
+    );
     const results: BenchResult[] = [];
     for (const mode of options.modes) results.push(await runMode(azure, azurite, mode, options, progress));
     return results;
@@ -166,13 +173,20 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult[]
   }
 }
 
-async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: BenchMode, options: BenchOptions, progress: (line: string) => void): Promise<BenchResult> {
+async function runMode(
+  azure: SimulatedAzure,
+  azurite: AzuriteInstance,
+  mode: BenchMode,
+  options: BenchOptions,
+  progress: (line: string) => void,
+): Promise<BenchResult> {
   const fleet = azure.fleet;
   await azure.throttle(ARM_THROTTLE, RESOURCE_GRAPH_QUOTA);
   const fromHostJson = hostQueueSettings();
   const batchSize = options.host?.batchSize ?? fromHostJson.batchSize;
   // A batch size given alone gets the host's default threshold for it (half).
-  const newBatchThreshold = options.host?.newBatchThreshold ?? (options.host?.batchSize !== undefined ? Math.floor(batchSize / 2) : fromHostJson.newBatchThreshold);
+  const newBatchThreshold =
+    options.host?.newBatchThreshold ?? (options.host?.batchSize !== undefined ? Math.floor(batchSize / 2) : fromHostJson.newBatchThreshold);
   const host: HostQueueSettings = { ...fromHostJson, ...options.host, batchSize, newBatchThreshold };
   const traffic = new TrafficCounter();
   const logs = { warnings: 0, errors: 0, firstErrors: [] as string[] };
@@ -270,7 +284,9 @@ async function runMode(azure: SimulatedAzure, azurite: AzuriteInstance, mode: Be
 
   progress(`${mode}: cold cycle…`);
   const cold = await cycle();
-  progress(`${mode}: cold cycle ${Math.round(cold.ms)} ms, ${Math.round(cold.cpuMs)} ms CPU in this process (${cold.report.fanout}, ${cold.workItems} work items, ${cold.emails} emails)`);
+  progress(
+    `${mode}: cold cycle ${Math.round(cold.ms)} ms, ${Math.round(cold.cpuMs)} ms CPU in this process (${cold.report.fanout}, ${cold.workItems} work items, ${cold.emails} emails)`,
+  );
   // Whatever pacing held back goes out a minute at a time before the idle cycle is measured.
   let settleCycles = 0;
   while ((await deps.store.listMessages({ status: "pending" })).length > 0 && settleCycles < 120) {
@@ -476,7 +492,14 @@ export function lowerBound(input: BoundInput): {
   const sendMs = Math.ceil(input.emailCalls / sendConcurrency) * latency;
   // Several invocations at once overlap one batch's sends with another's probes; one at a time cannot.
   const totalMs = discoveryMs + (sendConcurrency > 1 ? Math.max(workMs, sendMs) : workMs + sendMs);
-  return { totalMs, discoveryMs, workMs, sendMs, throttleFloorMs, concurrency: { discovery: discoveryConcurrency, work: workConcurrency, send: sendConcurrency } };
+  return {
+    totalMs,
+    discoveryMs,
+    workMs,
+    sendMs,
+    throttleFloorMs,
+    concurrency: { discovery: discoveryConcurrency, work: workConcurrency, send: sendConcurrency },
+  };
 }
 
 /** Counts requests on the storage clients' pipelines. */

@@ -95,7 +95,10 @@ function createAccountProber(
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
-        new SdkKeyMetadataReader({ credential, clientOptions: { ...clientOptions, ...agentOption(overrides.keyVaultAgent ?? createKeyVaultAgent({ proxyConfigured })) } }),
+        new SdkKeyMetadataReader({
+          credential,
+          clientOptions: { ...clientOptions, ...agentOption(overrides.keyVaultAgent ?? createKeyVaultAgent({ proxyConfigured })) },
+        }),
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },
@@ -113,8 +116,7 @@ export const consoleLogger: Logger = {
 
 export function createMonitorDeps(config: MonitorConfig, overrides: CompositionOverrides = {}): MonitorDeps {
   const credential =
-    overrides.credential ??
-    new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+    overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
   const clientOptions = {
     ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
     ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
@@ -178,7 +180,9 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   });
 
   const probes =
-    config.probes === "on" ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured) : undefined;
+    config.probes === "on"
+      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured)
+      : undefined;
 
   const settings: MonitorSettings = {
     subscriptionIds: config.subscriptionIds,

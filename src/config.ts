@@ -124,7 +124,7 @@ export const settingsSchema = z.object({
     .optional()
     .transform((value) => value?.trim() || "0 */5 * * * *")
     .refine((value) => value.split(/\s+/).length === 6, {
-      message: "must be a six-field NCRONTAB expression, e.g. \"0 */5 * * * *\"",
+      message: 'must be a six-field NCRONTAB expression, e.g. "0 */5 * * * *"',
     }),
   CMK_POLL_INTERVAL_MINUTES: wholeNumber(5, 1, 60),
   CMK_REMINDER_INTERVAL_MINUTES: wholeNumber(60, 5, 7 * 24 * 60),
@@ -202,18 +202,12 @@ export const settingsSchema = z.object({
   }),
 });
 
-export type StateConnection =
-  | { kind: "connection-string"; connectionString: string }
-  | { kind: "identity"; tableEndpoint: string };
+export type StateConnection = { kind: "connection-string"; connectionString: string } | { kind: "identity"; tableEndpoint: string };
 
 /** Where the work queue lives: the Functions host's storage, so the queue trigger sees it. */
-export type QueueConnection =
-  | { kind: "connection-string"; connectionString: string }
-  | { kind: "identity"; queueEndpoint: string };
+export type QueueConnection = { kind: "connection-string"; connectionString: string } | { kind: "identity"; queueEndpoint: string };
 
-export type EmailConnection =
-  | { kind: "connection-string"; connectionString: string }
-  | { kind: "identity"; endpoint: string };
+export type EmailConnection = { kind: "connection-string"; connectionString: string } | { kind: "identity"; endpoint: string };
 
 export interface MonitorConfig {
   readonly subscriptionIds: readonly string[];
@@ -375,9 +369,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       ? { kind: "connection-string", connectionString: settings.AzureWebJobsStorage }
       : {
           kind: "identity",
-          tableEndpoint:
-            settings.AzureWebJobsStorage__tableServiceUri ??
-            `https://${settings.AzureWebJobsStorage__accountName}.table.core.windows.net`,
+          tableEndpoint: settings.AzureWebJobsStorage__tableServiceUri ?? `https://${settings.AzureWebJobsStorage__accountName}.table.core.windows.net`,
         };
   const email: EmailConnection = settings.ACS_CONNECTION_STRING
     ? { kind: "connection-string", connectionString: settings.ACS_CONNECTION_STRING }
@@ -502,7 +494,10 @@ function inSettingOrder(problems: string[]): string[] {
     const index = names.indexOf(problem.slice(0, problem.indexOf(":")));
     return index === -1 ? names.length : index;
   };
-  return problems.map((problem, i) => ({ problem, i })).sort((a, b) => rank(a.problem) - rank(b.problem) || a.i - b.i).map((x) => x.problem);
+  return problems
+    .map((problem, i) => ({ problem, i }))
+    .sort((a, b) => rank(a.problem) - rank(b.problem) || a.i - b.i)
+    .map((x) => x.problem);
 }
 
 /** Setting names the app reads; infra tests check the Function App sets each of them. */

@@ -30,15 +30,35 @@ describe("loadConfig", () => {
 
   it.each<[string, Environment, Record<string, unknown>]>([
     // A connection string wins over identity settings: local development with Azurite.
-    ["state connection string", { CMK_STATE_CONNECTION: "UseDevelopmentStorage=true" }, { state: { kind: "connection-string", connectionString: "UseDevelopmentStorage=true" } }],
+    [
+      "state connection string",
+      { CMK_STATE_CONNECTION: "UseDevelopmentStorage=true" },
+      { state: { kind: "connection-string", connectionString: "UseDevelopmentStorage=true" } },
+    ],
     // The Functions host's own storage setting is reused when nothing more specific is set.
-    ["AzureWebJobsStorage", { AzureWebJobsStorage: "UseDevelopmentStorage=true", AzureWebJobsStorage__accountName: undefined }, { state: { kind: "connection-string" } }],
+    [
+      "AzureWebJobsStorage",
+      { AzureWebJobsStorage: "UseDevelopmentStorage=true", AzureWebJobsStorage__accountName: undefined },
+      { state: { kind: "connection-string" } },
+    ],
     // Identity-based table endpoint, as deployed by the Bicep.
-    ["table service uri", { AzureWebJobsStorage__tableServiceUri: "https://st.table.core.windows.net" }, { state: { kind: "identity", tableEndpoint: "https://st.table.core.windows.net" } }],
+    [
+      "table service uri",
+      { AzureWebJobsStorage__tableServiceUri: "https://st.table.core.windows.net" },
+      { state: { kind: "identity", tableEndpoint: "https://st.table.core.windows.net" } },
+    ],
     // ACS by connection string for local runs.
-    ["ACS connection string", { ACS_ENDPOINT: undefined, ACS_CONNECTION_STRING: "endpoint=https://acs.communication.azure.com/;accesskey=abc=" }, { email: { kind: "connection-string" } }],
+    [
+      "ACS connection string",
+      { ACS_ENDPOINT: undefined, ACS_CONNECTION_STRING: "endpoint=https://acs.communication.azure.com/;accesskey=abc=" },
+      { email: { kind: "connection-string" } },
+    ],
     // Separators users actually type: commas, semicolons, spaces.
-    ["recipient lists", { CMK_DEFAULT_RECIPIENTS: "a@contoso.com; b@contoso.com c@contoso.com" }, { defaultRecipients: ["a@contoso.com", "b@contoso.com", "c@contoso.com"] }],
+    [
+      "recipient lists",
+      { CMK_DEFAULT_RECIPIENTS: "a@contoso.com; b@contoso.com c@contoso.com" },
+      { defaultRecipients: ["a@contoso.com", "b@contoso.com", "c@contoso.com"] },
+    ],
     // Reminder interval is configurable.
     ["reminder interval", { CMK_REMINDER_INTERVAL_MINUTES: "30" }, { reminderIntervalInMinutes: 30 }],
   ])("%s", (_name, overrides, expected) => {

@@ -59,15 +59,24 @@ describe("fleet-scale settings", () => {
 
   it.each<[string, Environment, Record<string, unknown>]>([
     // The host's own storage, so the queue trigger sees the messages.
-    ["AzureWebJobsStorage connection string", { AzureWebJobsStorage: "UseDevelopmentStorage=true" }, { kind: "connection-string", connectionString: "UseDevelopmentStorage=true" }],
+    [
+      "AzureWebJobsStorage connection string",
+      { AzureWebJobsStorage: "UseDevelopmentStorage=true" },
+      { kind: "connection-string", connectionString: "UseDevelopmentStorage=true" },
+    ],
     // Identity-based, as deployed.
-    ["queue service uri", { AzureWebJobsStorage__queueServiceUri: "https://st.queue.core.windows.net" }, { kind: "identity", queueEndpoint: "https://st.queue.core.windows.net" }],
+    [
+      "queue service uri",
+      { AzureWebJobsStorage__queueServiceUri: "https://st.queue.core.windows.net" },
+      { kind: "identity", queueEndpoint: "https://st.queue.core.windows.net" },
+    ],
     // Locally, Azurite's connection string in CMK_STATE_CONNECTION names a queue endpoint too.
     [
       "state connection with a queue endpoint",
       {
         AzureWebJobsStorage__accountName: undefined,
-        CMK_STATE_CONNECTION: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;TableEndpoint=http://127.0.0.1:2/devstoreaccount1;",
+        CMK_STATE_CONNECTION:
+          "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:1/devstoreaccount1;TableEndpoint=http://127.0.0.1:2/devstoreaccount1;",
       },
       { kind: "connection-string" },
     ],
@@ -76,7 +85,11 @@ describe("fleet-scale settings", () => {
   });
 
   it("without any queue storage the cycle stays inline (auto) rather than failing", () => {
-    const config = loadConfig({ ...VALID, AzureWebJobsStorage__accountName: undefined, AzureWebJobsStorage__tableServiceUri: "https://st.table.core.windows.net" });
+    const config = loadConfig({
+      ...VALID,
+      AzureWebJobsStorage__accountName: undefined,
+      AzureWebJobsStorage__tableServiceUri: "https://st.table.core.windows.net",
+    });
     expect(config.queue).toBeUndefined();
     expect(config.fanout).toBe("auto");
   });

@@ -2,7 +2,6 @@ import { loadConfig, type Environment } from "../src/config";
 import { configProblems, VALID_SETTINGS as VALID } from "./fixtures/settings";
 import { dashboardAuthLevel } from "../src/config";
 
-
 function problemsOf(env: Environment): string[] {
   return configProblems({ ...VALID, ...env });
 }

@@ -210,7 +210,11 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
     }
     const read = await readWithArm(this.accounts, toRead, this.options.armConcurrency);
     const fallback =
-      this.options.statusSource !== "resource-graph" ? undefined : proving ? "Resource Graph could not be read this cycle" : "a sample disagreed with ARM within the last interval";
+      this.options.statusSource !== "resource-graph"
+        ? undefined
+        : proving
+          ? "Resource Graph could not be read this cycle"
+          : "a sample disagreed with ARM within the last interval";
     return this.fromArm(read, failures, graphCalls(), throttledInMs, subscriptionsInScope, index, 0, fallback);
   }
 

@@ -42,7 +42,8 @@ export class ArmVaultDirectory implements VaultDirectory {
   private client(subscriptionId: string): KeyVaultManagementClient {
     return this.clients.get(
       subscriptionId,
-      () => new KeyVaultManagementClient(this.options.credential, subscriptionId, { ...(this.options.clientOptions as object), endpoint: this.options.endpoint }),
+      () =>
+        new KeyVaultManagementClient(this.options.credential, subscriptionId, { ...(this.options.clientOptions as object), endpoint: this.options.endpoint }),
     );
   }
 }

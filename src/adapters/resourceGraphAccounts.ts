@@ -146,7 +146,9 @@ export class ResourceGraphDiscovery {
           throw new IncompleteResultError("Resource Graph truncated the result (resultTruncated: true): the fleet it lists would be incomplete");
         }
         if (subscriptionLimitHit) {
-          throw new IncompleteResultError("Resource Graph answered for only part of the tenant (x-ms-tenant-subscription-limit-hit): name subscriptions or management groups instead");
+          throw new IncompleteResultError(
+            "Resource Graph answered for only part of the tenant (x-ms-tenant-subscription-limit-hit): name subscriptions or management groups instead",
+          );
         }
         // Spent quota: hold the next query until it resets, rather than collecting a 429.
         if (quota.remaining !== undefined && quota.remaining <= 0 && quota.resetsAfterInMs !== undefined) {

@@ -30,7 +30,10 @@ export class ArmRoleAssignmentReader implements RoleAssignmentReader {
   }
 
   async getRoleDefinition(roleDefinitionId: string, options: ProbeCallOptions = {}): Promise<RoleDefinitionSummary> {
-    const definition = await this.client().roleDefinitions.getById(roleDefinitionId.replace(/^\/+/, ""), options.abortSignal ? { abortSignal: options.abortSignal } : {});
+    const definition = await this.client().roleDefinitions.getById(
+      roleDefinitionId.replace(/^\/+/, ""),
+      options.abortSignal ? { abortSignal: options.abortSignal } : {},
+    );
     return {
       ...(definition.roleName ? { roleName: definition.roleName } : {}),
       permissions: (definition.permissions ?? []).map((p) => ({ dataActions: p.dataActions ?? [], notDataActions: p.notDataActions ?? [] })),

@@ -97,9 +97,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       updatedAt: decision.events.at(-1)?.at ?? incident.detectedAt,
       ...chunked("incident", incident),
     };
-    const actions: TransactionAction[] = [
-      record.etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag: record.etag }],
-    ];
+    const actions: TransactionAction[] = [record.etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag: record.etag }]];
     for (const event of decision.events) {
       actions.push([
         "create",
@@ -326,11 +324,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
 
   async clearPendingDigest(entry: StoredAccountCheck): Promise<boolean> {
     try {
-      await this.table.updateEntity(
-        { ...checkRowFor(entry.check.accountId), pendingDigest: false },
-        "Merge",
-        { etag: entry.etag },
-      );
+      await this.table.updateEntity({ ...checkRowFor(entry.check.accountId), pendingDigest: false }, "Merge", { etag: entry.etag });
       return true;
     } catch (error) {
       const status = statusCodeOf(error);

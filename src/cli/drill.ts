@@ -78,7 +78,9 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
     scenario = await loadScenario(scenarioFile, scenarioLabel);
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
-    io.stderr(`cmk-monitor drill: the scenario is not valid:\n${error.problems.map((p) => `  ${p}`).join("\n")}\nThe format is described in docs/scenarios.md.`);
+    io.stderr(
+      `cmk-monitor drill: the scenario is not valid:\n${error.problems.map((p) => `  ${p}`).join("\n")}\nThe format is described in docs/scenarios.md.`,
+    );
     return 1;
   }
 

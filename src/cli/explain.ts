@@ -154,8 +154,7 @@ function recoveryText(explanation: Explanation): string {
 }
 
 function renderHuman(explanation: Explanation): string[] {
-  const code =
-    explanation.code === null ? "none" : `${explanation.code}${explanation.codeName ? ` (${explanation.codeName})` : ""}`;
+  const code = explanation.code === null ? "none" : `${explanation.code}${explanation.codeName ? ` (${explanation.codeName})` : ""}`;
   const lines = [`${explanation.cause}: ${explanation.title}`];
   if (explanation.health === "unknown") {
     lines.push("  Nothing here says the account is revoked. If it is, this is what applies to a revocation we cannot explain:");

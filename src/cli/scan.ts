@@ -87,7 +87,8 @@ export async function scan(deps: ScanDeps, requested: string[], io: CliIo, optio
       // Disabled or deleted subscriptions cannot be listed; skip rather than fail.
       if (subscription.state === "Enabled") subscriptionIds.push(subscription.subscriptionId);
     }
-    if (subscriptionIds.length === 0) throw new Error("The credential sees no enabled subscription: pass --subscription ID, or sign in with an identity that has Reader on one.");
+    if (subscriptionIds.length === 0)
+      throw new Error("The credential sees no enabled subscription: pass --subscription ID, or sign in with an identity that has Reader on one.");
   }
   const failures: ScanResult["failures"] = [];
   let done = 0;
@@ -196,7 +197,11 @@ function renderTable(result: ScanResult): string {
   ]);
   const header = ["ACCOUNT", "RESOURCE GROUP", "SUBSCRIPTION", "HEALTH", "CODE", "CAUSE"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   if (rows.length > 0) {
     lines.push(line(header));
     for (const row of rows) lines.push(line(row));
@@ -209,11 +214,14 @@ function renderTable(result: ScanResult): string {
     for (const account of revoked) {
       lines.push(`  ${terminalText(account.name, 40)} (${getCause(account.cause).title}):`, `    ${terminalText(account.firstStep ?? "", 2000)}`);
     }
-    lines.push("", "Run `cmk-monitor explain --json \"<status>\"` for all steps.");
+    lines.push("", 'Run `cmk-monitor explain --json "<status>"` for all steps.');
   }
   lines.push(...renderChecks(result));
   for (const failure of result.failures) lines.push(`! ${failure.subscriptionId}: ${failure.error}`);
   const s = result.summary;
-  lines.push("", `${s.accounts} CMK account(s) in ${result.subscriptions.length} subscription(s): ${s.healthy} healthy, ${s.revoked} revoked, ${s.unknown} unknown.`);
+  lines.push(
+    "",
+    `${s.accounts} CMK account(s) in ${result.subscriptions.length} subscription(s): ${s.healthy} healthy, ${s.revoked} revoked, ${s.unknown} unknown.`,
+  );
   return lines.join("\n");
 }

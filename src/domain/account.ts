@@ -30,8 +30,7 @@ export interface ResourceIdParts {
   name: string;
 }
 
-const ACCOUNT_ID_PATTERN =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/([^/]+)\/?$/i;
+const ACCOUNT_ID_PATTERN = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.DocumentDB\/databaseAccounts\/([^/]+)\/?$/i;
 
 /** Splits a Cosmos DB account resource id; undefined when it is not one. */
 export function parseAccountResourceId(id: string): ResourceIdParts | undefined {

@@ -79,10 +79,7 @@ interface Evidence {
 }
 
 function gatherEvidence(input: string): Evidence {
-  const bounded =
-    input.length <= 2 * SCAN_WINDOW_CHARS
-      ? input
-      : `${input.slice(0, SCAN_WINDOW_CHARS)}\n${input.slice(input.length - SCAN_WINDOW_CHARS)}`;
+  const bounded = input.length <= 2 * SCAN_WINDOW_CHARS ? input : `${input.slice(0, SCAN_WINDOW_CHARS)}\n${input.slice(input.length - SCAN_WINDOW_CHARS)}`;
   const lower = bounded.toLowerCase();
   const normalised = lower.replace(/[^a-z0-9]+/g, " ").trim();
   return { lower, words: normalised === "" ? "" : ` ${normalised} ` };
@@ -124,9 +121,7 @@ function mentionsRevocation(evidence: Evidence): boolean {
 function soundsHealthy(evidence: Evidence): boolean {
   const words = evidence.words.trim().split(" ");
   return words.some(
-    (word, index) =>
-      word === "confirmed" &&
-      !words.slice(Math.max(0, index - NEGATION_LOOKBEHIND_WORDS), index).some((before) => NEGATORS.has(before)),
+    (word, index) => word === "confirmed" && !words.slice(Math.max(0, index - NEGATION_LOOKBEHIND_WORDS), index).some((before) => NEGATORS.has(before)),
   );
 }
 
@@ -220,8 +215,7 @@ function classifyTextUnsafe(text: string): Classification {
   // A number the table knows beats a name; a name beats a number it does not know.
   const best = code && findSubstatusCode(code.code) ? code : (named ?? code);
   const wording = findWording(evidence);
-  const isRevoked =
-    best !== null || findAnchor(evidence) !== undefined || mentionsRevocation(evidence) || wording !== undefined;
+  const isRevoked = best !== null || findAnchor(evidence) !== undefined || mentionsRevocation(evidence) || wording !== undefined;
   if (!isRevoked) return soundsHealthy(evidence) ? HEALTHY : UNKNOWN;
   return decideRevokedCause(evidence, best);
 }

@@ -4,13 +4,7 @@
  */
 import type { CmkAccount } from "./account";
 
-export type DefaultIdentityKind =
-  | "system-assigned"
-  | "user-assigned"
-  | "first-party"
-  | "delegated"
-  | "missing"
-  | "unrecognized";
+export type DefaultIdentityKind = "system-assigned" | "user-assigned" | "first-party" | "delegated" | "missing" | "unrecognized";
 
 export interface DefaultIdentityResolution {
   kind: DefaultIdentityKind;
@@ -78,8 +72,6 @@ export function resolveDefaultIdentity(account: CmkAccount): DefaultIdentityReso
 function findUserAssignedIdentity(account: CmkAccount, id: string) {
   // ARM ids are case-insensitive, and ARM is not consistent about casing "resourceGroups".
   const wanted = id.replace(/\/+$/, "").toLowerCase();
-  const entry = Object.entries(account.userAssignedIdentities ?? {}).find(
-    ([key]) => key.replace(/\/+$/, "").toLowerCase() === wanted,
-  );
+  const entry = Object.entries(account.userAssignedIdentities ?? {}).find(([key]) => key.replace(/\/+$/, "").toLowerCase() === wanted);
   return entry ? entry[1] : undefined;
 }

@@ -22,8 +22,7 @@ export interface DefaultIdentityCheck {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const USER_ASSIGNED_ID =
-  /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+const USER_ASSIGNED_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
 
 export function checkDefaultIdentity(account: CmkAccount): DefaultIdentityCheck {
   const resolution = resolveDefaultIdentity(account);
@@ -46,7 +45,9 @@ export function checkDefaultIdentity(account: CmkAccount): DefaultIdentityCheck 
     case "user-assigned": {
       const id = resolution.userAssignedIdentityId ?? "";
       if (!USER_ASSIGNED_ID.test(id)) {
-        problems.push(`"${id}" is not a user-assigned identity resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>).`);
+        problems.push(
+          `"${id}" is not a user-assigned identity resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>).`,
+        );
       } else if (!resolution.attached) {
         problems.push(`The user-assigned identity ${id} is the default identity but is not attached to the account.`);
       }

@@ -51,16 +51,7 @@ export interface Incident {
 }
 
 export type IncidentEventType =
-  | "detected"
-  | "reminded"
-  | "cause-changed"
-  | "fix-acknowledged"
-  | "fix-observed"
-  | "fix-undone"
-  | "snoozed"
-  | "escalated"
-  | "resolved"
-  | "recipients-dropped";
+  "detected" | "reminded" | "cause-changed" | "fix-acknowledged" | "fix-observed" | "fix-undone" | "snoozed" | "escalated" | "resolved" | "recipients-dropped";
 
 export interface IncidentEvent {
   incidentId: string;
@@ -72,15 +63,7 @@ export interface IncidentEvent {
 }
 
 /** Emails about one incident. */
-export type IncidentMessageKind =
-  | "revoked"
-  | "reminder"
-  | "cause-changed"
-  | "fix-acknowledged"
-  | "fix-observed"
-  | "fix-undone"
-  | "escalation"
-  | "resolved";
+export type IncidentMessageKind = "revoked" | "reminder" | "cause-changed" | "fix-acknowledged" | "fix-observed" | "fix-undone" | "escalation" | "resolved";
 
 /** Every email the monitor sends: incident emails and the daily warning digest per recipient. */
 export type MessageKind = IncidentMessageKind | "warning-digest";

@@ -44,11 +44,7 @@ export function evaluatePermission(facts: ProbeFacts): PermissionVerdict {
   return evaluateRoleAssignments(facts.roleAssignments.value, principalId, keyScope);
 }
 
-export function evaluateAccessPolicies(
-  policies: readonly AccessPolicyFacts[],
-  principalId: string,
-  vaultTenantId?: string,
-): PermissionVerdict {
+export function evaluateAccessPolicies(policies: readonly AccessPolicyFacts[], principalId: string, vaultTenantId?: string): PermissionVerdict {
   const granted = new Set<string>();
   for (const policy of policies) {
     if (policy.objectId.toLowerCase() !== principalId.toLowerCase()) continue;
@@ -79,11 +75,7 @@ export function evaluateAccessPolicies(
   };
 }
 
-export function evaluateRoleAssignments(
-  assignments: readonly RoleAssignmentFacts[],
-  principalId: string,
-  keyScope: string,
-): PermissionVerdict {
+export function evaluateRoleAssignments(assignments: readonly RoleAssignmentFacts[], principalId: string, keyScope: string): PermissionVerdict {
   const applicable = assignments.filter((assignment) => scopeCovers(assignment.scope, keyScope));
   const covered = new Set<string>();
   const grantingRoles: string[] = [];

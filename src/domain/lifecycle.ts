@@ -13,13 +13,7 @@ import type { CmkAccount } from "./account";
 import { normalizeResourceId } from "./account";
 import { getCause, type CauseId } from "./causes";
 import type { Classification } from "./classifier";
-import type {
-  Incident,
-  IncidentEvent,
-  IncidentEventType,
-  IncidentMessageKind,
-  OutboxMessage,
-} from "./incident";
+import type { Incident, IncidentEvent, IncidentEventType, IncidentMessageKind, OutboxMessage } from "./incident";
 import { MAX_RECIPIENTS, type RecipientResolution } from "./recipients";
 
 export interface LifecycleContext {
@@ -74,12 +68,7 @@ export const MAX_SNOOZE_IN_HOURS = 24;
 const MINUTE = 60_000;
 
 /** Decides what should happen to an account's incident now. Pure and deterministic. */
-export function decide(
-  current: Incident | undefined,
-  input: LifecycleInput,
-  now: Date,
-  ctx: LifecycleContext,
-): Decision {
+export function decide(current: Incident | undefined, input: LifecycleInput, now: Date, ctx: LifecycleContext): Decision {
   const step = new Step(current, now, ctx);
   if (!current || current.state === "resolved") {
     if (input.kind === "observed" && input.classification.health === "revoked") {
@@ -125,12 +114,7 @@ export function decide(
  * Applies several inputs that arrive in one cycle (an observation, then what the probes
  * found) as one decision, so they commit together.
  */
-export function decideMany(
-  current: Incident | undefined,
-  inputs: readonly LifecycleInput[],
-  now: Date,
-  ctx: LifecycleContext,
-): Decision {
+export function decideMany(current: Incident | undefined, inputs: readonly LifecycleInput[], now: Date, ctx: LifecycleContext): Decision {
   const merged: Decision = { reasons: [], incident: current, events: [], messages: [] };
   for (const input of inputs) {
     const next = decide(merged.incident, input, now, ctx);
@@ -209,10 +193,7 @@ class Step {
       this.applyCausePolicy();
     }
     const owners = this.ctx.resolveOwners(incident.account);
-    this.record(
-      "cause-changed",
-      `Cause changed from ${getCause(previous).title} to ${getCause(classification.cause).title}${codeSuffix(classification.code)}`,
-    );
+    this.record("cause-changed", `Cause changed from ${getCause(previous).title} to ${getCause(classification.cause).title}${codeSuffix(classification.code)}`);
     this.reportRejected(owners);
     this.reasons.push("cause-changed");
     const to = this.ownersOrEscalation(owners);
@@ -287,10 +268,7 @@ class Step {
     incident.resolvedAt = this.at;
     incident.resolution = resolution;
     delete incident.nextReminderAt;
-    this.record(
-      "resolved",
-      resolution === "recovered" ? "Key access confirmed; account recovered" : "Account no longer found (deleted or CMK removed)",
-    );
+    this.record("resolved", resolution === "recovered" ? "Key access confirmed; account recovered" : "Account no longer found (deleted or CMK removed)");
     this.reasons.push(resolution === "recovered" ? "recovered" : "account-removed");
     // Everyone who heard about the incident hears that it is over.
     if (incident.notified.length > 0) this.email("resolved", [...incident.notified], []);
@@ -299,27 +277,22 @@ class Step {
   sweepDeadlines(): void {
     const incident = this.incident!;
     const nowMs = this.now.getTime();
-    if (
-      (incident.state === "revoked" || incident.state === "recovering") &&
-      incident.escalateAt !== undefined &&
-      nowMs >= Date.parse(incident.escalateAt)
-    ) {
+    if ((incident.state === "revoked" || incident.state === "recovering") && incident.escalateAt !== undefined && nowMs >= Date.parse(incident.escalateAt)) {
       incident.state = "escalated";
       incident.escalatedAt = this.at;
       delete incident.nextReminderAt;
       this.record("escalated", `Still revoked at the escalation deadline ${incident.escalateAt}; support contacted`);
       this.reasons.push("escalation-due");
       const owners = this.ctx.resolveOwners(incident.account).recipients;
-      this.email("escalation", [...this.ctx.escalationRecipients], owners.filter((o) => !this.isEscalationRecipient(o)));
+      this.email(
+        "escalation",
+        [...this.ctx.escalationRecipients],
+        owners.filter((o) => !this.isEscalationRecipient(o)),
+      );
       return;
     }
     const snoozed = incident.remindersSnoozedUntil !== undefined && nowMs < Date.parse(incident.remindersSnoozedUntil);
-    if (
-      incident.state === "revoked" &&
-      !snoozed &&
-      incident.nextReminderAt !== undefined &&
-      nowMs >= Date.parse(incident.nextReminderAt)
-    ) {
+    if (incident.state === "revoked" && !snoozed && incident.nextReminderAt !== undefined && nowMs >= Date.parse(incident.nextReminderAt)) {
       incident.reminderCount += 1;
       // After a missed poll, send one reminder, not one per missed interval.
       incident.nextReminderAt = addMinutes(this.now, this.ctx.reminderIntervalInMinutes);
@@ -400,12 +373,7 @@ class Step {
     return this.ctx.escalationRecipients.some((e) => e.toLowerCase() === address.toLowerCase());
   }
 
-  private email(
-    kind: IncidentMessageKind,
-    to: string[],
-    cc: string[],
-    extra: { previousCause?: CauseId; reminderNumber?: number } = {},
-  ): void {
+  private email(kind: IncidentMessageKind, to: string[], cc: string[], extra: { previousCause?: CauseId; reminderNumber?: number } = {}): void {
     const incident = this.incident!;
     if (to.length === 0) return;
     const recipients = capRecipients(to, cc);
@@ -455,7 +423,11 @@ function capRecipients(to: readonly string[], cc: readonly string[]): { to: stri
 export function incidentIdFor(accountId: string, accountName: string, detectedAt: Date): string {
   const hash = createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 8);
   const stamp = detectedAt.toISOString().slice(0, 16).replace(/[-:]/g, "");
-  const safeName = accountName.toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, 44) || "account";
+  const safeName =
+    accountName
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, "")
+      .slice(0, 44) || "account";
   return `${safeName}-${stamp}Z-${hash}`;
 }
 

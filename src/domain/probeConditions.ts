@@ -5,7 +5,6 @@
  */
 import type { ActiveKeyFacts, ActiveVaultFacts, ProbeFacts } from "./probeFacts";
 
-
 export type KeyCondition =
   | { state: "usable"; key: ActiveKeyFacts }
   | { state: "disabled" | "expired" | "not-yet-valid"; key: ActiveKeyFacts }

@@ -16,14 +16,7 @@ import type { ProbeFacts } from "./probeFacts";
 import { causeVerdict, evidenceLines, type CauseVerdict } from "./probeFindings";
 
 /** The emails that carry a "What we checked" section. */
-export const KINDS_WITH_EVIDENCE: ReadonlySet<MessageKind> = new Set([
-  "revoked",
-  "reminder",
-  "cause-changed",
-  "fix-observed",
-  "fix-undone",
-  "escalation",
-]);
+export const KINDS_WITH_EVIDENCE: ReadonlySet<MessageKind> = new Set(["revoked", "reminder", "cause-changed", "fix-observed", "fix-undone", "escalation"]);
 
 export interface ProbedDecision {
   decision: Decision;
@@ -32,13 +25,7 @@ export interface ProbedDecision {
   probeStateChanged: boolean;
 }
 
-export function decideWithProbe(
-  current: Incident | undefined,
-  input: LifecycleInput,
-  facts: ProbeFacts,
-  now: Date,
-  ctx: LifecycleContext,
-): ProbedDecision {
+export function decideWithProbe(current: Incident | undefined, input: LifecycleInput, facts: ProbeFacts, now: Date, ctx: LifecycleContext): ProbedDecision {
   const observed = decide(current, input, now, ctx);
   const after = observed.incident;
   if (!after || after.state === "resolved") return { decision: observed, verdict: undefined, probeStateChanged: false };

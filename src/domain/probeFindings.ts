@@ -9,15 +9,7 @@ import type { CmkAccount } from "./account";
 import { getCauseDefinition, type CauseId, type CauseVerdict } from "./causes";
 import { evaluatePermission, type PermissionVerdict } from "./keyVaultPermissions";
 import { formatKeyVaultKeyUri } from "./keyVaultUri";
-import {
-  activeVault,
-  firewallBlocksTrustedServices,
-  keyCondition,
-  keyProblemText,
-  targetNames,
-  utcText,
-  vaultCondition,
-} from "./probeConditions";
+import { activeVault, firewallBlocksTrustedServices, keyCondition, keyProblemText, targetNames, utcText, vaultCondition } from "./probeConditions";
 import type { ActiveVaultFacts, ProbeFacts } from "./probeFacts";
 import { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand } from "./remediationCommands";
 import { placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
@@ -74,7 +66,8 @@ function accountArgs(account: CmkAccount): ShellText {
 function vaultArgs(facts: ProbeFacts, account: CmkAccount): ShellText {
   const vault = activeVault(facts);
   const names = targetNames(facts);
-  if (vault) return sh`--name ${value(vault.name, "vault-name")} --resource-group ${value(vault.resourceGroup, "resource-group")} --subscription ${value(vault.subscriptionId, "subscription-id")}`;
+  if (vault)
+    return sh`--name ${value(vault.name, "vault-name")} --resource-group ${value(vault.resourceGroup, "resource-group")} --subscription ${value(vault.subscriptionId, "subscription-id")}`;
   return sh`--name ${value(names.vault, "vault-name")} --subscription ${value(account.subscriptionId, "subscription-id")}`;
 }
 
@@ -128,7 +121,10 @@ function uriLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
     ...(fixable && check.reference
       ? {
           commands: [
-            command(sh`az cosmosdb update ${accountArgs(account)} --key-uri ${formatKeyVaultKeyUri(check.reference)}`, "Point the account at the versionless key URI"),
+            command(
+              sh`az cosmosdb update ${accountArgs(account)} --key-uri ${formatKeyVaultKeyUri(check.reference)}`,
+              "Point the account at the versionless key URI",
+            ),
           ],
         }
       : {}),
@@ -144,12 +140,20 @@ function identityLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
   const commands: RemediationCommand[] = [];
   if (identity.kind === "user-assigned" && identity.userAssignedIdentityId && identity.problems.some((p) => p.includes("not attached"))) {
     commands.push(
-      command(sh`az cosmosdb identity assign ${accountArgs(account)} --identities ${value(identity.userAssignedIdentityId, "user-assigned-identity-resource-id")}`, "Attach the identity"),
+      command(
+        sh`az cosmosdb identity assign ${accountArgs(account)} --identities ${value(identity.userAssignedIdentityId, "user-assigned-identity-resource-id")}`,
+        "Attach the identity",
+      ),
     );
   } else if (identity.kind === "missing" || identity.kind === "unrecognized") {
     const attached = Object.keys(account.userAssignedIdentities ?? {})[0];
     if (attached) {
-      commands.push(command(sh`az cosmosdb update ${accountArgs(account)} --default-identity ${sh`UserAssignedIdentity=${value(attached, "user-assigned-identity-resource-id")}`}`, "Use the attached user-assigned identity"));
+      commands.push(
+        command(
+          sh`az cosmosdb update ${accountArgs(account)} --default-identity ${sh`UserAssignedIdentity=${value(attached, "user-assigned-identity-resource-id")}`}`,
+          "Use the attached user-assigned identity",
+        ),
+      );
     } else if (account.principalId) {
       commands.push(command(sh`az cosmosdb update ${accountArgs(account)} --default-identity SystemAssignedIdentity`, "Use the system-assigned identity"));
     }
@@ -219,9 +223,10 @@ function networkLine(account: CmkAccount, facts: ProbeFacts, vault: ActiveVaultF
       commands: [command(sh`az keyvault update ${vaultArgs(facts, account)} --bypass AzureServices`, "Let trusted Microsoft services through")],
     };
   }
-  const text = /^deny$/i.test(vault.firewallDefaultAction) || /^disabled$/i.test(vault.publicNetworkAccess)
-    ? `Vault ${vault.name}: the firewall restricts public traffic but lets trusted Microsoft services (Cosmos DB) through.`
-    : `Vault ${vault.name}: the firewall allows public traffic (default action ${vault.firewallDefaultAction || "Allow"}).`;
+  const text =
+    /^deny$/i.test(vault.firewallDefaultAction) || /^disabled$/i.test(vault.publicNetworkAccess)
+      ? `Vault ${vault.name}: the firewall restricts public traffic but lets trusted Microsoft services (Cosmos DB) through.`
+      : `Vault ${vault.name}: the firewall allows public traffic (default action ${vault.firewallDefaultAction || "Allow"}).`;
   return { probe: "network", outcome: "ok", text };
 }
 
@@ -235,7 +240,11 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
     case "usable": {
       const key = condition.key;
       const expiry = key.expiresOn ? `it expires on ${utcText(key.expiresOn)}` : "it has no expiry date";
-      return { probe: "key", outcome: "ok", text: `Key ${names.key} in vault ${names.vault} exists and is enabled${key.version ? ` (current version ${key.version})` : ""}; ${expiry}.` };
+      return {
+        probe: "key",
+        outcome: "ok",
+        text: `Key ${names.key} in vault ${names.vault} exists and is enabled${key.version ? ` (current version ${key.version})` : ""}; ${expiry}.`,
+      };
     }
     case "disabled":
       return {
@@ -249,7 +258,12 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: sentence(keyProblemText("expired", condition.key, names)),
-        commands: [command(sh`az keyvault key set-attributes ${keyArgs} --expires ${placeholder("new-expiry-utc")}`, "Move the expiry date (UTC, e.g. 2030-01-01T00:00:00Z)")],
+        commands: [
+          command(
+            sh`az keyvault key set-attributes ${keyArgs} --expires ${placeholder("new-expiry-utc")}`,
+            "Move the expiry date (UTC, e.g. 2030-01-01T00:00:00Z)",
+          ),
+        ],
       };
     case "not-yet-valid":
       return {
@@ -272,7 +286,12 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: `Key ${names.key} does not exist in vault ${names.vault}, not even as a deleted key: it was purged or never existed. Restore it from a backup, or open a support case.`,
-        commands: [command(sh`az keyvault key restore --vault-name ${value(names.vault, "vault-name")} --file ${placeholder("key-backup-file")}`, "Restore from a backup")],
+        commands: [
+          command(
+            sh`az keyvault key restore --vault-name ${value(names.vault, "vault-name")} --file ${placeholder("key-backup-file")}`,
+            "Restore from a backup",
+          ),
+        ],
       };
   }
 }

@@ -45,10 +45,7 @@ export function isValidEmailAddress(address: string): boolean {
  * then the defaults; de-duplicated case-insensitively keeping the first spelling, capped at
  * MAX_RECIPIENTS. Defaults always keep their place: a long tag cannot crowd them out.
  */
-export function resolveOwnerRecipients(
-  tags: Record<string, string>,
-  options: ResolveOwnerRecipientsOptions,
-): RecipientResolution {
+export function resolveOwnerRecipients(tags: Record<string, string>, options: ResolveOwnerRecipientsOptions): RecipientResolution {
   const wantedTag = options.ownerTag.trim().toLowerCase();
   const ownerTokens = Object.entries(tags ?? {})
     .filter(([name, value]) => name.trim().toLowerCase() === wantedTag && typeof value === "string")
@@ -69,10 +66,7 @@ export function resolveOwnerRecipients(
     });
 
   const owners = valid(ownerTokens);
-  const defaults = dedupeCaseInsensitive(valid(options.defaultRecipients.flatMap((entry) => splitList(entry)))).slice(
-    0,
-    MAX_RECIPIENTS,
-  );
+  const defaults = dedupeCaseInsensitive(valid(options.defaultRecipients.flatMap((entry) => splitList(entry)))).slice(0, MAX_RECIPIENTS);
   const isDefault = new Set(defaults.map((address) => address.toLowerCase()));
   let ownerRoom = MAX_RECIPIENTS - defaults.length;
   const recipients: string[] = [];
@@ -115,5 +109,8 @@ export function sanitizeHeaderText(text: string, maxLength = 200): string {
   const chars = Array.from(cleaned); // code points, so a surrogate pair is never split
   if (chars.length <= maxLength) return cleaned;
   if (maxLength <= 1) return "…".slice(0, Math.max(0, maxLength));
-  return `${chars.slice(0, maxLength - 1).join("").trimEnd()}…`;
+  return `${chars
+    .slice(0, maxLength - 1)
+    .join("")
+    .trimEnd()}…`;
 }

@@ -73,11 +73,7 @@ export function systemAssignedDefaultCommands(t: CommandTarget, labels: readonly
 }
 
 /** Attaches a user-assigned identity, then makes it the default; `labels` as above. */
-export function userAssignedDefaultCommands(
-  t: CommandTarget,
-  id: ShellValue,
-  labels: readonly [attach: string, makeDefault: string],
-): RemediationCommand[] {
+export function userAssignedDefaultCommands(t: CommandTarget, id: ShellValue, labels: readonly [attach: string, makeDefault: string]): RemediationCommand[] {
   return [cmd(assignIdentity(t, id), labels[0]), cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${id}`), labels[1])];
 }
 
@@ -109,10 +105,7 @@ function grantCommands(t: CommandTarget, principal: ShellValue): RemediationComm
       sh`az keyvault show ${vaultArgs(t)} --query properties.enableRbacAuthorization --output tsv`,
       "Which model does the vault use? (true = Azure RBAC, false or empty = access policies)",
     ),
-    cmd(
-      sh`az keyvault set-policy ${vaultArgs(t)} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
-      "Vault uses access policies",
-    ),
+    cmd(sh`az keyvault set-policy ${vaultArgs(t)} --object-id ${principal} --key-permissions get wrapKey unwrapKey`, "Vault uses access policies"),
     cmd(
       // Scoped to the key itself: the narrowest scope the role works at.
       sh`az role assignment create --role ${KEY_VAULT_CRYPTO_ROLE} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(${vaultIdLookup(t)})"/keys/${t.keyName}`,
@@ -136,10 +129,7 @@ function principalHelp(t: CommandTarget): { sentence: string; commands: Remediat
       return {
         sentence: `${replace}; this command prints it:`,
         commands: [
-          cmd(
-            sh`az identity show --ids ${identityIdValue(identity.userAssignedIdentityId)} --query principalId --output tsv`,
-            "Find the principal id",
-          ),
+          cmd(sh`az identity show --ids ${identityIdValue(identity.userAssignedIdentityId)} --query principalId --output tsv`, "Find the principal id"),
         ],
       };
     case "system-assigned":
@@ -163,8 +153,7 @@ export function sentences(...parts: Array<string | undefined>): string {
     .join(" ");
 }
 
-export const SAME_SUBSCRIPTION_NOTE =
-  "The vault commands assume the vault lives in the account's subscription; change --subscription if it does not.";
+export const SAME_SUBSCRIPTION_NOTE = "The vault commands assume the vault lives in the account's subscription; change --subscription if it does not.";
 
 export function grantStep(t: CommandTarget, principal: ShellValue, who: string): RemediationStep {
   const help =

@@ -12,9 +12,9 @@ export interface SubstatusCode extends CauseCode {
 
 /** Every code 4000-4019 from the SDKs' list, in code order; frozen because it is shared contract. */
 export const SUBSTATUS_CODES: readonly Readonly<SubstatusCode>[] = Object.freeze(
-  REVOKED_CAUSE_DEFINITIONS.flatMap((definition) =>
-    definition.codes.map(({ code, name }) => Object.freeze({ code, name, cause: definition.id })),
-  ).sort((a, b) => a.code - b.code),
+  REVOKED_CAUSE_DEFINITIONS.flatMap((definition) => definition.codes.map(({ code, name }) => Object.freeze({ code, name, cause: definition.id }))).sort(
+    (a, b) => a.code - b.code,
+  ),
 );
 
 /**

@@ -101,7 +101,14 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
   if (facts.vault.checked && facts.vault.value.state === "active") {
     const active = facts.vault.value;
     if (!active.softDeleteEnabled) {
-      add("soft-delete-off", "medium", "Soft delete is off", `Vault ${active.name} has soft delete off: a deleted key could never be recovered.`, [], active.name);
+      add(
+        "soft-delete-off",
+        "medium",
+        "Soft delete is off",
+        `Vault ${active.name} has soft delete off: a deleted key could never be recovered.`,
+        [],
+        active.name,
+      );
     }
     if (!active.purgeProtectionEnabled) {
       add(
@@ -112,7 +119,9 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
         [
           {
             label: "Turn purge protection on (it cannot be turned off again)",
-            command: sh`az keyvault update --name ${active.name} --resource-group ${active.resourceGroup} --subscription ${active.subscriptionId} --enable-purge-protection true`.text,
+            command:
+              sh`az keyvault update --name ${active.name} --resource-group ${active.resourceGroup} --subscription ${active.subscriptionId} --enable-purge-protection true`
+                .text,
           },
         ],
         active.name,
@@ -157,7 +166,9 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
           [
             {
               label: "Move the expiry date (or rotate the key and set a new expiry on the new version)",
-              command: sh`az keyvault key set-attributes --vault-name ${names?.vaultName ?? placeholder("vault-name")} --name ${names?.keyName ?? placeholder("key-name")} --expires ${placeholder("new-expiry-utc")}`.text,
+              command:
+                sh`az keyvault key set-attributes --vault-name ${names?.vaultName ?? placeholder("vault-name")} --name ${names?.keyName ?? placeholder("key-name")} --expires ${placeholder("new-expiry-utc")}`
+                  .text,
             },
           ],
           expiresOn,
@@ -169,7 +180,14 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
 
   const permission = evaluatePermission(facts);
   if (permission.status === "missing") {
-    add("identity-lacks-permission", "critical", "Default identity lacks permission on the key", textFor("permission"), fixFor("permission"), permission.missing.join(","));
+    add(
+      "identity-lacks-permission",
+      "critical",
+      "Default identity lacks permission on the key",
+      textFor("permission"),
+      fixFor("permission"),
+      permission.missing.join(","),
+    );
   } else if (permission.status === "unknown") unchecked.add("identity-lacks-permission");
 
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || WARNING_KINDS.indexOf(a.kind) - WARNING_KINDS.indexOf(b.kind));
@@ -233,9 +251,7 @@ export interface WarningDigestFacts {
   resolved: Array<{ accountId: string; accountName: string; kind: WarningKind; title: string }>;
 }
 
-export type DigestPlan =
-  | { send: true; facts: WarningDigestFacts; next: DigestState }
-  | { send: false; reason: "unchanged" | "already-sent-today" };
+export type DigestPlan = { send: true; facts: WarningDigestFacts; next: DigestState } | { send: false; reason: "unchanged" | "already-sent-today" };
 
 function findingKey(accountId: string, kind: string): string {
   return `${normalizeResourceId(accountId)}|${kind}`;

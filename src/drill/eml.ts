@@ -39,19 +39,11 @@ export function toEml(message: EmlMessage): string {
     ...Object.entries(message.extraHeaders ?? {}).flatMap(([name, value]) => extraHeader(name, value)),
     `Content-Type: multipart/alternative;${CRLF} boundary="${boundary}"`,
   ];
-  const parts = [
-    part("text/plain", bodies.text),
-    part("text/html", bodies.html),
-  ];
+  const parts = [part("text/plain", bodies.text), part("text/html", bodies.html)];
   // The preamble is for the rare client that cannot read MIME.
-  return [
-    ...headers,
-    "",
-    "This is a multi-part message in MIME format.",
-    ...parts.flatMap((body) => [`--${boundary}`, ...body]),
-    `--${boundary}--`,
-    "",
-  ].join(CRLF);
+  return [...headers, "", "This is a multi-part message in MIME format.", ...parts.flatMap((body) => [`--${boundary}`, ...body]), `--${boundary}--`, ""].join(
+    CRLF,
+  );
 }
 
 function part(contentType: string, body: string): string[] {
@@ -101,7 +93,10 @@ function extraHeader(name: string, value: string): string[] {
  * spaces; anything else is written as RFC 2047 UTF-8 encoded-words.
  */
 export function encodeSubject(subject: string): string {
-  const cleaned = subject.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/\s+/g, " ").trim();
+  const cleaned = subject
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   // "=?" in plain text could be mistaken for an encoded-word, so such subjects are encoded too.
   if (/^[\x20-\x7e]*$/.test(cleaned) && !cleaned.includes("=?")) return foldWords(cleaned);
   return encodedWords(cleaned);

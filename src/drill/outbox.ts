@@ -21,7 +21,11 @@ export function outboxFileStems(emails: readonly DrillEmail[], durationMinutes: 
   const width = Math.max(4, String(durationMinutes).length);
   const used = new Set<string>();
   return emails.map((email) => {
-    const account = email.account.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "account";
+    const account =
+      email.account
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-")
+        .replace(/^-+|-+$/g, "") || "account";
     const base = `${String(email.atMinute).padStart(width, "0")}-${account}-${email.kind ?? "email"}`;
     let stem = base;
     for (let n = 2; used.has(stem); n++) stem = `${base}-${n}`;

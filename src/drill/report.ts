@@ -207,8 +207,7 @@ function summary(result: DrillResult, context: ReportContext): string[] {
     ...field("Emails", s.emails === 0 ? "none sent" : `${s.emails} sent: ${kinds}`),
     ...field(
       "Fixes",
-      `${s.fixesObserved} seen by the probes without an ack, ${s.fixesAcknowledged} acknowledged` +
-        (s.fixesUndone > 0 ? `, ${s.fixesUndone} undone` : ""),
+      `${s.fixesObserved} seen by the probes without an ack, ${s.fixesAcknowledged} acknowledged` + (s.fixesUndone > 0 ? `, ${s.fixesUndone} undone` : ""),
     ),
     ...field("Escalations", s.escalations === 0 ? "none" : `${s.escalations}: ${escalations.join(", ")}`),
     ...field(
@@ -223,7 +222,7 @@ function summary(result: DrillResult, context: ReportContext): string[] {
       s.meanTimeToDetectMinutes === null
         ? "nothing to detect"
         : `${s.meanTimeToDetectMinutes} min on average from Azure reporting a revocation to the monitor detecting it ` +
-          `(at most ${s.maxTimeToDetectMinutes}; it polls every ${result.scenario.pollIntervalMinutes} min)`,
+            `(at most ${s.maxTimeToDetectMinutes}; it polls every ${result.scenario.pollIntervalMinutes} min)`,
     ),
     ...field(
       "Resolution",

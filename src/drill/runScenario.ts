@@ -67,10 +67,7 @@ export interface DrillResult {
   live?: LiveDrill;
 }
 
-export type DrillProgress =
-  | { phase: "starting" }
-  | { phase: "running"; minute: number; durationMinutes: number; emails: number }
-  | { phase: "stopping" };
+export type DrillProgress = { phase: "starting" } | { phase: "running"; minute: number; durationMinutes: number; emails: number } | { phase: "stopping" };
 
 export interface RunScenarioOptions {
   onProgress?(progress: DrillProgress): void;
@@ -398,7 +395,8 @@ class DrillRun {
     fresh.sort((a, b) => a.seq - b.seq || a.account.localeCompare(b.account));
     for (const { email, digest, incident, kind, account } of this.inScenarioOrder(fresh, (e) => e.account)) {
       const recipient = email.to[0];
-      const accounts = digest && recipient && this.warningWatch ? await this.warningWatch.digestAccounts(recipient, (name) => !this.revokedSince.has(name)) : undefined;
+      const accounts =
+        digest && recipient && this.warningWatch ? await this.warningWatch.digestAccounts(recipient, (name) => !this.revokedSince.has(name)) : undefined;
       this.emails.push({ atMinute: this.minute, at: this.timeAt(this.minute), account, kind, email });
       this.push({
         account,

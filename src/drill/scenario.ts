@@ -59,9 +59,7 @@ const identitySchema = z.strictObject({
 });
 
 export const accountSchema = z.strictObject({
-  name: z
-    .string(expecting("must be a string"))
-    .regex(ACCOUNT_NAME, "must be 3-44 lower-case letters, digits and hyphens (a Cosmos DB account name)"),
+  name: z.string(expecting("must be a string")).regex(ACCOUNT_NAME, "must be 3-44 lower-case letters, digits and hyphens (a Cosmos DB account name)"),
   subscriptionId: z.string(expecting("must be a GUID")).regex(GUID, "must be a GUID"),
   resourceGroup: z.string(expecting("must be a string")).regex(RESOURCE_GROUP, "must be a resource group name (1-90 characters)"),
   location: text().optional(),
@@ -86,23 +84,26 @@ export const accountSchema = z.strictObject({
  * Each field is one call on the sandbox's state API (src/drill/sandboxEvents.ts); the account's
  * status does not change with them, as in Azure, where the status lags the facts.
  */
-export const sandboxChangeSchema = z.strictObject({
-  key: oneOf(["deleted", "restored", "disabled", "enabled"]).optional(),
-  /** Sets the key's expiry this many days after the simulated now (0 or less: already expired). */
-  keyExpiresInDays: wholeNumber(-MAX_KEY_EXPIRY_DAYS, MAX_KEY_EXPIRY_DAYS).optional(),
-  permission: oneOf(["granted", "removed"]).optional(),
-  /** How the permission is granted or removed; only with `permission`. */
-  via: oneOf(["access-policy", "rbac"]).optional(),
-  vault: oneOf(["deleted", "recovered"]).optional(),
-  dns: oneOf(["resolves", "fails"]).optional(),
-  firewall: oneOf(["blocks-trusted-services", "allows"]).optional(),
-  /** Azure cannot turn purge protection off once it is on: "off" describes a vault created without it. */
-  purgeProtection: oneOf(["on", "off"]).optional(),
-  /** The account's new `properties.defaultIdentity`; "" clears it. */
-  defaultIdentity: z.string(expecting("must be a string")).optional(),
-  /** The account's new `properties.keyVaultKeyUri`; not checked for shape, like the account's. */
-  keyVaultKeyUri: text("must be the key URI, e.g. https://<vault>.vault.azure.net/keys/<key>").optional(),
-}, expecting('must be an object of changes, e.g. { "key": "deleted" }'));
+export const sandboxChangeSchema = z.strictObject(
+  {
+    key: oneOf(["deleted", "restored", "disabled", "enabled"]).optional(),
+    /** Sets the key's expiry this many days after the simulated now (0 or less: already expired). */
+    keyExpiresInDays: wholeNumber(-MAX_KEY_EXPIRY_DAYS, MAX_KEY_EXPIRY_DAYS).optional(),
+    permission: oneOf(["granted", "removed"]).optional(),
+    /** How the permission is granted or removed; only with `permission`. */
+    via: oneOf(["access-policy", "rbac"]).optional(),
+    vault: oneOf(["deleted", "recovered"]).optional(),
+    dns: oneOf(["resolves", "fails"]).optional(),
+    firewall: oneOf(["blocks-trusted-services", "allows"]).optional(),
+    /** Azure cannot turn purge protection off once it is on: "off" describes a vault created without it. */
+    purgeProtection: oneOf(["on", "off"]).optional(),
+    /** The account's new `properties.defaultIdentity`; "" clears it. */
+    defaultIdentity: z.string(expecting("must be a string")).optional(),
+    /** The account's new `properties.keyVaultKeyUri`; not checked for shape, like the account's. */
+    keyVaultKeyUri: text("must be the key URI, e.g. https://<vault>.vault.azure.net/keys/<key>").optional(),
+  },
+  expecting('must be an object of changes, e.g. { "key": "deleted" }'),
+);
 
 /** Every `sandbox` field that changes something (`via` only qualifies `permission`). */
 export const SANDBOX_CHANGE_FIELDS = [
@@ -158,10 +159,7 @@ export type Scenario = Omit<z.infer<typeof scenarioSchema>, "events"> & { events
 
 export type SandboxChange = z.infer<typeof sandboxChangeSchema>;
 
-export type EventChange =
-  | { kind: "status"; status: string }
-  | { kind: "ack"; by: string | undefined }
-  | { kind: "sandbox"; change: SandboxChange };
+export type EventChange = { kind: "status"; status: string } | { kind: "ack"; by: string | undefined } | { kind: "sandbox"; change: SandboxChange };
 
 /** What one (validated) event changes. */
 export function eventChange(event: ScenarioEvent): EventChange {

@@ -136,9 +136,7 @@ export function summarize(input: {
   const emailed = new Set(emails.flatMap((email) => (email.kind === "warning-digest" ? (email.accounts ?? []) : [email.account])));
   const count = (type: TimelineEntry["type"]) => timeline.filter((entry) => entry.type === type).length;
   const resolved = incidents.filter((incident) => incident.resolvedAtMinute !== undefined);
-  const escalated = incidents
-    .filter((incident) => incident.escalatedAtMinute !== undefined)
-    .sort((a, b) => a.escalatedAtMinute! - b.escalatedAtMinute!);
+  const escalated = incidents.filter((incident) => incident.escalatedAtMinute !== undefined).sort((a, b) => a.escalatedAtMinute! - b.escalatedAtMinute!);
   const detectDelays = incidents.map((incident) => incident.detectedAtMinute - incident.revokedAtMinute);
   return {
     accounts: input.accountNames.length,

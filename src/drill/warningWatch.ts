@@ -55,10 +55,7 @@ export class WarningWatch {
     const before = this.reported.get(recipient.toLowerCase()) ?? [];
     this.reported.set(recipient.toLowerCase(), state.reported);
     const still = (r: ReportedWarning) => state.reported.some((now) => now.accountId === r.accountId && now.kind === r.kind);
-    const names = [
-      ...state.reported.map((r) => r.accountName),
-      ...before.filter((r) => !still(r) && isHealthy(r.accountName)).map((r) => r.accountName),
-    ];
+    const names = [...state.reported.map((r) => r.accountName), ...before.filter((r) => !still(r) && isHealthy(r.accountName)).map((r) => r.accountName)];
     return [...new Set(names)].sort((a, b) => this.rank(a) - this.rank(b));
   }
 

@@ -138,8 +138,7 @@ function renderHtmlBlock(block: Block): SafeHtml {
       return html`<ol>${block.steps.map(
         (step) =>
           html`<li style="margin:0 0 12px 0;"><p style="${STYLE.p}">${step.text}</p>${step.commands.map(
-            (command) =>
-              html`${command.label ? html`<p style="${STYLE.label}">${command.label}:</p>` : ""}<pre style="${STYLE.pre}">${command.command}</pre>`,
+            (command) => html`${command.label ? html`<p style="${STYLE.label}">${command.label}:</p>` : ""}<pre style="${STYLE.pre}">${command.command}</pre>`,
           )}</li>`,
       )}</ol>`;
     case "command":
@@ -149,9 +148,7 @@ function renderHtmlBlock(block: Block): SafeHtml {
     case "table":
       return html`<table style="${STYLE.table}"><thead><tr>${block.headers.map(
         (header) => html`<th style="${STYLE.th}">${header}</th>`,
-      )}</tr></thead><tbody>${block.rows.map(
-        (row) => html`<tr>${row.map((cell) => html`<td style="${STYLE.td}">${cell}</td>`)}</tr>`,
-      )}</tbody></table>`;
+      )}</tr></thead><tbody>${block.rows.map((row) => html`<tr>${row.map((cell) => html`<td style="${STYLE.td}">${cell}</td>`)}</tr>`)}</tbody></table>`;
   }
 }
 
@@ -432,9 +429,7 @@ function ownerActions(incident: Incident, timeline: IncidentEvent[]): string[] {
   const lines = [fixDescription(incident)];
   const fixEvents = timeline.filter((event) => event.type === "fix-acknowledged" || event.type === "fix-observed").length;
   if (fixEvents > 1) lines.push(`A fix was reported ${fixEvents} times (see the timeline).`);
-  lines.push(
-    `Owners were sent the first notice and ${incident.reminderCount} reminder${incident.reminderCount === 1 ? "" : "s"} with the steps listed below.`,
-  );
+  lines.push(`Owners were sent the first notice and ${incident.reminderCount} reminder${incident.reminderCount === 1 ? "" : "s"} with the steps listed below.`);
   if (incident.notified.length > 0) lines.push(`Notified so far: ${incident.notified.join(", ")}.`);
   return lines;
 }
@@ -445,7 +440,11 @@ function escalation(ctx: Context): Template {
   const identity = account ? resolveDefaultIdentity(account) : undefined;
   const fixAt = incident.fixObservedAt ? formatUtc(incident.fixObservedAt) : "no fix recorded";
   return {
-    subject: subject(ctx, "escalation", `revoked since ${formatUtc(incident.detectedAt)}: ${ctx.cause.title}${incident.code === null ? "" : ` (${incident.code})`}`),
+    subject: subject(
+      ctx,
+      "escalation",
+      `revoked since ${formatUtc(incident.detectedAt)}: ${ctx.cause.title}${incident.code === null ? "" : ` (${incident.code})`}`,
+    ),
     blocks: [
       {
         type: "paragraph",

@@ -505,7 +505,6 @@ function splitKey(key: string): [string, number, string] {
   return [key.slice(0, firstDot), Number(key.slice(firstDot + 1, lastDot)), key.slice(lastDot + 1)];
 }
 
-
 export async function runPlan(services: FaultServices, plan: FaultPlan): Promise<RunOutcome> {
   const baseline = await play(services, plan, false);
   const faulty = await play(services, plan, true);

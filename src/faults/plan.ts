@@ -16,8 +16,16 @@ export const HEALTHY_STATUS = "Access to the configured customer managed key con
 
 /** Revoked statuses as Azure words them (code last), one per cause the classifier knows. */
 const REVOKED_STATUSES: readonly string[] = [
-  [4000, "the Azure Cosmos DB service is unable to obtain the AAD authentication token for the account's default identity", "#azure-active-directory-token-acquisition-error"],
-  [4002, "the current default identity no longer has permission to the associated Key Vault key", "#default-identity-is-unauthorized-to-access-the-azure-key-vault-key"],
+  [
+    4000,
+    "the Azure Cosmos DB service is unable to obtain the AAD authentication token for the account's default identity",
+    "#azure-active-directory-token-acquisition-error",
+  ],
+  [
+    4002,
+    "the current default identity no longer has permission to the associated Key Vault key",
+    "#default-identity-is-unauthorized-to-access-the-azure-key-vault-key",
+  ],
   [4003, "the correspondent key is not found on the specified Key Vault", "#azure-key-vault-resource-not-found"],
   [4005, "the Azure Cosmos DB service is unable to wrap or unwrap the key", "#internal-unwrapping-procedure-error"],
   [4006, "the Azure Cosmos DB account's key vault key URI does not follow the expected format", "#improper-syntax-detected-on-the-key-vault-uri-property"],
@@ -112,7 +120,10 @@ type StoryKind = "ack-recovers" | "ack-escalates" | "no-ack" | "cause-change";
 function storyTimeline(random: SeededRandom): Pick<AccountStory, "statuses" | "acks"> {
   const revokedAt = random.int(1, 60);
   const status = random.pick(REVOKED_STATUSES);
-  const statuses = [{ atMinute: 0, status: HEALTHY_STATUS }, { atMinute: revokedAt, status }];
+  const statuses = [
+    { atMinute: 0, status: HEALTHY_STATUS },
+    { atMinute: revokedAt, status },
+  ];
   const acks: number[] = [];
   const story = random.pick<StoryKind>(["ack-recovers", "ack-escalates", "no-ack", "cause-change"]);
   let healthyAt: number;

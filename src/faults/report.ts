@@ -63,7 +63,23 @@ export function failed(outcome: RunOutcome): boolean {
 }
 
 export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSummary): string {
-  const header = ["seed", "inst", "fan", "faults", "incidents", "expected", "delivered", "digests", "in-dig", "items", "redel", "poison", "lost", "dup", "late"];
+  const header = [
+    "seed",
+    "inst",
+    "fan",
+    "faults",
+    "incidents",
+    "expected",
+    "delivered",
+    "digests",
+    "in-dig",
+    "items",
+    "redel",
+    "poison",
+    "lost",
+    "dup",
+    "late",
+  ];
   const rows = outcomes.map((o) => [
     String(o.seed),
     String(o.instances),
@@ -100,7 +116,10 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
       `(${summary.redeliveries} redeliveries, ${summary.workItemFailures} failed runs of which ${summary.crashesInWorkItems} crashes, ` +
       `${summary.staleWorkItems} stale, ${summary.poison} poison).`,
     `Digests: ${summary.digests} delivered carrying ${summary.messagesInDigests} messages (${summary.faultFreeDigests} in the fault-free runs).`,
-    `Faults injected: ${Object.entries(summary.faultsInjected).sort().map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+    `Faults injected: ${Object.entries(summary.faultsInjected)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
   ].join("\n");
 }
 

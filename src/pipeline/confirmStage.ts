@@ -34,7 +34,9 @@ export function confirmStage(confirmChanges: boolean): Stage<PlannedChange, Plan
         } catch (error) {
           ctx.stats.confirmationsFailed += 1;
           const info = describeFailure(error);
-          log.warn(`cmk-monitor: could not confirm ${change.item.accountId} with ARM (${info.reason}): ${info.message}; its state change waits for the next cycle`);
+          log.warn(
+            `cmk-monitor: could not confirm ${change.item.accountId} with ARM (${info.reason}): ${info.message}; its state change waits for the next cycle`,
+          );
           // Unconfirmed: no state change this cycle, but deadlines still count.
           input = { kind: "tick" };
         }

@@ -101,32 +101,36 @@ export async function recordDailyChecks(
       })(),
     );
   };
-  await mapWithConcurrency(byVaultInTurn(due, (item) => item.account), ACCOUNTS_IN_PROGRESS, async ({ account, etag, previousFindings }) => {
-    try {
-      const facts = await session.probe(account);
-      ctx.stats.accountsProbed += 1;
-      const check: CheckedAccount = {
-        accountId: account.id,
-        accountName: account.name,
-        subscriptionId: account.subscriptionId,
-        resourceGroup: account.resourceGroup,
-        checkedOn: today,
-        checkedAt: ctx.now.toISOString(),
-        findings: mergeWithPrevious(previousFindings, warningFindings(account, facts, ctx.now, findingOptions)),
-      };
-      // Only a check with findings, or one whose previous check had some, can change a digest.
-      const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
-      const group = warnings.checkWriteGroup(check.accountId);
-      const buffer = buffers.get(group) ?? [];
-      buffer.push({ check, etag, pendingDigest: options.pendingDigest && matters, matters });
-      if (buffer.length >= CHECKS_PER_WRITE) {
-        write(buffer);
-        buffers.delete(group);
-      } else buffers.set(group, buffer);
-    } catch (error) {
-      ctx.deps.log.warn(`cmk-monitor: daily check of ${account.id} failed: ${describeFailure(error).message}`);
-    }
-  });
+  await mapWithConcurrency(
+    byVaultInTurn(due, (item) => item.account),
+    ACCOUNTS_IN_PROGRESS,
+    async ({ account, etag, previousFindings }) => {
+      try {
+        const facts = await session.probe(account);
+        ctx.stats.accountsProbed += 1;
+        const check: CheckedAccount = {
+          accountId: account.id,
+          accountName: account.name,
+          subscriptionId: account.subscriptionId,
+          resourceGroup: account.resourceGroup,
+          checkedOn: today,
+          checkedAt: ctx.now.toISOString(),
+          findings: mergeWithPrevious(previousFindings, warningFindings(account, facts, ctx.now, findingOptions)),
+        };
+        // Only a check with findings, or one whose previous check had some, can change a digest.
+        const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
+        const group = warnings.checkWriteGroup(check.accountId);
+        const buffer = buffers.get(group) ?? [];
+        buffer.push({ check, etag, pendingDigest: options.pendingDigest && matters, matters });
+        if (buffer.length >= CHECKS_PER_WRITE) {
+          write(buffer);
+          buffers.delete(group);
+        } else buffers.set(group, buffer);
+      } catch (error) {
+        ctx.deps.log.warn(`cmk-monitor: daily check of ${account.id} failed: ${describeFailure(error).message}`);
+      }
+    },
+  );
   for (const buffer of buffers.values()) write(buffer);
   await Promise.all(writes);
   return fresh;

@@ -37,13 +37,8 @@ function ordinal(a: string, b: string): number {
 }
 
 /** Splits the cycle's work into queue messages. Pure. */
-export function planWorkBatches(
-  ctx: CycleContext,
-  cycleId: string,
-  observed: readonly ObservedAccount[],
-  dailyChecks: readonly DailyCheckItem[],
-): WorkPlan {
-    const entries = new Map<string, WorkAccount>();
+export function planWorkBatches(ctx: CycleContext, cycleId: string, observed: readonly ObservedAccount[], dailyChecks: readonly DailyCheckItem[]): WorkPlan {
+  const entries = new Map<string, WorkAccount>();
   for (const { account } of observed) entries.set(normalizeResourceId(account.id), { account, decide: true });
   for (const { account, etag, previousFindings } of dailyChecks) {
     const key = normalizeResourceId(account.id);
@@ -54,7 +49,10 @@ export function planWorkBatches(
   }
   const recipientsOf = (account: CmkAccount): string => {
     const owners = ctx.lifecycle.resolveOwners(account).recipients;
-    return (owners.length > 0 ? owners : ["(escalation)"]).map((address) => address.toLowerCase()).sort().join(",");
+    return (owners.length > 0 ? owners : ["(escalation)"])
+      .map((address) => address.toLowerCase())
+      .sort()
+      .join(",");
   };
   const vaultOf = (account: CmkAccount): string => parseKeyVaultKeyUri(account.keyVaultKeyUri)?.vaultHost.toLowerCase() ?? "";
   const ordered = [...entries.values()]

@@ -27,4 +27,3 @@ export function decidePipeline(options: { confirmChanges: boolean }): Stage<Work
 export function sendPipeline(scope: OutboxScope, tally: SendTally): Stage<Date, SendOutcome> {
   return chain(chain(chain(chain(dueMessagesStage(scope), groupStage), paceStage(tally)), claimStage), sendStage(tally));
 }
-

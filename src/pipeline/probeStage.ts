@@ -30,17 +30,21 @@ export const probeStage: Stage<WorkItem, WorkItem> = {
     const revoked = items.flatMap((item, index) =>
       item.input.kind === "observed" && item.input.classification.health === "revoked" ? [{ index, account: item.input.account }] : [],
     );
-    await mapWithConcurrency(byVaultInTurn(revoked, (entry) => entry.account), ACCOUNTS_IN_PROGRESS, async ({ index, account }) => {
-      const item = items[index]!;
-      try {
-        const probe = await session.probe(account);
-        ctx.stats.accountsProbed += 1;
-        probed[index] = { ...item, probe };
-      } catch (error) {
-        // The session maps every expected failure to "could not check"; this is a bug or worse.
-        ctx.deps.log.warn(`cmk-monitor: probes failed for ${item.accountId}: ${describeFailure(error).message}`);
-      }
-    });
+    await mapWithConcurrency(
+      byVaultInTurn(revoked, (entry) => entry.account),
+      ACCOUNTS_IN_PROGRESS,
+      async ({ index, account }) => {
+        const item = items[index]!;
+        try {
+          const probe = await session.probe(account);
+          ctx.stats.accountsProbed += 1;
+          probed[index] = { ...item, probe };
+        } catch (error) {
+          // The session maps every expected failure to "could not check"; this is a bug or worse.
+          ctx.deps.log.warn(`cmk-monitor: probes failed for ${item.accountId}: ${describeFailure(error).message}`);
+        }
+      },
+    );
     return probed;
   },
 };

@@ -121,7 +121,7 @@ export function describeWorkBatch(raw: unknown): string {
     const message = parseWorkBatch(raw);
     return `cycle ${message.cycleId}, batch ${message.batch}/${message.batches}, ${message.accounts.length} account(s)`;
   } catch (error) {
-    const text = typeof raw === "string" ? raw : JSON.stringify(raw) ?? String(raw);
+    const text = typeof raw === "string" ? raw : (JSON.stringify(raw) ?? String(raw));
     return `unreadable (${error instanceof Error ? error.message : String(error)}): ${text.replace(/\s+/g, " ").slice(0, 200)}`;
   }
 }

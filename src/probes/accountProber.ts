@@ -211,7 +211,9 @@ class CachingProbeSession implements ProbeSession {
         return checked<KeyFacts>(deleted ?? { state: "not-found", name: reference.keyName });
       } catch (error) {
         // "Not a live key" is known, but whether it is soft-deleted or purged is not.
-        return couldNotCheck(`key ${reference.keyName} is not a live key, and whether it is soft-deleted could not be checked: ${describeProbeFailure(error, "Key Vault")}`);
+        return couldNotCheck(
+          `key ${reference.keyName} is not a live key, and whether it is soft-deleted could not be checked: ${describeProbeFailure(error, "Key Vault")}`,
+        );
       }
     });
   }

@@ -152,9 +152,7 @@ export class AcsRoutes {
   private accepted(request: SandboxRequest, operationId: string, status: OperationStatus): SandboxResponse {
     const apiVersion = request.url.searchParams.get("api-version") ?? "";
     const host = headerValue(request, "host") ?? "127.0.0.1";
-    const operationLocation =
-      `https://${host}/emails/operations/${encodeURIComponent(operationId)}` +
-      `?api-version=${encodeURIComponent(apiVersion)}`;
+    const operationLocation = `https://${host}/emails/operations/${encodeURIComponent(operationId)}` + `?api-version=${encodeURIComponent(apiVersion)}`;
     return {
       status: 202,
       // retry-after 0 keeps the SDK poller from waiting its default seconds between polls.
@@ -277,7 +275,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function stringEntries(record: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
-  );
+  return Object.fromEntries(Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }

@@ -59,10 +59,8 @@ export const SANDBOX_TENANT_ID = "72f988bf-0000-4000-8000-00000000cafe";
 const LIST_SUBSCRIPTIONS = /^\/subscriptions\/?$/i;
 // ARM matches provider namespaces, resource types and names case-insensitively.
 const LIST_IN_SUBSCRIPTION = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/?$/i;
-const LIST_IN_RESOURCE_GROUP =
-  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/?$/i;
-const GET_ACCOUNT =
-  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/([^/]+)\/?$/i;
+const LIST_IN_RESOURCE_GROUP = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/?$/i;
+const GET_ACCOUNT = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.documentdb\/databaseaccounts\/([^/]+)\/?$/i;
 
 // customerManagedKeyStatus first appeared in this API version; older versions never return it.
 const CMK_STATUS_SINCE_API_VERSION = "2023-09-15";
@@ -89,9 +87,7 @@ export class ArmRoutes {
   }
 
   putAccount(spec: SandboxAccountSpec): string {
-    const id =
-      `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}` +
-      `/providers/Microsoft.DocumentDB/databaseAccounts/${spec.name}`;
+    const id = `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}` + `/providers/Microsoft.DocumentDB/databaseAccounts/${spec.name}`;
     // Cosmos DB account names are global DNS names, so one name cannot live in two places.
     const clash = this.findByName(spec.name);
     if (clash && clash.id.toLowerCase() !== id.toLowerCase()) {
@@ -176,9 +172,7 @@ export class ArmRoutes {
         handle: (fault) =>
           fault
             ? armFaultResponse(fault)
-            : this.guarded(request, subscriptionId, (apiVersion) =>
-                this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId)),
-              ),
+            : this.guarded(request, subscriptionId, (apiVersion) => this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId))),
       };
     }
     match = LIST_IN_RESOURCE_GROUP.exec(path);
@@ -191,10 +185,7 @@ export class ArmRoutes {
           fault
             ? armFaultResponse(fault)
             : this.guarded(request, subscriptionId, (apiVersion) =>
-                this.list(
-                  apiVersion,
-                  (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup),
-                ),
+                this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup)),
               ),
       };
     }
@@ -204,20 +195,14 @@ export class ArmRoutes {
       return {
         id: "arm-get",
         handle: (fault) =>
-          fault
-            ? armFaultResponse(fault)
-            : this.guarded(request, subscriptionId, (apiVersion) => this.get(apiVersion, resourceGroup, name, subscriptionId)),
+          fault ? armFaultResponse(fault) : this.guarded(request, subscriptionId, (apiVersion) => this.get(apiVersion, resourceGroup, name, subscriptionId)),
       };
     }
     return undefined;
   }
 
   /** The checks ARM makes before any resource provider sees the request, in ARM's order. */
-  private guarded(
-    request: SandboxRequest,
-    subscriptionId: string,
-    answer: (apiVersion: string) => SandboxResponse,
-  ): SandboxResponse {
+  private guarded(request: SandboxRequest, subscriptionId: string, answer: (apiVersion: string) => SandboxResponse): SandboxResponse {
     const authorization = request.headers["authorization"];
     if (typeof authorization !== "string" || !/^Bearer\s+\S+/i.test(authorization)) {
       return {
@@ -235,10 +220,7 @@ export class ArmRoutes {
     if (!apiVersion) {
       return {
         status: 400,
-        json: armError(
-          "MissingApiVersionParameter",
-          "The api-version query parameter (?api-version=) is required for all requests.",
-        ),
+        json: armError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."),
       };
     }
     if (!API_VERSION_PATTERN.test(apiVersion)) {
@@ -286,7 +268,8 @@ export class ArmRoutes {
     const seen = new Map<string, { subscriptionId: string; displayName: string; state: string }>();
     for (const account of this.accounts.values()) {
       const key = account.subscriptionId.toLowerCase();
-      if (!seen.has(key)) seen.set(key, { subscriptionId: account.subscriptionId, displayName: `Sandbox ${account.subscriptionId.slice(0, 8)}`, state: "Enabled" });
+      if (!seen.has(key))
+        seen.set(key, { subscriptionId: account.subscriptionId, displayName: `Sandbox ${account.subscriptionId.slice(0, 8)}`, state: "Enabled" });
     }
     for (const [key, extra] of this.extraSubscriptions) seen.set(key, { subscriptionId: key, ...extra });
     const value = [...seen.values()].map((s) => ({
@@ -313,8 +296,7 @@ export class ArmRoutes {
 
   private get(apiVersion: string, resourceGroup: string, name: string, subscriptionId: string): SandboxResponse {
     const account = [...this.accounts.values()].find(
-      (a) =>
-        sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name),
+      (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name),
     );
     if (!account) {
       return {
@@ -330,9 +312,7 @@ export class ArmRoutes {
   }
 
   private find(nameOrId: string): SandboxAccount | undefined {
-    return nameOrId.startsWith("/")
-      ? this.accounts.get(nameOrId.trim().replace(/\/+$/, "").toLowerCase())
-      : this.findByName(nameOrId);
+    return nameOrId.startsWith("/") ? this.accounts.get(nameOrId.trim().replace(/\/+$/, "").toLowerCase()) : this.findByName(nameOrId);
   }
 
   private findByName(name: string): SandboxAccount | undefined {
@@ -357,9 +337,7 @@ function copyAccount(account: SandboxAccount): SandboxAccount {
       ...identity,
       ...(userAssignedIdentities
         ? {
-            userAssignedIdentities: Object.fromEntries(
-              Object.entries(userAssignedIdentities).map(([id, uai]) => [id, { ...uai }]),
-            ),
+            userAssignedIdentities: Object.fromEntries(Object.entries(userAssignedIdentities).map(([id, uai]) => [id, { ...uai }])),
           }
         : {}),
     },

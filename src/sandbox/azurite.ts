@@ -115,8 +115,7 @@ function waitForEndpoints(
   timeoutInMs: number,
 ): Promise<Record<"Blob" | "Queue" | "Table", string>> {
   return new Promise((resolve, reject) => {
-    const describe = (): string =>
-      `\n--- Azurite stderr ---\n${output.stderr || "(empty)"}\n--- Azurite stdout ---\n${output.stdout || "(empty)"}`;
+    const describe = (): string => `\n--- Azurite stderr ---\n${output.stderr || "(empty)"}\n--- Azurite stdout ---\n${output.stdout || "(empty)"}`;
     const cleanUp = (): void => {
       clearTimeout(timer);
       child.stdout!.off("data", onData);
@@ -151,20 +150,13 @@ function waitForEndpoints(
 }
 
 /** Asks Azurite to close its servers (its own IPC "shutdown"), then cuts the channel so the wrapper exits. */
-async function shutDown(
-  child: ChildProcess,
-  output: { stdout: string },
-  exited: Promise<void>,
-): Promise<void> {
+async function shutDown(child: ChildProcess, output: { stdout: string }, exited: Promise<void>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const closedBefore = [...output.stdout.matchAll(CLOSED_LINE)].length;
   if (child.connected) {
     // The callback swallows EPIPE if the child dies meanwhile; `exited` below covers that case.
     child.send("shutdown", () => undefined);
-    await Promise.race([
-      until(() => [...output.stdout.matchAll(CLOSED_LINE)].length - closedBefore >= 3, SHUTDOWN_GRACE_IN_MS),
-      exited,
-    ]);
+    await Promise.race([until(() => [...output.stdout.matchAll(CLOSED_LINE)].length - closedBefore >= 3, SHUTDOWN_GRACE_IN_MS), exited]);
   }
   if (child.connected) child.disconnect();
   const timer = setTimeout(() => child.kill("SIGKILL"), SHUTDOWN_GRACE_IN_MS);

@@ -11,11 +11,7 @@ import type { Clock } from "../ports/clock";
 export const SANDBOX_SENDER = "cmk-monitor@sandbox.contoso.com";
 export const SANDBOX_ESCALATION = "cosmos-support@contoso.com";
 
-export function sandboxEnvironment(
-  sandbox: LocalSandbox,
-  azurite: AzuriteInstance,
-  settings: Environment & { CMK_SUBSCRIPTION_IDS: string },
-): Environment {
+export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstance, settings: Environment & { CMK_SUBSCRIPTION_IDS: string }): Environment {
   return {
     CMK_EMAIL_SENDER: SANDBOX_SENDER,
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
@@ -27,7 +23,10 @@ export function sandboxEnvironment(
 }
 
 /** Same SDK clients; only the credential, the trusted CA, the vault-name resolution and (for drills) the clock differ. */
-export function sandboxOverrides(sandbox: LocalSandbox, extra: { clock?: Clock } & Omit<CompositionOverrides, "credential" | "tlsCa"> = {}): CompositionOverrides {
+export function sandboxOverrides(
+  sandbox: LocalSandbox,
+  extra: { clock?: Clock } & Omit<CompositionOverrides, "credential" | "tlsCa"> = {},
+): CompositionOverrides {
   return {
     credential: sandbox.credential,
     tlsCa: sandbox.ca,

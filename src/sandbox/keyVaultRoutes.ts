@@ -25,7 +25,9 @@ export class KeyVaultRoutes {
 
   route(request: SandboxRequest): MatchedRoute | undefined {
     if (request.method !== "GET") return undefined;
-    const host = String(request.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
+    const host = String(request.headers.host ?? "")
+      .replace(/:\d+$/, "")
+      .toLowerCase();
     const suffix = VAULT_DNS_SUFFIXES.find((s) => host.endsWith(`.${s.suffix}`));
     if (suffix) return this.dataPlane(request, host.slice(0, host.length - suffix.suffix.length - 1), host);
     return this.management(request);
@@ -77,14 +79,23 @@ export class KeyVaultRoutes {
       return { status: 404, json: kvError("VaultNotFound", `No vault is served at ${host}.`) };
     }
     if (vault.publicNetworkAccess === "Disabled" && !vault.monitorAllowed) {
-      return forbidden("ForbiddenByConnection", "Public network access is disabled and request is not from a trusted service nor via an approved private link.");
+      return forbidden(
+        "ForbiddenByConnection",
+        "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
+      );
     }
     if (vault.defaultAction === "Deny" && !vault.monitorAllowed) {
-      return forbidden("ForbiddenByFirewall", `Client address is not authorized and caller is not a trusted service.\r\nVault: ${vault.name};location=${vault.location}`);
+      return forbidden(
+        "ForbiddenByFirewall",
+        `Client address is not authorized and caller is not a trusted service.\r\nVault: ${vault.name};location=${vault.location}`,
+      );
     }
     if (this.state.isMonitorDenied("keys", vault.name)) {
       return vault.permissionModel === "rbac"
-        ? forbidden("ForbiddenByRbac", `Caller is not authorized to perform action on resource.\r\nAction: 'Microsoft.KeyVault/vaults/keys/read'\r\nVault: ${vault.name}`)
+        ? forbidden(
+            "ForbiddenByRbac",
+            `Caller is not authorized to perform action on resource.\r\nAction: 'Microsoft.KeyVault/vaults/keys/read'\r\nVault: ${vault.name}`,
+          )
         : forbidden("ForbiddenByPolicy", `The user, group or application does not have keys get permission on key vault '${vault.name}'.`);
     }
     return answer(vault);
@@ -93,7 +104,13 @@ export class KeyVaultRoutes {
   private getKey(vault: SandboxVault, host: string, name: string): SandboxResponse {
     const key = this.state.findKey(vault, name);
     if (!key || key.deleted) {
-      return { status: 404, json: kvError("KeyNotFound", `A key with (name/id) ${name} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command.`) };
+      return {
+        status: 404,
+        json: kvError(
+          "KeyNotFound",
+          `A key with (name/id) ${name} was not found in this key vault. If you recently deleted this key you may be able to recover it using the correct recovery command.`,
+        ),
+      };
     }
     return { status: 200, json: keyBundle(vault, host, key) };
   }
@@ -121,7 +138,12 @@ export class KeyVaultRoutes {
       const [subscriptionId] = decode(match);
       return this.arm(request, "kv-vaults", "vaults", "*", () => ({
         status: 200,
-        json: { value: this.state.listVaults().filter((v) => !v.deleted && same(v.subscriptionId, subscriptionId)).map(vaultJson) },
+        json: {
+          value: this.state
+            .listVaults()
+            .filter((v) => !v.deleted && same(v.subscriptionId, subscriptionId))
+            .map(vaultJson),
+        },
       }));
     }
     match = GET_VAULT.exec(path);
@@ -130,7 +152,10 @@ export class KeyVaultRoutes {
       return this.arm(request, "kv-vaults", "vaults", name, () => {
         const vault = this.state.findVault(name);
         if (!vault || vault.deleted || !same(vault.subscriptionId, subscriptionId) || !same(vault.resourceGroup, resourceGroup)) {
-          return { status: 404, json: armError("ResourceNotFound", `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`) };
+          return {
+            status: 404,
+            json: armError("ResourceNotFound", `The Resource 'Microsoft.KeyVault/vaults/${name}' under resource group '${resourceGroup}' was not found.`),
+          };
         }
         return { status: 200, json: vaultJson(vault) };
       });
@@ -140,7 +165,12 @@ export class KeyVaultRoutes {
       const [subscriptionId] = decode(match);
       return this.arm(request, "kv-deleted-vaults", "vaults", "*", () => ({
         status: 200,
-        json: { value: this.state.listVaults().filter((v) => v.deleted && same(v.subscriptionId, subscriptionId)).map(deletedVaultJson) },
+        json: {
+          value: this.state
+            .listVaults()
+            .filter((v) => v.deleted && same(v.subscriptionId, subscriptionId))
+            .map(deletedVaultJson),
+        },
       }));
     }
     match = GET_DELETED_VAULT.exec(path);
@@ -343,7 +373,11 @@ function armFaultResponse(fault: SandboxFault): SandboxResponse {
   const headers: Record<string, string> = {};
   if (fault.retryAfterInSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterInSeconds);
   if (fault.body !== undefined) return { status: fault.status, headers, text: fault.body };
-  return { status: fault.status, headers, json: armError(fault.status === 403 ? "AuthorizationFailed" : "SandboxInjectedFault", `Injected fault: HTTP ${fault.status}.`) };
+  return {
+    status: fault.status,
+    headers,
+    json: armError(fault.status === 403 ? "AuthorizationFailed" : "SandboxInjectedFault", `Injected fault: HTTP ${fault.status}.`),
+  };
 }
 
 function decode(match: RegExpExecArray): string[] {

@@ -312,7 +312,8 @@ export class SandboxKeyVault {
       const id = vaultId(vault).toLowerCase();
       for (let i = this.assignments.length - 1; i >= 0; i--) {
         const a = this.assignments[i]!;
-        if (sameId(a.principalId, principalId) && (a.scope.toLowerCase().startsWith(id) || id.startsWith(`${a.scope.toLowerCase()}/`))) this.assignments.splice(i, 1);
+        if (sameId(a.principalId, principalId) && (a.scope.toLowerCase().startsWith(id) || id.startsWith(`${a.scope.toLowerCase()}/`)))
+          this.assignments.splice(i, 1);
       }
     }
   }

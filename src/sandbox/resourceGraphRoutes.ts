@@ -101,7 +101,10 @@ export class ResourceGraphRoutes {
   }
 
   setManagementGroup(name: string, subscriptionIds: string[]): void {
-    this.managementGroups.set(name.toLowerCase(), subscriptionIds.map((s) => s.toLowerCase()));
+    this.managementGroups.set(
+      name.toLowerCase(),
+      subscriptionIds.map((s) => s.toLowerCase()),
+    );
   }
 
   /** The row as Resource Graph would index it under the current status mode. */
@@ -155,13 +158,17 @@ export class ResourceGraphRoutes {
     }
     const containers = typeof body.query === "string" && /^\s*resourcecontainers\b[\s\S]*microsoft\.resources\/subscriptions/i.test(body.query);
     if (typeof body.query !== "string" || (!containers && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
-      return { status: 400, json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts and subscriptions." } } };
+      return {
+        status: 400,
+        json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts and subscriptions." } },
+      };
     }
     const scope = new Set<string>();
     for (const id of body.subscriptions ?? []) scope.add(id.toLowerCase());
     for (const group of body.managementGroups ?? []) for (const id of this.managementGroups.get(group.toLowerCase()) ?? []) scope.add(id);
     const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
-    const visible = (subscriptionId: string): boolean => !this.hidden.has(subscriptionId.toLowerCase()) && (tenantWide || scope.has(subscriptionId.toLowerCase()));
+    const visible = (subscriptionId: string): boolean =>
+      !this.hidden.has(subscriptionId.toLowerCase()) && (tenantWide || scope.has(subscriptionId.toLowerCase()));
     if (containers) {
       // The subscriptions in the request's scope that the caller can read: one row each.
       const data = [...new Set(this.subscriptions().map((id) => id.toLowerCase()))]
@@ -190,7 +197,9 @@ export class ResourceGraphRoutes {
     // A projection of `properties = pack('a', …, 'b', …)` keeps only those properties, as Resource Graph would.
     const packed = [...body.query.matchAll(/pack\(\s*'([^']+)'|,\s*'([^']+)'\s*,\s*properties\./g)].map((m) => m[1] ?? m[2]!);
     const project = (row: ResourceGraphRow): ResourceGraphRow =>
-      packed.length === 0 ? row : { ...row, properties: Object.fromEntries(packed.filter((name) => name in row.properties).map((name) => [name, row.properties[name]])) };
+      packed.length === 0
+        ? row
+        : { ...row, properties: Object.fromEntries(packed.filter((name) => name in row.properties).map((name) => [name, row.properties[name]])) };
     const top = Math.min(Math.max(1, body.options?.$top ?? 100), 1000);
     const offset = token ? Number(token[2]) : 0;
     const truncated = this.truncateAfter !== undefined && matching.length > this.truncateAfter;

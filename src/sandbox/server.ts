@@ -344,8 +344,7 @@ export class LocalSandbox {
   }
 
   private answer(request: SandboxRequest): { response: SandboxResponse; route?: SandboxRouteId } {
-    const matched =
-      this.arm.route(request) ?? this.acs.route(request) ?? this.keyVaultRoutes.route(request) ?? this.resourceGraph.route(request);
+    const matched = this.arm.route(request) ?? this.acs.route(request) ?? this.keyVaultRoutes.route(request) ?? this.resourceGraph.route(request);
     if (!matched) {
       const message = `The sandbox has no route for ${request.method} ${request.url.pathname}.`;
       return { response: { status: 404, json: { error: { code: "NotFound", message } } } };
@@ -380,7 +379,12 @@ export class LocalSandbox {
     return {
       status: 429,
       headers: { "retry-after": String(retryAfter), "x-ms-ratelimit-remaining-subscription-reads": "0" },
-      json: { error: { code: "SubscriptionRequestsThrottled", message: `Number of read requests for subscription '${subscription}' exceeded the limit. Please try again after '${retryAfter}' seconds.` } },
+      json: {
+        error: {
+          code: "SubscriptionRequestsThrottled",
+          message: `Number of read requests for subscription '${subscription}' exceeded the limit. Please try again after '${retryAfter}' seconds.`,
+        },
+      },
     };
   }
 

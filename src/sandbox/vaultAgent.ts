@@ -28,7 +28,8 @@ export function createVaultAgent(options: VaultAgentOptions): https.Agent {
       else callback(error, "", 4);
       return;
     }
-    if ((lookupOptions as { all?: boolean }).all) (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: "127.0.0.1", family: 4 }]);
+    if ((lookupOptions as { all?: boolean }).all)
+      (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: "127.0.0.1", family: 4 }]);
     else callback(null, "127.0.0.1", 4);
   };
   class SandboxVaultAgent extends https.Agent {
@@ -40,5 +41,11 @@ export function createVaultAgent(options: VaultAgentOptions): https.Agent {
   }
   // One TLS context for every vault host: a fleet has thousands of vaults, each its own connection.
   // Idle connections close as in production (VAULT_IDLE_SOCKET_IN_MS).
-  return new SandboxVaultAgent({ ca: options.ca, secureContext: tls.createSecureContext({ ca: options.ca }), keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS, lookup });
+  return new SandboxVaultAgent({
+    ca: options.ca,
+    secureContext: tls.createSecureContext({ ca: options.ca }),
+    keepAlive: true,
+    timeout: VAULT_IDLE_SOCKET_IN_MS,
+    lookup,
+  });
 }

@@ -162,7 +162,13 @@ ${open === 0 ? html`<p class="healthy" id="all-healthy">No open incidents: every
         )
   }</tbody></table>
 </section>
-${OPEN_STATES.map((state) => stateSection(state, report.incidents.filter((i) => i.state === state), now))}
+${OPEN_STATES.map((state) =>
+  stateSection(
+    state,
+    report.incidents.filter((i) => i.state === state),
+    now,
+  ),
+)}
 <script nonce="${options.nonce}">${raw(TICK_SCRIPT)}</script>
 </body></html>
 `;
@@ -210,7 +216,8 @@ function incidentRows(incident: StatusIncident, now: Date): SafeHtml {
 <td class="deadline">${deadlineCell(incident, now)}</td>
 </tr>
 <tr class="timeline-row"><td colspan="6"><details><summary>Timeline (${incident.timeline.length} event${incident.timeline.length === 1 ? "" : "s"})</summary><ol class="timeline">${incident.timeline.map(
-    (event) => html`<li><time datetime="${event.at}">${formatUtc(event.at)}</time>: <strong>${EVENT_LABELS[event.type] ?? event.type}</strong>: ${event.detail}</li>`,
+    (event) =>
+      html`<li><time datetime="${event.at}">${formatUtc(event.at)}</time>: <strong>${EVENT_LABELS[event.type] ?? event.type}</strong>: ${event.detail}</li>`,
   )}</ol></details></td></tr>
 `;
 }
@@ -224,7 +231,8 @@ function fixCell(incident: StatusIncident, now: Date): SafeHtml {
     if (incident.fixSource === "detection") return html`Nobody needs to fix this cause`;
     return html`No fix yet${incident.remindersSnoozedUntil && Date.parse(incident.remindersSnoozedUntil) > now.getTime() ? html`<small>Reminders snoozed until ${formatUtc(incident.remindersSnoozedUntil)}</small>` : ""}`;
   }
-  const how = incident.fixSource === "acknowledged" ? `Acknowledged${incident.fixAcknowledgedBy ? ` by ${incident.fixAcknowledgedBy}` : ""}` : "Observed by the monitor";
+  const how =
+    incident.fixSource === "acknowledged" ? `Acknowledged${incident.fixAcknowledgedBy ? ` by ${incident.fixAcknowledgedBy}` : ""}` : "Observed by the monitor";
   return html`${how} ${timeAgo(incident.fixObservedAt, now)}`;
 }
 

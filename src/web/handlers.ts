@@ -131,6 +131,10 @@ function inputFor(action: LinkAction, until: string | undefined, by: string): Li
 
 /** Whatever the form says, the timeline gets one short line of plain text. */
 function byFrom(name: string | null | undefined): string {
-  const clean = (name ?? "").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").replace(/\s+/g, " ").trim().slice(0, 80);
+  const clean = (name ?? "")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 80);
   return clean ? `${clean} (email link)` : "an owner (email link)";
 }

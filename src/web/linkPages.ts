@@ -134,16 +134,48 @@ export function nothingToDoPage(ctx: LinkPageContext, action: LinkAction, incide
 export type LinkProblem = LinkTokenProblem | "reused" | "incident-closed" | "wrong-hours" | "links-unavailable" | "failed";
 
 const PROBLEMS: Record<LinkProblem, { status: number; title: string; text: string }> = {
-  malformed: { status: 400, title: "This link is not valid", text: "The link is incomplete or damaged. Copy the whole link from the email, or use the command in the email instead." },
+  malformed: {
+    status: 400,
+    title: "This link is not valid",
+    text: "The link is incomplete or damaged. Copy the whole link from the email, or use the command in the email instead.",
+  },
   "bad-signature": { status: 403, title: "This link is not valid", text: "The link was changed after it was sent, or was not made by this monitor." },
   "wrong-action": { status: 400, title: "This link is not valid here", text: "The link was made for another action. Use the link from the email as it is." },
-  "wrong-incident": { status: 400, title: "This link is not valid here", text: "The link was made for another incident. Use the link from the email as it is." },
-  "wrong-hours": { status: 400, title: "This link is not valid here", text: "The snooze length in the link was changed. Use the link from the email as it is." },
-  expired: { status: 410, title: "This link has expired", text: "Links in emails work for a limited time. Use the link in the latest reminder, or the command in the email." },
-  reused: { status: 409, title: "This link was already used", text: "Each link works once, and this one has been used. Check the incident's latest email for its current state." },
-  "incident-closed": { status: 410, title: "This incident is closed", text: "The incident this link was made for is over (the account recovered, or a newer incident replaced it)." },
-  "links-unavailable": { status: 503, title: "Links are not available", text: "The monitor cannot check links right now. Use the command in the email, or try again later." },
-  failed: { status: 503, title: "Nothing was recorded", text: "The monitor could not record this right now. Try again in a few minutes, or use the command in the email." },
+  "wrong-incident": {
+    status: 400,
+    title: "This link is not valid here",
+    text: "The link was made for another incident. Use the link from the email as it is.",
+  },
+  "wrong-hours": {
+    status: 400,
+    title: "This link is not valid here",
+    text: "The snooze length in the link was changed. Use the link from the email as it is.",
+  },
+  expired: {
+    status: 410,
+    title: "This link has expired",
+    text: "Links in emails work for a limited time. Use the link in the latest reminder, or the command in the email.",
+  },
+  reused: {
+    status: 409,
+    title: "This link was already used",
+    text: "Each link works once, and this one has been used. Check the incident's latest email for its current state.",
+  },
+  "incident-closed": {
+    status: 410,
+    title: "This incident is closed",
+    text: "The incident this link was made for is over (the account recovered, or a newer incident replaced it).",
+  },
+  "links-unavailable": {
+    status: 503,
+    title: "Links are not available",
+    text: "The monitor cannot check links right now. Use the command in the email, or try again later.",
+  },
+  failed: {
+    status: 503,
+    title: "Nothing was recorded",
+    text: "The monitor could not record this right now. Try again in a few minutes, or use the command in the email.",
+  },
 };
 
 export function problemPage(ctx: LinkPageContext, problem: LinkProblem): { status: number; page: SafeHtml } {

@@ -15,7 +15,8 @@ import { runCycle } from "../../src/app/runCycle";
 import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const GUIDE = "https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide";
-const status = (code: number) => `Access to your account is currently revoked; for more details about this error and how to restore access to your account please visit ${GUIDE} (${code}).`;
+const status = (code: number) =>
+  `Access to your account is currently revoked; for more details about this error and how to restore access to your account please visit ${GUIDE} (${code}).`;
 const HEALTHY = "Access to the configured customer managed key confirmed.";
 const SUB_A = "00000000-0000-4000-8000-0000000000c1";
 const SUB_B = "00000000-0000-4000-8000-0000000000c2";
@@ -98,7 +99,13 @@ describe("Resource Graph finds the fleet, ARM says its status", () => {
     const first = await cycle(deps);
     // Two Resource Graph queries (subscriptions it sees, CMK accounts), then one ARM list per subscription holding CMK accounts.
     expect(first.calls).toEqual({ "resource-graph": 2, "arm-list": 2, "acs-send": 1, "acs-poll": 1 });
-    expect(first.report).toMatchObject({ statusSource: "arm", statusCalls: 2, subscriptionsInScope: 2, subscriptionsWithCmk: 2, decisions: { "first-notice": 1 } });
+    expect(first.report).toMatchObject({
+      statusSource: "arm",
+      statusCalls: 2,
+      subscriptionsInScope: 2,
+      subscriptionsWithCmk: 2,
+      decisions: { "first-notice": 1 },
+    });
     expect(emailsFor("revoked-1")).toHaveLength(1);
   });
 

@@ -101,7 +101,9 @@ describe("ResourceGraphDiscovery", () => {
   it("treats a truncated answer as a failure, never as a smaller fleet", async () => {
     sandbox.resourceGraph.setTruncation(100);
     try {
-      await expect(discovery().discover({ subscriptionIds: [0, 1, 2, 3, 4].map(sub), managementGroups: [] })).rejects.toMatchObject({ name: "IncompleteResultError" });
+      await expect(discovery().discover({ subscriptionIds: [0, 1, 2, 3, 4].map(sub), managementGroups: [] })).rejects.toMatchObject({
+        name: "IncompleteResultError",
+      });
     } finally {
       sandbox.resourceGraph.setTruncation(undefined);
     }

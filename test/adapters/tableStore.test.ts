@@ -110,9 +110,7 @@ describe("TableIncidentStore daily checks", () => {
     // Another instance recorded account 0 meanwhile: the ETag read above is now stale for it.
     await store.putAccountCheck(check(0, "2026-12-02"), before.get(accountId(0)));
 
-    const recorded = await store.putAccountChecks(
-      Array.from({ length: 40 }, (_, i) => ({ check: check(i, "2026-12-02"), etag: before.get(accountId(i)) })),
-    );
+    const recorded = await store.putAccountChecks(Array.from({ length: 40 }, (_, i) => ({ check: check(i, "2026-12-02"), etag: before.get(accountId(i)) })));
 
     expect(recorded.has(accountId(0))).toBe(false);
     expect(recorded.size).toBe(39);
@@ -125,7 +123,12 @@ describe("TableIncidentStore daily checks", () => {
     const store = new TableIncidentStore(client);
     await store.putAccountChecks([{ check: check(1), etag: undefined }]);
     // Neighbours in sort order on both sides of the shard range.
-    await client.createEntity({ partitionKey: "warning-checks", rowKey: partitionKeyFor(accountId(2)), accountId: accountId(2), check: JSON.stringify(check(2)) });
+    await client.createEntity({
+      partitionKey: "warning-checks",
+      rowKey: partitionKeyFor(accountId(2)),
+      accountId: accountId(2),
+      check: JSON.stringify(check(2)),
+    });
     await client.createEntity({ partitionKey: "warning-checks.", rowKey: "x", check: JSON.stringify(check(3)) });
     await client.createEntity({ partitionKey: partitionKeyFor(accountId(4)), rowKey: "state" });
 

@@ -105,7 +105,11 @@ describe("the simulated host reads host.json's queue settings", () => {
     // Nothing set: the host's defaults (16, half of it, one minute).
     ["an empty", {}, { batchSize: 16, newBatchThreshold: 8, maxPollingIntervalInMs: 60_000 }],
     // A batch size alone: the threshold defaults to half of it.
-    ["a batch-size-only", { extensions: { queues: { batchSize: 6, maxPollingInterval: "00:00:10" } } }, { batchSize: 6, newBatchThreshold: 3, maxPollingIntervalInMs: 10_000 }],
+    [
+      "a batch-size-only",
+      { extensions: { queues: { batchSize: 6, maxPollingInterval: "00:00:10" } } },
+      { batchSize: 6, newBatchThreshold: 3, maxPollingIntervalInMs: 10_000 },
+    ],
   ])("%s host.json", (_name, hostJson, expected) => {
     const path = hostJson === undefined ? undefined : join(dir, `${Math.random().toString(36).slice(2)}.json`);
     if (path) writeFileSync(path, JSON.stringify({ version: "2.0", ...hostJson }));

@@ -102,10 +102,18 @@ describe("an invalid scenario exits 1 before anything starts, naming the field",
     // A trailing comma: the position matters more than the parser's wording.
     ["bad.json", '{\n  "start": "2026-03-02T08:00:00Z",\n}', "bad.json: not valid JSON:"],
     ["types.json", JSON.stringify(scenario({ durationMinutes: "30" })), "types.json: durationMinutes: must be a whole number from 1 to 10080"],
-    ["minute.json", JSON.stringify(scenario({ events: [{ atMinute: 1.5, account: "orders-db", ack: "fixed" }] })), "minute.json: events[0].atMinute: must be a whole number from 0 to 10080"],
+    [
+      "minute.json",
+      JSON.stringify(scenario({ events: [{ atMinute: 1.5, account: "orders-db", ack: "fixed" }] })),
+      "minute.json: events[0].atMinute: must be a whole number from 0 to 10080",
+    ],
     // Unknown fields are errors: a misspelt field would otherwise do nothing.
     ["unknown.json", JSON.stringify(scenario({ pollEveryMinutes: 5 })), "unknown.json: pollEveryMinutes: unknown field"],
-    ["account.json", JSON.stringify(scenario({ events: [{ atMinute: 5, account: "orders", ack: "fixed" }] })), 'account.json: events[0].account: no account named "orders" in accounts'],
+    [
+      "account.json",
+      JSON.stringify(scenario({ events: [{ atMinute: 5, account: "orders", ack: "fixed" }] })),
+      'account.json: events[0].account: no account named "orders" in accounts',
+    ],
     ["missing.json", JSON.stringify({ ...scenario(), pollIntervalMinutes: undefined }), "missing.json: pollIntervalMinutes: is required"],
     ["nofile.json", "", "nofile.json: cannot read the scenario file (no such file)"],
   ])("%s", async (name, content, message) => {
@@ -135,7 +143,9 @@ describe("a small scenario, as text", () => {
     const deletedAt = lines.findIndex((line) => /^ {3}7 {2}08:07 {2}orders-db +sandbox +key deleted$/.test(line));
     expect(lines[deletedAt + 1]).toMatch(/^ +azure +revoked \(4003\): Key deleted$/);
     // Long lines wrap under the text column.
-    const detectedAt = lines.findIndex((line) => /^ {2}10 {2}08:10 {2}orders-db +DETECTED +Key or Key Vault not found \(4003\) \(3 min after Azure reported$/.test(line));
+    const detectedAt = lines.findIndex((line) =>
+      /^ {2}10 {2}08:10 {2}orders-db +DETECTED +Key or Key Vault not found \(4003\) \(3 min after Azure reported$/.test(line),
+    );
     expect(lines[detectedAt + 1]).toMatch(/^ {36}it\)$/);
     expect(lines).toContainEqual(expect.stringMatching(/^ +email +revoked -> alice@contoso\.com$/));
     const restoredAt = lines.findIndex((line) => /^ {2}12 {2}08:12 {2}orders-db +sandbox +key restored$/.test(line));
@@ -194,7 +204,10 @@ describe("a small scenario, as text", () => {
 describe("--serve", () => {
   it("keeps the dashboard and status endpoints up after the drill, then stops cleanly", async () => {
     // The on-call view of the drill's fleet, on loopback, until the user presses Ctrl+C.
-    const file = await scenarioFile("serve.json", JSON.stringify(scenario({ durationMinutes: 15, events: [{ atMinute: 7, account: "orders-db", status: REVOKED_4003 }] })));
+    const file = await scenarioFile(
+      "serve.json",
+      JSON.stringify(scenario({ durationMinutes: 15, events: [{ atMinute: 7, account: "orders-db", status: REVOKED_4003 }] })),
+    );
     const io = createBufferedIo();
     let page = "";
     let status: { incidents?: unknown[] } = {};

@@ -84,7 +84,13 @@ describe("explain --json", () => {
     // CMK sub-statuses only mean revocation on a 403.
     { name: "--status 404", args: ["--json", "--status", "404", "--substatus", "4003"], cause: "unrecognized", code: null, health: "unknown" },
     // An unknown sub-status lets accompanying text decide.
-    { name: "unknown --substatus with text", args: ["--json", "--substatus", "4099", "the", "key", "vault", "was", "not", "found"], cause: "key-not-found", code: null, health: "revoked" },
+    {
+      name: "unknown --substatus with text",
+      args: ["--json", "--substatus", "4099", "the", "key", "vault", "was", "not", "found"],
+      cause: "key-not-found",
+      code: null,
+      health: "revoked",
+    },
     // An unknown sub-status alone: revoked, cause unknown, code kept.
     { name: "unknown --substatus alone", args: ["--json", "--substatus", "4099"], cause: "unrecognized", code: 4099, health: "revoked" },
     // The full ARM status value.

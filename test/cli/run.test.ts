@@ -65,7 +65,11 @@ describe("cmk-monitor run", () => {
   it("reports an unreachable store in one sentence and keeps going", async () => {
     // Storage down is a failed cycle, not a crash of the loop.
     const io = createBufferedIo();
-    const broken = { ...env, CMK_STATE_CONNECTION: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;" };
+    const broken = {
+      ...env,
+      CMK_STATE_CONNECTION:
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+    };
     const deps = (e: Environment) => createMonitorDeps(loadConfig(e), sandboxOverrides(azure.sandbox, { log: quiet, maxRetries: 0 }));
     expect(await runRun(["--once"], io, broken, deps)).toBe(0);
     expect(io.err).toMatch(/cycle failed: Could not reach Azure/);

@@ -1,13 +1,6 @@
 import type { CauseId } from "../../src/domain/causes";
 import { GUIDE_URL } from "../../src/domain/causes";
-import {
-  type Classification,
-  type MatchedBy,
-  SCAN_WINDOW_CHARS,
-  classifyStatus,
-  classifySubstatus,
-  classifyText,
-} from "../../src/domain/classifier";
+import { type Classification, type MatchedBy, SCAN_WINDOW_CHARS, classifyStatus, classifySubstatus, classifyText } from "../../src/domain/classifier";
 
 /** The revoked values from cmk-status-facts.md, verbatim (the abridged part is rebuilt by `fullStatus`). */
 interface StatusRow {
@@ -247,7 +240,11 @@ describe("classifyStatus: edge cases", () => {
     // Unknown code and nothing else: revoked, cause unknown, code kept for the email and support.
     { name: "unknown code only", input: "Access to your account is currently revoked (4099).", expected: revoked("unrecognized", 4099, "none") },
     // Codes outside the CMK block (an HTTP status, a year) are not CMK codes.
-    { name: "non-CMK parenthesised number", input: "Access to your account is currently revoked (403) (2024).", expected: revoked("unrecognized", null, "none") },
+    {
+      name: "non-CMK parenthesised number",
+      input: "Access to your account is currently revoked (403) (2024).",
+      expected: revoked("unrecognized", null, "none"),
+    },
     // Two codes: the last parenthesised one wins (the service appends its code at the end).
     { name: "two codes, last wins", input: `${FULL_4002.slice(0, -1)} (4003).`, expected: revoked("key-not-found", 4003, "code") },
     // A known code beats a conflicting anchor: the code is the more precise signal.
@@ -429,7 +426,11 @@ describe("classifyText: other input", () => {
     // A bare code followed by a full stop ends a sentence; it is still a code.
     { name: "bare code ending a sentence", input: "The sub-status is 4018.", expected: revoked("key-disabled-or-expired", 4018, "code") },
     // A labelled substatus beats a parenthesised code elsewhere in the paste.
-    { name: "substatus label beats (N)", input: "earlier (4003); now 403 substatus 4002", expected: revoked("default-identity-unauthorized", 4002, "substatus") },
+    {
+      name: "substatus label beats (N)",
+      input: "earlier (4003); now 403 substatus 4002",
+      expected: revoked("default-identity-unauthorized", 4002, "substatus"),
+    },
     // A name beats an unknown number: the name is specific, the number is not.
     { name: "name beats unknown code", input: "KeyVaultKeyNotFound (4099)", expected: revoked("key-not-found", 4003, "substatus") },
     // An unknown code on its own: revoked, cause unknown, code kept.
@@ -447,7 +448,11 @@ describe("classifyText: other input", () => {
     // Outage wording, the vaguest rule, still lands somewhere useful.
     { name: "service unavailable wording", input: "Key Vault service unavailable", expected: revoked("service-side-outage", null, "wording") },
     // 1 MB of HTML with the error at the end: bounded and still found.
-    { name: "1 MB HTML with error at the end", input: `<html>${"<p>x</p>".repeat(MEGABYTE / 8)}x-ms-substatus: 4016</html>`, expected: revoked("key-vault-network-blocked", 4016, "substatus") },
+    {
+      name: "1 MB HTML with error at the end",
+      input: `<html>${"<p>x</p>".repeat(MEGABYTE / 8)}x-ms-substatus: 4016</html>`,
+      expected: revoked("key-vault-network-blocked", 4016, "substatus"),
+    },
     // Binary junk (seeded).
     { name: "binary junk", input: seededBytes(MEGABYTE, 7), expected: UNKNOWN },
   ])("$name", ({ input, expected }) => {

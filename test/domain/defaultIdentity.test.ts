@@ -1,11 +1,5 @@
 import { resolveDefaultIdentity } from "../../src/domain/defaultIdentity";
-import {
-  makeAccount,
-  makeUserAssignedAccount,
-  SYSTEM_PRINCIPAL_ID,
-  USER_ASSIGNED_IDENTITY_ID,
-  USER_ASSIGNED_PRINCIPAL_ID,
-} from "../fixtures/incidents";
+import { makeAccount, makeUserAssignedAccount, SYSTEM_PRINCIPAL_ID, USER_ASSIGNED_IDENTITY_ID, USER_ASSIGNED_PRINCIPAL_ID } from "../fixtures/incidents";
 
 describe("resolveDefaultIdentity", () => {
   it.each([
@@ -16,7 +10,9 @@ describe("resolveDefaultIdentity", () => {
     // Cross-tenant suffix is split off before matching.
     [
       "cross-tenant",
-      makeUserAssignedAccount({ defaultIdentity: `UserAssignedIdentity=${USER_ASSIGNED_IDENTITY_ID.toUpperCase()}&FederatedClientId=9f8e7d6c-0000-0000-0000-000000000000` }),
+      makeUserAssignedAccount({
+        defaultIdentity: `UserAssignedIdentity=${USER_ASSIGNED_IDENTITY_ID.toUpperCase()}&FederatedClientId=9f8e7d6c-0000-0000-0000-000000000000`,
+      }),
       { kind: "user-assigned", principalId: USER_ASSIGNED_PRINCIPAL_ID, federatedClientId: "9f8e7d6c-0000-0000-0000-000000000000" },
     ],
     // Not attached: no principal to grant.

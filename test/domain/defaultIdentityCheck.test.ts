@@ -17,17 +17,45 @@ describe("checkDefaultIdentity", () => {
     // SystemAssignedIdentity without the identity enabled cannot reach anything.
     ["system-assigned but none enabled", { identityType: "None", principalId: undefined }, { valid: false, problem: /no system-assigned identity/ }],
     // A user-assigned default identity that is attached resolves to its principal.
-    ["user-assigned attached", { defaultIdentity: `UserAssignedIdentity=${UAI_ID}`, identityType: "UserAssigned", userAssignedIdentities: attached }, { valid: true, principalId: PRINCIPAL }],
+    [
+      "user-assigned attached",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}`, identityType: "UserAssigned", userAssignedIdentities: attached },
+      { valid: true, principalId: PRINCIPAL },
+    ],
     // ARM ids compare case-insensitively.
-    ["user-assigned, other casing", { defaultIdentity: `UserAssignedIdentity=${UAI_ID.toUpperCase()}`, userAssignedIdentities: attached }, { valid: true, principalId: PRINCIPAL }],
+    [
+      "user-assigned, other casing",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID.toUpperCase()}`, userAssignedIdentities: attached },
+      { valid: true, principalId: PRINCIPAL },
+    ],
     // The facts: only valid if that identity is attached to the account.
-    ["user-assigned not attached", { defaultIdentity: `UserAssignedIdentity=${UAI_ID}`, userAssignedIdentities: {} }, { valid: false, problem: /not attached/ }],
+    [
+      "user-assigned not attached",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}`, userAssignedIdentities: {} },
+      { valid: false, problem: /not attached/ },
+    ],
     // Not a resource id at all.
-    ["user-assigned garbage id", { defaultIdentity: "UserAssignedIdentity=id-orders", userAssignedIdentities: {} }, { valid: false, problem: /not a user-assigned identity resource id/ }],
+    [
+      "user-assigned garbage id",
+      { defaultIdentity: "UserAssignedIdentity=id-orders", userAssignedIdentities: {} },
+      { valid: false, problem: /not a user-assigned identity resource id/ },
+    ],
     // Cross-tenant: the federated client id must be a GUID.
-    ["federated ok", { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=${APP_ID}`, userAssignedIdentities: attached }, { valid: true, principalId: PRINCIPAL }],
-    ["federated malformed", { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=not-a-guid`, userAssignedIdentities: attached }, { valid: false, problem: /not an application \(client\) id GUID/ }],
-    ["federated empty", { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=`, userAssignedIdentities: attached }, { valid: false, problem: /present but empty/ }],
+    [
+      "federated ok",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=${APP_ID}`, userAssignedIdentities: attached },
+      { valid: true, principalId: PRINCIPAL },
+    ],
+    [
+      "federated malformed",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=not-a-guid`, userAssignedIdentities: attached },
+      { valid: false, problem: /not an application \(client\) id GUID/ },
+    ],
+    [
+      "federated empty",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=`, userAssignedIdentities: attached },
+      { valid: false, problem: /present but empty/ },
+    ],
     // Valid forms whose principal the account does not report.
     ["first-party", { defaultIdentity: "FirstPartyIdentity" }, { valid: true }],
     ["delegated", { defaultIdentity: "DelegatedSystemAssignedIdentity" }, { valid: true }],

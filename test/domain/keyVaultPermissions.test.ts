@@ -1,9 +1,4 @@
-import {
-  actionMatches,
-  evaluateAccessPolicies,
-  evaluateRoleAssignments,
-  scopeCovers,
-} from "../../src/domain/keyVaultPermissions";
+import { actionMatches, evaluateAccessPolicies, evaluateRoleAssignments, scopeCovers } from "../../src/domain/keyVaultPermissions";
 import type { RoleAssignmentFacts } from "../../src/domain/probeFacts";
 import { CRYPTO_USER_ASSIGNMENT, PRINCIPAL, PROBE_SUBSCRIPTION, VAULT_ID } from "../fixtures/probes";
 
@@ -11,7 +6,12 @@ const KEY_SCOPE = `${VAULT_ID}/keys/cmk`;
 const OTHER = "99999999-9999-9999-9999-999999999999";
 
 function role(scope: string, dataActions: string[], notDataActions: string[] = [], roleName?: string): RoleAssignmentFacts {
-  return { scope, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${roleName ?? "custom"}`, ...(roleName ? { roleName } : {}), permissions: [{ dataActions, notDataActions }] };
+  return {
+    scope,
+    roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${roleName ?? "custom"}`,
+    ...(roleName ? { roleName } : {}),
+    permissions: [{ dataActions, notDataActions }],
+  };
 }
 
 describe("access policies", () => {
@@ -23,7 +23,15 @@ describe("access policies", () => {
     // "all" is a valid access-policy permission.
     ["all", [{ objectId: PRINCIPAL, keys: ["all"] }], "granted", []],
     // Split over two entries for the same principal still counts.
-    ["split over entries", [{ objectId: PRINCIPAL, keys: ["get"] }, { objectId: PRINCIPAL, keys: ["wrapKey", "unwrapKey"] }], "granted", []],
+    [
+      "split over entries",
+      [
+        { objectId: PRINCIPAL, keys: ["get"] },
+        { objectId: PRINCIPAL, keys: ["wrapKey", "unwrapKey"] },
+      ],
+      "granted",
+      [],
+    ],
     // The classic 4002: unwrapKey removed.
     ["unwrapKey missing", [{ objectId: PRINCIPAL, keys: ["get", "wrapKey"] }], "missing", ["unwrapKey"]],
     // Someone else's policy does not help.
@@ -46,13 +54,28 @@ describe("role assignments", () => {
     ["at the vault", [{ ...CRYPTO_USER_ASSIGNMENT, scope: VAULT_ID }], "granted", /at vault scope/],
     ["at the resource group", [{ ...CRYPTO_USER_ASSIGNMENT, scope: rg }], "granted", /at resource group scope/],
     ["at the subscription", [{ ...CRYPTO_USER_ASSIGNMENT, scope: `/subscriptions/${PROBE_SUBSCRIPTION}` }], "granted", /at subscription scope/],
-    ["at a management group", [{ ...CRYPTO_USER_ASSIGNMENT, scope: "/providers/Microsoft.Management/managementGroups/contoso" }], "granted", /management group/],
+    [
+      "at a management group",
+      [{ ...CRYPTO_USER_ASSIGNMENT, scope: "/providers/Microsoft.Management/managementGroups/contoso" }],
+      "granted",
+      /management group/,
+    ],
     // A role whose data actions cover it through a wildcard (Crypto Officer-like).
     ["wildcard role", [role(VAULT_ID, ["Microsoft.KeyVault/vaults/keys/*"], [], "Key Vault Crypto Officer")], "granted", null],
     // Two roles together cover the three operations.
-    ["two roles together", [role(VAULT_ID, ["Microsoft.KeyVault/vaults/keys/read"]), role(VAULT_ID, ["Microsoft.KeyVault/vaults/keys/*/action"])], "granted", null],
+    [
+      "two roles together",
+      [role(VAULT_ID, ["Microsoft.KeyVault/vaults/keys/read"]), role(VAULT_ID, ["Microsoft.KeyVault/vaults/keys/*/action"])],
+      "granted",
+      null,
+    ],
     // A wildcard minus not-data-actions does not cover what it excludes.
-    ["not-data-actions exclude unwrap", [role(VAULT_ID, ["Microsoft.KeyVault/vaults/*"], ["Microsoft.KeyVault/vaults/keys/unwrap/action"])], "missing", /do not allow unwrapKey/],
+    [
+      "not-data-actions exclude unwrap",
+      [role(VAULT_ID, ["Microsoft.KeyVault/vaults/*"], ["Microsoft.KeyVault/vaults/keys/unwrap/action"])],
+      "missing",
+      /do not allow unwrapKey/,
+    ],
     // Key Vault Reader reads metadata but cannot wrap.
     ["reader only", [role(VAULT_ID, ["Microsoft.KeyVault/vaults/*/read"], [], "Key Vault Reader")], "missing", /wrapKey, unwrapKey/],
     // An assignment on another key of the same vault is not on this key.

@@ -7,14 +7,7 @@ import type { CmkAccount } from "../../src/domain/account";
 import { CAUSE_IDS, getCause, type CauseId } from "../../src/domain/causes";
 import type { Classification } from "../../src/domain/classifier";
 import type { Incident, MessageKind, OutboxMessage } from "../../src/domain/incident";
-import {
-  decide,
-  decideMany,
-  incidentIdFor,
-  MAX_SNOOZE_IN_HOURS,
-  type LifecycleContext,
-  type LifecycleInput,
-} from "../../src/domain/lifecycle";
+import { decide, decideMany, incidentIdFor, MAX_SNOOZE_IN_HOURS, type LifecycleContext, type LifecycleInput } from "../../src/domain/lifecycle";
 import { resolveOwnerRecipients } from "../../src/domain/recipients";
 
 const START = Date.parse("2026-11-29T00:00:00.000Z");
@@ -35,8 +28,7 @@ const ACCOUNT: CmkAccount = {
 const CTX: LifecycleContext = {
   reminderIntervalInMinutes: 60,
   escalationRecipients: ["support@contoso.com"],
-  resolveOwners: (account) =>
-    resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [] }),
+  resolveOwners: (account) => resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [] }),
 };
 
 const CODE_FOR: Partial<Record<CauseId, number>> = {

@@ -32,7 +32,14 @@ describe("link tokens", () => {
     // Extending the expiry by hand is tampering too.
     ["tampered expiry", withClaim("e", 9_999_999_999), NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "bad-signature"],
     // A flipped signature character.
-    ["tampered signature", `${payload}.${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`, NOW, { action: "ack", incidentId: INCIDENT.id }, KEY, "bad-signature"],
+    [
+      "tampered signature",
+      `${payload}.${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`,
+      NOW,
+      { action: "ack", incidentId: INCIDENT.id },
+      KEY,
+      "bad-signature",
+    ],
     // Made with another deployment's key.
     ["other key", ack, NOW, { action: "ack", incidentId: INCIDENT.id }, OTHER_KEY, "bad-signature"],
     // An ack token presented to the snooze endpoint.

@@ -34,11 +34,19 @@ describe("causeVerdict", () => {
     // The vault's network rules are unknown when the vault could not be read.
     ["key-vault-network-blocked", "vault forbidden", { vault: couldNotCheck("HTTP 403 AuthorizationFailed") }],
     // RBAC vault whose role assignments the monitor may not list.
-    ["default-identity-unauthorized", "role assignments forbidden", { vault: checked(activeVault({ permissionModel: "rbac" })), roleAssignments: couldNotCheck("HTTP 403") }],
+    [
+      "default-identity-unauthorized",
+      "role assignments forbidden",
+      { vault: checked(activeVault({ permissionModel: "rbac" })), roleAssignments: couldNotCheck("HTTP 403") },
+    ],
     // DNS lookups that time out prove nothing.
     ["key-vault-dns-unresolved", "dns timeout", { dns: couldNotCheck("timed out after 10 s") }],
     // A vault missing from the subscriptions we read, while its host still resolves: it lives elsewhere.
-    ["key-not-found", "vault elsewhere", { vault: checked({ state: "not-found", name: "kv-orders", searchedSubscriptions: ["s1"] }), key: couldNotCheck("not checked") }],
+    [
+      "key-not-found",
+      "vault elsewhere",
+      { vault: checked({ state: "not-found", name: "kv-orders", searchedSubscriptions: ["s1"] }), key: couldNotCheck("not checked") },
+    ],
   ])("%s with %s is unknown, never a verdict", (cause, _what, overrides) => {
     expect(causeVerdict(cause, healthyFacts(PROBE_ACCOUNT, overrides), NOW).verdict).toBe("unknown");
   });
@@ -92,7 +100,15 @@ describe("evidenceLines", () => {
     // Deleted vault: recover the vault, not the key.
     [
       "deleted vault",
-      { vault: checked({ state: "deleted", name: "kv-orders", subscriptionId: "00000000-0000-0000-0000-000000000001", deletedOn: "2026-11-29T06:00:00.000Z", purgeScheduledOn: "2027-02-27T06:00:00.000Z" }) },
+      {
+        vault: checked({
+          state: "deleted",
+          name: "kv-orders",
+          subscriptionId: "00000000-0000-0000-0000-000000000001",
+          deletedOn: "2026-11-29T06:00:00.000Z",
+          purgeScheduledOn: "2027-02-27T06:00:00.000Z",
+        }),
+      },
       "vault",
       "Vault kv-orders was deleted on 2026-11-29 06:00 UTC and can be recovered until 2027-02-27 06:00 UTC.",
       "az keyvault recover --name kv-orders --subscription 00000000-0000-0000-0000-000000000001",
@@ -122,9 +138,21 @@ describe("evidenceLines", () => {
       "az keyvault update --name kv-orders --resource-group rg-kv --subscription 00000000-0000-0000-0000-000000000001 --bypass AzureServices",
     ],
     // Disabled key: enable it.
-    ["disabled key", { key: checked(activeKey({ enabled: false })) }, "key", "Key cmk in vault kv-orders is disabled.", "az keyvault key set-attributes --vault-name kv-orders --name cmk --enabled true"],
+    [
+      "disabled key",
+      { key: checked(activeKey({ enabled: false })) },
+      "key",
+      "Key cmk in vault kv-orders is disabled.",
+      "az keyvault key set-attributes --vault-name kv-orders --name cmk --enabled true",
+    ],
     // A host that does not resolve: no command, the vault line says why.
-    ["dns fails", { dns: checked({ host: "kv-orders.vault.azure.net", resolves: false }) }, "dns", "Vault host kv-orders.vault.azure.net does not resolve (no such host): the vault name is wrong, or the vault was deleted or purged.", undefined],
+    [
+      "dns fails",
+      { dns: checked({ host: "kv-orders.vault.azure.net", resolves: false }) },
+      "dns",
+      "Vault host kv-orders.vault.azure.net does not resolve (no such host): the vault name is wrong, or the vault was deleted or purged.",
+      undefined,
+    ],
   ])("%s", (_name, overrides, probe, text, command) => {
     const found = line(evidenceLines(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, overrides), NOW), probe);
     expect(found.outcome).toBe("problem");
@@ -142,11 +170,26 @@ describe("evidenceLines", () => {
 
   it.each<[string, Partial<ProbeFacts>, EvidenceLine["probe"], string]>([
     // 403 from the data plane: say so, never "key is fine".
-    ["key 403", { key: couldNotCheck("the monitor may not read key metadata in this vault (HTTP 403 ForbiddenByRbac)") }, "key", "Could not check key cmk: the monitor may not read key metadata in this vault (HTTP 403 ForbiddenByRbac)."],
+    [
+      "key 403",
+      { key: couldNotCheck("the monitor may not read key metadata in this vault (HTTP 403 ForbiddenByRbac)") },
+      "key",
+      "Could not check key cmk: the monitor may not read key metadata in this vault (HTTP 403 ForbiddenByRbac).",
+    ],
     // The vault's firewall keeps the monitor out.
-    ["firewall blocks the monitor", { key: couldNotCheck("the vault's firewall blocks the monitor (HTTP 403 ForbiddenByFirewall)") }, "key", "Could not check key cmk: the vault's firewall blocks the monitor (HTTP 403 ForbiddenByFirewall)."],
+    [
+      "firewall blocks the monitor",
+      { key: couldNotCheck("the vault's firewall blocks the monitor (HTTP 403 ForbiddenByFirewall)") },
+      "key",
+      "Could not check key cmk: the vault's firewall blocks the monitor (HTTP 403 ForbiddenByFirewall).",
+    ],
     // No Reader on the vault's subscription.
-    ["vault 403", { vault: couldNotCheck("the monitor may not read the vault (HTTP 403 AuthorizationFailed)") }, "vault", "Could not check vault kv-orders: the monitor may not read the vault (HTTP 403 AuthorizationFailed)."],
+    [
+      "vault 403",
+      { vault: couldNotCheck("the monitor may not read the vault (HTTP 403 AuthorizationFailed)") },
+      "vault",
+      "Could not check vault kv-orders: the monitor may not read the vault (HTTP 403 AuthorizationFailed).",
+    ],
   ])("%s: could not check, with why", (_name, overrides, probe, text) => {
     const found = line(evidenceLines(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, overrides), NOW), probe);
     expect(found).toEqual({ probe, outcome: "could-not-check", text });
@@ -154,7 +197,11 @@ describe("evidenceLines", () => {
 
   it("quotes untrusted names in the commands it offers", () => {
     // An account name is editable by anyone with write access; pasting the command must not run it.
-    const account = { ...PROBE_ACCOUNT, name: "orders$(touch /tmp/pwned)", keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/cmk/0123456789abcdef0123456789abcdef" };
+    const account = {
+      ...PROBE_ACCOUNT,
+      name: "orders$(touch /tmp/pwned)",
+      keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/cmk/0123456789abcdef0123456789abcdef",
+    };
     const facts = healthyFacts(account);
     const uri = line(evidenceLines(account, facts, NOW), "key-uri");
     expect(uri.commands?.[0]?.command).toBe(

@@ -1,9 +1,4 @@
-import {
-  isValidEmailAddress,
-  MAX_RECIPIENTS,
-  resolveOwnerRecipients,
-  sanitizeHeaderText,
-} from "../../src/domain/recipients";
+import { isValidEmailAddress, MAX_RECIPIENTS, resolveOwnerRecipients, sanitizeHeaderText } from "../../src/domain/recipients";
 
 const OPEN = { ownerTag: "cmk-owner", defaultRecipients: [] as string[], allowedRecipientDomains: [] as string[] };
 
@@ -140,10 +135,7 @@ describe("resolveOwnerRecipients: de-duplication and the cap", () => {
   it("caps 500 tag recipients at the limit and keeps the defaults", () => {
     // A huge tag must neither flood the email service nor push the operations team out.
     const owners = Array.from({ length: 500 }, (_, i) => `owner${i}@contoso.com`).join(",");
-    const result = resolveOwnerRecipients(
-      { "cmk-owner": owners },
-      { ...OPEN, defaultRecipients: ["ops@contoso.com", "sre@contoso.com"] },
-    );
+    const result = resolveOwnerRecipients({ "cmk-owner": owners }, { ...OPEN, defaultRecipients: ["ops@contoso.com", "sre@contoso.com"] });
     expect(result.recipients).toHaveLength(MAX_RECIPIENTS);
     expect(result.recipients.slice(-2)).toEqual(["ops@contoso.com", "sre@contoso.com"]);
     expect(result.recipients[0]).toBe("owner0@contoso.com");

@@ -4,13 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CmkAccount } from "../../src/domain/account";
 import { CAUSE_IDS, type RevokedCauseId } from "../../src/domain/causes";
-import {
-  acknowledgeFixCommand,
-  KEY_VAULT_CRYPTO_ROLE,
-  remediationSteps,
-  statusCheckCommand,
-  type RemediationStep,
-} from "../../src/domain/remediation";
+import { acknowledgeFixCommand, KEY_VAULT_CRYPTO_ROLE, remediationSteps, statusCheckCommand, type RemediationStep } from "../../src/domain/remediation";
 import {
   ACCOUNT_ID,
   ACCOUNT_NAME,
@@ -161,7 +155,9 @@ describe("remediationSteps for unusual identities and URIs", () => {
     const account = makeUserAssignedAccount({ userAssignedIdentities: {} });
     const steps = remediationSteps("invalid-default-identity", account);
     const commands = allCommands(steps).join("\n");
-    expect(commands).toContain(`az cosmosdb identity assign --name ${ACCOUNT_NAME} --resource-group ${RESOURCE_GROUP} --subscription ${SUBSCRIPTION_ID} --identities ${USER_ASSIGNED_IDENTITY_ID}`);
+    expect(commands).toContain(
+      `az cosmosdb identity assign --name ${ACCOUNT_NAME} --resource-group ${RESOURCE_GROUP} --subscription ${SUBSCRIPTION_ID} --identities ${USER_ASSIGNED_IDENTITY_ID}`,
+    );
     expect(commands).toContain(`az identity show --ids ${USER_ASSIGNED_IDENTITY_ID} --query principalId --output tsv`);
     expect(commands).toContain("--object-id <principal-id>");
   });
@@ -218,9 +214,7 @@ describe("commands built from hostile account values", () => {
   // Stand-ins for the real tools print each argument NUL-terminated, so we can see the words.
   const PRELUDE = `az() { printf '%s\\0' "$@"; }; nslookup() { printf '%s\\0' "$@"; }; npx() { printf '%s\\0' "$@"; };`;
 
-  const commandCases = REVOKED_CAUSES.flatMap((cause) =>
-    allCommands(remediationSteps(cause, hostile)).map((command) => [cause, command] as const),
-  );
+  const commandCases = REVOKED_CAUSES.flatMap((cause) => allCommands(remediationSteps(cause, hostile)).map((command) => [cause, command] as const));
 
   it.each(commandCases)("%s: %s runs nothing but the tool", (_cause, command) => {
     // Placeholders are for humans; stand in a plain word so the shell can parse the line.

@@ -1,12 +1,5 @@
 import { isCauseId } from "../../src/domain/causes";
-import {
-  CMK_CODE_MAX,
-  CMK_CODE_MIN,
-  SUBSTATUS_CODES,
-  findSubstatusCode,
-  findSubstatusName,
-  isCmkCode,
-} from "../../src/domain/substatusCodes";
+import { CMK_CODE_MAX, CMK_CODE_MIN, SUBSTATUS_CODES, findSubstatusCode, findSubstatusName, isCmkCode } from "../../src/domain/substatusCodes";
 
 describe("SUBSTATUS_CODES", () => {
   // The SDKs' list is contiguous 4000-4019; a gap would leave a real code unexplained.

@@ -42,11 +42,23 @@ describe("warningFindings", () => {
     // The vault: deleted, or one mistake away from an unrecoverable key.
     ["vault soft-deleted", { vault: checked({ state: "deleted", name: "kv-orders" }), key: couldNotCheck("the vault is deleted") }, ["vault-deleted:critical"]],
     ["purge protection off", { vault: checked(activeVault({ purgeProtectionEnabled: false })) }, ["purge-protection-off:medium"]],
-    ["soft delete off", { vault: checked(activeVault({ softDeleteEnabled: false, purgeProtectionEnabled: false })) }, ["purge-protection-off:medium", "soft-delete-off:medium"]],
+    [
+      "soft delete off",
+      { vault: checked(activeVault({ softDeleteEnabled: false, purgeProtectionEnabled: false })) },
+      ["purge-protection-off:medium", "soft-delete-off:medium"],
+    ],
     // Access and reachability.
     ["permission removed", { vault: checked(activeVault({ accessPolicies: [] })) }, ["identity-lacks-permission:critical"]],
-    ["firewall blocks trusted services", { vault: checked(activeVault({ firewallDefaultAction: "Deny", trustedServicesBypass: false })) }, ["firewall-blocks-trusted-services:high"]],
-    ["host does not resolve", { dns: checked({ host: "kv-orders.vault.azure.net", resolves: false }), vault: couldNotCheck("HTTP 403") }, ["vault-host-unresolved:critical"]],
+    [
+      "firewall blocks trusted services",
+      { vault: checked(activeVault({ firewallDefaultAction: "Deny", trustedServicesBypass: false })) },
+      ["firewall-blocks-trusted-services:high"],
+    ],
+    [
+      "host does not resolve",
+      { dns: checked({ host: "kv-orders.vault.azure.net", resolves: false }), vault: couldNotCheck("HTTP 403") },
+      ["vault-host-unresolved:critical"],
+    ],
     // Configuration of the account itself.
     ["default identity invalid", { identity: checkDefaultIdentity({ ...PROBE_ACCOUNT, defaultIdentity: "Nope" }) }, ["default-identity-invalid:critical"]],
     // A healthy account's URI is one Cosmos DB accepts right now: no warning about its form.

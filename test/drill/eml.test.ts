@@ -33,9 +33,7 @@ function header(eml: string, name: string): string | undefined {
 }
 
 function decodeWords(value: string): string {
-  return value
-    .replace(/\?=\s+=\?/g, "?==?")
-    .replace(/=\?UTF-8\?B\?([^?]*)\?=/gi, (_m, data: string) => Buffer.from(data, "base64").toString("utf8"));
+  return value.replace(/\?=\s+=\?/g, "?==?").replace(/=\?UTF-8\?B\?([^?]*)\?=/gi, (_m, data: string) => Buffer.from(data, "base64").toString("utf8"));
 }
 
 function decodeQuotedPrintable(encoded: string): string {
@@ -114,7 +112,7 @@ describe("header injection", () => {
     // An address that smuggles a header is dropped, not written.
     ["CR/LF in a To address", { to: ["alice@contoso.com\r\nBcc: mallory@evil.example"] }],
     ["CR/LF in a Cc address", { cc: ["carol@contoso.com\nBcc: mallory@evil.example"] }],
-    ["a display-name trick in From", { from: 'x@contoso.com>\r\nBcc: <mallory@evil.example' }],
+    ["a display-name trick in From", { from: "x@contoso.com>\r\nBcc: <mallory@evil.example" }],
     ["CR/LF in the message id", { messageId: "abc\r\nBcc: mallory@evil.example" }],
     ["CR/LF in an extra header", { extraHeaders: { "X-CMK-Monitor-Key": "k\r\nBcc: mallory@evil.example" } }],
   ])("%s cannot add a header", (_name, overrides) => {

@@ -106,9 +106,19 @@ describe("detection", () => {
   });
 
   it("sees every one of the eleven revocation causes", () => {
-    const revokedCauses = ["default-identity-unauthorized", "aad-token-acquisition", "key-not-found", "invalid-default-identity",
-      "invalid-key-vault-uri", "unwrap-failure", "key-vault-dns-unresolved", "key-disabled-or-expired",
-      "key-vault-network-blocked", "service-side-outage", "unrecognized"];
+    const revokedCauses = [
+      "default-identity-unauthorized",
+      "aad-token-acquisition",
+      "key-not-found",
+      "invalid-default-identity",
+      "invalid-key-vault-uri",
+      "unwrap-failure",
+      "key-vault-dns-unresolved",
+      "key-disabled-or-expired",
+      "key-vault-network-blocked",
+      "service-side-outage",
+      "unrecognized",
+    ];
     expect([...doc.summary.causesSeen].sort()).toEqual(revokedCauses.sort());
   });
 
@@ -152,7 +162,9 @@ describe("fixes", () => {
   });
 
   it("says what the probes saw in each observed fix", () => {
-    expect(entries("orders-db", "fix-observed")[0]!.detail).toMatch(/^permission granted: the vault's access policy for principal 5c0ffee0-0001-.* grants get, wrapKey and unwrapKey$/);
+    expect(entries("orders-db", "fix-observed")[0]!.detail).toMatch(
+      /^permission granted: the vault's access policy for principal 5c0ffee0-0001-.* grants get, wrapKey and unwrapKey$/,
+    );
     expect(entries("ledger-db", "fix-observed")[0]!.detail).toBe("key restored: key ledger-cmk in vault kv-ledger-prod exists and is enabled");
     expect(entries("telemetry-db", "fix-observed")[0]!.detail).toBe("DNS resolves: kv-telemetry-prod.vault.azure.net resolves again");
   });
@@ -200,26 +212,117 @@ describe("emails", () => {
 
   it.each<[string, Array<[number, string]>]>([
     // Alice restores the permission at 25 without telling anyone: the probes see it; healthy at 68.
-    ["orders-db", [[0, "revoked"], [25, "fix-observed"], [70, "resolved"]]],
+    [
+      "orders-db",
+      [
+        [0, "revoked"],
+        [25, "fix-observed"],
+        [70, "resolved"],
+      ],
+    ],
     // Reminded once before Bob's fix is seen at 100; never recovers, escalated at 100+120.
-    ["payments-db", [[20, "revoked"], [80, "reminder"], [100, "fix-observed"], [220, "escalation"]]],
+    [
+      "payments-db",
+      [
+        [20, "revoked"],
+        [80, "reminder"],
+        [100, "fix-observed"],
+        [220, "escalation"],
+      ],
+    ],
     // Nobody acts for two hours: hourly reminders at 60 and 120, then the key is restored and recovers.
-    ["inventory-db", [[0, "revoked"], [60, "reminder"], [120, "reminder"], [130, "fix-observed"], [170, "resolved"]]],
+    [
+      "inventory-db",
+      [
+        [0, "revoked"],
+        [60, "reminder"],
+        [120, "reminder"],
+        [130, "fix-observed"],
+        [170, "resolved"],
+      ],
+    ],
     // The one acknowledged fix: the "recovering" email goes out at the ack.
-    ["catalog-db", [[35, "revoked"], [50, "fix-acknowledged"], [95, "resolved"]]],
-    ["search-db", [[40, "revoked"], [55, "fix-observed"], [110, "resolved"]]],
-    ["ledger-db", [[5, "revoked"], [35, "fix-observed"], [80, "resolved"]]],
+    [
+      "catalog-db",
+      [
+        [35, "revoked"],
+        [50, "fix-acknowledged"],
+        [95, "resolved"],
+      ],
+    ],
+    [
+      "search-db",
+      [
+        [40, "revoked"],
+        [55, "fix-observed"],
+        [110, "resolved"],
+      ],
+    ],
+    [
+      "ledger-db",
+      [
+        [5, "revoked"],
+        [35, "fix-observed"],
+        [80, "resolved"],
+      ],
+    ],
     // The cause change at 50 resets the fix: reminders restart (50+60=110) until the second fix.
-    ["reports-db", [[10, "revoked"], [30, "fix-observed"], [50, "cause-changed"], [110, "reminder"], [120, "fix-observed"], [160, "resolved"]]],
+    [
+      "reports-db",
+      [
+        [10, "revoked"],
+        [30, "fix-observed"],
+        [50, "cause-changed"],
+        [110, "reminder"],
+        [120, "fix-observed"],
+        [160, "resolved"],
+      ],
+    ],
     // DNS: the vault recovered at 110 is seen before the first reminder (60+60=120) is due.
-    ["telemetry-db", [[60, "revoked"], [110, "fix-observed"], [150, "resolved"]]],
+    [
+      "telemetry-db",
+      [
+        [60, "revoked"],
+        [110, "fix-observed"],
+        [150, "resolved"],
+      ],
+    ],
     // Fixed, undone, fixed again: each is an email; no reminder falls due in between.
-    ["shipping-db", [[70, "revoked"], [90, "fix-observed"], [105, "fix-undone"], [125, "fix-observed"], [170, "resolved"]]],
+    [
+      "shipping-db",
+      [
+        [70, "revoked"],
+        [90, "fix-observed"],
+        [105, "fix-undone"],
+        [125, "fix-observed"],
+        [170, "resolved"],
+      ],
+    ],
     // Service side: no reminders (nothing for the owner to do), recovers on its own.
-    ["profiles-db", [[85, "revoked"], [135, "resolved"]]],
+    [
+      "profiles-db",
+      [
+        [85, "revoked"],
+        [135, "resolved"],
+      ],
+    ],
     // Unrecognized: no reminders, escalated at detection+120, resolved after support fixed it.
-    ["legacy-db", [[105, "revoked"], [225, "escalation"], [265, "resolved"]]],
-    ["billing-db", [[120, "revoked"], [140, "fix-observed"], [185, "resolved"]]],
+    [
+      "legacy-db",
+      [
+        [105, "revoked"],
+        [225, "escalation"],
+        [265, "resolved"],
+      ],
+    ],
+    [
+      "billing-db",
+      [
+        [120, "revoked"],
+        [140, "fix-observed"],
+        [185, "resolved"],
+      ],
+    ],
   ])("%s gets exactly these emails", (account, expected) => {
     expect(entries(account, "email").map((e) => [e.atMinute, e.kind])).toEqual(expected);
   });

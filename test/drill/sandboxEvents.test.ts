@@ -11,7 +11,12 @@ import type { CmkTarget } from "../../src/sandbox/keyVaultProvisioning";
 
 const NOW = new Date("2026-03-02T21:00:00Z");
 const DAY = 24 * 60 * 60 * 1000;
-const TARGET: CmkTarget = { vaultName: "kv-orders", keyName: "orders-cmk", vaultHost: "kv-orders.vault.azure.net", principalId: "5c0ffee0-0001-4a00-8b00-000000000001" };
+const TARGET: CmkTarget = {
+  vaultName: "kv-orders",
+  keyName: "orders-cmk",
+  vaultHost: "kv-orders.vault.azure.net",
+  principalId: "5c0ffee0-0001-4a00-8b00-000000000001",
+};
 
 /** Records every call as [method, ...args]; `permissionModel` is what `findVault` reports. */
 function recordingSandbox(options: { target?: CmkTarget | undefined; permissionModel?: "access-policies" | "rbac"; failing?: string } = {}) {
@@ -69,7 +74,10 @@ describe("each sandbox field is one call on the state API", () => {
     [{ firewall: "allows" }, [["setFirewall", "kv-orders", { blocksTrustedServices: false }]]],
     [{ purgeProtection: "off" }, [["setPurgeProtection", "kv-orders", false]]],
     [{ defaultIdentity: "" }, [["setDefaultIdentity", "orders-db", ""]]],
-    [{ keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/orders-cmk/abc" }, [["setKeyVaultKeyUri", "orders-db", "https://kv-orders.vault.azure.net/keys/orders-cmk/abc"]]],
+    [
+      { keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/orders-cmk/abc" },
+      [["setKeyVaultKeyUri", "orders-db", "https://kv-orders.vault.azure.net/keys/orders-cmk/abc"]],
+    ],
     // Several fields: the account's own properties first, then the vault before its key, the permission last.
     [
       { permission: "granted", key: "restored", vault: "recovered", defaultIdentity: "SystemAssignedIdentity" },
@@ -96,13 +104,37 @@ it("grants by role assignment on an RBAC vault when `via` is not given", () => {
 describe("a field that cannot apply is reported, and the rest still applies", () => {
   it.each<[string, Parameters<typeof recordingSandbox>[0], SandboxChange, unknown[][], string]>([
     // keyVault "none" or a 4009 start: there is no vault to change.
-    ["no such vault", { failing: "deleteKey" }, { key: "deleted", dns: "fails" }, [["setDnsResolves", "kv-orders.vault.azure.net", false]], 'key: Sandbox has no vault "kv-orders"'],
+    [
+      "no such vault",
+      { failing: "deleteKey" },
+      { key: "deleted", dns: "fails" },
+      [["setDnsResolves", "kv-orders.vault.azure.net", false]],
+      'key: Sandbox has no vault "kv-orders"',
+    ],
     // FirstPartyIdentity (or a cleared identity) has no principal the sandbox can give a permission to.
-    ["no principal", { target: { ...TARGET, principalId: undefined } }, { permission: "granted" }, [], "permission: the account's default identity has no principal id"],
+    [
+      "no principal",
+      { target: { ...TARGET, principalId: undefined } },
+      { permission: "granted" },
+      [],
+      "permission: the account's default identity has no principal id",
+    ],
     // An unparseable key URI names no vault at all; the URI change itself still happens.
-    ["no vault in the URI", { target: undefined }, { keyVaultKeyUri: "nonsense", key: "deleted" }, [["setKeyVaultKeyUri", "orders-db", "nonsense"]], "names no vault and key, so key cannot apply"],
+    [
+      "no vault in the URI",
+      { target: undefined },
+      { keyVaultKeyUri: "nonsense", key: "deleted" },
+      [["setKeyVaultKeyUri", "orders-db", "nonsense"]],
+      "names no vault and key, so key cannot apply",
+    ],
     // RBAC on an access-policy vault is a no-op in Azure too: the drill says so rather than pretend.
-    ["rbac on an access-policy vault", {}, { permission: "granted", via: "rbac" }, [["grantPermission", "kv-orders", TARGET.principalId, "rbac", { keyName: "orders-cmk" }]], "uses access-policies, so the grant changes nothing"],
+    [
+      "rbac on an access-policy vault",
+      {},
+      { permission: "granted", via: "rbac" },
+      [["grantPermission", "kv-orders", TARGET.principalId, "rbac", { keyName: "orders-cmk" }]],
+      "uses access-policies, so the grant changes nothing",
+    ],
   ])("%s", (_name, options, change, expectedCalls, problem) => {
     const { sandbox, calls } = recordingSandbox(options);
     const problems = applySandboxChange(sandbox, "orders-db", change, NOW);
@@ -174,7 +206,9 @@ describe("a sandbox event alone changes what the probes see, not the account's s
       [0, "email", "alice@contoso.com", "warning-digest"],
     ]);
     expect(result.timeline.find((e) => e.type === "email")!.accounts).toEqual(["orders-db"]);
-    expect(result.sandboxChanges).toEqual([{ atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0 }]);
+    expect(result.sandboxChanges).toEqual([
+      { atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0 },
+    ]);
     expect(result.summary).toMatchObject({ incidents: 0, emails: 1, warningFindings: 1, warnedAccounts: ["orders-db"], neverEmailed: [], warnings: 0 });
   });
 });

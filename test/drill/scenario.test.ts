@@ -92,7 +92,12 @@ describe("the built-in fire drill", () => {
 
   it("makes every revoked cause the classifier knows happen to some account", () => {
     // The drill's promise: each of the eleven non-healthy causes is seen at least once.
-    const causes = new Set(statuses.map((status) => classifyStatus(status)).filter((c) => c.health === "revoked").map((c) => c.cause));
+    const causes = new Set(
+      statuses
+        .map((status) => classifyStatus(status))
+        .filter((c) => c.health === "revoked")
+        .map((c) => c.cause),
+    );
     expect([...causes].sort()).toEqual(CAUSE_IDS.filter((id) => id !== "healthy").sort());
   });
 
@@ -116,7 +121,10 @@ describe("docs/scenario.schema.json agrees with the zod schema", () => {
 
   function resolve(node: JsonSchema, root: JsonSchema): JsonSchema {
     if (!node.$ref) return node;
-    const target = node.$ref.replace(/^#\//, "").split("/").reduce<any>((at, key) => at[key], root);
+    const target = node.$ref
+      .replace(/^#\//, "")
+      .split("/")
+      .reduce<any>((at, key) => at[key], root);
     return resolve(target as JsonSchema, root);
   }
 
@@ -179,18 +187,34 @@ describe("validation errors name the field", () => {
     ["missing account status", (s) => (delete s.accounts[0].status, s), "s.json: accounts[0].status: is required"],
     ["start without a zone", (s) => ((s.start = "2026-03-02 08:00"), s), 's.json: start: must be an ISO 8601 time with a zone, e.g. "2026-03-02T08:00:00Z"'],
     // Unknown fields are errors, and the message lists what was meant.
-    ["typo in an event field", (s) => ((s.events[0].atMinutes = 3), s), "s.json: events[0].atMinutes: unknown field (expected one of: atMinute, account, status, ack, by, sandbox, note)"],
+    [
+      "typo in an event field",
+      (s) => ((s.events[0].atMinutes = 3), s),
+      "s.json: events[0].atMinutes: unknown field (expected one of: atMinute, account, status, ack, by, sandbox, note)",
+    ],
     ["unknown top-level field", (s) => ((s.pollInterval = 5), s), "s.json: pollInterval: unknown field (expected one of: $schema, description, start"],
-    ["unknown identity field", (s) => ((s.accounts[0].identity = { type: "SystemAssigned", principal: "x" }), s), "s.json: accounts[0].identity.principal: unknown field"],
+    [
+      "unknown identity field",
+      (s) => ((s.accounts[0].identity = { type: "SystemAssigned", principal: "x" }), s),
+      "s.json: accounts[0].identity.principal: unknown field",
+    ],
     // Cross-field rules.
     ["event for an unknown account", (s) => ((s.events[1].account = "order-db"), s), 's.json: events[1].account: no account named "order-db" in accounts'],
     ["event after the end", (s) => ((s.events[1].atMinute = 61), s), "s.json: events[1].atMinute: 61 is after the end of the drill (durationMinutes is 60)"],
-    ["event with two changes", (s) => ((s.events[1].status = HEALTHY), s), "s.json: events[1]: must have exactly one change (status, ack or sandbox), found status and ack"],
+    [
+      "event with two changes",
+      (s) => ((s.events[1].status = HEALTHY), s),
+      "s.json: events[1]: must have exactly one change (status, ack or sandbox), found status and ack",
+    ],
     ["event with no change", (s) => (delete s.events[0].status, s), "s.json: events[0]: must have exactly one change (status, ack or sandbox), found none"],
     ["ack that is not fixed", (s) => ((s.events[1].ack = "done"), s), 's.json: events[1].ack: must be "fixed"'],
     ["by without ack", (s) => ((s.events[0].by = "alice"), s), 's.json: events[0].by: only applies with "ack": "fixed"'],
     ["duplicate account", (s) => (s.accounts.push({ ...s.accounts[0] }), s), 's.json: accounts[1].name: "orders-db" is already used by accounts[0]'],
-    ["account name with capitals", (s) => ((s.accounts[0].name = "Orders"), s), "s.json: accounts[0].name: must be 3-44 lower-case letters, digits and hyphens"],
+    [
+      "account name with capitals",
+      (s) => ((s.accounts[0].name = "Orders"), s),
+      "s.json: accounts[0].name: must be 3-44 lower-case letters, digits and hyphens",
+    ],
     ["tag value not a string", (s) => ((s.accounts[0].tags = { "cmk-owner": 5 }), s), 's.json: accounts[0].tags["cmk-owner"]: must be a string'],
     ["no accounts", (s) => ((s.accounts = []), s), "s.json: accounts: must list at least one account"],
     ["not an object", () => [], "s.json: (top level): must be a JSON object"],
@@ -254,15 +278,30 @@ describe("sandbox events and the account's keyVault", () => {
 
   it.each<[string, unknown, Record<string, unknown>, string]>([
     // Nothing to change is a mistake, and so is `via` alone: it only says how a permission changes.
-    ["an empty sandbox", {}, {}, "s.json: events[0].sandbox: must change at least one thing (key, keyExpiresInDays, permission, vault, dns, firewall, purgeProtection, defaultIdentity, keyVaultKeyUri)"],
+    [
+      "an empty sandbox",
+      {},
+      {},
+      "s.json: events[0].sandbox: must change at least one thing (key, keyExpiresInDays, permission, vault, dns, firewall, purgeProtection, defaultIdentity, keyVaultKeyUri)",
+    ],
     ["via without permission", { via: "rbac" }, {}, 's.json: events[0].sandbox.via: only applies with "permission"'],
     ["via with another field but no permission", { key: "deleted", via: "rbac" }, {}, 's.json: events[0].sandbox.via: only applies with "permission"'],
     // Unknown fields name the field and list the known ones, like everywhere else.
-    ["a typo in a sandbox field", { premission: "granted" }, {}, "s.json: events[0].sandbox.premission: unknown field (expected one of: key, keyExpiresInDays, permission, via, vault, dns, firewall, purgeProtection, defaultIdentity, keyVaultKeyUri)"],
+    [
+      "a typo in a sandbox field",
+      { premission: "granted" },
+      {},
+      "s.json: events[0].sandbox.premission: unknown field (expected one of: key, keyExpiresInDays, permission, via, vault, dns, firewall, purgeProtection, defaultIdentity, keyVaultKeyUri)",
+    ],
     // Values are a closed list: "removed" is a permission word, not a key state.
     ["a key state that does not exist", { key: "removed" }, {}, 's.json: events[0].sandbox.key: must be one of "deleted", "restored", "disabled", "enabled"'],
     ["a permission state that does not exist", { permission: "revoked" }, {}, 's.json: events[0].sandbox.permission: must be one of "granted", "removed"'],
-    ["via as a free-text role", { permission: "granted", via: "Key Vault Crypto User" }, {}, 's.json: events[0].sandbox.via: must be one of "access-policy", "rbac"'],
+    [
+      "via as a free-text role",
+      { permission: "granted", via: "Key Vault Crypto User" },
+      {},
+      's.json: events[0].sandbox.via: must be one of "access-policy", "rbac"',
+    ],
     ["vault purged (not a drill state)", { vault: "purged" }, {}, 's.json: events[0].sandbox.vault: must be one of "deleted", "recovered"'],
     ["dns as a boolean", { dns: false }, {}, 's.json: events[0].sandbox.dns: must be one of "resolves", "fails"'],
     ["firewall blocks (which traffic?)", { firewall: "blocks" }, {}, 's.json: events[0].sandbox.firewall: must be one of "blocks-trusted-services", "allows"'],
@@ -272,8 +311,18 @@ describe("sandbox events and the account's keyVault", () => {
     ["a default identity that is not text", { defaultIdentity: null }, {}, "s.json: events[0].sandbox.defaultIdentity: must be a string"],
     ["sandbox that is not an object", "key deleted", {}, 's.json: events[0].sandbox: must be an object of changes, e.g. { "key": "deleted" }'],
     // A sandbox event is one change: the status moves separately, as in Azure.
-    ["sandbox and status in one event", { key: "deleted" }, { __status: REVOKED_4002 }, "s.json: events[0]: must have exactly one change (status, ack or sandbox), found status and sandbox"],
-    ["an unknown account keyVault setup", { key: "deleted" }, { keyVault: "broken" }, 's.json: accounts[0].keyVault: must be one of "healthy", "match-status", "none"'],
+    [
+      "sandbox and status in one event",
+      { key: "deleted" },
+      { __status: REVOKED_4002 },
+      "s.json: events[0]: must have exactly one change (status, ack or sandbox), found status and sandbox",
+    ],
+    [
+      "an unknown account keyVault setup",
+      { key: "deleted" },
+      { keyVault: "broken" },
+      's.json: accounts[0].keyVault: must be one of "healthy", "match-status", "none"',
+    ],
   ])("refuses %s", (_name, sandbox, account, expected) => {
     const { __status, ...accountFields } = account;
     const s = withSandbox(sandbox, accountFields);

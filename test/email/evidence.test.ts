@@ -78,7 +78,15 @@ function digest(overrides: Partial<WarningDigestFacts> = {}): WarningDigestFacts
             fingerprint: "x",
             isNew: true,
           },
-          { kind: "purge-protection-off", severity: "medium", title: "Purge protection is off", detail: "Vault kv-pay has purge protection off.", commands: [], fingerprint: "y", isNew: false },
+          {
+            kind: "purge-protection-off",
+            severity: "medium",
+            title: "Purge protection is off",
+            detail: "Vault kv-pay has purge protection off.",
+            commands: [],
+            fingerprint: "y",
+            isNew: false,
+          },
         ],
       },
     ],
@@ -105,9 +113,7 @@ describe("warning digest", () => {
 
   it("escapes hostile account names and keeps the subject on one line", () => {
     // Account names and tags are editable by anyone with write access to the account.
-    const email = renderEmail(
-      digest({ accounts: [{ ...digest().accounts[0]!, accountName: `pay\r\nBcc: x@evil.example ${XSS}` }], resolved: [] }),
-    );
+    const email = renderEmail(digest({ accounts: [{ ...digest().accounts[0]!, accountName: `pay\r\nBcc: x@evil.example ${XSS}` }], resolved: [] }));
     expect(email.subject).not.toMatch(/[\r\n]/);
     expect(email.html).not.toContain("<script");
     expect(email.html).not.toContain("<img");

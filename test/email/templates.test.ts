@@ -101,10 +101,19 @@ describe("renderEmail: remediation content", () => {
   it("revoked carries the status text, code, cause, owner guidance and docs link", () => {
     const facts = makeFacts("revoked");
     const email = renderEmail(facts, {});
-    for (const value of [facts.incident.statusText, "4002", "default-identity-unauthorized", "Who can fix it", "#default-identity-is-unauthorized-to-access-the-azure-key-vault-key", "two hours"]) {
+    for (const value of [
+      facts.incident.statusText,
+      "4002",
+      "default-identity-unauthorized",
+      "Who can fix it",
+      "#default-identity-is-unauthorized-to-access-the-azure-key-vault-key",
+      "two hours",
+    ]) {
       expect(email.text).toContain(value);
     }
-    expect(email.html).toContain('href="https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#default-identity-is-unauthorized-to-access-the-azure-key-vault-key"');
+    expect(email.html).toContain(
+      'href="https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#default-identity-is-unauthorized-to-access-the-azure-key-vault-key"',
+    );
   });
 
   it("reminder says which reminder and since when", () => {

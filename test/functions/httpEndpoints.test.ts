@@ -24,7 +24,8 @@ import { lifecycleContext } from "../../src/pipeline/lifecycleContext";
 const SUB = "00000000-0000-0000-0000-0000000000bb";
 const BASE = "https://cmk.example.test";
 const KEY = "test-link-signing-key-0123456789abcdef";
-const status4002 = "Access to your account is currently revoked because the current default identity no longer has permission to the associated Key Vault key (4002).";
+const status4002 =
+  "Access to your account is currently revoked because the current default identity no longer has permission to the associated Key Vault key (4002).";
 const HOUR = 3_600_000;
 
 let azure: LocalAzure;
@@ -256,7 +257,12 @@ describe("the ack link", () => {
     // Pointing a genuine token at another account's partition is tampering too.
     ["tampered account", (good) => tamper(good, (c) => (c.a = accounts["billing-db"])), 403, "bad-signature"],
     // A good token under another incident's path.
-    ["wrong incident in path", (good) => good.replace(/\/incidents\/orders-db-[^/]+\//, "/incidents/billing-db-20261129T0300Z-00000000/"), 400, "wrong-incident"],
+    [
+      "wrong incident in path",
+      (good) => good.replace(/\/incidents\/orders-db-[^/]+\//, "/incidents/billing-db-20261129T0300Z-00000000/"),
+      400,
+      "wrong-incident",
+    ],
     // The ack token on the snooze endpoint.
     ["wrong action", (good) => good.replace("/ack?", "/snooze?"), 400, "wrong-action"],
     // Cut short when copied from the email.
@@ -322,10 +328,17 @@ describe("the ack link", () => {
     const nonce = (JSON.parse(Buffer.from(new URL(url).searchParams.get("token")!.split(".")[0]!, "base64url").toString()) as { n: string }).n;
     const { store } = getMonitorDeps();
     const record = await store.getRecord(accounts["orders-db"]!);
-    const decision = decide(record.incident, { kind: "snoozed", until: new Date(now.getTime() + HOUR).toISOString(), by: "x" }, now, lifecycleContext(getMonitorDeps().settings));
+    const decision = decide(
+      record.incident,
+      { kind: "snoozed", until: new Date(now.getTime() + HOUR).toISOString(), by: "x" },
+      now,
+      lifecycleContext(getMonitorDeps().settings),
+    );
     expect(decision.reasons).toEqual(["snoozed"]);
     const before = await partitionRows();
-    await expect(store.commit(record, decision, { consumeLinkToken: { nonce, action: "ack", incidentId: record.incident!.id } })).rejects.toBeInstanceOf(StateConflictError);
+    await expect(store.commit(record, decision, { consumeLinkToken: { nonce, action: "ack", incidentId: record.incident!.id } })).rejects.toBeInstanceOf(
+      StateConflictError,
+    );
     expect(await partitionRows()).toEqual(before);
   });
 

@@ -107,8 +107,18 @@ describe("the timer fans out, the queue handler does the work", () => {
     expect(firstItems.length).toBeGreaterThanOrEqual(1);
     // Revoked accounts to decide, healthy ones due their daily check; every account exactly once.
     const accounts = accountsOf(firstItems);
-    expect(accounts.filter((entry) => entry.decide).map((entry) => entry.account.name).sort()).toEqual(["fan-a", "fan-b", "fan-gone"]);
-    expect(accounts.filter((entry) => entry.dailyCheck).map((entry) => entry.account.name).sort()).toEqual(["fan-ok0", "fan-ok1", "fan-ok2", "fan-ok3"]);
+    expect(
+      accounts
+        .filter((entry) => entry.decide)
+        .map((entry) => entry.account.name)
+        .sort(),
+    ).toEqual(["fan-a", "fan-b", "fan-gone"]);
+    expect(
+      accounts
+        .filter((entry) => entry.dailyCheck)
+        .map((entry) => entry.account.name)
+        .sort(),
+    ).toEqual(["fan-ok0", "fan-ok1", "fan-ok2", "fan-ok3"]);
     expect(new Set(firstItems.map((item) => item.cycleId)).size).toBe(1);
 
     for (const item of firstItems) await workQueueHandler(item, context("cmkWork"));
@@ -204,9 +214,9 @@ describe("the timer fans out, the queue handler does the work", () => {
 
   it("a message that is not a work item fails loudly (so the host retries it into the poison queue)", async () => {
     await expect(workQueueHandler("not a work item", context("cmkWork"))).rejects.toBeInstanceOf(MalformedWorkBatchError);
-    await expect(workQueueHandler({ type: "cmk-work", version: 1, cycleId: "x", cycleStartedAt: now.toISOString(), accounts: [{}] }, context("cmkWork"))).rejects.toBeInstanceOf(
-      MalformedWorkBatchError,
-    );
+    await expect(
+      workQueueHandler({ type: "cmk-work", version: 1, cycleId: "x", cycleStartedAt: now.toISOString(), accounts: [{}] }, context("cmkWork")),
+    ).rejects.toBeInstanceOf(MalformedWorkBatchError);
     expect(logs.some((line) => line.startsWith("cmk-monitor: work item failed"))).toBe(true);
   });
 

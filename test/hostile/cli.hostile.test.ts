@@ -161,9 +161,21 @@ describe("run", () => {
     ["Values is a string", () => ["--once", "--settings", file("values-string.json", '{"Values": "CMK_SUBSCRIPTION_IDS=x"}')], /Values must be an object/],
     ["Values is an array", () => ["--once", "--settings", file("values-array.json", '{"Values": []}')], /Values must be an object/],
     // A number where the host expects a string is silently dropped today; it must be an error.
-    ["a number value", () => ["--once", "--settings", file("number.json", JSON.stringify({ Values: { ...GOOD_VALUES.Values, CMK_POLL_INTERVAL_MINUTES: 5 } }))], /CMK_POLL_INTERVAL_MINUTES must be a string/],
-    ["a boolean value", () => ["--once", "--settings", file("bool.json", JSON.stringify({ Values: { CMK_SUBSCRIPTION_IDS: true } }))], /CMK_SUBSCRIPTION_IDS must be a string/],
-    ["a null value", () => ["--once", "--settings", file("nullvalue.json", JSON.stringify({ Values: { CMK_EMAIL_SENDER: null } }))], /CMK_EMAIL_SENDER must be a string/],
+    [
+      "a number value",
+      () => ["--once", "--settings", file("number.json", JSON.stringify({ Values: { ...GOOD_VALUES.Values, CMK_POLL_INTERVAL_MINUTES: 5 } }))],
+      /CMK_POLL_INTERVAL_MINUTES must be a string/,
+    ],
+    [
+      "a boolean value",
+      () => ["--once", "--settings", file("bool.json", JSON.stringify({ Values: { CMK_SUBSCRIPTION_IDS: true } }))],
+      /CMK_SUBSCRIPTION_IDS must be a string/,
+    ],
+    [
+      "a null value",
+      () => ["--once", "--settings", file("nullvalue.json", JSON.stringify({ Values: { CMK_EMAIL_SENDER: null } }))],
+      /CMK_EMAIL_SENDER must be a string/,
+    ],
     // Encrypted files need `func settings decrypt` first; their values are ciphertext.
     ["encrypted", () => ["--once", "--settings", file("encrypted.json", JSON.stringify({ IsEncrypted: true, Values: GOOD_VALUES.Values }))], /encrypted/],
   ])("%s → exit 1 before building the monitor", async (_why, args, problem) => {
@@ -180,7 +192,10 @@ describe("run", () => {
 
   it("a settings file with only the documented extra fields is accepted", async () => {
     // local.settings.json also carries IsEncrypted, Host and ConnectionStrings; those are not errors.
-    const path = file("documented.json", JSON.stringify({ IsEncrypted: false, Host: { LocalHttpPort: 7071 }, ConnectionStrings: {}, Values: GOOD_VALUES.Values }));
+    const path = file(
+      "documented.json",
+      JSON.stringify({ IsEncrypted: false, Host: { LocalHttpPort: 7071 }, ConnectionStrings: {}, Values: GOOD_VALUES.Values }),
+    );
     let seen: Environment | undefined;
     const io = createBufferedIo();
     const code = await runRun(["--once", "--settings", path], io, {} as Environment, (env) => {
@@ -205,8 +220,16 @@ describe("drill scenario files", () => {
     ["string duration", JSON.stringify({ start: "2026-03-02T08:00:00Z", durationMinutes: "60", pollIntervalMinutes: 5, accounts: [] }), /durationMinutes/],
     ["accounts not a list", JSON.stringify({ start: "2026-03-02T08:00:00Z", durationMinutes: 60, pollIntervalMinutes: 5, accounts: {} }), /accounts/],
     // Unknown fields, including one whose name is markup with a line break in it.
-    ["unknown field", JSON.stringify({ start: "2026-03-02T08:00:00Z", durationMinutes: 60, pollIntervalMinutes: 5, accounts: [], surprise: 1 }), /surprise: unknown field/],
-    ["hostile field name", JSON.stringify({ start: "2026-03-02T08:00:00Z", durationMinutes: 60, pollIntervalMinutes: 5, accounts: [], "<x>\r\nInjected: yes": 1 }), /unknown field/],
+    [
+      "unknown field",
+      JSON.stringify({ start: "2026-03-02T08:00:00Z", durationMinutes: 60, pollIntervalMinutes: 5, accounts: [], surprise: 1 }),
+      /surprise: unknown field/,
+    ],
+    [
+      "hostile field name",
+      JSON.stringify({ start: "2026-03-02T08:00:00Z", durationMinutes: 60, pollIntervalMinutes: 5, accounts: [], "<x>\r\nInjected: yes": 1 }),
+      /unknown field/,
+    ],
   ])("%s → exit 1 with the file and field named, nothing run", async (why, content, problem) => {
     const name = `scenario-${why.replace(/\W+/g, "-")}.json`;
     file(name, content);

@@ -126,16 +126,13 @@ describe("loadConfig on any values", () => {
   it("either accepts the settings or throws a ConfigurationError of one-line problems", () => {
     // Nothing else may escape: a TypeError at start-up would hide which setting is wrong.
     fc.assert(
-      fc.property(
-        fc.dictionary(fc.constantFrom(...SETTING_NAMES), fc.oneof(hostileText(), fc.constant(""), fc.string({ unit: "binary" }))),
-        (env) => {
-          for (const problem of problemsOf(env)) {
-            // A value with a line break must not forge extra lines in the list.
-            expect(problem).not.toMatch(/[\r\n\u2028\u2029]/);
-            expect(problem.length).toBeLessThan(400);
-          }
-        },
-      ),
+      fc.property(fc.dictionary(fc.constantFrom(...SETTING_NAMES), fc.oneof(hostileText(), fc.constant(""), fc.string({ unit: "binary" }))), (env) => {
+        for (const problem of problemsOf(env)) {
+          // A value with a line break must not forge extra lines in the list.
+          expect(problem).not.toMatch(/[\r\n\u2028\u2029]/);
+          expect(problem.length).toBeLessThan(400);
+        }
+      }),
       propertyParameters(300),
     );
   });

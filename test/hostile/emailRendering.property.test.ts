@@ -15,7 +15,18 @@ import { HEADER_UNSAFE, markedHostileText, propertyParameters } from "./hostileT
 import { createPasteSandbox, pasteIntoShell } from "./pasteIntoShell";
 
 const KINDS: MessageKind[] = ["revoked", "reminder", "cause-changed", "fix-acknowledged", "fix-observed", "fix-undone", "escalation", "resolved"];
-const EVENT_TYPES: IncidentEvent["type"][] = ["detected", "reminded", "cause-changed", "fix-acknowledged", "fix-observed", "fix-undone", "snoozed", "escalated", "resolved", "recipients-dropped"];
+const EVENT_TYPES: IncidentEvent["type"][] = [
+  "detected",
+  "reminded",
+  "cause-changed",
+  "fix-acknowledged",
+  "fix-observed",
+  "fix-undone",
+  "snoozed",
+  "escalated",
+  "resolved",
+  "recipients-dropped",
+];
 
 /** Tags our templates write; anything else in the HTML came from data. */
 const OUR_TAGS = new Set(["!doctype", "html", "head", "meta", "title", "body", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "ol", "li", "pre", "a"]);
@@ -58,9 +69,14 @@ function hostileFacts(): fc.Arbitrary<{ facts: MessageFacts; monitorName: string
         // A time that is not a time is shown as it is, so it is untrusted text too.
         detectedAt: r.badTime,
       };
-      const timeline = r.details.map(
-        ([type, detail], index): IncidentEvent => ({ incidentId: incident.id, seq: index + 1, at: r.badTime, type, cause: r.cause, detail }),
-      );
+      const timeline = r.details.map(([type, detail], index): IncidentEvent => ({
+        incidentId: incident.id,
+        seq: index + 1,
+        at: r.badTime,
+        type,
+        cause: r.cause,
+        detail,
+      }));
       const facts: MessageFacts = { ...base, incident, timeline, previousCause: r.previousCause };
       return { facts, monitorName: r.monitorName };
     });

@@ -175,10 +175,7 @@ export function commandIntegrityProblems(account: CmkAccount, accountId: string,
     `https://${render(vault, "vault-name")}.vault.azure.net/keys/${keyPart}`,
     `https://${PLACEHOLDER_PREFIX}correct-vault-name.vault.azure.net/keys/${keyPart}`,
   ];
-  const hosts: Expected[] = [
-    ...(reference ? [freeWord(reference.vaultHost, HOST_NAME)] : []),
-    `${render(vault, "vault-name")}.vault.azure.net`,
-  ];
+  const hosts: Expected[] = [...(reference ? [freeWord(reference.vaultHost, HOST_NAME)] : []), `${render(vault, "vault-name")}.vault.azure.net`];
 
   const rules: Array<[applies: (call: RecordedCall) => boolean, flag: string, expected: Expected[]]> = [
     [(c) => c.args[0] === "cosmosdb", "--name", [word(account.name)]],

@@ -110,15 +110,11 @@ export function hostileText(options: { canary?: string; maxParts?: number } = {}
 
 /** Hostile text that always carries `marker` somewhere, so a test can look for it raw. */
 export function markedHostileText(marker: string, options: { canary?: string } = {}): fc.Arbitrary<string> {
-  return fc
-    .tuple(hostileText(options), hostileText(options))
-    .map(([before, after]) => `${before}${marker}${after}`);
+  return fc.tuple(hostileText(options), hostileText(options)).map(([before, after]) => `${before}${marker}${after}`);
 }
 
 /** Bytes from anywhere, read the way a careless decoder would. */
-export const binaryJunk: fc.Arbitrary<string> = fc
-  .uint8Array({ maxLength: 64 })
-  .map((bytes) => Buffer.from(bytes).toString("latin1"));
+export const binaryJunk: fc.Arbitrary<string> = fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes).toString("latin1"));
 
 /** Every C0/C1 control, DEL, line/paragraph separator and bidi control: none may reach a header. */
 export const HEADER_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/;

@@ -120,7 +120,12 @@ describe("identity values in rendered commands", () => {
       // Attached without a principal: the aad-token steps show it and re-assign it.
       makeAccount({ defaultIdentity: `UserAssignedIdentity=${id}`, principalId: undefined, userAssignedIdentities: { [id]: {} } }),
       // Only in the identity map: the invalid-default-identity steps propose it as the default.
-      makeAccount({ defaultIdentity: undefined, principalId: undefined, identityType: "UserAssigned", userAssignedIdentities: { [id]: { principalId: "p-1" } } }),
+      makeAccount({
+        defaultIdentity: undefined,
+        principalId: undefined,
+        identityType: "UserAssigned",
+        userAssignedIdentities: { [id]: { principalId: "p-1" } },
+      }),
     ];
     for (const account of accounts) {
       const commands = (["aad-token-acquisition", "invalid-default-identity", "default-identity-unauthorized"] as const).flatMap((cause) =>

@@ -52,8 +52,14 @@ describe("every planned email fits the recipient limit", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 500 }),
-        fc.uniqueArray(fc.integer({ min: 0, max: 20 }).map((i) => `support${i}@contoso.com`), { minLength: 1, maxLength: 8 }),
-        fc.uniqueArray(fc.integer({ min: 0, max: 20 }).map((i) => `ops${i}@contoso.com`), { maxLength: 8 }),
+        fc.uniqueArray(
+          fc.integer({ min: 0, max: 20 }).map((i) => `support${i}@contoso.com`),
+          { minLength: 1, maxLength: 8 },
+        ),
+        fc.uniqueArray(
+          fc.integer({ min: 0, max: 20 }).map((i) => `ops${i}@contoso.com`),
+          { maxLength: 8 },
+        ),
         (owners, escalation, defaults) => {
           const decisions = wholeIncident(owners, escalation, defaults);
           const messages = decisions.flatMap((d) => d.messages);

@@ -31,7 +31,7 @@ function binaryJunk(length: number): string {
   const bytes = Buffer.alloc(length);
   for (let i = 0; i < length; i++) {
     state = (state * 1103515245 + 12345) & 0x7fffffff;
-    const byte = state >> 16 & 0xff;
+    const byte = (state >> 16) & 0xff;
     bytes[i] = byte === 0x28 || byte === 0x29 ? 0x20 : byte;
   }
   return bytes.toString("latin1");
@@ -45,7 +45,12 @@ type FleetEntry = Omit<SandboxAccountSpec, "subscriptionId" | "resourceGroup"> &
 /** The fleet: why each account is here is in its comment. */
 const HOSTILE_ACCOUNTS: FleetEntry[] = [
   // A megabyte of status text with Azure's code at the end: classified, stored and emailed anyway.
-  { name: "huge-status-db", status: `Access to your account is currently revoked ${"<x-evil-huge>".repeat(80_000)} (4002).`, tags: { "cmk-owner": "alice@contoso.com" }, expectIncident: true },
+  {
+    name: "huge-status-db",
+    status: `Access to your account is currently revoked ${"<x-evil-huge>".repeat(80_000)} (4002).`,
+    tags: { "cmk-owner": "alice@contoso.com" },
+    expectIncident: true,
+  },
   // Binary junk followed by a code.
   { name: "binary-revoked-db", status: `${binaryJunk(4096)} (4005)`, tags: { "cmk-owner": "bob@contoso.com" }, expectIncident: true },
   // Binary junk alone says nothing: no incident, no crash.
@@ -78,13 +83,29 @@ const HOSTILE_ACCOUNTS: FleetEntry[] = [
     expectIncident: true,
   },
   // A key URI that is not a URI at all.
-  { name: "garbage-uri-db", status: revoked(4006), keyVaultKeyUri: "javascript:alert(1)<x-evil-uri>", tags: { "cmk-owner": "frank@contoso.com" }, expectIncident: true },
+  {
+    name: "garbage-uri-db",
+    status: revoked(4006),
+    keyVaultKeyUri: "javascript:alert(1)<x-evil-uri>",
+    tags: { "cmk-owner": "frank@contoso.com" },
+    expectIncident: true,
+  },
   // An empty status is unknown; an unknown code and several codes are revocations.
   { name: "empty-status-db", status: "", tags: { "cmk-owner": "grace@contoso.com" }, expectIncident: false },
   { name: "unknown-code-db", status: "Access to your account is currently revoked (4099).", tags: { "cmk-owner": "heidi@contoso.com" }, expectIncident: true },
-  { name: "several-codes-db", status: "Access to your account is currently revoked (4003) (4002) (4017).", tags: { "cmk-owner": "ivan@contoso.com" }, expectIncident: true },
+  {
+    name: "several-codes-db",
+    status: "Access to your account is currently revoked (4003) (4002) (4017).",
+    tags: { "cmk-owner": "ivan@contoso.com" },
+    expectIncident: true,
+  },
   // Only invalid and off-domain owners: nobody valid to tell, so the escalation contacts hear of it.
-  { name: "no-valid-owner-db", status: revoked(4002), tags: { "cmk-owner": `<x-evil-owner>, mallory@evil.example, ${LOOK_ALIKES.join(" ")}` }, expectIncident: true },
+  {
+    name: "no-valid-owner-db",
+    status: revoked(4002),
+    tags: { "cmk-owner": `<x-evil-owner>, mallory@evil.example, ${LOOK_ALIKES.join(" ")}` },
+    expectIncident: true,
+  },
 ];
 
 const FLEET: Array<SandboxAccountSpec & { expectIncident: boolean }> = HOSTILE_ACCOUNTS.map((spec) => ({
@@ -203,7 +224,10 @@ describe("a poll cycle over a hostile fleet", () => {
     const [email] = emailsAbout("crlf-db");
     expect(email!.to.sort()).toEqual(["dave@contoso.com", "ops@contoso.com"]);
     expect(email!.bcc).toEqual([]);
-    const details = (await timelineOf("crlf-db")).filter((e) => e.type === "recipients-dropped").map((e) => e.detail).join(" ");
+    const details = (await timelineOf("crlf-db"))
+      .filter((e) => e.type === "recipients-dropped")
+      .map((e) => e.detail)
+      .join(" ");
     expect(details).toContain('"Bcc:" (invalid)');
     expect(details).toContain('"mallory@evil.example" (domain-not-allowed)');
     expect(details).not.toMatch(/[\r\n]/);
@@ -212,7 +236,10 @@ describe("a poll cycle over a hostile fleet", () => {
   it("tells the defaults when no owner in the tag is valid, and reports every dropped owner", async () => {
     const [email] = emailsAbout("no-valid-owner-db");
     expect(email!.to).toEqual(["ops@contoso.com"]);
-    const details = (await timelineOf("no-valid-owner-db")).filter((e) => e.type === "recipients-dropped").map((e) => e.detail).join(" ");
+    const details = (await timelineOf("no-valid-owner-db"))
+      .filter((e) => e.type === "recipients-dropped")
+      .map((e) => e.detail)
+      .join(" ");
     expect(details).toContain('"mallory@evil.example" (domain-not-allowed)');
     expect(details).toContain("(invalid)");
   });

@@ -95,13 +95,19 @@ describe("resolveOwnerRecipients on any tags", () => {
   it("500 owners: the cap holds, the defaults stay, and the rest are reported as too many", () => {
     // A huge tag must neither flood the email service nor crowd out the operations team.
     fc.assert(
-      fc.property(fc.shuffledSubarray(Array.from({ length: 500 }, (_, i) => `owner${i}@contoso.com`), { minLength: 500 }), (owners) => {
-        const { recipients, rejected } = resolveOwnerRecipients({ "cmk-owner": owners.join(";") }, OPTIONS);
-        expect(recipients).toHaveLength(MAX_RECIPIENTS);
-        expect(recipients).toContain("ops@contoso.com");
-        expect(rejected).toHaveLength(500 - (MAX_RECIPIENTS - 1));
-        expect(rejected.every((r) => r.reason === "too-many")).toBe(true);
-      }),
+      fc.property(
+        fc.shuffledSubarray(
+          Array.from({ length: 500 }, (_, i) => `owner${i}@contoso.com`),
+          { minLength: 500 },
+        ),
+        (owners) => {
+          const { recipients, rejected } = resolveOwnerRecipients({ "cmk-owner": owners.join(";") }, OPTIONS);
+          expect(recipients).toHaveLength(MAX_RECIPIENTS);
+          expect(recipients).toContain("ops@contoso.com");
+          expect(rejected).toHaveLength(500 - (MAX_RECIPIENTS - 1));
+          expect(rejected.every((r) => r.reason === "too-many")).toBe(true);
+        },
+      ),
       propertyParameters(10),
     );
   });

@@ -249,7 +249,7 @@ const byPath = (path: string): BicepFile => {
 const roleAssignments = resources.filter((r) => r.type === "Microsoft.Authorization/roleAssignments" && !r.existing);
 const siteResources = resources.filter((r) => r.type === "Microsoft.Web/sites" && !r.existing);
 const appSettingsResource = resources.find((r) => r.type === "config" && propertyOf(r.body, "name") === "'appsettings'");
-const appSettingsBlock = appSettingsResource ? propertyOf(appSettingsResource.body, "properties") ?? "" : "";
+const appSettingsBlock = appSettingsResource ? (propertyOf(appSettingsResource.body, "properties") ?? "") : "";
 const appSettingNames = keysOf(appSettingsBlock);
 
 function varValue(file: BicepFile, name: string): { value: string; comment: string } | undefined {
@@ -259,10 +259,9 @@ function varValue(file: BicepFile, name: string): { value: string; comment: stri
 }
 
 /** What a role assignment's roleDefinitionId points to: a built-in id (with its label) or a custom role. */
-function roleOf(assignment: BicepResource):
-  | { kind: "built-in"; id: string; label?: string }
-  | { kind: "custom"; definition: BicepResource }
-  | { kind: "unknown"; expression: string } {
+function roleOf(
+  assignment: BicepResource,
+): { kind: "built-in"; id: string; label?: string } | { kind: "custom"; definition: BicepResource } | { kind: "unknown"; expression: string } {
   const expression = propertyOf(propertyOf(assignment.body, "properties") ?? "", "roleDefinitionId") ?? "";
   const argument = /ResourceId\(\s*'Microsoft\.Authorization\/roleDefinitions'\s*,\s*([^)]+?)\s*\)/.exec(expression)?.[1];
   if (!argument) return { kind: "unknown", expression };
@@ -270,9 +269,7 @@ function roleOf(assignment: BicepResource):
   if (literal) return { kind: "built-in", id: literal[1]! };
   const symbolName = /^(\w+)\.name$/.exec(argument);
   if (symbolName) {
-    const definition = resources.find(
-      (r) => r.file === assignment.file && r.symbol === symbolName[1] && r.type === "Microsoft.Authorization/roleDefinitions",
-    );
+    const definition = resources.find((r) => r.file === assignment.file && r.symbol === symbolName[1] && r.type === "Microsoft.Authorization/roleDefinitions");
     return definition ? { kind: "custom", definition } : { kind: "unknown", expression };
   }
   const variable = varValue(assignment.file, argument);
@@ -467,9 +464,7 @@ describe("role assignments", () => {
 
   it("grants an email-send role (custom or built-in)", () => {
     const roles = roleAssignments.map(roleOf);
-    const emailRoles = roles.filter(
-      (r) => r.kind === "custom" || (r.kind === "built-in" && KNOWN_ROLES[r.id] === "Communication and Email Service Owner"),
-    );
+    const emailRoles = roles.filter((r) => r.kind === "custom" || (r.kind === "built-in" && KNOWN_ROLES[r.id] === "Communication and Email Service Owner"));
     expect(emailRoles.length).toBeGreaterThanOrEqual(1);
   });
 });
@@ -576,7 +571,9 @@ describe("local auth off", () => {
 
 describe("the watcher is watched", () => {
   const rules = resources.filter((r) => r.type === "Microsoft.Insights/scheduledQueryRules");
-  const srcText = listFiles(join(ROOT, "src"), ".ts").map((path) => readFileSync(path, "utf8")).join("\n");
+  const srcText = listFiles(join(ROOT, "src"), ".ts")
+    .map((path) => readFileSync(path, "utf8"))
+    .join("\n");
 
   it.each([
     // Missed cycles: fewer than one completed-cycle trace in the window.

@@ -26,9 +26,7 @@ let table = 0;
 /** A fresh table per test keeps the cases independent on one Azurite. */
 function instances(count: number, subscriptionId: string, tableName = `cycle${++table}`): MonitorDeps[] {
   const env = sandboxEnvironment(azure.sandbox, azure.azurite, { CMK_SUBSCRIPTION_IDS: subscriptionId, CMK_STATE_TABLE: tableName });
-  return Array.from({ length: count }, () =>
-    createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 })),
-  );
+  return Array.from({ length: count }, () => createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 })));
 }
 
 function fleet(subscriptionId: string, count: number, code: number): string[] {

@@ -308,7 +308,16 @@ describe("pacing under the ACS sending limits", () => {
   it("escalations go first, then the oldest", async () => {
     // Pure over stored rows: the order is what the budget is spent on.
     const row = (key: string, kind: OutboxMessage["kind"], createdAt: string, to = [`${key}@contoso.com`]): StoredMessage => ({
-      message: { key, incidentId: key, accountId: `/subscriptions/s/resourceGroups/r/providers/Microsoft.DocumentDB/databaseAccounts/${key}`, kind, to, cc: [], createdAt, facts: {} as never },
+      message: {
+        key,
+        incidentId: key,
+        accountId: `/subscriptions/s/resourceGroups/r/providers/Microsoft.DocumentDB/databaseAccounts/${key}`,
+        kind,
+        to,
+        cc: [],
+        createdAt,
+        facts: {} as never,
+      },
       status: "pending",
       attempts: 0,
       generation: 0,

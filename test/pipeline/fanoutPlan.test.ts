@@ -13,7 +13,13 @@ import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
 const ctx: CycleContext = startCycle(
   {
-    settings: { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [], escalationRecipients: ["support@contoso.com"], reminderIntervalInMinutes: 60 },
+    settings: {
+      ownerTag: "cmk-owner",
+      defaultRecipients: [],
+      allowedRecipientDomains: [],
+      escalationRecipients: ["support@contoso.com"],
+      reminderIntervalInMinutes: 60,
+    },
     callSlots: new Slots(1),
   } as unknown as MonitorDeps,
   new Date("2026-12-01T08:00:00.000Z"),
@@ -38,7 +44,12 @@ describe("planWorkBatches", () => {
   it("covers every account once, keeps each owner's accounts in one batch, and fits each message in 64 KiB", () => {
     // 1,000 healthy accounts due their daily check, owners of 10 to 120 accounts.
     const accounts = Array.from({ length: 1000 }, (_, i) => account(i, `owner-${i % 9 === 0 ? "big" : i % 40}@contoso.com`));
-    const plan = planWorkBatches(ctx, "cycle-1", [], accounts.map((a) => ({ account: a })));
+    const plan = planWorkBatches(
+      ctx,
+      "cycle-1",
+      [],
+      accounts.map((a) => ({ account: a })),
+    );
     const seen = plan.messages.flatMap(({ message }) => message.accounts.map((entry) => entry.account.name));
     expect(seen.sort()).toEqual(accounts.map((a) => a.name).sort());
     for (const { message, json } of plan.messages) {
@@ -82,13 +93,18 @@ describe("planWorkBatches", () => {
   it("marks what each account needs: a decision, its daily check (with the last check's ETag), or both", () => {
     const revoked = { ...account(1, "a@contoso.com"), customerManagedKeyStatus: "Access to your account is currently revoked (4002)." };
     const healthy = account(2, "a@contoso.com");
-    const plan = planWorkBatches(ctx, "cycle-2", [{ account: revoked, classification: classifyStatus(revoked.customerManagedKeyStatus) }], [{ account: healthy, etag: "W/\"1\"" }]);
+    const plan = planWorkBatches(
+      ctx,
+      "cycle-2",
+      [{ account: revoked, classification: classifyStatus(revoked.customerManagedKeyStatus) }],
+      [{ account: healthy, etag: 'W/"1"' }],
+    );
     const [{ json }] = plan.messages;
     const parsed = parseWorkBatch(json);
     expect(parsed).toMatchObject({ type: "cmk-work", version: 1, cycleId: "cycle-2", cycleStartedAt: ctx.now.toISOString(), batch: 1, batches: 1 });
     expect(parsed.accounts).toEqual([
       { account: revoked, decide: true },
-      { account: healthy, dailyCheck: { etag: "W/\"1\"" } },
+      { account: healthy, dailyCheck: { etag: 'W/"1"' } },
     ]);
   });
 
@@ -112,7 +128,16 @@ describe("parseWorkBatch", () => {
     // The compressed accounts are corrupt.
     ["corrupt gzip", { type: "cmk-work", version: 1, cycleId: "c", cycleStartedAt: "2026-12-01T08:00:00Z", accountsGzip: "bm90IGd6aXA=" }],
     // An account without the fields every stage reads.
-    ["an account without a key URI", { type: "cmk-work", version: 1, cycleId: "c", cycleStartedAt: "2026-12-01T08:00:00Z", accounts: [{ account: { id: "x", name: "x", subscriptionId: "s", tags: {} } }] }],
+    [
+      "an account without a key URI",
+      {
+        type: "cmk-work",
+        version: 1,
+        cycleId: "c",
+        cycleStartedAt: "2026-12-01T08:00:00Z",
+        accounts: [{ account: { id: "x", name: "x", subscriptionId: "s", tags: {} } }],
+      },
+    ],
   ])("%s is malformed", (_name, raw) => {
     expect(() => parseWorkBatch(raw)).toThrow(MalformedWorkBatchError);
   });

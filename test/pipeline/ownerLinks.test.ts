@@ -16,7 +16,9 @@ const warnings: string[] = [];
 
 function deps(overrides: { publicBaseUrl?: string; key?: () => Promise<Buffer> } = {}): Pick<MonitorDeps, "settings" | "linkKeys" | "log"> {
   return {
-    settings: { ...(overrides.publicBaseUrl === undefined ? { publicBaseUrl: BASE } : overrides.publicBaseUrl ? { publicBaseUrl: overrides.publicBaseUrl } : {}) },
+    settings: {
+      ...(overrides.publicBaseUrl === undefined ? { publicBaseUrl: BASE } : overrides.publicBaseUrl ? { publicBaseUrl: overrides.publicBaseUrl } : {}),
+    },
     linkKeys: { linkSigningKey: overrides.key ?? (async () => KEY) },
     log: { info: () => {}, warn: (m: string) => warnings.push(m), error: () => {} },
   } as unknown as MonitorDeps;

@@ -92,7 +92,9 @@ describe("fix observed by the monitor", () => {
       expect(body).toContain("What we checked");
       expect(body).toContain(`The vault uses access policies and has no access policy for principal ${principal}.`);
       // The exact fix, narrowed by what was found: this vault, this resource group, this principal.
-      expect(body).toContain(`az keyvault set-policy --name kv-orders-a101 --resource-group rg-orders-a101 --subscription ${sub} --object-id ${principal} --key-permissions get wrapKey unwrapKey`);
+      expect(body).toContain(
+        `az keyvault set-policy --name kv-orders-a101 --resource-group rg-orders-a101 --subscription ${sub} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
+      );
     }
 
     await at(10, start, deps);

@@ -77,18 +77,33 @@ describe("probes against the sandbox", () => {
     const { name, vault } = account();
     const facts = await probe(name);
     expect(value(facts.dns)).toEqual({ host: `${vault}.vault.azure.net`, resolves: true });
-    expect(value(facts.vault)).toMatchObject({ state: "active", name: vault, permissionModel: "access-policies", softDeleteEnabled: true, purgeProtectionEnabled: true, trustedServicesBypass: true });
+    expect(value(facts.vault)).toMatchObject({
+      state: "active",
+      name: vault,
+      permissionModel: "access-policies",
+      softDeleteEnabled: true,
+      purgeProtectionEnabled: true,
+      trustedServicesBypass: true,
+    });
     expect(value(facts.key)).toMatchObject({ state: "active", name: "cmk", enabled: true, recoverableDays: 90 });
     expect(evaluatePermission(facts)).toMatchObject({ status: "granted", model: "access-policies" });
   });
 
   it.each<[string, (vault: string) => void, (facts: ProbeFacts) => void]>([
     // Key soft-deleted: the deleted-key endpoint tells when and until when.
-    ["key deleted", (vault) => sandbox.keyVault.deleteKey(vault, "cmk"), (facts) => expect(value(facts.key)).toMatchObject({ state: "deleted", name: "cmk", deletedOn: expect.any(String), purgeScheduledOn: expect.any(String) })],
+    [
+      "key deleted",
+      (vault) => sandbox.keyVault.deleteKey(vault, "cmk"),
+      (facts) => expect(value(facts.key)).toMatchObject({ state: "deleted", name: "cmk", deletedOn: expect.any(String), purgeScheduledOn: expect.any(String) }),
+    ],
     // Purged: neither a key nor a deleted key.
     ["key purged", (vault) => sandbox.keyVault.purgeKey(vault, "cmk"), (facts) => expect(value(facts.key)).toEqual({ state: "not-found", name: "cmk" })],
     // Disabled, with an expiry and a not-before date.
-    ["key disabled", (vault) => sandbox.keyVault.setKeyEnabled(vault, "cmk", false), (facts) => expect(value(facts.key)).toMatchObject({ state: "active", enabled: false })],
+    [
+      "key disabled",
+      (vault) => sandbox.keyVault.setKeyEnabled(vault, "cmk", false),
+      (facts) => expect(value(facts.key)).toMatchObject({ state: "active", enabled: false }),
+    ],
     [
       "key expiry",
       (vault) => sandbox.keyVault.setKeyExpiry(vault, "cmk", new Date("2031-01-02T03:04:05.000Z")),
@@ -116,9 +131,17 @@ describe("probes against the sandbox", () => {
     // DNS forced to fail while the vault exists (the 4009 case).
     ["dns fails", (vault) => sandbox.keyVault.setDnsResolves(`${vault}.vault.azure.net`, false), (facts) => expect(value(facts.dns).resolves).toBe(false)],
     // Permission removed from the access policy.
-    ["permission removed", (vault) => sandbox.keyVault.removePermission(vault, PRINCIPAL, "access-policy"), (facts) => expect(evaluatePermission(facts)).toMatchObject({ status: "missing", missing: ["get", "wrapKey", "unwrapKey"] })],
+    [
+      "permission removed",
+      (vault) => sandbox.keyVault.removePermission(vault, PRINCIPAL, "access-policy"),
+      (facts) => expect(evaluatePermission(facts)).toMatchObject({ status: "missing", missing: ["get", "wrapKey", "unwrapKey"] }),
+    ],
     // Soft delete and purge protection read from ARM.
-    ["purge protection off", (vault) => sandbox.keyVault.setPurgeProtection(vault, false), (facts) => expect(value(facts.vault)).toMatchObject({ purgeProtectionEnabled: false })],
+    [
+      "purge protection off",
+      (vault) => sandbox.keyVault.setPurgeProtection(vault, false),
+      (facts) => expect(value(facts.vault)).toMatchObject({ purgeProtectionEnabled: false }),
+    ],
   ])("%s", async (_name, change, check) => {
     const { name, vault } = account();
     change(vault);
@@ -135,7 +158,10 @@ describe("probes against the sandbox", () => {
     sandbox.keyVault.grantPermission(vault, PRINCIPAL, "rbac", { keyName: "cmk", scope: "resource-group" });
     facts = await probe(name);
     expect(value(facts.roleAssignments)).toEqual([
-      expect.objectContaining({ scope: "/subscriptions/00000000-0000-0000-0000-0000000000b1/resourceGroups/rg-probe", roleName: "Key Vault Crypto Service Encryption User" }),
+      expect.objectContaining({
+        scope: "/subscriptions/00000000-0000-0000-0000-0000000000b1/resourceGroups/rg-probe",
+        roleName: "Key Vault Crypto Service Encryption User",
+      }),
     ]);
     expect(evaluatePermission(facts)).toMatchObject({ status: "granted", via: expect.stringMatching(/at resource group scope/) });
 
@@ -147,7 +173,11 @@ describe("probes against the sandbox", () => {
     // "or a role whose data actions cover it": read from the role definition, not a list of names.
     const { name, vault } = account();
     sandbox.keyVault.setPermissionModel(vault, "rbac");
-    sandbox.keyVault.defineRole({ id: "7d3a1c52-0000-4000-8000-00000000c0de", roleName: "Contoso CMK user", dataActions: ["Microsoft.KeyVault/vaults/keys/*"] });
+    sandbox.keyVault.defineRole({
+      id: "7d3a1c52-0000-4000-8000-00000000c0de",
+      roleName: "Contoso CMK user",
+      dataActions: ["Microsoft.KeyVault/vaults/keys/*"],
+    });
     sandbox.keyVault.grantPermission(vault, PRINCIPAL, "rbac", { keyName: "cmk", roleDefinitionId: "7d3a1c52-0000-4000-8000-00000000c0de" });
     expect(evaluatePermission(await probe(name))).toMatchObject({ status: "granted", via: expect.stringContaining('"Contoso CMK user" at key scope') });
   });

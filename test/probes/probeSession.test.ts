@@ -42,7 +42,9 @@ describe("probe session", () => {
   it("passes an abort signal that fires on timeout, so the SDK call is cancelled too", async () => {
     // A timed-out call must not keep a socket busy for the rest of the cycle.
     let signal: AbortSignal | undefined;
-    const facts = await prober(ports({ keys: { getKey: (_u, _k, options) => ((signal = options?.abortSignal), never()), getDeletedKey: async () => undefined } }))
+    const facts = await prober(
+      ports({ keys: { getKey: (_u, _k, options) => ((signal = options?.abortSignal), never()), getDeletedKey: async () => undefined } }),
+    )
       .session()
       .probe(PROBE_ACCOUNT);
     expect(facts.key.checked).toBe(false);
@@ -51,13 +53,18 @@ describe("probe session", () => {
 
   it("a 404 on the key and a 403 on the deleted key is not 'purged'", async () => {
     // Whether the key is soft-deleted is unknown: never claim it is gone for good.
-    const forbidden = Object.assign(new Error("Forbidden"), { statusCode: 403, code: "Forbidden", details: { error: { innerError: { code: "ForbiddenByPolicy" } } } });
+    const forbidden = Object.assign(new Error("Forbidden"), {
+      statusCode: 403,
+      code: "Forbidden",
+      details: { error: { innerError: { code: "ForbiddenByPolicy" } } },
+    });
     const facts = await prober(ports({ keys: { getKey: async () => undefined, getDeletedKey: async () => Promise.reject(forbidden) } }))
       .session()
       .probe(PROBE_ACCOUNT);
     expect(facts.key).toEqual({
       checked: false,
-      reason: "key cmk is not a live key, and whether it is soft-deleted could not be checked: the monitor's identity has no access policy to read keys in this vault; it needs key permissions get and list (HTTP 403 ForbiddenByPolicy)",
+      reason:
+        "key cmk is not a live key, and whether it is soft-deleted could not be checked: the monitor's identity has no access policy to read keys in this vault; it needs key permissions get and list (HTTP 403 ForbiddenByPolicy)",
     });
   });
 
@@ -72,7 +79,9 @@ describe("probe session", () => {
   it("a key URI that names no vault checks only what is local", async () => {
     // Nothing remote can be asked about a URI we cannot read.
     const p = ports();
-    const facts = await prober(p).session().probe({ ...PROBE_ACCOUNT, keyVaultKeyUri: "not a uri" });
+    const facts = await prober(p)
+      .session()
+      .probe({ ...PROBE_ACCOUNT, keyVaultKeyUri: "not a uri" });
     expect(facts.keyUri.valid).toBe(false);
     expect(facts.vault).toEqual({ checked: false, reason: "the key URI does not name a vault and a key" });
     expect(p.calls).toEqual([]);
@@ -82,7 +91,12 @@ describe("probe session", () => {
     const VAULTS = ["kv-a", "kv-b", "kv-c"];
     /** Accounts two per vault: the second of each waits on the first one's reads. */
     const accounts = VAULTS.flatMap((vault) =>
-      [1, 2].map((n) => ({ ...PROBE_ACCOUNT, id: `${PROBE_ACCOUNT.id}-${vault}-${n}`, name: `db-${vault}-${n}`, keyVaultKeyUri: `https://${vault}.vault.azure.net/keys/cmk` })),
+      [1, 2].map((n) => ({
+        ...PROBE_ACCOUNT,
+        id: `${PROBE_ACCOUNT.id}-${vault}-${n}`,
+        name: `db-${vault}-${n}`,
+        keyVaultKeyUri: `https://${vault}.vault.azure.net/keys/cmk`,
+      })),
     );
 
     /** Ports whose remote calls each take `ms` (on jest's clock) and count how many run at once. */
@@ -125,7 +139,12 @@ describe("probe session", () => {
       [16],
     ])("with %d slot(s), never more calls in flight than slots, and each vault is read once", async (size) => {
       const p = slowPorts(10);
-      const session = new SdkAccountProber(p, { timeoutInMs: 1000, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date(), callSlots: new Slots(size) }).session();
+      const session = new SdkAccountProber(p, {
+        timeoutInMs: 1000,
+        subscriptionIds: [PROBE_SUBSCRIPTION],
+        now: () => new Date(),
+        callSlots: new Slots(size),
+      }).session();
       const all = Promise.all(accounts.map((account) => session.probe(account)));
       await jest.advanceTimersByTimeAsync(1000);
       const facts = await all;
@@ -138,7 +157,12 @@ describe("probe session", () => {
     it("an account waiting on a vault another account is reading holds no slot", async () => {
       // With one slot, a waiting account that held it would leave the reading account none: a deadlock.
       const p = slowPorts(10);
-      const session = new SdkAccountProber(p, { timeoutInMs: 1000, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date(), callSlots: new Slots(1) }).session();
+      const session = new SdkAccountProber(p, {
+        timeoutInMs: 1000,
+        subscriptionIds: [PROBE_SUBSCRIPTION],
+        now: () => new Date(),
+        callSlots: new Slots(1),
+      }).session();
       const both = Promise.all([session.probe(accounts[0]!), session.probe(accounts[1]!)]);
       await jest.advanceTimersByTimeAsync(200);
       expect((await both).map((f) => f.key.checked)).toEqual([true, true]);

@@ -5,8 +5,7 @@ import { LocalSandbox } from "../../src/sandbox";
 const SUBSCRIPTION = "11111111-1111-4111-8111-111111111111";
 const OTHER_SUBSCRIPTION = "22222222-2222-4222-8222-222222222222";
 const UAI_ID =
-  "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-id/providers/" +
-  "Microsoft.ManagedIdentity/userAssignedIdentities/cosmos-cmk";
+  "/subscriptions/11111111-1111-4111-8111-111111111111/resourceGroups/rg-id/providers/" + "Microsoft.ManagedIdentity/userAssignedIdentities/cosmos-cmk";
 const REVOKED_4002 =
   "Access to your account is currently revoked because the current default identity no longer has permission to the " +
   "associated Key Vault key; for more details about this error and how to restore access to your account please visit " +
@@ -218,7 +217,12 @@ describe("ARM databaseAccounts through the real CosmosDBManagementClient", () =>
       const accounts = await listAll(client(SUBSCRIPTION, { maxRetries: 3 }));
 
       expect(accounts).toHaveLength(3);
-      expect(sandbox.requests().filter((r) => r.route === "arm-list").map((r) => r.status)).toEqual([429, 200]);
+      expect(
+        sandbox
+          .requests()
+          .filter((r) => r.route === "arm-list")
+          .map((r) => r.status),
+      ).toEqual([429, 200]);
     });
 
     it("uses a custom body verbatim and counts every request", async () => {
@@ -238,8 +242,6 @@ describe("ARM databaseAccounts through the real CosmosDBManagementClient", () =>
 
   it("refuses to give one global account name to two resources", () => {
     // Cosmos DB names are DNS names; a test doing this has a bug.
-    expect(() =>
-      sandbox.putAccount({ name: "orders-db", subscriptionId: OTHER_SUBSCRIPTION, resourceGroup: "rg-orders" }),
-    ).toThrow(/already used/);
+    expect(() => sandbox.putAccount({ name: "orders-db", subscriptionId: OTHER_SUBSCRIPTION, resourceGroup: "rg-orders" })).toThrow(/already used/);
   });
 });

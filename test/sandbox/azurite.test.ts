@@ -79,12 +79,10 @@ describe("Azurite Table storage through the real TableClient", () => {
       etag: stale.etag,
     });
 
-    const error = await incidents
-      .updateEntity({ partitionKey: "sub", rowKey: "orders-db", status: "closed" }, "Merge", { etag: stale.etag })
-      .then(
-        () => undefined,
-        (e: unknown) => e as { statusCode?: number },
-      );
+    const error = await incidents.updateEntity({ partitionKey: "sub", rowKey: "orders-db", status: "closed" }, "Merge", { etag: stale.etag }).then(
+      () => undefined,
+      (e: unknown) => e as { statusCode?: number },
+    );
 
     expect(error?.statusCode).toBe(412);
   });

@@ -111,7 +111,12 @@ describe("drill events map one-to-one onto the state API", () => {
     // { "key": "enabled" }
     ["key enabled", 4018, "key-disabled-or-expired", ({ vault }) => sandbox.keyVault.setKeyEnabled(vault, "cmk", true)],
     // { "permission": "granted", "via": "access-policy" }
-    ["permission granted (access policy)", 4002, "default-identity-unauthorized", ({ vault }) => sandbox.keyVault.grantPermission(vault, PRINCIPAL, "access-policy")],
+    [
+      "permission granted (access policy)",
+      4002,
+      "default-identity-unauthorized",
+      ({ vault }) => sandbox.keyVault.grantPermission(vault, PRINCIPAL, "access-policy"),
+    ],
     // { "permission": "granted", "via": "rbac" } on an RBAC vault
     [
       "permission granted (rbac)",
@@ -129,12 +134,7 @@ describe("drill events map one-to-one onto the state API", () => {
     // { "firewall": "allows" }
     ["firewall allows", 4016, "key-vault-network-blocked", ({ vault }) => sandbox.keyVault.setFirewall(vault, { blocksTrustedServices: false })],
     // { "keyVaultKeyUri": "<versionless>" }
-    [
-      "key URI corrected",
-      4006,
-      "invalid-key-vault-uri",
-      ({ name, vault }) => sandbox.setKeyVaultKeyUri(name, `https://${vault}.vault.azure.net/keys/cmk`),
-    ],
+    ["key URI corrected", 4006, "invalid-key-vault-uri", ({ name, vault }) => sandbox.setKeyVaultKeyUri(name, `https://${vault}.vault.azure.net/keys/cmk`)],
     // { "defaultIdentity": "SystemAssignedIdentity" }
     ["default identity set", 4015, "invalid-default-identity", ({ name }) => sandbox.setDefaultIdentity(name, "SystemAssignedIdentity")],
   ])("%s: present before, gone after", async (_name, code, cause, event) => {

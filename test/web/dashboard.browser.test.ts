@@ -28,9 +28,7 @@ const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); the browser test must run in CI.`);
-  console.warn(
-    `\n*** BROWSER TEST SKIPPED: ${CHROMIUM} not found. Install it with: sudo apt-get install -y chromium ***\n`,
-  );
+  console.warn(`\n*** BROWSER TEST SKIPPED: ${CHROMIUM} not found. Install it with: sudo apt-get install -y chromium ***\n`);
 }
 const describeWithBrowser = haveChromium ? describe : describe.skip;
 
@@ -65,7 +63,11 @@ describeWithBrowser("the dashboard in a real browser", () => {
       // Owner-fixable: the owners get a revoked email with the one-click links.
       ["orders-db", status(4002), { "cmk-owner": "alice@contoso.com" }],
       // Untrusted text from Azure and tags: must show as text, never run.
-      ["billing-db", status(4002, ` <img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`), { "cmk-owner": "bob@contoso.com", team: "<b>x</b>" }],
+      [
+        "billing-db",
+        status(4002, ` <img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`),
+        { "cmk-owner": "bob@contoso.com", team: "<b>x</b>" },
+      ],
       // An outage: the recovery clock runs from detection, so escalation is counting down.
       ["search-db", status(4008), { "cmk-owner": "sam@contoso.com" }],
     ] as const;
@@ -119,7 +121,10 @@ describeWithBrowser("the dashboard in a real browser", () => {
     // Readable without colour: the state is spelled out in every row.
     await expect(revoked.locator(".badge").allTextContents()).resolves.toEqual(["Revoked", "Revoked", "Revoked"]);
     // (The project compiles without the DOM library, hence PageGlobals.)
-    const colour = await revoked.first().locator(".badge").evaluate((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).backgroundColor);
+    const colour = await revoked
+      .first()
+      .locator(".badge")
+      .evaluate((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).backgroundColor);
     expect(colour).toBe("rgb(176, 0, 32)");
     expect(await page.locator("#state-recovering tr.incident").count()).toBe(0);
     await expect(page.locator("#last-poll").textContent()).resolves.toMatch(/Last completed poll: \d+ s ago/);

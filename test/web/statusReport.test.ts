@@ -19,10 +19,22 @@ describe("nextDeadline", () => {
       { kind: "escalation", at: at("09:00") },
     ],
     // Recovering: expected recovery first, then escalation.
-    ["recovering", { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("08:30"), escalateAt: at("09:30") }, { kind: "expected-recovery", at: at("08:30") }],
-    ["recovering, overdue recovery", { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("07:30"), escalateAt: at("08:30") }, { kind: "escalation", at: at("08:30") }],
+    [
+      "recovering",
+      { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("08:30"), escalateAt: at("09:30") },
+      { kind: "expected-recovery", at: at("08:30") },
+    ],
+    [
+      "recovering, overdue recovery",
+      { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("07:30"), escalateAt: at("08:30") },
+      { kind: "escalation", at: at("08:30") },
+    ],
     // Everything passed (the next poll escalates): show the escalation as overdue.
-    ["all overdue", { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("06:30"), escalateAt: at("07:30") }, { kind: "escalation", at: at("07:30") }],
+    [
+      "all overdue",
+      { state: "recovering", nextReminderAt: undefined, expectedRecoveryBy: at("06:30"), escalateAt: at("07:30") },
+      { kind: "escalation", at: at("07:30") },
+    ],
     // Escalated: nothing else happens on its own.
     ["escalated", { state: "escalated", nextReminderAt: undefined, escalateAt: at("07:00") }, null],
   ])("%s", (_name, overrides, expected) => {

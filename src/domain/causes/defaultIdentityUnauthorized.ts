@@ -29,8 +29,7 @@ export const defaultIdentityUnauthorized: CauseDefinition<"default-identity-unau
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
-      text:
-        sentences("Confirm which identity Cosmos DB uses to reach the key.", t.identity?.description),
+      text: sentences("Confirm which identity Cosmos DB uses to reach the key.", t.identity?.description),
       commands: [cmd(showIdentity(t))],
     },
     grantStep(t, t.principal, "that identity"),

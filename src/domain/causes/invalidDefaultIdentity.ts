@@ -18,8 +18,7 @@ import { defaultIdentityVerdict } from "./sharedVerdicts";
 export const invalidDefaultIdentity: CauseDefinition<"invalid-default-identity"> = {
   id: "invalid-default-identity",
   title: "Default identity is missing or invalid",
-  explanation:
-    "The account has no valid default identity set, so Cosmos DB does not know which identity to use to reach the key.",
+  explanation: "The account has no valid default identity set, so Cosmos DB does not know which identity to use to reach the key.",
   fixableBy: "owner",
   policy: AFTER_FIX,
   guideAnchors: ["invalid-azure-cosmos-db-default-identity"],

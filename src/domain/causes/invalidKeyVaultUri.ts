@@ -34,12 +34,8 @@ function remediation(t: CommandTarget): RemediationStep[] {
   const current = t.account?.keyVaultKeyUri;
   // Proposed only when every part passed the checks; otherwise the reader fills in the names.
   const checked = t.keyReference && typeof t.vaultName === "string" && typeof t.keyName === "string" && HOST_NAME.test(t.keyReference.vaultHost);
-  const corrected: ShellValue = checked
-    ? formatKeyVaultKeyUri(t.keyReference!)
-    : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
-  const proposal = t.keyReference
-    ? ` Based on the current value, the corrected URI is ${formatKeyVaultKeyUri(t.keyReference)}.`
-    : "";
+  const corrected: ShellValue = checked ? formatKeyVaultKeyUri(t.keyReference!) : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
+  const proposal = t.keyReference ? ` Based on the current value, the corrected URI is ${formatKeyVaultKeyUri(t.keyReference)}.` : "";
   return [
     {
       text:

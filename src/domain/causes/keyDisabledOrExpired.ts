@@ -34,11 +34,8 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [cmd(setKeyAttributes(t, sh`--enabled true`))],
     },
     {
-      text:
-        "If the key has expired (or its not-before date is in the future), move the date. Use a UTC time such as 2030-01-01T00:00:00Z; --not-before works the same way.",
-      commands: [
-        cmd(setKeyAttributes(t, sh`--expires ${placeholder("new-expiry-utc")}`)),
-      ],
+      text: "If the key has expired (or its not-before date is in the future), move the date. Use a UTC time such as 2030-01-01T00:00:00Z; --not-before works the same way.",
+      commands: [cmd(setKeyAttributes(t, sh`--expires ${placeholder("new-expiry-utc")}`))],
     },
   ];
 }

@@ -10,8 +10,7 @@ import { vaultAndKeyVerdict } from "./sharedVerdicts";
 export const keyNotFound: CauseDefinition<"key-not-found"> = {
   id: "key-not-found",
   title: "Key or Key Vault not found",
-  explanation:
-    "The key named by the account's key URI, or the vault holding it, no longer exists (often deleted and still recoverable from soft delete).",
+  explanation: "The key named by the account's key URI, or the vault holding it, no longer exists (often deleted and still recoverable from soft delete).",
   fixableBy: "owner",
   policy: AFTER_FIX,
   guideAnchors: [
@@ -44,10 +43,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
       text: "Find out whether the vault or the key was deleted. Both stay recoverable from soft delete for the vault's retention period.",
-      commands: [
-        cmd(showDeletedVault(t), "Is the vault deleted?"),
-        cmd(sh`az keyvault key show-deleted ${keyArgs(t)}`, "Is the key deleted?"),
-      ],
+      commands: [cmd(showDeletedVault(t), "Is the vault deleted?"), cmd(sh`az keyvault key show-deleted ${keyArgs(t)}`, "Is the key deleted?")],
     },
     {
       text: "If the vault was deleted, recover it first (the key comes back with it).",

@@ -11,8 +11,7 @@ import { unknownVerdict } from "./sharedVerdicts";
 export const keyVaultDnsUnresolved: CauseDefinition<"key-vault-dns-unresolved"> = {
   id: "key-vault-dns-unresolved",
   title: "Key Vault host name does not resolve",
-  explanation:
-    "The vault's DNS name could not be resolved: the vault was deleted, the name is wrong, or Key Vault has a wider problem.",
+  explanation: "The vault's DNS name could not be resolved: the vault was deleted, the name is wrong, or Key Vault has a wider problem.",
   fixableBy: "owner",
   // The guide: in the DNS case, wait up to two hours before contacting support.
   policy: AT_DETECTION,
@@ -41,19 +40,11 @@ function remediation(t: CommandTarget): RemediationStep[] {
     },
     {
       text: "If the vault was deleted, recover it from soft delete.",
-      commands: [
-        cmd(showDeletedVault(t), "Is the vault deleted?"),
-        cmd(recoverVault(t), "Recover it"),
-      ],
+      commands: [cmd(showDeletedVault(t), "Is the vault deleted?"), cmd(recoverVault(t), "Recover it")],
     },
     {
-      text:
-        "If the URI has a typo in the vault name, point the account at the correct vault (it must hold the same key the account was encrypted with).",
-      commands: [
-        cmd(
-          setKeyUri(t, sh`https://${placeholder("correct-vault-name")}.vault.azure.net/keys/${t.keyName}`),
-        ),
-      ],
+      text: "If the URI has a typo in the vault name, point the account at the correct vault (it must hold the same key the account was encrypted with).",
+      commands: [cmd(setKeyUri(t, sh`https://${placeholder("correct-vault-name")}.vault.azure.net/keys/${t.keyName}`))],
     },
   ];
 }

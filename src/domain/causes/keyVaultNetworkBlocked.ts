@@ -11,8 +11,7 @@ import { unknownVerdict } from "./sharedVerdicts";
 export const keyVaultNetworkBlocked: CauseDefinition<"key-vault-network-blocked"> = {
   id: "key-vault-network-blocked",
   title: "Network rules block Cosmos DB from the vault",
-  explanation:
-    "The vault's firewall or a network security perimeter blocks Cosmos DB's outbound calls to Key Vault.",
+  explanation: "The vault's firewall or a network security perimeter blocks Cosmos DB's outbound calls to Key Vault.",
   fixableBy: "owner",
   policy: AFTER_FIX,
   // The service links the guide itself for 4016.

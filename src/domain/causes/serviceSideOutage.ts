@@ -8,8 +8,7 @@ import { unseenByProbes } from "./sharedVerdicts";
 export const serviceSideOutage: CauseDefinition<"service-side-outage"> = {
   id: "service-side-outage",
   title: "Azure service-side problem",
-  explanation:
-    "Microsoft Entra ID, Key Vault or Cosmos DB itself is failing; nothing on the account needs to change.",
+  explanation: "Microsoft Entra ID, Key Vault or Cosmos DB itself is failing; nothing on the account needs to change.",
   fixableBy: "microsoft",
   policy: AT_DETECTION,
   guideAnchors: [],
@@ -40,8 +39,7 @@ export const serviceSideOutage: CauseDefinition<"service-side-outage"> = {
 function remediation(t: CommandTarget): RemediationStep[] {
   return [
     {
-      text:
-        "Check Azure Service Health in the portal for incidents affecting Key Vault, Microsoft Entra ID or Cosmos DB in the account's regions.",
+      text: "Check Azure Service Health in the portal for incidents affecting Key Vault, Microsoft Entra ID or Cosmos DB in the account's regions.",
       commands: [],
     },
     {

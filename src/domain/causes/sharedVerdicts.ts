@@ -31,6 +31,7 @@ export function vaultAndKeyVerdict(facts: ProbeFacts, now: Date, restored: (key:
   if (vault === "missing") return { verdict: "present", detail: `vault ${names.vault} does not exist` };
   if (key.state === "deleted") return { verdict: "present", detail: `key ${names.key} in vault ${names.vault} is deleted` };
   if (key.state === "missing") return { verdict: "present", detail: `key ${names.key} does not exist in vault ${names.vault}` };
-  if (vault === "active" && restored(key)) return { verdict: "gone", detail: `key restored: key ${names.key} in vault ${names.vault} exists${key.state === "usable" ? " and is enabled" : ""}` };
+  if (vault === "active" && restored(key))
+    return { verdict: "gone", detail: `key restored: key ${names.key} in vault ${names.vault} exists${key.state === "usable" ? " and is enabled" : ""}` };
   return unknownVerdict(key.state === "unknown" ? key.reason : `vault ${names.vault} could not be checked`);
 }

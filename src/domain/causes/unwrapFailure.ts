@@ -10,8 +10,7 @@ import { vaultAndKeyVerdict } from "./sharedVerdicts";
 export const unwrapFailure: CauseDefinition<"unwrap-failure"> = {
   id: "unwrap-failure",
   title: "Cosmos DB cannot wrap or unwrap the key",
-  explanation:
-    "The key was reachable but unwrapping failed, for example because the key or a key version was deleted or replaced.",
+  explanation: "The key was reachable but unwrapping failed, for example because the key or a key version was deleted or replaced.",
   fixableBy: "owner",
   policy: AFTER_FIX,
   guideAnchors: ["internal-unwrapping-procedure-error"],
@@ -34,15 +33,11 @@ function remediation(t: CommandTarget): RemediationStep[] {
       commands: [cmd(showKey(t)), cmd(sh`az keyvault key list-versions ${keyArgs(t)} --output table`)],
     },
     {
-      text:
-        "If the key (or the vault) was deleted recently, recover it. If an older key version was disabled, enable that version again.",
+      text: "If the key (or the vault) was deleted recently, recover it. If an older key version was disabled, enable that version again.",
       commands: [
         cmd(recoverKey(t), "Recover a deleted key"),
         cmd(recoverVault(t), "Recover a deleted vault"),
-        cmd(
-          setKeyAttributes(t, sh`--version ${placeholder("key-version")} --enabled true`),
-          "Re-enable a disabled version",
-        ),
+        cmd(setKeyAttributes(t, sh`--version ${placeholder("key-version")} --enabled true`), "Re-enable a disabled version"),
       ],
     },
     {

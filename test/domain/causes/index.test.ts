@@ -1,19 +1,16 @@
-import {
-  CAUSE_DEFINITIONS,
-  CAUSE_IDS,
-  GUIDE_URL,
-  WORDING_PRECEDENCE,
-  getCause,
-  getCauseDefinition,
-  type CauseDefinition,
-} from "../../../src/domain/causes";
+import { CAUSE_DEFINITIONS, CAUSE_IDS, GUIDE_URL, WORDING_PRECEDENCE, getCause, getCauseDefinition, type CauseDefinition } from "../../../src/domain/causes";
 import { commandTarget } from "../../../src/domain/commandTarget";
 import { CMK_CODE_MAX, CMK_CODE_MIN } from "../../../src/domain/substatusCodes";
 import { healthyFacts, NOW } from "../../fixtures/probes";
 
 const nonEmpty = (text: unknown) => typeof text === "string" && text.trim() !== "";
 // The classifier compares phrases with text lower-cased and every run of punctuation made one space.
-const normalised = (phrase: string) => phrase === phrase.toLowerCase().replace(/[^a-z0-9]+/g, " ").trim() && phrase !== "";
+const normalised = (phrase: string) =>
+  phrase ===
+    phrase
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, " ")
+      .trim() && phrase !== "";
 
 /** Each part a cause module must define, and what "defined" means for it. */
 const PARTS: Array<[part: string, defines: (cause: CauseDefinition) => boolean]> = [
@@ -73,12 +70,9 @@ describe("every cause module", () => {
     expect(CAUSE_DEFINITIONS.map((cause) => cause.id)).toEqual([...CAUSE_IDS]);
   });
 
-  it.each(CAUSE_DEFINITIONS.flatMap((cause) => PARTS.map(([part, defines]) => [cause.id, part, defines] as const)))(
-    "%s defines %s",
-    (id, _part, defines) => {
-      expect(defines(getCauseDefinition(id))).toBe(true);
-    },
-  );
+  it.each(CAUSE_DEFINITIONS.flatMap((cause) => PARTS.map(([part, defines]) => [cause.id, part, defines] as const)))("%s defines %s", (id, _part, defines) => {
+    expect(defines(getCauseDefinition(id))).toBe(true);
+  });
 
   // The emails link the cause's own section when the guide has one.
   it.each(CAUSE_DEFINITIONS.map((cause) => [cause.id, cause.guideAnchors[0]] as const))("%s links its first guide anchor (%s)", (id, anchor) => {
@@ -121,6 +115,10 @@ describe("evidence the classifier reads", () => {
   it("WORDING_PRECEDENCE lists exactly the causes with wordings, once each", () => {
     const listed = WORDING_PRECEDENCE.map((cause) => cause.id);
     expect(new Set(listed).size).toBe(listed.length);
-    expect([...listed].sort()).toEqual(CAUSE_DEFINITIONS.filter((cause) => cause.wordings.length > 0).map((cause) => cause.id).sort());
+    expect([...listed].sort()).toEqual(
+      CAUSE_DEFINITIONS.filter((cause) => cause.wordings.length > 0)
+        .map((cause) => cause.id)
+        .sort(),
+    );
   });
 });
