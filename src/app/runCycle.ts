@@ -43,7 +43,9 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   // Every subscription with an open incident is read with ARM, whatever Resource Graph says.
   const alsoRead = openRecords.then((records) => records.map((record) => record.incident?.account.subscriptionId ?? "").filter(Boolean));
   alsoRead.catch(() => undefined);
-  const listing = await discoverFleet(ctx, deps.discovery, { alsoRead });
+  // Recorded on the first cycle ever (then read once per instance); a failed read means "no grace".
+  const since = deps.heartbeat.monitoringSince(started).catch(() => undefined);
+  const listing = await discoverFleet(ctx, deps.discovery, { alsoRead }, () => since);
   const selection = selectWork(ctx, listing, await openRecords);
   const dailyChecks = await dailyChecksDue(ctx, selection.healthy, checks);
   const decisions = decidePipeline({ confirmChanges: listing.confirmChanges });
@@ -83,7 +85,8 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   deps.log.info(
     `cmk-monitor: cycle completed in ${report.durationInMs} ms: ${report.accountsSeen} CMK account(s), ${report.revokedSeen} revoked, ` +
       `${changes.length} change(s), ${report.emailsSent} email(s) sent, ${report.emailsRetrying} retrying, ` +
-      `${report.subscriptionsFailed.length} subscription(s) failed` +
+      `${failedCount(report)} subscription(s) failed` +
+      (propagatingCount(report) > 0 ? ` (${propagatingCount(report)} more refused while permissions propagate)` : "") +
       (deps.probes ? `, ${report.accountsProbed} account(s) probed, ${report.warningDigestsRecorded} warning digest(s) recorded` : "") +
       `; discovery ${report.discoveryMode} (${report.discoveryCalls} call(s)), status from ${report.statusSource} (${report.statusCalls} call(s)), ` +
       `${report.subscriptionsWithCmk} of ${report.subscriptionsInScope} subscription(s) hold CMK accounts` +
@@ -166,7 +169,8 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
       changes: report.changes.length,
       emailsSent: report.emailsSent,
       emailsRetrying: report.emailsRetrying,
-      subscriptionsFailed: report.subscriptionsFailed.length,
+      subscriptionsFailed: failedCount(report),
+      ...(propagatingCount(report) > 0 ? { subscriptionsPropagating: propagatingCount(report) } : {}),
       subscriptionsInScope: report.subscriptionsInScope,
       subscriptionsReadable: report.subscriptionsListed,
       subscriptionsWithCmk: report.subscriptionsWithCmk,
@@ -177,4 +181,12 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
   } catch (error) {
     deps.log.warn(`cmk-monitor: could not record the cycle heartbeat: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+function failedCount(report: CycleReport): number {
+  return report.subscriptionsFailed.filter((f) => !f.propagating).length;
+}
+
+function propagatingCount(report: CycleReport): number {
+  return report.subscriptionsFailed.filter((f) => f.propagating).length;
 }

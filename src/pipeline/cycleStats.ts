@@ -6,7 +6,8 @@
 
 export interface CycleStats {
   subscriptionsListed: number;
-  subscriptionsFailed: { subscriptionId: string; reason: string; message: string }[];
+  /** `propagating`: refused within the window after deployment in which role assignments may still be propagating. */
+  subscriptionsFailed: { subscriptionId: string; reason: string; message: string; propagating?: boolean }[];
   accountsSeen: number;
   revokedSeen: number;
   unknownSeen: number;
