@@ -12,6 +12,7 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { QueueClient } from "@azure/storage-queue";
 import { AcsEmailSender } from "./adapters/acsEmail";
 import { SdkDoctorTargets } from "./adapters/doctorTargets";
+import { deadlinePolicies } from "./adapters/deadlinePolicy";
 import { ArmAccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister } from "./adapters/armSubscriptions";
 import { systemResolver } from "./adapters/dnsResolver";
@@ -120,9 +121,11 @@ export const consoleLogger: Logger = {
 export function createMonitorDeps(config: MonitorConfig, overrides: CompositionOverrides = {}): MonitorDeps {
   const credential =
     overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  // Every call made inside a cycle ends at the cycle's deadline and never sleeps on a long Retry-After.
   const clientOptions = {
     ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
     ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
+    additionalPolicies: deadlinePolicies(),
   };
 
   // One connection pool for every ARM-side client: there is a client per subscription, and a fleet
@@ -153,12 +156,12 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ? undefined
     : (overrides.workQueue ?? (config.queue ? new StorageWorkQueue(openQueue(config, credential, overrides)) : undefined));
 
-  const emailOptions = overrides.emailPolicies
-    ? { additionalPolicies: overrides.emailPolicies.map((policy) => ({ policy, position: "perCall" as const })) }
-    : {};
-  const storageOptions = overrides.storagePolicies
-    ? { additionalPolicies: overrides.storagePolicies.map((policy) => ({ policy, position: "perCall" as const })) }
-    : {};
+  const emailOptions = {
+    additionalPolicies: [...clientOptions.additionalPolicies, ...(overrides.emailPolicies ?? []).map((policy) => ({ policy, position: "perCall" as const }))],
+  };
+  const storageOptions = {
+    additionalPolicies: [...clientOptions.additionalPolicies, ...(overrides.storagePolicies ?? []).map((policy) => ({ policy, position: "perCall" as const }))],
+  };
   const openTable = (tableName: string): TableClient =>
     config.state.kind === "connection-string"
       ? TableClient.fromConnectionString(config.state.connectionString, tableName, {

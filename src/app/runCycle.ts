@@ -9,7 +9,8 @@
  * earlier cycles left in the outbox: this cycle's batches send their own.
  */
 import type { CmkAccount } from "../domain/account";
-import { startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { INVOCATION_BUDGET_IN_MS, startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { withCallDeadline } from "../ports/callDeadline";
 import { mergeStats, type CycleStats } from "../pipeline/cycleStats";
 import { AccountChecks, dueForDailyCheck, type DailyCheckItem } from "../pipeline/dailyChecks";
 import { discoverFleet } from "../pipeline/discover";
@@ -31,7 +32,12 @@ export interface CycleReport extends CycleStats {
   changes: PlannedChange[];
 }
 
-export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
+/** One cycle within the invocation's time budget: every SDK call in it ends at the deadline. */
+export function runCycle(deps: MonitorDeps): Promise<CycleReport> {
+  return withCallDeadline(INVOCATION_BUDGET_IN_MS, () => cycle(deps));
+}
+
+async function cycle(deps: MonitorDeps): Promise<CycleReport> {
   const started = deps.clock.now();
   const ctx = startCycle(deps, started);
   // The state reads do not depend on discovery: they run beside it. A failed read surfaces where
@@ -92,7 +98,8 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
       `${report.subscriptionsWithCmk} of ${report.subscriptionsInScope} subscription(s) hold CMK accounts` +
       (report.confirmations > 0 ? `, ${report.confirmations} confirmation GET(s)` : "") +
       (report.fanout === "queue" ? `; fanned out ${report.workAccountsEnqueued} account(s) in ${report.workBatchesEnqueued} work item(s)` : "") +
-      (report.emailsDeferred > 0 ? `; ${report.emailsDeferred} email(s) held back by the send rate` : ""),
+      (report.emailsDeferred > 0 ? `; ${report.emailsDeferred} email(s) held back by the send rate` : "") +
+      (report.deferredForDeadline > 0 ? `; ${report.deferredForDeadline} probe(s) left for the next cycle (near the time limit)` : ""),
   );
   await recordHeartbeat(deps, report);
   return report;
