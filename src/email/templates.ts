@@ -8,6 +8,7 @@ import { getCause, type CauseInfo } from "../domain/causes";
 import type { Incident, IncidentEvent, MessageFacts } from "../domain/incident";
 import { PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
 import type { WarningDigestFacts } from "../domain/warnings";
+import { displayValue, neutralizeText } from "../domain/displayText";
 import { sanitizeHeaderText } from "../domain/recipients";
 import {
   acknowledgeFixCommand,
@@ -77,6 +78,41 @@ type Block =
   | { type: "command"; command: string }
   | { type: "link"; label: string; url: string }
   | { type: "table"; headers: string[]; rows: string[][] };
+
+/**
+ * Every text in the blocks on one line and without invisible characters, commands aside (built
+ * from checked values only, and copied byte for byte): a value with a newline or a bidi override
+ * cannot forge a paragraph in the plain text, nor reorder what the HTML shows.
+ */
+function neutralizeBlocks(blocks: Block[]): Block[] {
+  const n = neutralizeText;
+  return blocks.map((block): Block => {
+    switch (block.type) {
+      case "heading":
+      case "paragraph":
+        return { ...block, text: n(block.text) };
+      case "facts":
+        return { ...block, rows: block.rows.map(([label, value]): [string, string] => [n(label), n(value)]) };
+      case "steps":
+        return {
+          ...block,
+          steps: block.steps.map((step) => ({
+            text: n(step.text),
+            commands: step.commands.map((command) => (command.label ? { ...command, label: n(command.label) } : command)),
+          })),
+        };
+      case "command":
+        return block;
+      case "link":
+        return { ...block, label: n(block.label) };
+      case "table":
+        return { ...block, headers: block.headers.map(n), rows: block.rows.map((row) => row.map(n)) };
+    }
+  });
+}
+
+/** The status text as Azure reported it, bounded like the stored copy. */
+const STATUS_TEXT_MAX_CHARS = 4000;
 
 function renderText(blocks: Block[]): string {
   const parts = blocks.map((block): string => {
@@ -195,9 +231,9 @@ function accountFacts(incident: Incident): Array<[string, string]> {
     ["Resource id", incident.accountId],
     ["Subscription", account?.subscriptionId ?? "unknown"],
     ["Resource group", account?.resourceGroup ?? "unknown"],
-    ["Key URI", account?.keyVaultKeyUri || "not set"],
-    ["Default identity", account?.defaultIdentity || "not set"],
-    ["Status from Azure", incident.statusText || "not reported"],
+    ["Key URI", account?.keyVaultKeyUri ? displayValue(account.keyVaultKeyUri) : "not set"],
+    ["Default identity", account?.defaultIdentity ? displayValue(account.defaultIdentity) : "not set"],
+    ["Status from Azure", incident.statusText ? displayValue(incident.statusText, STATUS_TEXT_MAX_CHARS) : "not reported"],
     ["Code", codeText(incident.code)],
     ["Cause", `${getCause(incident.cause).title} (${incident.cause})`],
     ["Detected at", formatUtc(incident.detectedAt)],
@@ -462,10 +498,10 @@ function escalation(ctx: Context): Template {
           ["Resource group", account?.resourceGroup ?? "unknown"],
           ["Account name", accountName(incident)],
           ["Location", account?.location ?? "unknown"],
-          ["Key URI", account?.keyVaultKeyUri || "not set"],
-          ["Default identity", account?.defaultIdentity || "not set"],
+          ["Key URI", account?.keyVaultKeyUri ? displayValue(account.keyVaultKeyUri) : "not set"],
+          ["Default identity", account?.defaultIdentity ? displayValue(account.defaultIdentity) : "not set"],
           ["Default identity (resolved)", identity?.description ?? "unknown"],
-          ["Status from Azure", incident.statusText || "not reported"],
+          ["Status from Azure", incident.statusText ? displayValue(incident.statusText, STATUS_TEXT_MAX_CHARS) : "not reported"],
           ["Code", codeText(incident.code)],
           ["Cause", `${ctx.cause.title} (${ctx.cause.id})`],
           ["Detected at", formatUtc(incident.detectedAt)],
@@ -555,7 +591,8 @@ export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: R
     links: options.ownerLinks,
   };
   const template = TEMPLATES[facts.kind](ctx);
-  return { subject: template.subject, text: renderText(template.blocks), html: renderHtml(template.subject, template.blocks) };
+  const blocks = neutralizeBlocks(template.blocks);
+  return { subject: template.subject, text: renderText(blocks), html: renderHtml(template.subject, blocks) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,5 +651,6 @@ export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEm
       `Sent by ${monitorName}, at most once a day and only when something changed. ` +
       "You receive this because you are listed as an owner or contact of these Cosmos DB accounts.",
   });
-  return { subject: subjectLine, text: renderText(blocks), html: renderHtml(subjectLine, blocks) };
+  const safeBlocks = neutralizeBlocks(blocks);
+  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
 }
