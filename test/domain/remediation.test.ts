@@ -80,7 +80,7 @@ describe("remediationSteps for a real account", () => {
         `az keyvault set-policy --name ${VAULT_NAME} --subscription ${SUBSCRIPTION_ID} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
       );
       expect(commands).toContain(
-        `az role assignment create --role '${KEY_VAULT_CRYPTO_ROLE}' --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${VAULT_NAME} --subscription ${SUBSCRIPTION_ID} --query id --output tsv)"/keys/${KEY_NAME}`,
+        `az role assignment create --role "${KEY_VAULT_CRYPTO_ROLE}" --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${VAULT_NAME} --subscription ${SUBSCRIPTION_ID} --query id --output tsv)"/keys/${KEY_NAME}`,
       );
       const labels = steps.flatMap((s) => s.commands.map((c) => c.label));
       expect(labels).toEqual(expect.arrayContaining(["Vault uses access policies", "Vault uses Azure RBAC"]));
@@ -165,7 +165,8 @@ describe("remediationSteps for unusual identities and URIs", () => {
   it("an account with no identity at all is told how to add one", () => {
     const account = makeAccount({ defaultIdentity: undefined, identityType: "None", principalId: undefined });
     const commands = allCommands(remediationSteps("invalid-default-identity", account)).join("\n");
-    expect(commands).toContain("--identities '[system]'");
+    // Double-quoted: bare, bash would glob [system] against the files in the current directory.
+    expect(commands).toContain('--identities "[system]"');
     expect(commands).toContain("--default-identity SystemAssignedIdentity");
     expect(commands).toContain("--default-identity UserAssignedIdentity=<user-assigned-identity-resource-id>");
   });
@@ -222,9 +223,10 @@ describe("commands built from hostile account values", () => {
     const output = execFileSync("bash", ["-c", `${PRELUDE} ${runnable}`], { encoding: "utf8" });
     expect(existsSync(CANARY)).toBe(false);
     const words = output.split("\0");
-    // The hostile values arrive as whole arguments, exactly as Azure reported them.
-    if (command.includes("--resource-group")) expect(words).toContain(hostile.resourceGroup);
-    if (/^az cosmosdb/.test(command)) expect(words).toContain(hostile.name);
+    // Values that are not Azure names of their kind never arrive at all: the reader fills in a placeholder.
+    for (const value of [hostile.resourceGroup, hostile.name, hostile.subscriptionId, hostile.principalId!]) expect(words).not.toContain(value);
+    if (command.includes("--resource-group")) expect(command).toContain("--resource-group <resource-group>");
+    if (/^az cosmosdb/.test(command)) expect(command).toContain("--name <account-name>");
   });
 
   it("produced commands at all (guards the table above)", () => {
@@ -242,8 +244,9 @@ describe("statusCheckCommand and acknowledgeFixCommand", () => {
   it.each([
     // A normal resource id stays readable.
     [ACCOUNT_ID, `npx --no-install cmk-monitor ack ${ACCOUNT_ID} --fixed`],
-    // A hostile id is quoted.
-    ["/subscriptions/x/$(id)", "npx --no-install cmk-monitor ack '/subscriptions/x/$(id)' --fixed"],
+    // A hostile id, or anything not shaped like an account's resource id, is not printed.
+    ["/subscriptions/x/$(id)", "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
+    ["@/home/me/.azure/msal_token_cache.json", "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
     // No id: a placeholder.
     [undefined, "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
   ])("ack command for %j", (id, expected) => {
