@@ -4,6 +4,7 @@
  * principal needs the key permissions. Local and pure: everything comes from the account.
  */
 import type { CmkAccount } from "./account";
+import { NAME_SHAPES } from "./commandTarget";
 import { displayValue } from "./displayText";
 import { resolveDefaultIdentity, type DefaultIdentityKind } from "./defaultIdentity";
 
@@ -23,7 +24,8 @@ export interface DefaultIdentityCheck {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const USER_ASSIGNED_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+// The resource-id shape of a user-assigned identity, the one the commands use (names and GUIDs, nothing else).
+const USER_ASSIGNED_ID = NAME_SHAPES.userAssignedIdentityId;
 
 export function checkDefaultIdentity(account: CmkAccount): DefaultIdentityCheck {
   const resolution = resolveDefaultIdentity(account);

@@ -198,6 +198,60 @@ describe("remediationSteps for unusual identities and URIs", () => {
   });
 });
 
+// Issue #16, finding 2: identity ids were not shape-checked, and the Azure CLI reads "@path" (also
+// "name=@path") as the contents of that file, so an id could upload the owner's token cache.
+describe("identity ids in commands", () => {
+  const TOKEN_CACHE = "@~/.azure/msal_token_cache.json";
+  const IDENTITY_CAUSES = ["aad-token-acquisition", "invalid-default-identity", "default-identity-unauthorized"] as const;
+  const commandsFor = (account: CmkAccount) => IDENTITY_CAUSES.flatMap((cause) => allCommands(remediationSteps(cause, account)));
+
+  it.each<[string, CmkAccount]>([
+    // The default identity names a file: detached, so the steps attach it and make it the default.
+    ["@file as the default identity", makeAccount({ defaultIdentity: `UserAssignedIdentity=${TOKEN_CACHE}`, principalId: undefined })],
+    // Attached under that name: the steps look it up with az identity show --ids.
+    [
+      "@file attached",
+      makeAccount({ defaultIdentity: `UserAssignedIdentity=${TOKEN_CACHE}`, principalId: undefined, userAssignedIdentities: { [TOKEN_CACHE]: {} } }),
+    ],
+    // Only in the identity map: offered as the default identity.
+    [
+      "@file in the identity map",
+      makeAccount({ defaultIdentity: undefined, principalId: undefined, userAssignedIdentities: { [TOKEN_CACHE]: { principalId: "p-1" } } }),
+    ],
+  ])("%s: no command carries an @", (_why, account) => {
+    const commands = commandsFor(account);
+    expect(commands.join("\n")).toContain("<user-assigned-identity-resource-id>");
+    for (const command of commands) expect(command).not.toContain("@");
+  });
+
+  it.each<[string, string]>([
+    // Not the resource-id shape at all.
+    ["a bare name", "id-orders"],
+    // The subscription must be a GUID.
+    ["a subscription that is not a GUID", USER_ASSIGNED_IDENTITY_ID.replace(SUBSCRIPTION_ID, "sub")],
+    // Another resource type.
+    ["a key vault id", USER_ASSIGNED_IDENTITY_ID.replace("Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.KeyVault/vaults")],
+    // Dot segments would move an ARM request elsewhere.
+    ["dot segments", `${USER_ASSIGNED_IDENTITY_ID}/../../other`],
+    // cmd.exe operators in the identity name.
+    ["cmd.exe operators", `${USER_ASSIGNED_IDENTITY_ID}^calc|x`],
+  ])("%s becomes a placeholder with a sentence saying what to fill in", (_why, id) => {
+    const steps = remediationSteps(
+      "aad-token-acquisition",
+      makeAccount({ defaultIdentity: `UserAssignedIdentity=${id}`, principalId: undefined, userAssignedIdentities: { [id]: {} } }),
+    );
+    const commands = allCommands(steps).join("\n");
+    expect(commands).toContain("--ids <user-assigned-identity-resource-id>");
+    expect(commands).not.toContain(id);
+    expect(allText(steps)).toContain("replace <user-assigned-identity-resource-id> with the user-assigned identity's resource id");
+  });
+
+  it("a well-formed id is printed as it is", () => {
+    const commands = commandsFor(makeUserAssignedAccount()).join("\n");
+    expect(commands).toContain(`--ids ${USER_ASSIGNED_IDENTITY_ID}`);
+  });
+});
+
 describe("commands built from hostile account values", () => {
   const dir = mkdtempSync(join(tmpdir(), "remediation-"));
   const CANARY = join(dir, "pwned");
