@@ -25,8 +25,9 @@ export interface CommandTarget {
 
 const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 // Resource group names as ARM allows them, ASCII only (a non-ASCII letter could be a look-alike
-// PowerShell reads as a quote or dash): letters, digits, _ . ( ) -, not ending in ".".
-const RESOURCE_GROUP = "[A-Za-z0-9_.()-]{0,89}[A-Za-z0-9_()-]";
+// PowerShell reads as a quote or dash): 1-90 letters, digits, _ . ( ) -, not ending in "."; nor,
+// for a shell word, starting with "." or "-".
+const RESOURCE_GROUP = "(?:[A-Za-z0-9_(][A-Za-z0-9_.()-]{0,88}[A-Za-z0-9_()-]|[A-Za-z0-9_(])";
 const VAULT_NAME = "[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]";
 
 /** Azure's shape for each kind of name a command carries. */
