@@ -199,6 +199,29 @@ describe("every email kind for hostile accounts", () => {
     expect(commands).toBeGreaterThan(100);
   });
 
+  // Issue #16, finding 8 (text): the plain text carried raw, unbounded key URI, default identity and status text.
+  it.each<[string, Partial<CmkAccount>, string, (text: string) => boolean]>([
+    // A newline pair in the default identity opened a paragraph of the attacker's own.
+    ["forged paragraph in the default identity", { defaultIdentity: `SystemAssignedIdentity${FORGED}` }, "", (text) => /^IMPORTANT FROM MICROSOFT/m.test(text)],
+    // The same through the key URI.
+    ["forged paragraph in the key URI", { keyVaultKeyUri: `${VAULT}/cmk${FORGED}` }, "", (text) => /^IMPORTANT FROM MICROSOFT/m.test(text)],
+    // And through Azure's status text.
+    ["forged paragraph in the status text", {}, FORGED, (text) => /^IMPORTANT FROM MICROSOFT/m.test(text)],
+    // A right-to-left override makes "kv-orders.exe" read differently from what it is.
+    ["bidi override in the key URI", { keyVaultKeyUri: `${VAULT}/cmk\u202egnp.exe` }, "", (text) => BIDI_AND_INVISIBLE.test(text)],
+    // A zero-width space hides inside a name.
+    ["zero-width space in the default identity", { defaultIdentity: "SystemAssigned\u200bIdentity" }, "", (text) => BIDI_AND_INVISIBLE.test(text)],
+    // 100,000 characters of key URI in every email.
+    ["unbounded key URI", { keyVaultKeyUri: `${VAULT}/cmk/${"a".repeat(100_000)}` }, "", (text) => text.split("\n").some((line) => line.length > 4_500)],
+  ])("%s never reaches the plain text", (_why, overrides, statusTail, bad) => {
+    const account = makeAccount(overrides);
+    for (const kind of KINDS) {
+      const base = makeFacts(kind);
+      const facts = { ...base, incident: { ...base.incident, account, statusText: `${base.incident.statusText}${statusTail}` } };
+      expect(bad(renderEmail(facts).text)).toBe(false);
+    }
+  });
+
   it("covers every email kind the templates have", () => {
     // A new kind must join this suite: the warning digest and the incident digest are added above.
     const kinds = new Set(everyEmail(makeAccount(), FACT_SETS[0]![1], "default-identity-unauthorized").map(([kind]) => kind));
