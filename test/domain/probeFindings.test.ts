@@ -255,14 +255,6 @@ describe("evidenceLines", () => {
       "key",
       "az keyvault key set-attributes --vault-name <vault-name> --name cmk --enabled true",
     ],
-    // An identity id with cmd.exe operators (^ escapes, | pipes) that the lenient shape check let through.
-    [
-      "identity id with cmd.exe operators, not attached",
-      { defaultIdentity: `UserAssignedIdentity=${UAI}^calc|x`, identityType: "UserAssigned", principalId: undefined },
-      {},
-      "default-identity",
-      "az cosmosdb identity assign --name orders-db --resource-group rg-orders --subscription 00000000-0000-0000-0000-000000000001 --identities <user-assigned-identity-resource-id>",
-    ],
     // The same file in the identity map, offered as the default identity.
     [
       "@file identity id in the identity map",
@@ -304,5 +296,14 @@ describe("evidenceLines", () => {
     const account = { ...PROBE_ACCOUNT, ...accountOverrides };
     const found = line(evidenceLines(account, healthyFacts(account, factOverrides), NOW), probe);
     expect(found.commands?.map((c) => c.command)).toContain(expected);
+  });
+
+  it("an identity id with cmd.exe operators is reported as misshapen, and no command carries it", () => {
+    // The lenient shape check let "…/userAssignedIdentities/id^calc|x" through to an identity assign command.
+    const account = { ...PROBE_ACCOUNT, defaultIdentity: `UserAssignedIdentity=${UAI}^calc|x`, identityType: "UserAssigned", principalId: undefined };
+    const found = line(evidenceLines(account, healthyFacts(account), NOW), "default-identity");
+    expect(found.outcome).toBe("problem");
+    expect(found.text).toContain("is not a user-assigned identity resource id");
+    expect((found.commands ?? []).map((c) => c.command).join("\n")).not.toContain("calc");
   });
 });
