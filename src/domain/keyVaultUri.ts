@@ -218,7 +218,10 @@ function checkUncached(uri: string): KeyUriCheck {
     base.cloud = known.cloud;
     base.service = known.service;
     if (!VAULT_NAME.test(vaultLabel)) {
-      problem("invalid-vault-name", `"${displayValue(vaultLabel)}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`);
+      problem(
+        "invalid-vault-name",
+        `"${displayValue(vaultLabel)}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`,
+      );
     }
   }
 
@@ -228,14 +231,20 @@ function checkUncached(uri: string): KeyUriCheck {
   if (collection === undefined || collection === "") {
     problem("missing-key-name", "The URI has no /keys/<key-name> path.");
   } else if (collection.toLowerCase() !== "keys") {
-    problem("not-a-key", `The path starts with /${displayValue(collection, 60)}/: Cosmos DB needs a key (/keys/<name>), not a ${displayValue(collection, 60).replace(/s$/, "")}.`);
+    problem(
+      "not-a-key",
+      `The path starts with /${displayValue(collection, 60)}/: Cosmos DB needs a key (/keys/<name>), not a ${displayValue(collection, 60).replace(/s$/, "")}.`,
+    );
   } else if (keyName === undefined || keyName === "") {
     problem("missing-key-name", "The URI ends at /keys without a key name.");
   } else if (!KEY_NAME.test(keyName)) {
     problem("invalid-key-name", `"${displayValue(keyName, 130)}" is not a valid key name (1-127 letters, digits and dashes).`);
   }
   if (version !== undefined && version !== "") {
-    problem("has-version", `The URI includes the key version ${displayValue(version, 60)}; Cosmos DB expects the versionless URI and follows the key's current version.`);
+    problem(
+      "has-version",
+      `The URI includes the key version ${displayValue(version, 60)}; Cosmos DB expects the versionless URI and follows the key's current version.`,
+    );
   }
   if (rest.length > 0) problem("extra-path", "The URI has extra path segments after the key version.");
   base.valid = base.problems.length === 0;

@@ -119,7 +119,10 @@ function uriLine(t: CommandTarget, facts: ProbeFacts): EvidenceLine {
     ...(fixable && typeof t.vaultHost === "string" && typeof t.keyName === "string"
       ? {
           commands: [
-            command(sh`az cosmosdb update ${accountArgs(t)} --key-uri ${sh`https://${t.vaultHost}/keys/${t.keyName}`}`, "Point the account at the versionless key URI"),
+            command(
+              sh`az cosmosdb update ${accountArgs(t)} --key-uri ${sh`https://${t.vaultHost}/keys/${t.keyName}`}`,
+              "Point the account at the versionless key URI",
+            ),
           ],
         }
       : {}),
@@ -135,20 +138,12 @@ function identityLine(account: CmkAccount, t: CommandTarget, facts: ProbeFacts):
   const commands: RemediationCommand[] = [];
   if (identity.kind === "user-assigned" && identity.userAssignedIdentityId && identity.problems.some((p) => p.includes("not attached"))) {
     commands.push(
-      command(
-        sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${identityIdValue(identity.userAssignedIdentityId)}`,
-        "Attach the identity",
-      ),
+      command(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${identityIdValue(identity.userAssignedIdentityId)}`, "Attach the identity"),
     );
   } else if (identity.kind === "missing" || identity.kind === "unrecognized") {
     const attached = Object.keys(account.userAssignedIdentities ?? {})[0];
     if (attached) {
-      commands.push(
-        command(
-          setDefaultIdentity(t, sh`UserAssignedIdentity=${identityIdValue(attached)}`),
-          "Use the attached user-assigned identity",
-        ),
-      );
+      commands.push(command(setDefaultIdentity(t, sh`UserAssignedIdentity=${identityIdValue(attached)}`), "Use the attached user-assigned identity"));
     } else if (account.principalId) {
       commands.push(command(setDefaultIdentity(t, "SystemAssignedIdentity"), "Use the system-assigned identity"));
     }
@@ -280,12 +275,7 @@ function keyLine(t: CommandTarget, facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: `Key ${names.key} does not exist in vault ${names.vault}, not even as a deleted key: it was purged or never existed. Restore it from a backup, or open a support case.`,
-        commands: [
-          command(
-            sh`az keyvault key restore --vault-name ${t.vaultName} --file ${placeholder("key-backup-file")}`,
-            "Restore from a backup",
-          ),
-        ],
+        commands: [command(sh`az keyvault key restore --vault-name ${t.vaultName} --file ${placeholder("key-backup-file")}`, "Restore from a backup")],
       };
   }
 }

@@ -13,7 +13,7 @@ import { sh } from "./shellQuoting";
 // Their homes are defaultIdentity.ts and remediationCommands.ts; re-exported for the code that
 // imports them from here (email templates, the CLI, tests).
 export { resolveDefaultIdentity, type DefaultIdentityKind, type DefaultIdentityResolution } from "./defaultIdentity";
-export { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand, type RemediationStep } from "./remediationCommands";
+export { KEY_VAULT_CRYPTO_ROLE, withPlaceholderHelp, type RemediationCommand, type RemediationStep } from "./remediationCommands";
 
 /** "one hour", "two hours", "90 minutes": durations as the emails say them. */
 export function describeMinutes(minutes: number): string {

@@ -167,8 +167,7 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
           [
             {
               label: "Move the expiry date (or rotate the key and set a new expiry on the new version)",
-              command:
-                sh`az keyvault key set-attributes ${keyArgs(commandTarget(account))} --expires ${placeholder("new-expiry-utc")}`.text,
+              command: sh`az keyvault key set-attributes ${keyArgs(commandTarget(account))} --expires ${placeholder("new-expiry-utc")}`.text,
             },
           ],
           expiresOn,

@@ -16,6 +16,7 @@ import {
   remediationSteps,
   resolveDefaultIdentity,
   statusCheckCommand,
+  withPlaceholderHelp,
   type RemediationStep,
 } from "../domain/remediation";
 import { html, safeHref, type SafeHtml } from "./html";
@@ -313,7 +314,7 @@ function evidenceBlocks(evidence: EvidenceLine[] | undefined): Block[] {
 function startHereSteps(evidence: EvidenceLine[] | undefined): RemediationStep[] {
   return (evidence ?? [])
     .filter((line) => line.outcome === "problem" && line.commands && line.commands.length > 0)
-    .map((line) => ({ text: `Start here (from what we checked): ${line.text}`, commands: line.commands! }));
+    .map((line) => withPlaceholderHelp({ text: `Start here (from what we checked): ${line.text}`, commands: line.commands! }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -634,7 +635,7 @@ export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEm
     });
     const steps = account.findings
       .filter((finding) => finding.commands.length > 0)
-      .map((finding): RemediationStep => ({ text: `${finding.title}: ${finding.detail}`, commands: finding.commands }));
+      .map((finding): RemediationStep => withPlaceholderHelp({ text: `${finding.title}: ${finding.detail}`, commands: finding.commands }));
     if (steps.length > 0) blocks.push({ type: "steps", steps });
   }
   if (facts.resolved.length > 0) {
