@@ -198,6 +198,15 @@ describe("remediationSteps for unusual identities and URIs", () => {
   });
 });
 
+describe("the guard's backstop", () => {
+  it.each(REVOKED_CAUSES)("%s: no command for a real account hits sh's <value> backstop", (cause) => {
+    // <value> means a value skipped its shape check and sh refused it: every value must be checked before it gets there.
+    for (const account of [makeAccount(), makeUserAssignedAccount()]) {
+      expect(allCommands(remediationSteps(cause, account)).join("\n")).not.toContain("<value>");
+    }
+  });
+});
+
 // Issue #16, finding 2: identity ids were not shape-checked, and the Azure CLI reads "@path" (also
 // "name=@path") as the contents of that file, so an id could upload the owner's token cache.
 describe("identity ids in commands", () => {

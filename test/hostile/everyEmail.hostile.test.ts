@@ -164,6 +164,8 @@ function emailProblems(email: RenderedEmail): string[] {
   const commands = printedCommands(email);
   for (const command of commands) {
     problems.push(...shellHazards(command));
+    // sh's backstop placeholder: a value reached sh without its shape check.
+    if (command.includes("<value>")) problems.push(`unchecked value refused by sh: ${command}`);
     // The plain text carries each command byte for byte, on its own line.
     if (!email.text.split("\n").some((line) => line.trim() === command)) problems.push(`command missing from the text: ${command}`);
   }
