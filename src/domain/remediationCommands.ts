@@ -168,6 +168,7 @@ const FILL_IN: Record<string, string> = {
   "vault-name": "the key vault's name",
   "vault-host": "the key vault's host name",
   "vault-resource-id": "the key vault's resource id",
+  "vault-resource-group": "the key vault's resource group",
   "key-name": "the key's name",
   "user-assigned-identity-resource-id": "the user-assigned identity's resource id",
   value: "the value it stands for",

@@ -274,7 +274,7 @@ function fixBlocks(ctx: Context, stepsHeading = "How to fix it"): Block[] {
           { type: "paragraph", text: "Or from a shell:" },
         ] satisfies Block[])
       : ([{ type: "paragraph", text: "Tell the monitor, so it starts the recovery clock and stops sending reminders:" }] satisfies Block[])),
-    { type: "command", command: acknowledgeFixCommand(incident.accountId) },
+    ...commandWithHelp(acknowledgeFixCommand(incident.accountId)),
   ];
   if (incident.nextReminderAt) {
     blocks.push({
@@ -308,6 +308,17 @@ function evidenceBlocks(evidence: EvidenceLine[] | undefined): Block[] {
       rows: evidence.map((line) => [PROBE_LABELS[line.probe] ?? line.probe, OUTCOME_TEXT[line.outcome] ?? line.outcome, line.text]),
     },
   ];
+}
+
+/** A command on its own, after the sentence asking the reader to fill in any value the monitor refused to print. */
+function commandWithHelp(command: string): Block[] {
+  const help = withPlaceholderHelp({ text: "", commands: [{ command }] }).text;
+  return help
+    ? [
+        { type: "paragraph", text: help },
+        { type: "command", command },
+      ]
+    : [{ type: "command", command }];
 }
 
 /** The exact fixes the probes point at, as the first steps, before the general ones. */
@@ -422,7 +433,7 @@ function fixAcknowledged(ctx: Context): Template {
           `Azure usually restores access within about ${describeMinutes(ctx.cause.policy.expectedRecoveryInMinutes)} of the fix, so expect the account to recover by ${formatUtc(incident.expectedRecoveryBy)}. ` +
           `If it is still revoked at ${formatUtc(incident.escalateAt)}, the monitor sends the case to support with the full timeline. You can check the status yourself:`,
       },
-      { type: "command", command: statusCheckCommand(incident.account) },
+      ...commandWithHelp(statusCheckCommand(incident.account)),
       ...evidenceBlocks(ctx.facts.evidence),
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(incident) },

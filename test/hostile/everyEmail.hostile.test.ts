@@ -164,6 +164,12 @@ function emailProblems(email: RenderedEmail): string[] {
   const commands = printedCommands(email);
   for (const command of commands) {
     problems.push(...shellHazards(command));
+    // A placeholder for a refused value must come with a sentence asking the reader to fill it in.
+    for (const [name] of command.matchAll(
+      /<(?:subscription-id|resource-group|account-name|vault-name|vault-host|vault-resource-id|vault-resource-group|key-name|user-assigned-identity-resource-id)>/g,
+    )) {
+      if (!email.text.includes(`${name} with`)) problems.push(`no sentence asks to fill in ${name}`);
+    }
     // sh's backstop placeholder: a value reached sh without its shape check.
     if (command.includes("<value>")) problems.push(`unchecked value refused by sh: ${command}`);
     // The plain text carries each command byte for byte, on its own line.
