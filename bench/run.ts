@@ -10,7 +10,7 @@ import { BENCH_MODES, runBenchmark, type BenchMode, type BenchResult } from "./b
 import type { GraphStatus } from "./fleet";
 
 const USAGE =
-  "usage: npm run bench -- --accounts N --subscriptions N [--empty-subscriptions N] --latency-ms N [--mode arm|resource-graph|resource-graph-status] [--graph-status healthy|absent] [--revoked-share 0.01] [--batch-size N] [--new-batch-threshold N] [--fanout auto|queue|inline] [--json]";
+  "usage: npm run bench -- --accounts N --subscriptions N [--empty-subscriptions N] --latency-ms N [--mode arm|resource-graph|resource-graph-status] [--graph-status healthy|absent] [--revoked-share 0.01] [--batch-size N] [--new-batch-threshold N] [--fanout auto|queue|inline] [--skip-next-day] [--json]";
 
 async function main(argv: string[]): Promise<number> {
   let values;
@@ -30,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
         "new-batch-threshold": { type: "string" },
         fanout: { type: "string", default: "auto" },
         json: { type: "boolean", default: false },
+        "skip-next-day": { type: "boolean", default: false },
       },
     }));
   } catch (error) {
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
     revokedShare,
     host,
     fanout: values.fanout as "auto" | "queue" | "inline",
+    nextDay: !values["skip-next-day"],
     simulation: "child-process",
     progress: (line) => process.stderr.write(`bench: ${line}\n`),
   });
@@ -152,6 +154,7 @@ function render(results: BenchResult[]): string {
       (r) =>
         `${r.idleCycleMs} ms; lower bound ${r.idleLowerBoundMs} ms (status ${r.idleLowerBound.statusMs}, probes ${r.idleLowerBound.probeMs}, send ${r.idleLowerBound.sendMs}); ratio ${r.idleRatio}`,
     ],
+    ["CPU in the monitor's process (idle)", (r) => `${r.idleCycleCpuMs} ms`],
     ["next day's first cycle", (r) => `${r.nextDayCycleMs} ms (${r.nextDayCycleWrites} entities written, ${r.nextDayCycleEmails} emails)`],
     ["idle cycle store reads / writes", (r) => `${r.idleCycleReads} / ${r.idleCycleWrites} (+${r.idleCycleHeartbeatWrites} heartbeat)`],
     ["emails sent (cold) / digests", (r) => `${r.emailsSent} / ${r.digestsSent} (${r.messagesInDigests} messages)`],
