@@ -159,7 +159,7 @@ interface FleetIndex {
   invisible: string[];
   /** Subscriptions holding CMK accounts (lower-cased, as Resource Graph spells them). */
   withCmk: string[];
-  /** The accounts with whatever status Resource Graph had (used only as a proven status source). */
+  /** The accounts with whatever status Resource Graph had: kept only with CMK_STATUS_SOURCE=resource-graph, the one use. */
   accounts: CmkAccount[];
 }
 
@@ -288,7 +288,9 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
     const visible = coverage.subscriptionIds;
     const invisible = scope.subscriptionIds.filter((id) => !visible.has(id.toLowerCase()));
     const withCmk = [...new Set(fleet.accounts.map((account) => account.subscriptionId.toLowerCase()))];
-    return { index: { at: now, visible, invisible, withCmk, accounts: fleet.accounts }, throttledInMs: coverage.throttledInMs + fleet.throttledInMs };
+    // Resource Graph's accounts are read only as a proven status source: otherwise not worth an interval in memory.
+    const accounts = this.options.statusSource === "resource-graph" ? fleet.accounts : [];
+    return { index: { at: now, visible, invisible, withCmk, accounts }, throttledInMs: coverage.throttledInMs + fleet.throttledInMs };
   }
 
   /**
