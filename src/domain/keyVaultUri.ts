@@ -138,6 +138,11 @@ export interface KeyUriCheck {
 const VAULT_NAME = /^[a-z](?!.*--)[a-z0-9-]{1,22}[a-z0-9]$/i;
 const KEY_NAME = /^[a-z0-9-]{1,127}$/i;
 
+/** Key Vault's own rule for key names; only such a name may go into an ARM scope or a command. */
+export function isKeyVaultKeyName(name: string | undefined): name is string {
+  return name !== undefined && KEY_NAME.test(name);
+}
+
 /** Checks the account's key URI the way Cosmos DB reads it. Pure, exact and total. */
 export function checkKeyVaultKeyUri(uri: string | undefined): KeyUriCheck {
   return remembered(checked, typeof uri === "string" ? uri : "", checkUncached);

@@ -126,7 +126,7 @@ describe("evidenceLines", () => {
       "no role",
       { vault: checked(activeVault({ permissionModel: "rbac", accessPolicies: [] })), roleAssignments: checked([]) },
       "permission",
-      `The vault uses Azure RBAC and principal ${PRINCIPAL} has no role assignment at the key, vault, resource group or subscription (assignments to groups it belongs to are not visible to the monitor).`,
+      `The vault uses Azure RBAC and principal ${PRINCIPAL} has no role assignment at the key, vault, resource group, subscription or management group, directly or through a group.`,
       `az role assignment create --role 'Key Vault Crypto Service Encryption User' --assignee-object-id ${PRINCIPAL} --assignee-principal-type ServicePrincipal --scope ${VAULT_ID}/keys/cmk`,
     ],
     // Firewall without the trusted-services bypass.
