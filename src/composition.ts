@@ -151,7 +151,11 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
             clock,
           },
         )
-      : new ArmFleetDiscovery(accounts, config.subscriptionIds, config.armConcurrency);
+      : new ArmFleetDiscovery(accounts, config.subscriptionIds, {
+          concurrency: config.armConcurrency,
+          refreshIntervalInMs: config.discoveryIntervalInMinutes * 60_000,
+          clock,
+        });
   const workQueue = !overrides.fanOutOverQueue
     ? undefined
     : (overrides.workQueue ?? (config.queue ? new StorageWorkQueue(openQueue(config, credential, overrides)) : undefined));

@@ -70,6 +70,9 @@ const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 export class ArmRoutes {
   /** Keyed by lower-cased resource id, because ARM ids compare case-insensitively. */
   private readonly accounts = new Map<string, SandboxAccount>();
+  /** The same accounts by lower-cased subscription and by lower-cased name: a fleet of 50,000 is listed and looked up without a scan. */
+  private readonly bySubscription = new Map<string, Map<string, SandboxAccount>>();
+  private readonly byName = new Map<string, SandboxAccount>();
   private readonly forbiddenSubscriptions = new Set<string>();
   private listOmitsStatus = false;
   /** Subscriptions the caller can see beyond those holding accounts, with their state. */
@@ -108,6 +111,7 @@ export class ArmRoutes {
     if (spec.keyVaultKeyUri !== undefined) account.keyVaultKeyUri = spec.keyVaultKeyUri;
     if (spec.status !== undefined) account.status = spec.status;
     this.accounts.set(id.toLowerCase(), account);
+    this.index(account);
     this.version += 1;
     return id;
   }
@@ -128,8 +132,24 @@ export class ArmRoutes {
   }
 
   removeAccount(nameOrId: string): void {
-    this.accounts.delete(this.require(nameOrId).id.toLowerCase());
+    const account = this.require(nameOrId);
+    this.accounts.delete(account.id.toLowerCase());
+    this.bySubscription.get(account.subscriptionId.toLowerCase())?.delete(account.id.toLowerCase());
+    this.byName.delete(account.name.toLowerCase());
     this.version += 1;
+  }
+
+  private index(account: SandboxAccount): void {
+    const subscription = account.subscriptionId.toLowerCase();
+    let accounts = this.bySubscription.get(subscription);
+    if (!accounts) this.bySubscription.set(subscription, (accounts = new Map()));
+    accounts.set(account.id.toLowerCase(), account);
+    this.byName.set(account.name.toLowerCase(), account);
+  }
+
+  /** The accounts of one subscription, in the order they were created. */
+  private inSubscription(subscriptionId: string): Iterable<SandboxAccount> {
+    return this.bySubscription.get(subscriptionId.toLowerCase())?.values() ?? [];
   }
 
   getAccount(nameOrId: string): SandboxAccount | undefined {
@@ -172,7 +192,7 @@ export class ArmRoutes {
         handle: (fault) =>
           fault
             ? armFaultResponse(fault)
-            : this.guarded(request, subscriptionId, (apiVersion) => this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId))),
+            : this.guarded(request, subscriptionId, (apiVersion) => this.list(apiVersion, this.inSubscription(subscriptionId), () => true)),
       };
     }
     match = LIST_IN_RESOURCE_GROUP.exec(path);
@@ -185,7 +205,7 @@ export class ArmRoutes {
           fault
             ? armFaultResponse(fault)
             : this.guarded(request, subscriptionId, (apiVersion) =>
-                this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup)),
+                this.list(apiVersion, this.inSubscription(subscriptionId), (a) => sameId(a.resourceGroup, resourceGroup)),
               ),
       };
     }
@@ -284,8 +304,8 @@ export class ArmRoutes {
     return { status: 200, json: { value } };
   }
 
-  private list(apiVersion: string, include: (account: SandboxAccount) => boolean): SandboxResponse {
-    const value = [...this.accounts.values()].filter(include).map((a) => {
+  private list(apiVersion: string, candidates: Iterable<SandboxAccount>, include: (account: SandboxAccount) => boolean): SandboxResponse {
+    const value = [...candidates].filter(include).map((a) => {
       const json = toArmJson(a, apiVersion);
       if (this.listOmitsStatus) delete (json["properties"] as Record<string, unknown>)["customerManagedKeyStatus"];
       return json;
@@ -295,9 +315,7 @@ export class ArmRoutes {
   }
 
   private get(apiVersion: string, resourceGroup: string, name: string, subscriptionId: string): SandboxResponse {
-    const account = [...this.accounts.values()].find(
-      (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name),
-    );
+    const account = [...this.inSubscription(subscriptionId)].find((a) => sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name));
     if (!account) {
       return {
         status: 404,
@@ -316,7 +334,7 @@ export class ArmRoutes {
   }
 
   private findByName(name: string): SandboxAccount | undefined {
-    return [...this.accounts.values()].find((a) => sameId(a.name, name));
+    return this.byName.get(name.toLowerCase());
   }
 
   private require(nameOrId: string): SandboxAccount {
