@@ -13,7 +13,8 @@ import { QueueClient } from "@azure/storage-queue";
 import { AcsEmailSender } from "./adapters/acsEmail";
 import { ArmAccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister } from "./adapters/armSubscriptions";
-import { systemResolver } from "./adapters/dnsResolver";
+import { CancellableDnsResolver } from "./adapters/dnsResolver";
+import { vaultSuffixesOf, type AzureCloudName } from "./domain/vaultProbeTarget";
 import { ArmFleetDiscovery, ResourceGraphFleetDiscovery } from "./adapters/fleetDiscovery";
 import { ResourceGraphDiscovery } from "./adapters/resourceGraphAccounts";
 import { RateLimitedKeyReader } from "./adapters/vaultRateLimit";
@@ -59,6 +60,11 @@ export interface CompositionOverrides {
   keyVaultAgent?: Agent;
   /** Replaces DNS for the vault-host probe (the sandbox decides which vault names resolve). */
   hostResolver?: HostResolver;
+  /**
+   * Sandbox only: the vault DNS suffixes the probes may talk to, instead of the configured cloud's
+   * (the sandbox serves vaults of every cloud). Nothing in production sets it.
+   */
+  vaultHostSuffixes?: readonly string[];
   /** Per remote probe call; default 10 seconds. */
   probeTimeoutInMs?: number;
   /** Replaces how Resource Graph waits for its quota (tests see the waits without taking them). */
@@ -88,10 +94,11 @@ function createAccountProber(
   subscriptionIds: readonly string[],
   clock: Clock,
   proxyConfigured: boolean,
+  cloud: AzureCloudName,
 ): AccountProber {
   return new SdkAccountProber(
     {
-      resolver: overrides.hostResolver ?? systemResolver,
+      resolver: overrides.hostResolver ?? new CancellableDnsResolver(),
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
@@ -102,7 +109,12 @@ function createAccountProber(
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },
-    { timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS, subscriptionIds, now: () => clock.now() },
+    {
+      timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS,
+      subscriptionIds,
+      now: () => clock.now(),
+      vaultHostSuffixes: overrides.vaultHostSuffixes ?? vaultSuffixesOf(cloud),
+    },
   );
 }
 
@@ -181,7 +193,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
   const probes =
     config.probes === "on"
-      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured)
+      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured, config.cloud)
       : undefined;
 
   const settings: MonitorSettings = {
@@ -252,7 +264,16 @@ export function createScanDeps(env: Environment = process.env, overrides: Compos
   return {
     accounts: new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions }),
     subscriptions: new ArmSubscriptionLister({ credential, endpoint: config.armEndpoint, clientOptions }),
-    probes: createAccountProber(credential, config.armEndpoint, clientOptions, overrides, [], overrides.clock ?? systemClock, config.proxyConfigured),
+    probes: createAccountProber(
+      credential,
+      config.armEndpoint,
+      clientOptions,
+      overrides,
+      [],
+      overrides.clock ?? systemClock,
+      config.proxyConfigured,
+      config.cloud,
+    ),
     keyExpiryWarningDays: config.keyExpiryWarningDays,
   };
 }

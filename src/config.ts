@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./domain/emailAddress";
+import { cloudOfArmEndpoint, type AzureCloudName } from "./domain/vaultProbeTarget";
 
 export { EMAIL_ADDRESS, isAllowedDomain, splitList };
 
@@ -223,6 +224,8 @@ export interface MonitorConfig {
   readonly state: StateConnection;
   readonly stateTable: string;
   readonly armEndpoint: string;
+  /** The cloud CMK_ARM_ENDPOINT belongs to (public unless it is China's or US Government's): whose vault hosts are probed. */
+  readonly cloud: AzureCloudName;
   /** Warn when a healthy account's key expires within this many days. */
   readonly keyExpiryWarningDays: number;
   /** Key Vault, identity, DNS and permission probes (src/probes); "off" runs on ARM status alone. */
@@ -389,6 +392,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     state,
     stateTable: settings.CMK_STATE_TABLE,
     armEndpoint: settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com",
+    cloud: cloudOfArmEndpoint(settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com"),
     keyExpiryWarningDays: settings.CMK_KEY_EXPIRY_WARNING_DAYS,
     probes: settings.CMK_PROBES,
     ...(settings.CMK_PUBLIC_BASE_URL ? { publicBaseUrl: settings.CMK_PUBLIC_BASE_URL.replace(/\/+$/, "") } : {}),
@@ -434,6 +438,7 @@ export function dashboardAuthLevel(env: Environment = process.env): "function" |
 /** What the read-only `scan` command reads: it needs no state, no email and no required setting. */
 export interface ScanConfig {
   readonly armEndpoint: string;
+  readonly cloud: AzureCloudName;
   readonly managedIdentityClientId?: string;
   readonly keyExpiryWarningDays: number;
   readonly proxyConfigured: boolean;
@@ -443,8 +448,10 @@ export interface ScanConfig {
 export function loadScanConfig(env: Environment = process.env): ScanConfig {
   const clientId = env.AZURE_CLIENT_ID?.trim();
   const warningDays = Number(env.CMK_KEY_EXPIRY_WARNING_DAYS?.trim() || "30");
+  const armEndpoint = env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com";
   return Object.freeze({
-    armEndpoint: env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com",
+    armEndpoint,
+    cloud: cloudOfArmEndpoint(armEndpoint),
     ...(clientId ? { managedIdentityClientId: clientId } : {}),
     keyExpiryWarningDays: Number.isInteger(warningDays) && warningDays > 0 ? warningDays : 30,
     proxyConfigured: proxyConfigured(env),
