@@ -43,8 +43,9 @@ param escalationRecipients string
 @description('CMK_DEFAULT_RECIPIENTS: comma-separated addresses notified when an account has no owner tag; empty by default.')
 param defaultRecipients string = ''
 
-@description('CMK_ALLOWED_RECIPIENT_DOMAINS: comma-separated domains ("*.example.com" allowed) mail may go to; empty allows any.')
-param allowedRecipientDomains string = ''
+@description('CMK_ALLOWED_RECIPIENT_DOMAINS (required): comma-separated domains ("*.example.com" allowed) mail may go to; "*" alone allows any domain.')
+@minLength(1)
+param allowedRecipientDomains string
 
 @description('CMK_POLL_SCHEDULE: six-field NCRONTAB schedule of the poll timer. Keep it consistent with pollIntervalInMinutes.')
 param pollSchedule string = '0 */5 * * * *'

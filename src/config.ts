@@ -52,13 +52,19 @@ const optionalText = z
   .optional()
   .transform((value) => (value && value.trim() !== "" ? value.trim() : undefined));
 
+// URL settings never quote their value: a connection string or SAS pasted into one carries a key.
+const NOT_A_URL = "is not a URL (the value is not repeated here: it may hold a key)";
+
 const httpsUrl = optionalText.superRefine((value, ctx) => {
   if (value === undefined) return;
   try {
     const url = new URL(value);
     if (url.protocol !== "https:") ctx.addIssue({ code: "custom", message: "must be an https:// URL" });
+    if (url.username || url.password || url.search || url.hash) {
+      ctx.addIssue({ code: "custom", message: "must not carry credentials, a query string or a fragment (keys and SAS tokens do not belong in an endpoint)" });
+    }
   } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    ctx.addIssue({ code: "custom", message: NOT_A_URL });
   }
 });
 
@@ -72,8 +78,9 @@ const publicBaseUrl = optionalText.superRefine((value, ctx) => {
       ctx.addIssue({ code: "custom", message: "must be an https:// URL (http:// only on 127.0.0.1 or localhost)" });
     }
     if (url.search || url.hash) ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+    if (url.username || url.password) ctx.addIssue({ code: "custom", message: "must not carry a user name or password" });
   } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    ctx.addIssue({ code: "custom", message: NOT_A_URL });
   }
 });
 
@@ -137,7 +144,19 @@ export const settingsSchema = z.object({
     .refine((value) => TAG_NAME.test(value), { message: "must be a valid Azure tag name (up to 512 characters, none of < > % & \\ ? /)" }),
   CMK_DEFAULT_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
   CMK_ESCALATION_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
-  CMK_ALLOWED_RECIPIENT_DOMAINS: listOf(DOMAIN, "domain"),
+  // Required: tag writers choose owner addresses, so where mail may go is a decision, not a default ("*" is that decision).
+  CMK_ALLOWED_RECIPIENT_DOMAINS: z
+    .string()
+    .optional()
+    .transform((value) => splitList(value))
+    .superRefine((items, ctx) => {
+      if (items.includes("*") && items.length > 1) {
+        ctx.addIssue({ code: "custom", message: "* allows any domain and must be the only entry" });
+      }
+      for (const item of items) {
+        if (item !== "*" && !DOMAIN.test(item)) ctx.addIssue({ code: "custom", message: `"${item}" is not a valid domain` });
+      }
+    }),
   CMK_EMAIL_SENDER: optionalText.superRefine((value, ctx) => {
     if (value === undefined) ctx.addIssue({ code: "custom", message: "is required (a sender address on your ACS email domain)" });
     else if (!EMAIL_ADDRESS.test(value)) ctx.addIssue({ code: "custom", message: `"${value}" is not a valid email address` });
@@ -352,7 +371,9 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     problems.push("CMK_ESCALATION_RECIPIENTS: is required (who is told when an account does not recover in time)");
   }
   const allowed = splitList(env.CMK_ALLOWED_RECIPIENT_DOMAINS);
-  if (allowed.length > 0) {
+  if (allowed.length === 0) {
+    problems.push("CMK_ALLOWED_RECIPIENT_DOMAINS: is required: the domains mail may go to (e.g. contoso.com,*.contoso.com), or * to allow any domain");
+  } else {
     for (const [name, list] of [
       ["CMK_DEFAULT_RECIPIENTS", splitList(env.CMK_DEFAULT_RECIPIENTS)],
       ["CMK_ESCALATION_RECIPIENTS", splitList(env.CMK_ESCALATION_RECIPIENTS)],
@@ -484,9 +505,19 @@ function hasQueueEndpoint(connectionString: string): boolean {
   return /(^|;)\s*(UseDevelopmentStorage=true|QueueEndpoint=|EndpointSuffix=)/i.test(connectionString);
 }
 
-/** A problem as one display-safe line: controls and line separators escaped, length bounded. */
+/**
+ * Secrets as connection strings and SAS tokens spell them (`AccountKey=`, `accesskey=`, `sig=`,
+ * `SharedAccessSignature=`, `password=`): a value pasted into the wrong setting may be quoted by
+ * a rule that expected an address or an id, so every problem line has them masked.
+ */
+const SECRET_ASSIGNMENT =
+  /\b(account[-_]?key|access[-_]?key|shared[-_]?access[-_]?(?:key|signature)|sig|password|pwd|secret|client[-_]?secret|token)=[^;&\s"]*/gi;
+
+/** A problem as one display-safe line: secrets masked, controls and line separators escaped, length bounded. */
 function oneLine(problem: string): string {
-  const escaped = problem.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escaped = problem
+    .replace(SECRET_ASSIGNMENT, "$1=<redacted>")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return escaped.length > 300 ? `${escaped.slice(0, 299)}…` : escaped;
 }
 

@@ -20,6 +20,8 @@ export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstan
     ACS_CONNECTION_STRING: sandbox.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,
     CMK_ARM_ENDPOINT: sandbox.url,
+    // The drill's owners, defaults and escalation contacts are all contoso's.
+    CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com,*.contoso.com",
     ...settings,
   };
 }

@@ -85,11 +85,29 @@ describe("every setting wrong at once", () => {
       CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
       CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
       CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+      CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
       ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
       AzureWebJobsStorage__accountName: "stcmkmonitor",
     };
     expect(problemsOf(valid)).toEqual([]);
     expect(problemsOf({ ...valid, [name]: value }).some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+  });
+
+  it.each([
+    // A storage connection string pasted where a URL or a list belongs: the error must not quote its key.
+    ["ACS_ENDPOINT", `DefaultEndpointsProtocol=https;AccountName=st;AccountKey=${SECRET};EndpointSuffix=core.windows.net`],
+    ["AzureWebJobsStorage__tableServiceUri", `DefaultEndpointsProtocol=https;AccountName=st;AccountKey=${SECRET}`],
+    ["AzureWebJobsStorage__queueServiceUri", `https://st.queue.core.windows.net/?sv=2022-11-02&sig=${SECRET}`],
+    ["CMK_ARM_ENDPOINT", `endpoint=https://acs.communication.azure.com/;accesskey=${SECRET}`],
+    ["CMK_PUBLIC_BASE_URL", `http://user:${SECRET}@monitor.contoso.com`],
+    // An ACS connection string in the sender or a list setting.
+    ["CMK_EMAIL_SENDER", `endpoint=https://acs.communication.azure.com/;accesskey=${SECRET}`],
+    ["CMK_SUBSCRIPTION_IDS", `TableEndpoint=https://st.table.core.windows.net;SharedAccessSignature=sv=2022&sig=${SECRET}`],
+    ["CMK_DEFAULT_RECIPIENTS", `AccountName=st;AccountKey=${SECRET}`],
+  ])("never echoes a connection string or SAS pasted into %s", (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+    for (const problem of problems) expect(problem).not.toContain(SECRET);
   });
 
   it("never echoes a secret setting's value", () => {

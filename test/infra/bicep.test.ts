@@ -358,7 +358,6 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_STATE_TABLE", "stateTableName"],
       // Lists default to empty: '' in Bicep, [] after the app splits it.
       ["CMK_DEFAULT_RECIPIENTS", "defaultRecipients"],
-      ["CMK_ALLOWED_RECIPIENT_DOMAINS", "allowedRecipientDomains"],
       // The dashboard needs a function key unless App Service Authentication is configured.
       ["CMK_DASHBOARD_AUTH", "dashboardAuth"],
       // Fleet scale: discovery, fan-out, digests and the ACS send rate.
@@ -491,6 +490,12 @@ describe("parameters", () => {
 
   it.each(params)("%s has @description", (_name, described) => {
     expect(described).toBe(true);
+  });
+
+  it("the recipient-domain allow-list is required, with no default that would allow any domain", () => {
+    // Owner tags are writable by tag writers: an empty allow-list is a decision the deployer must make ("*"), not a default.
+    const main = byPath("infra/main.bicep").code;
+    expect(main).toMatch(/@minLength\(1\)\s*\nparam allowedRecipientDomains string\s*$/m);
   });
 
   it("main.parameters.json wires every main.bicep parameter to an azd environment variable", () => {
