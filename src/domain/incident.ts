@@ -34,6 +34,8 @@ export interface Incident {
   nextReminderAt?: string;
   /** Reminders (never escalation) are paused until then. */
   remindersSnoozedUntil?: string;
+  /** Snooze time granted so far, all snoozes together; bounded by MAX_TOTAL_SNOOZE_IN_HOURS. */
+  snoozedInMinutes?: number;
   reminderCount: number;
   resolvedAt?: string;
   resolution?: "recovered" | "account-removed";

@@ -65,6 +65,11 @@ export interface Decision {
 const MAX_STATUS_LENGTH = 4000;
 /** A snooze longer than this is a way to silence an outage; escalation is never snoozed. */
 export const MAX_SNOOZE_IN_HOURS = 24;
+/**
+ * All snoozes of one incident together: chained 24-hour snoozes would otherwise keep an owner-fix
+ * incident (which has no escalation clock until a fix) at one reminder a day for ever.
+ */
+export const MAX_TOTAL_SNOOZE_IN_HOURS = 48;
 const MINUTE = 60_000;
 
 /** Decides what should happen to an account's incident now. Pure and deterministic. */
@@ -210,7 +215,8 @@ class Step {
     incident.fixAcknowledgedBy = by;
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    this.startClockForFix();
+    // Anyone with the email can acknowledge: a claim must never push back an escalation already scheduled.
+    this.startClockForFix({ mayDelayEscalation: false });
     this.record("fix-acknowledged", `Fix acknowledged by ${by}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-acknowledged");
     const owners = this.ctx.resolveOwners(incident.account);
@@ -225,7 +231,7 @@ class Step {
     incident.fixSource = "observed";
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    this.startClockForFix();
+    this.startClockForFix({ mayDelayEscalation: true });
     this.record("fix-observed", `Fix observed: ${detail}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-observed");
     this.email("fix-observed", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
@@ -253,11 +259,24 @@ class Step {
     const incident = this.incident!;
     const requested = Date.parse(until);
     if (!Number.isFinite(requested) || requested <= this.now.getTime()) return;
-    const bounded = Math.min(requested, this.now.getTime() + MAX_SNOOZE_IN_HOURS * 60 * MINUTE);
+    let bounded = Math.min(requested, this.now.getTime() + MAX_SNOOZE_IN_HOURS * 60 * MINUTE);
+    // Only time beyond the current snooze counts against the incident's allowance; shortening is free.
+    const current = incident.remindersSnoozedUntil ? Math.max(Date.parse(incident.remindersSnoozedUntil), this.now.getTime()) : this.now.getTime();
+    const used = incident.snoozedInMinutes ?? 0;
+    const left = MAX_TOTAL_SNOOZE_IN_HOURS * 60 - used;
+    let capped = false;
+    if (bounded > current) {
+      const added = Math.min(Math.ceil((bounded - current) / MINUTE), Math.max(0, left));
+      if (added <= 0) return;
+      capped = current + added * MINUTE < bounded;
+      bounded = Math.min(bounded, current + added * MINUTE);
+      incident.snoozedInMinutes = used + added;
+    }
     const untilIso = new Date(bounded).toISOString();
     if (incident.remindersSnoozedUntil === untilIso) return;
     incident.remindersSnoozedUntil = untilIso;
-    this.record("snoozed", `Reminders snoozed by ${by} until ${untilIso}; escalation is not affected`);
+    const allowance = capped ? ` (the incident's ${MAX_TOTAL_SNOOZE_IN_HOURS}-hour snooze allowance is used up)` : "";
+    this.record("snoozed", `Reminders snoozed by ${by} until ${untilIso}${allowance}; escalation is not affected`);
     this.reasons.push("snoozed");
   }
 
@@ -320,17 +339,19 @@ class Step {
 
   /**
    * A fix starts the clock for owner-fixable causes. Where the clock already runs from detection
-   * (the DNS case), a later fix still gets the full recovery window: escalating 10 minutes after
-   * the owner restored a vault would be a false alarm. Outages nobody can fix keep their clock.
+   * (the DNS case), a fix the monitor observed itself still gets the full recovery window:
+   * escalating 10 minutes after the vault is back would be a false alarm. An acknowledgment is
+   * only a claim (anyone the email reached can make it), so it never moves an escalation later.
+   * Outages nobody can fix keep their clock.
    */
-  private startClockForFix(): void {
+  private startClockForFix(options: { mayDelayEscalation: boolean }): void {
     const incident = this.incident!;
     const cause = getCause(incident.cause);
     if (cause.policy.clockStartsAt === "fix") {
       this.startClock(this.now);
       return;
     }
-    if (cause.fixableBy !== "owner" || incident.escalateAt === undefined) return;
+    if (!options.mayDelayEscalation || cause.fixableBy !== "owner" || incident.escalateAt === undefined) return;
     const escalateAt = addMinutes(this.now, cause.policy.escalateAfterInMinutes);
     if (Date.parse(escalateAt) > Date.parse(incident.escalateAt)) this.startClock(this.now);
   }
