@@ -10,7 +10,7 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { Incident } from "../domain/incident";
 import { decide, MAX_SNOOZE_IN_HOURS, type LifecycleInput } from "../domain/lifecycle";
-import { verifyLinkToken, type LinkAction } from "../domain/linkTokens";
+import { linkActor, verifyLinkToken, type LinkAction } from "../domain/linkTokens";
 import { html } from "../email/html";
 import { dashboardRequestAllowed } from "./access";
 import { renderDashboard } from "./dashboardPage";
@@ -110,7 +110,7 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
   }
 
   if (method !== "POST") return { status: 405, headers: { Allow: "GET, POST", "Cache-Control": "no-store" } };
-  const result = await applyLinkAction(deps, claims, inputFor(action, until, byFrom(form?.get("name"))));
+  const result = await applyLinkAction(deps, claims, inputFor(action, until, linkActor(form?.get("name"), claims)));
   switch (result.outcome) {
     case "applied":
       return htmlResponse(200, appliedPage({ nonce }, action, result.incident), nonce);
@@ -127,14 +127,4 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
 
 function inputFor(action: LinkAction, until: string | undefined, by: string): LifecycleInput {
   return action === "ack" ? { kind: "acknowledged", by } : { kind: "snoozed", until: until!, by };
-}
-
-/** Whatever the form says, the timeline gets one short line of plain text. */
-function byFrom(name: string | null | undefined): string {
-  const clean = (name ?? "")
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 80);
-  return clean ? `${clean} (email link)` : "an owner (email link)";
 }

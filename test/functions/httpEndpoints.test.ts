@@ -303,7 +303,8 @@ describe("the ack link", () => {
     expect(orders).toMatchObject({
       state: "recovering",
       fixSource: "acknowledged",
-      fixAcknowledgedBy: "Alice <alice@contoso.com> (email link)",
+      // The typed name is a claim; whom the link was sent to is signed into it.
+      fixAcknowledgedBy: "Alice <alice@contoso.com> (email link sent to alice@contoso.com)",
       fixObservedAt: now.toISOString(),
       expectedRecoveryBy: new Date(now.getTime() + HOUR).toISOString(),
       escalateAt: new Date(now.getTime() + 2 * HOUR).toISOString(),
