@@ -47,6 +47,16 @@ param defaultRecipients string = ''
 @minLength(1)
 param allowedRecipientDomains string
 
+@description('CMK_MAX_OWNER_RECIPIENTS: owner-tag addresses emailed per account, at most (1-50).')
+@minValue(1)
+@maxValue(50)
+param maxOwnerRecipients int = 10
+
+@description('CMK_MAX_NEW_RECIPIENTS_PER_DAY: addresses new to an incident emailed per UTC day, at most (1-1000).')
+@minValue(1)
+@maxValue(1000)
+param maxNewRecipientsPerDay int = 20
+
 @description('CMK_POLL_SCHEDULE: six-field NCRONTAB schedule of the poll timer. Keep it consistent with pollIntervalInMinutes.')
 param pollSchedule string = '0 */5 * * * *'
 
@@ -294,6 +304,8 @@ module functionApp 'modules/function-app.bicep' = {
     defaultRecipients: defaultRecipients
     escalationRecipients: escalationRecipients
     allowedRecipientDomains: allowedRecipientDomains
+    maxOwnerRecipients: maxOwnerRecipients
+    maxNewRecipientsPerDay: maxNewRecipientsPerDay
     emailSender: communication.outputs.senderAddress
     communicationEndpoint: communication.outputs.endpoint
     stateTableName: stateTableName

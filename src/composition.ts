@@ -204,6 +204,8 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ownerTag: config.ownerTag,
     defaultRecipients: config.defaultRecipients,
     allowedRecipientDomains: config.allowedRecipientDomains,
+    maxOwnerRecipients: config.maxOwnerRecipients,
+    maxNewRecipientsPerDay: config.maxNewRecipientsPerDay,
     sendLeaseInSeconds: config.sendLeaseInSeconds,
     armConcurrency: config.armConcurrency,
     keyExpiryWarningDays: config.keyExpiryWarningDays,

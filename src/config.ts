@@ -157,6 +157,9 @@ export const settingsSchema = z.object({
         if (item !== "*" && !DOMAIN.test(item)) ctx.addIssue({ code: "custom", message: `"${item}" is not a valid domain` });
       }
     }),
+  // Tag writers choose how many owners an account has: a cap per account, and on addresses new to an incident per day.
+  CMK_MAX_OWNER_RECIPIENTS: wholeNumber(10, 1, 50),
+  CMK_MAX_NEW_RECIPIENTS_PER_DAY: wholeNumber(20, 1, 1000),
   CMK_EMAIL_SENDER: optionalText.superRefine((value, ctx) => {
     if (value === undefined) ctx.addIssue({ code: "custom", message: "is required (a sender address on your ACS email domain)" });
     else if (!EMAIL_ADDRESS.test(value)) ctx.addIssue({ code: "custom", message: `"${value}" is not a valid email address` });
@@ -238,6 +241,10 @@ export interface MonitorConfig {
   readonly defaultRecipients: readonly string[];
   readonly escalationRecipients: readonly string[];
   readonly allowedRecipientDomains: readonly string[];
+  /** Owner-tag addresses emailed per account, at most (the defaults do not count). */
+  readonly maxOwnerRecipients: number;
+  /** Addresses new to an incident emailed per UTC day, at most (defaults and escalation contacts do not count). */
+  readonly maxNewRecipientsPerDay: number;
   readonly emailSender: string;
   readonly email: EmailConnection;
   readonly state: StateConnection;
@@ -292,6 +299,8 @@ export type MonitorSettings = Pick<
   | "ownerTag"
   | "defaultRecipients"
   | "allowedRecipientDomains"
+  | "maxOwnerRecipients"
+  | "maxNewRecipientsPerDay"
   | "sendLeaseInSeconds"
   | "armConcurrency"
   | "keyExpiryWarningDays"
@@ -408,6 +417,8 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     defaultRecipients: Object.freeze([...settings.CMK_DEFAULT_RECIPIENTS]),
     escalationRecipients: Object.freeze([...settings.CMK_ESCALATION_RECIPIENTS]),
     allowedRecipientDomains: Object.freeze(settings.CMK_ALLOWED_RECIPIENT_DOMAINS.map((d) => d.toLowerCase())),
+    maxOwnerRecipients: settings.CMK_MAX_OWNER_RECIPIENTS,
+    maxNewRecipientsPerDay: settings.CMK_MAX_NEW_RECIPIENTS_PER_DAY,
     emailSender: settings.CMK_EMAIL_SENDER!,
     email,
     state,

@@ -66,6 +66,12 @@ param escalationRecipients string
 @description('CMK_ALLOWED_RECIPIENT_DOMAINS value.')
 param allowedRecipientDomains string
 
+@description('CMK_MAX_OWNER_RECIPIENTS value.')
+param maxOwnerRecipients int = 10
+
+@description('CMK_MAX_NEW_RECIPIENTS_PER_DAY value.')
+param maxNewRecipientsPerDay int = 20
+
 @description('CMK_EMAIL_SENDER value: a sender address on a domain linked to the ACS resource.')
 param emailSender string
 
@@ -222,6 +228,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_DEFAULT_RECIPIENTS: defaultRecipients
       CMK_ESCALATION_RECIPIENTS: escalationRecipients
       CMK_ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains
+      CMK_MAX_OWNER_RECIPIENTS: string(maxOwnerRecipients)
+      CMK_MAX_NEW_RECIPIENTS_PER_DAY: string(maxNewRecipientsPerDay)
       CMK_EMAIL_SENDER: emailSender
       ACS_ENDPOINT: communicationEndpoint
       CMK_STATE_TABLE: stateTableName

@@ -19,6 +19,12 @@ import { MAX_RECIPIENTS, type RecipientResolution } from "./recipients";
 export interface LifecycleContext {
   reminderIntervalInMinutes: number;
   escalationRecipients: readonly string[];
+  /**
+   * Addresses new to an incident it may email per UTC day (CMK_MAX_NEW_RECIPIENTS_PER_DAY): a tag
+   * rewritten between reminders must not reach an unbounded list. Defaults and escalation contacts
+   * do not count.
+   */
+  newRecipientsPerDay: number;
   /** Owners of an account (tag + defaults, filtered); pure. */
   resolveOwners(account: CmkAccount): RecipientResolution;
 }
@@ -390,6 +396,26 @@ class Step {
     return owners.recipients.length > 0 ? [...owners.recipients] : [...this.ctx.escalationRecipients];
   }
 
+  /**
+   * The addresses of `list` this incident may email today: known ones, configured ones, and new
+   * ones while today's allowance lasts (counted on the incident, per UTC day).
+   */
+  private admitNew(list: readonly string[]): string[] {
+    const incident = this.incident!;
+    const day = this.at.slice(0, 10);
+    if (incident.newRecipients?.day !== day) incident.newRecipients = { day, count: 0 };
+    const counter = incident.newRecipients;
+    // What an untagged account resolves to is exactly the configured defaults.
+    const configured = this.ctx.resolveOwners({ ...incident.account, tags: {} }).recipients.map((a) => a.toLowerCase());
+    return list.filter((address) => {
+      const key = address.toLowerCase();
+      if (incident.notified.some((n) => n.toLowerCase() === key) || configured.includes(key) || this.isEscalationRecipient(address)) return true;
+      if (counter.count >= this.ctx.newRecipientsPerDay) return false;
+      counter.count += 1;
+      return true;
+    });
+  }
+
   private isEscalationRecipient(address: string): boolean {
     return this.ctx.escalationRecipients.some((e) => e.toLowerCase() === address.toLowerCase());
   }
@@ -397,11 +423,18 @@ class Step {
   private email(kind: IncidentMessageKind, to: string[], cc: string[], extra: { previousCause?: CauseId; reminderNumber?: number } = {}): void {
     const incident = this.incident!;
     if (to.length === 0) return;
-    const recipients = capRecipients(to, cc);
-    if (recipients.dropped.length > 0) {
-      const list = recipients.dropped.map((address) => `${JSON.stringify(address)} (too-many)`).join(", ");
-      this.record("recipients-dropped", `Not emailed (${kind}): ${list}`);
-    }
+    const capped = capRecipients(to, cc);
+    const admittedTo = this.admitNew(capped.to);
+    const admittedCc = this.admitNew(capped.cc);
+    // A full day's allowance never leaves a notice with nobody to go to.
+    const recipients = { to: admittedTo.length > 0 ? admittedTo : [...this.ctx.escalationRecipients], cc: admittedCc };
+    const dropped = [
+      ...capped.dropped.map((address) => `${JSON.stringify(address)} (too-many)`),
+      ...[...capped.to, ...capped.cc]
+        .filter((address) => !admittedTo.includes(address) && !admittedCc.includes(address))
+        .map((address) => `${JSON.stringify(address)} (new-recipients-per-day)`),
+    ];
+    if (dropped.length > 0) this.record("recipients-dropped", `Not emailed (${kind}): ${dropped.join(", ")}`);
     const seq = incident.eventCount;
     for (const address of [...recipients.to, ...recipients.cc]) {
       if (!incident.notified.some((n) => n.toLowerCase() === address.toLowerCase())) incident.notified.push(address);

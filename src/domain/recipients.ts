@@ -22,6 +22,8 @@ export interface ResolveOwnerRecipientsOptions {
   ownerTag: string;
   defaultRecipients: readonly string[];
   allowedRecipientDomains: readonly string[];
+  /** Owner-tag addresses kept at most (CMK_MAX_OWNER_RECIPIENTS); the rest are dropped as too-many. Default MAX_RECIPIENTS. */
+  maxOwnerRecipients?: number;
 }
 
 /** More than this is a mistake or abuse; ACS also limits the recipients of one message. */
@@ -78,7 +80,8 @@ export function resolveOwnerRecipients(tags: Record<string, string>, options: Re
     ),
   ).slice(0, MAX_RECIPIENTS);
   const isDefault = new Set(defaults.map((address) => address.toLowerCase()));
-  let ownerRoom = MAX_RECIPIENTS - defaults.length;
+  // A tag of many addresses must not spend the email budget (or crowd out the defaults).
+  let ownerRoom = Math.min(options.maxOwnerRecipients ?? MAX_RECIPIENTS, MAX_RECIPIENTS - defaults.length);
   const recipients: string[] = [];
   for (const address of dedupeCaseInsensitive([...owners, ...defaults])) {
     if (isDefault.has(address.toLowerCase())) {

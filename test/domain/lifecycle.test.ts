@@ -36,8 +36,11 @@ const ACCOUNT: CmkAccount = {
 const CTX: LifecycleContext = {
   reminderIntervalInMinutes: 60,
   escalationRecipients: ["support@contoso.com"],
+  newRecipientsPerDay: 20,
   resolveOwners: (account) => resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [] }),
 };
+
+const OPEN_OPTIONS = { ownerTag: "cmk-owner", defaultRecipients: [] as string[], allowedRecipientDomains: [] as string[] };
 
 const CODE_FOR: Partial<Record<CauseId, number>> = {
   "default-identity-unauthorized": 4002,
@@ -361,6 +364,53 @@ describe("fixes the monitor observes itself, undone fixes and snoozes", () => {
     expect(decision.reasons).toEqual(["first-notice", "fix-observed"]);
     expect(decision.messages.map((m) => m.kind)).toEqual(["revoked", "fix-observed"]);
     expect(decision.incident?.state).toBe("recovering");
+  });
+});
+
+describe("addresses new to an incident, per day", () => {
+  const DAY = 24 * 60;
+  /** Three new addresses a day; the tag is whatever `tags` says at the time. */
+  let tags: Record<string, string> = {};
+  const ctx: LifecycleContext = {
+    ...CTX,
+    newRecipientsPerDay: 3,
+    resolveOwners: (account) =>
+      resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: ["ops@contoso.com"], allowedRecipientDomains: [] }),
+  };
+  const owners = (from: number, count: number) => Array.from({ length: count }, (_, i) => `o${from + i}@contoso.com`).join(",");
+  const at = (minute: number) => new Date(START + minute * 60_000);
+  const observe = (incident: Incident | undefined, minute: number) =>
+    decide(incident, { kind: "observed", account: { ...ACCOUNT, tags }, classification: revoked("key-not-found") }, at(minute), ctx);
+
+  it("a tag rewritten between reminders reaches at most the day's allowance of new addresses; the rest wait for the next day", () => {
+    // Tag churn would otherwise reach an unbounded list, one reminder at a time, on the shared email budget.
+    tags = { "cmk-owner": owners(0, 2) };
+    const first = observe(undefined, 10); // o0, o1: two new
+    expect(first.messages[0]!.to).toEqual(["o0@contoso.com", "o1@contoso.com", "ops@contoso.com"]);
+    tags = { "cmk-owner": owners(10, 4) };
+    const reminder = observe(first.incident, 70); // one left today: o10; o11-o13 dropped
+    expect(reminder.messages[0]!.to).toEqual(["o10@contoso.com", "ops@contoso.com"]);
+    expect(reminder.events.find((e) => e.type === "recipients-dropped")?.detail).toBe(
+      'Not emailed (reminder): "o11@contoso.com" (new-recipients-per-day), "o12@contoso.com" (new-recipients-per-day), "o13@contoso.com" (new-recipients-per-day)',
+    );
+    // Known addresses never count again; a new UTC day brings a new allowance.
+    let incident = reminder.incident;
+    for (let minute = 130; minute < DAY; minute += 60) incident = observe(incident, minute).incident;
+    const nextDay = observe(incident, DAY + 10);
+    expect(nextDay.messages[0]!.to).toEqual(["o10@contoso.com", "o11@contoso.com", "o12@contoso.com", "o13@contoso.com", "ops@contoso.com"]);
+  });
+
+  it("with the day's allowance spent and only new owners left, the notice goes to the escalation contacts, never nobody", () => {
+    const noDefaults: LifecycleContext = {
+      ...ctx,
+      newRecipientsPerDay: 1,
+      resolveOwners: (account) => resolveOwnerRecipients(account.tags, { ...OPEN_OPTIONS }),
+    };
+    tags = { "cmk-owner": owners(0, 1) };
+    const first = decide(undefined, { kind: "observed", account: { ...ACCOUNT, tags }, classification: revoked("key-not-found") }, at(10), noDefaults);
+    tags = { "cmk-owner": owners(20, 2) };
+    const reminder = decide(first.incident, { kind: "observed", account: { ...ACCOUNT, tags }, classification: revoked("key-not-found") }, at(70), noDefaults);
+    expect(reminder.messages[0]!.to).toEqual(["support@contoso.com"]);
   });
 });
 

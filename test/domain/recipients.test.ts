@@ -37,6 +37,19 @@ describe("resolveOwnerRecipients: finding the owners", () => {
   });
 });
 
+describe("resolveOwnerRecipients: owners per account", () => {
+  it("keeps at most maxOwnerRecipients tag addresses, and the defaults on top", () => {
+    // A tag of many addresses must not spend the email budget; the defaults are configured, not tag-written.
+    const tag = ["a", "b", "c", "d", "e"].map((n) => `${n}@contoso.com`).join(",");
+    const result = resolveOwnerRecipients({ "cmk-owner": tag }, { ...OPEN, defaultRecipients: ["ops@contoso.com"], maxOwnerRecipients: 3 });
+    expect(result.recipients).toEqual(["a@contoso.com", "b@contoso.com", "c@contoso.com", "ops@contoso.com"]);
+    expect(result.rejected).toEqual([
+      { address: "d@contoso.com", reason: "too-many" },
+      { address: "e@contoso.com", reason: "too-many" },
+    ]);
+  });
+});
+
 describe("resolveOwnerRecipients: owner-tag local parts", () => {
   it.each<[string, string]>([
     // Percent relay: "user%evil.example@contoso.com" asks contoso's server to forward to evil.example.

@@ -22,6 +22,8 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_DEFAULT_RECIPIENTS: ["owner@contoso.com\r\nBcc: mallory@evil.example", "header injection"],
   CMK_ESCALATION_RECIPIENTS: ["support team", "not addresses"],
   CMK_ALLOWED_RECIPIENT_DOMAINS: ["-contoso-.com", "not a domain"],
+  CMK_MAX_OWNER_RECIPIENTS: ["51", "ACS takes at most 50 recipients per message"],
+  CMK_MAX_NEW_RECIPIENTS_PER_DAY: ["0", "at least one new address a day, or nobody new could ever be told"],
   CMK_EMAIL_SENDER: ["DoNotReply", "not an address"],
   ACS_ENDPOINT: ["http://acs.example", "email credentials must travel over TLS"],
   ACS_CONNECTION_STRING: [`accesskey=${SECRET}`, "no endpoint"],

@@ -18,6 +18,8 @@ function context(escalation: string[], defaults: string[]): LifecycleContext {
   return {
     reminderIntervalInMinutes: 60,
     escalationRecipients: escalation,
+    // Above ACS's 50 per message: this suite is about that cap, not the daily one.
+    newRecipientsPerDay: 1000,
     resolveOwners: (account) =>
       resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: defaults, allowedRecipientDomains: ["contoso.com"] }),
   };

@@ -358,6 +358,9 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_STATE_TABLE", "stateTableName"],
       // Lists default to empty: '' in Bicep, [] after the app splits it.
       ["CMK_DEFAULT_RECIPIENTS", "defaultRecipients"],
+      // Caps on what one account's tag can make the monitor email.
+      ["CMK_MAX_OWNER_RECIPIENTS", "maxOwnerRecipients"],
+      ["CMK_MAX_NEW_RECIPIENTS_PER_DAY", "maxNewRecipientsPerDay"],
       // The dashboard needs a function key unless App Service Authentication is configured.
       ["CMK_DASHBOARD_AUTH", "dashboardAuth"],
       // Fleet scale: discovery, fan-out, digests and the ACS send rate.
