@@ -95,6 +95,12 @@ param probes string = 'on'
 @description('CMK_DASHBOARD_AUTH: function (a function key opens /api/status and /api/dashboard) or anonymous (only once App Service Authentication is configured in front of the app).')
 param dashboardAuth string = 'function'
 
+@description('CMK_DASHBOARD_ALLOWED_PRINCIPALS: comma-separated Entra object ids (users or groups) who may open the dashboard; required with dashboardAuth anonymous.')
+param dashboardAllowedPrincipals string = ''
+
+@description('With dashboardAuth anonymous: client id of the Entra app registration App Service Authentication signs users in with (ID tokens enabled, redirect URI https://<app>/.auth/login/aad/callback).')
+param dashboardAuthClientId string = ''
+
 // ---------------------------------------------------------------------------------------------
 // Fleet scale: discovery, fan-out, email digests and pacing (README "Scale")
 // ---------------------------------------------------------------------------------------------
@@ -313,6 +319,8 @@ module functionApp 'modules/function-app.bicep' = {
     keyExpiryWarningDays: keyExpiryWarningDays
     probes: probes
     dashboardAuth: dashboardAuth
+    dashboardAllowedPrincipals: dashboardAllowedPrincipals
+    dashboardAuthClientId: dashboardAuthClientId
     managementGroups: monitoredManagementGroups
     discovery: discovery
     armConcurrency: armConcurrency

@@ -211,6 +211,8 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     keyExpiryWarningDays: config.keyExpiryWarningDays,
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     dashboardAuth: config.dashboardAuth,
+    dashboardAllowedPrincipals: config.dashboardAllowedPrincipals,
+    appServiceAuthEnabled: config.appServiceAuthEnabled,
     pollIntervalInMinutes: config.pollIntervalInMinutes,
     fanout: config.fanout,
     fanoutThreshold: config.fanoutThreshold,

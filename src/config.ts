@@ -201,6 +201,8 @@ export const settingsSchema = z.object({
       message: "must be function (a function key is required) or anonymous (only behind App Service Authentication)",
     })
     .transform((value) => value as "function" | "anonymous"),
+  // Who may open the dashboard in anonymous mode: Entra object ids of users or groups (checked by the app and by App Service Authentication).
+  CMK_DASHBOARD_ALLOWED_PRINCIPALS: listOf(GUID, "object id (GUID) of a user, group or service principal"),
   // Fleet scale (README "Scale"): discovery, fan-out over the work queue, email digests and pacing.
   CMK_MANAGEMENT_GROUPS: listOf(MANAGEMENT_GROUP, "management group id"),
   CMK_DISCOVERY: choice(["auto", "arm", "resource-graph"] as const, "auto", "must be auto, arm or resource-graph"),
@@ -262,6 +264,13 @@ export interface MonitorConfig {
   /** Secret for link tokens; when unset the app creates one and keeps it in its meta table. */
   readonly linkSigningKey?: string;
   readonly dashboardAuth: "function" | "anonymous";
+  /** Object ids (users, groups) allowed to open the dashboard and status in anonymous mode. */
+  readonly dashboardAllowedPrincipals: readonly string[];
+  /**
+   * The platform says App Service Authentication is on (WEBSITE_AUTH_ENABLED=True, set by App
+   * Service itself): only then are x-ms-client-principal* headers its own and not a client's.
+   */
+  readonly appServiceAuthEnabled: boolean;
   /** Management groups whose subscriptions are watched (Resource Graph only); the tenant root group covers the tenant. */
   readonly managementGroups: readonly string[];
   /** How the fleet is found; "auto" is resolved: Resource Graph for more than one subscription or any management group. */
@@ -306,6 +315,8 @@ export type MonitorSettings = Pick<
   | "keyExpiryWarningDays"
   | "publicBaseUrl"
   | "dashboardAuth"
+  | "dashboardAllowedPrincipals"
+  | "appServiceAuthEnabled"
   | "pollIntervalInMinutes"
   | "fanout"
   | "fanoutThreshold"
@@ -375,6 +386,18 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       "AzureWebJobsStorage: set it, CMK_STATE_CONNECTION, AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName, so the monitor can keep state",
     );
   }
+  if (env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous") {
+    if (!appServiceAuthEnabled(env)) {
+      problems.push(
+        "CMK_DASHBOARD_AUTH: anonymous needs App Service Authentication, and the platform says it is off (WEBSITE_AUTH_ENABLED is not True): any client could send the sign-in headers",
+      );
+    }
+    if (splitList(env.CMK_DASHBOARD_ALLOWED_PRINCIPALS).length === 0) {
+      problems.push(
+        "CMK_DASHBOARD_ALLOWED_PRINCIPALS: is required with CMK_DASHBOARD_AUTH=anonymous (object ids of the users or groups who may open the dashboard)",
+      );
+    }
+  }
   const noEscalation = splitList(env.CMK_ESCALATION_RECIPIENTS).length === 0;
   if (noEscalation) {
     problems.push("CMK_ESCALATION_RECIPIENTS: is required (who is told when an account does not recover in time)");
@@ -430,6 +453,8 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     ...(settings.CMK_PUBLIC_BASE_URL ? { publicBaseUrl: settings.CMK_PUBLIC_BASE_URL.replace(/\/+$/, "") } : {}),
     ...(settings.CMK_LINK_SIGNING_KEY ? { linkSigningKey: settings.CMK_LINK_SIGNING_KEY } : {}),
     dashboardAuth: settings.CMK_DASHBOARD_AUTH,
+    dashboardAllowedPrincipals: Object.freeze(settings.CMK_DASHBOARD_ALLOWED_PRINCIPALS.map((id) => id.toLowerCase())),
+    appServiceAuthEnabled: appServiceAuthEnabled(env),
     managementGroups: Object.freeze([...settings.CMK_MANAGEMENT_GROUPS]),
     discovery:
       settings.CMK_DISCOVERY === "auto"
@@ -460,11 +485,16 @@ export function proxyConfigured(env: Environment): boolean {
 
 /**
  * How the dashboard and status endpoints register, read before the full configuration is loaded
- * (the Functions host registers them at start-up): anything but "anonymous" means the safer
- * "function". loadConfig rejects a typo on the first request.
+ * (the Functions host registers them at start-up): anything but "anonymous" with App Service
+ * Authentication on means the safer "function". loadConfig rejects the rest on the first request.
  */
 export function dashboardAuthLevel(env: Environment = process.env): "function" | "anonymous" {
-  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" ? "anonymous" : "function";
+  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" && appServiceAuthEnabled(env) ? "anonymous" : "function";
+}
+
+/** App Service sets WEBSITE_AUTH_ENABLED=True on apps with its authentication module on; nobody else should. */
+export function appServiceAuthEnabled(env: Environment): boolean {
+  return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === "true";
 }
 
 /** What the read-only `scan` command reads: it needs no state, no email and no required setting. */

@@ -12,7 +12,7 @@ import type { Incident } from "../domain/incident";
 import { decide, MAX_SNOOZE_IN_HOURS, type LifecycleInput } from "../domain/lifecycle";
 import { linkActor, verifyLinkToken, type LinkAction } from "../domain/linkTokens";
 import { html } from "../email/html";
-import { dashboardRequestAllowed } from "./access";
+import { dashboardAccess } from "./access";
 import { renderDashboard } from "./dashboardPage";
 import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkProblem } from "./linkPages";
 import { htmlResponse, jsonResponse, newCspNonce } from "./responses";
@@ -24,15 +24,25 @@ import type { MonitorDeps } from "../pipeline/monitorDeps";
 const MAX_FORM_BYTES = 16 * 1024;
 
 export async function handleStatus(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
-  if (!dashboardRequestAllowed(request, deps.settings)) {
+  const access = dashboardAccess(request, deps.settings);
+  if (access === "sign-in-required") {
     return jsonResponse(401, { error: "App Service Authentication is required in front of this endpoint (CMK_DASHBOARD_AUTH=anonymous)." });
   }
+  if (access === "not-allowed") return jsonResponse(403, { error: "You are signed in, but not on CMK_DASHBOARD_ALLOWED_PRINCIPALS." });
   return jsonResponse(200, await loadStatusReport(deps));
 }
 
 export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
   const nonce = newCspNonce();
-  if (!dashboardRequestAllowed(request, deps.settings)) {
+  const access = dashboardAccess(request, deps.settings);
+  if (access === "not-allowed") {
+    return htmlResponse(
+      403,
+      html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title></head><body><h1>Not allowed</h1><p>You are signed in, but neither you nor a group of yours is on this monitor's list of dashboard users (CMK_DASHBOARD_ALLOWED_PRINCIPALS).</p></body></html>`,
+      nonce,
+    );
+  }
+  if (access === "sign-in-required") {
     return htmlResponse(
       401,
       html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign-in required</title></head><body><h1>Sign-in required</h1><p>This dashboard is served anonymously only behind App Service Authentication, and this request did not come through it.</p></body></html>`,

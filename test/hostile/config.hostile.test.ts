@@ -38,6 +38,7 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_PUBLIC_BASE_URL: ["http://monitor.contoso.com", "links must be https"],
   CMK_LINK_SIGNING_KEY: ["short", "a signing key needs at least 32 characters"],
   CMK_DASHBOARD_AUTH: ["admin", "only function or anonymous"],
+  CMK_DASHBOARD_ALLOWED_PRINCIPALS: ["oncall-team", "object ids, not names"],
   CMK_MANAGEMENT_GROUPS: ["mg/prod", "management group ids have no slashes"],
   CMK_DISCOVERY: ["graph", "only auto, arm or resource-graph"],
   CMK_ARM_CONCURRENCY: ["0", "at least one subscription listed at a time, at most 64"],
