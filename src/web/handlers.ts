@@ -15,6 +15,7 @@ import { html } from "../email/html";
 import { dashboardAccess } from "./access";
 import { renderDashboard } from "./dashboardPage";
 import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkProblem } from "./linkPages";
+import { readLimitedText } from "./requestBody";
 import { htmlResponse, jsonResponse, newCspNonce } from "./responses";
 import { loadStatusReport } from "./statusReport";
 import { applyLinkAction, linkedIncident } from "../app/applyLinkAction";
@@ -70,8 +71,8 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
   const method = request.method.toUpperCase();
   let form: URLSearchParams | undefined;
   if (method === "POST") {
-    const body = await request.text();
-    if (Buffer.byteLength(body) > MAX_FORM_BYTES) return problem("malformed");
+    const body = await readLimitedText(request, MAX_FORM_BYTES);
+    if (body === undefined) return problem("malformed");
     form = new URLSearchParams(body);
   }
   const token = form?.get("token") ?? request.query.get("token");
