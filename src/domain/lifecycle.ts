@@ -500,8 +500,34 @@ function truncate(text: string): string {
  */
 function storedAccount(account: CmkAccount): CmkAccount {
   const status = account.customerManagedKeyStatus;
-  if (status === undefined || status.length <= 2 * MAX_STATUS_LENGTH) return account;
-  return { ...account, customerManagedKeyStatus: `${status.slice(0, MAX_STATUS_LENGTH)}…${status.slice(-MAX_STATUS_LENGTH)}` };
+  const bounded = boundedAccountText(account);
+  if (status === undefined || status.length <= 2 * MAX_STATUS_LENGTH) return bounded;
+  return { ...bounded, customerManagedKeyStatus: `${status.slice(0, MAX_STATUS_LENGTH)}…${status.slice(-MAX_STATUS_LENGTH)}` };
+}
+
+/** Longer than any real key URI or identity reference; the account writer chooses both. */
+const MAX_ACCOUNT_TEXT_LENGTH = 2048;
+/** ARM's own tag limits: 50 tags, names up to 512 characters, values up to 256. */
+const MAX_TAGS = 50;
+const MAX_TAG_NAME_LENGTH = 512;
+const MAX_TAG_VALUE_LENGTH = 256;
+
+/** The writer-chosen strings cut to bounds, so the incident (and every outbox row embedding it) fits one table entity. */
+function boundedAccountText(account: CmkAccount): CmkAccount {
+  const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+  const tags = Object.entries(account.tags ?? {});
+  const oversized =
+    account.keyVaultKeyUri.length > MAX_ACCOUNT_TEXT_LENGTH ||
+    (account.defaultIdentity?.length ?? 0) > MAX_ACCOUNT_TEXT_LENGTH ||
+    tags.length > MAX_TAGS ||
+    tags.some(([name, value]) => name.length > MAX_TAG_NAME_LENGTH || String(value).length > MAX_TAG_VALUE_LENGTH);
+  if (!oversized) return account;
+  return {
+    ...account,
+    keyVaultKeyUri: cut(account.keyVaultKeyUri, MAX_ACCOUNT_TEXT_LENGTH),
+    ...(account.defaultIdentity !== undefined ? { defaultIdentity: cut(account.defaultIdentity, MAX_ACCOUNT_TEXT_LENGTH) } : {}),
+    tags: Object.fromEntries(tags.slice(0, MAX_TAGS).map(([name, value]) => [cut(name, MAX_TAG_NAME_LENGTH), cut(String(value), MAX_TAG_VALUE_LENGTH)])),
+  };
 }
 
 function codeSuffix(code: number | null): string {
