@@ -507,26 +507,36 @@ function storedAccount(account: CmkAccount): CmkAccount {
 
 /** Longer than any real key URI or identity reference; the account writer chooses both. */
 const MAX_ACCOUNT_TEXT_LENGTH = 2048;
-/** ARM's own tag limits: 50 tags, names up to 512 characters, values up to 256. */
+/**
+ * ARM allows 50 tags of up to 512 + 256 characters (38,400 in all): bounds ARM enforces never bite,
+ * and tags from anywhere else are kept, in order, while they fit.
+ */
 const MAX_TAGS = 50;
-const MAX_TAG_NAME_LENGTH = 512;
-const MAX_TAG_VALUE_LENGTH = 256;
+const MAX_TAGS_LENGTH = 40_000;
 
 /** The writer-chosen strings cut to bounds, so the incident (and every outbox row embedding it) fits one table entity. */
 function boundedAccountText(account: CmkAccount): CmkAccount {
   const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
   const tags = Object.entries(account.tags ?? {});
+  const tagsLength = tags.reduce((total, [name, value]) => total + name.length + String(value).length, 0);
   const oversized =
     account.keyVaultKeyUri.length > MAX_ACCOUNT_TEXT_LENGTH ||
     (account.defaultIdentity?.length ?? 0) > MAX_ACCOUNT_TEXT_LENGTH ||
     tags.length > MAX_TAGS ||
-    tags.some(([name, value]) => name.length > MAX_TAG_NAME_LENGTH || String(value).length > MAX_TAG_VALUE_LENGTH);
+    tagsLength > MAX_TAGS_LENGTH;
   if (!oversized) return account;
+  const kept: Array<[string, string]> = [];
+  let length = 0;
+  for (const [name, value] of tags.slice(0, MAX_TAGS)) {
+    length += name.length + String(value).length;
+    if (length > MAX_TAGS_LENGTH) break;
+    kept.push([name, String(value)]);
+  }
   return {
     ...account,
     keyVaultKeyUri: cut(account.keyVaultKeyUri, MAX_ACCOUNT_TEXT_LENGTH),
     ...(account.defaultIdentity !== undefined ? { defaultIdentity: cut(account.defaultIdentity, MAX_ACCOUNT_TEXT_LENGTH) } : {}),
-    tags: Object.fromEntries(tags.slice(0, MAX_TAGS).map(([name, value]) => [cut(name, MAX_TAG_NAME_LENGTH), cut(String(value), MAX_TAG_VALUE_LENGTH)])),
+    tags: Object.fromEntries(kept),
   };
 }
 

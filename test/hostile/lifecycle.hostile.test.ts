@@ -114,6 +114,7 @@ describe("an incident stays storable", () => {
     ["1 MB default identity", { defaultIdentity: `UserAssignedIdentity=${"/x".repeat(500_000)}` }],
     // More tags, and longer ones, than ARM allows (a list response is not validated by us).
     ["5,000 long tags", { tags: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`t${i}${"n".repeat(600)}`, "v".repeat(1000)])) }],
+    ["one 1 MB tag", { tags: { notes: "x".repeat(1_000_000) } }],
   ])("%s: the stored account is cut to bounds, so the incident and its messages fit a table row", (_why, overrides) => {
     // Each outbox row embeds the incident: without bounds the row passes 1 MiB and the notice is never recorded.
     const ctx = context(["support@contoso.com"], []);
