@@ -80,8 +80,19 @@ param escalationRecipients string
 @description('CMK_DEFAULT_RECIPIENTS: comma-separated addresses notified when an account has no owner tag; empty by default.')
 param defaultRecipients string = ''
 
-@description('CMK_ALLOWED_RECIPIENT_DOMAINS: comma-separated domains ("*.example.com" allowed) mail may go to; empty allows any.')
-param allowedRecipientDomains string = ''
+@description('CMK_ALLOWED_RECIPIENT_DOMAINS (required): comma-separated domains ("*.example.com" allowed) mail may go to; "*" alone allows any domain.')
+@minLength(1)
+param allowedRecipientDomains string
+
+@description('CMK_MAX_OWNER_RECIPIENTS: owner-tag addresses emailed per account, at most (1-50).')
+@minValue(1)
+@maxValue(50)
+param maxOwnerRecipients int = 10
+
+@description('CMK_MAX_NEW_RECIPIENTS_PER_DAY: addresses new to an incident emailed per UTC day, at most (1-1000).')
+@minValue(1)
+@maxValue(1000)
+param maxNewRecipientsPerDay int = 20
 
 @description('CMK_POLL_SCHEDULE: six-field NCRONTAB schedule of the poll timer. Keep it consistent with pollIntervalInMinutes.')
 param pollSchedule string = '0 */5 * * * *'
@@ -120,6 +131,12 @@ param probes string = 'on'
 @allowed(['function', 'anonymous'])
 @description('CMK_DASHBOARD_AUTH: function (a function key opens /api/status and /api/dashboard) or anonymous (only once App Service Authentication is configured in front of the app).')
 param dashboardAuth string = 'function'
+
+@description('CMK_DASHBOARD_ALLOWED_PRINCIPALS: comma-separated Entra object ids (users or groups) who may open the dashboard; required with dashboardAuth anonymous.')
+param dashboardAllowedPrincipals string = ''
+
+@description('With dashboardAuth anonymous: client id of the Entra app registration App Service Authentication signs users in with (ID tokens enabled, redirect URI https://<app>/.auth/login/aad/callback).')
+param dashboardAuthClientId string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Fleet scale: discovery, fan-out, email digests and pacing (README "Scale")
@@ -331,6 +348,8 @@ module functionApp 'modules/function-app.bicep' = {
     defaultRecipients: defaultRecipients
     escalationRecipients: escalationRecipients
     allowedRecipientDomains: allowedRecipientDomains
+    maxOwnerRecipients: maxOwnerRecipients
+    maxNewRecipientsPerDay: maxNewRecipientsPerDay
     emailSender: communication.outputs.senderAddress
     communicationEndpoint: communication.outputs.endpoint
     stateTableName: stateTableName
@@ -338,6 +357,8 @@ module functionApp 'modules/function-app.bicep' = {
     keyExpiryWarningDays: keyExpiryWarningDays
     probes: probes
     dashboardAuth: dashboardAuth
+    dashboardAllowedPrincipals: dashboardAllowedPrincipals
+    dashboardAuthClientId: dashboardAuthClientId
     managementGroups: monitoredManagementGroups
     discovery: discovery
     armConcurrency: armConcurrency

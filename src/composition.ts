@@ -15,7 +15,8 @@ import { SdkDoctorTargets } from "./adapters/doctorTargets";
 import { deadlinePolicies } from "./adapters/deadlinePolicy";
 import { ArmAccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister } from "./adapters/armSubscriptions";
-import { systemResolver } from "./adapters/dnsResolver";
+import { CancellableDnsResolver } from "./adapters/dnsResolver";
+import { vaultSuffixesOf, type AzureCloudName } from "./domain/vaultProbeTarget";
 import { ArmFleetDiscovery, ResourceGraphFleetDiscovery } from "./adapters/fleetDiscovery";
 import { ResourceGraphDiscovery } from "./adapters/resourceGraphAccounts";
 import { RateLimitedKeyReader } from "./adapters/vaultRateLimit";
@@ -63,6 +64,11 @@ export interface CompositionOverrides {
   keyVaultAgent?: Agent;
   /** Replaces DNS for the vault-host probe (the sandbox decides which vault names resolve). */
   hostResolver?: HostResolver;
+  /**
+   * Sandbox only: the vault DNS suffixes the probes may talk to, instead of the configured cloud's
+   * (the sandbox serves vaults of every cloud). Nothing in production sets it.
+   */
+  vaultHostSuffixes?: readonly string[];
   /** Per remote probe call; default 10 seconds. */
   probeTimeoutInMs?: number;
   /** Replaces how Resource Graph waits for its quota (tests see the waits without taking them). */
@@ -92,10 +98,11 @@ function createAccountProber(
   subscriptionIds: readonly string[],
   clock: Clock,
   proxyConfigured: boolean,
+  cloud: AzureCloudName,
 ): AccountProber {
   return new SdkAccountProber(
     {
-      resolver: overrides.hostResolver ?? systemResolver,
+      resolver: overrides.hostResolver ?? new CancellableDnsResolver(),
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
@@ -106,7 +113,12 @@ function createAccountProber(
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },
-    { timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS, subscriptionIds, now: () => clock.now() },
+    {
+      timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS,
+      subscriptionIds,
+      now: () => clock.now(),
+      vaultHostSuffixes: overrides.vaultHostSuffixes ?? vaultSuffixesOf(cloud),
+    },
   );
 }
 
@@ -191,7 +203,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
   const probes =
     config.probes === "on"
-      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured)
+      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured, config.cloud)
       : undefined;
 
   const settings: MonitorSettings = {
@@ -202,11 +214,15 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ownerTag: config.ownerTag,
     defaultRecipients: config.defaultRecipients,
     allowedRecipientDomains: config.allowedRecipientDomains,
+    maxOwnerRecipients: config.maxOwnerRecipients,
+    maxNewRecipientsPerDay: config.maxNewRecipientsPerDay,
     sendLeaseInSeconds: config.sendLeaseInSeconds,
     armConcurrency: config.armConcurrency,
     keyExpiryWarningDays: config.keyExpiryWarningDays,
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     dashboardAuth: config.dashboardAuth,
+    dashboardAllowedPrincipals: config.dashboardAllowedPrincipals,
+    appServiceAuthEnabled: config.appServiceAuthEnabled,
     pollIntervalInMinutes: config.pollIntervalInMinutes,
     fanout: config.fanout,
     fanoutThreshold: config.fanoutThreshold,
@@ -300,7 +316,16 @@ export function createScanDeps(env: Environment = process.env, overrides: Compos
   return {
     accounts: new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions }),
     subscriptions: new ArmSubscriptionLister({ credential, endpoint: config.armEndpoint, clientOptions }),
-    probes: createAccountProber(credential, config.armEndpoint, clientOptions, overrides, [], overrides.clock ?? systemClock, config.proxyConfigured),
+    probes: createAccountProber(
+      credential,
+      config.armEndpoint,
+      clientOptions,
+      overrides,
+      [],
+      overrides.clock ?? systemClock,
+      config.proxyConfigured,
+      config.cloud,
+    ),
     keyExpiryWarningDays: config.keyExpiryWarningDays,
   };
 }
@@ -330,7 +355,7 @@ export function getMonitorDeps(env: Environment = process.env): MonitorDeps {
     const config = loadConfig(env);
     cached = { key, deps: createMonitorDeps(config, { fanOutOverQueue: true, ...processOverrides }) };
     // Once per process (and per settings): what `cmk-monitor doctor` would flag without a network call.
-    for (const check of offlineChecks(config, env)) {
+    for (const check of offlineChecks(config)) {
       if (check.status === "fail" || check.status === "warn")
         cached.deps.log.warn(`cmk-monitor doctor: ${check.id}: ${check.detail}${check.fix ? ` (fix: ${check.fix})` : ""}`);
     }

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./domain/emailAddress";
+import { cloudOfArmEndpoint, type AzureCloudName } from "./domain/vaultProbeTarget";
 
 export { EMAIL_ADDRESS, isAllowedDomain, splitList };
 
@@ -51,13 +52,19 @@ const optionalText = z
   .optional()
   .transform((value) => (value && value.trim() !== "" ? value.trim() : undefined));
 
+// URL settings never quote their value: a connection string or SAS pasted into one carries a key.
+const NOT_A_URL = "is not a URL (the value is not repeated here: it may hold a key)";
+
 const httpsUrl = optionalText.superRefine((value, ctx) => {
   if (value === undefined) return;
   try {
     const url = new URL(value);
     if (url.protocol !== "https:") ctx.addIssue({ code: "custom", message: "must be an https:// URL" });
+    if (url.username || url.password || url.search || url.hash) {
+      ctx.addIssue({ code: "custom", message: "must not carry credentials, a query string or a fragment (keys and SAS tokens do not belong in an endpoint)" });
+    }
   } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    ctx.addIssue({ code: "custom", message: NOT_A_URL });
   }
 });
 
@@ -71,8 +78,9 @@ const publicBaseUrl = optionalText.superRefine((value, ctx) => {
       ctx.addIssue({ code: "custom", message: "must be an https:// URL (http:// only on 127.0.0.1 or localhost)" });
     }
     if (url.search || url.hash) ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+    if (url.username || url.password) ctx.addIssue({ code: "custom", message: "must not carry a user name or password" });
   } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    ctx.addIssue({ code: "custom", message: NOT_A_URL });
   }
 });
 
@@ -136,7 +144,22 @@ export const settingsSchema = z.object({
     .refine((value) => TAG_NAME.test(value), { message: "must be a valid Azure tag name (up to 512 characters, none of < > % & \\ ? /)" }),
   CMK_DEFAULT_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
   CMK_ESCALATION_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
-  CMK_ALLOWED_RECIPIENT_DOMAINS: listOf(DOMAIN, "domain"),
+  // Required: tag writers choose owner addresses, so where mail may go is a decision, not a default ("*" is that decision).
+  CMK_ALLOWED_RECIPIENT_DOMAINS: z
+    .string()
+    .optional()
+    .transform((value) => splitList(value))
+    .superRefine((items, ctx) => {
+      if (items.includes("*") && items.length > 1) {
+        ctx.addIssue({ code: "custom", message: "* allows any domain and must be the only entry" });
+      }
+      for (const item of items) {
+        if (item !== "*" && !DOMAIN.test(item)) ctx.addIssue({ code: "custom", message: `"${item}" is not a valid domain` });
+      }
+    }),
+  // Tag writers choose how many owners an account has: a cap per account, and on addresses new to an incident per day.
+  CMK_MAX_OWNER_RECIPIENTS: wholeNumber(10, 1, 50),
+  CMK_MAX_NEW_RECIPIENTS_PER_DAY: wholeNumber(20, 1, 1000),
   CMK_EMAIL_SENDER: optionalText.superRefine((value, ctx) => {
     if (value === undefined) ctx.addIssue({ code: "custom", message: "is required (a sender address on your ACS email domain)" });
     else if (!EMAIL_ADDRESS.test(value)) ctx.addIssue({ code: "custom", message: `"${value}" is not a valid email address` });
@@ -178,6 +201,8 @@ export const settingsSchema = z.object({
       message: "must be function (a function key is required) or anonymous (only behind App Service Authentication)",
     })
     .transform((value) => value as "function" | "anonymous"),
+  // Who may open the dashboard in anonymous mode: Entra object ids of users or groups (checked by the app and by App Service Authentication).
+  CMK_DASHBOARD_ALLOWED_PRINCIPALS: listOf(GUID, "object id (GUID) of a user, group or service principal"),
   // Fleet scale (README "Scale"): discovery, fan-out over the work queue, email digests and pacing.
   CMK_MANAGEMENT_GROUPS: listOf(MANAGEMENT_GROUP, "management group id"),
   CMK_DISCOVERY: choice(["auto", "arm", "resource-graph"] as const, "auto", "must be auto, arm or resource-graph"),
@@ -218,11 +243,17 @@ export interface MonitorConfig {
   readonly defaultRecipients: readonly string[];
   readonly escalationRecipients: readonly string[];
   readonly allowedRecipientDomains: readonly string[];
+  /** Owner-tag addresses emailed per account, at most (the defaults do not count). */
+  readonly maxOwnerRecipients: number;
+  /** Addresses new to an incident emailed per UTC day, at most (defaults and escalation contacts do not count). */
+  readonly maxNewRecipientsPerDay: number;
   readonly emailSender: string;
   readonly email: EmailConnection;
   readonly state: StateConnection;
   readonly stateTable: string;
   readonly armEndpoint: string;
+  /** The cloud CMK_ARM_ENDPOINT belongs to (public unless it is China's or US Government's): whose vault hosts are probed. */
+  readonly cloud: AzureCloudName;
   /** Warn when a healthy account's key expires within this many days. */
   readonly keyExpiryWarningDays: number;
   /** Key Vault, identity, DNS and permission probes (src/probes); "off" runs on ARM status alone. */
@@ -233,6 +264,13 @@ export interface MonitorConfig {
   /** Secret for link tokens; when unset the app creates one and keeps it in its meta table. */
   readonly linkSigningKey?: string;
   readonly dashboardAuth: "function" | "anonymous";
+  /** Object ids (users, groups) allowed to open the dashboard and status in anonymous mode. */
+  readonly dashboardAllowedPrincipals: readonly string[];
+  /**
+   * The platform says App Service Authentication is on (WEBSITE_AUTH_ENABLED=True, set by App
+   * Service itself): only then are x-ms-client-principal* headers its own and not a client's.
+   */
+  readonly appServiceAuthEnabled: boolean;
   /** Management groups whose subscriptions are watched (Resource Graph only); the tenant root group covers the tenant. */
   readonly managementGroups: readonly string[];
   /** How the fleet is found; "auto" is resolved: Resource Graph for more than one subscription or any management group. */
@@ -270,11 +308,15 @@ export type MonitorSettings = Pick<
   | "ownerTag"
   | "defaultRecipients"
   | "allowedRecipientDomains"
+  | "maxOwnerRecipients"
+  | "maxNewRecipientsPerDay"
   | "sendLeaseInSeconds"
   | "armConcurrency"
   | "keyExpiryWarningDays"
   | "publicBaseUrl"
   | "dashboardAuth"
+  | "dashboardAllowedPrincipals"
+  | "appServiceAuthEnabled"
   | "pollIntervalInMinutes"
   | "fanout"
   | "fanoutThreshold"
@@ -344,12 +386,26 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       "AzureWebJobsStorage: set it, CMK_STATE_CONNECTION, AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName, so the monitor can keep state",
     );
   }
+  if (env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous") {
+    if (!appServiceAuthEnabled(env)) {
+      problems.push(
+        "CMK_DASHBOARD_AUTH: anonymous needs App Service Authentication, and the platform says it is off (WEBSITE_AUTH_ENABLED is not True): any client could send the sign-in headers",
+      );
+    }
+    if (splitList(env.CMK_DASHBOARD_ALLOWED_PRINCIPALS).length === 0) {
+      problems.push(
+        "CMK_DASHBOARD_ALLOWED_PRINCIPALS: is required with CMK_DASHBOARD_AUTH=anonymous (object ids of the users or groups who may open the dashboard)",
+      );
+    }
+  }
   const noEscalation = splitList(env.CMK_ESCALATION_RECIPIENTS).length === 0;
   if (noEscalation) {
     problems.push("CMK_ESCALATION_RECIPIENTS: is required (who is told when an account does not recover in time)");
   }
   const allowed = splitList(env.CMK_ALLOWED_RECIPIENT_DOMAINS);
-  if (allowed.length > 0) {
+  if (allowed.length === 0) {
+    problems.push("CMK_ALLOWED_RECIPIENT_DOMAINS: is required: the domains mail may go to (e.g. contoso.com,*.contoso.com), or * to allow any domain");
+  } else {
     for (const [name, list] of [
       ["CMK_DEFAULT_RECIPIENTS", splitList(env.CMK_DEFAULT_RECIPIENTS)],
       ["CMK_ESCALATION_RECIPIENTS", splitList(env.CMK_ESCALATION_RECIPIENTS)],
@@ -384,16 +440,21 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     defaultRecipients: Object.freeze([...settings.CMK_DEFAULT_RECIPIENTS]),
     escalationRecipients: Object.freeze([...settings.CMK_ESCALATION_RECIPIENTS]),
     allowedRecipientDomains: Object.freeze(settings.CMK_ALLOWED_RECIPIENT_DOMAINS.map((d) => d.toLowerCase())),
+    maxOwnerRecipients: settings.CMK_MAX_OWNER_RECIPIENTS,
+    maxNewRecipientsPerDay: settings.CMK_MAX_NEW_RECIPIENTS_PER_DAY,
     emailSender: settings.CMK_EMAIL_SENDER!,
     email,
     state,
     stateTable: settings.CMK_STATE_TABLE,
     armEndpoint: settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com",
+    cloud: cloudOfArmEndpoint(settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com"),
     keyExpiryWarningDays: settings.CMK_KEY_EXPIRY_WARNING_DAYS,
     probes: settings.CMK_PROBES,
     ...(settings.CMK_PUBLIC_BASE_URL ? { publicBaseUrl: settings.CMK_PUBLIC_BASE_URL.replace(/\/+$/, "") } : {}),
     ...(settings.CMK_LINK_SIGNING_KEY ? { linkSigningKey: settings.CMK_LINK_SIGNING_KEY } : {}),
     dashboardAuth: settings.CMK_DASHBOARD_AUTH,
+    dashboardAllowedPrincipals: Object.freeze(settings.CMK_DASHBOARD_ALLOWED_PRINCIPALS.map((id) => id.toLowerCase())),
+    appServiceAuthEnabled: appServiceAuthEnabled(env),
     managementGroups: Object.freeze([...settings.CMK_MANAGEMENT_GROUPS]),
     discovery:
       settings.CMK_DISCOVERY === "auto"
@@ -424,16 +485,22 @@ export function proxyConfigured(env: Environment): boolean {
 
 /**
  * How the dashboard and status endpoints register, read before the full configuration is loaded
- * (the Functions host registers them at start-up): anything but "anonymous" means the safer
- * "function". loadConfig rejects a typo on the first request.
+ * (the Functions host registers them at start-up): anything but "anonymous" with App Service
+ * Authentication on means the safer "function". loadConfig rejects the rest on the first request.
  */
 export function dashboardAuthLevel(env: Environment = process.env): "function" | "anonymous" {
-  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" ? "anonymous" : "function";
+  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" && appServiceAuthEnabled(env) ? "anonymous" : "function";
+}
+
+/** App Service sets WEBSITE_AUTH_ENABLED=True on apps with its authentication module on; nobody else should. */
+export function appServiceAuthEnabled(env: Environment): boolean {
+  return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === "true";
 }
 
 /** What the read-only `scan` command reads: it needs no state, no email and no required setting. */
 export interface ScanConfig {
   readonly armEndpoint: string;
+  readonly cloud: AzureCloudName;
   readonly managedIdentityClientId?: string;
   readonly keyExpiryWarningDays: number;
   readonly proxyConfigured: boolean;
@@ -443,8 +510,10 @@ export interface ScanConfig {
 export function loadScanConfig(env: Environment = process.env): ScanConfig {
   const clientId = env.AZURE_CLIENT_ID?.trim();
   const warningDays = Number(env.CMK_KEY_EXPIRY_WARNING_DAYS?.trim() || "30");
+  const armEndpoint = env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com";
   return Object.freeze({
-    armEndpoint: env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com",
+    armEndpoint,
+    cloud: cloudOfArmEndpoint(armEndpoint),
     ...(clientId ? { managedIdentityClientId: clientId } : {}),
     keyExpiryWarningDays: Number.isInteger(warningDays) && warningDays > 0 ? warningDays : 30,
     proxyConfigured: proxyConfigured(env),
@@ -477,9 +546,19 @@ function hasQueueEndpoint(connectionString: string): boolean {
   return /(^|;)\s*(UseDevelopmentStorage=true|QueueEndpoint=|EndpointSuffix=)/i.test(connectionString);
 }
 
-/** A problem as one display-safe line: controls and line separators escaped, length bounded. */
+/**
+ * Secrets as connection strings and SAS tokens spell them (`AccountKey=`, `accesskey=`, `sig=`,
+ * `SharedAccessSignature=`, `password=`): a value pasted into the wrong setting may be quoted by
+ * a rule that expected an address or an id, so every problem line has them masked.
+ */
+const SECRET_ASSIGNMENT =
+  /\b(account[-_]?key|access[-_]?key|shared[-_]?access[-_]?(?:key|signature)|sig|password|pwd|secret|client[-_]?secret|token)=[^;&\s"]*/gi;
+
+/** A problem as one display-safe line: secrets masked, controls and line separators escaped, length bounded. */
 function oneLine(problem: string): string {
-  const escaped = problem.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escaped = problem
+    .replace(SECRET_ASSIGNMENT, "$1=<redacted>")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return escaped.length > 300 ? `${escaped.slice(0, 299)}…` : escaped;
 }
 

@@ -32,9 +32,13 @@ const CHECKS_PARTITION_PREFIX = "warning-checks-";
 const CHECKS_PARTITION_END = "warning-checks.";
 /** A recipient's warning-digest state, in the recipient's partition. */
 const DIGEST_ROW = "digest";
-// A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split.
+// A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split. A whole
+// entity holds at most 1 MiB, strings counted as UTF-16 (2 bytes a unit): 15 chunks are 900,000
+// bytes, leaving room for the row's other properties and their names.
 const CHUNK = 30_000;
-const MAX_CHUNKS = 30;
+const MAX_CHUNKS = 15;
+/** The most JSON one stored value (incident, outbox message, check) may have, in UTF-16 units. */
+export const MAX_STORED_JSON_LENGTH = CHUNK * MAX_CHUNKS;
 
 export function partitionKeyFor(accountId: string): string {
   return `a-${createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 40)}`;
@@ -418,8 +422,8 @@ function toRecord(row: TableEntityResult<TableEntity>): AccountRecord {
   return { accountId: String(row.accountId), incident, etag: row.etag };
 }
 
-/** Splits JSON over `name0..nameN` properties; Table properties are capped at 64 KiB. */
-function chunked(name: string, value: unknown): Record<string, string | number> {
+/** Splits JSON over `name0..nameN` properties; Table properties are capped at 64 KiB, entities at 1 MiB. */
+export function chunked(name: string, value: unknown): Record<string, string | number> {
   const json = JSON.stringify(value);
   const parts = Math.ceil(json.length / CHUNK) || 1;
   if (parts > MAX_CHUNKS) throw new Error(`${name} is too large to store (${json.length} characters)`);

@@ -60,10 +60,12 @@ const NEGATORS = new Set(["not", "no", "never", "cannot", "unable", "failed", "f
 const NEGATION_LOOKBEHIND_WORDS = 3;
 
 // All patterns below are linear: each quantified run is delimited by a character the next part
-// cannot start with, so no input makes them backtrack.
-const PARENTHESISED_CODE = /\(\s*(?:code\s*[:=#]?\s*)?(\d{1,6})\s*\)/g;
+// cannot start with, so no input makes them backtrack. (`\s*[:=#]?\s*` is not: with no separator
+// the two runs can split a long run of spaces every way, quadratic in its length; the separator
+// is therefore part of an optional group that must start with it.)
+const PARENTHESISED_CODE = /\(\s*(?:code\s*(?:[:=#]\s*)?)?(\d{1,6})\s*\)/g;
 // No \b before "code", so "ErrorCode: 4002" counts too.
-const LABELLED_CODE = /code\s*[:=#]?\s*(\d{1,6})\b/g;
+const LABELLED_CODE = /code\s*(?:[:=#]\s*)?(\d{1,6})\b/g;
 const SUBSTATUS_LABELLED_CODE = /sub[\s_-]?status(?:[\s_-]?code)?["'\s:=]*(\d{1,6})/g;
 // A bare "4002": not part of a GUID ("-4002-"), a version ("1.4002") or a longer number.
 const BARE_CODE = /(?<![\w.-])(40\d\d)(?![\w-]|\.\d)/g;

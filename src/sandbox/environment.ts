@@ -9,6 +9,8 @@ import type { LocalSandbox } from "./server";
 import type { Clock } from "../ports/clock";
 
 export const SANDBOX_SENDER = "cmk-monitor@sandbox.contoso.com";
+/** The vault domains the sandbox's certificate and DNS serve (src/sandbox/tls.ts). */
+export const SANDBOX_VAULT_SUFFIXES: readonly string[] = ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net"];
 export const SANDBOX_ESCALATION = "cosmos-support@contoso.com";
 
 export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstance, settings: Environment & { CMK_SUBSCRIPTION_IDS: string }): Environment {
@@ -18,6 +20,8 @@ export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstan
     ACS_CONNECTION_STRING: sandbox.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,
     CMK_ARM_ENDPOINT: sandbox.url,
+    // The drill's owners, defaults and escalation contacts are all contoso's.
+    CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com,*.contoso.com",
     ...settings,
   };
 }
@@ -34,6 +38,8 @@ export function sandboxOverrides(
     // Vault host names stay real-looking: the sandbox resolves them and serves them (vaultAgent.ts).
     keyVaultAgent: sandbox.keyVaultAgent,
     hostResolver: sandbox.resolver,
+    // The sandbox serves vaults of every cloud; production probes only its own cloud's.
+    vaultHostSuffixes: SANDBOX_VAULT_SUFFIXES,
     ...extra,
   };
 }

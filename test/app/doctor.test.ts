@@ -15,6 +15,7 @@ const ENV: Environment = {
   CMK_SUBSCRIPTION_IDS: `${SUB_A},${SUB_B}`,
   CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
   CMK_ESCALATION_RECIPIENTS: "oncall@contoso.com",
+  CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
   ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
   AzureWebJobsStorage__accountName: "stcontoso",
 };
@@ -205,16 +206,14 @@ describe("doctor", () => {
     ],
     // Links configured properly.
     ["links ok", { CMK_PUBLIC_BASE_URL: "https://cmk.contoso.com" }, {}, "links", "ok", /signed with a key the monitor keeps/],
-    // Anonymous dashboard without App Service Authentication.
-    ["anonymous dashboard, auth off", { CMK_DASHBOARD_AUTH: "anonymous" }, {}, "dashboard", "fail", /App Service Authentication is off/],
-    // Anonymous dashboard behind App Service Authentication.
+    // Anonymous dashboard behind App Service Authentication, with its allow-list.
     [
       "anonymous dashboard, auth on",
-      { CMK_DASHBOARD_AUTH: "anonymous", WEBSITE_AUTH_ENABLED: "True" },
+      { CMK_DASHBOARD_AUTH: "anonymous", WEBSITE_AUTH_ENABLED: "True", CMK_DASHBOARD_ALLOWED_PRINCIPALS: "5c0ffee0-0000-4000-8000-000000000001" },
       {},
       "dashboard",
       "ok",
-      /behind App Service Authentication/,
+      /behind App Service Authentication .* 1 allowed principal/,
     ],
   ])("%s", async (_name, env, overrides, id, status, detail) => {
     const report = await doctor(env, overrides);
@@ -227,6 +226,11 @@ describe("doctor", () => {
     // The loader refuses these, so the doctor says so in the settings row.
     ["links over http", { CMK_PUBLIC_BASE_URL: "http://cmk.contoso.com" }, /CMK_PUBLIC_BASE_URL: must be an https/],
     ["short signing key", { CMK_PUBLIC_BASE_URL: "https://cmk.contoso.com", CMK_LINK_SIGNING_KEY: "too-short" }, /CMK_LINK_SIGNING_KEY: must be at least 32/],
+    [
+      "anonymous dashboard without App Service Authentication",
+      { CMK_DASHBOARD_AUTH: "anonymous" },
+      /CMK_DASHBOARD_AUTH: anonymous needs App Service Authentication/,
+    ],
   ])("%s fails the settings row", async (_name, env, detail) => {
     expect(row(await doctor(env), "settings")).toMatchObject({ status: "fail", detail: expect.stringMatching(detail) });
   });
@@ -250,15 +254,15 @@ describe("doctor", () => {
 
 describe("the function app at start-up", () => {
   it("logs each offline doctor problem once per process", async () => {
-    // An anonymous dashboard without App Service Authentication shows in the logs before anyone opens it.
+    // Pacing above the sender domain's limits shows in the logs before ACS starts refusing mail.
     const { getMonitorDeps, setCompositionOverrides } = await import("../../src/composition");
     const warnings: string[] = [];
     setCompositionOverrides({ log: { info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined } });
     try {
-      const env = { ...ENV, CMK_DASHBOARD_AUTH: "anonymous" };
+      const env = { ...ENV, CMK_EMAIL_SENDER: "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net", CMK_EMAIL_RATE_PER_MINUTE: "30" };
       getMonitorDeps(env);
       getMonitorDeps(env);
-      expect(warnings).toEqual([expect.stringMatching(/^cmk-monitor doctor: dashboard: CMK_DASHBOARD_AUTH=anonymous but App Service Authentication is off/)]);
+      expect(warnings).toEqual([expect.stringMatching(/^cmk-monitor doctor: email-limits: sender .* Azure-managed domain .*\(fix: /)]);
     } finally {
       setCompositionOverrides({});
     }

@@ -465,3 +465,31 @@ describe("classifyText: other input", () => {
     expect(classifyText(12 as unknown as string)).toEqual(UNKNOWN);
   });
 });
+
+describe("classifier: long whitespace runs stay linear", () => {
+  const run = (ws: string) => ws.repeat(SCAN_WINDOW_CHARS * 2 - 20);
+  it.each<[string, string]>([
+    // "code" then a window of spaces and no number: the old `\s*[:=#]?\s*` tried every split of the run.
+    ["code + spaces", `code${run(" ")}x`],
+    ["(code + spaces", `(code${run(" ")}x`],
+    ["(code + tabs and newlines", `(code${run("\t\n")}x`],
+    // Several such runs in the scanned window.
+    ["many labels", `${"code      ".repeat(3000)}(code${run(" ").slice(0, 8000)}`],
+  ])("%s: classified in well under a second", (_name, status) => {
+    const started = process.hrtime.bigint();
+    expect(classifyStatus(status).health).toBe("unknown");
+    expect(classifyText(status).health).toBe("unknown");
+    // Linear work on 16 KiB is a millisecond or two; the quadratic version took seconds.
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(200);
+  });
+
+  it.each<[string, number]>([
+    // The separators still work with spaces on either side.
+    ["(code: 4002)", 4002],
+    ["Error code = 4003 returned", 4003],
+    ["( 4009 )", 4009],
+    ["ErrorCode:4015", 4015],
+  ])("%s still reads its code", (status, code) => {
+    expect(classifyText(status).code).toBe(code);
+  });
+});
