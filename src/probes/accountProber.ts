@@ -8,7 +8,7 @@
 import { describeProbeFailure } from "../ports/failures";
 import type { CmkAccount } from "../domain/account";
 import { checkDefaultIdentity } from "../domain/defaultIdentityCheck";
-import { checkKeyVaultKeyUri } from "../domain/keyVaultUri";
+import { checkKeyVaultKeyUri, isKeyVaultKeyName } from "../domain/keyVaultUri";
 import { keyScopeOf } from "../domain/keyVaultPermissions";
 import { vaultProbeTarget, vaultSuffixesOf, type VaultProbeTarget } from "../domain/vaultProbeTarget";
 import {
@@ -218,6 +218,9 @@ class CachingProbeSession implements ProbeSession {
   private key(target: VaultProbeTarget, keyName: string, dns: Checked<DnsFacts>, vault: Checked<VaultFacts>): Promise<Checked<KeyFacts>> {
     if (vault.checked && vault.value.state === "deleted") return Promise.resolve(couldNotCheck("the vault is deleted; its keys return when it is recovered"));
     if (dns.checked && !dns.value.resolves) return Promise.resolve(couldNotCheck("the vault host name does not resolve"));
+    // A name Key Vault could not hold ("../..", a quote) never goes into a request path or a finding.
+    if (!isKeyVaultKeyName(keyName))
+      return Promise.resolve(couldNotCheck("the key name is not one Key Vault allows (1-127 letters, digits and dashes), so it was not read"));
     const vaultUrl = `https://${target.host}`;
     return this.once(`key|${vaultUrl}|${keyName.toLowerCase()}`, async () => {
       try {

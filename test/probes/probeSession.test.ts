@@ -127,6 +127,20 @@ describe("probe session", () => {
     expect(p.calls).toEqual([]);
   });
 
+  it.each([
+    // Percent-encoded dot segments: decoded, "../.." would climb out of /keys/ on the vault.
+    ["dot segments", "https://kv-orders.vault.azure.net/keys/%2e%2e%2f%2e%2e"],
+    // A quote and a space: no key can have them.
+    ["quote", "https://kv-orders.vault.azure.net/keys/k'%20x"],
+  ])("%s in the key name: the vault is read, the key is not", async (_name, keyVaultKeyUri) => {
+    const p = ports();
+    const facts = await prober(p)
+      .session()
+      .probe({ ...PROBE_ACCOUNT, keyVaultKeyUri });
+    expect(facts.key).toEqual({ checked: false, reason: expect.stringMatching(/^the key name is not one Key Vault allows/) });
+    expect(p.calls).not.toContain("get key");
+  });
+
   it.each<[string, string[], string]>([
     // The public cloud's vault, with a version and a trailing slash (a 4006 URI is still probed).
     ["public vault", ["vault.azure.net"], "https://KV-Orders.vault.azure.net/keys/cmk/0123456789abcdef/"],
