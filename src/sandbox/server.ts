@@ -77,9 +77,32 @@ export interface RecordedRequest {
   route?: SandboxRouteId;
 }
 
+/**
+ * One request and the answer the sandbox gave it, whole: what the contract suite
+ * (test/contracts) checks against Azure's REST specs.
+ */
+export interface RecordedExchange {
+  method: string;
+  /** The Host header: the vault name for Key Vault calls (they all arrive on the same port). */
+  host: string;
+  /** Path and query string as sent. */
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  status: number;
+  responseHeaders: Record<string, string>;
+  responseBody: string;
+  route?: SandboxRouteId;
+}
+
 export interface LocalSandboxOptions {
   /** Default 0: the OS picks a free port. */
   port?: number;
+  /**
+   * Keep every exchange whole (`exchanges()`), for the contract suite. Default: on when the
+   * environment sets CMK_SANDBOX_RECORD_EXCHANGES=1, so any test run can be recorded.
+   */
+  recordExchanges?: boolean;
   /** Delay added before every response, to exercise timeouts and concurrency. */
   latencyInMs?: number;
   /** ARM's per-subscription read throttling; off by default. */
@@ -146,6 +169,7 @@ export class LocalSandbox {
   private throttled = 0;
   private now: () => number = Date.now;
   private recorded: RecordedRequest[] = [];
+  private exchangeLog: RecordedExchange[] | undefined;
   private readonly pendingReplies = new Set<NodeJS.Timeout>();
   private stopping: Promise<void> | undefined;
 
@@ -177,6 +201,7 @@ export class LocalSandbox {
     const { port } = server.address() as AddressInfo;
     const sandbox = new LocalSandbox(server, tls.cert, port, options.latencyInMs ?? 0);
     if (options.armThrottle) sandbox.setArmThrottle(options.armThrottle);
+    if (options.recordExchanges ?? process.env["CMK_SANDBOX_RECORD_EXCHANGES"] === "1") sandbox.exchangeLog = [];
     server.on("request", (req: IncomingMessage, res: ServerResponse) => sandbox.onRequest(req, res));
     return sandbox;
   }
@@ -297,6 +322,11 @@ export class LocalSandbox {
     this.recorded = [];
   }
 
+  /** Every exchange so far, whole; empty unless recording was asked for (LocalSandboxOptions.recordExchanges). */
+  exchanges(): RecordedExchange[] {
+    return [...(this.exchangeLog ?? [])];
+  }
+
   injectFault(fault: SandboxFault): void {
     const remaining = fault.times ?? 1;
     if (!(remaining > 0)) throw new Error(`Fault times must be positive, got ${remaining}`);
@@ -339,7 +369,7 @@ export class LocalSandbox {
         status: response.status,
         ...(route ? { route } : {}),
       });
-      this.reply(res, response);
+      this.reply(res, response, route && this.exchangeLog ? { request, route } : undefined);
     });
   }
 
@@ -388,16 +418,18 @@ export class LocalSandbox {
     };
   }
 
-  private reply(res: ServerResponse, response: SandboxResponse): void {
+  private reply(res: ServerResponse, response: SandboxResponse, record?: { request: SandboxRequest; route: SandboxRouteId }): void {
     const write = (): void => {
       if (res.destroyed) return;
       const body = response.text ?? (response.json === undefined ? "" : JSON.stringify(response.json));
-      res.writeHead(response.status, {
+      const headers = {
         "content-type": "application/json; charset=utf-8",
         "x-ms-request-id": randomUUID(),
         ...response.headers,
-      });
+      };
+      res.writeHead(response.status, headers);
       res.end(body);
+      if (record) this.exchangeLog?.push(toExchange(record.request, record.route, response.status, headers, body));
     };
     if (this.latencyInMs <= 0) return write();
     const timer = setTimeout(() => {
@@ -406,4 +438,20 @@ export class LocalSandbox {
     }, this.latencyInMs);
     this.pendingReplies.add(timer);
   }
+}
+
+function toExchange(request: SandboxRequest, route: SandboxRouteId, status: number, headers: Record<string, string>, body: string): RecordedExchange {
+  const requestHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) requestHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+  return {
+    method: request.method,
+    host: requestHeaders["host"] ?? "",
+    url: `${request.url.pathname}${request.url.search}`,
+    requestHeaders,
+    requestBody: request.body.toString("utf8"),
+    status,
+    responseHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+    responseBody: body,
+    route,
+  };
 }
