@@ -44,6 +44,8 @@ export interface ContractReport {
 export interface ManifestEntry {
   file: string;
   sdkPackage: string | null;
+  /** The SDK release the entry was checked against: an upgrade makes the api-version test look again. */
+  sdkVersion?: string;
   apiVersion: string | null;
   operations: string[];
   source: { path: string; commit: string };
@@ -112,6 +114,8 @@ export class ContractChecker {
     addFormats(this.ajv);
     // AutoRest formats ajv-formats does not know.
     this.ajv.addFormat("base64url", /^[A-Za-z0-9_-]*={0,2}$/);
+    // AutoRest's "url" is any absolute http(s) URL, IP hosts and ports included.
+    this.ajv.addFormat("url", (value: string) => /^https?:\/\/./i.test(value) && URL.canParse(value));
     this.ajv.addFormat("unixtime", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= 0 });
     for (const loose of ["arm-id", "duration-constant", "decimal", "char"]) this.ajv.addFormat(loose, true);
   }
@@ -208,14 +212,23 @@ export class ContractChecker {
     return { examples, failures };
   }
 
+  /** The spec operation an exchange's method, host and path match (the most specific path wins). */
+  operationFor(exchange: Pick<RecordedExchange, "method" | "host" | "url">): { id: string; apiVersion: string } | undefined {
+    return this.match(exchange);
+  }
+
+  private match(exchange: Pick<RecordedExchange, "method" | "host" | "url">): Operation | undefined {
+    const url = new URL(exchange.url, "https://sandbox.invalid");
+    const dataPlane = /\.vault\.azure\.net(:\d+)?$/i.test(exchange.host);
+    return this.operations
+      .filter((o) => o.method === exchange.method && o.dataPlaneHost === dataPlane && o.pattern.test(url.pathname))
+      .sort((a, b) => b.literalLength - a.literalLength)[0];
+  }
+
   private checkExchange(exchange: RecordedExchange): { failures: ContractFailure[]; bodiesValidated: number } {
     const url = new URL(exchange.url, "https://sandbox.invalid");
     const subject = `${exchange.method} ${exchange.host.replace(/:\d+$/, "")}${url.pathname} → ${exchange.status}`;
-    const dataPlane = /\.vault\.azure\.net(:\d+)?$/i.test(exchange.host);
-    const candidates = this.operations
-      .filter((o) => o.method === exchange.method && o.dataPlaneHost === dataPlane && o.pattern.test(url.pathname))
-      .sort((a, b) => b.literalLength - a.literalLength);
-    const op = candidates[0];
+    const op = this.match(exchange);
     if (!op) return { failures: [{ operation: `${exchange.method} ${url.pathname}`, subject, message: "no operation in the specs matches this path and method" }], bodiesValidated: 0 };
     this.reached.add(op.id);
     const failures: ContractFailure[] = [];
