@@ -365,8 +365,12 @@ function armError(code: string, message: string): Record<string, unknown> {
 }
 
 function kvFaultResponse(fault: SandboxFault): SandboxResponse {
-  if (fault.body !== undefined) return { status: fault.status, text: fault.body };
-  return { status: fault.status, json: kvError(fault.status === 403 ? "Forbidden" : "SandboxInjectedFault", `Injected fault: HTTP ${fault.status}.`) };
+  const headers: Record<string, string> = {};
+  // Key Vault's throttling answer says when to come back; the SDK retries only then.
+  if (fault.retryAfterInSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterInSeconds);
+  if (fault.body !== undefined) return { status: fault.status, headers, text: fault.body };
+  const code = fault.status === 403 ? "Forbidden" : fault.status === 429 ? "Throttled" : "SandboxInjectedFault";
+  return { status: fault.status, headers, json: kvError(code, `Injected fault: HTTP ${fault.status}.`) };
 }
 
 function armFaultResponse(fault: SandboxFault): SandboxResponse {

@@ -224,6 +224,11 @@ export class ResourceGraphRoutes {
 
 function faultResponse(status: number, retryAfterInSeconds: number | undefined, body: string | undefined): SandboxResponse {
   const headers: Record<string, string> = retryAfterInSeconds !== undefined ? { "retry-after": String(retryAfterInSeconds) } : {};
+  if (status === 429) {
+    // A throttled query still reports the caller's quota: spent, and when it comes back.
+    headers["x-ms-user-quota-remaining"] = "0";
+    headers["x-ms-user-quota-resets-after"] = hhmmss((retryAfterInSeconds ?? 0) * 1000);
+  }
   if (body !== undefined) return { status, headers, text: body };
   return { status, headers, json: { error: { code: status === 429 ? "RateLimiting" : "ServiceUnavailable", message: `Injected fault: HTTP ${status}.` } } };
 }

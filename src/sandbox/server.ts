@@ -37,7 +37,10 @@ export interface SandboxFault {
   status: number;
   /** Default 1. */
   times?: number;
-  /** Sent as `Retry-After`; the SDKs only retry a 429 that carries it. */
+  /**
+   * Sent as `Retry-After`; the SDKs only retry a 429 that carries it. Azure sends it on every 429,
+   * so an injected 429 (ARM, Key Vault, Resource Graph) gets 1 second unless a test says otherwise.
+   */
   retryAfterInSeconds?: number;
   /** Raw response body; default is the service's own error shape. */
   body?: string;
@@ -122,6 +125,7 @@ export interface ArmThrottle {
 const ARM_READ_ROUTES: ReadonlySet<SandboxRouteId> = new Set(["arm-list", "arm-get", "kv-vaults", "kv-deleted-vaults", "role-assignments", "role-definitions"]);
 
 const SANDBOX_TOKEN = "sandbox-access-token";
+const DEFAULT_THROTTLE_RETRY_AFTER_IN_SECONDS = 1;
 
 /**
  * A local HTTPS stand-in for the Azure endpoints the monitor calls (ARM Cosmos DB accounts
@@ -348,6 +352,10 @@ export class LocalSandbox {
     if (!fault) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    // ACS faults keep the shape acsRoutes.ts gives them (its throttling is played there).
+    if (fault.status === 429 && fault.retryAfterInSeconds === undefined && !route.startsWith("acs-")) {
+      return { ...fault, retryAfterInSeconds: DEFAULT_THROTTLE_RETRY_AFTER_IN_SECONDS };
+    }
     return fault;
   }
 

@@ -30,9 +30,7 @@ describe("vendored specs follow the installed SDKs", () => {
   it.each(manifest.map((entry) => [entry.file, entry] as const))("%s: every operation it lists is sent at its api-version", (_file, entry) => {
     for (const operation of entry.operations) {
       const sent = new Set(
-        exchanges
-          .filter((e) => checker.operationFor(e)?.id === operation)
-          .map((e) => new URL(e.url, "https://x.invalid").searchParams.get("api-version")),
+        exchanges.filter((e) => checker.operationFor(e)?.id === operation).map((e) => new URL(e.url, "https://x.invalid").searchParams.get("api-version")),
       );
       // An SDK upgrade that moves to another api-version fails here until a spec for it is added.
       expect({ operation, sent: [...sent] }).toEqual({ operation, sent: [entry.apiVersion] });

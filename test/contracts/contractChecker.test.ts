@@ -18,7 +18,12 @@ const ACCOUNT = {
   kind: "GlobalDocumentDB",
   tags: {},
   identity: { type: "SystemAssigned", principalId: "p", tenantId: "t" },
-  properties: { provisioningState: "Succeeded", enableAutomaticFailover: false, consistencyPolicy: { defaultConsistencyLevel: "Session" }, keyVaultKeyUri: "https://kv.vault.azure.net/keys/k" },
+  properties: {
+    provisioningState: "Succeeded",
+    enableAutomaticFailover: false,
+    consistencyPolicy: { defaultConsistencyLevel: "Session" },
+    keyVaultKeyUri: "https://kv.vault.azure.net/keys/k",
+  },
 };
 
 function exchange(overrides: Partial<RecordedExchange> & { json?: unknown }): RecordedExchange {
@@ -37,11 +42,17 @@ function exchange(overrides: Partial<RecordedExchange> & { json?: unknown }): Re
 }
 
 const ROLE_ASSIGNMENTS_URL = `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`;
-const assignment = (properties: Record<string, unknown>) => ({ value: [{ id: "a", name: "a", type: "t", properties: { roleDefinitionId: "r", principalId: "p", ...properties } }] });
+const assignment = (properties: Record<string, unknown>) => ({
+  value: [{ id: "a", name: "a", type: "t", properties: { roleDefinitionId: "r", principalId: "p", ...properties } }],
+});
 const RESOURCES = { method: "POST", url: "/providers/Microsoft.ResourceGraph/resources?api-version=2021-06-01-preview", requestBody: '{"query":"Resources"}' };
 const QUOTA = { "x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05" };
 const graphAnswer = (facets: unknown[]) => ({ totalRecords: 0, count: 0, resultTruncated: "false", data: [], facets });
-const SEND = { method: "POST", url: "/emails:send?api-version=2025-09-01", requestBody: '{"senderAddress":"a@b.c","content":{"subject":"s"},"recipients":{"to":[{"address":"x@y.z"}]}}' };
+const SEND = {
+  method: "POST",
+  url: "/emails:send?api-version=2025-09-01",
+  requestBody: '{"senderAddress":"a@b.c","content":{"subject":"s"},"recipients":{"to":[{"address":"x@y.z"}]}}',
+};
 const SEND_RESULT = { id: "op", status: "Running" };
 
 describe("ContractChecker", () => {
@@ -128,7 +139,11 @@ describe("ContractChecker", () => {
       expected: ["body/facets/0: must have required property 'errors'"],
     },
     // Resource Graph answers carry the caller's quota (Learn, throttling guidance).
-    { case: "Resource Graph without quota headers", exchange: exchange({ ...RESOURCES, json: graphAnswer([]) }), expected: [expect.stringContaining("x-ms-user-quota-remaining"), expect.stringContaining("x-ms-user-quota-resets-after")] },
+    {
+      case: "Resource Graph without quota headers",
+      exchange: exchange({ ...RESOURCES, json: graphAnswer([]) }),
+      expected: [expect.stringContaining("x-ms-user-quota-remaining"), expect.stringContaining("x-ms-user-quota-resets-after")],
+    },
     // Every 429 says when to come back.
     {
       case: "429 without Retry-After",
@@ -136,21 +151,40 @@ describe("ContractChecker", () => {
       expected: ["429 without a Retry-After in seconds"],
     },
     // The send's 202 without the Operation-Location the poller follows.
-    { case: "send without Operation-Location", exchange: exchange({ ...SEND, status: 202, json: SEND_RESULT }), expected: ['declared header "Operation-Location" missing'] },
+    {
+      case: "send without Operation-Location",
+      exchange: exchange({ ...SEND, status: 202, json: SEND_RESULT }),
+      expected: ['declared header "Operation-Location" missing'],
+    },
     // A declared header of the wrong type.
     {
       case: "Retry-After not an integer",
-      exchange: exchange({ ...SEND, status: 202, responseHeaders: { "operation-location": "https://127.0.0.1:1/emails/operations/op", "retry-after": "soon" }, json: SEND_RESULT }),
+      exchange: exchange({
+        ...SEND,
+        status: 202,
+        responseHeaders: { "operation-location": "https://127.0.0.1:1/emails/operations/op", "retry-after": "soon" },
+        json: SEND_RESULT,
+      }),
       expected: ['header "retry-after": must be integer'],
     },
     // A request body missing what the spec requires.
     {
       case: "request body incomplete",
-      exchange: exchange({ ...SEND, requestBody: '{"senderAddress":"a@b.c"}', status: 202, responseHeaders: { "operation-location": "https://127.0.0.1:1/emails/operations/op" }, json: SEND_RESULT }),
+      exchange: exchange({
+        ...SEND,
+        requestBody: '{"senderAddress":"a@b.c"}',
+        status: 202,
+        responseHeaders: { "operation-location": "https://127.0.0.1:1/emails/operations/op" },
+        json: SEND_RESULT,
+      }),
       expected: ["request: must have required property 'content'", "request: must have required property 'recipients'"],
     },
     // A path no spec describes.
-    { case: "unknown path", exchange: exchange({ method: "PUT", url: "/subscriptions/x/unknown?api-version=1" }), expected: ["no operation in the specs matches this path and method"] },
+    {
+      case: "unknown path",
+      exchange: exchange({ method: "PUT", url: "/subscriptions/x/unknown?api-version=1" }),
+      expected: ["no operation in the specs matches this path and method"],
+    },
   ])("$case", ({ exchange: recorded, expected }) => {
     const report = checker.checkExchanges([recorded]);
 

@@ -127,7 +127,10 @@ export class ContractChecker {
     for (const entry of entries.filter((e) => e.apiVersion !== null)) {
       const api = (await new SwaggerParser().validate(path.join(SPECS_DIR, entry.file))) as unknown as {
         info: { version: string };
-        paths: Record<string, Record<string, { operationId: string; parameters?: SwaggerParameter[]; responses: Record<string, SwaggerResponse> } & Record<string, unknown>>>;
+        paths: Record<
+          string,
+          Record<string, { operationId: string; parameters?: SwaggerParameter[]; responses: Record<string, SwaggerResponse> } & Record<string, unknown>>
+        >;
         definitions?: Record<string, SwaggerSchema>;
         "x-ms-parameterized-host"?: unknown;
       };
@@ -229,7 +232,11 @@ export class ContractChecker {
     const url = new URL(exchange.url, "https://sandbox.invalid");
     const subject = `${exchange.method} ${exchange.host.replace(/:\d+$/, "")}${url.pathname} → ${exchange.status}`;
     const op = this.match(exchange);
-    if (!op) return { failures: [{ operation: `${exchange.method} ${url.pathname}`, subject, message: "no operation in the specs matches this path and method" }], bodiesValidated: 0 };
+    if (!op)
+      return {
+        failures: [{ operation: `${exchange.method} ${url.pathname}`, subject, message: "no operation in the specs matches this path and method" }],
+        bodiesValidated: 0,
+      };
     this.reached.add(op.id);
     const failures: ContractFailure[] = [];
     const fail = (message: string) => failures.push({ operation: op.id, subject, message });
@@ -454,7 +461,8 @@ function checkThrottlingHeaders(op: Operation, exchange: RecordedExchange): stri
   if (exchange.status === 429 && !/^\d+$/.test(headers["retry-after"] ?? "")) problems.push("429 without a Retry-After in seconds");
   if (op.id === "Resources" && (exchange.status === 200 || exchange.status === 429)) {
     if (!/^\d+$/.test(headers["x-ms-user-quota-remaining"] ?? "")) problems.push("Resource Graph answer without x-ms-user-quota-remaining");
-    if (!/^\d{2}:\d{2}:\d{2}$/.test(headers["x-ms-user-quota-resets-after"] ?? "")) problems.push("Resource Graph answer without x-ms-user-quota-resets-after (hh:mm:ss)");
+    if (!/^\d{2}:\d{2}:\d{2}$/.test(headers["x-ms-user-quota-resets-after"] ?? ""))
+      problems.push("Resource Graph answer without x-ms-user-quota-resets-after (hh:mm:ss)");
   }
   return problems;
 }

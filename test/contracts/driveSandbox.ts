@@ -57,7 +57,13 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
   for (let i = 0; i < 3; i++) {
     sandbox.putAccount({ name: `contract-plain-${i}`, subscriptionId: CONTRACT_SUBSCRIPTION, resourceGroup: "rg-plain" });
   }
-  sandbox.putAccount({ name: "contract-hidden", subscriptionId: FORBIDDEN_SUBSCRIPTION, resourceGroup: "rg-hidden", keyVaultKeyUri: "https://kv-hidden.vault.azure.net/keys/cmk", keyVault: "none" });
+  sandbox.putAccount({
+    name: "contract-hidden",
+    subscriptionId: FORBIDDEN_SUBSCRIPTION,
+    resourceGroup: "rg-hidden",
+    keyVaultKeyUri: "https://kv-hidden.vault.azure.net/keys/cmk",
+    keyVault: "none",
+  });
   sandbox.forbidSubscription(FORBIDDEN_SUBSCRIPTION);
   // A vault whose key was deleted (soft-delete keeps it), and a deleted vault.
   sandbox.keyVault.createVault({ name: "kv-contract-gone", subscriptionId: CONTRACT_SUBSCRIPTION, resourceGroup: "rg-contract" });
