@@ -297,6 +297,16 @@ export class LocalSandbox {
     this.resourceGraph.hideSubscription(subscriptionId);
   }
 
+  /**
+   * Pageable ARM lists (subscriptions, vaults, deleted vaults, role assignments) answer this many
+   * items a page with a `nextLink`, as ARM may; undefined (the default) answers in one page.
+   * Cosmos DB's account list is not pageable in its spec and never pages.
+   */
+  setListPageSize(size: number | undefined): void {
+    this.arm.setListPageSize(size);
+    this.keyVaultRoutes.setListPageSize(size);
+  }
+
   /** ARM list responses without `customerManagedKeyStatus` (GETs keep it); see ArmRoutes.setListOmitsStatus. */
   setListOmitsStatus(omit: boolean): void {
     this.arm.setListOmitsStatus(omit);
