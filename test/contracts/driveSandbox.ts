@@ -1,11 +1,14 @@
 /**
  * Drives the local sandbox through the monitor's own adapters, built on the same SDK clients and
  * options as src/composition.ts, so every operation the monitor calls today is exchanged at
- * least once: answers that succeed, the error answers the monitor branches on (not found,
- * forbidden), and an injected fault per route (429 with Retry-After, 503).
+ * least once: answers that succeed (paged where the spec pages), the error answers the monitor
+ * branches on (each kind of not found, forbidden, an unserved api-version, an old key version),
+ * and an injected fault per route (429, 503).
  */
+import { CosmosDBManagementClient } from "@azure/arm-cosmosdb";
 import { EmailClient } from "@azure/communication-email";
 import { createDefaultHttpClient } from "@azure/core-rest-pipeline";
+import { KeyClient } from "@azure/keyvault-keys";
 import { AcsEmailSender } from "../../src/adapters/acsEmail";
 import { ArmAccountSource } from "../../src/adapters/armAccounts";
 import { ArmSubscriptionLister } from "../../src/adapters/armSubscriptions";
@@ -83,11 +86,16 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
     for await (const item of items) void item;
   };
   const withFaults = async (route: SandboxRouteId, call: () => Promise<unknown>): Promise<void> => {
-    sandbox.injectFault({ route, status: 429, retryAfterInSeconds: 7 });
+    // No Retry-After given: the sandbox must add one itself, as Azure does on every 429. ACS faults
+    // are shaped in acsRoutes.ts (another issue's); they get theirs from the fault.
+    sandbox.injectFault({ route, status: 429, ...(route.startsWith("acs-") ? { retryAfterInSeconds: 7 } : {}) });
     await swallow(call);
     sandbox.injectFault({ route, status: 503 });
     await swallow(call);
   };
+
+  // Every pageable list answers one item a page, so the nextLinks are exchanged and checked too.
+  sandbox.setListPageSize(1);
 
   // Subscriptions list.
   await drain(subscriptions.listSubscriptions());
@@ -101,6 +109,17 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
   await accounts.getAccount(healthy);
   await swallow(() => accounts.getAccount(healthy.replace("contract-healthy", "contract-missing")));
   await swallow(() => accounts.getAccount(healthy.replace("rg-contract", "rg-missing")));
+  await swallow(() => accounts.getAccount(healthy.replace(CONTRACT_SUBSCRIPTION, UNKNOWN_SUBSCRIPTION)));
+  // An api-version Cosmos DB does not serve is refused in ARM's error envelope.
+  await swallow(() =>
+    drain(
+      new CosmosDBManagementClient(sandbox.credential, CONTRACT_SUBSCRIPTION, {
+        ...clientOptions,
+        endpoint: sandbox.url,
+        apiVersion: "2099-01-01",
+      }).databaseAccounts.list(),
+    ),
+  );
   await withFaults("arm-get", () => accounts.getAccount(healthy));
 
   // Resource Graph: the CMK accounts and the visible subscriptions.
@@ -119,6 +138,11 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
 
   // Key Vault data plane: a key, a missing key, a deleted key.
   await keys.getKey("https://kv-contract-ok.vault.azure.net", "cmk");
+  await swallow(() =>
+    new KeyClient("https://kv-contract-ok.vault.azure.net", sandbox.credential, { ...clientOptions, agent: sandbox.keyVaultAgent }).getKey("cmk", {
+      version: "0123456789abcdef0123456789abcdef",
+    }),
+  );
   await swallow(() => keys.getKey("https://kv-contract-ok.vault.azure.net", "no-such-key"));
   await keys.getDeletedKey("https://kv-contract-gone.vault.azure.net", "cmk");
   await swallow(() => keys.getDeletedKey("https://kv-contract-ok.vault.azure.net", "cmk"));
