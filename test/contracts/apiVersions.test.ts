@@ -12,7 +12,7 @@ beforeAll(async () => {
   checker = await ContractChecker.load();
   const sandbox = await LocalSandbox.start({ recordExchanges: true });
   try {
-    await driveAllOperations(sandbox);
+    expect(await driveAllOperations(sandbox)).toEqual([]);
   } finally {
     await sandbox.stop();
   }

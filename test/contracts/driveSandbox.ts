@@ -23,8 +23,20 @@ const FORBIDDEN_SUBSCRIPTION = "5a5a5a5a-0000-4000-8000-0000000f0bd0";
 const UNKNOWN_SUBSCRIPTION = "5a5a5a5a-0000-4000-8000-000000000404";
 const PRINCIPAL = "5a5a5a5a-0000-4000-8000-0000000000aa";
 
-/** Calls each adapter method; failures the monitor expects (404, 403, injected faults) are swallowed: the exchanges are what count. */
-export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
+/**
+ * Calls each adapter method; failures the monitor expects (404, 403, injected faults) are swallowed:
+ * the exchanges are what count. Returns what failed where it should have worked, so a broken
+ * answer is reported beside the contract failures instead of ending the run.
+ */
+export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[]> {
+  const unexpected: string[] = [];
+  const must = async (what: string, call: () => Promise<unknown>): Promise<void> => {
+    try {
+      await call();
+    } catch (error) {
+      unexpected.push(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
   const clientOptions = { tlsOptions: { ca: sandbox.ca }, retryOptions: { maxRetries: 0 } };
   const armOptions = { credential: sandbox.credential, endpoint: sandbox.url, clientOptions: { ...clientOptions, httpClient: createDefaultHttpClient() } };
   const accounts = new ArmAccountSource(armOptions);
@@ -98,15 +110,15 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
   sandbox.setListPageSize(1);
 
   // Subscriptions list.
-  await drain(subscriptions.listSubscriptions());
+  await must("list subscriptions", () => drain(subscriptions.listSubscriptions()));
   await withFaults("arm-subscriptions", () => drain(subscriptions.listSubscriptions()));
 
   // Cosmos DB accounts: list (paged), get, not found, forbidden, unknown subscription.
-  await drain(accounts.listAccounts(CONTRACT_SUBSCRIPTION));
+  await must("list accounts", () => drain(accounts.listAccounts(CONTRACT_SUBSCRIPTION)));
   await swallow(() => drain(accounts.listAccounts(FORBIDDEN_SUBSCRIPTION)));
   await swallow(() => drain(accounts.listAccounts(UNKNOWN_SUBSCRIPTION)));
   await withFaults("arm-list", () => drain(accounts.listAccounts(CONTRACT_SUBSCRIPTION)));
-  await accounts.getAccount(healthy);
+  await must("get account", () => accounts.getAccount(healthy));
   await swallow(() => accounts.getAccount(healthy.replace("contract-healthy", "contract-missing")));
   await swallow(() => accounts.getAccount(healthy.replace("rg-contract", "rg-missing")));
   await swallow(() => accounts.getAccount(healthy.replace(CONTRACT_SUBSCRIPTION, UNKNOWN_SUBSCRIPTION)));
@@ -124,36 +136,39 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
 
   // Resource Graph: the CMK accounts and the visible subscriptions.
   const scope = { subscriptionIds: [CONTRACT_SUBSCRIPTION, FORBIDDEN_SUBSCRIPTION], managementGroups: [] };
-  await graph.discover(scope);
-  await graph.visibleSubscriptions(scope);
+  await must("Resource Graph discovery", () => graph.discover(scope));
+  await must("Resource Graph subscriptions", () => graph.visibleSubscriptions(scope));
   await withFaults("resource-graph", () => graph.discover(scope));
 
   // Key Vault over ARM: vaults list and get, deleted vaults; a missing vault.
-  await vaults.listVaults(CONTRACT_SUBSCRIPTION);
-  await vaults.getVault(CONTRACT_SUBSCRIPTION, "rg-contract", "kv-contract-ok");
+  await must("list vaults", () => vaults.listVaults(CONTRACT_SUBSCRIPTION));
+  await must("get vault", () => vaults.getVault(CONTRACT_SUBSCRIPTION, "rg-contract", "kv-contract-ok"));
   await swallow(() => vaults.getVault(CONTRACT_SUBSCRIPTION, "rg-contract", "kv-contract-missing"));
-  await vaults.listDeletedVaults(CONTRACT_SUBSCRIPTION);
+  await must("list deleted vaults", () => vaults.listDeletedVaults(CONTRACT_SUBSCRIPTION));
   await withFaults("kv-vaults", () => vaults.listVaults(CONTRACT_SUBSCRIPTION));
   await withFaults("kv-deleted-vaults", () => vaults.listDeletedVaults(CONTRACT_SUBSCRIPTION));
 
   // Key Vault data plane: a key, a missing key, a deleted key.
-  await keys.getKey("https://kv-contract-ok.vault.azure.net", "cmk");
+  await must("get key", () => keys.getKey("https://kv-contract-ok.vault.azure.net", "cmk"));
   await swallow(() =>
     new KeyClient("https://kv-contract-ok.vault.azure.net", sandbox.credential, { ...clientOptions, agent: sandbox.keyVaultAgent }).getKey("cmk", {
       version: "0123456789abcdef0123456789abcdef",
     }),
   );
   await swallow(() => keys.getKey("https://kv-contract-ok.vault.azure.net", "no-such-key"));
-  await keys.getDeletedKey("https://kv-contract-gone.vault.azure.net", "cmk");
+  await must("get deleted key", () => keys.getDeletedKey("https://kv-contract-gone.vault.azure.net", "cmk"));
   await swallow(() => keys.getDeletedKey("https://kv-contract-ok.vault.azure.net", "cmk"));
   await withFaults("kv-key", () => keys.getKey("https://kv-contract-ok.vault.azure.net", "cmk"));
   await withFaults("kv-deleted-key", () => keys.getDeletedKey("https://kv-contract-gone.vault.azure.net", "cmk"));
 
   // Authorization: the principal's assignments at the vault and a role definition.
   const vaultScope = `/subscriptions/${CONTRACT_SUBSCRIPTION}/resourceGroups/rg-contract/providers/Microsoft.KeyVault/vaults/kv-contract-ok`;
-  const assignments = await roles.listForPrincipal(vaultScope, PRINCIPAL);
+  const assignments = await roles.listForPrincipal(vaultScope, PRINCIPAL).catch((error: unknown) => {
+    unexpected.push(`list role assignments: ${String(error)}`);
+    return [];
+  });
   const definitionId = assignments[0]?.roleDefinitionId ?? `/providers/Microsoft.Authorization/roleDefinitions/${CRYPTO_SERVICE_ENCRYPTION_USER}`;
-  await roles.getRoleDefinition(definitionId);
+  await must("get role definition", () => roles.getRoleDefinition(definitionId));
   await swallow(() => roles.getRoleDefinition("/providers/Microsoft.Authorization/roleDefinitions/5a5a5a5a-0000-4000-8000-000000000000"));
   await withFaults("role-assignments", () => roles.listForPrincipal(vaultScope, PRINCIPAL));
   await withFaults("role-definitions", () => roles.getRoleDefinition(definitionId));
@@ -169,7 +184,8 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<void> {
     html: "<p>HTML.</p>",
     idempotencyKey: `contract-${n}`,
   });
-  await email.send(outgoing(1));
+  await must("send email", () => email.send(outgoing(1)));
   await withFaults("acs-send", () => email.send(outgoing(2)));
   await withFaults("acs-poll", () => email.send(outgoing(3)));
+  return unexpected;
 }

@@ -15,14 +15,16 @@ export async function runContracts(): Promise<ContractRun> {
   const checker = await ContractChecker.load();
   const examples = checker.checkExamples();
   const sandbox = await LocalSandbox.start({ recordExchanges: true });
+  let unexpected: string[];
   try {
-    await driveAllOperations(sandbox);
+    unexpected = await driveAllOperations(sandbox);
   } finally {
     await sandbox.stop();
   }
   const report = checker.checkExchanges(sandbox.exchanges());
   const failures = [
     ...examples.failures,
+    ...unexpected.map((message) => ({ operation: "(monitor adapter)", subject: "driver", message })),
     ...report.failures,
     ...report.operationsNotExercised.map((operation) => ({ operation, subject: "coverage", message: "no exchange reached this operation" })),
   ];
