@@ -84,10 +84,10 @@ export class ArmRoutes {
   private listOmitsStatus = false;
   /** Subscriptions the caller can see beyond those holding accounts, with their state. */
   private readonly extraSubscriptions = new Map<string, { displayName: string; state: string }>();
-  /** Subscriptions that exist though they may hold no account now (removing an account leaves them). */
+  /** Every subscription that exists, lower-cased, whether it holds accounts now or not (removing an account leaves it). */
   private readonly knownSubscriptions = new Set<string>();
-  /** "subscription/resourcegroup" pairs that exist without accounts, lower-cased; an account's group stays after it goes. */
-  private readonly extraResourceGroups = new Set<string>();
+  /** Every "subscription/resourcegroup" that exists, lower-cased: an account's group stays after the account goes. */
+  private readonly resourceGroups = new Set<string>();
   /** ARM list page size when the caller sends no `$top`; undefined: one page (setListPageSize). */
   private listPageSize: number | undefined;
   /** Bumped by every change to an account, so the Resource Graph rows are rebuilt only when stale. */
@@ -96,6 +96,7 @@ export class ArmRoutes {
 
   /** Makes a subscription visible to `GET /subscriptions` (e.g. an empty or disabled one). */
   addSubscription(subscriptionId: string, options: { displayName?: string; state?: string } = {}): void {
+    this.knownSubscriptions.add(subscriptionId.toLowerCase());
     this.extraSubscriptions.set(subscriptionId.toLowerCase(), {
       displayName: options.displayName ?? `Sandbox ${subscriptionId.slice(0, 8)}`,
       state: options.state ?? "Enabled",
@@ -155,6 +156,7 @@ export class ArmRoutes {
   }
 
   forbidSubscription(subscriptionId: string): void {
+    this.knownSubscriptions.add(subscriptionId.toLowerCase());
     this.forbiddenSubscriptions.add(subscriptionId.toLowerCase());
   }
 
@@ -261,24 +263,17 @@ export class ArmRoutes {
       };
     }
     // A subscription or resource group the sandbox never heard of does not exist, and ARM says which.
-    if (!this.subscriptionIds().includes(subscriptionId.toLowerCase()) && !this.knownSubscriptions.has(subscriptionId.toLowerCase())) {
-      return subscriptionNotFound(subscriptionId);
-    }
-    if (resourceGroup !== undefined && !this.hasResourceGroup(subscriptionId, resourceGroup)) return resourceGroupNotFound(resourceGroup);
+    // Set look-ups only: the benchmark's fleets make thousands of these calls.
+    if (!this.knownSubscriptions.has(subscriptionId.toLowerCase())) return subscriptionNotFound(subscriptionId);
+    if (resourceGroup !== undefined && !this.resourceGroups.has(`${subscriptionId}/${resourceGroup}`.toLowerCase()))
+      return resourceGroupNotFound(resourceGroup);
     return answer(apiVersion);
   }
 
   /** Makes a resource group exist without accounts in it (an account's own group always exists). */
   addResourceGroup(subscriptionId: string, resourceGroup: string): void {
     this.knownSubscriptions.add(subscriptionId.toLowerCase());
-    this.extraResourceGroups.add(`${subscriptionId}/${resourceGroup}`.toLowerCase());
-  }
-
-  private hasResourceGroup(subscriptionId: string, resourceGroup: string): boolean {
-    return (
-      this.extraResourceGroups.has(`${subscriptionId}/${resourceGroup}`.toLowerCase()) ||
-      [...this.accounts.values()].some((a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup))
-    );
+    this.resourceGroups.add(`${subscriptionId}/${resourceGroup}`.toLowerCase());
   }
 
   /** The accounts as Resource Graph rows (latest API version, nested `properties`). */

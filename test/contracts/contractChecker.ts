@@ -3,7 +3,9 @@
  * path and method found, parameters, api-version, status declared, bodies against their schema,
  * declared headers, the API's error envelope and paging. Schemas are translated to JSON Schema
  * with swagger 2.0 / AutoRest semantics and validated by ajv; swagger-parser checks each spec is
- * valid swagger and resolves its references (other files, examples).
+ * valid swagger and resolves its references (other files, examples). Swagger cannot say a
+ * response header is always sent; `x-contract-always: true` on a header (this project's
+ * extension) says so where the service's contract depends on it (the send's Operation-Location).
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
