@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { LocalSandbox, type RecordedExchange } from "../../src/sandbox";
 import { ContractChecker, readManifest, SPECS_DIR } from "./contractChecker";
-import { driveAllOperations } from "./driveSandbox";
+import { driveAllOperations, UNSERVED_API_VERSION } from "./driveSandbox";
 
 // The api-versions are read from what the installed SDKs actually send, not from their docs.
 let exchanges: RecordedExchange[];
@@ -30,7 +30,10 @@ describe("vendored specs follow the installed SDKs", () => {
   it.each(manifest.map((entry) => [entry.file, entry] as const))("%s: every operation it lists is sent at its api-version", (_file, entry) => {
     for (const operation of entry.operations) {
       const sent = new Set(
-        exchanges.filter((e) => checker.operationFor(e)?.id === operation).map((e) => new URL(e.url, "https://x.invalid").searchParams.get("api-version")),
+        exchanges
+          .filter((e) => checker.operationFor(e)?.id === operation)
+          .map((e) => new URL(e.url, "https://x.invalid").searchParams.get("api-version"))
+          .filter((version) => version !== UNSERVED_API_VERSION),
       );
       // An SDK upgrade that moves to another api-version fails here until a spec for it is added.
       expect({ operation, sent: [...sent] }).toEqual({ operation, sent: [entry.apiVersion] });

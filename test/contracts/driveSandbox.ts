@@ -22,6 +22,8 @@ export const CONTRACT_SUBSCRIPTION = "5a5a5a5a-0000-4000-8000-00000000c0de";
 const FORBIDDEN_SUBSCRIPTION = "5a5a5a5a-0000-4000-8000-0000000f0bd0";
 const UNKNOWN_SUBSCRIPTION = "5a5a5a5a-0000-4000-8000-000000000404";
 const PRINCIPAL = "5a5a5a5a-0000-4000-8000-0000000000aa";
+/** Sent on purpose once, to see it refused in ARM's envelope; not a version any SDK sends. */
+export const UNSERVED_API_VERSION = "2099-01-01";
 
 /**
  * Calls each adapter method; failures the monitor expects (404, 403, injected faults) are swallowed:
@@ -128,7 +130,7 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[
       new CosmosDBManagementClient(sandbox.credential, CONTRACT_SUBSCRIPTION, {
         ...clientOptions,
         endpoint: sandbox.url,
-        apiVersion: "2099-01-01",
+        apiVersion: UNSERVED_API_VERSION,
       }).databaseAccounts.list(),
     ),
   );
