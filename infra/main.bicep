@@ -12,9 +12,46 @@ targetScope = 'subscription'
 param environmentName string
 
 @minLength(1)
-@description('Region for the resource group and every regional resource. It must offer the Flex Consumption plan.')
+@description('Region for the resource group and every regional resource. Only regions that offer the Flex Consumption plan (az functionapp list-flexconsumption-locations) are allowed.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'eastus2euap'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
 @metadata({ azd: { type: 'location' } })
 param location string
+
+@description('Optional: resource id of an existing subnet (delegated to Microsoft.App/environments) for VNet integration, so the probes reach vaults through private endpoints. Empty: no VNet integration.')
+param virtualNetworkSubnetId string = ''
 
 @description('Resource group to create or reuse; empty means rg-<environmentName>.')
 param resourceGroupName string = ''
@@ -276,6 +313,7 @@ module functionApp 'modules/function-app.bicep' = {
     name: functionAppName
     planName: 'plan-cmk-${resourceToken}'
     location: location
+    virtualNetworkSubnetId: virtualNetworkSubnetId
     tags: tags
     serviceName: 'monitor'
     identityId: identity.outputs.id

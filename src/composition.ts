@@ -11,6 +11,8 @@ import { TableClient } from "@azure/data-tables";
 import { DefaultAzureCredential } from "@azure/identity";
 import { QueueClient } from "@azure/storage-queue";
 import { AcsEmailSender } from "./adapters/acsEmail";
+import { SdkDoctorTargets } from "./adapters/doctorTargets";
+import { deadlinePolicies } from "./adapters/deadlinePolicy";
 import { ArmAccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister } from "./adapters/armSubscriptions";
 import { systemResolver } from "./adapters/dnsResolver";
@@ -36,6 +38,8 @@ import type { Logger } from "./ports/logger";
 import { PROBE_CONCURRENCY } from "./pipeline/probeStage";
 import { Slots } from "./pipeline/concurrency";
 import type { MonitorDeps } from "./pipeline/monitorDeps";
+import type { DoctorTargets } from "./ports/doctor";
+import { offlineChecks } from "./app/doctor";
 
 export interface CompositionOverrides {
   /** Replaces DefaultAzureCredential (the sandbox's stub credential). */
@@ -117,9 +121,11 @@ export const consoleLogger: Logger = {
 export function createMonitorDeps(config: MonitorConfig, overrides: CompositionOverrides = {}): MonitorDeps {
   const credential =
     overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  // Every call made inside a cycle ends at the cycle's deadline and never sleeps on a long Retry-After.
   const clientOptions = {
     ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
     ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
+    additionalPolicies: deadlinePolicies(),
   };
 
   // One connection pool for every ARM-side client: there is a client per subscription, and a fleet
@@ -150,12 +156,12 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ? undefined
     : (overrides.workQueue ?? (config.queue ? new StorageWorkQueue(openQueue(config, credential, overrides)) : undefined));
 
-  const emailOptions = overrides.emailPolicies
-    ? { additionalPolicies: overrides.emailPolicies.map((policy) => ({ policy, position: "perCall" as const })) }
-    : {};
-  const storageOptions = overrides.storagePolicies
-    ? { additionalPolicies: overrides.storagePolicies.map((policy) => ({ policy, position: "perCall" as const })) }
-    : {};
+  const emailOptions = {
+    additionalPolicies: [...clientOptions.additionalPolicies, ...(overrides.emailPolicies ?? []).map((policy) => ({ policy, position: "perCall" as const }))],
+  };
+  const storageOptions = {
+    additionalPolicies: [...clientOptions.additionalPolicies, ...(overrides.storagePolicies ?? []).map((policy) => ({ policy, position: "perCall" as const }))],
+  };
   const openTable = (tableName: string): TableClient =>
     config.state.kind === "connection-string"
       ? TableClient.fromConnectionString(config.state.connectionString, tableName, {
@@ -222,6 +228,44 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   };
 }
 
+/** What `cmk-monitor doctor` reads: the monitor's own clients, built the same way as createMonitorDeps. */
+export function createDoctorTargets(config: MonitorConfig, overrides: CompositionOverrides = {}): DoctorTargets {
+  const credential =
+    overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  const credentialName = overrides.credential
+    ? "the sandbox's credential"
+    : `DefaultAzureCredential${config.managedIdentityClientId ? ` (user-assigned identity ${config.managedIdentityClientId})` : ""}`;
+  const clientOptions: CommonClientOptions = {
+    ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
+    ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
+  };
+  const deps = createMonitorDeps(config, { ...overrides, credential });
+  const stateTable =
+    config.state.kind === "connection-string"
+      ? TableClient.fromConnectionString(config.state.connectionString, config.stateTable, {
+          ...clientOptions,
+          allowInsecureConnection: /(^|;)\s*(TableEndpoint=http:|UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;)/i.test(
+            config.state.connectionString,
+          ),
+        })
+      : new TableClient(config.state.tableEndpoint, config.stateTable, credential, clientOptions);
+  return new SdkDoctorTargets({
+    credential,
+    credentialName,
+    armEndpoint: config.armEndpoint,
+    accounts: deps.accounts,
+    resourceGraph: new ResourceGraphDiscovery({ credential, endpoint: config.armEndpoint, clientOptions }),
+    ...(deps.probes ? { probes: deps.probes } : {}),
+    stateTable,
+    ...(config.queue ? { queue: openQueue(config, credential, overrides) } : {}),
+    email:
+      config.email.kind === "connection-string"
+        ? new EmailClient(config.email.connectionString, clientOptions)
+        : new EmailClient(config.email.endpoint, credential, clientOptions),
+    emailSender: config.emailSender,
+  });
+}
+
 /** The work queue on the Functions host's storage (Azurite's queue endpoint locally). */
 function openQueue(config: MonitorConfig, credential: TokenCredential, overrides: CompositionOverrides): QueueClient {
   const options = overrides.maxRetries !== undefined ? { retryOptions: { maxTries: overrides.maxRetries + 1 } } : {};
@@ -269,12 +313,23 @@ export function setCompositionOverrides(overrides: CompositionOverrides): void {
   cached = undefined;
 }
 
+/** The doctor's targets with this process's overrides (the function app's GET /api/doctor). */
+export function getDoctorTargets(config: MonitorConfig): DoctorTargets {
+  return createDoctorTargets(config, processOverrides);
+}
+
 /** The process-wide monitor, built once from the environment; throws ConfigurationError. */
 export function getMonitorDeps(env: Environment = process.env): MonitorDeps {
   const key = JSON.stringify(env);
   if (!cached || cached.key !== key) {
     // The Functions app registers the queue trigger (src/functions/workQueue.ts): here cycles may fan out.
-    cached = { key, deps: createMonitorDeps(loadConfig(env), { fanOutOverQueue: true, ...processOverrides }) };
+    const config = loadConfig(env);
+    cached = { key, deps: createMonitorDeps(config, { fanOutOverQueue: true, ...processOverrides }) };
+    // Once per process (and per settings): what `cmk-monitor doctor` would flag without a network call.
+    for (const check of offlineChecks(config, env)) {
+      if (check.status === "fail" || check.status === "warn")
+        cached.deps.log.warn(`cmk-monitor doctor: ${check.id}: ${check.detail}${check.fix ? ` (fix: ${check.fix})` : ""}`);
+    }
   }
   return cached.deps;
 }

@@ -15,6 +15,9 @@ param planName string
 @description('Region of the plan and the app.')
 param location string
 
+@description('Subnet for VNet integration (delegated to Microsoft.App/environments); empty for none.')
+param virtualNetworkSubnetId string = ''
+
 @description('Tags applied to the plan and the app.')
 param tags object = {}
 
@@ -172,6 +175,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // Outbound calls (probes of vaults behind private endpoints) go through the subnet when set.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
     }

@@ -17,6 +17,7 @@ const HEARTBEAT_ROW = "last-cycle";
 const KEY_ROW = "link-signing-key";
 const BUDGET_ROW = "email-budget";
 const POISON_ROW = "poison-work-items";
+const SINCE_ROW = "monitoring-since";
 const MAX_ROW_ATTEMPTS = 8;
 const MINUTE_IN_MS = 60_000;
 
@@ -27,6 +28,7 @@ export function metaTableNameFor(stateTable: string): string {
 
 export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
   private ready: Promise<void> | undefined;
+  private since: Date | undefined;
   private key: Promise<Buffer> | undefined;
 
   constructor(private readonly table: TableClient) {}
@@ -49,6 +51,23 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
     await this.table.upsertEntity({ partitionKey: PARTITION, rowKey: HEARTBEAT_ROW, ...heartbeat }, "Replace");
   }
 
+  async monitoringSince(now: Date): Promise<Date> {
+    if (this.since) return this.since;
+    await this.ensureTable();
+    try {
+      // Create-only: the first instance's time wins, later ones read it.
+      await this.table.createEntity({ partitionKey: PARTITION, rowKey: SINCE_ROW, since: now.toISOString() });
+      this.since = now;
+    } catch (error) {
+      if (statusCodeOf(error) !== 409) throw error;
+      const row = await this.getRow(SINCE_ROW);
+      const since = new Date(String(row?.since ?? ""));
+      if (Number.isNaN(since.getTime())) throw new Error("The monitoring-since row holds no valid time");
+      this.since = since;
+    }
+    return this.since;
+  }
+
   async lastCycle(): Promise<CycleHeartbeat | undefined> {
     await this.ensureTable();
     const row = await this.getRow(HEARTBEAT_ROW);
@@ -63,6 +82,7 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
       emailsSent: Number(row.emailsSent ?? 0),
       emailsRetrying: Number(row.emailsRetrying ?? 0),
       subscriptionsFailed: Number(row.subscriptionsFailed ?? 0),
+      ...(row.subscriptionsPropagating !== undefined ? { subscriptionsPropagating: Number(row.subscriptionsPropagating) } : {}),
       ...(row.poisonWorkItems !== undefined ? { poisonWorkItems: Number(row.poisonWorkItems) } : {}),
       ...(row.subscriptionsInScope !== undefined ? { subscriptionsInScope: Number(row.subscriptionsInScope) } : {}),
       ...(row.subscriptionsReadable !== undefined ? { subscriptionsReadable: Number(row.subscriptionsReadable) } : {}),

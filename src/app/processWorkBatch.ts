@@ -11,7 +11,8 @@
  */
 import { classifyStatus } from "../domain/classifier";
 import { mapWithConcurrency } from "../pipeline/concurrency";
-import { startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { INVOCATION_BUDGET_IN_MS, startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { withCallDeadline } from "../ports/callDeadline";
 import type { CycleStats } from "../pipeline/cycleStats";
 import { recordDailyChecks, type DailyCheckItem } from "../pipeline/dailyChecks";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
@@ -32,7 +33,12 @@ export interface WorkBatchReport extends CycleStats {
 }
 
 /** Runs one batch: probe, decide, confirm, record, and the daily checks; then sends what it recorded. */
-export async function processWorkBatch(deps: MonitorDeps, raw: unknown): Promise<WorkBatchReport> {
+/** One work batch within its own invocation's time budget (or the cycle's, when run inside one). */
+export function processWorkBatch(deps: MonitorDeps, raw: unknown): Promise<WorkBatchReport> {
+  return withCallDeadline(INVOCATION_BUDGET_IN_MS, () => processBatch(deps, raw));
+}
+
+async function processBatch(deps: MonitorDeps, raw: unknown): Promise<WorkBatchReport> {
   const message = parseWorkBatch(raw);
   const started = deps.clock.now();
   const ctx = startCycle(deps, started);

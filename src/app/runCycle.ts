@@ -9,7 +9,8 @@
  * earlier cycles left in the outbox: this cycle's batches send their own.
  */
 import type { CmkAccount } from "../domain/account";
-import { startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { INVOCATION_BUDGET_IN_MS, startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { withCallDeadline } from "../ports/callDeadline";
 import { mergeStats, type CycleStats } from "../pipeline/cycleStats";
 import { AccountChecks, dueForDailyCheck, type DailyCheckItem } from "../pipeline/dailyChecks";
 import { discoverFleet } from "../pipeline/discover";
@@ -31,7 +32,12 @@ export interface CycleReport extends CycleStats {
   changes: PlannedChange[];
 }
 
-export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
+/** One cycle within the invocation's time budget: every SDK call in it ends at the deadline. */
+export function runCycle(deps: MonitorDeps): Promise<CycleReport> {
+  return withCallDeadline(INVOCATION_BUDGET_IN_MS, () => cycle(deps));
+}
+
+async function cycle(deps: MonitorDeps): Promise<CycleReport> {
   const started = deps.clock.now();
   const ctx = startCycle(deps, started);
   // The state reads do not depend on discovery: they run beside it. A failed read surfaces where
@@ -43,7 +49,9 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   // Every subscription with an open incident is read with ARM, whatever Resource Graph says.
   const alsoRead = openRecords.then((records) => records.map((record) => record.incident?.account.subscriptionId ?? "").filter(Boolean));
   alsoRead.catch(() => undefined);
-  const listing = await discoverFleet(ctx, deps.discovery, { alsoRead });
+  // Recorded on the first cycle ever (then read once per instance); a failed read means "no grace".
+  const since = deps.heartbeat.monitoringSince(started).catch(() => undefined);
+  const listing = await discoverFleet(ctx, deps.discovery, { alsoRead }, () => since);
   const selection = selectWork(ctx, listing, await openRecords);
   const dailyChecks = await dailyChecksDue(ctx, selection.healthy, checks);
   const decisions = decidePipeline({ confirmChanges: listing.confirmChanges });
@@ -83,13 +91,15 @@ export async function runCycle(deps: MonitorDeps): Promise<CycleReport> {
   deps.log.info(
     `cmk-monitor: cycle completed in ${report.durationInMs} ms: ${report.accountsSeen} CMK account(s), ${report.revokedSeen} revoked, ` +
       `${changes.length} change(s), ${report.emailsSent} email(s) sent, ${report.emailsRetrying} retrying, ` +
-      `${report.subscriptionsFailed.length} subscription(s) failed` +
+      `${failedCount(report)} subscription(s) failed` +
+      (propagatingCount(report) > 0 ? ` (${propagatingCount(report)} more refused while permissions propagate)` : "") +
       (deps.probes ? `, ${report.accountsProbed} account(s) probed, ${report.warningDigestsRecorded} warning digest(s) recorded` : "") +
       `; discovery ${report.discoveryMode} (${report.discoveryCalls} call(s)), status from ${report.statusSource} (${report.statusCalls} call(s)), ` +
       `${report.subscriptionsWithCmk} of ${report.subscriptionsInScope} subscription(s) hold CMK accounts` +
       (report.confirmations > 0 ? `, ${report.confirmations} confirmation GET(s)` : "") +
       (report.fanout === "queue" ? `; fanned out ${report.workAccountsEnqueued} account(s) in ${report.workBatchesEnqueued} work item(s)` : "") +
-      (report.emailsDeferred > 0 ? `; ${report.emailsDeferred} email(s) held back by the send rate` : ""),
+      (report.emailsDeferred > 0 ? `; ${report.emailsDeferred} email(s) held back by the send rate` : "") +
+      (report.deferredForDeadline > 0 ? `; ${report.deferredForDeadline} probe(s) left for the next cycle (near the time limit)` : ""),
   );
   await recordHeartbeat(deps, report);
   return report;
@@ -166,7 +176,8 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
       changes: report.changes.length,
       emailsSent: report.emailsSent,
       emailsRetrying: report.emailsRetrying,
-      subscriptionsFailed: report.subscriptionsFailed.length,
+      subscriptionsFailed: failedCount(report),
+      ...(propagatingCount(report) > 0 ? { subscriptionsPropagating: propagatingCount(report) } : {}),
       subscriptionsInScope: report.subscriptionsInScope,
       subscriptionsReadable: report.subscriptionsListed,
       subscriptionsWithCmk: report.subscriptionsWithCmk,
@@ -177,4 +188,12 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
   } catch (error) {
     deps.log.warn(`cmk-monitor: could not record the cycle heartbeat: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+function failedCount(report: CycleReport): number {
+  return report.subscriptionsFailed.filter((f) => !f.propagating).length;
+}
+
+function propagatingCount(report: CycleReport): number {
+  return report.subscriptionsFailed.filter((f) => f.propagating).length;
 }

@@ -3,6 +3,7 @@
  * lists the table, so nothing else needs to change.
  */
 import { ACK_USAGE, runAck } from "./ack";
+import { DOCTOR_USAGE, runDoctorCommand } from "./doctor";
 import { DRILL_USAGE, runDrill } from "./drill";
 import { EXPLAIN_USAGE, runExplain } from "./explain";
 import { FAULTS_USAGE, runFaults } from "./faults";
@@ -39,6 +40,12 @@ export const COMMANDS: Record<string, CliCommand> = {
     summary: "Run the monitor loop outside the Functions host, with the same settings and state",
     usage: RUN_USAGE,
     run: (args, io) => runRun(args, io),
+  },
+  doctor: {
+    summary:
+      "Check the deployment with its own settings and identity: subscriptions, status source, vaults, storage, email, links (exit 2 warnings, 1 failures)",
+    usage: DOCTOR_USAGE,
+    run: (args, io) => runDoctorCommand(args, io),
   },
   drill: {
     summary: "Run the real monitor over simulated hours against a local Azure stand-in (what `npm start` runs)",

@@ -54,20 +54,12 @@ export async function runRun(
   }
   let settings: Environment = env;
   if (parsed.values.settings) {
-    let file: unknown;
-    try {
-      file = JSON.parse(readFileSync(parsed.values.settings, "utf8"));
-    } catch (error) {
-      io.stderr(`cmk-monitor run: cannot read settings file ${parsed.values.settings}: ${terminalText((error as Error).message, 200)}`);
+    const read = readSettingsFile(parsed.values.settings, env);
+    if ("problem" in read) {
+      io.stderr(`cmk-monitor run: ${read.problem}`);
       return 1;
     }
-    const problem = settingsFileProblem(file);
-    if (problem !== undefined) {
-      io.stderr(`cmk-monitor run: settings file ${parsed.values.settings}: ${problem}`);
-      return 1;
-    }
-    // Real environment variables win, as they do under the Functions host.
-    settings = { ...((file as { Values?: Environment }).Values ?? {}), ...env };
+    settings = read.settings;
   }
   let deps: MonitorDeps;
   try {
@@ -103,6 +95,19 @@ export async function runRun(
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
   }
+}
+
+/** A local.settings.json-style file's Values under the real environment (which wins, as under the Functions host). */
+export function readSettingsFile(path: string, env: Environment): { settings: Environment } | { problem: string } {
+  let file: unknown;
+  try {
+    file = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    return { problem: `cannot read settings file ${path}: ${terminalText((error as Error).message, 200)}` };
+  }
+  const problem = settingsFileProblem(file);
+  if (problem !== undefined) return { problem: `settings file ${path}: ${problem}` };
+  return { settings: { ...((file as { Values?: Environment }).Values ?? {}), ...env } };
 }
 
 /**

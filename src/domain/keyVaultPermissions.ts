@@ -3,7 +3,16 @@
  * the probes read: the vault's access policies, or the identity's role assignments with their
  * roles' data actions (wildcards and not-data-actions included).
  */
-import type { AccessPolicyFacts, PermissionModel, ProbeFacts, RoleAssignmentFacts } from "./probeFacts";
+import { isKeyVaultKeyName } from "./keyVaultUri";
+import {
+  checked,
+  type AccessPolicyFacts,
+  type Checked,
+  type DenyAssignmentFacts,
+  type PermissionModel,
+  type ProbeFacts,
+  type RoleAssignmentFacts,
+} from "./probeFacts";
 
 export const CRYPTO_SERVICE_ENCRYPTION_USER_ROLE_ID = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
 
@@ -40,8 +49,16 @@ export function evaluatePermission(facts: ProbeFacts): PermissionVerdict {
 
   if (vault.permissionModel === "access-policies") return evaluateAccessPolicies(vault.accessPolicies, principalId, vault.tenantId);
   if (!facts.roleAssignments.checked) return { status: "unknown", reason: facts.roleAssignments.reason };
-  const keyScope = `${vault.id}/keys/${facts.keyUri.reference?.keyName ?? ""}`;
-  return evaluateRoleAssignments(facts.roleAssignments.value, principalId, keyScope);
+  return evaluateRoleAssignments(facts.roleAssignments.value, principalId, keyScopeOf(vault.id, facts.keyUri.reference?.keyName), facts.denyAssignments);
+}
+
+/**
+ * The ARM scope of the key: the vault's id plus the key name, only when the name is one Key Vault
+ * allows (a name with "/" or "%2e%2e" must not move the scope up to the resource group); the
+ * vault's scope otherwise.
+ */
+export function keyScopeOf(vaultId: string, keyName: string | undefined): string {
+  return isKeyVaultKeyName(keyName) ? `${vaultId}/keys/${keyName}` : vaultId;
 }
 
 export function evaluateAccessPolicies(policies: readonly AccessPolicyFacts[], principalId: string, vaultTenantId?: string): PermissionVerdict {
@@ -75,29 +92,137 @@ export function evaluateAccessPolicies(policies: readonly AccessPolicyFacts[], p
   };
 }
 
-export function evaluateRoleAssignments(assignments: readonly RoleAssignmentFacts[], principalId: string, keyScope: string): PermissionVerdict {
+/**
+ * RBAC the way Azure evaluates it, as far as the monitor can see: role assignments at or above
+ * the key (to the identity or a group it is in) grant; a deny assignment that covers the identity
+ * overrides them; an assignment or deny with an ABAC condition, or a deny naming a group, cannot
+ * be evaluated here, so a verdict that depends on one is "could not decide", never "granted".
+ */
+export function evaluateRoleAssignments(
+  assignments: readonly RoleAssignmentFacts[],
+  principalId: string,
+  keyScope: string,
+  denies: Checked<readonly DenyAssignmentFacts[]> = checked([]),
+): PermissionVerdict {
   const applicable = assignments.filter((assignment) => scopeCovers(assignment.scope, keyScope));
-  const covered = new Set<string>();
-  const grantingRoles: string[] = [];
-  for (const assignment of applicable) {
-    const actions = REQUIRED_OPERATIONS.filter((op) => roleAllows(assignment, op.dataAction));
-    for (const op of actions) covered.add(op.permission);
-    if (actions.length > 0) grantingRoles.push(`${roleLabel(assignment)} at ${scopeKind(assignment.scope)} scope`);
+  const unconditional = applicable.filter((a) => !a.condition);
+  const conditional = applicable.filter((a) => a.condition);
+  const required = REQUIRED_OPERATIONS.map((op) => op.permission);
+
+  const denied = denies.checked ? evaluateDenies(denies.value, principalId, keyScope) : { certain: [], uncertain: [] };
+  const blocked = required.filter((p) => denied.certain.some((d) => d.operations.includes(p)));
+  if (blocked.length > 0) {
+    const deny = denied.certain.find((d) => d.operations.some((p) => blocked.includes(p)))!;
+    return {
+      status: "missing",
+      model: "rbac",
+      principalId,
+      missing: blocked,
+      detail:
+        `deny assignment ${deny.label} at ${scopeKind(deny.scope)} scope blocks ${blocked.join(", ")} for principal ${principalId}; ` +
+        "a deny assignment overrides every role assignment, so it must be removed where it was created (a managed application, a blueprint or a deployment stack)",
+    };
   }
-  const missing = REQUIRED_OPERATIONS.map((op) => op.permission).filter((p) => !covered.has(p));
+
+  const granted = covered(unconditional);
+  const missing = required.filter((p) => !granted.ops.has(p));
   if (missing.length === 0) {
-    return { status: "granted", model: "rbac", principalId, via: `principal ${principalId} has ${grantingRoles.join(" and ")}` };
+    const maybeBlocked = required.filter((p) => denied.uncertain.some((d) => d.operations.includes(p)));
+    if (maybeBlocked.length > 0) {
+      const deny = denied.uncertain.find((d) => d.operations.some((p) => maybeBlocked.includes(p)))!;
+      return {
+        status: "unknown",
+        reason: `could not decide: principal ${principalId} has ${granted.roles.join(" and ")}, but deny assignment ${deny.label} at ${scopeKind(deny.scope)} scope may block ${maybeBlocked.join(", ")} (${deny.why})`,
+      };
+    }
+    const caveat = denies.checked ? "" : ` (deny assignments could not be read: ${denies.reason})`;
+    return { status: "granted", model: "rbac", principalId, via: `principal ${principalId} has ${granted.roles.join(" and ")}${caveat}` };
   }
+
+  const withConditions = covered(applicable);
+  if (required.every((p) => withConditions.ops.has(p))) {
+    return {
+      status: "unknown",
+      reason:
+        `could not decide: ${missing.join(", ")} on the key come only from role assignments with a condition ` +
+        `(${conditional.map((a) => `${roleLabel(a)} at ${scopeKind(a.scope)} scope`).join(", ")}), which the monitor cannot evaluate`,
+    };
+  }
+
+  const noted = withConditions.ops;
+  const stillMissing = required.filter((p) => !noted.has(p));
   return {
     status: "missing",
     model: "rbac",
     principalId,
-    missing,
+    missing: stillMissing,
     detail:
       applicable.length === 0
-        ? `the vault uses Azure RBAC and principal ${principalId} has no role assignment at the key, vault, resource group or subscription (assignments to groups it belongs to are not visible to the monitor)`
-        : `the roles of principal ${principalId} (${applicable.map(roleLabel).join(", ")}) do not allow ${missing.join(", ")} on the key`,
+        ? `the vault uses Azure RBAC and principal ${principalId} has no role assignment at the key, vault, resource group, subscription or management group, directly or through a group`
+        : `the roles of principal ${principalId} (${applicable.map(roleLabel).join(", ")}) do not allow ${stillMissing.join(", ")} on the key`,
   };
+}
+
+function covered(assignments: readonly RoleAssignmentFacts[]): { ops: Set<string>; roles: string[] } {
+  const ops = new Set<string>();
+  const roles: string[] = [];
+  for (const assignment of assignments) {
+    const actions = REQUIRED_OPERATIONS.filter((op) => roleAllows(assignment, op.dataAction));
+    for (const op of actions) ops.add(op.permission);
+    if (actions.length > 0) roles.push(`${roleLabel(assignment)} at ${scopeKind(assignment.scope)} scope${viaGroup(assignment)}`);
+  }
+  return { ops, roles };
+}
+
+function viaGroup(assignment: RoleAssignmentFacts): string {
+  return assignment.principalType?.toLowerCase() === "group" && assignment.principalId ? ` through group ${assignment.principalId}` : "";
+}
+
+/** Everyone, as deny assignments name it (a SystemDefined principal with the all-zero id). */
+export const EVERYONE_PRINCIPAL_ID = "00000000-0000-0000-0000-000000000000";
+
+interface DenyOutcome {
+  label: string;
+  scope: string;
+  operations: string[];
+  why: string;
+}
+
+/** Which deny assignments certainly cover the principal, and which might (groups, conditions). */
+export function evaluateDenies(
+  denies: readonly DenyAssignmentFacts[],
+  principalId: string,
+  keyScope: string,
+): { certain: DenyOutcome[]; uncertain: DenyOutcome[] } {
+  const certain: DenyOutcome[] = [];
+  const uncertain: DenyOutcome[] = [];
+  const same = (id: string) => id.toLowerCase() === principalId.toLowerCase();
+  for (const deny of denies) {
+    const reaches = deny.doNotApplyToChildScopes ? sameScope(deny.scope, keyScope) : scopeCovers(deny.scope, keyScope);
+    if (!reaches) continue;
+    const operations = REQUIRED_OPERATIONS.filter((op) => roleAllows(deny, op.dataAction)).map((op) => op.permission);
+    if (operations.length === 0) continue;
+    if (deny.excludePrincipals.some((p) => same(p.id))) continue;
+    const named = deny.principals.some((p) => same(p.id) || p.id === EVERYONE_PRINCIPAL_ID);
+    const viaGroup = deny.principals.some((p) => p.type?.toLowerCase() === "group");
+    const excludedGroup = deny.excludePrincipals.some((p) => p.type?.toLowerCase() === "group");
+    const label = deny.name ? `"${deny.name}"` : "(unnamed)";
+    const outcome = { label, scope: deny.scope, operations };
+    if (named && !deny.condition && !excludedGroup) certain.push({ ...outcome, why: "" });
+    else if (named || viaGroup) {
+      const why = deny.condition
+        ? "it has a condition the monitor cannot evaluate"
+        : named
+          ? "it excludes a group, and the monitor cannot see whether the identity is in it"
+          : "it names a group, and the monitor cannot see whether the identity is in it";
+      uncertain.push({ ...outcome, why });
+    }
+  }
+  return { certain, uncertain };
+}
+
+function sameScope(a: string, b: string): boolean {
+  return a.trim().replace(/\/+$/, "").toLowerCase() === b.trim().replace(/\/+$/, "").toLowerCase();
 }
 
 /** True when an assignment at `scope` applies to `target` (same scope or an ancestor). */

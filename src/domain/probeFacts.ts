@@ -103,13 +103,29 @@ export interface MissingKeyFacts {
 
 export type KeyFacts = ActiveKeyFacts | DeletedKeyFacts | MissingKeyFacts;
 
-/** One role assignment of the default identity that applies at or above the key. */
+/** One role assignment that applies to the default identity (directly or through a group) at or above the key. */
 export interface RoleAssignmentFacts {
   scope: string;
   roleDefinitionId: string;
   roleName?: string;
+  /** The principal the assignment names: the identity itself, or a group it belongs to. */
+  principalId?: string;
+  principalType?: string;
+  /** An ABAC condition: the monitor cannot evaluate it, so a grant that needs it is undecided. */
+  condition?: string;
   /** The role's data actions and not-data-actions, per permission entry. */
   permissions: Array<{ dataActions: string[]; notDataActions: string[] }>;
+}
+
+/** A deny assignment at or above the key; it overrides any role assignment it covers. */
+export interface DenyAssignmentFacts {
+  name?: string;
+  scope: string;
+  doNotApplyToChildScopes: boolean;
+  principals: Array<{ id: string; type?: string }>;
+  excludePrincipals: Array<{ id: string; type?: string }>;
+  permissions: Array<{ dataActions: string[]; notDataActions: string[] }>;
+  condition?: string;
 }
 
 export interface ProbeFacts {
@@ -124,4 +140,6 @@ export interface ProbeFacts {
    * (access policies come with the vault).
    */
   roleAssignments: Checked<RoleAssignmentFacts[]>;
+  /** Deny assignments at or above the key; looked up with the role assignments. */
+  denyAssignments: Checked<DenyAssignmentFacts[]>;
 }

@@ -7,6 +7,7 @@
 import type { MonitorSettings } from "../config";
 import type { LifecycleContext } from "../domain/lifecycle";
 import type { CallLimiter, ProbeSession } from "../ports/accountProber";
+import { remainingInMs } from "../ports/callDeadline";
 import { newStats, type CycleStats } from "./cycleStats";
 import { lifecycleContext } from "./lifecycleContext";
 import type { MonitorDeps } from "./monitorDeps";
@@ -24,6 +25,20 @@ export interface CycleContext {
   readonly probeSession: ProbeSession | undefined;
   /** The settings as the lifecycle reads them. */
   readonly lifecycle: LifecycleContext;
+}
+
+/**
+ * Real time one invocation may use: host.json's functionTimeout (10 minutes) less a minute to
+ * record what was done and log it. SDK calls are cut off at this deadline (src/ports/callDeadline).
+ */
+export const INVOCATION_BUDGET_IN_MS = 9 * 60_000;
+
+/** Below this much time left, stages start no new optional work (probes, daily checks, sends). */
+export const STOP_STARTING_WORK_IN_MS = 90_000;
+
+/** True when the invocation is too close to its deadline to start more optional work. */
+export function nearDeadline(): boolean {
+  return remainingInMs() < STOP_STARTING_WORK_IN_MS;
 }
 
 export function startCycle(deps: MonitorDeps, now: Date, stats: CycleStats = newStats()): CycleContext {

@@ -6,7 +6,8 @@
 
 export interface CycleStats {
   subscriptionsListed: number;
-  subscriptionsFailed: { subscriptionId: string; reason: string; message: string }[];
+  /** `propagating`: refused within the window after deployment in which role assignments may still be propagating. */
+  subscriptionsFailed: { subscriptionId: string; reason: string; message: string; propagating?: boolean }[];
   accountsSeen: number;
   revokedSeen: number;
   unknownSeen: number;
@@ -19,6 +20,8 @@ export interface CycleStats {
   emailsSkippedByOtherInstance: number;
   /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
   accountsProbed: number;
+  /** Probes and daily checks not started because the invocation was near its deadline; done next cycle. */
+  deferredForDeadline: number;
   warningDigestsRecorded: number;
   /** "arm" (one list per subscription) or "resource-graph" (one paged query over the scope). */
   discoveryMode: "arm" | "resource-graph";
@@ -64,6 +67,7 @@ export function newStats(): CycleStats {
     emailsDead: 0,
     emailsSkippedByOtherInstance: 0,
     accountsProbed: 0,
+    deferredForDeadline: 0,
     warningDigestsRecorded: 0,
     discoveryMode: "arm",
     discoveryCalls: 0,
@@ -106,6 +110,7 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   emailsDead: "sum",
   emailsSkippedByOtherInstance: "sum",
   accountsProbed: "sum",
+  deferredForDeadline: "sum",
   warningDigestsRecorded: "sum",
   discoveryMode: "keep",
   discoveryCalls: "keep",

@@ -9,7 +9,7 @@ import { mergeWithPrevious, utcDate, warningFindings, type CheckedAccount, type 
 import { describeFailure } from "../ports/failures";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
 import { mapWithConcurrency } from "./concurrency";
-import type { CycleContext } from "./cycleContext";
+import { nearDeadline, type CycleContext } from "./cycleContext";
 import { ACCOUNTS_IN_PROGRESS, byVaultInTurn } from "./probeStage";
 
 /** A healthy account due its daily check, with what its last check left behind. */
@@ -105,6 +105,11 @@ export async function recordDailyChecks(
     byVaultInTurn(due, (item) => item.account),
     ACCOUNTS_IN_PROGRESS,
     async ({ account, etag, previousFindings }) => {
+      // A check not started today is still due next cycle: nothing is recorded for it.
+      if (nearDeadline()) {
+        ctx.stats.deferredForDeadline += 1;
+        return;
+      }
       try {
         const facts = await session.probe(account);
         ctx.stats.accountsProbed += 1;

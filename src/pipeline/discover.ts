@@ -5,13 +5,35 @@
 import type { DiscoverOptions, FleetDiscovery, FleetListing } from "../ports/fleetDiscovery";
 import type { CycleContext } from "./cycleContext";
 
-export async function discoverFleet(ctx: CycleContext, discovery: FleetDiscovery, options: DiscoverOptions = {}): Promise<FleetListing> {
+/**
+ * Role assignments made by the deployment take minutes to reach ARM (longer with cached managed-
+ * identity tokens); refusals within this window after the first cycle are logged as propagating.
+ */
+export const PERMISSION_PROPAGATION_WINDOW_IN_MS = 30 * 60_000;
+
+export async function discoverFleet(
+  ctx: CycleContext,
+  discovery: FleetDiscovery,
+  options: DiscoverOptions = {},
+  monitoringSince: () => Promise<Date | undefined> = async () => undefined,
+): Promise<FleetListing> {
   const { stats, deps } = ctx;
   const listing = await discovery.discover(options);
+  const since = listing.failures.some((f) => f.reason === "auth") ? await monitoringSince() : undefined;
+  const propagating = since !== undefined && ctx.now.getTime() - since.getTime() < PERMISSION_PROPAGATION_WINDOW_IN_MS;
   stats.discoveryMode = listing.source;
   stats.discoveryCalls += listing.calls;
   stats.discoveryThrottledInMs += listing.throttledInMs;
   for (const failure of listing.failures) {
+    if (propagating && failure.reason === "auth") {
+      // Still not covered (its open incidents keep their deadlines), but not an alarm yet.
+      stats.subscriptionsFailed.push({ subscriptionId: failure.scope, reason: failure.reason, message: failure.message, propagating: true });
+      deps.log.info(
+        `cmk-monitor: ${failure.scope === "resource-graph" ? "Resource Graph" : `subscription ${failure.scope}`} refused the monitor (${failure.message}); ` +
+          `its role assignments may still be propagating (first ${PERMISSION_PROPAGATION_WINDOW_IN_MS / 60_000} minutes of monitoring), tried again next cycle`,
+      );
+      continue;
+    }
     stats.subscriptionsFailed.push({ subscriptionId: failure.scope, reason: failure.reason, message: failure.message });
     deps.log.warn(
       failure.scope === "resource-graph"

@@ -8,6 +8,7 @@ import type { CmkAccount } from "../domain/account";
 import { parseKeyVaultKeyUri } from "../domain/keyVaultUri";
 import { describeFailure } from "../ports/failures";
 import { mapWithConcurrency } from "./concurrency";
+import { nearDeadline } from "./cycleContext";
 import type { Stage } from "./stage";
 import type { WorkItem } from "./workItem";
 
@@ -35,6 +36,11 @@ export const probeStage: Stage<WorkItem, WorkItem> = {
       ACCOUNTS_IN_PROGRESS,
       async ({ index, account }) => {
         const item = items[index]!;
+        // Near the deadline the account is decided on its ARM status alone; its next cycle probes it.
+        if (nearDeadline()) {
+          ctx.stats.deferredForDeadline += 1;
+          return;
+        }
         try {
           const probe = await session.probe(account);
           ctx.stats.accountsProbed += 1;

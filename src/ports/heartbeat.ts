@@ -11,6 +11,8 @@ export interface CycleHeartbeat {
   emailsSent: number;
   emailsRetrying: number;
   subscriptionsFailed: number;
+  /** Subscriptions refused (401/403) while the monitor's role assignments may still be propagating; not counted as failed. */
+  subscriptionsPropagating?: number;
   /** Subscriptions in scope, readable this cycle, and holding CMK accounts (absent in heartbeats from older versions). */
   subscriptionsInScope?: number;
   subscriptionsReadable?: number;
@@ -33,6 +35,11 @@ export interface PoisonRecord {
 /** Port: what the status page reads and the cycle and the poison handler write. */
 export interface Heartbeat {
   recordCycle(heartbeat: CycleHeartbeat): Promise<void>;
+  /**
+   * When this deployment started monitoring: the first caller's `now`, kept for good, so every
+   * instance agrees (the window in which refused reads are taken for permissions still propagating).
+   */
+  monitoringSince(now: Date): Promise<Date>;
   lastCycle(): Promise<CycleHeartbeat | undefined>;
   /** Counts a work item the queue gave up on. */
   recordPoisonWorkItem(at: Date, summary: string): Promise<PoisonRecord>;

@@ -9,11 +9,13 @@ import { describeProbeFailure } from "../ports/failures";
 import type { CmkAccount } from "../domain/account";
 import { checkDefaultIdentity } from "../domain/defaultIdentityCheck";
 import { checkKeyVaultKeyUri, type KeyUriCheck } from "../domain/keyVaultUri";
+import { keyScopeOf } from "../domain/keyVaultPermissions";
 import {
   checked,
   couldNotCheck,
   type Checked,
   type DeletedVaultFacts,
+  type DenyAssignmentFacts,
   type DnsFacts,
   type KeyFacts,
   type ProbeFacts,
@@ -83,23 +85,27 @@ class CachingProbeSession implements ProbeSession {
     const base = { checkedAt: this.options.now().toISOString(), keyUri, identity };
     if (!reference) {
       const none = couldNotCheck<never>("the key URI does not name a vault and a key");
-      return { ...base, dns: none, vault: none, key: none, roleAssignments: none };
+      return { ...base, dns: none, vault: none, key: none, roleAssignments: none, denyAssignments: none };
     }
     if (keyUri.service === "managed-hsm") {
       const hsm = couldNotCheck<never>("Managed HSM keys are not probed (the probes cover Key Vault vaults)");
       const dns = await this.dns(reference.vaultHost);
-      return { ...base, dns, vault: hsm, key: hsm, roleAssignments: hsm };
+      return { ...base, dns, vault: hsm, key: hsm, roleAssignments: hsm, denyAssignments: hsm };
+    }
+    if (identity.federatedClientId !== undefined) {
+      // The vault lives in another Microsoft Entra tenant: the monitor's identity cannot read it,
+      // and searching its own subscriptions would wrongly report the vault as missing.
+      const other = couldNotCheck<never>(
+        "cross-tenant customer-managed key (FederatedClientId): the vault is in another Microsoft Entra tenant, so it was not probed",
+      );
+      const dns = await this.dns(reference.vaultHost);
+      return { ...base, dns, vault: other, key: other, roleAssignments: other, denyAssignments: other };
     }
 
     const [dns, vault] = await Promise.all([this.dns(reference.vaultHost), this.vault(reference.vaultName, account.subscriptionId)]);
     const key = await this.key(keyUri, dns, vault);
-    const principalId = identity.principalId;
-    let roleAssignments: Checked<RoleAssignmentFacts[]>;
-    if (!vault.checked || vault.value.state !== "active") roleAssignments = couldNotCheck("the vault could not be read");
-    else if (vault.value.permissionModel !== "rbac") roleAssignments = couldNotCheck("not needed: the vault uses access policies");
-    else if (!principalId) roleAssignments = couldNotCheck("no principal id to look up");
-    else roleAssignments = await this.roleAssignments(`${vault.value.id}/keys/${reference.keyName}`, principalId);
-    return { ...base, dns, vault, key, roleAssignments };
+    const { roleAssignments, denyAssignments } = await this.rbac(vault, identity.principalId, reference.keyName);
+    return { ...base, dns, vault, key, roleAssignments, denyAssignments };
   }
 
   // --- DNS ---------------------------------------------------------------------------------
@@ -220,10 +226,25 @@ class CachingProbeSession implements ProbeSession {
 
   // --- Role assignments (ARM authorization) --------------------------------------------------
 
+  /** Role and deny assignments reaching the key, read only for RBAC vaults (access policies come with the vault). */
+  private async rbac(
+    vault: Checked<VaultFacts>,
+    principalId: string | undefined,
+    keyName: string,
+  ): Promise<Pick<ProbeFacts, "roleAssignments" | "denyAssignments">> {
+    const skip = (reason: string) => ({ roleAssignments: couldNotCheck(reason), denyAssignments: couldNotCheck(reason) });
+    if (!vault.checked || vault.value.state !== "active") return skip("the vault could not be read");
+    if (vault.value.permissionModel !== "rbac") return skip("not needed: the vault uses access policies");
+    if (!principalId) return skip("no principal id to look up");
+    const keyScope = keyScopeOf(vault.value.id, keyName);
+    const [roleAssignments, denyAssignments] = await Promise.all([this.roleAssignments(keyScope, principalId), this.denyAssignments(keyScope)]);
+    return { roleAssignments, denyAssignments };
+  }
+
   private roleAssignments(keyScope: string, principalId: string): Promise<Checked<RoleAssignmentFacts[]>> {
     return this.once(`roles|${keyScope.toLowerCase()}|${principalId.toLowerCase()}`, async () => {
       try {
-        const assignments = await this.timed("role assignment listing", (options) => this.ports.roles.listForPrincipal(keyScope, principalId, options));
+        const assignments = await this.timed("role assignment listing", (options) => this.ports.roles.listApplying(keyScope, principalId, options));
         const facts: RoleAssignmentFacts[] = [];
         for (const assignment of assignments) {
           const definition = await this.roleDefinition(assignment.roleDefinitionId);
@@ -231,12 +252,36 @@ class CachingProbeSession implements ProbeSession {
             scope: assignment.scope,
             roleDefinitionId: assignment.roleDefinitionId,
             ...(definition.roleName ? { roleName: definition.roleName } : {}),
+            ...(assignment.principalId ? { principalId: assignment.principalId } : {}),
+            ...(assignment.principalType ? { principalType: assignment.principalType } : {}),
+            ...(assignment.condition ? { condition: assignment.condition } : {}),
             permissions: definition.permissions,
           });
         }
         return checked(facts);
       } catch (error) {
         return couldNotCheck(describeProbeFailure(error, "role assignments"));
+      }
+    });
+  }
+
+  private denyAssignments(keyScope: string): Promise<Checked<DenyAssignmentFacts[]>> {
+    return this.once(`denies|${keyScope.toLowerCase()}`, async () => {
+      try {
+        const denies = await this.timed("deny assignment listing", (options) => this.ports.roles.listDenyAssignments(keyScope, options));
+        return checked(
+          denies.map((d) => ({
+            ...(d.name ? { name: d.name } : {}),
+            scope: d.scope,
+            doNotApplyToChildScopes: d.doNotApplyToChildScopes,
+            principals: d.principals,
+            excludePrincipals: d.excludePrincipals,
+            permissions: d.permissions,
+            ...(d.condition ? { condition: d.condition } : {}),
+          })),
+        );
+      } catch (error) {
+        return couldNotCheck(describeProbeFailure(error, "deny assignments"));
       }
     });
   }

@@ -16,16 +16,18 @@ const LIST_DELETED_VAULTS = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.ke
 const GET_DELETED_VAULT = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.keyvault\/locations\/([^/]+)\/deletedvaults\/([^/]+)\/?$/i;
 // The SDKs put a scope that starts with "/" after their own "/", so tolerate several.
 const LIST_ROLE_ASSIGNMENTS = /^\/+(.*?)\/providers\/microsoft\.authorization\/roleassignments\/?$/i;
+const LIST_DENY_ASSIGNMENTS = /^\/+(.*?)\/providers\/microsoft\.authorization\/denyassignments\/?$/i;
 const GET_ROLE_DEFINITION = /^\/+(?:(.*?)\/)?providers\/microsoft\.authorization\/roledefinitions\/([^/]+)\/?$/i;
 const GET_KEY = /^\/keys\/([^/]+)(?:\/([^/]*))?\/?$/i;
 const GET_DELETED_KEY = /^\/deletedkeys\/([^/]+)\/?$/i;
 /** Key Vault data-plane versions the sandbox serves: the 7.x line and the date-named one @azure/keyvault-keys 4.10 sends. */
 const DATA_PLANE_API_VERSIONS = ["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"];
 const LATEST_DATA_PLANE_API_VERSION = "2025-07-01";
-const ARM_TYPES: Record<"kv-vaults" | "kv-deleted-vaults" | "role-assignments" | "role-definitions", ArmResourceType> = {
+const ARM_TYPES: Record<"kv-vaults" | "kv-deleted-vaults" | "role-assignments" | "deny-assignments" | "role-definitions", ArmResourceType> = {
   "kv-vaults": "vaults",
   "kv-deleted-vaults": "deletedVaults",
   "role-assignments": "roleAssignments",
+  "deny-assignments": "denyAssignments",
   "role-definitions": "roleDefinitions",
 };
 
@@ -216,6 +218,11 @@ export class KeyVaultRoutes {
       const scope = `/${decodeURIComponent(match[1]!)}`;
       return this.arm(request, "role-assignments", "role-assignments", "*", () => this.listRoleAssignments(request, scope));
     }
+    match = LIST_DENY_ASSIGNMENTS.exec(path);
+    if (match) {
+      const scope = `/${decodeURIComponent(match[1]!)}`;
+      return this.arm(request, "deny-assignments", "role-assignments", "*", () => this.listDenyAssignments(request, scope));
+    }
     match = GET_ROLE_DEFINITION.exec(path);
     if (match) {
       const id = decodeURIComponent(match[2]!);
@@ -231,7 +238,7 @@ export class KeyVaultRoutes {
 
   private arm(
     request: SandboxRequest,
-    id: "kv-vaults" | "kv-deleted-vaults" | "role-assignments" | "role-definitions",
+    id: "kv-vaults" | "kv-deleted-vaults" | "role-assignments" | "deny-assignments" | "role-definitions",
     denial: "vaults" | "role-assignments",
     vaultName: string,
     answer: () => SandboxResponse,
@@ -263,25 +270,52 @@ export class KeyVaultRoutes {
   }
 
   private listRoleAssignments(request: SandboxRequest, scope: string): SandboxResponse {
+    // The filters ARM documents for this list: `principalId eq` (at, above and below the scope, that
+    // principal only), `assignedTo()` (group memberships expanded) and `atScope()` (at or above).
     const filter = request.url.searchParams.get("$filter") ?? "";
-    const principal = /principalId\s+eq\s+'([^']+)'/i.exec(filter)?.[1] ?? /assignedTo\('([^']+)'\)/i.exec(filter)?.[1];
     const atScope = /atScope\(\)/i.test(filter);
+    const assignedTo = /assignedTo\('([^']+)'\)/i.exec(filter)?.[1];
+    const principal = /principalId\s+eq\s+'([^']+)'/i.exec(filter)?.[1];
     const subscription = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1] ?? "00000000-0000-0000-0000-000000000000";
-    const value = this.state
-      .roleAssignmentsFor(scope, principal)
-      .filter((a) => !atScope || scope.toLowerCase() === a.scope.toLowerCase() || scope.toLowerCase().startsWith(`${a.scope.toLowerCase()}/`))
-      .map((a) => ({
-        id: a.id,
-        name: a.id.split("/").pop(),
-        type: "Microsoft.Authorization/roleAssignments",
-        properties: {
-          roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionId}`,
-          principalId: a.principalId,
-          principalType: "ServicePrincipal",
-          scope: a.scope,
-        },
-      }));
+    const found = assignedTo
+      ? this.state.roleAssignmentsApplying(scope, assignedTo, atScope)
+      : this.state
+          .roleAssignmentsFor(scope, principal)
+          .filter((a) => !atScope || scope.toLowerCase() === a.scope.toLowerCase() || scope.toLowerCase().startsWith(`${a.scope.toLowerCase()}/`));
+    const value = found.map((a) => ({
+      id: a.id,
+      name: a.id.split("/").pop(),
+      type: "Microsoft.Authorization/roleAssignments",
+      properties: {
+        roleDefinitionId: `/subscriptions/${subscription}/providers/Microsoft.Authorization/roleDefinitions/${a.roleDefinitionId}`,
+        principalId: a.principalId,
+        principalType: a.principalType,
+        scope: a.scope,
+        ...(a.condition ? { condition: a.condition, conditionVersion: "2.0" } : {}),
+      },
+    }));
     return pagedList(request, value, this.listPageSize);
+  }
+
+  private listDenyAssignments(request: SandboxRequest, scope: string): SandboxResponse {
+    const atScope = /atScope\(\)/i.test(request.url.searchParams.get("$filter") ?? "");
+    const value = this.state.denyAssignmentsAt(scope, atScope).map((d) => ({
+      id: d.id,
+      name: d.id.split("/").pop(),
+      type: "Microsoft.Authorization/denyAssignments",
+      properties: {
+        denyAssignmentName: d.name,
+        description: "",
+        permissions: [{ actions: [], notActions: [], dataActions: d.dataActions, notDataActions: d.notDataActions }],
+        scope: d.scope,
+        doNotApplyToChildScopes: d.doNotApplyToChildScopes,
+        principals: d.principals,
+        excludePrincipals: d.excludePrincipals,
+        isSystemProtected: true,
+        ...(d.condition ? { condition: d.condition, conditionVersion: "2.0" } : {}),
+      },
+    }));
+    return { status: 200, json: { value } };
   }
 }
 

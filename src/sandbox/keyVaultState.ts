@@ -89,6 +89,23 @@ export interface SandboxRoleAssignment {
   scope: string;
   roleDefinitionId: string;
   principalId: string;
+  /** "ServicePrincipal" unless the assignment names a group. */
+  principalType: "ServicePrincipal" | "Group";
+  condition?: string;
+}
+
+/** A deny assignment as Azure creates them (managed applications, blueprints, deployment stacks). */
+export interface SandboxDenyAssignment {
+  id: string;
+  name: string;
+  scope: string;
+  /** Principal ids; the all-zero id is Everyone (type SystemDefined). */
+  principals: Array<{ id: string; type: string }>;
+  excludePrincipals: Array<{ id: string; type: string }>;
+  dataActions: string[];
+  notDataActions: string[];
+  doNotApplyToChildScopes: boolean;
+  condition?: string;
 }
 
 export interface SandboxRoleDefinition {
@@ -131,6 +148,9 @@ const REQUIRED_KEY_PERMISSIONS = ["get", "wrapKey", "unwrapKey"];
 export class SandboxKeyVault {
   private readonly vaults = new Map<string, SandboxVault>();
   private readonly assignments: SandboxRoleAssignment[] = [];
+  private readonly denyAssignmentList: SandboxDenyAssignment[] = [];
+  /** principal id (lower case) → group ids it belongs to, for ARM's assignedTo(). */
+  private readonly memberships = new Map<string, Set<string>>();
   private readonly roles = new Map<string, SandboxRoleDefinition>(SANDBOX_BUILT_IN_ROLES.map((r) => [r.id, r]));
   private readonly dns = new Map<string, boolean>();
   private readonly denials = new Map<SandboxMonitorDenial, Set<string>>();
@@ -325,9 +345,39 @@ export class SandboxKeyVault {
     if (keys.length > 0) vault.accessPolicies.push({ objectId: principalId, keys: [...keys] });
   }
 
-  assignRole(scope: string, principalId: string, roleDefinitionId: string): string {
+  /** Assigns a role to a principal, or to a group (`principalType: "Group"`), optionally with an ABAC condition. */
+  assignRole(
+    scope: string,
+    principalId: string,
+    roleDefinitionId: string,
+    options: { principalType?: "ServicePrincipal" | "Group"; condition?: string } = {},
+  ): string {
     const id = `${scope.replace(/\/+$/, "")}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
-    this.assignments.push({ id, scope: scope.replace(/\/+$/, ""), roleDefinitionId: roleDefinitionId.split("/").pop()!, principalId });
+    this.assignments.push({
+      id,
+      scope: scope.replace(/\/+$/, ""),
+      roleDefinitionId: roleDefinitionId.split("/").pop()!,
+      principalId,
+      principalType: options.principalType ?? "ServicePrincipal",
+      ...(options.condition ? { condition: options.condition } : {}),
+    });
+    return id;
+  }
+
+  /** Makes `principalId` a member of `groupId` (what Entra ID would say to ARM's assignedTo()). */
+  addGroupMember(groupId: string, principalId: string): void {
+    const groups = this.memberships.get(principalId.toLowerCase()) ?? new Set<string>();
+    groups.add(groupId.toLowerCase());
+    this.memberships.set(principalId.toLowerCase(), groups);
+  }
+
+  /** Adds a deny assignment (users cannot create them in Azure; managed applications and deployment stacks do). */
+  addDenyAssignment(
+    deny: Omit<SandboxDenyAssignment, "id" | "excludePrincipals" | "notDataActions" | "doNotApplyToChildScopes"> & Partial<SandboxDenyAssignment>,
+  ): string {
+    const scope = deny.scope.replace(/\/+$/, "");
+    const id = deny.id ?? `${scope}/providers/Microsoft.Authorization/denyAssignments/${randomUUID()}`;
+    this.denyAssignmentList.push({ excludePrincipals: [], notDataActions: [], doNotApplyToChildScopes: false, ...deny, id, scope });
     return id;
   }
 
@@ -388,6 +438,26 @@ export class SandboxKeyVault {
       if (principalId && !sameId(a.principalId, principalId)) return false;
       const as = a.scope.toLowerCase();
       return as === s || s.startsWith(`${as}/`) || as.startsWith(`${s}/`);
+    });
+  }
+
+  /** Assignments at or above `scope` to the principal or a group it is in (ARM's `atScope() and assignedTo()`). */
+  roleAssignmentsApplying(scope: string, principalId: string, atScopeOnly: boolean): SandboxRoleAssignment[] {
+    const s = scope.replace(/\/+$/, "").toLowerCase();
+    const holders = new Set([principalId.toLowerCase(), ...(this.memberships.get(principalId.toLowerCase()) ?? [])]);
+    return this.assignments.filter((a) => {
+      if (!holders.has(a.principalId.toLowerCase())) return false;
+      const as = a.scope.toLowerCase();
+      return as === s || s.startsWith(`${as}/`) || (!atScopeOnly && as.startsWith(`${s}/`));
+    });
+  }
+
+  /** Deny assignments at or above `scope` (ARM's `atScope()`), or also below it without the filter. */
+  denyAssignmentsAt(scope: string, atScopeOnly: boolean): SandboxDenyAssignment[] {
+    const s = scope.replace(/\/+$/, "").toLowerCase();
+    return this.denyAssignmentList.filter((d) => {
+      const ds = d.scope.toLowerCase();
+      return ds === s || s.startsWith(`${ds}/`) || (!atScopeOnly && ds.startsWith(`${s}/`));
     });
   }
 

@@ -25,6 +25,7 @@ export type SandboxRouteId =
   | "kv-key"
   | "kv-deleted-key"
   | "role-assignments"
+  | "deny-assignments"
   | "role-definitions"
   | "resource-graph";
 
@@ -122,7 +123,15 @@ export interface ArmThrottle {
 }
 
 /** Routes that are ARM reads, and so spend the subscription's read tokens. */
-const ARM_READ_ROUTES: ReadonlySet<SandboxRouteId> = new Set(["arm-list", "arm-get", "kv-vaults", "kv-deleted-vaults", "role-assignments", "role-definitions"]);
+const ARM_READ_ROUTES: ReadonlySet<SandboxRouteId> = new Set([
+  "arm-list",
+  "arm-get",
+  "kv-vaults",
+  "kv-deleted-vaults",
+  "role-assignments",
+  "deny-assignments",
+  "role-definitions",
+]);
 
 const SANDBOX_TOKEN = "sandbox-access-token";
 const DEFAULT_THROTTLE_RETRY_AFTER_IN_SECONDS = 1;

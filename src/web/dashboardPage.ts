@@ -181,6 +181,10 @@ function lastPoll(report: StatusReport, now: Date): SafeHtml {
  (${formatUtc(cycle.finishedAt)}), took ${cycle.durationInMs} ms: ${cycle.accountsSeen} CMK account(s), ${cycle.revokedSeen} revoked${
    cycle.subscriptionsFailed > 0 ? html`, <strong>${cycle.subscriptionsFailed} subscription(s) could not be listed</strong>` : ""
  }${
+   (cycle.subscriptionsPropagating ?? 0) > 0
+     ? html`, ${cycle.subscriptionsPropagating} subscription(s) waiting for the monitor's role assignments to propagate`
+     : ""
+ }${
    cycle.subscriptionsInScope !== undefined
      ? html`; ${cycle.subscriptionsReadable ?? 0} of ${cycle.subscriptionsInScope} subscription(s) read, ${cycle.subscriptionsWithCmk ?? 0} holding CMK accounts; status from ${cycle.statusSource === "resource-graph" ? "Resource Graph (checked against ARM)" : "ARM"}`
      : ""

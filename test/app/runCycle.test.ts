@@ -90,3 +90,36 @@ describe("runCycle timeline (ARM discovery, reminders every 60 minutes)", () => 
     expect(between(delivered, 60, 60)).toEqual(["reminder"]);
   });
 });
+
+describe("runCycle right after deployment: role assignments still propagating", () => {
+  const refused = (m: FakeMonitor) => void (m.discovery.failures = [{ scope: account.subscriptionId, reason: "auth", message: "403 AuthorizationFailed" }]);
+
+  it.each<[string, number, number, { failed: number; propagating?: number }, "info" | "warn"]>([
+    // Refused on the very first cycle: the deployment's Reader assignment has not reached ARM yet.
+    ["refused in the first cycle", 0, 0, { failed: 0, propagating: 1 }, "info"],
+    // Still inside the 30-minute window.
+    ["refused 25 minutes in", 0, 25, { failed: 0, propagating: 1 }, "info"],
+    // After the window a refusal is a real failure again.
+    ["refused 35 minutes in", 0, 35, { failed: 1 }, "warn"],
+    // A deployment that has been monitoring for a day: no grace for a new refusal.
+    ["refused a day later", 0, 24 * 60, { failed: 1 }, "warn"],
+  ])("%s", async (_name, firstCycle, refusedAt, expected, level) => {
+    const monitor = fakeMonitorDeps();
+    monitor.accounts.put(account);
+    monitor.clock.set(monitor.clock.atMinute(firstCycle));
+    if (refusedAt === firstCycle) refused(monitor);
+    await runCycle(monitor.deps);
+    monitor.clock.set(monitor.clock.atMinute(refusedAt));
+    refused(monitor);
+    const report = await runCycle(monitor.deps);
+    const heartbeat = await monitor.heartbeat.lastCycle();
+    expect({ failed: heartbeat?.subscriptionsFailed, propagating: heartbeat?.subscriptionsPropagating }).toEqual({
+      failed: expected.failed,
+      propagating: expected.propagating,
+    });
+    // Either way the subscription is not covered: the account is never taken for deleted.
+    expect(report.subscriptionsFailed).toHaveLength(1);
+    const about = monitor.log.lines.filter((l) => l.message.includes(`subscription ${account.subscriptionId}`)).at(-1);
+    expect(about?.level).toBe(level);
+  });
+});

@@ -193,11 +193,11 @@ describe("ContractChecker", () => {
 });
 
 describe("the sandbox against the specs", () => {
-  it("conforms on every exchange of the contract run, over the 13 operations the monitor calls", async () => {
+  it("conforms on every exchange of the contract run, over the 14 operations the monitor calls", async () => {
     const run = await runContracts();
 
     expect(run.failures).toEqual([]);
-    expect(run.operations).toBe(13);
+    expect(run.operations).toBe(14);
     expect(run.bodiesValidated).toBeGreaterThan(40);
   });
 });

@@ -163,16 +163,18 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[
   await withFaults("kv-key", () => keys.getKey("https://kv-contract-ok.vault.azure.net", "cmk"));
   await withFaults("kv-deleted-key", () => keys.getDeletedKey("https://kv-contract-gone.vault.azure.net", "cmk"));
 
-  // Authorization: the principal's assignments at the vault and a role definition.
+  // Authorization: the principal's assignments at the vault, the deny assignments there, a role definition.
   const vaultScope = `/subscriptions/${CONTRACT_SUBSCRIPTION}/resourceGroups/rg-contract/providers/Microsoft.KeyVault/vaults/kv-contract-ok`;
-  const assignments = await roles.listForPrincipal(vaultScope, PRINCIPAL).catch((error: unknown) => {
+  const assignments = await roles.listApplying(vaultScope, PRINCIPAL).catch((error: unknown) => {
     unexpected.push(`list role assignments: ${String(error)}`);
     return [];
   });
   const definitionId = assignments[0]?.roleDefinitionId ?? `/providers/Microsoft.Authorization/roleDefinitions/${CRYPTO_SERVICE_ENCRYPTION_USER}`;
   await must("get role definition", () => roles.getRoleDefinition(definitionId));
   await swallow(() => roles.getRoleDefinition("/providers/Microsoft.Authorization/roleDefinitions/5a5a5a5a-0000-4000-8000-000000000000"));
-  await withFaults("role-assignments", () => roles.listForPrincipal(vaultScope, PRINCIPAL));
+  await withFaults("role-assignments", () => roles.listApplying(vaultScope, PRINCIPAL));
+  await must("list deny assignments", () => roles.listDenyAssignments(vaultScope));
+  await withFaults("deny-assignments", () => roles.listDenyAssignments(vaultScope));
   await withFaults("role-definitions", () => roles.getRoleDefinition(definitionId));
 
   // Email: a send that succeeds, and faults on the send and on the poll.

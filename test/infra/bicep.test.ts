@@ -493,6 +493,16 @@ describe("parameters", () => {
     expect(described).toBe(true);
   });
 
+  it("location only offers regions with the Flex Consumption plan", () => {
+    // A region without the plan fails late in the deployment; the prompt should not offer it.
+    const code = byPath("infra/main.bicep").code;
+    const allowed = /@allowed\(\[([^\]]*)\]\)\s*@metadata\(\{ azd: \{ type: 'location' \} \}\)\s*param location string/.exec(code);
+    expect(allowed).not.toBeNull();
+    const regions = [...allowed![1]!.matchAll(/'([a-z0-9]+)'/g)].map((m) => m[1]);
+    expect(regions).toEqual(expect.arrayContaining(["westeurope", "eastus", "swedencentral"]));
+    expect(regions).not.toContain("westindia");
+  });
+
   it("main.parameters.json wires every main.bicep parameter to an azd environment variable", () => {
     const json = JSON.parse(readFileSync(join(INFRA, "main.parameters.json"), "utf8")) as {
       parameters: Record<string, { value: unknown }>;

@@ -6,7 +6,8 @@
 import { createScanDeps } from "../../src/composition";
 import type { CmkAccount } from "../../src/domain/account";
 import type { Checked, ProbeFacts } from "../../src/domain/probeFacts";
-import { evaluatePermission } from "../../src/domain/keyVaultPermissions";
+import { EVERYONE_PRINCIPAL_ID, evaluatePermission } from "../../src/domain/keyVaultPermissions";
+import { CRYPTO_SERVICE_ENCRYPTION_USER } from "../../src/sandbox";
 import { SdkAccountProber } from "../../src/probes/accountProber";
 import { SdkKeyMetadataReader } from "../../src/adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "../../src/adapters/keyVaultManagement";
@@ -167,6 +168,88 @@ describe("probes against the sandbox", () => {
 
     sandbox.keyVault.removePermission(vault, PRINCIPAL, "rbac");
     expect(evaluatePermission(await probe(name))).toMatchObject({ status: "missing" });
+  });
+
+  describe("RBAC the way Azure evaluates it", () => {
+    const GROUP = "6a0a0a0a-0000-4000-8000-0000000000b1";
+    const vaultScope = (vault: string) => `/subscriptions/${SUB}/resourceGroups/rg-probe/providers/Microsoft.KeyVault/vaults/${vault}`;
+
+    it.each<[string, (vault: string) => void, RegExp]>([
+      // The role is assigned to a group the identity is in: assignedTo() returns it, so it grants.
+      [
+        "granted through a group",
+        (vault) => {
+          sandbox.keyVault.addGroupMember(GROUP, PRINCIPAL);
+          sandbox.keyVault.assignRole(vaultScope(vault), GROUP, CRYPTO_SERVICE_ENCRYPTION_USER, { principalType: "Group" });
+        },
+        /^granted: .*at vault scope through group/,
+      ],
+      // Only an assignment with an ABAC condition: the monitor cannot evaluate it.
+      [
+        "only a conditional assignment",
+        (vault) =>
+          sandbox.keyVault.assignRole(`${vaultScope(vault)}/keys/cmk`, PRINCIPAL, CRYPTO_SERVICE_ENCRYPTION_USER, {
+            condition: "@Resource[Microsoft.KeyVault/vaults/keys:KeyName] StringEquals 'cmk'",
+          }),
+        /^unknown: could not decide: .*condition/,
+      ],
+      // A deny assignment for Everyone (say, from a deployment stack) overrides the grant.
+      [
+        "a deny assignment blocks unwrap",
+        (vault) => {
+          sandbox.keyVault.grantPermission(vault, PRINCIPAL, "rbac", { keyName: "cmk" });
+          sandbox.keyVault.addDenyAssignment({
+            name: "deployment-stack-deny",
+            scope: vaultScope(vault),
+            principals: [{ id: EVERYONE_PRINCIPAL_ID, type: "SystemDefined" }],
+            dataActions: ["Microsoft.KeyVault/vaults/keys/unwrap/action"],
+          });
+        },
+        /^missing: deny assignment "deployment-stack-deny" at vault scope blocks unwrapKey/,
+      ],
+      // The same deny with the identity excluded: the grant stands.
+      [
+        "the identity is excluded from the deny",
+        (vault) => {
+          sandbox.keyVault.grantPermission(vault, PRINCIPAL, "rbac", { keyName: "cmk" });
+          sandbox.keyVault.addDenyAssignment({
+            name: "deployment-stack-deny",
+            scope: vaultScope(vault),
+            principals: [{ id: EVERYONE_PRINCIPAL_ID, type: "SystemDefined" }],
+            excludePrincipals: [{ id: PRINCIPAL, type: "ServicePrincipal" }],
+            dataActions: ["Microsoft.KeyVault/vaults/keys/*"],
+          });
+        },
+        /^granted: /,
+      ],
+    ])("%s", async (_name, arrange, expected) => {
+      const { name, vault } = account();
+      sandbox.keyVault.setPermissionModel(vault, "rbac");
+      arrange(vault);
+      const verdict = evaluatePermission(await probe(name));
+      const text = verdict.status === "granted" ? verdict.via : verdict.status === "missing" ? verdict.detail : verdict.reason;
+      expect(`${verdict.status}: ${text}`).toMatch(expected);
+    });
+  });
+
+  it("cross-tenant CMK (FederatedClientId) is 'not probed', never 'vault not found'", async () => {
+    // The vault is in another tenant: searching the monitor's own subscriptions would find nothing.
+    const n = ++counter;
+    const uai = `/subscriptions/${SUB}/resourceGroups/rg-probe/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-xt-${n}`;
+    const name = `probe-xt-${n}`;
+    sandbox.putAccount({
+      name,
+      subscriptionId: SUB,
+      resourceGroup: "rg-probe",
+      keyVaultKeyUri: `https://kv-other-tenant-${n}.vault.azure.net/keys/cmk`,
+      defaultIdentity: `UserAssignedIdentity=${uai}&FederatedClientId=3f1c2b4a-0000-4000-8000-00000000a0a0`,
+      identity: { type: "UserAssigned", userAssignedIdentities: { [uai]: { principalId: PRINCIPAL, clientId: "3f1c2b4a-0000-4000-8000-00000000c11d" } } },
+      status: HEALTHY,
+    });
+    const facts = await probe(name);
+    expect(reason(facts.vault)).toMatch(/^cross-tenant customer-managed key \(FederatedClientId\).*not probed/);
+    expect(reason(facts.key)).toBe(reason(facts.vault));
+    expect(evaluatePermission(facts)).toMatchObject({ status: "unknown", reason: expect.stringMatching(/cross-tenant/) });
   });
 
   it("a custom role whose data actions cover wrap and unwrap counts", async () => {

@@ -18,7 +18,11 @@ function ports(overrides: Partial<ProbePorts> = {}): ProbePorts & { calls: strin
     listDeletedVaults: async () => (calls.push("list deleted"), []),
   };
   const keys: KeyMetadataReader = { getKey: async () => (calls.push("get key"), activeKey()), getDeletedKey: async () => undefined };
-  const roles: RoleAssignmentReader = { listForPrincipal: async () => [], getRoleDefinition: async () => ({ permissions: [] }) };
+  const roles: RoleAssignmentReader = {
+    listApplying: async () => [],
+    getRoleDefinition: async () => ({ permissions: [] }),
+    listDenyAssignments: async () => [],
+  };
   return { resolver, vaults, keys, roles, ...overrides, calls };
 }
 
@@ -120,7 +124,7 @@ describe("probe session", () => {
           listDeletedVaults: () => remote([]),
         },
         keys: { getKey: () => remote(activeKey()), getDeletedKey: async () => undefined },
-        roles: { listForPrincipal: async () => [], getRoleDefinition: async () => ({ permissions: [] }) },
+        roles: { listApplying: async () => [], getRoleDefinition: async () => ({ permissions: [] }), listDenyAssignments: async () => [] },
         inFlight: () => inFlight,
         peak: () => peak,
         calls: () => calls,
