@@ -255,6 +255,8 @@ async function runMode(
   const env = {
     CMK_EMAIL_SENDER: SANDBOX_SENDER,
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
+    // The simulated fleet's owners and contacts are all on contoso.com, as in the sandbox environment.
+    CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com,*.contoso.com",
     ACS_CONNECTION_STRING: azure.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,
     CMK_ARM_ENDPOINT: azure.url,

@@ -293,8 +293,12 @@ describe("ARM discovery (CMK_DISCOVERY=arm)", () => {
     expect(made["resource-graph"]).toBeUndefined();
   });
   // Subscriptions of these tests only: what the monitor remembers about them must not leak into others.
+  // Each exists in ARM (an unknown subscription is a 404 SubscriptionNotFound, not an empty list).
   const empty = (tag: string, n: number) =>
-    Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${`${tag}${String(i).padStart(2, "0")}`.padStart(12, "0")}`);
+    Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${`${tag}${String(i).padStart(2, "0")}`.padStart(12, "0")}`).map((id) => {
+      azure.sandbox.addSubscription(id);
+      return id;
+    });
 
   it.each([
     // Four cycles five minutes apart, interval 15 minutes: the empty ones rest for two cycles, then are listed again.
