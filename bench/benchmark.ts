@@ -227,7 +227,6 @@ async function runMode(
   const deps = createMonitorDeps(config, {
     credential: azure.credential,
     tlsCa: azure.ca,
-    emailPollIntervalInMs: 0,
     keyVaultAgent: azure.keyVaultAgent,
     hostResolver: azure.hostResolver,
     clock,

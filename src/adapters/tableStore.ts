@@ -195,7 +195,12 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     );
   }
 
-  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
+  async claimMessage(
+    stored: StoredMessage,
+    now: Date,
+    leaseInSeconds: number,
+    options: { digestId?: string; operationId?: string } = {},
+  ): Promise<StoredMessage | undefined> {
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
     try {
       const response = await this.table.updateEntity(
@@ -207,6 +212,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
           attempts: stored.attempts + 1,
           // The digest binding commits with the claim: a retry regroups by it, never differently.
           ...(options.digestId ? { digestId: options.digestId } : {}),
+          // Written before the POST: a crash after it leaves the row "ask ACS first".
+          ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         },
         "Merge",
         { etag: stored.etag },
@@ -217,6 +224,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         leaseUntil,
         attempts: stored.attempts + 1,
         ...(options.digestId ? { digestId: options.digestId } : {}),
+        ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         etag: response.etag ?? "",
       };
     } catch (error) {
@@ -226,7 +234,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     }
   }
 
-  async markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void> {
+  async markSent(stored: StoredMessage, now: Date, operationId: string, options: { outcomeCheckAt?: Date } = {}): Promise<void> {
     await this.table.updateEntity(
       {
         partitionKey: partitionKeyFor(stored.message.accountId),
@@ -235,6 +243,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         sentAt: now.toISOString(),
         operationId,
         lastError: "",
+        unverifiedOperationId: "",
+        outcomeCheckAt: options.outcomeCheckAt?.toISOString() ?? "",
       },
       "Merge",
       { etag: stored.etag },
@@ -245,7 +255,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     stored: StoredMessage,
     error: string,
     retryAt: Date | undefined,
-    options: { newOperation?: boolean; releaseDigest?: boolean } = {},
+    options: { newOperation?: boolean; releaseDigest?: boolean; verified?: boolean } = {},
   ): Promise<void> {
     await this.table.updateEntity(
       {
@@ -255,7 +265,27 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         generation: stored.generation + (options.newOperation ? 1 : 0),
         nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
         lastError: error.slice(0, 2000),
+        outcomeCheckAt: "",
         ...(options.releaseDigest ? { digestId: "" } : {}),
+        // Known outcome (refused, or Failed under the old id): the retry needs no status read first.
+        ...(options.verified || options.newOperation ? { unverifiedOperationId: "" } : {}),
+      },
+      "Merge",
+      { etag: stored.etag },
+    );
+  }
+
+  async listOutcomeChecks(now: Date): Promise<StoredMessage[]> {
+    await this.ensureTable();
+    return this.queryMessages(odata`status eq 'sent' and outcomeCheckAt gt '' and outcomeCheckAt le ${now.toISOString()}`);
+  }
+
+  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<void> {
+    await this.table.updateEntity(
+      {
+        partitionKey: partitionKeyFor(stored.message.accountId),
+        rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
+        outcomeCheckAt: nextCheckAt?.toISOString() ?? "",
       },
       "Merge",
       { etag: stored.etag },
@@ -409,6 +439,8 @@ function toStoredMessage(row: TableEntityResult<TableEntity>): StoredMessage {
     ...(row.operationId ? { operationId: String(row.operationId) } : {}),
     ...(row.lastError ? { lastError: String(row.lastError) } : {}),
     ...(row.digestId ? { digestId: String(row.digestId) } : {}),
+    ...(row.unverifiedOperationId ? { unverifiedOperationId: String(row.unverifiedOperationId) } : {}),
+    ...(row.outcomeCheckAt ? { outcomeCheckAt: String(row.outcomeCheckAt) } : {}),
     etag: row.etag,
   };
 }

@@ -216,6 +216,10 @@ class Instance {
         crashIf("after-send");
         return result;
       },
+      readOperationStatus: async (operationId) => {
+        guard();
+        return email.readOperationStatus(operationId);
+      },
     };
     // The store is also the warning store: a dead process must not keep writing through that name either.
     const warnings = base.warnings === (store as unknown) ? (wrappedStore as unknown as WarningStore) : base.warnings;

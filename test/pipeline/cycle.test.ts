@@ -91,6 +91,7 @@ describe("crash between sending and recording", () => {
         if (crashes-- > 0) throw new Error("process crashed after send");
         return result;
       },
+      readOperationStatus: (operationId) => real.readOperationStatus(operationId),
     };
     await runCycle({ ...deps!, email: crashingSender });
     expect(emailsFor(`acct-${sub.slice(-4)}`)).toHaveLength(1);

@@ -163,6 +163,7 @@ describe("one shared vault revokes many accounts", () => {
         if (crashes-- > 0) throw new Error("process died after ACS accepted the send");
         return result;
       },
+      readOperationStatus: (operationId) => real.readOperationStatus(operationId),
     };
     await runCycle({ ...first, email: crashingSender });
     expect(to("team-crashy@contoso.com")).toHaveLength(1);
