@@ -212,6 +212,7 @@ async function runMode(
   const queueName = `bench-${mode}-${Date.now().toString(36)}`;
   const env = {
     CMK_EMAIL_SENDER: SANDBOX_SENDER,
+    CMK_EMAIL_DOMAIN_KIND: "custom",
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
     ACS_CONNECTION_STRING: azure.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,

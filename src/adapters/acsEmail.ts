@@ -3,9 +3,9 @@
  * EmailClient, the status read through a core-client ServiceClient signed by
  * `@azure/communication-common` (EmailClient has no call that reads an operation by id).
  *
- * Both clients must be built with `acsEmailClientOptions()`: SDK retries off (a retried POST is a
- * second delivery, a retried GET spends quota) and status polls refused, so `beginSend` is exactly
- * one POST and never `pollUntilDone`.
+ * Whatever options the caller passes, SDK retries are off for both (a retried POST may be a second
+ * delivery, a retried GET spends quota) and the send's status polls are refused, so `beginSend` is
+ * exactly one POST and never `pollUntilDone`.
  */
 import { EmailClient, type EmailMessage } from "@azure/communication-email";
 import { createCommunicationAuthPolicy, parseClientArguments } from "@azure/communication-common";
@@ -41,13 +41,15 @@ export function refuseStatusPollsPolicy(): PipelinePolicy {
   };
 }
 
-/** Client options both ACS clients need on top of the caller's: no SDK retries, no status polls from the send. */
-export function acsEmailClientOptions<T extends CommonClientOptions>(options: T): T {
-  return {
-    ...options,
-    retryOptions: { ...options.retryOptions, maxRetries: 0 },
-    additionalPolicies: [...(options.additionalPolicies ?? []), { policy: refuseStatusPollsPolicy(), position: "perCall" }],
-  };
+/** Client options for the status reads: no SDK retries (a retried read spends quota; the next drain reads again). */
+export function acsStatusClientOptions<T extends CommonClientOptions>(options: T): T {
+  return { ...options, retryOptions: { ...options.retryOptions, maxRetries: 0 } };
+}
+
+/** Client options for the send: no SDK retries (a retried POST may be a second delivery), no status polls. */
+export function acsSendClientOptions<T extends CommonClientOptions>(options: T): T {
+  const noRetries = acsStatusClientOptions(options);
+  return { ...noRetries, additionalPolicies: [...(options.additionalPolicies ?? []), { policy: refuseStatusPollsPolicy(), position: "perCall" }] };
 }
 
 /** True when ACS provably did not accept the POST: it answered 4xx (not 408), or the request never left. */
@@ -68,11 +70,11 @@ export class AcsEmailSender implements EmailSender {
    * @param clientOptions transport options shared by both clients; retries and polls are overridden
    */
   constructor(connectionStringOrEndpoint: string, credential: TokenCredential | undefined, clientOptions: CommonClientOptions = {}) {
-    const options = acsEmailClientOptions(clientOptions);
+    const options = acsSendClientOptions(clientOptions);
     const { url, credential: parsed } = parseClientArguments(connectionStringOrEndpoint, credential ?? options);
     this.endpoint = url.replace(/\/+$/, "");
     this.client = credential ? new EmailClient(connectionStringOrEndpoint, credential, options) : new EmailClient(connectionStringOrEndpoint, options);
-    this.statusClient = new ServiceClient({ ...options, endpoint: this.endpoint });
+    this.statusClient = new ServiceClient({ ...acsStatusClientOptions(clientOptions), endpoint: this.endpoint });
     this.statusClient.pipeline.addPolicy(createCommunicationAuthPolicy(parsed as KeyCredential | TokenCredential));
   }
 
