@@ -57,6 +57,11 @@ export class FakeEmailSender implements EmailSender {
     return this.operations.get(operationId);
   }
 
+  /** What ACS will report for `operationId` from now on (an accepted operation that later ends Failed, say). */
+  setOperationStatus(operationId: string, status: EmailOperationStatus): void {
+    this.operations.set(operationId, status);
+  }
+
   /** Delivered emails whose subject contains `text`. */
   deliveredAbout(text: string): OutgoingEmail[] {
     return this.delivered.filter((email) => email.subject.includes(text));
