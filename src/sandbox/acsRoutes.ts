@@ -91,7 +91,7 @@ export class AcsRoutes {
   private readonly calls: Record<"send" | "status", number[]> = { send: [], status: [] };
   private behaviour: AcsBehaviour = { ...DEFAULT_BEHAVIOUR };
   /** Every POST and status GET that reached the routes (429s included): the suite's call counts. */
-  readonly counts = { sendCalls: 0, statusCalls: 0, throttled: 0 };
+  readonly counts = { sendCalls: 0, statusCalls: 0, throttled: 0, accepted: 0 };
 
   /** @param accessKey base64 key from the connection string; HMAC signatures are checked with it. */
   constructor(private readonly accessKey: string) {}
@@ -106,7 +106,7 @@ export class AcsRoutes {
     this.behaviour = { ...DEFAULT_BEHAVIOUR };
     this.calls.send.length = 0;
     this.calls.status.length = 0;
-    Object.assign(this.counts, { sendCalls: 0, statusCalls: 0, throttled: 0 });
+    Object.assign(this.counts, { sendCalls: 0, statusCalls: 0, throttled: 0, accepted: 0 });
   }
 
   sentEmails(): SentEmail[] {
@@ -237,6 +237,7 @@ export class AcsRoutes {
       runningUntil: this.behaviour.clock() + min + Math.floor(this.behaviour.random() * (max - min + 1)),
     };
     this.operations.set(operationId.toLowerCase(), operation);
+    this.counts.accepted += 1;
     // Accepted for delivery: it goes out whether or not anyone reads the status.
     if (operation.outcome === "Succeeded") this.delivered.push(email);
     return this.accepted(request, operationId, "Running");
