@@ -280,16 +280,21 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     return this.queryMessages(odata`status eq 'sent' and outcomeCheckAt gt '' and outcomeCheckAt le ${now.toISOString()}`);
   }
 
-  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<void> {
-    await this.table.updateEntity(
-      {
-        partitionKey: partitionKeyFor(stored.message.accountId),
-        rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
-        outcomeCheckAt: nextCheckAt?.toISOString() ?? "",
-      },
-      "Merge",
-      { etag: stored.etag },
-    );
+  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined> {
+    const outcomeCheckAt = nextCheckAt?.toISOString() ?? "";
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyFor(stored.message.accountId), rowKey: `${OUTBOX_PREFIX}${stored.message.key}`, outcomeCheckAt },
+        "Merge",
+        { etag: stored.etag },
+      );
+      const { outcomeCheckAt: _previous, ...rest } = stored;
+      return { ...rest, ...(outcomeCheckAt ? { outcomeCheckAt } : {}), etag: response.etag ?? "" };
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
   }
 
   // --- Warnings (WarningStore) --------------------------------------------------------------

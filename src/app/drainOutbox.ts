@@ -45,9 +45,19 @@ async function checkOutcomes(ctx: CycleContext): Promise<void> {
   const byOperation = new Map<string, StoredMessage[]>();
   for (const stored of rows) pushTo(byOperation, stored.operationId ?? stored.message.key, stored);
   const ordered = [...byOperation.entries()].sort(([, a], [, b]) => (a[0]!.sentAt ?? "").localeCompare(b[0]!.sentAt ?? ""));
-  for (const [operationId, members] of ordered) {
+  for (const [operationId, listed] of ordered) {
+    // One instance reads each operation: the first row's check is moved a lease ahead, ETag-guarded.
+    const members = [...listed].sort((a, b) => a.message.key.localeCompare(b.message.key));
+    let lead: StoredMessage | undefined;
+    try {
+      lead = await store.markOutcomeChecked(members[0]!, new Date(ctx.now.getTime() + ctx.settings.sendLeaseInSeconds * 1000));
+    } catch (error) {
+      log.warn(`cmk-monitor: could not take the status read of ACS operation ${operationId}: ${describeFailure(error).message}`);
+    }
+    if (!lead) continue;
+    members[0] = lead;
     const status = await readStatus(ctx, operationId);
-    // Out of budget (or throttled): the rest keep their check for a later drain.
+    // Out of budget (or throttled): the rest keep their check for a later drain; this one's lease runs out.
     if (status === "no-budget") break;
     if (status === "failed") continue;
     const failed = status === "Failed" || status === "Canceled";

@@ -90,6 +90,9 @@ export interface IncidentStore {
   ): Promise<void>;
   /** Sent rows whose final-status read is due. */
   listOutcomeChecks(now: Date): Promise<StoredMessage[]>;
-  /** Records the final-status read on a sent row: done, or (still running) read again at `nextCheckAt`. */
-  markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<void>;
+  /**
+   * Moves a sent row's final-status read (ETag-guarded): to `nextCheckAt` (a lease while this
+   * instance reads it), or done when undefined. Undefined when another instance changed the row first.
+   */
+  markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined>;
 }

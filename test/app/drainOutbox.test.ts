@@ -51,3 +51,18 @@ describe("drainOutbox, the final-status read of an accepted email", () => {
     expect(monitor.email.statusReads).toEqual([]);
   });
 });
+
+describe("drainOutbox, concurrent instances", () => {
+  it("two drains at once read an accepted email's status once", async () => {
+    // Both instances list the same due check; the ETag-guarded lease lets one of them read it.
+    const monitor = fakeMonitorDeps();
+    await openIncident(monitor, namedAccount("orders-db"));
+    await drainOutbox(monitor.deps);
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+
+    await Promise.all([drainOutbox(monitor.deps), drainOutbox(monitor.deps)]);
+
+    expect(monitor.email.statusReads).toHaveLength(1);
+    expect((await monitor.store.listMessages())[0]!.outcomeCheckAt).toBeUndefined();
+  });
+});

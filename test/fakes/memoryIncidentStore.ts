@@ -169,9 +169,19 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     return this.messages((row) => row.status === "sent" && typeof row.outcomeCheckAt === "string" && row.outcomeCheckAt > "" && row.outcomeCheckAt <= at);
   }
 
-  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<void> {
+  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined> {
     this.enter("markOutcomeChecked");
-    this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, { outcomeCheckAt: nextCheckAt?.toISOString() ?? "" });
+    const outcomeCheckAt = nextCheckAt?.toISOString() ?? "";
+    let etag: string;
+    try {
+      etag = this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, { outcomeCheckAt });
+    } catch (error) {
+      // Another instance moved it first: not ours to read.
+      if ((error as { statusCode?: number }).statusCode === 412 || (error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+    const { outcomeCheckAt: _previous, ...rest } = stored;
+    return { ...rest, ...(outcomeCheckAt ? { outcomeCheckAt } : {}), etag };
   }
 
   // --- WarningStore ---------------------------------------------------------------------------
