@@ -99,7 +99,9 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
     }
     const retryable = isRetryable(info) || info.reason === "auth";
     const attempts = Math.max(...unit.members.map((stored) => stored.attempts));
-    const retryAt = retryable ? laterOf(nextAttemptAt(ctx.now, attempts, info.retryAfterInSeconds), tally.throttledUntil) : undefined;
+    // In doubt: wait until ACS has usually decided, so the one status read before the retry sees the final state.
+    const earliest = refused ? tally.throttledUntil : laterOf(new Date(ctx.now.getTime() + OUTCOME_CHECK_DELAY_IN_MINUTES * 60_000), tally.throttledUntil);
+    const retryAt = retryable ? laterOf(nextAttemptAt(ctx.now, attempts, info.retryAfterInSeconds), earliest) : undefined;
     log.error(
       `cmk-monitor: send failed for ${first.kind}${unit.digestId ? ` digest of ${unit.members.length}` : ""} [${key}] (${info.reason}${info.statusCode ? ` ${info.statusCode}` : ""}): ${info.message}; ${
         refused ? "not accepted" : "may have been accepted, its status is read before any re-send"
