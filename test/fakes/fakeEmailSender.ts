@@ -9,9 +9,10 @@ import { EmailNotAcceptedError } from "../../src/ports/errors";
 /**
  * not-accepted: ACS answered the send with a 4xx (here a 429; not delivered); server-error: a 503
  * (not delivered, but the monitor cannot know that); timeout: accepted and delivered, the answer
- * lost on the way back; operation-failed: accepted (202), and the operation then ends Failed (not delivered).
+ * lost on the way back; operation-failed: accepted (202), and the operation then ends Failed (not delivered);
+ * refused-connection: the request never left (ECONNREFUSED): not accepted, and it cost ACS nothing.
  */
-export type SendFailure = "not-accepted" | "server-error" | "timeout" | "operation-failed";
+export type SendFailure = "not-accepted" | "refused-connection" | "server-error" | "timeout" | "operation-failed";
 
 export class FakeEmailSender implements EmailSender {
   /** Every send call, in order, including the ones that failed. */
@@ -37,6 +38,9 @@ export class FakeEmailSender implements EmailSender {
     const failure = this.failures.shift();
     if (failure === "not-accepted") {
       throw new EmailNotAcceptedError(Object.assign(new Error("Too Many Requests"), { statusCode: 429 }));
+    }
+    if (failure === "refused-connection") {
+      throw new EmailNotAcceptedError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), { neverSent: true });
     }
     if (failure === "server-error") throw Object.assign(new Error("Service Unavailable"), { statusCode: 503 });
     if (this.operations.has(email.operationId)) this.repeats += 1;

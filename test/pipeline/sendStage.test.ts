@@ -29,7 +29,7 @@ async function send(monitor: FakeMonitor, unit: SendUnit, tally: SendTally = { r
 const minutesFrom = (monitor: FakeMonitor, minutes: number) => new Date(monitor.clock.now().getTime() + minutes * 60_000).toISOString();
 
 describe("sendStage, one email: the POST's answer", () => {
-  it.each<{ failure: SendFailure | undefined; status: string; row: string; inDoubt: boolean; delivered: number }>([
+  it.each<{ failure: SendFailure | undefined; status: string; row: string; inDoubt: boolean; delivered: number; used?: number }>([
     // 202: the commit point; the row is sent at once, its final status read once later.
     { failure: undefined, status: "sent", row: "sent", inDoubt: false, delivered: 1 },
     // 202, and the operation will end Failed: still sent now; the later status read finds out.
@@ -40,7 +40,9 @@ describe("sendStage, one email: the POST's answer", () => {
     { failure: "server-error", status: "retrying", row: "pending", inDoubt: true, delivered: 0 },
     // A 429 is a refusal: ACS does not have it, the retry may POST straight away.
     { failure: "not-accepted", status: "retrying", row: "pending", inDoubt: false, delivered: 0 },
-  ])("$failure → $status, row $row, in doubt: $inDoubt", async ({ failure, status, row, inDoubt, delivered }) => {
+    // The connection was refused: provably never reached ACS, the only send whose budget goes back.
+    { failure: "refused-connection", status: "retrying", row: "pending", inDoubt: false, delivered: 0, used: 0 },
+  ])("$failure → $status, row $row, in doubt: $inDoubt", async ({ failure, status, row, inDoubt, delivered, used = 1 }) => {
     const monitor = fakeMonitorDeps();
     const unit = await claimedUnit(monitor, ["orders-db"]);
     const operationId = operationIdFor(unit.members[0]!.message.key);
@@ -49,8 +51,8 @@ describe("sendStage, one email: the POST's answer", () => {
     expect(result.outcome.status).toBe(status);
     expect(result.rows).toMatchObject([{ status: row, generation: 0 }]);
     expect(result.rows[0]!.unverifiedOperationId).toBe(inDoubt ? operationId : undefined);
-    // Every answer from ACS counts against its limits: nothing goes back to the budget.
-    expect(result.tally.used).toBe(1);
+    // Every answer from ACS counts against its limits: nothing goes back to the budget unless it never left.
+    expect(result.tally.used).toBe(used);
     expect(monitor.email.attempts.map((email) => email.operationId)).toEqual([operationId]);
     expect(monitor.email.delivered).toHaveLength(delivered);
     expect(monitor.email.statusReads).toEqual([]);
