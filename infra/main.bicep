@@ -178,13 +178,21 @@ param workQueueName string = 'cmk-work'
 @description('CMK_DIGEST_THRESHOLD: due emails of one kind to the same recipients that go out as one digest.')
 param digestThreshold int = 5
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_MINUTE: emails per minute at most (ACS custom domain default 30; Azure-managed domain 5).')
-param emailRatePerMinute int = 30
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_MINUTE: emails per minute at most; 0 follows the sender domain (Azure-managed 5, custom 30).')
+param emailRatePerMinute int = 0
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_HOUR: emails per rolling hour at most (ACS custom domain default 100; Azure-managed domain 10).')
-param emailRatePerHour int = 100
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_HOUR: emails per rolling hour at most; 0 follows the sender domain (Azure-managed 10, custom 100).')
+param emailRatePerHour int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_MINUTE: email status reads per minute at most; 0 follows the sender domain (Azure-managed 10, custom 60).')
+param emailStatusRatePerMinute int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_HOUR: email status reads per rolling hour at most; 0 follows the sender domain (Azure-managed 20, custom 200).')
+param emailStatusRatePerHour int = 0
 
 // ---------------------------------------------------------------------------------------------
 // Email
@@ -368,8 +376,12 @@ module functionApp 'modules/function-app.bicep' = {
     fanoutThreshold: fanoutThreshold
     workQueueName: workQueueName
     digestThreshold: digestThreshold
+    // The sender is the custom domain only once it is verified and linked (modules/communication.bicep).
+    emailDomainKind: !empty(customEmailDomain) && customEmailDomainVerified ? 'custom' : 'azure-managed'
     emailRatePerMinute: emailRatePerMinute
     emailRatePerHour: emailRatePerHour
+    emailStatusRatePerMinute: emailStatusRatePerMinute
+    emailStatusRatePerHour: emailStatusRatePerHour
   }
   // The host starts as soon as the app exists; give it its storage and telemetry rights first.
   dependsOn: [

@@ -49,8 +49,6 @@ export interface CompositionOverrides {
   tlsCa?: string;
   clock?: Clock;
   log?: Logger;
-  /** How often to poll ACS send operations. */
-  emailPollIntervalInMs?: number;
   /** Turns SDK retries off where a caller injects failures on purpose. */
   maxRetries?: number;
   /** Extra transport policies on storage calls: the fault-injection suite's storage faults. */
@@ -193,13 +191,11 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   const meta = new TableMonitorMeta(openTable(metaTableNameFor(config.stateTable)));
   const configuredKey = config.linkSigningKey ? Buffer.from(config.linkSigningKey, "utf8") : undefined;
 
-  const emailClient =
+  // AcsEmailSender turns SDK retries off and refuses the send's status polls whatever is passed here.
+  const email =
     config.email.kind === "connection-string"
-      ? new EmailClient(config.email.connectionString, { ...clientOptions, ...emailOptions })
-      : new EmailClient(config.email.endpoint, credential, { ...clientOptions, ...emailOptions });
-  const email = new AcsEmailSender(emailClient, {
-    ...(overrides.emailPollIntervalInMs !== undefined ? { pollIntervalInMs: overrides.emailPollIntervalInMs } : {}),
-  });
+      ? new AcsEmailSender(config.email.connectionString, undefined, { ...clientOptions, ...emailOptions })
+      : new AcsEmailSender(config.email.endpoint, credential, { ...clientOptions, ...emailOptions });
 
   const probes =
     config.probes === "on"
@@ -229,6 +225,8 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     digestThreshold: config.digestThreshold,
     emailRatePerMinute: config.emailRatePerMinute,
     emailRatePerHour: config.emailRatePerHour,
+    emailStatusRatePerMinute: config.emailStatusRatePerMinute,
+    emailStatusRatePerHour: config.emailStatusRatePerHour,
   };
   return {
     accounts,

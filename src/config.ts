@@ -24,11 +24,16 @@ function listOf(pattern: RegExp, what: string) {
 }
 
 function wholeNumber(defaultValue: number, min: number, max: number) {
+  return optionalWholeNumber(min, max).transform((value) => value ?? defaultValue);
+}
+
+/** A whole number whose default depends on another setting (undefined when not set). */
+function optionalWholeNumber(min: number, max: number) {
   return z
     .string()
     .optional()
     .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return defaultValue;
+      if (value === undefined || value.trim() === "") return undefined;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
         ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got "${value}"` });
@@ -220,8 +225,12 @@ export const settingsSchema = z.object({
     }),
   AzureWebJobsStorage__queueServiceUri: httpsUrl,
   CMK_DIGEST_THRESHOLD: wholeNumber(5, 2, 1000),
-  CMK_EMAIL_RATE_PER_MINUTE: wholeNumber(30, 1, 100_000),
-  CMK_EMAIL_RATE_PER_HOUR: wholeNumber(100, 1, 1_000_000),
+  // Defaults follow the sender domain's ACS limits (EMAIL_DOMAIN_LIMITS); set to override.
+  CMK_EMAIL_DOMAIN_KIND: choice(["azure-managed", "custom"] as const, "azure-managed", "must be azure-managed or custom"),
+  CMK_EMAIL_RATE_PER_MINUTE: optionalWholeNumber(1, 100_000),
+  CMK_EMAIL_RATE_PER_HOUR: optionalWholeNumber(1, 1_000_000),
+  CMK_EMAIL_STATUS_RATE_PER_MINUTE: optionalWholeNumber(1, 100_000),
+  CMK_EMAIL_STATUS_RATE_PER_HOUR: optionalWholeNumber(1, 1_000_000),
   AZURE_CLIENT_ID: optionalText.refine((value) => value === undefined || GUID.test(value), {
     message: "must be the managed identity's client id (a GUID)",
   }),
@@ -233,6 +242,17 @@ export type StateConnection = { kind: "connection-string"; connectionString: str
 export type QueueConnection = { kind: "connection-string"; connectionString: string } | { kind: "identity"; queueEndpoint: string };
 
 export type EmailConnection = { kind: "connection-string"; connectionString: string } | { kind: "identity"; endpoint: string };
+
+export type EmailDomainKind = "azure-managed" | "custom";
+
+/**
+ * ACS's per-subscription limits by sender domain (Learn, "Service limits for Azure Communication
+ * Services", Email): sends and status reads, per minute and per hour.
+ */
+export const EMAIL_DOMAIN_LIMITS: Readonly<Record<EmailDomainKind, { send: [number, number]; status: [number, number] }>> = {
+  "azure-managed": { send: [5, 10], status: [10, 20] },
+  custom: { send: [30, 100], status: [60, 200] },
+};
 
 export interface MonitorConfig {
   readonly subscriptionIds: readonly string[];
@@ -290,8 +310,13 @@ export interface MonitorConfig {
   readonly queue?: QueueConnection;
   /** Due messages of one kind to one recipient set from which one digest email is sent instead. */
   readonly digestThreshold: number;
+  /** The sender domain's kind; the default rates follow it. */
+  readonly emailDomainKind: EmailDomainKind;
   readonly emailRatePerMinute: number;
   readonly emailRatePerHour: number;
+  /** Budget for `GET /emails/operations/{id}` (ACS limits status reads on their own). */
+  readonly emailStatusRatePerMinute: number;
+  readonly emailStatusRatePerHour: number;
   /** How long a sender holds an outbox row before another instance may retry it (not a setting). */
   readonly sendLeaseInSeconds: number;
   /** HTTPS_PROXY, HTTP_PROXY or ALL_PROXY is set: the SDKs route through it (see createKeyVaultAgent). */
@@ -323,6 +348,8 @@ export type MonitorSettings = Pick<
   | "digestThreshold"
   | "emailRatePerMinute"
   | "emailRatePerHour"
+  | "emailStatusRatePerMinute"
+  | "emailStatusRatePerHour"
 >;
 
 /** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */
@@ -470,8 +497,11 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     workQueue: settings.CMK_WORK_QUEUE,
     ...(queue ? { queue } : {}),
     digestThreshold: settings.CMK_DIGEST_THRESHOLD,
-    emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE,
-    emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR,
+    emailDomainKind: settings.CMK_EMAIL_DOMAIN_KIND,
+    emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].send[0],
+    emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].send[1],
+    emailStatusRatePerMinute: settings.CMK_EMAIL_STATUS_RATE_PER_MINUTE ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].status[0],
+    emailStatusRatePerHour: settings.CMK_EMAIL_STATUS_RATE_PER_HOUR ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].status[1],
     sendLeaseInSeconds: SEND_LEASE_IN_SECONDS,
     proxyConfigured: proxyConfigured(env),
     ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),

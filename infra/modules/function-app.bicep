@@ -143,13 +143,28 @@ param workQueueName string = 'cmk-work'
 @description('CMK_DIGEST_THRESHOLD value.')
 param digestThreshold int = 5
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_MINUTE value.')
-param emailRatePerMinute int = 30
+@allowed([
+  'azure-managed'
+  'custom'
+])
+@description('CMK_EMAIL_DOMAIN_KIND value: which ACS limits the default rates follow.')
+param emailDomainKind string = 'azure-managed'
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_HOUR value.')
-param emailRatePerHour int = 100
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_MINUTE value; 0 leaves it to the domain kind.')
+param emailRatePerMinute int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_HOUR value; 0 leaves it to the domain kind.')
+param emailRatePerHour int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_MINUTE value; 0 leaves it to the domain kind.')
+param emailStatusRatePerMinute int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_HOUR value; 0 leaves it to the domain kind.')
+param emailStatusRatePerHour int = 0
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -262,8 +277,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
       CMK_WORK_QUEUE: workQueueName
       CMK_DIGEST_THRESHOLD: string(digestThreshold)
-      CMK_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
-      CMK_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
+      CMK_EMAIL_DOMAIN_KIND: emailDomainKind
+      // Empty: the monitor applies the domain kind's ACS limits.
+      CMK_EMAIL_RATE_PER_MINUTE: emailRatePerMinute == 0 ? '' : string(emailRatePerMinute)
+      CMK_EMAIL_RATE_PER_HOUR: emailRatePerHour == 0 ? '' : string(emailRatePerHour)
+      CMK_EMAIL_STATUS_RATE_PER_MINUTE: emailStatusRatePerMinute == 0 ? '' : string(emailStatusRatePerMinute)
+      CMK_EMAIL_STATUS_RATE_PER_HOUR: emailStatusRatePerHour == 0 ? '' : string(emailStatusRatePerHour)
     }
   }
 }

@@ -199,7 +199,12 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     );
   }
 
-  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
+  async claimMessage(
+    stored: StoredMessage,
+    now: Date,
+    leaseInSeconds: number,
+    options: { digestId?: string; operationId?: string } = {},
+  ): Promise<StoredMessage | undefined> {
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
     try {
       const response = await this.table.updateEntity(
@@ -211,6 +216,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
           attempts: stored.attempts + 1,
           // The digest binding commits with the claim: a retry regroups by it, never differently.
           ...(options.digestId ? { digestId: options.digestId } : {}),
+          // Written before the POST: a crash after it leaves the row "ask ACS first".
+          ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         },
         "Merge",
         { etag: stored.etag },
@@ -221,6 +228,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         leaseUntil,
         attempts: stored.attempts + 1,
         ...(options.digestId ? { digestId: options.digestId } : {}),
+        ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         etag: response.etag ?? "",
       };
     } catch (error) {
@@ -230,7 +238,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     }
   }
 
-  async markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void> {
+  async markSent(stored: StoredMessage, now: Date, operationId: string, options: { outcomeCheckAt?: Date } = {}): Promise<void> {
     await this.table.updateEntity(
       {
         partitionKey: partitionKeyFor(stored.message.accountId),
@@ -239,6 +247,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         sentAt: now.toISOString(),
         operationId,
         lastError: "",
+        unverifiedOperationId: "",
+        outcomeCheckAt: options.outcomeCheckAt?.toISOString() ?? "",
       },
       "Merge",
       { etag: stored.etag },
@@ -249,7 +259,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     stored: StoredMessage,
     error: string,
     retryAt: Date | undefined,
-    options: { newOperation?: boolean; releaseDigest?: boolean } = {},
+    options: { newOperation?: boolean; releaseDigest?: boolean; verified?: boolean } = {},
   ): Promise<void> {
     await this.table.updateEntity(
       {
@@ -259,11 +269,36 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         generation: stored.generation + (options.newOperation ? 1 : 0),
         nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
         lastError: error.slice(0, 2000),
+        outcomeCheckAt: "",
         ...(options.releaseDigest ? { digestId: "" } : {}),
+        // Known outcome (refused, or Failed under the old id): the retry needs no status read first.
+        ...(options.verified || options.newOperation ? { unverifiedOperationId: "" } : {}),
       },
       "Merge",
       { etag: stored.etag },
     );
+  }
+
+  async listOutcomeChecks(now: Date): Promise<StoredMessage[]> {
+    await this.ensureTable();
+    return this.queryMessages(odata`status eq 'sent' and outcomeCheckAt gt '' and outcomeCheckAt le ${now.toISOString()}`);
+  }
+
+  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined> {
+    const outcomeCheckAt = nextCheckAt?.toISOString() ?? "";
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyFor(stored.message.accountId), rowKey: `${OUTBOX_PREFIX}${stored.message.key}`, outcomeCheckAt },
+        "Merge",
+        { etag: stored.etag },
+      );
+      const { outcomeCheckAt: _previous, ...rest } = stored;
+      return { ...rest, ...(outcomeCheckAt ? { outcomeCheckAt } : {}), etag: response.etag ?? "" };
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
   }
 
   // --- Warnings (WarningStore) --------------------------------------------------------------
@@ -413,6 +448,8 @@ function toStoredMessage(row: TableEntityResult<TableEntity>): StoredMessage {
     ...(row.operationId ? { operationId: String(row.operationId) } : {}),
     ...(row.lastError ? { lastError: String(row.lastError) } : {}),
     ...(row.digestId ? { digestId: String(row.digestId) } : {}),
+    ...(row.unverifiedOperationId ? { unverifiedOperationId: String(row.unverifiedOperationId) } : {}),
+    ...(row.outcomeCheckAt ? { outcomeCheckAt: String(row.outcomeCheckAt) } : {}),
     etag: row.etag,
   };
 }

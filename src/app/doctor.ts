@@ -3,7 +3,7 @@
  * own settings and identity, one row each. Nothing here changes Azure, except the scratch entity
  * and message the storage rows write and delete, and the one email `--send-test` sends.
  */
-import { ConfigurationError, loadConfig, type Environment, type MonitorConfig } from "../config";
+import { ConfigurationError, EMAIL_DOMAIN_LIMITS, loadConfig, type Environment, type MonitorConfig } from "../config";
 import { describeFailure, describeProbeFailure } from "../ports/failures";
 import type { CheckResult, CheckStatus, DoctorScope, DoctorTargets } from "../ports/doctor";
 import type { CmkAccount } from "../domain/account";
@@ -23,12 +23,8 @@ export interface DoctorReport {
   exitCode: 0 | 1 | 2;
 }
 
-/** The sender domains Azure manages for ACS, with their documented default limits (facts file, ACS section). */
+/** Azure-managed sender domains (`<guid>.azurecomm.net`). */
 const AZURE_MANAGED_SENDER = /@[a-f0-9-]+\.azurecomm\.net$/i;
-export const ACS_LIMITS = {
-  "azure-managed": { perMinute: 5, perHour: 10 },
-  custom: { perMinute: 30, perHour: 100 },
-} as const;
 
 const DEFAULT_SAMPLE = 5;
 
@@ -343,21 +339,30 @@ export function offlineChecks(config: MonitorConfig): CheckResult[] {
 }
 
 function checkEmailLimits(config: MonitorConfig): CheckResult {
-  const domain = AZURE_MANAGED_SENDER.test(config.emailSender) ? "azure-managed" : "custom";
-  const limits = ACS_LIMITS[domain];
-  const over = config.emailRatePerMinute > limits.perMinute || config.emailRatePerHour > limits.perHour;
-  return {
-    id: "email-limits",
-    status: over ? "warn" : "ok",
-    detail:
-      `sender ${config.emailSender} is on ${domain === "azure-managed" ? "an Azure-managed domain" : "a custom domain"} ` +
-      `(documented limits ${limits.perMinute}/min, ${limits.perHour}/h); pacing is ${config.emailRatePerMinute}/min, ${config.emailRatePerHour}/h`,
-    ...(over
-      ? {
-          fix: `set CMK_EMAIL_RATE_PER_MINUTE ≤ ${limits.perMinute} and CMK_EMAIL_RATE_PER_HOUR ≤ ${limits.perHour}, or send from a verified custom domain (or ask Azure support for higher limits)`,
-        }
-      : {}),
-  };
+  const kind = config.emailDomainKind;
+  const limits = EMAIL_DOMAIN_LIMITS[kind];
+  const looksManaged = AZURE_MANAGED_SENDER.test(config.emailSender);
+  const problems: string[] = [];
+  // The kind picks the limits the monitor paces to; a sender on the other kind of domain would be throttled or idle.
+  if (looksManaged && kind === "custom") problems.push(`the sender is on an Azure-managed domain but CMK_EMAIL_DOMAIN_KIND=custom`);
+  if (config.emailRatePerMinute > limits.send[0] || config.emailRatePerHour > limits.send[1]) {
+    problems.push(`send pacing ${config.emailRatePerMinute}/min, ${config.emailRatePerHour}/h is above the ${kind} limits`);
+  }
+  if (config.emailStatusRatePerMinute > limits.status[0] || config.emailStatusRatePerHour > limits.status[1]) {
+    problems.push(`status-read pacing ${config.emailStatusRatePerMinute}/min, ${config.emailStatusRatePerHour}/h is above the ${kind} limits`);
+  }
+  const found =
+    `sender ${config.emailSender}, CMK_EMAIL_DOMAIN_KIND=${kind} (documented limits: sends ${limits.send[0]}/min, ${limits.send[1]}/h; ` +
+    `status reads ${limits.status[0]}/min, ${limits.status[1]}/h); pacing sends ${config.emailRatePerMinute}/min, ${config.emailRatePerHour}/h, ` +
+    `status reads ${config.emailStatusRatePerMinute}/min, ${config.emailStatusRatePerHour}/h`;
+  return problems.length === 0
+    ? { id: "email-limits", status: "ok", detail: found }
+    : {
+        id: "email-limits",
+        status: "warn",
+        detail: `${problems.join("; ")}: ${found}`,
+        fix: "set CMK_EMAIL_DOMAIN_KIND to the sender's domain kind and leave the CMK_EMAIL_*_RATE_* settings unset (they follow the kind), or ask Azure support for higher limits first",
+      };
 }
 
 /** The settings loader already refuses plain http and short signing keys; this row says what is in force. */

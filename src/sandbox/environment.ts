@@ -16,6 +16,8 @@ export const SANDBOX_ESCALATION = "cosmos-support@contoso.com";
 export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstance, settings: Environment & { CMK_SUBSCRIPTION_IDS: string }): Environment {
   return {
     CMK_EMAIL_SENDER: SANDBOX_SENDER,
+    // The sandbox sender is on a custom domain (contoso.com): its limits, unless a caller says otherwise.
+    CMK_EMAIL_DOMAIN_KIND: "custom",
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
     ACS_CONNECTION_STRING: sandbox.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,
@@ -34,7 +36,6 @@ export function sandboxOverrides(
   return {
     credential: sandbox.credential,
     tlsCa: sandbox.ca,
-    emailPollIntervalInMs: 0,
     // Vault host names stay real-looking: the sandbox resolves them and serves them (vaultAgent.ts).
     keyVaultAgent: sandbox.keyVaultAgent,
     hostResolver: sandbox.resolver,

@@ -45,7 +45,7 @@ export interface SandboxFault {
   retryAfterInSeconds?: number;
   /** Raw response body; default is the service's own error shape. */
   body?: string;
-  /** acs-send/acs-poll: the operation ends "Failed" (the HTTP call itself succeeds). */
+  /** acs-send: the send is accepted and the operation ends "Failed", not delivered (the HTTP call itself succeeds). */
   operationStatus?: "Failed";
 }
 
@@ -155,7 +155,8 @@ export class LocalSandbox {
   };
 
   private readonly arm = new ArmRoutes();
-  private readonly acs: AcsRoutes;
+  /** ACS email: its behaviour switches (configure) and call counts. */
+  readonly acs: AcsRoutes;
   /**
    * The Key Vault world behind the probes: vaults, keys, permissions, firewalls, DNS. Its
    * methods are the state API tests and the drill use (see keyVaultState.ts for the mapping).

@@ -98,7 +98,8 @@ describe("Resource Graph finds the fleet, ARM says its status", () => {
     const deps = monitor();
     const first = await cycle(deps);
     // Two Resource Graph queries (subscriptions it sees, CMK accounts), then one ARM list per subscription holding CMK accounts.
-    expect(first.calls).toEqual({ "resource-graph": 2, "arm-list": 2, "acs-send": 1, "acs-poll": 1 });
+    // The email is one POST: no status poll in the cycle that sends it.
+    expect(first.calls).toEqual({ "resource-graph": 2, "arm-list": 2, "acs-send": 1 });
     expect(first.report).toMatchObject({
       statusSource: "arm",
       statusCalls: 2,

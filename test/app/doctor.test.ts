@@ -33,6 +33,7 @@ function account(n: number, subscriptionId: string, status: string | null = HEAL
   };
 }
 
+const MANAGED = "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net";
 const forbidden = () => Object.assign(new Error("The client does not have authorization"), { statusCode: 403 });
 
 /** A deployment where everything works; each case breaks one thing. */
@@ -186,24 +187,44 @@ describe("doctor", () => {
       "fail",
       /no token for Azure Communication Services/,
     ],
-    // An Azure-managed sender domain with custom-domain pacing: ACS would throttle.
+    // The default: an Azure-managed domain, pacing that follows its limits.
     [
-      "Azure-managed domain over its limits",
-      { CMK_EMAIL_SENDER: "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net" },
-      {},
-      "email-limits",
-      "warn",
-      /Azure-managed domain .* 5\/min, 10\/h/,
-    ],
-    // Within the Azure-managed limits.
-    [
-      "Azure-managed domain within its limits",
-      { CMK_EMAIL_SENDER: "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net", CMK_EMAIL_RATE_PER_MINUTE: "5", CMK_EMAIL_RATE_PER_HOUR: "10" },
+      "Azure-managed domain, default pacing",
+      { CMK_EMAIL_SENDER: MANAGED },
       {},
       "email-limits",
       "ok",
-      /pacing is 5\/min, 10\/h/,
+      /sends 5\/min, 10\/h; status reads 10\/min, 20\/h\); pacing sends 5\/min/,
     ],
+    // Custom-domain pacing forced onto the Azure-managed kind: ACS would throttle.
+    [
+      "send pacing above the kind's limits",
+      { CMK_EMAIL_RATE_PER_MINUTE: "30" },
+      {},
+      "email-limits",
+      "warn",
+      /send pacing 30\/min, 10\/h is above the azure-managed limits/,
+    ],
+    // Status reads have their own quota.
+    [
+      "status-read pacing above the limits",
+      { CMK_EMAIL_STATUS_RATE_PER_HOUR: "200" },
+      {},
+      "email-limits",
+      "warn",
+      /status-read pacing 10\/min, 200\/h is above/,
+    ],
+    // The kind says custom but the sender is on an Azure-managed domain.
+    [
+      "kind custom, sender Azure-managed",
+      { CMK_EMAIL_SENDER: MANAGED, CMK_EMAIL_DOMAIN_KIND: "custom" },
+      {},
+      "email-limits",
+      "warn",
+      /Azure-managed domain but CMK_EMAIL_DOMAIN_KIND=custom/,
+    ],
+    // A verified custom domain with its own limits.
+    ["custom domain", { CMK_EMAIL_DOMAIN_KIND: "custom" }, {}, "email-limits", "ok", /pacing sends 30\/min, 100\/h, status reads 60\/min, 200\/h/],
     // Links configured properly.
     ["links ok", { CMK_PUBLIC_BASE_URL: "https://cmk.contoso.com" }, {}, "links", "ok", /signed with a key the monitor keeps/],
     // Anonymous dashboard behind App Service Authentication, with its allow-list.
@@ -259,10 +280,10 @@ describe("the function app at start-up", () => {
     const warnings: string[] = [];
     setCompositionOverrides({ log: { info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined } });
     try {
-      const env = { ...ENV, CMK_EMAIL_SENDER: "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net", CMK_EMAIL_RATE_PER_MINUTE: "30" };
+      const env = { ...ENV, CMK_EMAIL_RATE_PER_MINUTE: "30" };
       getMonitorDeps(env);
       getMonitorDeps(env);
-      expect(warnings).toEqual([expect.stringMatching(/^cmk-monitor doctor: email-limits: sender .* Azure-managed domain .*\(fix: /)]);
+      expect(warnings).toEqual([expect.stringMatching(/^cmk-monitor doctor: email-limits: send pacing 30\/min.*\(fix: /)]);
     } finally {
       setCompositionOverrides({});
     }

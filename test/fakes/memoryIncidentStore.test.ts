@@ -187,6 +187,60 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
     },
   ],
   [
+    // The claim records the attempt's operation as unverified; only a known outcome clears it.
+    "keeps the claim's unverified operation through an unsure failure, clears it on a verified one or on sent",
+    async (store) => {
+      const { row } = await opened(store);
+      const first = await store.claimMessage(row, T0, 300, { operationId: "op-0" });
+      expect(first).toMatchObject({ unverifiedOperationId: "op-0" });
+      await store.markFailed(first!, "transient: timeout", minutes(5));
+      const [unsure] = await store.listMessages();
+      expect(unsure).toMatchObject({ status: "pending", unverifiedOperationId: "op-0" });
+      const second = await store.claimMessage(unsure!, minutes(5), 300, { operationId: "op-0" });
+      await store.markFailed(second!, "throttled: 429", minutes(6), { verified: true });
+      const [refused] = await store.listMessages();
+      expect(refused!.unverifiedOperationId).toBeUndefined();
+      const third = await store.claimMessage(refused!, minutes(6), 300, { operationId: "op-0" });
+      await store.markSent(third!, minutes(6), "op-0", { outcomeCheckAt: minutes(11) });
+      const [sent] = await store.listMessages();
+      expect(sent).toMatchObject({ status: "sent", outcomeCheckAt: minutes(11).toISOString() });
+      expect(sent!.unverifiedOperationId).toBeUndefined();
+    },
+  ],
+  [
+    // A sent row's final-status read is listed when due; moving it is ETag-guarded; done, it is listed no more.
+    "lists an accepted row's status read when due, leases it once, and forgets it when done",
+    async (store) => {
+      const { row } = await opened(store);
+      const lease = await store.claimMessage(row, T0, 300, { operationId: "op-0" });
+      await store.markSent(lease!, T0, "op-0", { outcomeCheckAt: minutes(5) });
+      expect(await store.listOutcomeChecks(minutes(4))).toEqual([]);
+      const [due] = await store.listOutcomeChecks(minutes(5));
+      const held = await store.markOutcomeChecked(due!, minutes(10));
+      expect(held).toMatchObject({ outcomeCheckAt: minutes(10).toISOString() });
+      // The same listing's ETag is spent: a second instance cannot take it.
+      expect(await store.markOutcomeChecked(due!, minutes(10))).toBeUndefined();
+      expect(await store.listOutcomeChecks(minutes(9))).toEqual([]);
+      const done = await store.markOutcomeChecked(held!);
+      expect(done!.outcomeCheckAt).toBeUndefined();
+      expect(await store.listOutcomeChecks(minutes(600))).toEqual([]);
+      expect(await store.getMessage(ACCOUNT_ID, row.message.key)).toEqual(done);
+    },
+  ],
+  [
+    // ACS said Failed after it accepted: a sent row goes back to pending under a new operation, its check gone.
+    "turns a sent row whose operation failed back to pending under a new generation",
+    async (store) => {
+      const { row } = await opened(store);
+      const lease = await store.claimMessage(row, T0, 300, { operationId: "op-0" });
+      await store.markSent(lease!, T0, "op-0", { outcomeCheckAt: minutes(5) });
+      const [due] = await store.listOutcomeChecks(minutes(5));
+      await store.markFailed(due!, "ACS operation op-0 ended Failed", minutes(5), { newOperation: true });
+      expect(await store.listOutcomeChecks(minutes(600))).toEqual([]);
+      expect(await store.listDueMessages(minutes(5))).toMatchObject([{ status: "pending", generation: 1 }]);
+    },
+  ],
+  [
     // No retry time: dead, kept for a person; the generation stays without newOperation.
     "marks a row dead when it is not retried",
     async (store) => {

@@ -51,6 +51,9 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_DIGEST_THRESHOLD: ["1", "a digest of one message is not a digest"],
   CMK_EMAIL_RATE_PER_MINUTE: ["-1", "a positive number of emails"],
   CMK_EMAIL_RATE_PER_HOUR: ["fast", "a number of emails"],
+  CMK_EMAIL_DOMAIN_KIND: ["managed", "only azure-managed or custom"],
+  CMK_EMAIL_STATUS_RATE_PER_MINUTE: ["0", "at least one status read"],
+  CMK_EMAIL_STATUS_RATE_PER_HOUR: ["1.5", "a whole number of status reads"],
   AZURE_CLIENT_ID: ["not-a-guid", "client ids are GUIDs"],
 };
 

@@ -372,14 +372,31 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_FANOUT_THRESHOLD", "fanoutThreshold"],
       ["CMK_WORK_QUEUE", "workQueueName"],
       ["CMK_DIGEST_THRESHOLD", "digestThreshold"],
-      ["CMK_EMAIL_RATE_PER_MINUTE", "emailRatePerMinute"],
-      ["CMK_EMAIL_RATE_PER_HOUR", "emailRatePerHour"],
     ])("%s defaults like param %s", (setting, param) => {
       const declaration = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+)$`, "m").exec(main.code)?.[1]?.trim();
       const expected = defaults[setting];
       const asBicep = Array.isArray(expected) ? `'${expected.join(",")}'` : typeof expected === "number" ? String(expected) : `'${String(expected)}'`;
       expect(declaration).toBe(asBicep);
     });
+  });
+});
+
+describe("email rates follow the sender domain", () => {
+  const main = byPath("infra/main.bicep");
+  const functionApp = byPath("infra/modules/function-app.bicep");
+  it.each([["emailRatePerMinute"], ["emailRatePerHour"], ["emailStatusRatePerMinute"], ["emailStatusRatePerHour"]])(
+    "param %s defaults to 0 (the domain kind's ACS limit) and 0 reaches the app as an empty setting",
+    (param) => {
+      // An explicit number in main.bicep would override the domain's limits for every deployment.
+      expect(new RegExp(`^param\\s+${param}\\s+int\\s*=\\s*0$`, "m").test(main.code)).toBe(true);
+      expect(functionApp.code).toMatch(new RegExp(`${param} == 0 \\? '' : string\\(${param}\\)`));
+    },
+  );
+
+  it("derives CMK_EMAIL_DOMAIN_KIND from whether a verified custom domain is the sender", () => {
+    // The sender is the custom domain only once verified (modules/communication.bicep); the limits must match the sender.
+    expect(main.code).toMatch(/emailDomainKind: !empty\(customEmailDomain\) && customEmailDomainVerified \? 'custom' : 'azure-managed'/);
+    expect(functionApp.code).toMatch(/CMK_EMAIL_DOMAIN_KIND: emailDomainKind/);
   });
 });
 
