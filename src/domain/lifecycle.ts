@@ -243,7 +243,8 @@ class Step {
       delete incident.expectedRecoveryBy;
       delete incident.escalateAt;
     }
-    this.applyCausePolicy();
+    // A detection clock keeps running: restarting it here would postpone the escalation already scheduled.
+    this.applyCausePolicy({ startDetectionClock: false });
     this.record("fix-undone", `Fix undone: ${detail}`);
     this.reasons.push("fix-undone");
     this.email("fix-undone", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
@@ -303,12 +304,12 @@ class Step {
     }
   }
 
-  private applyCausePolicy(): void {
+  private applyCausePolicy(options: { startDetectionClock: boolean } = { startDetectionClock: true }): void {
     const incident = this.incident!;
     const cause = getCause(incident.cause);
     if (cause.policy.clockStartsAt === "detection") {
       incident.fixSource = "detection";
-      this.startClock(this.now);
+      if (options.startDetectionClock) this.startClock(this.now);
     }
     // Reminders go to people who can act: only while an owner fix is awaited.
     if (cause.fixableBy === "owner" && incident.state === "revoked") {
