@@ -363,7 +363,38 @@ describe("an undone fix never postpones an escalation already scheduled", () => 
   });
 });
 
+describe("a fix on a detection clock", () => {
+  it("a fix observed on an instance whose clock is behind never brings the escalation forward", () => {
+    // Detected at 10 (escalation 130); a second instance, minutes behind, sees the fix at "5".
+    const { incident } = run([
+      [10, observed(revoked("key-vault-dns-unresolved"))],
+      [5, { kind: "fix-observed", detail: "host resolves" }],
+    ]);
+    expect([incident.state, incident.clockStartedAt, incident.escalateAt]).toEqual(["recovering", iso(10), iso(130)]);
+  });
+
+  it("a fix observed later moves the whole clock: expected recovery and escalation", () => {
+    // Fix at 100: recovery expected by 160, escalation at 220.
+    const { incident } = run([
+      [10, observed(revoked("key-vault-dns-unresolved"))],
+      [100, { kind: "fix-observed", detail: "host resolves" }],
+    ]);
+    expect([incident.clockStartedAt, incident.expectedRecoveryBy, incident.escalateAt]).toEqual([iso(100), iso(160), iso(220)]);
+  });
+});
+
 describe("who is emailed", () => {
+  it("addresses a resolver returns twice are emailed once", () => {
+    // Whatever the owner resolver returns, ACS gets each mailbox once, first spelling kept.
+    const ctx: LifecycleContext = {
+      ...context(),
+      resolveOwners: () => ({ recipients: ["owner@contoso.com", "OWNER@contoso.com", "b@contoso.com"], rejected: [] }),
+    };
+    const { journal, incident } = run([[10, observed(revoked("key-not-found"))]], ctx);
+    expect(journal[0]!.lines.at(-1)).toBe("email revoked → owner@contoso.com,b@contoso.com | ");
+    expect(incident.notified).toEqual(["owner@contoso.com", "b@contoso.com"]);
+  });
+
   it("escalation copies the owners but not support twice, whatever the spelling", () => {
     // An owner tag that lists the support address must not put it in both to and cc.
     const account = { ...ACCOUNT, tags: { "cmk-owner": "owner@contoso.com, SUPPORT@Contoso.com" } };
