@@ -442,14 +442,14 @@ describe("who is emailed", () => {
 
   it("owners rejected from the tag are named on the timeline, at opening and at a cause change", () => {
     // Someone must see that an owner was never told.
-    const account = { ...ACCOUNT, tags: { "cmk-owner": "owner@contoso.com, not-an-address" } };
+    const account = { ...ACCOUNT, tags: { "cmk-owner": "owner@contoso.com, not-an-address, also bad" } };
     const { journal } = run([
       [10, observed(revoked("key-not-found"), account)],
       [40, observed(revoked("key-vault-network-blocked"), account)],
     ]);
     expect(journal.flatMap((e) => e.lines.filter((l) => l.includes("recipients-dropped")))).toEqual([
-      'event #2 recipients-dropped: Not emailed: "not-an-address" (invalid)',
-      'event #4 recipients-dropped: Not emailed: "not-an-address" (invalid)',
+      'event #2 recipients-dropped: Not emailed: "not-an-address" (invalid), "also" (invalid), "bad" (invalid)',
+      'event #4 recipients-dropped: Not emailed: "not-an-address" (invalid), "also" (invalid), "bad" (invalid)',
     ]);
   });
 
@@ -472,6 +472,22 @@ describe("who is emailed", () => {
     const lines = journal.find((e) => e.minute === 130)!.lines;
     expect(lines).toContain('event #3 recipients-dropped: Not emailed (escalation): "owner49@contoso.com" (too-many)');
     expect(lines.at(-1)).toBe(`email escalation → support@contoso.com | ${owners.slice(0, 49).join(",")}`);
+  });
+
+  it("two escalation contacts and 50 owners: the two owners over the limit are both named", () => {
+    // One timeline entry lists every address left out, in order.
+    const owners = Array.from({ length: 50 }, (_, i) => `owner${i}@contoso.com`);
+    const account = { ...ACCOUNT, tags: { "cmk-owner": owners.join(",") } };
+    const { journal } = run(
+      [
+        [10, observed(revoked("service-side-outage"), account)],
+        [130, { kind: "tick" }],
+      ],
+      context(["support@contoso.com", "oncall@contoso.com"]),
+    );
+    expect(journal.find((e) => e.minute === 130)!.lines).toContain(
+      'event #3 recipients-dropped: Not emailed (escalation): "owner48@contoso.com" (too-many), "owner49@contoso.com" (too-many)',
+    );
   });
 
   it("the resolution goes to everyone told, capped, duplicates first", () => {
