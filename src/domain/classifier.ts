@@ -177,7 +177,6 @@ export function classifyStatus(status: string | null | undefined): Classificatio
   if (typeof status !== "string") return UNKNOWN;
   try {
     return classifyStatusUnsafe(status);
-    // Stryker disable next-line BlockStatement: unreachable by design (see the comment inside), so no test can reach it
   } catch {
     // Unreachable by design; if a bug gets here, "unknown" keeps the poll cycle alive and silent.
     return UNKNOWN;
@@ -241,7 +240,6 @@ export function classifyText(text: string): Classification {
   if (typeof text !== "string") return UNKNOWN;
   try {
     return classifyTextUnsafe(text);
-    // Stryker disable next-line BlockStatement: unreachable by design (see the comment inside), so no test can reach it
   } catch {
     // Same reasoning as classifyStatus: a classifier bug must not crash the caller.
     return UNKNOWN;
