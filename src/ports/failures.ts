@@ -2,6 +2,12 @@
  * One place that turns what a port's adapter threw (SDK/HTTP errors) into the few reasons callers
  * act on. Callers branch on `reason`, never on message text; nothing else reads an error's fields.
  */
+/**
+ * Where the deadline policy (src/adapters/deadlinePolicy.ts) puts a Retry-After the invocation
+ * cannot afford to sleep on, so the SDK does not retry but the caller still knows when to come back.
+ */
+export const DEFERRED_RETRY_AFTER_HEADER = "x-cmk-deferred-retry-after";
+
 export type FailureReason = "auth" | "throttled" | "transient" | "not-found" | "conflict" | "invalid" | "unknown";
 
 export interface FailureInfo {
@@ -25,7 +31,8 @@ export function describeFailure(error: unknown): FailureInfo {
   const statusCode = typeof err.statusCode === "number" ? err.statusCode : undefined;
   const code = typeof err.code === "string" ? err.code : undefined;
   const message = oneLine(typeof err.message === "string" ? err.message : String(error));
-  const retryAfter = parseRetryAfter(err.response?.headers?.get?.("retry-after"));
+  const headers = err.response?.headers;
+  const retryAfter = parseRetryAfter(headers?.get?.("retry-after") ?? headers?.get?.(DEFERRED_RETRY_AFTER_HEADER));
   const base = { message, ...(statusCode !== undefined ? { statusCode } : {}), ...(retryAfter !== undefined ? { retryAfterInSeconds: retryAfter } : {}) };
 
   if (statusCode === 401 || statusCode === 403 || err.name === "CredentialUnavailableError" || err.name === "AuthenticationError") {
