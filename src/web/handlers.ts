@@ -2,8 +2,9 @@
  * The HTTP endpoints as plain functions of (request, deps): the Azure Functions entry points
  * (src/functions/http*.ts) and the local server (./localServer.ts) both call these.
  *
- *   GET      /api/status                          JSON: open incidents, counts, last poll
- *   GET      /api/dashboard                       the same as a self-contained page
+ *   GET      /api/status?q=&state=&cause=&subscription=&owner=&days=   JSON: fleet, accounts, open incidents, counts, last poll, trends
+ *   GET      /api/dashboard (same query)          the same as a self-contained page
+ *   (the incident list and the account pages: ./operatorHandlers.ts)
  *   GET/POST /api/incidents/{id}/ack?token=…      "I have fixed it": GET confirms, POST records
  *   GET/POST /api/incidents/{id}/snooze?hours=N&token=…   pause reminders, never escalation
  */
@@ -17,6 +18,7 @@ import { renderDashboard } from "./dashboardPage";
 import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkProblem } from "./linkPages";
 import { htmlResponse, jsonResponse, newCspNonce } from "./responses";
 import { loadStatusReport } from "./statusReport";
+import { functionKeyOf } from "./operatorHandlers";
 import { applyLinkAction, linkedIncident } from "../app/applyLinkAction";
 import { lifecycleContext } from "../pipeline/lifecycleContext";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
@@ -27,7 +29,7 @@ export async function handleStatus(request: HttpRequest, deps: MonitorDeps): Pro
   if (!dashboardRequestAllowed(request, deps.settings)) {
     return jsonResponse(401, { error: "App Service Authentication is required in front of this endpoint (CMK_DASHBOARD_AUTH=anonymous)." });
   }
-  return jsonResponse(200, await loadStatusReport(deps));
+  return jsonResponse(200, await loadStatusReport(deps, request.query));
 }
 
 export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
@@ -39,7 +41,7 @@ export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): 
       nonce,
     );
   }
-  return htmlResponse(200, renderDashboard(await loadStatusReport(deps), { nonce }), nonce);
+  return htmlResponse(200, renderDashboard(await loadStatusReport(deps, request.query), { nonce, ...functionKeyOf(request) }), nonce);
 }
 
 export function handleAck(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
