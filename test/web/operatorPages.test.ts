@@ -9,7 +9,7 @@ import type { StoredMessage } from "../../src/ports/incidentStore";
 import { renderAccountPage } from "../../src/web/accountPage";
 import { accountIdFromRoute, accountPath, buildAccountReport, portalLinks } from "../../src/web/accountReport";
 import { stripSegments } from "../../src/web/charts";
-import { renderDashboard } from "../../src/web/dashboardPage";
+import { MAX_ACCOUNT_ROWS, renderDashboard } from "../../src/web/dashboardPage";
 import type { FleetOptions } from "../../src/web/fleetOverview";
 import { prefersHtml } from "../../src/web/operatorHandlers";
 import { buildStatusReport } from "../../src/web/statusReport";
@@ -87,6 +87,23 @@ describe("the dashboard with hostile names", () => {
       `/api/dashboard/accounts/${SUBSCRIPTION_ID}/${RESOURCE_GROUP}/orders-db`,
     ]);
     expect(body).toContain(`<span class="account-name">risky${EVIL_ESCAPED}</span>`);
+  });
+});
+
+describe("the account list at scale", () => {
+  it("lists at most MAX_ACCOUNT_ROWS accounts on the page and points to the JSON for the rest", () => {
+    const checks: CheckedAccount[] = Array.from({ length: MAX_ACCOUNT_ROWS + 1 }, (_, i) => ({
+      ...hostileCheck,
+      accountId: `/subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/a-${i}`,
+      accountName: `a-${i}`,
+      resourceGroup: "rg",
+      findings: [],
+    }));
+    const report = buildStatusReport({ open: [], all: [], checks, lastCycle: undefined, filter: {}, historyDays: 7, options: OPTIONS }, NOW);
+    const body = renderDashboard(report, { nonce: "n" }).html;
+    expect(report.accounts).toHaveLength(MAX_ACCOUNT_ROWS + 1);
+    expect(body.match(/<tr class="account"/g)).toHaveLength(MAX_ACCOUNT_ROWS);
+    expect(body).toContain(`Showing the first ${MAX_ACCOUNT_ROWS} of ${MAX_ACCOUNT_ROWS + 1}`);
   });
 });
 
