@@ -12,7 +12,7 @@ import type { EvidenceLine } from "../domain/probeFindings";
 import type { CheckedAccount, WarningFinding } from "../domain/warnings";
 import type { MessageStatus, StoredMessage } from "../ports/incidentStore";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
-import { buildFleet, type FleetState } from "./fleetOverview";
+import { buildFleet, type FleetOptions, type FleetState } from "./fleetOverview";
 import { summarizeIncident, type IncidentSummary } from "./incidentHistory";
 import { fleetOptions } from "./statusReport";
 
@@ -101,7 +101,7 @@ export interface AccountInput {
 }
 
 /** Undefined when nothing records the account: no incident, no check, no email. */
-export function buildAccountReport(input: AccountInput, now: Date, options: Parameters<typeof buildFleet>[4]): AccountReport | undefined {
+export function buildAccountReport(input: AccountInput, now: Date, options: FleetOptions): AccountReport | undefined {
   const parts = parseAccountResourceId(input.accountId);
   if (!parts || (input.incidents.length === 0 && !input.check && input.messages.length === 0)) return undefined;
   const incidents = [...input.incidents].sort((a, b) => b.incident.detectedAt.localeCompare(a.incident.detectedAt));

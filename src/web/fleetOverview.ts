@@ -4,8 +4,8 @@
  * by state and cause, subscriptions covered, the last cycle's health, and a filter over the
  * accounts. Pure; the dashboard and `GET /api/status` show it.
  */
-import { parseAccountResourceId } from "../domain/account";
-import { CAUSE_IDS, getCause, type CauseId } from "../domain/causes";
+import { normalizeResourceId, parseAccountResourceId } from "../domain/account";
+import { CAUSE_IDS, type CauseId } from "../domain/causes";
 import type { Incident } from "../domain/incident";
 import { resolveOwnerRecipients } from "../domain/recipients";
 import { WARNING_KINDS, type CheckedAccount, type WarningKind, type WarningSeverity } from "../domain/warnings";
@@ -70,12 +70,12 @@ export function buildFleet(
   options: FleetOptions,
 ): { overview: FleetOverview; accounts: FleetAccount[] } {
   const accounts = new Map<string, FleetAccount>();
-  const checkOf = new Map(checks.map((check) => [check.accountId.toLowerCase(), check]));
+  const checkOf = new Map(checks.map((check) => [normalizeResourceId(check.accountId), check]));
   for (const incident of openIncidents) {
     if (incident.state === "resolved") continue;
     const parsed = parseAccountResourceId(incident.accountId);
-    const check = checkOf.get(incident.accountId.toLowerCase());
-    accounts.set(incident.accountId.toLowerCase(), {
+    const check = checkOf.get(normalizeResourceId(incident.accountId));
+    accounts.set(normalizeResourceId(incident.accountId), {
       accountId: incident.accountId,
       accountName: incident.account?.name || parsed?.name || incident.accountId,
       subscriptionId: incident.account?.subscriptionId ?? parsed?.subscriptionId ?? "",
@@ -91,7 +91,7 @@ export function buildFleet(
   }
   const staleBefore = now.getTime() - STALE_CHECK_IN_HOURS * HOUR_IN_MS;
   for (const check of checks) {
-    const key = check.accountId.toLowerCase();
+    const key = normalizeResourceId(check.accountId);
     if (accounts.has(key)) continue;
     const stale = Date.parse(check.checkedAt) < staleBefore;
     accounts.set(key, {
@@ -209,8 +209,4 @@ export function filterAccounts(accounts: readonly FleetAccount[], query: FleetQu
       (!query.owner || account.owners.some((owner) => has(owner, query.owner!))) &&
       (!query.q || [account.accountName, account.resourceGroup, account.subscriptionId, ...account.owners].some((value) => has(value, query.q!))),
   );
-}
-
-export function causeTitle(cause: CauseId): string {
-  return getCause(cause).title;
 }
