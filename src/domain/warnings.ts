@@ -214,6 +214,8 @@ export interface CheckedAccount {
   checkedOn: string;
   checkedAt: string;
   findings: WarningFinding[];
+  /** Valid addresses from the owner tag when checked, for the operator's filter; absent in checks recorded before they were kept. */
+  owners?: string[];
 }
 
 export interface ReportedWarning {

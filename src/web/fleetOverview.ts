@@ -24,7 +24,7 @@ export interface FleetAccount {
   /** The open incident's cause; null for accounts without one. */
   cause: CauseId | null;
   incidentId: string | null;
-  /** Valid addresses from the owner tag, as last seen on an incident (daily checks do not keep tags). */
+  /** Valid addresses from the owner tag, as last seen on the open incident or the daily check. */
   owners: string[];
   /** The last daily check's findings, worst first. */
   warnings: Array<{ kind: WarningKind; severity: WarningSeverity; title: string }>;
@@ -102,7 +102,7 @@ export function buildFleet(
       state: stale ? "unknown" : check.findings.length > 0 ? "at-risk" : "healthy",
       cause: null,
       incidentId: null,
-      owners: [],
+      owners: check.owners ?? [],
       warnings: warningsOf(check),
       lastCheckedAt: check.checkedAt,
       detectedAt: null,

@@ -60,7 +60,8 @@ const OPEN = [
 const CHECKS = [
   check("risky-db", [finding("key-expires-soon", "medium"), finding("purge-protection-off", "medium")]),
   check("stale-db", [], "2026-11-26T06:00:00.000Z"),
-  check("fine-db"),
+  // Owners from the tag when it was checked, so healthy accounts can be found by owner too.
+  { ...check("fine-db"), owners: ["fiona@contoso.com"] },
   // A revoked account's check from before it was revoked: the incident decides its state.
   check("rev-db", [finding("identity-lacks-permission", "critical")]),
 ];
@@ -110,6 +111,7 @@ describe("buildFleet", () => {
     ["by text", { q: "RISKY" }, ["risky-db"]],
     ["by owner text", { q: "rec-db-team@" }, ["rec-db"]],
     ["by owner", { owner: "esc-db-team" }, ["esc-db"]],
+    ["by owner of a healthy account", { owner: "FIONA" }, ["fine-db"]],
     ["by subscription", { subscription: "00000000" }, []],
     // Conditions combine.
     ["state and text", { state: "revoked", q: "esc" }, []],
