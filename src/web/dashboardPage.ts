@@ -8,7 +8,7 @@
  */
 import { CAUSE_IDS, getCause, type CauseId } from "../domain/causes";
 import { API_PREFIX } from "../domain/linkTokens";
-import { WARNING_KINDS, type WarningKind } from "../domain/warnings";
+import { WARNING_KIND_LABELS, WARNING_KINDS, type WarningKind } from "../domain/warnings";
 import { accountPath } from "./accountReport";
 import { durationChart, perDayChart } from "./charts";
 import { FLEET_STATES, isFiltered, type CycleHealth, type FleetAccount, type FleetState } from "./fleetOverview";
@@ -265,7 +265,7 @@ function fleetSection(report: StatusReport, functionKey: string | undefined): Sa
       ? html`<tr><td class="empty">nothing</td></tr>`
       : warningKinds.map(
           ([kind, count]) =>
-            html`<tr data-warning="${kind}"><td>${kind}</td><td><a href="${pageLink("dashboard", { cause: kind }, functionKey, "#accounts")}">${count}</a></td></tr>`,
+            html`<tr data-warning="${kind}"><td>${WARNING_KIND_LABELS[kind]}</td><td><a href="${pageLink("dashboard", { cause: kind }, functionKey, "#accounts")}">${count}</a></td></tr>`,
         )
   }</tbody></table>
 <table id="fleet-subscriptions"><caption>Subscriptions (last cycle)</caption><tbody>${
@@ -294,7 +294,7 @@ function accountsSection(report: StatusReport, functionKey: string | undefined):
 <label>State<select name="state">${option("", "any", filter.state)}${FLEET_STATES.map((state) => option(state, FLEET_STATE_LABELS[state], filter.state))}</select></label>
 <label>Cause or finding<select name="cause">${option("", "any", filter.cause)}${CAUSE_IDS.filter((cause) => cause !== "healthy").map((cause) =>
     option(cause, getCause(cause).title, filter.cause),
-  )}${WARNING_KINDS.map((kind) => option(kind, `Finding: ${kind}`, filter.cause))}</select></label>
+  )}${WARNING_KINDS.map((kind) => option(kind, `Finding: ${WARNING_KIND_LABELS[kind]}`, filter.cause))}</select></label>
 <label>Subscription<input type="text" name="subscription" value="${filter.subscription ?? ""}"></label>
 <label>Owner<input type="text" name="owner" value="${filter.owner ?? ""}"></label>
 ${functionKey ? html`<input type="hidden" name="code" value="${functionKey}">` : ""}

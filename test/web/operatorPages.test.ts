@@ -76,6 +76,8 @@ describe("the dashboard with hostile names", () => {
     expect(body).toContain(`name="code" value="${EVIL_ESCAPED}"`);
     expect(body).toContain(`/api/status?${new URLSearchParams({ code: EVIL }).toString()}"`);
     expect([...body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual(['<script nonce="n0nce">']);
+    // The at-risk count names the kind of finding in words, and links to the filter for it.
+    expect(body).toMatch(/<tr data-warning="key-expires-soon"><td>Key expires soon<\/td><td><a href="\/api\/dashboard\?cause=key-expires-soon&amp;code=[^"]*#accounts">1<\/a>/);
   });
 
   it("links an account only when its id has Azure's shape", () => {
