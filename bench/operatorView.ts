@@ -92,6 +92,7 @@ export function benchOperatorView(accounts: number, incidents: number, openShare
       open: all.filter((i) => i.state !== "resolved").map((incident) => ({ incident, events: events(incident) })),
       all,
       checks,
+      sentTimes: [],
       lastCycle,
       filter: {},
       historyDays: 90,

@@ -208,6 +208,14 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     return this.queryMessages(conditions.join(" and "));
   }
 
+  async listSentTimes(since: Date): Promise<string[]> {
+    await this.ensureTable();
+    const times: string[] = [];
+    const filter = odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and status eq 'sent' and sentAt ge ${since.toISOString()}`;
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter, select: ["sentAt"] } })) times.push(String(row.sentAt));
+    return times.sort();
+  }
+
   async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
     try {

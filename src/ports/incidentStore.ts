@@ -62,6 +62,8 @@ export interface IncidentStore {
   getMessage(accountId: string, key: string): Promise<StoredMessage | undefined>;
   /** Outbox rows, oldest first; with `accountId`, only that account's (one partition). */
   listMessages(filter?: { status?: MessageStatus; accountId?: string }): Promise<StoredMessage[]>;
+  /** When each email handed to ACS since `since` was sent (incident emails and digests), for the trends; reads that one column. */
+  listSentTimes(since: Date): Promise<string[]>;
   /** Takes a lease on a message (binding it to `digestId` if given); undefined when another instance holds it or it changed. */
   claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options?: { digestId?: string }): Promise<StoredMessage | undefined>;
   markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void>;

@@ -11,36 +11,59 @@ const COLOURS = { detected: "#b00020", escalated: "#5b1a8e", resolved: "#1e7b34"
 
 /** Incidents detected per day (bars) with the escalated ones drawn over them; one bar per day. */
 export function perDayChart(days: readonly DayCount[], id: string): SafeHtml {
+  const detected = days.reduce((sum, d) => sum + d.detected, 0);
+  const escalated = days.reduce((sum, d) => sum + d.escalated, 0);
+  return dayBars(
+    days,
+    [
+      { value: (d) => d.detected, colour: COLOURS.detected },
+      { value: (d) => d.escalated, colour: COLOURS.escalated },
+    ],
+    id,
+    `Incidents detected per day from ${days[0]?.date ?? ""} to ${days.at(-1)?.date ?? ""}: ${detected} detected, ${escalated} escalated`,
+  );
+}
+
+/** Emails handed to ACS per day. */
+export function emailsPerDayChart(days: readonly DayCount[], id: string): SafeHtml {
+  const sent = days.reduce((sum, d) => sum + d.emailsSent, 0);
+  return dayBars(
+    days,
+    [{ value: (d) => d.emailsSent, colour: COLOURS.median }],
+    id,
+    `Emails sent per day from ${days[0]?.date ?? ""} to ${days.at(-1)?.date ?? ""}: ${sent} in all`,
+  );
+}
+
+/** One bar per day, layers drawn over each other from the first (tallest) to the last. */
+function dayBars(days: readonly DayCount[], layers: ReadonlyArray<{ value: (day: DayCount) => number; colour: string }>, id: string, title: string): SafeHtml {
   const width = 720;
   const height = 160;
   const top = 12;
   const bottom = 22;
   const left = 28;
   const plot = height - top - bottom;
-  const max = Math.max(1, ...days.map((d) => Math.max(d.detected, d.resolved)));
+  const max = Math.max(1, ...days.flatMap((d) => layers.map((layer) => layer.value(d))));
   const step = (width - left) / Math.max(1, days.length);
   const bar = Math.max(1, step * 0.7);
   const y = (n: number): number => top + plot - (n / max) * plot;
-  const total = days.reduce((sum, d) => sum + d.detected, 0);
-  const escalated = days.reduce((sum, d) => sum + d.escalated, 0);
   const first = days[0]?.date ?? "";
   const last = days.at(-1)?.date ?? "";
   return html`<svg id="${id}" class="chart" role="img" aria-labelledby="${id}-title" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">
-<title id="${id}-title">Incidents detected per day from ${first} to ${last}: ${total} detected, ${escalated} escalated</title>
+<title id="${id}-title">${title}</title>
 <line x1="${left}" y1="${top + plot}" x2="${width}" y2="${top + plot}" stroke="#888" stroke-width="1"/>
 <text x="${left - 4}" y="${top + 4}" text-anchor="end" font-size="11" fill="#444">${max}</text>
 <text x="${left - 4}" y="${top + plot}" text-anchor="end" font-size="11" fill="#444">0</text>
 ${days.map((day, i) => {
   const x = (left + i * step + (step - bar) / 2).toFixed(1);
-  return html`<g class="day" data-date="${day.date}" data-detected="${day.detected}" data-escalated="${day.escalated}"><title>${day.date}: ${day.detected} detected, ${day.escalated} escalated, ${day.resolved} resolved</title>${
-    day.detected > 0
-      ? html`<rect x="${x}" y="${y(day.detected).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plot - y(day.detected)).toFixed(1)}" fill="${COLOURS.detected}"/>`
-      : ""
-  }${
-    day.escalated > 0
-      ? html`<rect x="${x}" y="${y(day.escalated).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plot - y(day.escalated)).toFixed(1)}" fill="${COLOURS.escalated}"/>`
-      : ""
-  }</g>`;
+  return html`<g class="day" data-date="${day.date}" data-detected="${day.detected}" data-escalated="${day.escalated}" data-emails="${day.emailsSent}"><title>${day.date}: ${day.detected} detected, ${day.escalated} escalated, ${day.resolved} resolved, ${day.emailsSent} email(s) sent</title>${layers.map(
+    (layer) => {
+      const n = layer.value(day);
+      return n > 0
+        ? html`<rect x="${x}" y="${y(n).toFixed(1)}" width="${bar.toFixed(1)}" height="${(top + plot - y(n)).toFixed(1)}" fill="${layer.colour}"/>`
+        : "";
+    },
+  )}</g>`;
 })}
 <text x="${left}" y="${height - 6}" font-size="11" fill="#444">${first}</text>
 <text x="${width}" y="${height - 6}" text-anchor="end" font-size="11" fill="#444">${last}</text>

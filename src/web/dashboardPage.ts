@@ -10,7 +10,7 @@ import { CAUSE_IDS, getCause, type CauseId } from "../domain/causes";
 import { API_PREFIX } from "../domain/linkTokens";
 import { WARNING_KIND_LABELS, WARNING_KINDS, type WarningKind } from "../domain/warnings";
 import { accountPath } from "./accountReport";
-import { durationChart, perDayChart } from "./charts";
+import { durationChart, emailsPerDayChart, perDayChart } from "./charts";
 import { FLEET_STATES, isFiltered, type CycleHealth, type FleetAccount, type FleetState } from "./fleetOverview";
 import type { IncidentEventType } from "../domain/incident";
 import { html, raw, type SafeHtml } from "../email/html";
@@ -337,6 +337,8 @@ function historySection(report: StatusReport, functionKey: string | undefined): 
 <h3>Incidents detected per day (escalated ones darker)</h3>
 ${perDayChart(perDay, "chart-per-day")}
 <p class="meta">${perDay.reduce((n, d) => n + d.detected, 0)} detected, ${perDay.reduce((n, d) => n + d.escalated, 0)} escalated, ${perDay.reduce((n, d) => n + d.resolved, 0)} resolved in the last ${days} days.</p>
+<h3>Emails sent per day</h3>
+${emailsPerDayChart(perDay, "chart-emails")}
 <h3>Time to fix and to recover by cause (all kept incidents)</h3>
 ${durationsByCause.length === 0 ? html`<p class="empty">No incidents recorded yet.</p>` : durationChart(durationsByCause, "chart-durations")}
 <table class="durations" id="durations-by-cause"><thead><tr><th scope="col">Cause</th><th scope="col">Incidents</th><th scope="col">Time to fix: median / p90</th><th scope="col">Time to recover: median / p90</th><th scope="col">Detection to resolution: median / p90</th></tr></thead>

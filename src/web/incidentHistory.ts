@@ -116,15 +116,22 @@ export interface DayCount {
   detected: number;
   escalated: number;
   resolved: number;
+  /** Emails handed to ACS that day (incident emails and digests). */
+  emailsSent: number;
+}
+
+/** The first instant of the window `incidentsPerDay` counts: midnight UTC, `days - 1` days before today. */
+export function windowStart(days: number, now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (days - 1) * DAY_IN_MS);
 }
 
 /** One entry per UTC day of the last `days` days, today last, counting what happened on that day. */
-export function incidentsPerDay(incidents: readonly IncidentSummary[], days: number, now: Date): DayCount[] {
+export function incidentsPerDay(incidents: readonly IncidentSummary[], sentTimes: readonly string[], days: number, now: Date): DayCount[] {
   const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   const counts: DayCount[] = [];
   const index = new Map<string, DayCount>();
   for (let i = days - 1; i >= 0; i--) {
-    const day: DayCount = { date: new Date(today - i * DAY_IN_MS).toISOString().slice(0, 10), detected: 0, escalated: 0, resolved: 0 };
+    const day: DayCount = { date: new Date(today - i * DAY_IN_MS).toISOString().slice(0, 10), detected: 0, escalated: 0, resolved: 0, emailsSent: 0 };
     counts.push(day);
     index.set(day.date, day);
   }
@@ -136,6 +143,10 @@ export function incidentsPerDay(incidents: readonly IncidentSummary[], days: num
     bump(incident.detectedAt, "detected");
     bump(incident.escalatedAt, "escalated");
     bump(incident.resolvedAt, "resolved");
+  }
+  for (const at of sentTimes) {
+    const day = index.get(at.slice(0, 10));
+    if (day) day.emailsSent += 1;
   }
   return counts;
 }

@@ -12,7 +12,7 @@ import type { CheckedAccount } from "../domain/warnings";
 import type { CycleHeartbeat } from "../ports/heartbeat";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
 import { buildFleet, filterAccounts, parseFleetQuery, type FleetAccount, type FleetOptions, type FleetOverview, type FleetQuery } from "./fleetOverview";
-import { durationsByCause, incidentsPerDay, summarizeIncident, type CauseDurations, type DayCount } from "./incidentHistory";
+import { durationsByCause, incidentsPerDay, summarizeIncident, windowStart, type CauseDurations, type DayCount } from "./incidentHistory";
 
 export type OpenState = "escalated" | "revoked" | "recovering";
 
@@ -84,6 +84,8 @@ export interface StatusInput {
   /** Every incident the store keeps, open and resolved. */
   all: readonly Incident[];
   checks: readonly CheckedAccount[];
+  /** When each email in the history window was sent. */
+  sentTimes: readonly string[];
   lastCycle: CycleHeartbeat | undefined;
   filter: FleetQuery;
   historyDays: number;
@@ -120,7 +122,11 @@ export function buildStatusReport(input: StatusInput, now: Date): StatusReport {
     accounts: filterAccounts(fleet.accounts, input.filter),
     counts: { open: open.length, byState, byCause },
     incidents: open,
-    history: { days: input.historyDays, perDay: incidentsPerDay(summaries, input.historyDays, now), durationsByCause: durationsByCause(summaries) },
+    history: {
+      days: input.historyDays,
+      perDay: incidentsPerDay(summaries, input.sentTimes, input.historyDays, now),
+      durationsByCause: durationsByCause(summaries),
+    },
   };
 }
 
@@ -184,7 +190,14 @@ export async function loadStatusReport(
   deps: Pick<MonitorDeps, "store" | "warnings" | "heartbeat" | "clock" | "settings">,
   params: URLSearchParams = new URLSearchParams(),
 ): Promise<StatusReport> {
-  const [all, checks, lastCycle] = await Promise.all([deps.store.listIncidents(), deps.warnings.listAccountChecks(), deps.heartbeat.lastCycle()]);
+  const now = deps.clock.now();
+  const historyDays = historyDaysFrom(params);
+  const [all, checks, sentTimes, lastCycle] = await Promise.all([
+    deps.store.listIncidents(),
+    deps.warnings.listAccountChecks(),
+    deps.store.listSentTimes(windowStart(historyDays, now)),
+    deps.heartbeat.lastCycle(),
+  ]);
   const open = await Promise.all(
     all
       .filter((incident) => incident.state !== "resolved")
@@ -195,12 +208,13 @@ export async function loadStatusReport(
       open,
       all,
       checks: checks.map((entry) => entry.check),
+      sentTimes,
       lastCycle,
       filter: parseFleetQuery(params),
-      historyDays: historyDaysFrom(params),
+      historyDays,
       options: fleetOptions(deps.settings),
     },
-    deps.clock.now(),
+    now,
   );
 }
 

@@ -151,6 +151,18 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
     },
   ],
   [
+    // The trends count sent emails per day from one column: only sent rows, only since the given time.
+    "lists when emails were sent",
+    async (store) => {
+      const { row } = await opened(store);
+      expect(await store.listSentTimes(T0)).toEqual([]);
+      const claimed = await store.claimMessage(row, minutes(1), 60);
+      await store.markSent(claimed!, minutes(2), "op-1");
+      expect(await store.listSentTimes(T0)).toEqual([minutes(2).toISOString()]);
+      expect(await store.listSentTimes(minutes(3))).toEqual([]);
+    },
+  ],
+  [
     // The account page reads one partition's emails, not the whole outbox.
     "lists one account's outbox rows",
     async (store) => {

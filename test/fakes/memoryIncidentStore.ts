@@ -127,6 +127,14 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     );
   }
 
+  async listSentTimes(since: Date): Promise<string[]> {
+    this.enter("listSentTimes");
+    const from = since.toISOString();
+    return this.messages((row) => row.status === "sent" && typeof row.sentAt === "string" && row.sentAt >= from)
+      .map((stored) => stored.sentAt!)
+      .sort();
+  }
+
   async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
     this.enter("claimMessage");
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();

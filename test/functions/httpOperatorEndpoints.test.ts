@@ -110,7 +110,9 @@ describe("GET /api/status: the fleet overview", () => {
     // Owners from the tag: the valid address only.
     expect(report.accounts[1]!.owners).toEqual(["bob@contoso.com"]);
     // History: three incidents detected on the first day, one escalated, one resolved.
-    expect(report.history.perDay.at(-1)).toEqual({ date: "2026-11-29", detected: 3, escalated: 1, resolved: 1 });
+    // Emails: three revoked, one resolved, one escalation (an outage sends no reminders; billing-db's is due hourly: two).
+    expect(report.history.perDay.at(-1)).toMatchObject({ date: "2026-11-29", detected: 3, escalated: 1, resolved: 1 });
+    expect(report.history.perDay.at(-1)!.emailsSent).toBe(azure.sandbox.sentEmails().length);
     const owner = report.history.durationsByCause.find((row) => row.cause === "default-identity-unauthorized");
     expect(owner).toMatchObject({ incidents: 2, duration: { count: 1, medianInMinutes: 30 } });
   });
@@ -140,6 +142,7 @@ describe("GET /api/status: the fleet overview", () => {
     expect(body).toContain("Azure reported 2 of 4 CMK account(s) revoked");
     expect(body).toContain('<svg id="chart-per-day"');
     expect(body).toContain('<svg id="chart-durations"');
+    expect(body).toContain('<svg id="chart-emails"');
     // The function key the page was opened with travels in its links and form, escaped.
     expect(body).toContain('name="code" value="k&quot;ey"');
     expect(body).toContain("/api/dashboard/accounts/00000000-0000-0000-0000-0000000000dd/rg-billing-db/billing-db?code=k%22ey");

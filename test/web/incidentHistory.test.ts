@@ -8,6 +8,7 @@ import {
   percentile,
   selectIncidents,
   summarizeIncident,
+  windowStart,
   type IncidentQuery,
 } from "../../src/web/incidentHistory";
 import { makeIncident } from "../fixtures/incidents";
@@ -96,12 +97,16 @@ describe("trends", () => {
   ].map(summarizeIncident);
 
   it("counts detections, escalations and resolutions per UTC day, today last, outside the window dropped", () => {
-    expect(incidentsPerDay(incidents, 3, NOW)).toEqual([
-      { date: "2026-11-27", detected: 2, escalated: 0, resolved: 2 },
-      { date: "2026-11-28", detected: 1, escalated: 0, resolved: 0 },
-      { date: "2026-11-29", detected: 1, escalated: 1, resolved: 1 },
+    // Emails by the UTC day they were sent; one before the window is left out.
+    const sent = ["2026-11-26T23:59:59.000Z", "2026-11-27T00:00:00.000Z", "2026-11-29T11:00:00.000Z", "2026-11-29T11:30:00.000Z"];
+    expect(incidentsPerDay(incidents, sent, 3, NOW)).toEqual([
+      { date: "2026-11-27", detected: 2, escalated: 0, resolved: 2, emailsSent: 1 },
+      { date: "2026-11-28", detected: 1, escalated: 0, resolved: 0, emailsSent: 0 },
+      { date: "2026-11-29", detected: 1, escalated: 1, resolved: 1, emailsSent: 2 },
     ]);
-    expect(incidentsPerDay(incidents, 90, NOW)).toHaveLength(90);
+    expect(incidentsPerDay(incidents, [], 90, NOW)).toHaveLength(90);
+    // The store is asked for emails from the window's first midnight.
+    expect(windowStart(3, NOW).toISOString()).toBe("2026-11-27T00:00:00.000Z");
   });
 
   it("gives median and p90 per cause over the incidents that have each measure", () => {

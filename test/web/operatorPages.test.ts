@@ -59,6 +59,7 @@ describe("the dashboard with hostile names", () => {
       open: [{ incident: hostileIncident, events: [makeEvent({ detail: EVIL })] }],
       all: [hostileIncident],
       checks: [hostileCheck],
+      sentTimes: [],
       lastCycle: undefined,
       filter: { q: EVIL },
       historyDays: 7,
@@ -77,7 +78,9 @@ describe("the dashboard with hostile names", () => {
     expect(body).toContain(`/api/status?${new URLSearchParams({ code: EVIL }).toString()}"`);
     expect([...body.matchAll(/<script\b[^>]*>/g)].map((m) => m[0])).toEqual(['<script nonce="n0nce">']);
     // The at-risk count names the kind of finding in words, and links to the filter for it.
-    expect(body).toMatch(/<tr data-warning="key-expires-soon"><td>Key expires soon<\/td><td><a href="\/api\/dashboard\?cause=key-expires-soon&amp;code=[^"]*#accounts">1<\/a>/);
+    expect(body).toMatch(
+      /<tr data-warning="key-expires-soon"><td>Key expires soon<\/td><td><a href="\/api\/dashboard\?cause=key-expires-soon&amp;code=[^"]*#accounts">1<\/a>/,
+    );
   });
 
   it("links an account only when its id has Azure's shape", () => {
@@ -101,7 +104,7 @@ describe("the account list at scale", () => {
       resourceGroup: "rg",
       findings: [],
     }));
-    const report = buildStatusReport({ open: [], all: [], checks, lastCycle: undefined, filter: {}, historyDays: 7, options: OPTIONS }, NOW);
+    const report = buildStatusReport({ open: [], all: [], checks, sentTimes: [], lastCycle: undefined, filter: {}, historyDays: 7, options: OPTIONS }, NOW);
     const body = renderDashboard(report, { nonce: "n" }).html;
     expect(report.accounts).toHaveLength(MAX_ACCOUNT_ROWS + 1);
     expect(body.match(/<tr class="account"/g)).toHaveLength(MAX_ACCOUNT_ROWS);

@@ -12,6 +12,7 @@ function input(incidents: Incident[]): StatusInput {
     open: incidents.map((incident) => ({ incident, events: [] })),
     all: incidents,
     checks: [],
+    sentTimes: [],
     lastCycle: undefined,
     filter: {},
     historyDays: 7,
@@ -74,7 +75,7 @@ describe("buildStatusReport", () => {
     expect(report.incidents.map((i) => i.state)).toEqual(["escalated", "revoked", "recovering"]);
     expect(report.lastCycle).toBeNull();
     // The resolved one is history: it counts on the day it was detected, not as open.
-    expect(report.history.perDay.at(-1)).toEqual({ date: "2026-11-29", detected: 4, escalated: 0, resolved: 0 });
+    expect(report.history.perDay.at(-1)).toEqual({ date: "2026-11-29", detected: 4, escalated: 0, resolved: 0, emailsSent: 0 });
   });
 
   it.each<[string, string, number]>([
