@@ -339,7 +339,7 @@ ${perDayChart(perDay, "chart-per-day")}
 <p class="meta">${perDay.reduce((n, d) => n + d.detected, 0)} detected, ${perDay.reduce((n, d) => n + d.escalated, 0)} escalated, ${perDay.reduce((n, d) => n + d.resolved, 0)} resolved in the last ${days} days.</p>
 <h3>Emails sent per day</h3>
 ${emailsPerDayChart(perDay, "chart-emails")}
-<h3>Time to fix and to recover by cause (all kept incidents)</h3>
+<h3>Time to fix and to recover by cause (incidents detected in the last ${days} days)</h3>
 ${durationsByCause.length === 0 ? html`<p class="empty">No incidents recorded yet.</p>` : durationChart(durationsByCause, "chart-durations")}
 <table class="durations" id="durations-by-cause"><thead><tr><th scope="col">Cause</th><th scope="col">Incidents</th><th scope="col">Time to fix: median / p90</th><th scope="col">Time to recover: median / p90</th><th scope="col">Detection to resolution: median / p90</th></tr></thead>
 <tbody>${durationsByCause.map(

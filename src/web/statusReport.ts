@@ -71,7 +71,7 @@ export interface StatusHistory {
   /** The window of `perDay` (7, 30 or 90; `?days=`). */
   days: number;
   perDay: DayCount[];
-  /** Over every incident the store keeps (resolved ones are kept until deleted: see docs/operator-api.md). */
+  /** Over the incidents detected in the window (resolved ones are kept until deleted: see docs/operator-api.md). */
   durationsByCause: CauseDurations[];
 }
 
@@ -104,6 +104,8 @@ export function buildStatusReport(input: StatusInput, now: Date): StatusReport {
     input.options,
   );
   const summaries = input.all.map(summarizeIncident);
+  // Durations over the same window as the per-day counts: switching 7/30/90 days shows whether they improve.
+  const since = windowStart(input.historyDays, now).toISOString();
   const open = input.open
     .filter(({ incident }) => incident.state !== "resolved")
     .map(({ incident, events }) => toStatusIncident(incident, events, now))
@@ -125,7 +127,7 @@ export function buildStatusReport(input: StatusInput, now: Date): StatusReport {
     history: {
       days: input.historyDays,
       perDay: incidentsPerDay(summaries, input.sentTimes, input.historyDays, now),
-      durationsByCause: durationsByCause(summaries),
+      durationsByCause: durationsByCause(summaries.filter((incident) => incident.detectedAt >= since)),
     },
   };
 }

@@ -76,6 +76,13 @@ describe("buildStatusReport", () => {
     expect(report.lastCycle).toBeNull();
     // The resolved one is history: it counts on the day it was detected, not as open.
     expect(report.history.perDay.at(-1)).toEqual({ date: "2026-11-29", detected: 4, escalated: 0, resolved: 0, emailsSent: 0 });
+    // Durations cover the window only: an incident detected before it is left out.
+    const old = makeIncident({ id: "old", state: "resolved", detectedAt: "2026-10-01T00:00:00.000Z", resolvedAt: "2026-10-01T01:00:00.000Z" });
+    const withOld = buildStatusReport({ ...input(incidents), all: [...incidents, old] }, NOW);
+    expect(withOld.history.durationsByCause.map((row) => [row.cause, row.incidents])).toEqual(
+      report.history.durationsByCause.map((row) => [row.cause, row.incidents]),
+    );
+    expect(report.history.durationsByCause.map((row) => row.incidents)).toEqual([3, 1]);
   });
 
   it.each<[string, string, number]>([
