@@ -16,7 +16,7 @@ import type { IncidentEventType } from "../domain/incident";
 import { html, raw, type SafeHtml } from "../email/html";
 import { formatUtc } from "../email/templates";
 import { agoText, countdownText, formatSpan } from "./timeText";
-import { HISTORY_WINDOWS, OPEN_STATES, type DeadlineKind, type OpenState, type StatusIncident, type StatusReport } from "./statusReport";
+import { DEFAULT_HISTORY_DAYS, HISTORY_WINDOWS, OPEN_STATES, type DeadlineKind, type OpenState, type StatusIncident, type StatusReport } from "./statusReport";
 
 export { agoText, countdownText, formatSpan };
 
@@ -297,7 +297,9 @@ function accountsSection(report: StatusReport, functionKey: string | undefined):
   )}${WARNING_KINDS.map((kind) => option(kind, `Finding: ${WARNING_KIND_LABELS[kind]}`, filter.cause))}</select></label>
 <label>Subscription<input type="text" name="subscription" value="${filter.subscription ?? ""}"></label>
 <label>Owner<input type="text" name="owner" value="${filter.owner ?? ""}"></label>
-${functionKey ? html`<input type="hidden" name="code" value="${functionKey}">` : ""}
+${functionKey ? html`<input type="hidden" name="code" value="${functionKey}">` : ""}${
+    report.history.days !== DEFAULT_HISTORY_DAYS ? html`<input type="hidden" name="days" value="${report.history.days}">` : ""
+  }
 <button type="submit">Filter</button> ${isFiltered(filter) ? html`<a href="${pageLink("dashboard", {}, functionKey, "#accounts")}">Clear</a>` : ""}
 </form>
 <table class="accounts" id="account-list"><thead><tr><th scope="col">Account</th><th scope="col">State</th><th scope="col">Cause or findings</th><th scope="col">Owners</th><th scope="col">Last checked</th></tr></thead>

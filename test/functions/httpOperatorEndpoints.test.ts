@@ -143,6 +143,10 @@ describe("GET /api/status: the fleet overview", () => {
     expect(body).toContain('<svg id="chart-per-day"');
     expect(body).toContain('<svg id="chart-durations"');
     expect(body).toContain('<svg id="chart-emails"');
+    // The chosen history window survives a search; the window links keep the search.
+    const weekly = String((await httpDashboard(get("/api/dashboard?days=7&q=db"), context("cmkDashboard"))).body);
+    expect(weekly).toContain('<input type="hidden" name="days" value="7">');
+    expect(weekly).toContain('href="/api/dashboard?q=db&amp;days=90#history"');
     // The function key the page was opened with travels in its links and form, escaped.
     expect(body).toContain('name="code" value="k&quot;ey"');
     expect(body).toContain("/api/dashboard/accounts/00000000-0000-0000-0000-0000000000dd/rg-billing-db/billing-db?code=k%22ey");
