@@ -170,6 +170,20 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     return events.sort((a, b) => a.seq - b.seq);
   }
 
+  async listIncidents(filter: { accountId?: string } = {}): Promise<Incident[]> {
+    await this.ensureTable();
+    const rows = odata`RowKey eq ${STATE_ROW} or (RowKey ge ${INCIDENT_PREFIX} and RowKey lt ${`${INCIDENT_PREFIX}~`})`;
+    const query = filter.accountId === undefined ? rows : `${odata`PartitionKey eq ${partitionKeyFor(filter.accountId)}`} and (${rows})`;
+    // A resolved incident is both the state row (until the next one opens) and its history row.
+    const byId = new Map<string, Incident>();
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: query } })) {
+      const incident = unchunked<Incident>(row, "incident");
+      const known = byId.get(incident.id);
+      if (!known || known.eventCount < incident.eventCount) byId.set(incident.id, incident);
+    }
+    return [...byId.values()].sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || a.id.localeCompare(b.id));
+  }
+
   async listDueMessages(now: Date, options: { withDigestMembers?: boolean } = {}): Promise<StoredMessage[]> {
     await this.ensureTable();
     const at = now.toISOString();
@@ -190,13 +204,20 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     }
   }
 
-  async listMessages(filter: { status?: MessageStatus } = {}): Promise<StoredMessage[]> {
+  async listMessages(filter: { status?: MessageStatus; accountId?: string } = {}): Promise<StoredMessage[]> {
     await this.ensureTable();
-    return this.queryMessages(
-      filter.status
-        ? odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and status eq ${filter.status}`
-        : odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`}`,
-    );
+    const conditions = [odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`}`];
+    if (filter.status) conditions.push(odata`status eq ${filter.status}`);
+    if (filter.accountId !== undefined) conditions.unshift(odata`PartitionKey eq ${partitionKeyFor(filter.accountId)}`);
+    return this.queryMessages(conditions.join(" and "));
+  }
+
+  async listSentTimes(since: Date): Promise<string[]> {
+    await this.ensureTable();
+    const times: string[] = [];
+    const filter = odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and status eq 'sent' and sentAt ge ${since.toISOString()}`;
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter, select: ["sentAt"] } })) times.push(String(row.sentAt));
+    return times.sort();
   }
 
   async claimMessage(
@@ -311,6 +332,18 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       checks.push({ check: unchunked<CheckedAccount>(row, "check"), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) });
     }
     return checks;
+  }
+
+  async getAccountCheck(accountId: string): Promise<StoredAccountCheck | undefined> {
+    await this.ensureTable();
+    const { partitionKey, rowKey } = checkRowFor(accountId);
+    try {
+      const row = await this.table.getEntity<TableEntity>(partitionKey, rowKey);
+      return { check: unchunked<CheckedAccount>(row, "check"), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   async putAccountCheck(check: CheckedAccount, etag: string | undefined, options: { pendingDigest?: boolean } = {}): Promise<boolean> {

@@ -38,6 +38,24 @@ export const WARNING_KINDS = [
 
 export type WarningKind = (typeof WARNING_KINDS)[number];
 
+/** A kind of finding in a few words, for counts and filters (a finding's own title says more). */
+export const WARNING_KIND_LABELS: Record<WarningKind, string> = {
+  "key-expired": "Key expired",
+  "key-disabled": "Key disabled",
+  "key-deleted": "Key deleted",
+  "key-missing": "Key missing",
+  "vault-deleted": "Vault deleted",
+  "vault-missing": "Vault missing",
+  "vault-host-unresolved": "Vault host does not resolve",
+  "identity-lacks-permission": "Identity lacks key permission",
+  "default-identity-invalid": "Default identity invalid",
+  "firewall-blocks-trusted-services": "Vault firewall blocks Cosmos DB",
+  "key-not-yet-valid": "Key not yet valid",
+  "key-expires-soon": "Key expires soon",
+  "purge-protection-off": "Purge protection off",
+  "soft-delete-off": "Soft delete off",
+};
+
 /** critical: Cosmos DB would revoke on its next key access; high: soon or on the next change; medium: one mistake away. */
 export type WarningSeverity = "critical" | "high" | "medium";
 
@@ -213,6 +231,8 @@ export interface CheckedAccount {
   checkedOn: string;
   checkedAt: string;
   findings: WarningFinding[];
+  /** Valid addresses from the owner tag when checked, for the operator's filter; absent in checks recorded before they were kept. */
+  owners?: string[];
 }
 
 export interface ReportedWarning {

@@ -59,11 +59,19 @@ export interface IncidentStore {
   /** True when a link token with this nonce was used on the account (see CommitOptions). */
   isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean>;
   listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
+  /**
+   * Every incident the store keeps, open and resolved (resolved ones stay until deleted by hand:
+   * nothing prunes them yet), each once; with `accountId`, only that account's (one partition).
+   */
+  listIncidents(filter?: { accountId?: string }): Promise<Incident[]>;
   /** Rows due now; with `withDigestMembers`, also every unsent row bound to a digest, due or not. */
   listDueMessages(now: Date, options?: { withDigestMembers?: boolean }): Promise<StoredMessage[]>;
   /** One outbox row; undefined when it does not exist. */
   getMessage(accountId: string, key: string): Promise<StoredMessage | undefined>;
-  listMessages(filter?: { status?: MessageStatus }): Promise<StoredMessage[]>;
+  /** Outbox rows, oldest first; with `accountId`, only that account's (one partition). */
+  listMessages(filter?: { status?: MessageStatus; accountId?: string }): Promise<StoredMessage[]>;
+  /** When each email handed to ACS since `since` was sent (incident emails and digests), for the trends; reads that one column. */
+  listSentTimes(since: Date): Promise<string[]>;
   /**
    * Takes a lease on a message (binding it to `digestId` if given) and records `operationId` as the
    * attempt whose outcome is not known yet; undefined when another instance holds it or it changed.

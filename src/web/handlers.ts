@@ -2,8 +2,9 @@
  * The HTTP endpoints as plain functions of (request, deps): the Azure Functions entry points
  * (src/functions/http*.ts) and the local server (./localServer.ts) both call these.
  *
- *   GET      /api/status                          JSON: open incidents, counts, last poll
- *   GET      /api/dashboard                       the same as a self-contained page
+ *   GET      /api/status?q=&state=&cause=&subscription=&owner=&days=   JSON: fleet, accounts, open incidents, counts, last poll, trends
+ *   GET      /api/dashboard (same query)          the same as a self-contained page
+ *   (the incident list and the account pages: ./operatorHandlers.ts)
  *   GET/POST /api/incidents/{id}/ack?token=…      "I have fixed it": GET confirms, POST records
  *   GET/POST /api/incidents/{id}/snooze?hours=N&token=…   pause reminders, never escalation
  */
@@ -18,6 +19,7 @@ import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkP
 import { readLimitedText } from "./requestBody";
 import { htmlResponse, jsonResponse, newCspNonce } from "./responses";
 import { loadStatusReport } from "./statusReport";
+import { functionKeyOf } from "./operatorHandlers";
 import { applyLinkAction, linkedIncident } from "../app/applyLinkAction";
 import { lifecycleContext } from "../pipeline/lifecycleContext";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
@@ -30,7 +32,7 @@ export async function handleStatus(request: HttpRequest, deps: MonitorDeps): Pro
     return jsonResponse(401, { error: "App Service Authentication is required in front of this endpoint (CMK_DASHBOARD_AUTH=anonymous)." });
   }
   if (access === "not-allowed") return jsonResponse(403, { error: "You are signed in, but not on CMK_DASHBOARD_ALLOWED_PRINCIPALS." });
-  return jsonResponse(200, await loadStatusReport(deps));
+  return jsonResponse(200, await loadStatusReport(deps, request.query));
 }
 
 export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
@@ -50,7 +52,7 @@ export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): 
       nonce,
     );
   }
-  return htmlResponse(200, renderDashboard(await loadStatusReport(deps), { nonce }), nonce);
+  return htmlResponse(200, renderDashboard(await loadStatusReport(deps, request.query), { nonce, ...functionKeyOf(request) }), nonce);
 }
 
 export function handleAck(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {

@@ -20,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { HttpRequest, type HttpResponseInit } from "@azure/functions";
 import { API_PREFIX } from "../domain/linkTokens";
 import { handleAck, handleDashboard, handleSnooze, handleStatus } from "./handlers";
+import { handleAccount, handleAccountPage, handleIncidents } from "./operatorHandlers";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 export interface LocalWebServerOptions {
@@ -50,6 +51,9 @@ interface Route {
 const ROUTES: readonly Route[] = [
   { methods: ["GET"], pattern: /^\/status$/, handler: handleStatus },
   { methods: ["GET"], pattern: /^\/dashboard$/, handler: handleDashboard },
+  { methods: ["GET"], pattern: /^\/incidents$/, handler: handleIncidents },
+  { methods: ["GET"], pattern: /^\/accounts\/(?<subscriptionId>[^/]+)\/(?<resourceGroup>[^/]+)\/(?<name>[^/]+)$/, handler: handleAccount },
+  { methods: ["GET"], pattern: /^\/dashboard\/accounts\/(?<subscriptionId>[^/]+)\/(?<resourceGroup>[^/]+)\/(?<name>[^/]+)$/, handler: handleAccountPage },
   { methods: ["GET", "POST"], pattern: /^\/incidents\/(?<id>[^/]+)\/ack$/, handler: handleAck },
   { methods: ["GET", "POST"], pattern: /^\/incidents\/(?<id>[^/]+)\/snooze$/, handler: handleSnooze },
 ];

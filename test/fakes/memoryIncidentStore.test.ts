@@ -129,6 +129,50 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
     },
   ],
   [
+    // History: a resolved incident stays listed (once, not as state row and history row both) beside the next one.
+    "lists open and resolved incidents, each once, newest first",
+    async (store) => {
+      const { decision } = await opened(store);
+      const healthy = makeAccount({ customerManagedKeyStatus: "Access to the configured customer managed key confirmed." });
+      const record = await store.getRecord(ACCOUNT_ID);
+      const healthyInput = { kind: "observed" as const, account: healthy, classification: classifyStatus(healthy.customerManagedKeyStatus) };
+      await store.commit(record, decide(record.incident, healthyInput, minutes(30), lifecycle));
+      expect((await store.listIncidents()).map((i) => [i.id, i.state])).toEqual([[decision.incident!.id, "resolved"]]);
+      const again = firstNotice(minutes(60));
+      await store.commit(await store.getRecord(ACCOUNT_ID), again);
+      const listed = await store.listIncidents({ accountId: ACCOUNT_ID });
+      expect(listed.map((i) => [i.id, i.state])).toEqual([
+        [again.incident!.id, "revoked"],
+        [decision.incident!.id, "resolved"],
+      ]);
+      expect(listed[1]!.resolvedAt).toBe(minutes(30).toISOString());
+      // Another account's partition holds none of them.
+      expect(await store.listIncidents({ accountId: `${ACCOUNT_ID}-other` })).toEqual([]);
+    },
+  ],
+  [
+    // The trends count sent emails per day from one column: only sent rows, only since the given time.
+    "lists when emails were sent",
+    async (store) => {
+      const { row } = await opened(store);
+      expect(await store.listSentTimes(T0)).toEqual([]);
+      const claimed = await store.claimMessage(row, minutes(1), 60);
+      await store.markSent(claimed!, minutes(2), "op-1");
+      expect(await store.listSentTimes(T0)).toEqual([minutes(2).toISOString()]);
+      expect(await store.listSentTimes(minutes(3))).toEqual([]);
+    },
+  ],
+  [
+    // The account page reads one partition's emails, not the whole outbox.
+    "lists one account's outbox rows",
+    async (store) => {
+      const { row } = await opened(store);
+      expect((await store.listMessages({ accountId: ACCOUNT_ID })).map((m) => m.message.key)).toEqual([row.message.key]);
+      expect(await store.listMessages({ accountId: `${ACCOUNT_ID}-other` })).toEqual([]);
+      expect(await store.listMessages({ accountId: ACCOUNT_ID, status: "sent" })).toEqual([]);
+    },
+  ],
+  [
     // Due means pending and at or past nextAttemptAt; a row is not due a moment before.
     "lists a pending row as due from its attempt time",
     async (store) => {
@@ -307,6 +351,16 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
       ]);
       expect([...recorded]).toEqual([`${ACCOUNT_ID}-2`]);
       expect(store.checkWriteGroup(ACCOUNT_ID)).toMatch(/^warning-checks-[0-9a-f]$/);
+    },
+  ],
+  [
+    // One account's check is a point read; an account never checked reads as undefined.
+    "reads one account's daily check",
+    async (store) => {
+      expect(await store.getAccountCheck(ACCOUNT_ID)).toBeUndefined();
+      await store.putAccountCheck(check(ACCOUNT_ID), undefined);
+      expect(await store.getAccountCheck(ACCOUNT_ID)).toEqual({ check: check(ACCOUNT_ID), etag: expect.any(String) });
+      expect(await store.getAccountCheck(`${ACCOUNT_ID}-2`)).toBeUndefined();
     },
   ],
 ];

@@ -83,6 +83,21 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       .sort((a, b) => a.seq - b.seq);
   }
 
+  async listIncidents(filter: { accountId?: string } = {}): Promise<Incident[]> {
+    this.enter("listIncidents");
+    const partitions = filter.accountId === undefined ? [...this.partitions.values()] : [this.partition(filter.accountId)];
+    const byId = new Map<string, Incident>();
+    for (const rows of partitions) {
+      for (const [key, row] of rows) {
+        if (key !== STATE_ROW && !key.startsWith("incident|")) continue;
+        const incident = copy(row.incident as Incident);
+        const known = byId.get(incident.id);
+        if (!known || known.eventCount < incident.eventCount) byId.set(incident.id, incident);
+      }
+    }
+    return [...byId.values()].sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || a.id.localeCompare(b.id));
+  }
+
   async listDueMessages(now: Date, options: { withDigestMembers?: boolean } = {}): Promise<StoredMessage[]> {
     this.enter("listDueMessages");
     const at = now.toISOString();
@@ -102,9 +117,22 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     return row ? toStoredMessage(row) : undefined;
   }
 
-  async listMessages(filter: { status?: MessageStatus } = {}): Promise<StoredMessage[]> {
+  async listMessages(filter: { status?: MessageStatus; accountId?: string } = {}): Promise<StoredMessage[]> {
     this.enter("listMessages");
-    return this.messages((row) => filter.status === undefined || row.status === filter.status);
+    const account = filter.accountId === undefined ? undefined : normalizeResourceId(filter.accountId);
+    return this.messages(
+      (row) =>
+        (filter.status === undefined || row.status === filter.status) &&
+        (account === undefined || normalizeResourceId((row.message as OutboxMessage).accountId) === account),
+    );
+  }
+
+  async listSentTimes(since: Date): Promise<string[]> {
+    this.enter("listSentTimes");
+    const from = since.toISOString();
+    return this.messages((row) => row.status === "sent" && typeof row.sentAt === "string" && row.sentAt >= from)
+      .map((stored) => stored.sentAt!)
+      .sort();
   }
 
   async claimMessage(
@@ -192,6 +220,12 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       .filter(([partition]) => partition.startsWith("warning-checks-"))
       .flatMap(([, rows]) => [...rows.values()])
       .map((row) => ({ check: copy(row.check as CheckedAccount), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) }));
+  }
+
+  async getAccountCheck(accountId: string): Promise<StoredAccountCheck | undefined> {
+    this.enter("getAccountCheck");
+    const row = this.partitionNamed(this.checkWriteGroup(accountId)).get(checkRowKey(accountId));
+    return row ? { check: copy(row.check as CheckedAccount), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) } : undefined;
   }
 
   async putAccountCheck(check: CheckedAccount, etag: string | undefined, options: { pendingDigest?: boolean } = {}): Promise<boolean> {
