@@ -339,6 +339,34 @@ describe("fixes the monitor observes itself, undone fixes and snoozes", () => {
     expect(fourth.reasons).toEqual([]);
   });
 
+  it("only time beyond the current snooze counts against the allowance; shortening is free and says nothing of it", () => {
+    // A day at 20 (until 1460), cut back to 100 at 30, a day again at 40 (until 1480): 1440 + 0 + 1380 minutes used.
+    // A day more at 200 (160 minutes past 1480) finds 60 left: until 1540, and the timeline says why.
+    const snooze = (minute: number, until: number): [number, LifecycleInput] => [
+      minute,
+      { kind: "snoozed", until: new Date(START + until * 60_000).toISOString(), by: "o@contoso.com" },
+    ];
+    let incident = decide(
+      undefined,
+      { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") },
+      new Date(START + 10 * 60_000),
+      CTX,
+    ).incident;
+    const timeline: Array<[number, string, number | undefined]> = [];
+    for (const [minute, input] of [snooze(20, 20 + 24 * 60), snooze(30, 100), snooze(40, 40 + 24 * 60), snooze(200, 200 + 24 * 60)]) {
+      const decision = decide(incident, input, new Date(START + minute * 60_000), CTX);
+      incident = decision.incident;
+      for (const event of decision.events) timeline.push([minute, event.detail, incident?.snoozedInMinutes]);
+    }
+    const until = (minute: number) => new Date(START + minute * 60_000).toISOString();
+    expect(timeline).toEqual([
+      [20, `Reminders snoozed by o@contoso.com until ${until(1460)}; escalation is not affected`, 1440],
+      [30, `Reminders snoozed by o@contoso.com until ${until(100)}; escalation is not affected`, 1440],
+      [40, `Reminders snoozed by o@contoso.com until ${until(1480)}; escalation is not affected`, 2820],
+      [200, `Reminders snoozed by o@contoso.com until ${until(1540)} (the incident's 48-hour snooze allowance is used up); escalation is not affected`, 2880],
+    ]);
+  });
+
   it("reminders resume when the snooze ends", () => {
     // Snoozed for one hour at minute 20: the reminder due at 70 waits until 80.
     const { sent } = simulate({
@@ -398,6 +426,32 @@ describe("addresses new to an incident, per day", () => {
     for (let minute = 130; minute < DAY; minute += 60) incident = observe(incident, minute).incident;
     const nextDay = observe(incident, DAY + 10);
     expect(nextDay.messages[0]!.to).toEqual(["o10@contoso.com", "o11@contoso.com", "o12@contoso.com", "o13@contoso.com", "ops@contoso.com"]);
+  });
+
+  it("escalation contacts and the configured defaults never count against the allowance, however spelled", () => {
+    // One new address a day, two escalation contacts: the owner tag names one of them in capitals.
+    // Detected at 10 (DNS: escalation at 130); nobody is left out at any point.
+    const twoContacts: LifecycleContext = { ...ctx, newRecipientsPerDay: 1, escalationRecipients: ["support@contoso.com", "oncall@contoso.com"] };
+    tags = { "cmk-owner": "o0@contoso.com, OnCall@Contoso.com" };
+    const account = { ...ACCOUNT, tags };
+    const journal: string[] = [];
+    let incident: Incident | undefined;
+    for (const minute of [10, 70, 130]) {
+      const decision = decide(incident, { kind: "observed", account, classification: revoked("key-vault-dns-unresolved") }, at(minute), twoContacts);
+      incident = decision.incident;
+      for (const event of decision.events) journal.push(`${minute} ${event.type}`);
+      for (const m of decision.messages) journal.push(`${minute} ${m.kind} → ${m.to.join(",")} | ${m.cc.join(",")}`);
+    }
+    expect(journal).toEqual([
+      "10 detected",
+      "10 revoked → o0@contoso.com,OnCall@Contoso.com,ops@contoso.com | ",
+      "70 reminded",
+      "70 reminder → o0@contoso.com,OnCall@Contoso.com,ops@contoso.com | ",
+      "130 escalated",
+      "130 escalation → support@contoso.com,oncall@contoso.com | o0@contoso.com,ops@contoso.com",
+    ]);
+    // Only o0 was new to the incident and counted.
+    expect(incident?.newRecipients).toEqual({ day: "2026-11-29", count: 1 });
   });
 
   it("with the day's allowance spent and only new owners left, the notice goes to the escalation contacts, never nobody", () => {

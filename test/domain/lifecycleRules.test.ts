@@ -375,6 +375,25 @@ describe("a fix on a detection clock", () => {
     expect([incident.state, incident.clockStartedAt, incident.escalateAt]).toEqual(["recovering", iso(10), iso(130)]);
   });
 
+  it.each<[string, CauseId, LifecycleInput, number]>([
+    // DNS, fixed and seen by the probes at 100: the fix gets its full window (100 + 120).
+    ["DNS, fix observed at 100 → escalation at 220", "key-vault-dns-unresolved", { kind: "fix-observed", detail: "host resolves" }, 220],
+    // DNS, only claimed at 100: a claim never pushes back the escalation scheduled at detection.
+    ["DNS, acknowledged at 100 → escalation stays at 130", "key-vault-dns-unresolved", { kind: "acknowledged", by: "owner@contoso.com" }, 130],
+    // An outage nobody on the owner's side can fix keeps its clock, whatever the probes or an owner say.
+    ["outage, fix observed at 100 → escalation stays at 130", "service-side-outage", { kind: "fix-observed", detail: "vault answers" }, 130],
+    ["outage, acknowledged at 100 → escalation stays at 130", "service-side-outage", { kind: "acknowledged", by: "owner@contoso.com" }, 130],
+  ])("detected at 10, %s", (_name, cause, fix, escalatesAt) => {
+    const { journal, incident } = run([
+      [10, observed(revoked(cause))],
+      [100, fix],
+      [escalatesAt - 1, { kind: "tick" }],
+      [escalatesAt, { kind: "tick" }],
+    ]);
+    expect(incident.escalateAt).toBe(iso(escalatesAt));
+    expect(journal.filter((e) => e.lines[0] === "reason escalation-due").map((e) => e.minute)).toEqual([escalatesAt]);
+  });
+
   it("a fix observed later moves the whole clock: expected recovery and escalation", () => {
     // Fix at 100: recovery expected by 160, escalation at 220.
     const { incident } = run([
@@ -572,6 +591,65 @@ describe("what the incident stores from Azure's free text", () => {
     const { incident } = run([[10, observed(revoked("key-not-found"), { ...ACCOUNT, customerManagedKeyStatus: status })]]);
     expect(incident.account.customerManagedKeyStatus).toBe(expected(status));
     expect(incident.account.name).toBe("orders-db");
+  });
+});
+
+describe("what the incident stores of the account writer's text", () => {
+  const URI = "https://kv-orders.vault.azure.net/keys/";
+  const uriOf = (length: number) => `${URI}${"k".repeat(length - URI.length)}`;
+  const identityOf = (length: number) => `UserAssignedIdentity=${"i".repeat(length - 21)}`;
+  /** The owner tag (9 + 17 characters) first, then `count` more tags `t<i>` of `each` characters in value. */
+  const tagsOf = (count: number, each = 1) => ({
+    "cmk-owner": "owner@contoso.com",
+    ...Object.fromEntries(Array.from({ length: count }, (_, i) => [`t${i}`, "v".repeat(each)])),
+  });
+  /** Owner tag plus one "notes" tag, `total` characters of names and values in all. */
+  const notesOf = (total: number) => ({ "cmk-owner": "owner@contoso.com", notes: "n".repeat(total - 26 - 5) });
+  const { defaultIdentity: _identity, ...noIdentity } = ACCOUNT;
+
+  it.each<[string, Partial<CmkAccount>, (account: CmkAccount) => Partial<CmkAccount>]>([
+    // Within every bound: stored exactly as observed (ARM's own limits never bite).
+    ["a 2048-character key URI", { keyVaultKeyUri: uriOf(2048) }, (a) => a],
+    ["a 2048-character default identity", { defaultIdentity: identityOf(2048) }, (a) => a],
+    ["50 tags", { tags: tagsOf(49) }, (a) => a],
+    ["tags of 40,000 characters in all", { tags: notesOf(40_000) }, (a) => a],
+    // One over: the text is cut at the bound and marked, everything else kept.
+    ["a 2049-character key URI", { keyVaultKeyUri: uriOf(2049) }, (a) => ({ ...a, keyVaultKeyUri: `${uriOf(2049).slice(0, 2048)}…` })],
+    ["a 2049-character default identity", { defaultIdentity: identityOf(2049) }, (a) => ({ ...a, defaultIdentity: `${identityOf(2049).slice(0, 2048)}…` })],
+    // 51 tags: the first 50, in order, so the owner tag (first) is kept.
+    ["51 tags", { tags: tagsOf(50) }, (a) => ({ ...a, tags: tagsOf(49) })],
+    // Over 40,000 characters: tags are kept while they fit; the one that does not fit is dropped.
+    ["tags of 40,001 characters in all", { tags: notesOf(40_001) }, (a) => ({ ...a, tags: { "cmk-owner": "owner@contoso.com" } })],
+    // An account cut for one field keeps the others that are within bounds whole, to the character.
+    [
+      "a long key URI with a 2048-character identity and tags of exactly 40,000",
+      { keyVaultKeyUri: uriOf(5000), defaultIdentity: identityOf(2048), tags: notesOf(40_000) },
+      (a) => ({ ...a, keyVaultKeyUri: `${uriOf(5000).slice(0, 2048)}…` }),
+    ],
+    // 61 tags of about 1,000 characters: the owner tag and the next 39 make 39,133 characters; the 40th would pass 40,000.
+    [
+      "61 tags of 1,000 characters with a 2048-character key URI",
+      { keyVaultKeyUri: uriOf(2048), tags: tagsOf(60, 1000) },
+      (a) => ({ ...a, tags: tagsOf(39, 1000) }),
+    ],
+  ])("%s", (_name, overrides, expected) => {
+    const account: CmkAccount = { ...ACCOUNT, ...overrides };
+    const { incident, facts } = run([[10, observed(revoked("key-not-found"), account)]]);
+    expect(incident.account).toEqual(expected(account));
+    // The email's copy of the incident is the bounded one too.
+    expect(facts[0]!.facts.incident.account).toEqual(expected(account));
+  });
+
+  it.each<[string, Partial<CmkAccount>, Partial<CmkAccount>]>([
+    // Within bounds: stored as observed.
+    ["within bounds", {}, {}],
+    // Cut for its tags: still no identity, not an empty or "undefined" one that would read as configured.
+    ["cut for its tags", { tags: tagsOf(50) }, { tags: tagsOf(49) }],
+  ])("an account without a default identity, %s, is stored without one", (_name, overrides, cut) => {
+    const account: CmkAccount = { ...noIdentity, ...overrides };
+    const { incident } = run([[10, observed(revoked("key-not-found"), account)]]);
+    expect(incident.account).toEqual({ ...account, ...cut });
+    expect("defaultIdentity" in incident.account).toBe(false);
   });
 });
 
