@@ -209,6 +209,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     digestThreshold: config.digestThreshold,
     emailRatePerMinute: config.emailRatePerMinute,
     emailRatePerHour: config.emailRatePerHour,
+    supportTickets: config.supportTickets,
   };
   return {
     accounts,

@@ -139,6 +139,32 @@ param emailRatePerMinute int = 30
 @description('CMK_EMAIL_RATE_PER_HOUR value.')
 param emailRatePerHour int = 100
 
+@allowed(['off', 'draft', 'create'])
+@description('CMK_SUPPORT_TICKETS value.')
+param supportTickets string = 'off'
+
+@allowed(['minimal', 'moderate', 'critical', 'highestcriticalimpact'])
+@description('CMK_SUPPORT_SEVERITY value.')
+param supportSeverity string = 'moderate'
+
+@description('CMK_SUPPORT_CONTACT_NAME value.')
+param supportContactName string = ''
+
+@description('CMK_SUPPORT_CONTACT_EMAIL value.')
+param supportContactEmail string = ''
+
+@description('CMK_SUPPORT_CONTACT_COUNTRY value.')
+param supportContactCountry string = 'usa'
+
+@description('CMK_SUPPORT_CONTACT_LANGUAGE value.')
+param supportContactLanguage string = 'en-us'
+
+@description('CMK_SUPPORT_CONTACT_TIMEZONE value.')
+param supportContactTimezone string = 'UTC'
+
+@description('CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID value.')
+param supportProblemClassificationId string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -249,6 +275,15 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_DIGEST_THRESHOLD: string(digestThreshold)
       CMK_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
       CMK_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
+      // Microsoft support tickets on escalation.
+      CMK_SUPPORT_TICKETS: supportTickets
+      CMK_SUPPORT_SEVERITY: supportSeverity
+      CMK_SUPPORT_CONTACT_NAME: supportContactName
+      CMK_SUPPORT_CONTACT_EMAIL: supportContactEmail
+      CMK_SUPPORT_CONTACT_COUNTRY: supportContactCountry
+      CMK_SUPPORT_CONTACT_LANGUAGE: supportContactLanguage
+      CMK_SUPPORT_CONTACT_TIMEZONE: supportContactTimezone
+      CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID: supportProblemClassificationId
     }
   }
 }

@@ -5,6 +5,7 @@ import { renderEmail, type RenderedEmail } from "../email/templates";
 import type { CycleContext } from "./cycleContext";
 import { ownerLinksFor } from "./ownerLinks";
 import { byAge, type SendUnit } from "./sendUnit";
+import { supportTicketView } from "./supportTicketView";
 
 export function renderUnit(ctx: CycleContext, unit: SendUnit): Promise<RenderedEmail> {
   return unit.digestId ? renderDigest(ctx, unit) : renderOne(ctx, unit.members[0]!.message);
@@ -31,5 +32,7 @@ async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, st
     facts.timeline = events.filter((event) => event.seq <= stored.incident.eventCount);
   }
   const ownerLinks = await ownerLinksFor(ctx.deps, facts, ctx.now);
-  return renderEmail(facts, ownerLinks ? { ownerLinks } : {});
+  const tickets = ctx.settings.supportTickets;
+  const supportTicket = message.kind === "escalation" && tickets.mode !== "off" ? supportTicketView(facts, tickets) : undefined;
+  return renderEmail(facts, { ...(ownerLinks ? { ownerLinks } : {}), ...(supportTicket ? { supportTicket } : {}) });
 }
