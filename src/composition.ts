@@ -2,6 +2,7 @@
  * The composition root: the only place SDK clients and adapters are constructed. Production
  * and the local sandbox differ here, and only in endpoint, credential, TLS trust and clock.
  */
+import { ArmSupportTickets } from "./adapters/armSupportTickets";
 import type { Agent } from "node:https";
 import { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
@@ -50,6 +51,8 @@ export interface CompositionOverrides {
   log?: Logger;
   /** How often to poll ACS send operations. */
   emailPollIntervalInMs?: number;
+  /** How often to poll a support ticket's create operation. */
+  supportPollIntervalInMs?: number;
   /** Turns SDK retries off where a caller injects failures on purpose. */
   maxRetries?: number;
   /** Extra transport policies on storage calls: the fault-injection suite's storage faults. */
@@ -190,6 +193,16 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
       ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured)
       : undefined;
 
+  const supportTickets =
+    config.supportTickets.mode === "create"
+      ? new ArmSupportTickets({
+          credential,
+          endpoint: config.armEndpoint,
+          clientOptions: armClientOptions,
+          ...(overrides.supportPollIntervalInMs !== undefined ? { pollIntervalInMs: overrides.supportPollIntervalInMs } : {}),
+        })
+      : undefined;
+
   const settings: MonitorSettings = {
     subscriptionIds: config.subscriptionIds,
     emailSender: config.emailSender,
@@ -219,6 +232,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     warnings: store,
     email,
     ...(probes ? { probes } : {}),
+    ...(supportTickets ? { supportTickets } : {}),
     clock,
     log: overrides.log ?? consoleLogger,
     settings,

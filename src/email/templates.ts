@@ -437,6 +437,7 @@ const EVENT_NAMES: Record<IncidentEvent["type"], string> = {
   escalated: "Escalated",
   resolved: "Resolved",
   "recipients-dropped": "Recipients dropped",
+  "support-ticket": "Support ticket",
 };
 
 function ownerActions(incident: Incident, timeline: IncidentEvent[]): string[] {

@@ -17,6 +17,9 @@ export interface CycleStats {
   emailsSent: number;
   emailsRetrying: number;
   emailsDead: number;
+  /** Support tickets filed, and escalations whose ticket could not be filed (CMK_SUPPORT_TICKETS=create). */
+  supportTicketsFiled: number;
+  supportTicketsNotFiled: number;
   emailsSkippedByOtherInstance: number;
   /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
   accountsProbed: number;
@@ -65,6 +68,8 @@ export function newStats(): CycleStats {
     emailsSent: 0,
     emailsRetrying: 0,
     emailsDead: 0,
+    supportTicketsFiled: 0,
+    supportTicketsNotFiled: 0,
     emailsSkippedByOtherInstance: 0,
     accountsProbed: 0,
     deferredForDeadline: 0,
@@ -108,6 +113,8 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   emailsSent: "sum",
   emailsRetrying: "sum",
   emailsDead: "sum",
+  supportTicketsFiled: "sum",
+  supportTicketsNotFiled: "sum",
   emailsSkippedByOtherInstance: "sum",
   accountsProbed: "sum",
   deferredForDeadline: "sum",

@@ -11,6 +11,7 @@ import { paceStage } from "./paceStage";
 import { probeStage } from "./probeStage";
 import { recordStage } from "./recordStage";
 import { sendStage, type SendOutcome } from "./sendStage";
+import { supportTicketStage } from "./supportTicketStage";
 import type { OutboxScope, SendTally } from "./sendUnit";
 import { chain, type Stage } from "./stage";
 import type { PlannedChange, WorkItem } from "./workItem";
@@ -25,5 +26,5 @@ export function decidePipeline(options: { confirmChanges: boolean }): Stage<Work
 
 /** The sending half: due → group → pace → claim → send, within `scope`, counting into `tally`. */
 export function sendPipeline(scope: OutboxScope, tally: SendTally): Stage<Date, SendOutcome> {
-  return chain(chain(chain(chain(dueMessagesStage(scope), groupStage), paceStage(tally)), claimStage), sendStage(tally));
+  return chain(chain(chain(chain(dueMessagesStage(scope), groupStage), paceStage(tally)), chain(claimStage, supportTicketStage)), sendStage(tally));
 }

@@ -31,6 +31,7 @@ export function sandboxOverrides(
     credential: sandbox.credential,
     tlsCa: sandbox.ca,
     emailPollIntervalInMs: 0,
+    supportPollIntervalInMs: 0,
     // Vault host names stay real-looking: the sandbox resolves them and serves them (vaultAgent.ts).
     keyVaultAgent: sandbox.keyVaultAgent,
     hostResolver: sandbox.resolver,

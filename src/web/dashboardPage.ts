@@ -41,6 +41,7 @@ const EVENT_LABELS: Record<IncidentEventType, string> = {
   escalated: "Escalated",
   resolved: "Resolved",
   "recipients-dropped": "Recipients dropped",
+  "support-ticket": "Support ticket",
 };
 
 /** "2 d 3 h", "1 h 5 min", "4 min 09 s", "12 s": the same rule as the page's script. */
