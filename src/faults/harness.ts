@@ -127,6 +127,10 @@ export interface RunOutcome {
   faultFreeDigests: number;
   /** Deliveries the harness could not account for (a digest with no rows bound to it, or a member count that disagrees): a failure. */
   anomalies: string[];
+  /** Support tickets opened in the faulty run (CMK_SUPPORT_TICKETS=create), tickets beyond one per incident (a failure), and those of the fault-free run. */
+  ticketsOpened: number;
+  duplicateTickets: number;
+  faultFreeTicketsOpened: number;
 }
 
 class CrashError extends Error {
@@ -239,6 +243,8 @@ interface PlayResult {
   digests: number;
   messagesInDigests: number;
   anomalies: string[];
+  ticketsOpened: number;
+  duplicateTickets: number;
 }
 
 const DIGEST_COUNT = /\] (\d+) Cosmos DB accounts?:/;
@@ -309,6 +315,9 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       CMK_STATE_TABLE: table,
       // Half the seeds discover through ARM per subscription, half through Resource Graph (with confirmation GETs).
       CMK_DISCOVERY: discovery,
+      // Escalations file a support ticket in the sandbox; crashes and concurrent instances must never open two.
+      CMK_SUPPORT_TICKETS: "create",
+      CMK_SUPPORT_CONTACT_NAME: "Fault Suite",
       // Fan-out plans: every cycle queues its accounts for the simulated Functions host.
       ...(host ? { CMK_FANOUT: "queue", CMK_WORK_QUEUE: host.name, AzureWebJobsStorage: services.azurite.connectionString } : {}),
     });
@@ -323,6 +332,9 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   /** Minutes at which some fault was still in force (not yet used up), for judging lateness. */
   const faultyMinutes: number[] = [];
   let seenEmails = sandbox.sentEmails().length;
+  sandbox.support.reset();
+  // Under faults a create stays in progress (and its ticket invisible) for a few polls of its operation.
+  sandbox.support.setPollsBeforeDone(withFaults ? 3 : 1);
   let failedCycles = 0;
   let crashes = 0;
   let restartPending = false;
@@ -461,9 +473,23 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     anomalies.push("Azurite came back older than it had acknowledged after a restart (the emulator's, not the engine's): rerun the seed");
   }
 
+  const ticketsOpened = sandbox.support.ticketsOpened;
+  const duplicateTickets = sandbox.support.duplicateTickets;
   labelDeliveries(deliveries, mode);
   const incidents = new Set(deliveries.map((d) => incidentOf(d.key))).size;
-  return { deliveries, incidents, failedCycles, crashes, faultyMinutes, ...(host ? { queue: host.stats } : {}), digests, messagesInDigests, anomalies };
+  return {
+    deliveries,
+    incidents,
+    failedCycles,
+    crashes,
+    faultyMinutes,
+    ...(host ? { queue: host.stats } : {}),
+    digests,
+    messagesInDigests,
+    anomalies,
+    ticketsOpened,
+    duplicateTickets,
+  };
 }
 
 function incidentOf(key: string): string {
@@ -549,6 +575,9 @@ export async function runPlan(services: FaultServices, plan: FaultPlan): Promise
     digests: faulty.digests,
     messagesInDigests: faulty.messagesInDigests,
     faultFreeDigests: baseline.digests,
+    ticketsOpened: faulty.ticketsOpened,
+    duplicateTickets: faulty.duplicateTickets + baseline.duplicateTickets,
+    faultFreeTicketsOpened: baseline.ticketsOpened,
     anomalies: [...baselineGaps, ...baseline.anomalies.map((a) => `fault-free ${a}`), ...faulty.anomalies],
   };
 }

@@ -27,6 +27,10 @@ export interface FaultSummary {
   digests: number;
   messagesInDigests: number;
   faultFreeDigests: number;
+  /** Support tickets opened in the faulty runs, tickets beyond one per incident (must be 0), and tickets in the fault-free runs. */
+  ticketsOpened: number;
+  duplicateTickets: number;
+  faultFreeTicketsOpened: number;
 }
 
 export function summarize(outcomes: readonly RunOutcome[]): FaultSummary {
@@ -54,12 +58,15 @@ export function summarize(outcomes: readonly RunOutcome[]): FaultSummary {
     digests: sum(outcomes, (o) => o.digests),
     messagesInDigests: sum(outcomes, (o) => o.messagesInDigests),
     faultFreeDigests: sum(outcomes, (o) => o.faultFreeDigests),
+    ticketsOpened: sum(outcomes, (o) => o.ticketsOpened),
+    duplicateTickets: sum(outcomes, (o) => o.duplicateTickets),
+    faultFreeTicketsOpened: sum(outcomes, (o) => o.faultFreeTicketsOpened),
   };
 }
 
 /** A run that must fail the suite: something lost, duplicated or unaccounted for. */
 export function failed(outcome: RunOutcome): boolean {
-  return outcome.lost.length > 0 || outcome.duplicates.length > 0 || outcome.anomalies.length > 0;
+  return outcome.lost.length > 0 || outcome.duplicates.length > 0 || outcome.anomalies.length > 0 || outcome.duplicateTickets > 0;
 }
 
 export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSummary): string {
@@ -103,6 +110,7 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
     ...o.lost.map((id) => `  seed ${o.seed}: LOST ${id}`),
     ...o.duplicates.map((id) => `  seed ${o.seed}: DUPLICATE ${id}`),
     ...o.anomalies.map((text) => `  seed ${o.seed}: ANOMALY ${text}`),
+    ...(o.duplicateTickets > 0 ? [`  seed ${o.seed}: ${o.duplicateTickets} DUPLICATE SUPPORT TICKET(S)`] : []),
     ...o.late.map((id) => `  seed ${o.seed}: late ${id}`),
   ]);
   return [
@@ -115,6 +123,7 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
     `Fan-out: ${summary.fannedOutRuns} runs over the queue, ${summary.workItems} work items processed in ${summary.workItemRuns} runs ` +
       `(${summary.redeliveries} redeliveries, ${summary.workItemFailures} failed runs of which ${summary.crashesInWorkItems} crashes, ` +
       `${summary.staleWorkItems} stale, ${summary.poison} poison).`,
+    `Support tickets: ${summary.ticketsOpened} opened (${summary.faultFreeTicketsOpened} in the fault-free runs), ${summary.duplicateTickets} duplicate tickets.`,
     `Digests: ${summary.digests} delivered carrying ${summary.messagesInDigests} messages (${summary.faultFreeDigests} in the fault-free runs).`,
     `Faults injected: ${Object.entries(summary.faultsInjected)
       .sort()

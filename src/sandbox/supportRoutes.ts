@@ -75,6 +75,12 @@ export class SupportRoutes {
     this.denied.add(subscriptionId.toLowerCase());
   }
 
+  /** Forgets every ticket and operation (the fault suite starts each run with none). */
+  reset(): void {
+    this.tickets.length = 0;
+    this.operations.clear();
+  }
+
   /** How many status polls answer InProgress before a create finishes (default 1). */
   setPollsBeforeDone(polls: number): void {
     this.pollsBeforeDone = polls;

@@ -31,6 +31,12 @@ describe("fault injection (short form)", () => {
       anomalies: 0,
       seeds: [],
     });
+    // Escalations filed support tickets (CMK_SUPPORT_TICKETS=create), never two for one incident under crashes and concurrent instances.
+    expect(summary.faultFreeTicketsOpened).toBeGreaterThan(0);
+    expect({ ticketsOpened: summary.ticketsOpened, duplicateTickets: summary.duplicateTickets }).toEqual({
+      ticketsOpened: summary.faultFreeTicketsOpened,
+      duplicateTickets: 0,
+    });
     // The seeds chosen to fan out did, and their work went through the simulated host's queue.
     const fannedOut = SEEDS.filter(fansOut).length;
     expect(summary.fannedOutRuns).toBe(fannedOut);
