@@ -411,6 +411,7 @@ module monitoredSubscriptionRoles 'monitored-scope/subscription.bicep' = [
     scope: subscription(subscriptionId)
     params: {
       principalId: identity.outputs.principalId
+      assignSupportRequestContributor: supportTickets == 'create'
     }
   }
 ]

@@ -574,6 +574,14 @@ function resolved(ctx: Context): Template {
     blocks: [
       { type: "paragraph", text: opening },
       { type: "paragraph", text: "Nothing more is needed. The monitor has closed the incident." },
+      ...(incident.supportTicket?.state === "filed"
+        ? [
+            {
+              type: "paragraph" as const,
+              text: `Microsoft support ticket ${incident.supportTicket.ticketNumber} (name ${incident.supportTicket.name}) was filed for this incident; it may be closed now.`,
+            },
+          ]
+        : []),
       { type: "heading", text: "Summary" },
       {
         type: "facts",

@@ -338,3 +338,24 @@ describe("renderEmail: the support ticket in an escalation", () => {
     for (const tag of tagsIn(email.html)) expect(OUR_TAGS).toContain(tag);
   });
 });
+
+describe("renderEmail: the resolved email names the support ticket", () => {
+  it.each<[string, boolean]>([
+    // A ticket was filed: the people who got the escalation learn it may be closed.
+    ["filed", true],
+    // None filed: nothing said about tickets.
+    ["none", false],
+  ])("%s", (_case, filed) => {
+    const facts = makeFacts("resolved");
+    if (filed)
+      facts.incident.supportTicket = {
+        state: "filed",
+        name: "cmk-0123",
+        ticketNumber: "2612030010001234",
+        filedAt: "2026-11-29T09:20:00.000Z",
+        subscriptionId: SUBSCRIPTION_ID,
+      };
+    const email = renderEmail(facts, {});
+    expect(email.text.includes("support ticket 2612030010001234")).toBe(filed);
+  });
+});
