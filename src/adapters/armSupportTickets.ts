@@ -84,6 +84,25 @@ export class ArmSupportTickets implements SupportTickets {
     return filed(result);
   }
 
+  async isCommunicationNameAvailable(subscriptionId: string, ticketName: string, communicationName: string): Promise<boolean> {
+    const answer = await translate(() =>
+      this.client(subscriptionId).communications.checkNameAvailability(ticketName, { name: communicationName, type: "Microsoft.Support/communications" }),
+    );
+    return answer.nameAvailable === true;
+  }
+
+  async addCommunication(subscriptionId: string, ticketName: string, communication: { name: string; subject: string; body: string }): Promise<void> {
+    await translate(async () => {
+      const poller = await this.client(subscriptionId).communications.beginCreate(
+        ticketName,
+        communication.name,
+        { subject: communication.subject, body: communication.body },
+        { ...(this.options.pollIntervalInMs !== undefined ? { updateIntervalInMs: this.options.pollIntervalInMs } : {}) },
+      );
+      return poller.pollUntilDone();
+    });
+  }
+
   private client(subscriptionId: string): MicrosoftSupport {
     return this.clients.get(
       subscriptionId,

@@ -20,6 +20,8 @@ export interface CycleStats {
   /** Support tickets filed, and escalations whose ticket could not be filed (CMK_SUPPORT_TICKETS=create). */
   supportTicketsFiled: number;
   supportTicketsNotFiled: number;
+  /** Messages added to filed tickets (cause changed, fix undone, recovered). */
+  supportTicketUpdates: number;
   emailsSkippedByOtherInstance: number;
   /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
   accountsProbed: number;
@@ -70,6 +72,7 @@ export function newStats(): CycleStats {
     emailsDead: 0,
     supportTicketsFiled: 0,
     supportTicketsNotFiled: 0,
+    supportTicketUpdates: 0,
     emailsSkippedByOtherInstance: 0,
     accountsProbed: 0,
     deferredForDeadline: 0,
@@ -115,6 +118,7 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   emailsDead: "sum",
   supportTicketsFiled: "sum",
   supportTicketsNotFiled: "sum",
+  supportTicketUpdates: "sum",
   emailsSkippedByOtherInstance: "sum",
   accountsProbed: "sum",
   deferredForDeadline: "sum",

@@ -9,6 +9,7 @@ import { parseAccountResourceId } from "../domain/account";
 import type { Incident, MessageFacts } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
 import { chooseProblemClassification, COSMOS_DB_RESOURCE_TYPE, draftSupportTicket, supportTicketName } from "../domain/supportTicket";
+import { supportTicketUpdate } from "../domain/supportTicketUpdates";
 import { nextFilingStep, recordCreating, recordFiled, recordNotFiled, recordTransientFailure } from "../domain/supportTicketFiling";
 import { StateConflictError } from "../ports/errors";
 import { describeFailure } from "../ports/failures";
@@ -29,6 +30,7 @@ export const supportTicketStage: Stage<SendUnit, SendUnit> = {
     for (const unit of units) {
       let waitUntil: string | undefined;
       for (const stored of unit.members) {
+        if (stored.message.facts.kind !== "warning-digest") await postUpdate(ctx, api, stored.message.key, stored.message.facts);
         if (stored.message.kind !== "escalation") continue;
         const outcome = await ensureTicket(ctx, api, stored.message.accountId, stored.message.incidentId);
         if (outcome.kind === "wait" && (!waitUntil || outcome.until > waitUntil)) waitUntil = outcome.until;
@@ -124,6 +126,22 @@ async function ensureTicket(ctx: CycleContext, api: SupportTickets, accountId: s
     log.warn(`cmk-monitor: support ticket for ${accountId} not filed yet (${info.reason}): ${info.message}`);
     await commitQuietly(ctx, fresh, recordTransientFailure(current, `${info.reason}: ${info.message}`, ctx.now));
     return { kind: "wait", until: new Date(ctx.now.getTime() + 60_000).toISOString() };
+  }
+}
+
+/**
+ * Tells the ticket what the email tells people (cause changed, fix undone, recovered). Once: named
+ * from the message key and looked up first. Best effort: a failure is logged and the email still goes.
+ */
+async function postUpdate(ctx: CycleContext, api: SupportTickets, key: string, facts: MessageFacts): Promise<void> {
+  const update = supportTicketUpdate(key, facts);
+  if (!update) return;
+  try {
+    if (!(await api.isCommunicationNameAvailable(update.subscriptionId, update.ticketName, update.name))) return;
+    await api.addCommunication(update.subscriptionId, update.ticketName, update);
+    ctx.stats.supportTicketUpdates += 1;
+  } catch (error) {
+    ctx.deps.log.warn(`cmk-monitor: could not add "${update.subject}" to support ticket ${update.ticketName}: ${describeFailure(error).message}`);
   }
 }
 

@@ -53,4 +53,8 @@ export interface SupportTickets {
   isNameAvailable(subscriptionId: string, name: string): Promise<boolean>;
   /** Files the ticket and follows the long-running create to its end (within the invocation's deadline). */
   createTicket(subscriptionId: string, request: SupportTicketRequest): Promise<FiledSupportTicket>;
+  /** False when the ticket already has a communication of that name (one posted before a crash or by another instance). */
+  isCommunicationNameAvailable(subscriptionId: string, ticketName: string, communicationName: string): Promise<boolean>;
+  /** Adds a message to the ticket and follows the long-running create to its end. */
+  addCommunication(subscriptionId: string, ticketName: string, communication: { name: string; subject: string; body: string }): Promise<void>;
 }

@@ -35,7 +35,8 @@ export type SandboxRouteId =
   | "support-check-name"
   | "support-ticket-get"
   | "support-ticket-create"
-  | "support-operation";
+  | "support-operation"
+  | "support-communication";
 
 /**
  * The next `times` requests to `route` get this answer instead of the normal one.

@@ -26,6 +26,8 @@ const CLASSIFICATIONS = [
   { name: "1a2b3c4d-0000-4000-8000-0000000c0c03", displayName: "Backup and Restore / Restore request" },
 ];
 
+const COMMUNICATION = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.support\/supporttickets\/([^/]+)\/communications\/([^/]+)\/?$/i;
+const COMMUNICATION_NAME_CHECK = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.support\/supporttickets\/([^/]+)\/checknameavailability\/?$/i;
 const TICKETS = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.support\/supporttickets\/([^/]+)\/?$/i;
 const CHECK_NAME = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.support\/checknameavailability\/?$/i;
 const OPERATION = /^\/subscriptions\/([^/]+)\/providers\/microsoft\.support\/operationsstatus\/([^/]+)\/?$/i;
@@ -47,9 +49,19 @@ export interface SandboxSupportTicket {
   visible: boolean;
 }
 
+export interface SandboxCommunication {
+  subscriptionId: string;
+  ticketName: string;
+  name: string;
+  subject: string;
+  body: string;
+}
+
 export class SupportRoutes {
   /** Every ticket opened, duplicates included, in order. */
   readonly tickets: SandboxSupportTicket[] = [];
+  /** Every communication added, in order; like tickets, a repeated name is added again. */
+  readonly communications: SandboxCommunication[] = [];
   private readonly noPlan = new Set<string>();
   private readonly denied = new Set<string>();
   private readonly operations = new Map<string, { ticket: SandboxSupportTicket; pollsLeft: number }>();
@@ -78,6 +90,7 @@ export class SupportRoutes {
   /** Forgets every ticket and operation (the fault suite starts each run with none). */
   reset(): void {
     this.tickets.length = 0;
+    this.communications.length = 0;
     this.operations.clear();
   }
 
@@ -105,6 +118,24 @@ export class SupportRoutes {
     if (request.method === "POST" && check) return this.matched("support-check-name", request, () => this.checkName(check[1]!, request), check[1]);
     const operation = OPERATION.exec(path);
     if (request.method === "GET" && operation) return this.matched("support-operation", request, () => this.operation(operation[2]!), operation[1]);
+    const communicationCheck = COMMUNICATION_NAME_CHECK.exec(path);
+    if (request.method === "POST" && communicationCheck) {
+      return this.matched(
+        "support-communication",
+        request,
+        () => this.checkCommunicationName(communicationCheck[1]!, decodeURIComponent(communicationCheck[2]!), request),
+        communicationCheck[1],
+      );
+    }
+    const communication = COMMUNICATION.exec(path);
+    if (request.method === "PUT" && communication) {
+      return this.matched(
+        "support-communication",
+        request,
+        () => this.addCommunication(communication[1]!, decodeURIComponent(communication[2]!), decodeURIComponent(communication[3]!), request),
+        communication[1],
+      );
+    }
     const ticket = TICKETS.exec(path);
     if (ticket && request.method === "GET")
       return this.matched("support-ticket-get", request, () => this.get(ticket[1]!, decodeURIComponent(ticket[2]!)), ticket[1]);
@@ -239,6 +270,36 @@ export class SupportRoutes {
       },
       json: ticketJson(ticket),
     };
+  }
+
+  private checkCommunicationName(subscriptionId: string, ticketName: string, request: SandboxRequest): SandboxResponse {
+    if (!this.visible(subscriptionId, ticketName))
+      return { status: 404, json: { error: { code: "ResourceNotFound", message: `Support ticket '${ticketName}' was not found.` } } };
+    const body = JSON.parse(request.body.toString("utf8") || "{}") as { name?: string; type?: string };
+    if (typeof body.name !== "string" || body.type !== "Microsoft.Support/communications") {
+      return { status: 400, json: { error: { code: "InvalidParameter", message: "name and type Microsoft.Support/communications are required." } } };
+    }
+    const taken = this.communications.some(
+      (c) => c.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && c.ticketName === ticketName && c.name === body.name,
+    );
+    return { status: 200, json: taken ? { nameAvailable: false, reason: "AlreadyExists", message: "Name not available" } : { nameAvailable: true } };
+  }
+
+  private addCommunication(subscriptionId: string, ticketName: string, name: string, request: SandboxRequest): SandboxResponse {
+    if (!this.visible(subscriptionId, ticketName))
+      return { status: 404, json: { error: { code: "ResourceNotFound", message: `Support ticket '${ticketName}' was not found.` } } };
+    const body = JSON.parse(request.body.toString("utf8") || "{}") as { properties?: { subject?: string; body?: string } };
+    if (!body.properties?.subject || !body.properties.body)
+      return { status: 400, json: { error: { code: "InvalidParameter", message: "subject and body are required." } } };
+    this.communications.push({ subscriptionId, ticketName, name, subject: body.properties.subject, body: body.properties.body });
+    const json = {
+      id: `/subscriptions/${subscriptionId}/providers/Microsoft.Support/supportTickets/${ticketName}/communications/${name}`,
+      name,
+      type: "Microsoft.Support/communications",
+      properties: body.properties,
+    };
+    // Completes at once: the final GET of the long-running create is not needed when the PUT answers 200.
+    return { status: 200, json };
   }
 
   private operation(operationId: string): SandboxResponse {

@@ -61,6 +61,11 @@ describe("ArmSupportTickets", () => {
     expect(await api.getTicket(SUBSCRIPTION, name)).toEqual(filed);
     expect(await api.isNameAvailable(SUBSCRIPTION, name)).toBe(false);
     expect(sandbox.support.duplicateTickets).toBe(0);
+    // A message on the ticket, found by its name afterwards.
+    expect(await api.isCommunicationNameAvailable(SUBSCRIPTION, name, "cmk-update-1")).toBe(true);
+    await api.addCommunication(SUBSCRIPTION, name, { name: "cmk-update-1", subject: "Recovered", body: "You may close this case." });
+    expect(await api.isCommunicationNameAvailable(SUBSCRIPTION, name, "cmk-update-1")).toBe(false);
+    expect(sandbox.support.communications.map((c) => c.subject)).toEqual(["Recovered"]);
   });
 
   it.each<[string, string, string]>([

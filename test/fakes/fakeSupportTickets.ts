@@ -22,6 +22,7 @@ export type CreateFault = { kind: "lost-reply"; visible: boolean } | { kind: "re
 export class FakeSupportTickets implements SupportTickets {
   readonly opened: Array<SupportTicketRequest & { subscriptionId: string; ticketNumber: string; visible: boolean }> = [];
   readonly calls: string[] = [];
+  readonly communications: Array<{ subscriptionId: string; ticketName: string; name: string; subject: string; body: string }> = [];
   private faults: CreateFault[] = [];
 
   failNextCreate(fault: CreateFault): void {
@@ -63,5 +64,15 @@ export class FakeSupportTickets implements SupportTickets {
     this.opened.push({ ...request, subscriptionId, ticketNumber, visible: fault?.kind !== "lost-reply" || fault.visible });
     if (fault?.kind === "lost-reply") throw Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
     return { name: request.name, ticketNumber, status: "Open" };
+  }
+
+  async isCommunicationNameAvailable(subscriptionId: string, ticketName: string, communicationName: string): Promise<boolean> {
+    this.calls.push("isCommunicationNameAvailable");
+    return !this.communications.some((c) => c.subscriptionId === subscriptionId && c.ticketName === ticketName && c.name === communicationName);
+  }
+
+  async addCommunication(subscriptionId: string, ticketName: string, communication: { name: string; subject: string; body: string }): Promise<void> {
+    this.calls.push("addCommunication");
+    this.communications.push({ subscriptionId, ticketName, ...communication });
   }
 }

@@ -8,7 +8,7 @@ import { supportTicketStage } from "../../src/pipeline/supportTicketStage";
 import type { SendUnit } from "../../src/pipeline/sendUnit";
 import { fakeMonitorDeps, type FakeMonitor } from "../fakes/fakeMonitorDeps";
 import { FakeSupportTickets, type CreateFault } from "../fakes/fakeSupportTickets";
-import { decideNow, openIncident } from "../fixtures/storedIncidents";
+import { decideNow, HEALTHY_STATUS, observed, openIncident } from "../fixtures/storedIncidents";
 import { makeAccount } from "../fixtures/incidents";
 
 const ENV = { CMK_SUPPORT_TICKETS: "create", CMK_SUPPORT_CONTACT_NAME: "Ada Lovelace" };
@@ -100,5 +100,24 @@ describe("supportTicketStage", () => {
     expect(emails).toHaveLength(1);
     expect(emails[0]!.text).toMatch(/could not file the support ticket: Azure did not confirm the ticket within 20 minutes/);
     expect(tickets.opened).toHaveLength(0);
+  });
+
+  it("tells the ticket once when the account recovers, and the resolved email names it", async () => {
+    const { monitor, tickets, accountId } = await escalated();
+    await drain(monitor);
+    monitor.clock.advance(30);
+    const healthy = await decideNow(monitor, accountId, observed(makeAccount({ customerManagedKeyStatus: HEALTHY_STATUS })));
+    expect(healthy.decision.reasons).toContain("recovered");
+    await monitor.store.commit(healthy.record, healthy.decision);
+    // The first send attempt posts the message but the email fails: the retry must not post it again.
+    monitor.email.failNext(1, "not-accepted");
+    await drain(monitor);
+    monitor.clock.advance(5);
+    await drain(monitor);
+    expect(tickets.communications.map((c) => c.subject)).toEqual(["Recovered"]);
+    expect(tickets.communications[0]!.body).toMatch(/You may close this case/);
+    const resolved = monitor.email.delivered.filter((email) => email.subject.includes("recovered"));
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]!.text).toMatch(/support ticket 2612030000000001 .* may be closed now/);
   });
 });
