@@ -58,7 +58,7 @@ export interface Incident {
  */
 export type SupportTicketRecord =
   | { state: "creating"; name: string; firstTriedAt: string; createStartedAt?: string; attempts: number; lastError?: string }
-  | { state: "filed"; name: string; ticketNumber: string; filedAt: string; subscriptionId: string; status?: string }
+  | { state: "filed"; name: string; ticketNumber: string; filedAt: string; subscriptionId: string; status?: string; statusCheckedAt?: string }
   | { state: "not-filed"; name: string; reason: string; at: string };
 
 export type IncidentEventType =

@@ -103,3 +103,21 @@ function change(current: Incident, record: SupportTicketRecord, detail?: string,
   }
   return { reasons: [], incident, events, messages: [] };
 }
+
+/** A filed ticket's status is read this often while its incident is open: support moves in hours, not minutes. */
+export const TICKET_STATUS_INTERVAL_IN_MINUTES = 60;
+
+/** True when the incident's filed ticket is due a status read. */
+export function ticketStatusDue(incident: Incident, now: Date): boolean {
+  const ticket = incident.supportTicket;
+  if (ticket?.state !== "filed" || incident.state === "resolved") return false;
+  const last = Date.parse(ticket.statusCheckedAt ?? ticket.filedAt);
+  return now.getTime() - last >= TICKET_STATUS_INTERVAL_IN_MINUTES * MINUTE;
+}
+
+/** The status read, kept on the incident for the dashboard and /api/status (no timeline entry). */
+export function recordTicketStatus(incident: Incident, status: string, now: Date): Decision {
+  const ticket = incident.supportTicket;
+  if (ticket?.state !== "filed") return { reasons: [], incident, events: [], messages: [] };
+  return change(incident, { ...ticket, status: status.slice(0, 40), statusCheckedAt: now.toISOString() });
+}

@@ -5,6 +5,7 @@
  */
 import { sendPipeline } from "../../src/pipeline/pipelineBuilder";
 import { supportTicketStage } from "../../src/pipeline/supportTicketStage";
+import { refreshTicketStatuses } from "../../src/pipeline/supportTicketStatus";
 import type { SendUnit } from "../../src/pipeline/sendUnit";
 import { fakeMonitorDeps, type FakeMonitor } from "../fakes/fakeMonitorDeps";
 import { FakeSupportTickets, type CreateFault } from "../fakes/fakeSupportTickets";
@@ -119,5 +120,21 @@ describe("supportTicketStage", () => {
     const resolved = monitor.email.delivered.filter((email) => email.subject.includes("recovered"));
     expect(resolved).toHaveLength(1);
     expect(resolved[0]!.text).toMatch(/support ticket 2612030000000001 .* may be closed now/);
+  });
+
+  it.each<[string, number, string | undefined]>([
+    // Within the hour after filing: no read.
+    ["not due", 30, undefined],
+    // An hour later: read once, for the dashboard.
+    ["due", 60, "Open"],
+  ])("reads a filed ticket's status on a slow cadence: %s", async (_case, minutes, status) => {
+    const { monitor, tickets, accountId } = await escalated();
+    await drain(monitor);
+    monitor.clock.advance(minutes);
+    const reads = tickets.calls.filter((call) => call === "getTicket").length;
+    await refreshTicketStatuses(monitor.context(), await monitor.store.listOpenRecords());
+    const ticket = (await monitor.store.getRecord(accountId)).incident!.supportTicket;
+    expect(ticket?.state === "filed" ? ticket.status : undefined).toBe(status ?? "Open");
+    expect(tickets.calls.filter((call) => call === "getTicket").length - reads).toBe(status ? 1 : 0);
   });
 });
