@@ -271,6 +271,7 @@ export function createDoctorTargets(config: MonitorConfig, overrides: Compositio
     accounts: deps.accounts,
     resourceGraph: new ResourceGraphDiscovery({ credential, endpoint: config.armEndpoint, clientOptions }),
     ...(deps.probes ? { probes: deps.probes } : {}),
+    ...(deps.supportTickets ? { supportTickets: deps.supportTickets } : {}),
     stateTable,
     ...(config.queue ? { queue: openQueue(config, credential, overrides) } : {}),
     email:
