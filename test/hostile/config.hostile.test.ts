@@ -48,6 +48,14 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_DIGEST_THRESHOLD: ["1", "a digest of one message is not a digest"],
   CMK_EMAIL_RATE_PER_MINUTE: ["-1", "a positive number of emails"],
   CMK_EMAIL_RATE_PER_HOUR: ["fast", "a number of emails"],
+  CMK_SUPPORT_TICKETS: ["yes", "off, draft or create"],
+  CMK_SUPPORT_SEVERITY: ["high", "minimal, moderate, critical or highestcriticalimpact"],
+  CMK_SUPPORT_CONTACT_NAME: ["Ada $(id)", "a first and a last name, no shell syntax"],
+  CMK_SUPPORT_CONTACT_EMAIL: ["ada at contoso", "an email address"],
+  CMK_SUPPORT_CONTACT_COUNTRY: ["us", "ISO 3166-1 alpha-3"],
+  CMK_SUPPORT_CONTACT_LANGUAGE: ["english", "a language tag such as en-us"],
+  CMK_SUPPORT_CONTACT_TIMEZONE: ["UTC'; rm", "a Microsoft time zone name"],
+  CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID: ["cmk", "a problem classification resource id"],
   AZURE_CLIENT_ID: ["not-a-guid", "client ids are GUIDs"],
 };
 
