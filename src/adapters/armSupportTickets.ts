@@ -25,6 +25,11 @@ export const SUPPORT_REQUEST_CONTRIBUTOR_ROLE_ID = "cfd33db0-3dd1-45e3-aa9d-cdbd
 
 export class ArmSupportTickets implements SupportTickets {
   private readonly clients = new ClientCache<MicrosoftSupport>(CLIENTS_KEPT);
+  /**
+   * For creates: no SDK retry. A 5xx or a lost reply may follow a create Azure carried out, and a
+   * blind re-PUT could open a second ticket; the monitor's own retry reads the ticket by name first.
+   */
+  private readonly createClients = new ClientCache<MicrosoftSupport>(CLIENTS_KEPT);
 
   constructor(private readonly options: ArmSupportTicketsOptions) {}
 
@@ -76,7 +81,7 @@ export class ArmSupportTickets implements SupportTickets {
       },
     };
     const result = await translate(async () => {
-      const poller = await this.client(subscriptionId).supportTickets.beginCreate(request.name, body, {
+      const poller = await this.createClient(subscriptionId).supportTickets.beginCreate(request.name, body, {
         ...(this.options.pollIntervalInMs !== undefined ? { updateIntervalInMs: this.options.pollIntervalInMs } : {}),
       });
       return poller.pollUntilDone();
@@ -101,6 +106,18 @@ export class ArmSupportTickets implements SupportTickets {
       );
       return poller.pollUntilDone();
     });
+  }
+
+  private createClient(subscriptionId: string): MicrosoftSupport {
+    return this.createClients.get(
+      subscriptionId,
+      () =>
+        new MicrosoftSupport(this.options.credential, subscriptionId, {
+          ...this.options.clientOptions,
+          endpoint: this.options.endpoint,
+          retryOptions: { ...this.options.clientOptions.retryOptions, maxRetries: 0 },
+        }),
+    );
   }
 
   private client(subscriptionId: string): MicrosoftSupport {

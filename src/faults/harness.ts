@@ -335,6 +335,9 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   sandbox.support.reset();
   // Under faults a create stays in progress (and its ticket invisible) for a few polls of its operation.
   sandbox.support.setPollsBeforeDone(withFaults ? 3 : 1);
+  // Under faults the first create of the run acts, then answers 500; its ticket shows up 2 simulated minutes later.
+  sandbox.support.setClock(() => now);
+  if (withFaults) sandbox.support.actThenFailCreates(1);
   let failedCycles = 0;
   let crashes = 0;
   let restartPending = false;

@@ -47,6 +47,8 @@ export interface SandboxSupportTicket {
   createdAt: Date;
   /** Visible to GET and name checks once its operation has finished. */
   visible: boolean;
+  /** A create that failed after acting: the ticket appears at this time (epoch ms) without anyone polling. */
+  visibleAt?: number;
 }
 
 export interface SandboxCommunication {
@@ -66,6 +68,8 @@ export class SupportRoutes {
   private readonly denied = new Set<string>();
   private readonly operations = new Map<string, { ticket: SandboxSupportTicket; pollsLeft: number }>();
   private pollsBeforeDone = 1;
+  private actThenFail = 0;
+  private actThenFailVisibleAfterInMs = 120_000;
   private nextNumber = 1;
 
   constructor(
@@ -90,8 +94,19 @@ export class SupportRoutes {
   /** Forgets every ticket and operation (the fault suite starts each run with none). */
   reset(): void {
     this.tickets.length = 0;
+    this.actThenFail = 0;
     this.communications.length = 0;
     this.operations.clear();
+  }
+
+  /**
+   * The next `times` creates open their ticket and then answer 500, as a gateway might after the
+   * service acted; the ticket shows up `visibleAfterInMs` later (sandbox clock). A create retried on
+   * that 500 opens a second ticket.
+   */
+  actThenFailCreates(times: number, visibleAfterInMs = 120_000): void {
+    this.actThenFail = times;
+    this.actThenFailVisibleAfterInMs = visibleAfterInMs;
   }
 
   /** How many status polls answer InProgress before a create finishes (default 1). */
@@ -204,7 +219,10 @@ export class SupportRoutes {
 
   private visible(subscriptionId: string, name: string): SandboxSupportTicket | undefined {
     return this.tickets.find(
-      (t) => t.visible && t.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && t.name.toLowerCase() === name.toLowerCase(),
+      (t) =>
+        (t.visible || (t.visibleAt !== undefined && this.now() >= t.visibleAt)) &&
+        t.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
+        t.name.toLowerCase() === name.toLowerCase(),
     );
   }
 
@@ -261,6 +279,12 @@ export class SupportRoutes {
       visible: this.pollsBeforeDone <= 0,
     };
     this.tickets.push(ticket);
+    if (this.actThenFail > 0) {
+      this.actThenFail -= 1;
+      ticket.visible = false;
+      ticket.visibleAt = this.now() + this.actThenFailVisibleAfterInMs;
+      return { status: 500, json: { error: { code: "InternalServerError", message: "An internal error occurred." } } };
+    }
     const operationId = randomUUID();
     this.operations.set(operationId, { ticket, pollsLeft: this.pollsBeforeDone });
     return {

@@ -68,6 +68,23 @@ describe("ArmSupportTickets", () => {
     expect(sandbox.support.communications.map((c) => c.subject)).toEqual(["Recovered"]);
   });
 
+  it("never re-sends a create the SDK would retry: a 500 after Azure acted leaves one ticket", async () => {
+    // The SDK's default policy retries 5xx; a ticket create must not be repeated blindly.
+    const retrying = new ArmSupportTickets({
+      credential: sandbox.credential,
+      endpoint: sandbox.url,
+      clientOptions: { tlsOptions: { ca: sandbox.ca }, retryOptions: { retryDelayInMs: 1, maxRetryDelayInMs: 1 } },
+      pollIntervalInMs: 0,
+    });
+    const before = sandbox.support.ticketsOpened;
+    sandbox.support.actThenFailCreates(1, 0);
+    const name = "cmk-00000000000000000000000000000500";
+    await expect(retrying.createTicket(SUBSCRIPTION, await request(name))).rejects.toMatchObject({ statusCode: 500 });
+    expect(sandbox.support.ticketsOpened - before).toBe(1);
+    // The ticket the failed call opened is found by name: the monitor records it instead of creating again.
+    expect(await retrying.getTicket(SUBSCRIPTION, name)).toMatchObject({ name });
+  });
+
   it.each<[string, string, string]>([
     // No support plan: a refusal a retry will not change.
     ["no support plan", NO_PLAN, "no-support-plan"],
