@@ -13,7 +13,13 @@
  *
  * Per mode it measures a cold cycle (empty state: every revocation is new, every healthy account
  * gets its first daily check) and an idle cycle (five minutes later, nothing changed in Azure),
- * and computes the lower bound for the cold cycle from the calls it made (see `lowerBound`).
+ * and computes the lower bound for the cold cycle from the calls it made (see `lowerBound`), and
+ * for the idle cycle from the calls no idle cycle can avoid (see `idleLowerBound`).
+ *
+ * Resource Graph never shows the revocations (bench/fleet.ts): every mode must find them from ARM.
+ * Modes: "arm" (ARM lists every subscription in scope), "resource-graph" (Resource Graph finds which
+ * subscriptions hold CMK accounts, ARM lists those) and "resource-graph-status" (the same with
+ * CMK_STATUS_SOURCE=resource-graph, trusted only while a sample agrees with ARM).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -25,13 +31,16 @@ import { loadConfig } from "../src/config";
 import { startAzurite, type AzuriteInstance } from "../src/sandbox";
 import { SANDBOX_ESCALATION, SANDBOX_SENDER } from "../src/sandbox/environment";
 import { startChildProcess, startInProcess, type SimulatedAzure } from "./simulatedAzure";
+import type { GraphStatus } from "./fleet";
 import type { Logger } from "../src/ports/logger";
 import { runCycle, type CycleReport } from "../src/app/runCycle";
 import { processWorkBatch } from "../src/app/processWorkBatch";
 import { PROBE_CONCURRENCY } from "../src/pipeline/probeStage";
 import type { MonitorDeps } from "../src/pipeline/monitorDeps";
 
-export type BenchMode = "resource-graph" | "arm";
+export type BenchMode = "arm" | "resource-graph" | "resource-graph-status";
+
+export const BENCH_MODES: readonly BenchMode[] = ["arm", "resource-graph", "resource-graph-status"];
 
 export interface BenchOptions {
   accounts: number;
@@ -40,6 +49,10 @@ export interface BenchOptions {
   modes: BenchMode[];
   /** Share of accounts revoked (whole subscriptions behind one deleted shared key). Default 0.01. */
   revokedShare?: number;
+  /** Subscriptions in scope without a CMK account, beside `subscriptions`. Default 0. */
+  emptySubscriptions?: number;
+  /** What Resource Graph shows as the accounts' status (never "revoked"). Default "healthy". */
+  graphStatus?: GraphStatus;
   /**
    * The queue listener of the one simulated Functions instance: messages fetched at once, and how
    * few may still be running before it fetches more. Default: host.json's `extensions.queues`.
@@ -49,6 +62,8 @@ export interface BenchOptions {
   fanout?: "auto" | "queue" | "inline";
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
+  /** Run the next UTC day's first cycle too. Default true; leaving it out shortens a run that only looks at cold and idle. */
+  nextDay?: boolean;
   /** Where the sandbox runs. Default "in-process" (the test suite); the CLI uses "child-process". */
   simulation?: "in-process" | "child-process";
 }
@@ -66,10 +81,28 @@ export interface StoreTraffic {
 
 export interface BenchResult {
   mode: BenchMode;
+  /** CMK_STATUS_SOURCE of the mode. */
+  statusSource: "arm" | "resource-graph";
+  /** Where the idle cycle's statuses actually came from, and why not Resource Graph when it was asked for. */
+  idleStatusSourceUsed: "arm" | "resource-graph";
+  idleStatusSourceFallback: string;
   accounts: number;
+  /** Subscriptions holding the CMK accounts (the `--subscriptions` option). */
   subscriptions: number;
+  /** Subscriptions in scope, as the monitor counted them: those with CMK accounts and the empty ones. */
+  subscriptionsInScope: number;
+  /** Subscriptions holding CMK accounts, as the monitor counted them. */
+  subscriptionsWithCmk: number;
   latencyMs: number;
+  /** What Resource Graph showed as the status (ARM had the revocations). */
+  graphStatus: GraphStatus;
   revokedAccounts: number;
+  /** Revoked accounts (by ARM) with an open incident after the cold cycle. */
+  detectedRevoked: number;
+  /** ARM calls that read status in the idle cycle (list calls and account GETs), counted at the simulated Azure. */
+  statusCalls: number;
+  /** The same as the monitor counted it (its heartbeat's figure). */
+  statusCallsReported: number;
   /** Calls by API in the cold cycle (sandbox routes). */
   callsByApi: Record<string, number>;
   discoveryCalls: number;
@@ -94,6 +127,13 @@ export interface BenchResult {
    */
   coldCycleMachineCpu?: MachineCpu;
   idleCycleMs: number;
+  /** CPU this process used in the idle cycle, and where the machine's went (as for the cold cycle). */
+  idleCycleCpuMs: number;
+  idleCycleMachineCpu?: MachineCpu;
+  /** See `idleLowerBound`. */
+  idleLowerBoundMs: number;
+  idleLowerBound: { statusMs: number; probeMs: number; sendMs: number; statusCalls: number; probeCalls: number };
+  idleRatio: number;
   /**
    * The first cycle of the next UTC day: every healthy account's daily check is due again, so it
    * re-probes the fleet and replaces each check row under its ETag (and open incidents remind).
@@ -102,7 +142,7 @@ export interface BenchResult {
   /** Entities the next-day cycle wrote (a check row per healthy account, plus reminders). */
   nextDayCycleWrites: number;
   nextDayCycleEmails: number;
-  /** Cycles between cold and idle that sent what pacing held back (0 when nothing was held). */
+  /** Cycles between cold and idle that sent what pacing held back and read the sent emails' final status. */
   settleCycles: number;
   lowerBoundMs: number;
   lowerBound: {
@@ -154,6 +194,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult[]
     accounts: options.accounts,
     subscriptions: options.subscriptions,
     revokedShare: options.revokedShare ?? 0.01,
+    emptySubscriptions: options.emptySubscriptions ?? 0,
+    graphStatus: options.graphStatus ?? "healthy",
     latencyInMs: options.latencyInMs,
   };
   const [azure, azurite] = await Promise.all([
@@ -163,7 +205,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchResult[]
   try {
     const fleet = azure.fleet;
     progress(
-      `fleet: ${options.accounts} accounts in ${options.subscriptions} subscriptions, ${fleet.revokedAccounts} revoked (${Date.now() - started} ms to start)`,
+      `fleet: ${options.accounts} accounts in ${options.subscriptions} subscriptions (+${fleetOptions.emptySubscriptions} empty), ${fleet.revokedAccounts} revoked (${Date.now() - started} ms to start)`,
     );
     const results: BenchResult[] = [];
     for (const mode of options.modes) results.push(await runMode(azure, azurite, mode, options, progress));
@@ -206,18 +248,22 @@ async function runMode(
   // Simulated wall clock: real time, plus whatever the benchmark skips between cycles.
   let skippedMs = 0;
   // Each mode starts on its own day: incident ids (and so ACS operation ids) derive from the detection time.
-  const base = Date.parse("2026-12-01T08:00:00.000Z") + (mode === "arm" ? 86_400_000 : 0) - Date.now();
+  const base = Date.parse("2026-12-01T08:00:00.000Z") + BENCH_MODES.indexOf(mode) * 86_400_000 - Date.now();
   const clock = { now: () => new Date(Date.now() + base + skippedMs) };
-  const table = `bench${mode === "arm" ? "arm" : "rg"}${Date.now().toString(36)}`;
+  const table = `bench${mode.replace(/-/g, "")}${Date.now().toString(36)}`;
   const queueName = `bench-${mode}-${Date.now().toString(36)}`;
   const env = {
     CMK_EMAIL_SENDER: SANDBOX_SENDER,
+    CMK_EMAIL_DOMAIN_KIND: "custom",
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
+    // The simulated fleet's owners and contacts are all on contoso.com, as in the sandbox environment.
+    CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com,*.contoso.com",
     ACS_CONNECTION_STRING: azure.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,
     CMK_ARM_ENDPOINT: azure.url,
     CMK_SUBSCRIPTION_IDS: fleet.subscriptionIds.join(","),
-    CMK_DISCOVERY: mode,
+    CMK_DISCOVERY: mode === "arm" ? "arm" : "resource-graph",
+    CMK_STATUS_SOURCE: mode === "resource-graph-status" ? "resource-graph" : "arm",
     CMK_STATE_TABLE: table,
     CMK_WORK_QUEUE: queueName,
     CMK_FANOUT: options.fanout ?? "auto",
@@ -227,7 +273,6 @@ async function runMode(
   const deps = createMonitorDeps(config, {
     credential: azure.credential,
     tlsCa: azure.ca,
-    emailPollIntervalInMs: 0,
     keyVaultAgent: azure.keyVaultAgent,
     hostResolver: azure.hostResolver,
     clock,
@@ -284,12 +329,18 @@ async function runMode(
 
   progress(`${mode}: cold cycle…`);
   const cold = await cycle();
+  // Counted before the settle cycles: what the cold cycle alone detected.
+  const revoked = new Set(fleet.revokedAccountIds);
+  const detectedRevoked = (await deps.store.listOpenRecords()).filter((record) => revoked.has(record.accountId.toLowerCase())).length;
   progress(
-    `${mode}: cold cycle ${Math.round(cold.ms)} ms, ${Math.round(cold.cpuMs)} ms CPU in this process (${cold.report.fanout}, ${cold.workItems} work items, ${cold.emails} emails)`,
+    `${mode}: cold cycle ${Math.round(cold.ms)} ms, ${Math.round(cold.cpuMs)} ms CPU in this process (${cold.report.fanout}, ${cold.workItems} work items, ${cold.emails} emails, ${detectedRevoked} revocations detected)`,
   );
-  // Whatever pacing held back goes out a minute at a time before the idle cycle is measured.
+  // Whatever pacing held back goes out a minute at a time, and the sent emails get their one final-status
+  // read (due five minutes after the send), before the idle cycle is measured.
+  const unsettled = async () =>
+    (await deps.store.listMessages()).some((stored) => stored.status === "pending" || (stored.status === "sent" && stored.outcomeCheckAt !== undefined));
   let settleCycles = 0;
-  while ((await deps.store.listMessages({ status: "pending" })).length > 0 && settleCycles < 120) {
+  while ((await unsettled()) && settleCycles < 120) {
     skippedMs += 60_000;
     await cycle();
     settleCycles += 1;
@@ -297,38 +348,57 @@ async function runMode(
   skippedMs += 5 * 60_000;
   progress(`${mode}: idle cycle…`);
   const idle = await cycle();
-  progress(`${mode}: idle cycle ${Math.round(idle.ms)} ms`);
+  progress(`${mode}: idle cycle ${Math.round(idle.ms)} ms, ${Math.round(idle.cpuMs)} ms CPU in this process`);
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   // Five minutes into the next UTC day.
   skippedMs += nextUtcDayPlus5Minutes(clock.now()) - clock.now().getTime();
-  progress(`${mode}: next day's first cycle…`);
-  const nextDay = await cycle();
-  progress(`${mode}: next day's first cycle ${Math.round(nextDay.ms)} ms (${nextDay.store.entitiesWritten} entities written, ${nextDay.emails} emails)`);
+  let nextDay = { ms: 0, store: { entitiesWritten: 0 } as StoreTraffic, emails: 0 };
+  if (options.nextDay ?? true) {
+    progress(`${mode}: next day's first cycle…`);
+    nextDay = await cycle();
+    progress(`${mode}: next day's first cycle ${Math.round(nextDay.ms)} ms (${nextDay.store.entitiesWritten} entities written, ${nextDay.emails} emails)`);
+  }
   if (logs.firstErrors.length > 0) progress(`${mode}: ${logs.errors} error(s) logged, first: ${logs.firstErrors.join(" | ")}`);
 
   const calls = cold.calls;
-  const sum = (routes: string[]) => routes.reduce((total, route) => total + (calls[route] ?? 0), 0);
+  const sum = (routes: string[], from = calls) => routes.reduce((total, route) => total + (from[route] ?? 0), 0);
   const discoveryCalls = sum(["resource-graph", "arm-list", "arm-subscriptions"]);
   const armCalls = sum(["arm-get"]);
   const keyVaultCalls = sum(KEY_VAULT_ROUTES);
   const emailCalls = sum(["acs-send", "acs-poll"]);
   const bound = lowerBound({
-    mode,
     latencyInMs: options.latencyInMs,
-    discoveryCalls,
+    graphCalls: sum(["resource-graph"]),
+    armListCalls: sum(["arm-list", "arm-subscriptions"]),
     workCalls: armCalls + keyVaultCalls,
     emailCalls,
     armConcurrency: config.armConcurrency,
     fanout: cold.report.fanout,
     invocations: cold.report.fanout === "queue" ? Math.min(cold.workItems, host.batchSize + host.newBatchThreshold) : 1,
   });
+  const idleBound = idleLowerBound({
+    latencyInMs: options.latencyInMs,
+    subscriptionsWithCmk: idle.report.subscriptionsWithCmk,
+    probeCalls: sum(KEY_VAULT_ROUTES, idle.calls),
+    emailCalls: sum(["acs-send", "acs-poll"], idle.calls),
+    armConcurrency: config.armConcurrency,
+  });
   const usage = process.resourceUsage();
   return {
     mode,
+    statusSource: config.statusSource,
+    idleStatusSourceUsed: idle.report.statusSource,
+    idleStatusSourceFallback: idle.report.statusSourceFallback,
     accounts: options.accounts,
     subscriptions: options.subscriptions,
+    subscriptionsInScope: idle.report.subscriptionsInScope,
+    subscriptionsWithCmk: idle.report.subscriptionsWithCmk,
     latencyMs: options.latencyInMs,
+    graphStatus: options.graphStatus ?? "healthy",
     revokedAccounts: fleet.revokedAccounts,
+    detectedRevoked,
+    statusCalls: sum(["arm-list", "arm-get"], idle.calls),
+    statusCallsReported: idle.report.statusCalls,
     callsByApi: calls,
     discoveryCalls,
     armCalls,
@@ -341,6 +411,17 @@ async function runMode(
     coldCycleCpuMs: Math.round(cold.cpuMs),
     ...(cold.machine ? { coldCycleMachineCpu: cold.machine } : {}),
     idleCycleMs: Math.round(idle.ms),
+    idleCycleCpuMs: Math.round(idle.cpuMs),
+    ...(idle.machine ? { idleCycleMachineCpu: idle.machine } : {}),
+    idleLowerBoundMs: Math.round(idleBound.totalMs),
+    idleLowerBound: {
+      statusMs: idleBound.statusMs,
+      probeMs: idleBound.probeMs,
+      sendMs: idleBound.sendMs,
+      statusCalls: idleBound.statusCalls,
+      probeCalls: idleBound.probeCalls,
+    },
+    idleRatio: Math.round((idle.ms / Math.max(1, idleBound.totalMs)) * 100) / 100,
     nextDayCycleMs: Math.round(nextDay.ms),
     nextDayCycleWrites: nextDay.store.entitiesWritten,
     nextDayCycleEmails: nextDay.emails,
@@ -451,9 +532,11 @@ async function playHost(deps: MonitorDeps, queue: QueueClient, host: HostQueueSe
 }
 
 interface BoundInput {
-  mode: BenchMode;
   latencyInMs: number;
-  discoveryCalls: number;
+  /** Resource Graph pages (and retries). */
+  graphCalls: number;
+  /** ARM list calls (and subscription lists). */
+  armListCalls: number;
   workCalls: number;
   emailCalls: number;
   armConcurrency: number;
@@ -467,7 +550,7 @@ interface BoundInput {
  * itself, if storage and CPU cost nothing:
  *
  *   discovery  Resource Graph pages follow each other (each needs the previous skip token): calls × latency,
- *              and no faster than its quota allows (15 per 5 s); ARM lists `CMK_ARM_CONCURRENCY` at once;
+ *              and no faster than its quota allows (15 per 5 s); then ARM lists, `CMK_ARM_CONCURRENCY` at once;
  *   work       confirmation GETs and Key Vault probes, 8 at a time: the instance's call slots, which every
  *              work item running on it shares;
  *   send       one email at a time per invocation; with several invocations at once, sends overlap other
@@ -482,10 +565,8 @@ export function lowerBound(input: BoundInput): {
   concurrency: { discovery: number; work: number; send: number };
 } {
   const { latencyInMs: latency } = input;
-  const discoveryConcurrency = input.mode === "resource-graph" ? 1 : input.armConcurrency;
-  const throttleFloorMs =
-    input.mode === "resource-graph" ? Math.max(0, Math.ceil(input.discoveryCalls / RESOURCE_GRAPH_QUOTA.queries) - 1) * RESOURCE_GRAPH_QUOTA.windowInMs : 0;
-  const discoveryMs = Math.max(Math.ceil(input.discoveryCalls / discoveryConcurrency) * latency, throttleFloorMs);
+  const throttleFloorMs = Math.max(0, Math.ceil(input.graphCalls / RESOURCE_GRAPH_QUOTA.queries) - 1) * RESOURCE_GRAPH_QUOTA.windowInMs;
+  const discoveryMs = Math.max(input.graphCalls * latency, throttleFloorMs) + Math.ceil(input.armListCalls / input.armConcurrency) * latency;
   const workConcurrency = PROBE_CONCURRENCY;
   const sendConcurrency = input.fanout === "queue" ? Math.max(1, input.invocations) : 1;
   const workMs = Math.ceil(input.workCalls / workConcurrency) * latency;
@@ -498,8 +579,34 @@ export function lowerBound(input: BoundInput): {
     workMs,
     sendMs,
     throttleFloorMs,
-    concurrency: { discovery: discoveryConcurrency, work: workConcurrency, send: sendConcurrency },
+    concurrency: { discovery: input.armConcurrency, work: workConcurrency, send: sendConcurrency },
   };
+}
+
+/**
+ * The fastest an idle cycle (nothing changed in Azure since the last) could be, if storage and CPU
+ * cost nothing, from the calls no idle cycle can avoid:
+ *
+ *   status  one ARM list per subscription holding CMK accounts (the status must come from ARM every
+ *           cycle; Resource Graph may lag), `CMK_ARM_CONCURRENCY` at once. Not the lists the cycle
+ *           made: a mode listing every subscription in scope shows as a worse ratio, not a laxer bound.
+ *           Resource Graph is not read (its answer is kept for CMK_DISCOVERY_INTERVAL_MINUTES);
+ *   probes  the Key Vault calls the cycle made for its open incidents (revoked accounts are probed
+ *           every cycle, per vault), `PROBE_CONCURRENCY` at once, after discovery;
+ *   send    the ACS calls it made (none when idle), one at a time.
+ */
+export function idleLowerBound(input: { latencyInMs: number; subscriptionsWithCmk: number; probeCalls: number; emailCalls: number; armConcurrency: number }): {
+  totalMs: number;
+  statusMs: number;
+  probeMs: number;
+  sendMs: number;
+  statusCalls: number;
+  probeCalls: number;
+} {
+  const statusMs = Math.ceil(input.subscriptionsWithCmk / input.armConcurrency) * input.latencyInMs;
+  const probeMs = Math.ceil(input.probeCalls / PROBE_CONCURRENCY) * input.latencyInMs;
+  const sendMs = input.emailCalls * input.latencyInMs;
+  return { totalMs: statusMs + probeMs + sendMs, statusMs, probeMs, sendMs, statusCalls: input.subscriptionsWithCmk, probeCalls: input.probeCalls };
 }
 
 /** Counts requests on the storage clients' pipelines. */

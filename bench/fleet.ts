@@ -2,7 +2,12 @@
  * The benchmark's fleet on the sandbox: `accounts` CMK accounts spread evenly over
  * `subscriptions`; each subscription is one team's (one owner address) with one shared vault and
  * key. The revoked share is whole subscriptions whose shared key was deleted (4003): the mass
- * revocation of a shared vault, which is what digests are for.
+ * revocation of a shared vault, which is what digests are for. `emptySubscriptions` more are in
+ * scope without a CMK account (a real tenant's majority).
+ *
+ * Resource Graph never shows the revocations: with `graphStatus` "healthy" (the default) it keeps
+ * the status every account had before its key was deleted (the sandbox's "stale" mode, see
+ * docs/azure-behaviour.md), with "absent" it has no status at all. Only ARM says "revoked".
  */
 import type { LocalSandbox } from "../src/sandbox";
 
@@ -15,10 +20,20 @@ export interface FleetOptions {
   subscriptions: number;
   /** Share of accounts revoked, 0..1, rounded up to whole subscriptions from the first. */
   revokedShare: number;
+  /** Subscriptions in scope that hold no CMK account. Default 0. */
+  emptySubscriptions?: number;
+  /** What Resource Graph shows as the status. Default "healthy" (stale). */
+  graphStatus?: GraphStatus;
 }
 
+export type GraphStatus = "healthy" | "absent";
+
 export interface BenchFleet {
+  /** Every subscription in scope: those holding CMK accounts first, then the empty ones. */
   subscriptionIds: string[];
+  subscriptionsWithCmk: number;
+  /** Resource ids of the revoked accounts (lower-cased). */
+  revokedAccountIds: string[];
   revokedAccounts: number;
   /** Owners with at least one revoked account. */
   revokedOwners: number;
@@ -29,9 +44,11 @@ export function subscriptionId(index: number): string {
 }
 
 export function buildFleet(sandbox: LocalSandbox, options: FleetOptions): BenchFleet {
-  const subscriptionIds = Array.from({ length: options.subscriptions }, (_, i) => subscriptionId(i));
+  const empty = options.emptySubscriptions ?? 0;
+  const subscriptionIds = Array.from({ length: options.subscriptions + empty }, (_, i) => subscriptionId(i));
+  for (const id of subscriptionIds.slice(options.subscriptions)) sandbox.addSubscription(id);
   const wanted = Math.round(options.accounts * options.revokedShare);
-  let revokedAccounts = 0;
+  const revokedAccountIds: string[] = [];
   const revokedSubscriptions = new Set<number>();
   // Accounts go round-robin over subscriptions, so subscription s holds accounts s, s + S, s + 2S…
   const perSubscription = Math.ceil(options.accounts / options.subscriptions);
@@ -40,11 +57,9 @@ export function buildFleet(sandbox: LocalSandbox, options: FleetOptions): BenchF
   for (let i = 0; i < options.accounts; i++) {
     const s = i % options.subscriptions;
     const revoked = s < revokedUpTo;
-    if (revoked) {
-      revokedAccounts += 1;
-      revokedSubscriptions.add(s);
-    }
-    sandbox.putAccount({
+    if (revoked) revokedSubscriptions.add(s);
+    // Every account starts healthy, so that a stale Resource Graph has "healthy" to keep.
+    const id = sandbox.putAccount({
       name: `bench-${i}`,
       subscriptionId: subscriptionIds[s]!,
       resourceGroup: `rg-team-${s}`,
@@ -52,10 +67,20 @@ export function buildFleet(sandbox: LocalSandbox, options: FleetOptions): BenchF
       defaultIdentity: "SystemAssignedIdentity",
       identity: { type: "SystemAssigned" },
       tags: { "cmk-owner": `team-${s}@contoso.com`, env: "bench" },
-      status: revoked ? KEY_NOT_FOUND_STATUS : HEALTHY_STATUS,
+      status: HEALTHY_STATUS,
     });
+    if (revoked) revokedAccountIds.push(id.toLowerCase());
   }
+  // Resource Graph stops following the status here (or never had it); then ARM's turns revoked.
+  sandbox.resourceGraph.setStatusMode((options.graphStatus ?? "healthy") === "healthy" ? "stale" : "absent");
+  for (const id of revokedAccountIds) sandbox.setStatus(id, KEY_NOT_FOUND_STATUS);
   // What the status says is true: the shared key of each revoked subscription is gone (soft-deleted).
   for (const s of revokedSubscriptions) sandbox.keyVault.deleteKey(`kv-bench-${s}`, "cmk");
-  return { subscriptionIds, revokedAccounts, revokedOwners: revokedSubscriptions.size };
+  return {
+    subscriptionIds,
+    subscriptionsWithCmk: Math.min(options.subscriptions, options.accounts),
+    revokedAccountIds,
+    revokedAccounts: revokedAccountIds.length,
+    revokedOwners: revokedSubscriptions.size,
+  };
 }

@@ -80,8 +80,19 @@ param escalationRecipients string
 @description('CMK_DEFAULT_RECIPIENTS: comma-separated addresses notified when an account has no owner tag; empty by default.')
 param defaultRecipients string = ''
 
-@description('CMK_ALLOWED_RECIPIENT_DOMAINS: comma-separated domains ("*.example.com" allowed) mail may go to; empty allows any.')
-param allowedRecipientDomains string = ''
+@description('CMK_ALLOWED_RECIPIENT_DOMAINS (required): comma-separated domains ("*.example.com" allowed) mail may go to; "*" alone allows any domain.')
+@minLength(1)
+param allowedRecipientDomains string
+
+@description('CMK_MAX_OWNER_RECIPIENTS: owner-tag addresses emailed per account, at most (1-50).')
+@minValue(1)
+@maxValue(50)
+param maxOwnerRecipients int = 10
+
+@description('CMK_MAX_NEW_RECIPIENTS_PER_DAY: addresses new to an incident emailed per UTC day, at most (1-1000).')
+@minValue(1)
+@maxValue(1000)
+param maxNewRecipientsPerDay int = 20
 
 @description('CMK_POLL_SCHEDULE: six-field NCRONTAB schedule of the poll timer. Keep it consistent with pollIntervalInMinutes.')
 param pollSchedule string = '0 */5 * * * *'
@@ -120,6 +131,12 @@ param probes string = 'on'
 @allowed(['function', 'anonymous'])
 @description('CMK_DASHBOARD_AUTH: function (a function key opens /api/status and /api/dashboard) or anonymous (only once App Service Authentication is configured in front of the app).')
 param dashboardAuth string = 'function'
+
+@description('CMK_DASHBOARD_ALLOWED_PRINCIPALS: comma-separated Entra object ids (users or groups) who may open the dashboard; required with dashboardAuth anonymous.')
+param dashboardAllowedPrincipals string = ''
+
+@description('With dashboardAuth anonymous: client id of the Entra app registration App Service Authentication signs users in with (ID tokens enabled, redirect URI https://<app>/.auth/login/aad/callback).')
+param dashboardAuthClientId string = ''
 
 // ---------------------------------------------------------------------------------------------
 // Fleet scale: discovery, fan-out, email digests and pacing (README "Scale")
@@ -161,13 +178,21 @@ param workQueueName string = 'cmk-work'
 @description('CMK_DIGEST_THRESHOLD: due emails of one kind to the same recipients that go out as one digest.')
 param digestThreshold int = 5
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_MINUTE: emails per minute at most (ACS custom domain default 30; Azure-managed domain 5).')
-param emailRatePerMinute int = 30
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_MINUTE: emails per minute at most; 0 follows the sender domain (Azure-managed 5, custom 30).')
+param emailRatePerMinute int = 0
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_HOUR: emails per rolling hour at most (ACS custom domain default 100; Azure-managed domain 10).')
-param emailRatePerHour int = 100
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_HOUR: emails per rolling hour at most; 0 follows the sender domain (Azure-managed 10, custom 100).')
+param emailRatePerHour int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_MINUTE: email status reads per minute at most; 0 follows the sender domain (Azure-managed 10, custom 60).')
+param emailStatusRatePerMinute int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_HOUR: email status reads per rolling hour at most; 0 follows the sender domain (Azure-managed 20, custom 200).')
+param emailStatusRatePerHour int = 0
 
 @allowed(['off', 'draft', 'create'])
 @description('CMK_SUPPORT_TICKETS: off, draft (the escalation email carries the ticket and an az command) or create (the monitor files it; assigns Support Request Contributor on each monitored subscription).')
@@ -357,6 +382,8 @@ module functionApp 'modules/function-app.bicep' = {
     defaultRecipients: defaultRecipients
     escalationRecipients: escalationRecipients
     allowedRecipientDomains: allowedRecipientDomains
+    maxOwnerRecipients: maxOwnerRecipients
+    maxNewRecipientsPerDay: maxNewRecipientsPerDay
     emailSender: communication.outputs.senderAddress
     communicationEndpoint: communication.outputs.endpoint
     stateTableName: stateTableName
@@ -364,6 +391,8 @@ module functionApp 'modules/function-app.bicep' = {
     keyExpiryWarningDays: keyExpiryWarningDays
     probes: probes
     dashboardAuth: dashboardAuth
+    dashboardAllowedPrincipals: dashboardAllowedPrincipals
+    dashboardAuthClientId: dashboardAuthClientId
     managementGroups: monitoredManagementGroups
     discovery: discovery
     armConcurrency: armConcurrency
@@ -373,6 +402,8 @@ module functionApp 'modules/function-app.bicep' = {
     fanoutThreshold: fanoutThreshold
     workQueueName: workQueueName
     digestThreshold: digestThreshold
+    // The sender is the custom domain only once it is verified and linked (modules/communication.bicep).
+    emailDomainKind: !empty(customEmailDomain) && customEmailDomainVerified ? 'custom' : 'azure-managed'
     emailRatePerMinute: emailRatePerMinute
     emailRatePerHour: emailRatePerHour
     supportTickets: supportTickets
@@ -383,6 +414,8 @@ module functionApp 'modules/function-app.bicep' = {
     supportContactLanguage: supportContactLanguage
     supportContactTimezone: supportContactTimezone
     supportProblemClassificationId: supportProblemClassificationId
+    emailStatusRatePerMinute: emailStatusRatePerMinute
+    emailStatusRatePerHour: emailStatusRatePerHour
   }
   // The host starts as soon as the app exists; give it its storage and telemetry rights first.
   dependsOn: [

@@ -16,7 +16,8 @@ import { SdkDoctorTargets } from "./adapters/doctorTargets";
 import { deadlinePolicies } from "./adapters/deadlinePolicy";
 import { ArmAccountSource } from "./adapters/armAccounts";
 import { ArmSubscriptionLister } from "./adapters/armSubscriptions";
-import { systemResolver } from "./adapters/dnsResolver";
+import { CancellableDnsResolver } from "./adapters/dnsResolver";
+import { vaultSuffixesOf, type AzureCloudName } from "./domain/vaultProbeTarget";
 import { ArmFleetDiscovery, ResourceGraphFleetDiscovery } from "./adapters/fleetDiscovery";
 import { ResourceGraphDiscovery } from "./adapters/resourceGraphAccounts";
 import { RateLimitedKeyReader } from "./adapters/vaultRateLimit";
@@ -49,8 +50,6 @@ export interface CompositionOverrides {
   tlsCa?: string;
   clock?: Clock;
   log?: Logger;
-  /** How often to poll ACS send operations. */
-  emailPollIntervalInMs?: number;
   /** How often to poll a support ticket's create operation. */
   supportPollIntervalInMs?: number;
   /** Turns SDK retries off where a caller injects failures on purpose. */
@@ -66,6 +65,11 @@ export interface CompositionOverrides {
   keyVaultAgent?: Agent;
   /** Replaces DNS for the vault-host probe (the sandbox decides which vault names resolve). */
   hostResolver?: HostResolver;
+  /**
+   * Sandbox only: the vault DNS suffixes the probes may talk to, instead of the configured cloud's
+   * (the sandbox serves vaults of every cloud). Nothing in production sets it.
+   */
+  vaultHostSuffixes?: readonly string[];
   /** Per remote probe call; default 10 seconds. */
   probeTimeoutInMs?: number;
   /** Replaces how Resource Graph waits for its quota (tests see the waits without taking them). */
@@ -95,10 +99,11 @@ function createAccountProber(
   subscriptionIds: readonly string[],
   clock: Clock,
   proxyConfigured: boolean,
+  cloud: AzureCloudName,
 ): AccountProber {
   return new SdkAccountProber(
     {
-      resolver: overrides.hostResolver ?? systemResolver,
+      resolver: overrides.hostResolver ?? new CancellableDnsResolver(),
       vaults: new ArmVaultDirectory({ credential, endpoint: armEndpoint, clientOptions }),
       // Accounts sharing a vault are many; the vault's own limits are per vault: pace the data-plane reads per vault.
       keys: new RateLimitedKeyReader(
@@ -109,7 +114,12 @@ function createAccountProber(
       ),
       roles: new ArmRoleAssignmentReader({ credential, endpoint: armEndpoint, clientOptions }),
     },
-    { timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS, subscriptionIds, now: () => clock.now() },
+    {
+      timeoutInMs: overrides.probeTimeoutInMs ?? DEFAULT_PROBE_TIMEOUT_IN_MS,
+      subscriptionIds,
+      now: () => clock.now(),
+      vaultHostSuffixes: overrides.vaultHostSuffixes ?? vaultSuffixesOf(cloud),
+    },
   );
 }
 
@@ -154,7 +164,11 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
             clock,
           },
         )
-      : new ArmFleetDiscovery(accounts, config.subscriptionIds, config.armConcurrency);
+      : new ArmFleetDiscovery(accounts, config.subscriptionIds, {
+          concurrency: config.armConcurrency,
+          refreshIntervalInMs: config.discoveryIntervalInMinutes * 60_000,
+          clock,
+        });
   const workQueue = !overrides.fanOutOverQueue
     ? undefined
     : (overrides.workQueue ?? (config.queue ? new StorageWorkQueue(openQueue(config, credential, overrides)) : undefined));
@@ -180,17 +194,15 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   const meta = new TableMonitorMeta(openTable(metaTableNameFor(config.stateTable)));
   const configuredKey = config.linkSigningKey ? Buffer.from(config.linkSigningKey, "utf8") : undefined;
 
-  const emailClient =
+  // AcsEmailSender turns SDK retries off and refuses the send's status polls whatever is passed here.
+  const email =
     config.email.kind === "connection-string"
-      ? new EmailClient(config.email.connectionString, { ...clientOptions, ...emailOptions })
-      : new EmailClient(config.email.endpoint, credential, { ...clientOptions, ...emailOptions });
-  const email = new AcsEmailSender(emailClient, {
-    ...(overrides.emailPollIntervalInMs !== undefined ? { pollIntervalInMs: overrides.emailPollIntervalInMs } : {}),
-  });
+      ? new AcsEmailSender(config.email.connectionString, undefined, { ...clientOptions, ...emailOptions })
+      : new AcsEmailSender(config.email.endpoint, credential, { ...clientOptions, ...emailOptions });
 
   const probes =
     config.probes === "on"
-      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured)
+      ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured, config.cloud)
       : undefined;
 
   const supportTickets =
@@ -211,11 +223,15 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ownerTag: config.ownerTag,
     defaultRecipients: config.defaultRecipients,
     allowedRecipientDomains: config.allowedRecipientDomains,
+    maxOwnerRecipients: config.maxOwnerRecipients,
+    maxNewRecipientsPerDay: config.maxNewRecipientsPerDay,
     sendLeaseInSeconds: config.sendLeaseInSeconds,
     armConcurrency: config.armConcurrency,
     keyExpiryWarningDays: config.keyExpiryWarningDays,
     ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
     dashboardAuth: config.dashboardAuth,
+    dashboardAllowedPrincipals: config.dashboardAllowedPrincipals,
+    appServiceAuthEnabled: config.appServiceAuthEnabled,
     pollIntervalInMinutes: config.pollIntervalInMinutes,
     fanout: config.fanout,
     fanoutThreshold: config.fanoutThreshold,
@@ -223,6 +239,8 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     emailRatePerMinute: config.emailRatePerMinute,
     emailRatePerHour: config.emailRatePerHour,
     supportTickets: config.supportTickets,
+    emailStatusRatePerMinute: config.emailStatusRatePerMinute,
+    emailStatusRatePerHour: config.emailStatusRatePerHour,
   };
   return {
     accounts,
@@ -312,7 +330,16 @@ export function createScanDeps(env: Environment = process.env, overrides: Compos
   return {
     accounts: new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions }),
     subscriptions: new ArmSubscriptionLister({ credential, endpoint: config.armEndpoint, clientOptions }),
-    probes: createAccountProber(credential, config.armEndpoint, clientOptions, overrides, [], overrides.clock ?? systemClock, config.proxyConfigured),
+    probes: createAccountProber(
+      credential,
+      config.armEndpoint,
+      clientOptions,
+      overrides,
+      [],
+      overrides.clock ?? systemClock,
+      config.proxyConfigured,
+      config.cloud,
+    ),
     keyExpiryWarningDays: config.keyExpiryWarningDays,
   };
 }
@@ -342,7 +369,7 @@ export function getMonitorDeps(env: Environment = process.env): MonitorDeps {
     const config = loadConfig(env);
     cached = { key, deps: createMonitorDeps(config, { fanOutOverQueue: true, ...processOverrides }) };
     // Once per process (and per settings): what `cmk-monitor doctor` would flag without a network call.
-    for (const check of offlineChecks(config, env)) {
+    for (const check of offlineChecks(config)) {
       if (check.status === "fail" || check.status === "warn")
         cached.deps.log.warn(`cmk-monitor doctor: ${check.id}: ${check.detail}${check.fix ? ` (fix: ${check.fix})` : ""}`);
     }

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./domain/emailAddress";
 import { PROBLEM_CLASSIFICATION_ID, SUPPORT_SEVERITIES, SUPPORT_TICKET_MODES, type SupportTicketSettings } from "./domain/supportTicket";
+import { cloudOfArmEndpoint, type AzureCloudName } from "./domain/vaultProbeTarget";
 
 export { EMAIL_ADDRESS, isAllowedDomain, splitList };
 
@@ -24,11 +25,16 @@ function listOf(pattern: RegExp, what: string) {
 }
 
 function wholeNumber(defaultValue: number, min: number, max: number) {
+  return optionalWholeNumber(min, max).transform((value) => value ?? defaultValue);
+}
+
+/** A whole number whose default depends on another setting (undefined when not set). */
+function optionalWholeNumber(min: number, max: number) {
   return z
     .string()
     .optional()
     .transform((value, ctx) => {
-      if (value === undefined || value.trim() === "") return defaultValue;
+      if (value === undefined || value.trim() === "") return undefined;
       const parsed = Number(value);
       if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
         ctx.addIssue({ code: "custom", message: `must be a whole number from ${min} to ${max}, got "${value}"` });
@@ -52,13 +58,19 @@ const optionalText = z
   .optional()
   .transform((value) => (value && value.trim() !== "" ? value.trim() : undefined));
 
+// URL settings never quote their value: a connection string or SAS pasted into one carries a key.
+const NOT_A_URL = "is not a URL (the value is not repeated here: it may hold a key)";
+
 const httpsUrl = optionalText.superRefine((value, ctx) => {
   if (value === undefined) return;
   try {
     const url = new URL(value);
     if (url.protocol !== "https:") ctx.addIssue({ code: "custom", message: "must be an https:// URL" });
+    if (url.username || url.password || url.search || url.hash) {
+      ctx.addIssue({ code: "custom", message: "must not carry credentials, a query string or a fragment (keys and SAS tokens do not belong in an endpoint)" });
+    }
   } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    ctx.addIssue({ code: "custom", message: NOT_A_URL });
   }
 });
 
@@ -72,8 +84,9 @@ const publicBaseUrl = optionalText.superRefine((value, ctx) => {
       ctx.addIssue({ code: "custom", message: "must be an https:// URL (http:// only on 127.0.0.1 or localhost)" });
     }
     if (url.search || url.hash) ctx.addIssue({ code: "custom", message: "must not have a query string or fragment" });
+    if (url.username || url.password) ctx.addIssue({ code: "custom", message: "must not carry a user name or password" });
   } catch {
-    ctx.addIssue({ code: "custom", message: `"${value}" is not a URL` });
+    ctx.addIssue({ code: "custom", message: NOT_A_URL });
   }
 });
 
@@ -139,7 +152,22 @@ export const settingsSchema = z.object({
     .refine((value) => TAG_NAME.test(value), { message: "must be a valid Azure tag name (up to 512 characters, none of < > % & \\ ? /)" }),
   CMK_DEFAULT_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
   CMK_ESCALATION_RECIPIENTS: listOf(EMAIL_ADDRESS, "email address"),
-  CMK_ALLOWED_RECIPIENT_DOMAINS: listOf(DOMAIN, "domain"),
+  // Required: tag writers choose owner addresses, so where mail may go is a decision, not a default ("*" is that decision).
+  CMK_ALLOWED_RECIPIENT_DOMAINS: z
+    .string()
+    .optional()
+    .transform((value) => splitList(value))
+    .superRefine((items, ctx) => {
+      if (items.includes("*") && items.length > 1) {
+        ctx.addIssue({ code: "custom", message: "* allows any domain and must be the only entry" });
+      }
+      for (const item of items) {
+        if (item !== "*" && !DOMAIN.test(item)) ctx.addIssue({ code: "custom", message: `"${item}" is not a valid domain` });
+      }
+    }),
+  // Tag writers choose how many owners an account has: a cap per account, and on addresses new to an incident per day.
+  CMK_MAX_OWNER_RECIPIENTS: wholeNumber(10, 1, 50),
+  CMK_MAX_NEW_RECIPIENTS_PER_DAY: wholeNumber(20, 1, 1000),
   CMK_EMAIL_SENDER: optionalText.superRefine((value, ctx) => {
     if (value === undefined) ctx.addIssue({ code: "custom", message: "is required (a sender address on your ACS email domain)" });
     else if (!EMAIL_ADDRESS.test(value)) ctx.addIssue({ code: "custom", message: `"${value}" is not a valid email address` });
@@ -181,6 +209,8 @@ export const settingsSchema = z.object({
       message: "must be function (a function key is required) or anonymous (only behind App Service Authentication)",
     })
     .transform((value) => value as "function" | "anonymous"),
+  // Who may open the dashboard in anonymous mode: Entra object ids of users or groups (checked by the app and by App Service Authentication).
+  CMK_DASHBOARD_ALLOWED_PRINCIPALS: listOf(GUID, "object id (GUID) of a user, group or service principal"),
   // Fleet scale (README "Scale"): discovery, fan-out over the work queue, email digests and pacing.
   CMK_MANAGEMENT_GROUPS: listOf(MANAGEMENT_GROUP, "management group id"),
   CMK_DISCOVERY: choice(["auto", "arm", "resource-graph"] as const, "auto", "must be auto, arm or resource-graph"),
@@ -198,8 +228,12 @@ export const settingsSchema = z.object({
     }),
   AzureWebJobsStorage__queueServiceUri: httpsUrl,
   CMK_DIGEST_THRESHOLD: wholeNumber(5, 2, 1000),
-  CMK_EMAIL_RATE_PER_MINUTE: wholeNumber(30, 1, 100_000),
-  CMK_EMAIL_RATE_PER_HOUR: wholeNumber(100, 1, 1_000_000),
+  // Defaults follow the sender domain's ACS limits (EMAIL_DOMAIN_LIMITS); set to override.
+  CMK_EMAIL_DOMAIN_KIND: choice(["azure-managed", "custom"] as const, "azure-managed", "must be azure-managed or custom"),
+  CMK_EMAIL_RATE_PER_MINUTE: optionalWholeNumber(1, 100_000),
+  CMK_EMAIL_RATE_PER_HOUR: optionalWholeNumber(1, 1_000_000),
+  CMK_EMAIL_STATUS_RATE_PER_MINUTE: optionalWholeNumber(1, 100_000),
+  CMK_EMAIL_STATUS_RATE_PER_HOUR: optionalWholeNumber(1, 1_000_000),
   // Microsoft support tickets on escalation (README "Support tickets").
   CMK_SUPPORT_TICKETS: choice(SUPPORT_TICKET_MODES, "off", "must be off, draft or create"),
   CMK_SUPPORT_SEVERITY: choice(SUPPORT_SEVERITIES, "moderate", "must be minimal, moderate, critical or highestcriticalimpact"),
@@ -237,6 +271,17 @@ export type QueueConnection = { kind: "connection-string"; connectionString: str
 
 export type EmailConnection = { kind: "connection-string"; connectionString: string } | { kind: "identity"; endpoint: string };
 
+export type EmailDomainKind = "azure-managed" | "custom";
+
+/**
+ * ACS's per-subscription limits by sender domain (Learn, "Service limits for Azure Communication
+ * Services", Email): sends and status reads, per minute and per hour.
+ */
+export const EMAIL_DOMAIN_LIMITS: Readonly<Record<EmailDomainKind, { send: [number, number]; status: [number, number] }>> = {
+  "azure-managed": { send: [5, 10], status: [10, 20] },
+  custom: { send: [30, 100], status: [60, 200] },
+};
+
 export interface MonitorConfig {
   readonly subscriptionIds: readonly string[];
   readonly pollSchedule: string;
@@ -246,11 +291,17 @@ export interface MonitorConfig {
   readonly defaultRecipients: readonly string[];
   readonly escalationRecipients: readonly string[];
   readonly allowedRecipientDomains: readonly string[];
+  /** Owner-tag addresses emailed per account, at most (the defaults do not count). */
+  readonly maxOwnerRecipients: number;
+  /** Addresses new to an incident emailed per UTC day, at most (defaults and escalation contacts do not count). */
+  readonly maxNewRecipientsPerDay: number;
   readonly emailSender: string;
   readonly email: EmailConnection;
   readonly state: StateConnection;
   readonly stateTable: string;
   readonly armEndpoint: string;
+  /** The cloud CMK_ARM_ENDPOINT belongs to (public unless it is China's or US Government's): whose vault hosts are probed. */
+  readonly cloud: AzureCloudName;
   /** Warn when a healthy account's key expires within this many days. */
   readonly keyExpiryWarningDays: number;
   /** Key Vault, identity, DNS and permission probes (src/probes); "off" runs on ARM status alone. */
@@ -261,6 +312,13 @@ export interface MonitorConfig {
   /** Secret for link tokens; when unset the app creates one and keeps it in its meta table. */
   readonly linkSigningKey?: string;
   readonly dashboardAuth: "function" | "anonymous";
+  /** Object ids (users, groups) allowed to open the dashboard and status in anonymous mode. */
+  readonly dashboardAllowedPrincipals: readonly string[];
+  /**
+   * The platform says App Service Authentication is on (WEBSITE_AUTH_ENABLED=True, set by App
+   * Service itself): only then are x-ms-client-principal* headers its own and not a client's.
+   */
+  readonly appServiceAuthEnabled: boolean;
   /** Management groups whose subscriptions are watched (Resource Graph only); the tenant root group covers the tenant. */
   readonly managementGroups: readonly string[];
   /** How the fleet is found; "auto" is resolved: Resource Graph for more than one subscription or any management group. */
@@ -280,8 +338,13 @@ export interface MonitorConfig {
   readonly queue?: QueueConnection;
   /** Due messages of one kind to one recipient set from which one digest email is sent instead. */
   readonly digestThreshold: number;
+  /** The sender domain's kind; the default rates follow it. */
+  readonly emailDomainKind: EmailDomainKind;
   readonly emailRatePerMinute: number;
   readonly emailRatePerHour: number;
+  /** Budget for `GET /emails/operations/{id}` (ACS limits status reads on their own). */
+  readonly emailStatusRatePerMinute: number;
+  readonly emailStatusRatePerHour: number;
   /** How long a sender holds an outbox row before another instance may retry it (not a setting). */
   readonly sendLeaseInSeconds: number;
   /** HTTPS_PROXY, HTTP_PROXY or ALL_PROXY is set: the SDKs route through it (see createKeyVaultAgent). */
@@ -300,11 +363,15 @@ export type MonitorSettings = Pick<
   | "ownerTag"
   | "defaultRecipients"
   | "allowedRecipientDomains"
+  | "maxOwnerRecipients"
+  | "maxNewRecipientsPerDay"
   | "sendLeaseInSeconds"
   | "armConcurrency"
   | "keyExpiryWarningDays"
   | "publicBaseUrl"
   | "dashboardAuth"
+  | "dashboardAllowedPrincipals"
+  | "appServiceAuthEnabled"
   | "pollIntervalInMinutes"
   | "fanout"
   | "fanoutThreshold"
@@ -312,6 +379,8 @@ export type MonitorSettings = Pick<
   | "emailRatePerMinute"
   | "emailRatePerHour"
   | "supportTickets"
+  | "emailStatusRatePerMinute"
+  | "emailStatusRatePerHour"
 >;
 
 /** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */
@@ -375,12 +444,26 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       "AzureWebJobsStorage: set it, CMK_STATE_CONNECTION, AzureWebJobsStorage__tableServiceUri or AzureWebJobsStorage__accountName, so the monitor can keep state",
     );
   }
+  if (env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous") {
+    if (!appServiceAuthEnabled(env)) {
+      problems.push(
+        "CMK_DASHBOARD_AUTH: anonymous needs App Service Authentication, and the platform says it is off (WEBSITE_AUTH_ENABLED is not True): any client could send the sign-in headers",
+      );
+    }
+    if (splitList(env.CMK_DASHBOARD_ALLOWED_PRINCIPALS).length === 0) {
+      problems.push(
+        "CMK_DASHBOARD_ALLOWED_PRINCIPALS: is required with CMK_DASHBOARD_AUTH=anonymous (object ids of the users or groups who may open the dashboard)",
+      );
+    }
+  }
   const noEscalation = splitList(env.CMK_ESCALATION_RECIPIENTS).length === 0;
   if (noEscalation) {
     problems.push("CMK_ESCALATION_RECIPIENTS: is required (who is told when an account does not recover in time)");
   }
   const allowed = splitList(env.CMK_ALLOWED_RECIPIENT_DOMAINS);
-  if (allowed.length > 0) {
+  if (allowed.length === 0) {
+    problems.push("CMK_ALLOWED_RECIPIENT_DOMAINS: is required: the domains mail may go to (e.g. contoso.com,*.contoso.com), or * to allow any domain");
+  } else {
     for (const [name, list] of [
       ["CMK_DEFAULT_RECIPIENTS", splitList(env.CMK_DEFAULT_RECIPIENTS)],
       ["CMK_ESCALATION_RECIPIENTS", splitList(env.CMK_ESCALATION_RECIPIENTS)],
@@ -418,16 +501,21 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     defaultRecipients: Object.freeze([...settings.CMK_DEFAULT_RECIPIENTS]),
     escalationRecipients: Object.freeze([...settings.CMK_ESCALATION_RECIPIENTS]),
     allowedRecipientDomains: Object.freeze(settings.CMK_ALLOWED_RECIPIENT_DOMAINS.map((d) => d.toLowerCase())),
+    maxOwnerRecipients: settings.CMK_MAX_OWNER_RECIPIENTS,
+    maxNewRecipientsPerDay: settings.CMK_MAX_NEW_RECIPIENTS_PER_DAY,
     emailSender: settings.CMK_EMAIL_SENDER!,
     email,
     state,
     stateTable: settings.CMK_STATE_TABLE,
     armEndpoint: settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com",
+    cloud: cloudOfArmEndpoint(settings.CMK_ARM_ENDPOINT ?? "https://management.azure.com"),
     keyExpiryWarningDays: settings.CMK_KEY_EXPIRY_WARNING_DAYS,
     probes: settings.CMK_PROBES,
     ...(settings.CMK_PUBLIC_BASE_URL ? { publicBaseUrl: settings.CMK_PUBLIC_BASE_URL.replace(/\/+$/, "") } : {}),
     ...(settings.CMK_LINK_SIGNING_KEY ? { linkSigningKey: settings.CMK_LINK_SIGNING_KEY } : {}),
     dashboardAuth: settings.CMK_DASHBOARD_AUTH,
+    dashboardAllowedPrincipals: Object.freeze(settings.CMK_DASHBOARD_ALLOWED_PRINCIPALS.map((id) => id.toLowerCase())),
+    appServiceAuthEnabled: appServiceAuthEnabled(env),
     managementGroups: Object.freeze([...settings.CMK_MANAGEMENT_GROUPS]),
     discovery:
       settings.CMK_DISCOVERY === "auto"
@@ -443,8 +531,11 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     workQueue: settings.CMK_WORK_QUEUE,
     ...(queue ? { queue } : {}),
     digestThreshold: settings.CMK_DIGEST_THRESHOLD,
-    emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE,
-    emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR,
+    emailDomainKind: settings.CMK_EMAIL_DOMAIN_KIND,
+    emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].send[0],
+    emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].send[1],
+    emailStatusRatePerMinute: settings.CMK_EMAIL_STATUS_RATE_PER_MINUTE ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].status[0],
+    emailStatusRatePerHour: settings.CMK_EMAIL_STATUS_RATE_PER_HOUR ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].status[1],
     sendLeaseInSeconds: SEND_LEASE_IN_SECONDS,
     proxyConfigured: proxyConfigured(env),
     supportTickets: supportTicketSettings(settings),
@@ -482,16 +573,22 @@ export function proxyConfigured(env: Environment): boolean {
 
 /**
  * How the dashboard and status endpoints register, read before the full configuration is loaded
- * (the Functions host registers them at start-up): anything but "anonymous" means the safer
- * "function". loadConfig rejects a typo on the first request.
+ * (the Functions host registers them at start-up): anything but "anonymous" with App Service
+ * Authentication on means the safer "function". loadConfig rejects the rest on the first request.
  */
 export function dashboardAuthLevel(env: Environment = process.env): "function" | "anonymous" {
-  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" ? "anonymous" : "function";
+  return env.CMK_DASHBOARD_AUTH?.trim().toLowerCase() === "anonymous" && appServiceAuthEnabled(env) ? "anonymous" : "function";
+}
+
+/** App Service sets WEBSITE_AUTH_ENABLED=True on apps with its authentication module on; nobody else should. */
+export function appServiceAuthEnabled(env: Environment): boolean {
+  return env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === "true";
 }
 
 /** What the read-only `scan` command reads: it needs no state, no email and no required setting. */
 export interface ScanConfig {
   readonly armEndpoint: string;
+  readonly cloud: AzureCloudName;
   readonly managedIdentityClientId?: string;
   readonly keyExpiryWarningDays: number;
   readonly proxyConfigured: boolean;
@@ -501,8 +598,10 @@ export interface ScanConfig {
 export function loadScanConfig(env: Environment = process.env): ScanConfig {
   const clientId = env.AZURE_CLIENT_ID?.trim();
   const warningDays = Number(env.CMK_KEY_EXPIRY_WARNING_DAYS?.trim() || "30");
+  const armEndpoint = env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com";
   return Object.freeze({
-    armEndpoint: env.CMK_ARM_ENDPOINT?.trim() || "https://management.azure.com",
+    armEndpoint,
+    cloud: cloudOfArmEndpoint(armEndpoint),
     ...(clientId ? { managedIdentityClientId: clientId } : {}),
     keyExpiryWarningDays: Number.isInteger(warningDays) && warningDays > 0 ? warningDays : 30,
     proxyConfigured: proxyConfigured(env),
@@ -535,9 +634,19 @@ function hasQueueEndpoint(connectionString: string): boolean {
   return /(^|;)\s*(UseDevelopmentStorage=true|QueueEndpoint=|EndpointSuffix=)/i.test(connectionString);
 }
 
-/** A problem as one display-safe line: controls and line separators escaped, length bounded. */
+/**
+ * Secrets as connection strings and SAS tokens spell them (`AccountKey=`, `accesskey=`, `sig=`,
+ * `SharedAccessSignature=`, `password=`): a value pasted into the wrong setting may be quoted by
+ * a rule that expected an address or an id, so every problem line has them masked.
+ */
+const SECRET_ASSIGNMENT =
+  /\b(account[-_]?key|access[-_]?key|shared[-_]?access[-_]?(?:key|signature)|sig|password|pwd|secret|client[-_]?secret|token)=[^;&\s"]*/gi;
+
+/** A problem as one display-safe line: secrets masked, controls and line separators escaped, length bounded. */
 function oneLine(problem: string): string {
-  const escaped = problem.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const escaped = problem
+    .replace(SECRET_ASSIGNMENT, "$1=<redacted>")
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return escaped.length > 300 ? `${escaped.slice(0, 299)}…` : escaped;
 }
 

@@ -101,10 +101,22 @@ describe("loadConfig", () => {
     ["no storage", { AzureWebJobsStorage__accountName: undefined }, "AzureWebJobsStorage"],
     // A configured recipient outside the allow-list would be silently dropped later.
     ["escalation outside allowed domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: "fabrikam.com" }, "CMK_ESCALATION_RECIPIENTS"],
+    // No allow-list: tag writers could send the account's key setup anywhere; "*" must be said out loud.
+    ["no recipient domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: undefined }, "CMK_ALLOWED_RECIPIENT_DOMAINS"],
+    ["blank recipient domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: " , " }, "CMK_ALLOWED_RECIPIENT_DOMAINS"],
+    // "*" next to domains is ambiguous (did they mean only those?).
+    ["* with other domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: "*,contoso.com" }, "CMK_ALLOWED_RECIPIENT_DOMAINS"],
     // A malformed ACS connection string fails at start-up, not at the first alert.
     ["bad ACS connection string", { ACS_CONNECTION_STRING: "accesskey=abc" }, "ACS_CONNECTION_STRING"],
   ])("rejects %s", (_name, overrides, setting) => {
     expect(problemsOf({ ...VALID, ...overrides }).some((p) => p.startsWith(`${setting}:`))).toBe(true);
+  });
+
+  it("accepts an explicit * as the allow-list, which then allows any domain", () => {
+    // The one way to run without an allow-list is to ask for it.
+    const config = loadConfig({ ...VALID, CMK_ALLOWED_RECIPIENT_DOMAINS: "*", CMK_ESCALATION_RECIPIENTS: "support@fabrikam.com" });
+    expect(config.allowedRecipientDomains).toEqual(["*"]);
+    expect(isAllowedDomain("anyone@example.org", config.allowedRecipientDomains)).toBe(true);
   });
 
   it("names every setting in its error message so the fix is obvious", () => {

@@ -4,6 +4,7 @@ const BASE = {
   CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
   CMK_EMAIL_SENDER: "cmk@contoso.com",
   CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+  CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
   ACS_ENDPOINT: "https://acs.communication.azure.com",
   AzureWebJobsStorage: "UseDevelopmentStorage=true",
 };

@@ -10,7 +10,7 @@ function problemsOf(env: Environment): string[] {
 }
 
 describe("fleet-scale settings", () => {
-  it("defaults: ARM for one subscription, fan-out above 200 accounts, ACS's custom-domain rates", () => {
+  it("defaults: ARM for one subscription, fan-out above 200 accounts, ACS's Azure-managed-domain rates", () => {
     expect(loadConfig(VALID)).toMatchObject({
       discovery: "arm",
       managementGroups: [],
@@ -19,9 +19,30 @@ describe("fleet-scale settings", () => {
       fanoutThreshold: 200,
       workQueue: "cmk-work",
       digestThreshold: 5,
-      emailRatePerMinute: 30,
-      emailRatePerHour: 100,
+      emailDomainKind: "azure-managed",
+      emailRatePerMinute: 5,
+      emailRatePerHour: 10,
+      emailStatusRatePerMinute: 10,
+      emailStatusRatePerHour: 20,
       queue: { kind: "identity", queueEndpoint: "https://stcmkmonitor.queue.core.windows.net" },
+    });
+  });
+
+  it.each<[string, Environment, [number, number, number, number]]>([
+    // The default deployment sends from the Azure-managed domain: ACS allows 5/10 sends, 10/20 status reads.
+    ["no domain kind", {}, [5, 10, 10, 20]],
+    // A verified custom domain: 30/100 sends, 60/200 status reads.
+    ["a custom domain", { CMK_EMAIL_DOMAIN_KIND: "Custom" }, [30, 100, 60, 200]],
+    // An explicit rate overrides the domain's, the others still follow it.
+    ["a custom domain with a lower hourly send rate", { CMK_EMAIL_DOMAIN_KIND: "custom", CMK_EMAIL_RATE_PER_HOUR: "50" }, [30, 50, 60, 200]],
+    // Empty (as Bicep writes an unset rate) means the domain's default.
+    ["empty rates", { CMK_EMAIL_RATE_PER_MINUTE: "", CMK_EMAIL_STATUS_RATE_PER_HOUR: "" }, [5, 10, 10, 20]],
+  ])("email rates with %s → sends/status %j", (_name, overrides, [perMinute, perHour, statusPerMinute, statusPerHour]) => {
+    expect(loadConfig({ ...VALID, ...overrides })).toMatchObject({
+      emailRatePerMinute: perMinute,
+      emailRatePerHour: perHour,
+      emailStatusRatePerMinute: statusPerMinute,
+      emailStatusRatePerHour: statusPerHour,
     });
   });
 
@@ -53,6 +74,10 @@ describe("fleet-scale settings", () => {
     ],
     // The host adds "-poison" to the name: 57+ characters would exceed a queue name.
     ["a queue name the poison queue cannot extend", { CMK_WORK_QUEUE: "q".repeat(57) }, "CMK_WORK_QUEUE"],
+    // A typo must not silently fall back to the Azure-managed limits.
+    ["an unknown email domain kind", { CMK_EMAIL_DOMAIN_KIND: "managed" }, "CMK_EMAIL_DOMAIN_KIND"],
+    // Zero would hold every status read forever.
+    ["a zero status rate", { CMK_EMAIL_STATUS_RATE_PER_HOUR: "0" }, "CMK_EMAIL_STATUS_RATE_PER_HOUR"],
   ])("%s is a configuration error", (_name, overrides, setting) => {
     expect(problemsOf({ ...VALID, ...overrides }).some((problem) => problem.startsWith(`${setting}:`))).toBe(true);
   });

@@ -69,6 +69,12 @@ param escalationRecipients string
 @description('CMK_ALLOWED_RECIPIENT_DOMAINS value.')
 param allowedRecipientDomains string
 
+@description('CMK_MAX_OWNER_RECIPIENTS value.')
+param maxOwnerRecipients int = 10
+
+@description('CMK_MAX_NEW_RECIPIENTS_PER_DAY value.')
+param maxNewRecipientsPerDay int = 20
+
 @description('CMK_EMAIL_SENDER value: a sender address on a domain linked to the ACS resource.')
 param emailSender string
 
@@ -93,6 +99,12 @@ param probes string = 'on'
 @allowed(['function', 'anonymous'])
 @description('CMK_DASHBOARD_AUTH value: function, or anonymous behind App Service Authentication.')
 param dashboardAuth string = 'function'
+
+@description('CMK_DASHBOARD_ALLOWED_PRINCIPALS value: comma-separated Entra object ids (users or groups) who may open the dashboard in anonymous mode.')
+param dashboardAllowedPrincipals string = ''
+
+@description('Client id of the Entra app registration App Service Authentication signs dashboard users in with (anonymous mode only).')
+param dashboardAuthClientId string = ''
 
 @description('CMK_MANAGEMENT_GROUPS value: comma-separated management group ids (Resource Graph discovery).')
 param managementGroups string = ''
@@ -131,13 +143,28 @@ param workQueueName string = 'cmk-work'
 @description('CMK_DIGEST_THRESHOLD value.')
 param digestThreshold int = 5
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_MINUTE value.')
-param emailRatePerMinute int = 30
+@allowed([
+  'azure-managed'
+  'custom'
+])
+@description('CMK_EMAIL_DOMAIN_KIND value: which ACS limits the default rates follow.')
+param emailDomainKind string = 'azure-managed'
 
-@minValue(1)
-@description('CMK_EMAIL_RATE_PER_HOUR value.')
-param emailRatePerHour int = 100
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_MINUTE value; 0 leaves it to the domain kind.')
+param emailRatePerMinute int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_RATE_PER_HOUR value; 0 leaves it to the domain kind.')
+param emailRatePerHour int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_MINUTE value; 0 leaves it to the domain kind.')
+param emailStatusRatePerMinute int = 0
+
+@minValue(0)
+@description('CMK_EMAIL_STATUS_RATE_PER_HOUR value; 0 leaves it to the domain kind.')
+param emailStatusRatePerHour int = 0
 
 @allowed(['off', 'draft', 'create'])
 @description('CMK_SUPPORT_TICKETS value.')
@@ -253,6 +280,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_DEFAULT_RECIPIENTS: defaultRecipients
       CMK_ESCALATION_RECIPIENTS: escalationRecipients
       CMK_ALLOWED_RECIPIENT_DOMAINS: allowedRecipientDomains
+      CMK_MAX_OWNER_RECIPIENTS: string(maxOwnerRecipients)
+      CMK_MAX_NEW_RECIPIENTS_PER_DAY: string(maxNewRecipientsPerDay)
       CMK_EMAIL_SENDER: emailSender
       ACS_ENDPOINT: communicationEndpoint
       CMK_STATE_TABLE: stateTableName
@@ -263,6 +292,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       // Owners' one-click links in emails point at the app itself.
       CMK_PUBLIC_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
       CMK_DASHBOARD_AUTH: dashboardAuth
+      CMK_DASHBOARD_ALLOWED_PRINCIPALS: dashboardAllowedPrincipals
       // Fleet scale: discovery, fan-out over the work queue (its triggers read %CMK_WORK_QUEUE%), digests and pacing.
       CMK_MANAGEMENT_GROUPS: managementGroups
       CMK_DISCOVERY: discovery
@@ -273,8 +303,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
       CMK_WORK_QUEUE: workQueueName
       CMK_DIGEST_THRESHOLD: string(digestThreshold)
-      CMK_EMAIL_RATE_PER_MINUTE: string(emailRatePerMinute)
-      CMK_EMAIL_RATE_PER_HOUR: string(emailRatePerHour)
+      CMK_EMAIL_DOMAIN_KIND: emailDomainKind
+      // Empty: the monitor applies the domain kind's ACS limits.
+      CMK_EMAIL_RATE_PER_MINUTE: emailRatePerMinute == 0 ? '' : string(emailRatePerMinute)
+      CMK_EMAIL_RATE_PER_HOUR: emailRatePerHour == 0 ? '' : string(emailRatePerHour)
+      CMK_EMAIL_STATUS_RATE_PER_MINUTE: emailStatusRatePerMinute == 0 ? '' : string(emailStatusRatePerMinute)
+      CMK_EMAIL_STATUS_RATE_PER_HOUR: emailStatusRatePerHour == 0 ? '' : string(emailStatusRatePerHour)
       // Microsoft support tickets on escalation.
       CMK_SUPPORT_TICKETS: supportTickets
       CMK_SUPPORT_SEVERITY: supportSeverity
@@ -290,6 +324,56 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
 
 // Deployments authenticate with Entra ID (azd and `az functionapp deployment` do); no publishing
 // passwords exist to leak.
+// Anonymous mode is only safe behind App Service Authentication: the module signs users in, strips
+// any x-ms-client-principal* header a client sends, and lets only the allowed principals through;
+// the app checks the same list again. The owners' one-click links stay open (their token is the key).
+var dashboardPrincipalIds = filter(map(split(dashboardAllowedPrincipals, ','), id => trim(id)), id => !empty(id))
+
+resource dashboardAuthSettings 'Microsoft.Web/sites/config@2024-04-01' = if (dashboardAuth == 'anonymous') {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/api/incidents/*'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: dashboardAuthClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            dashboardAuthClientId
+            'api://${dashboardAuthClientId}'
+          ]
+          // Ids of users and of groups are both GUIDs: each list entry is tried as either.
+          defaultAuthorizationPolicy: {
+            allowedPrincipals: {
+              identities: dashboardPrincipalIds
+              groups: dashboardPrincipalIds
+            }
+          }
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
+  }
+}
+
 resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: functionApp
   name: 'ftp'

@@ -3,6 +3,7 @@ import type { DatabaseAccountGetResults } from "@azure/arm-cosmosdb";
 import { CosmosDBManagementClient } from "@azure/arm-cosmosdb";
 import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
+import type { Pipeline } from "@azure/core-rest-pipeline";
 import type { CmkAccount, UserAssignedIdentityInfo } from "../domain/account";
 import { parseAccountResourceId } from "../domain/account";
 import { ClientCache, CLIENTS_KEPT } from "./clientCache";
@@ -17,6 +18,12 @@ export interface ArmAccountSourceOptions {
 
 export class ArmAccountSource implements AccountSource {
   private readonly clients = new ClientCache<CosmosDBManagementClient>(CLIENTS_KEPT);
+  /**
+   * The first client's pipeline, shared by every later one: a fleet has more subscriptions than the
+   * cache keeps, and building a pipeline per client (and fetching a token for it) cost each ARM
+   * list about as much CPU as its round trip's TLS. The pipeline holds no subscription.
+   */
+  private pipeline: Pipeline | undefined;
 
   constructor(private readonly options: ArmAccountSourceOptions) {}
 
@@ -40,10 +47,16 @@ export class ArmAccountSource implements AccountSource {
   }
 
   private client(subscriptionId: string): CosmosDBManagementClient {
-    return this.clients.get(
-      subscriptionId,
-      () => new CosmosDBManagementClient(this.options.credential, subscriptionId, { ...this.options.clientOptions, endpoint: this.options.endpoint }),
-    );
+    return this.clients.get(subscriptionId, () => {
+      if (!this.pipeline) {
+        const first = new CosmosDBManagementClient(this.options.credential, subscriptionId, { ...this.options.clientOptions, endpoint: this.options.endpoint });
+        this.pipeline = first.pipeline;
+        return first;
+      }
+      // Additional policies are in the shared pipeline already; given again, each client would add them once more.
+      const { additionalPolicies: _inPipeline, ...options } = this.options.clientOptions ?? {};
+      return new CosmosDBManagementClient(this.options.credential, subscriptionId, { ...options, endpoint: this.options.endpoint, pipeline: this.pipeline });
+    });
   }
 }
 

@@ -1,13 +1,15 @@
 /**
  * Pipeline policies that tie every SDK call to the invocation's deadline (src/ports/callDeadline):
  * the request's abort signal also fires at the deadline (so the SDK's retry sleeps end too), and a
- * Retry-After longer than the cap, or than the time left, is taken off the response so the SDK
- * returns the throttling error at once instead of sleeping on it; the caller defers the work.
+ * Retry-After longer than the cap, or than the time left, is moved to DEFERRED_RETRY_AFTER_HEADER so
+ * the SDK returns the throttling error at once instead of sleeping on it; the caller defers the work
+ * for as long as the service asked.
  */
 import type { PipelinePolicy, PipelineRequest } from "@azure/core-rest-pipeline";
 
 type AbortSignalLike = NonNullable<PipelineRequest["abortSignal"]>;
 import { currentCallDeadline } from "../ports/callDeadline";
+import { DEFERRED_RETRY_AFTER_HEADER } from "../ports/failures";
 
 export const DEADLINE_POLICY_NAME = "cmkDeadlinePolicy";
 export const RETRY_AFTER_CAP_POLICY_NAME = "cmkRetryAfterCapPolicy";
@@ -20,7 +22,9 @@ export function deadlinePolicy(): PipelinePolicy {
       const deadline = currentCallDeadline();
       if (deadline) {
         if (deadline.signal.aborted) return Promise.reject(deadline.signal.reason);
-        request.abortSignal = request.abortSignal ? AbortSignal.any([asAbortSignal(request.abortSignal), deadline.signal]) : deadline.signal;
+        // A signal of its own per request: the HTTP client listens on it, and thousands of calls in a
+        // cycle must not all hang listeners on the one deadline signal.
+        request.abortSignal = AbortSignal.any(request.abortSignal ? [asAbortSignal(request.abortSignal), deadline.signal] : [deadline.signal]);
       }
       return next(request);
     },
@@ -48,6 +52,8 @@ export function retryAfterCapPolicy(): PipelinePolicy {
       const waitInMs = retryAfterInMs(response.headers.get.bind(response.headers));
       const affordable = Math.min(deadline.maxRetryAfterInMs, deadline.expiresAt - Date.now());
       if (waitInMs !== undefined && waitInMs > affordable) {
+        // The SDK must not sleep on it, but the caller still learns when to come back.
+        response.headers.set(DEFERRED_RETRY_AFTER_HEADER, String(Math.ceil(waitInMs / 1000)));
         for (const name of RETRY_AFTER_HEADERS) response.headers.delete(name);
       }
       return response;

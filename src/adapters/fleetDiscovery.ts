@@ -2,7 +2,10 @@
  * How the monitor finds its fleet and reads each account's status. Two ways, one port:
  *
  *   arm             one `databaseAccounts.list()` per configured subscription, a bounded number at
- *                   once; a subscription that fails is reported and its open incidents only get a tick;
+ *                   once; a subscription that fails is reported and its open incidents only get a tick.
+ *                   One found without CMK accounts is listed again only every
+ *                   CMK_DISCOVERY_INTERVAL_MINUTES (as Resource Graph's index is re-read), so an idle
+ *                   cycle lists the subscriptions that hold CMK accounts, not every one in scope;
  *   resource-graph  Resource Graph finds *which* subscriptions hold CMK accounts (and which it can
  *                   see at all); the status comes from one ARM list per such subscription. Resource
  *                   Graph is refreshed only on ARM writes plus an undocumented periodic scan, and a key
@@ -74,21 +77,51 @@ function subscriptionsOf(accounts: readonly CmkAccount[]): number {
   return new Set(accounts.map((account) => account.subscriptionId.toLowerCase())).size;
 }
 
+export interface ArmFleetOptions {
+  /** Subscriptions listed at once (CMK_ARM_CONCURRENCY). */
+  concurrency: number;
+  /** CMK_DISCOVERY_INTERVAL_MINUTES, in milliseconds: how long a subscription found without CMK accounts is not listed. */
+  refreshIntervalInMs: number;
+  clock: Clock;
+}
+
 export class ArmFleetDiscovery implements FleetDiscovery {
   readonly mode = "arm" as const;
+  /**
+   * Subscriptions (lower-cased) whose last list, at the time kept, had no CMK account. Most of a
+   * tenant's subscriptions hold none; listing each every cycle would cost an ARM read apiece for nothing.
+   */
+  private readonly emptySince = new Map<string, number>();
 
   constructor(
     private readonly accounts: AccountSource,
     private readonly subscriptionIds: readonly string[],
-    /** Subscriptions listed at once (CMK_ARM_CONCURRENCY). */
-    private readonly concurrency: number,
+    private readonly options: ArmFleetOptions,
   ) {}
 
-  async discover(): Promise<FleetListing> {
-    const read = await readWithArm(this.accounts, this.subscriptionIds, this.concurrency);
+  async discover(options: DiscoverOptions = {}): Promise<FleetListing> {
+    const now = this.options.clock.now().getTime();
+    // A subscription with an open incident is always listed, so a removed account is seen removed.
+    const alsoRead = new Set(((await options.alsoRead) ?? []).map((id) => id.toLowerCase()));
+    const resting = (subscriptionId: string): boolean => {
+      const key = subscriptionId.toLowerCase();
+      const since = this.emptySince.get(key);
+      return since !== undefined && now - since < this.options.refreshIntervalInMs && !alsoRead.has(key);
+    };
+    const toRead = this.subscriptionIds.filter((id) => !resting(id));
+    const read = await readWithArm(this.accounts, toRead, this.options.concurrency);
+    const withAccounts = new Set(read.accounts.map((account) => account.subscriptionId.toLowerCase()));
+    for (const subscriptionId of toRead) {
+      const key = subscriptionId.toLowerCase();
+      // Listed and empty: rest until the interval is up. Failed or holding accounts: list next cycle.
+      if (read.listed.has(key) && !withAccounts.has(key)) this.emptySince.set(key, now);
+      else this.emptySince.delete(key);
+    }
+    const skipped = this.subscriptionIds.length - toRead.length;
     return {
       source: "arm",
       accounts: read.accounts,
+      // Only what was listed this cycle: a resting subscription has no open incident to declare removed.
       covers: (subscriptionId) => read.listed.has(subscriptionId.toLowerCase()),
       failures: read.failures,
       calls: read.calls,
@@ -97,8 +130,9 @@ export class ArmFleetDiscovery implements FleetDiscovery {
       statusSource: "arm",
       statusCalls: read.calls,
       subscriptionsInScope: this.subscriptionIds.length,
-      subscriptionsReadable: read.listed.size,
-      subscriptionsWithCmk: subscriptionsOf(read.accounts),
+      // A resting subscription was readable (and empty) when last listed, within the interval.
+      subscriptionsReadable: read.listed.size + skipped,
+      subscriptionsWithCmk: withAccounts.size,
     };
   }
 }
@@ -125,7 +159,7 @@ interface FleetIndex {
   invisible: string[];
   /** Subscriptions holding CMK accounts (lower-cased, as Resource Graph spells them). */
   withCmk: string[];
-  /** The accounts with whatever status Resource Graph had (used only as a proven status source). */
+  /** The accounts with whatever status Resource Graph had: kept only with CMK_STATUS_SOURCE=resource-graph, the one use. */
   accounts: CmkAccount[];
 }
 
@@ -254,7 +288,9 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
     const visible = coverage.subscriptionIds;
     const invisible = scope.subscriptionIds.filter((id) => !visible.has(id.toLowerCase()));
     const withCmk = [...new Set(fleet.accounts.map((account) => account.subscriptionId.toLowerCase()))];
-    return { index: { at: now, visible, invisible, withCmk, accounts: fleet.accounts }, throttledInMs: coverage.throttledInMs + fleet.throttledInMs };
+    // Resource Graph's accounts are read only as a proven status source: otherwise not worth an interval in memory.
+    const accounts = this.options.statusSource === "resource-graph" ? fleet.accounts : [];
+    return { index: { at: now, visible, invisible, withCmk, accounts }, throttledInMs: coverage.throttledInMs + fleet.throttledInMs };
   }
 
   /**

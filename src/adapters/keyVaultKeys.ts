@@ -1,6 +1,6 @@
 /** Key metadata from the Key Vault data plane (`@azure/keyvault-keys`): no key material, no crypto. */
 import https from "node:https";
-import type { TokenCredential } from "@azure/core-auth";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import { KeyClient } from "@azure/keyvault-keys";
 import type { ActiveKeyFacts, DeletedKeyFacts } from "../domain/probeFacts";
@@ -25,6 +25,34 @@ export const VAULT_IDLE_SOCKET_IN_MS = 1_000;
 export function createKeyVaultAgent(options: { proxyConfigured: boolean }): https.Agent | undefined {
   if (options.proxyConfigured) return undefined;
   return new https.Agent({ keepAlive: true, timeout: VAULT_IDLE_SOCKET_IN_MS });
+}
+
+/**
+ * The credential a vault's KeyClient gets: it issues a token only for that vault's own scope
+ * (`https://<vault suffix>/.default`) and never for the tenant a challenge names. Key Vault's
+ * challenge tells the client which scope and tenant to ask for; the host is already checked
+ * (src/domain/vaultProbeTarget.ts), and this keeps a forged challenge from choosing either.
+ */
+export class VaultScopedCredential implements TokenCredential {
+  readonly scope: string;
+
+  constructor(
+    private readonly inner: TokenCredential,
+    vaultUrl: string,
+  ) {
+    const host = new URL(vaultUrl).hostname.toLowerCase();
+    this.scope = `https://${host.slice(host.indexOf(".") + 1)}/.default`;
+  }
+
+  async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken | null> {
+    const requested = typeof scopes === "string" ? [scopes] : scopes;
+    if (requested.length !== 1 || requested[0]!.toLowerCase() !== this.scope) {
+      throw Object.assign(new Error("Key Vault asked for a token scope other than its own"), { name: "UnexpectedScopeError", code: "UnexpectedScope" });
+    }
+    // The monitor's own tenant only: a challenge's tenant is dropped, not followed.
+    const { tenantId: _challengeTenant, ...rest } = options;
+    return this.inner.getToken(this.scope, rest);
+  }
 }
 
 export interface SdkKeyMetadataReaderOptions {
@@ -75,7 +103,15 @@ export class SdkKeyMetadataReader implements KeyMetadataReader {
   }
 
   private client(vaultUrl: string): KeyClient {
-    return this.clients.get(vaultUrl, () => new KeyClient(vaultUrl, this.options.credential, { ...this.options.clientOptions }));
+    return this.clients.get(
+      vaultUrl,
+      // Challenge resource verification stays on: the challenge's resource must match the vault's domain.
+      () =>
+        new KeyClient(vaultUrl, new VaultScopedCredential(this.options.credential, vaultUrl), {
+          ...this.options.clientOptions,
+          disableChallengeResourceVerification: false,
+        }),
+    );
   }
 }
 

@@ -10,12 +10,12 @@ import type { TableClient } from "@azure/data-tables";
 import { statusCodeOf } from "../ports/failures";
 import type { CycleHeartbeat, Heartbeat, PoisonRecord } from "../ports/heartbeat";
 import type { LinkKeys } from "../ports/linkKeys";
-import type { EmailRateLimits, SendBudget } from "../ports/sendBudget";
+import type { EmailBudgetName, EmailRateLimits, SendBudget } from "../ports/sendBudget";
 
 const PARTITION = "monitor";
 const HEARTBEAT_ROW = "last-cycle";
 const KEY_ROW = "link-signing-key";
-const BUDGET_ROW = "email-budget";
+const BUDGET_ROWS: Record<EmailBudgetName, string> = { send: "email-budget", status: "email-status-budget" };
 const POISON_ROW = "poison-work-items";
 const SINCE_ROW = "monitoring-since";
 const MAX_ROW_ATTEMPTS = 8;
@@ -93,10 +93,12 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
     };
   }
 
-  async reserveEmailSends(now: Date, wanted: number, limits: EmailRateLimits): Promise<number> {
+  async reserveEmailSends(now: Date, wanted: number, limits: EmailRateLimits, budget: EmailBudgetName = "send"): Promise<number> {
     if (wanted <= 0) return 0;
     const minute = Math.floor(now.getTime() / MINUTE_IN_MS);
-    const granted = await this.changeRow(BUDGET_ROW, (row) => {
+    const granted = await this.changeRow(BUDGET_ROWS[budget], (row) => {
+      const deferUntil = String(row?.deferUntil ?? "");
+      if (deferUntil > now.toISOString()) return { result: 0 };
       const buckets = parseBuckets(row?.buckets);
       // Only the last hour counts; older minutes fall out as the row is rewritten.
       for (const key of Object.keys(buckets)) if (Number(key) <= minute - 60) delete buckets[key];
@@ -105,24 +107,32 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
       const grant = Math.max(0, Math.min(wanted, limits.perMinute - thisMinute, limits.perHour - lastHour));
       if (grant === 0) return { result: 0 };
       buckets[String(minute)] = thisMinute + grant;
-      return { result: grant, write: { buckets: JSON.stringify(buckets) } };
+      return { result: grant, write: { buckets: JSON.stringify(buckets), deferUntil } };
     });
     // Still racing other instances after every attempt: send nothing this drain rather than overrun.
     return granted ?? 0;
   }
 
-  async releaseEmailSends(reservedAt: Date, count: number): Promise<void> {
+  async releaseEmailSends(reservedAt: Date, count: number, budget: EmailBudgetName = "send"): Promise<void> {
     if (count <= 0) return;
     const minute = String(Math.floor(reservedAt.getTime() / MINUTE_IN_MS));
     // Giving up after every attempt only costs pacing: the reservation leaves the window within the hour.
-    await this.changeRow(BUDGET_ROW, (row) => {
+    await this.changeRow(BUDGET_ROWS[budget], (row) => {
       const buckets = parseBuckets(row?.buckets);
       // Never below zero: the minute may already have fallen out of the window.
       const kept = Math.max(0, (buckets[minute] ?? 0) - count);
       if (!row || buckets[minute] === undefined || kept === buckets[minute]) return { result: undefined };
       if (kept === 0) delete buckets[minute];
       else buckets[minute] = kept;
-      return { result: undefined, write: { buckets: JSON.stringify(buckets) } };
+      return { result: undefined, write: { buckets: JSON.stringify(buckets), deferUntil: String(row.deferUntil ?? "") } };
+    });
+  }
+
+  async deferEmailCalls(until: Date, budget: EmailBudgetName = "send"): Promise<void> {
+    await this.changeRow(BUDGET_ROWS[budget], (row) => {
+      const current = String(row?.deferUntil ?? "");
+      if (current >= until.toISOString()) return { result: undefined };
+      return { result: undefined, write: { buckets: String(row?.buckets ?? "{}"), deferUntil: until.toISOString() } };
     });
   }
 

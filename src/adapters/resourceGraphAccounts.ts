@@ -10,7 +10,8 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { CommonClientOptions } from "@azure/core-client";
 import type { CmkAccount } from "../domain/account";
 import { toCmkAccount } from "./armAccounts";
-import { statusCodeOf } from "../ports/failures";
+import { DEFERRED_RETRY_AFTER_HEADER, statusCodeOf } from "../ports/failures";
+import { remainingInMs } from "../ports/callDeadline";
 
 /** Only accounts with a customer-managed key, only the properties the monitor reads. */
 export const CMK_ACCOUNTS_QUERY = [
@@ -162,9 +163,12 @@ export class ResourceGraphDiscovery {
         const status = statusCodeOf(error);
         if (status !== 429 || attempt >= MAX_THROTTLE_WAITS) throw error;
         const headers = (error as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers;
-        const retryAfter = Number(headers?.get("retry-after"));
+        const retryAfter = Number(headers?.get("retry-after") ?? headers?.get(DEFERRED_RETRY_AFTER_HEADER));
         const fromQuota = headers ? readQuota((name) => headers.get(name)).resetsAfterInMs : undefined;
-        this.notBefore = Date.now() + (Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : (fromQuota ?? 5000));
+        const waitInMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : (fromQuota ?? 5000);
+        // A wait past the invocation's deadline is not taken: discovery fails this cycle and is tried next.
+        if (waitInMs > remainingInMs()) throw error;
+        this.notBefore = Date.now() + waitInMs;
       }
     }
   }

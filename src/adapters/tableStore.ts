@@ -32,9 +32,13 @@ const CHECKS_PARTITION_PREFIX = "warning-checks-";
 const CHECKS_PARTITION_END = "warning-checks.";
 /** A recipient's warning-digest state, in the recipient's partition. */
 const DIGEST_ROW = "digest";
-// A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split.
+// A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split. A whole
+// entity holds at most 1 MiB, strings counted as UTF-16 (2 bytes a unit): 15 chunks are 900,000
+// bytes, leaving room for the row's other properties and their names.
 const CHUNK = 30_000;
-const MAX_CHUNKS = 30;
+const MAX_CHUNKS = 15;
+/** The most JSON one stored value (incident, outbox message, check) may have, in UTF-16 units. */
+export const MAX_STORED_JSON_LENGTH = CHUNK * MAX_CHUNKS;
 
 export function partitionKeyFor(accountId: string): string {
   return `a-${createHash("sha256").update(normalizeResourceId(accountId)).digest("hex").slice(0, 40)}`;
@@ -166,6 +170,20 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     return events.sort((a, b) => a.seq - b.seq);
   }
 
+  async listIncidents(filter: { accountId?: string } = {}): Promise<Incident[]> {
+    await this.ensureTable();
+    const rows = odata`RowKey eq ${STATE_ROW} or (RowKey ge ${INCIDENT_PREFIX} and RowKey lt ${`${INCIDENT_PREFIX}~`})`;
+    const query = filter.accountId === undefined ? rows : `${odata`PartitionKey eq ${partitionKeyFor(filter.accountId)}`} and (${rows})`;
+    // A resolved incident is both the state row (until the next one opens) and its history row.
+    const byId = new Map<string, Incident>();
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: query } })) {
+      const incident = unchunked<Incident>(row, "incident");
+      const known = byId.get(incident.id);
+      if (!known || known.eventCount < incident.eventCount) byId.set(incident.id, incident);
+    }
+    return [...byId.values()].sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || a.id.localeCompare(b.id));
+  }
+
   async listDueMessages(now: Date, options: { withDigestMembers?: boolean } = {}): Promise<StoredMessage[]> {
     await this.ensureTable();
     const at = now.toISOString();
@@ -186,16 +204,28 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     }
   }
 
-  async listMessages(filter: { status?: MessageStatus } = {}): Promise<StoredMessage[]> {
+  async listMessages(filter: { status?: MessageStatus; accountId?: string } = {}): Promise<StoredMessage[]> {
     await this.ensureTable();
-    return this.queryMessages(
-      filter.status
-        ? odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and status eq ${filter.status}`
-        : odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`}`,
-    );
+    const conditions = [odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`}`];
+    if (filter.status) conditions.push(odata`status eq ${filter.status}`);
+    if (filter.accountId !== undefined) conditions.unshift(odata`PartitionKey eq ${partitionKeyFor(filter.accountId)}`);
+    return this.queryMessages(conditions.join(" and "));
   }
 
-  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
+  async listSentTimes(since: Date): Promise<string[]> {
+    await this.ensureTable();
+    const times: string[] = [];
+    const filter = odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and status eq 'sent' and sentAt ge ${since.toISOString()}`;
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter, select: ["sentAt"] } })) times.push(String(row.sentAt));
+    return times.sort();
+  }
+
+  async claimMessage(
+    stored: StoredMessage,
+    now: Date,
+    leaseInSeconds: number,
+    options: { digestId?: string; operationId?: string } = {},
+  ): Promise<StoredMessage | undefined> {
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
     try {
       const response = await this.table.updateEntity(
@@ -207,6 +237,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
           attempts: stored.attempts + 1,
           // The digest binding commits with the claim: a retry regroups by it, never differently.
           ...(options.digestId ? { digestId: options.digestId } : {}),
+          // Written before the POST: a crash after it leaves the row "ask ACS first".
+          ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         },
         "Merge",
         { etag: stored.etag },
@@ -217,6 +249,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         leaseUntil,
         attempts: stored.attempts + 1,
         ...(options.digestId ? { digestId: options.digestId } : {}),
+        ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         etag: response.etag ?? "",
       };
     } catch (error) {
@@ -226,7 +259,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     }
   }
 
-  async markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void> {
+  async markSent(stored: StoredMessage, now: Date, operationId: string, options: { outcomeCheckAt?: Date } = {}): Promise<void> {
     await this.table.updateEntity(
       {
         partitionKey: partitionKeyFor(stored.message.accountId),
@@ -235,6 +268,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         sentAt: now.toISOString(),
         operationId,
         lastError: "",
+        unverifiedOperationId: "",
+        outcomeCheckAt: options.outcomeCheckAt?.toISOString() ?? "",
       },
       "Merge",
       { etag: stored.etag },
@@ -245,7 +280,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     stored: StoredMessage,
     error: string,
     retryAt: Date | undefined,
-    options: { newOperation?: boolean; releaseDigest?: boolean } = {},
+    options: { newOperation?: boolean; releaseDigest?: boolean; verified?: boolean } = {},
   ): Promise<void> {
     await this.table.updateEntity(
       {
@@ -255,11 +290,36 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
         generation: stored.generation + (options.newOperation ? 1 : 0),
         nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
         lastError: error.slice(0, 2000),
+        outcomeCheckAt: "",
         ...(options.releaseDigest ? { digestId: "" } : {}),
+        // Known outcome (refused, or Failed under the old id): the retry needs no status read first.
+        ...(options.verified || options.newOperation ? { unverifiedOperationId: "" } : {}),
       },
       "Merge",
       { etag: stored.etag },
     );
+  }
+
+  async listOutcomeChecks(now: Date): Promise<StoredMessage[]> {
+    await this.ensureTable();
+    return this.queryMessages(odata`status eq 'sent' and outcomeCheckAt gt '' and outcomeCheckAt le ${now.toISOString()}`);
+  }
+
+  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined> {
+    const outcomeCheckAt = nextCheckAt?.toISOString() ?? "";
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyFor(stored.message.accountId), rowKey: `${OUTBOX_PREFIX}${stored.message.key}`, outcomeCheckAt },
+        "Merge",
+        { etag: stored.etag },
+      );
+      const { outcomeCheckAt: _previous, ...rest } = stored;
+      return { ...rest, ...(outcomeCheckAt ? { outcomeCheckAt } : {}), etag: response.etag ?? "" };
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
   }
 
   // --- Warnings (WarningStore) --------------------------------------------------------------
@@ -272,6 +332,18 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
       checks.push({ check: unchunked<CheckedAccount>(row, "check"), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) });
     }
     return checks;
+  }
+
+  async getAccountCheck(accountId: string): Promise<StoredAccountCheck | undefined> {
+    await this.ensureTable();
+    const { partitionKey, rowKey } = checkRowFor(accountId);
+    try {
+      const row = await this.table.getEntity<TableEntity>(partitionKey, rowKey);
+      return { check: unchunked<CheckedAccount>(row, "check"), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   async putAccountCheck(check: CheckedAccount, etag: string | undefined, options: { pendingDigest?: boolean } = {}): Promise<boolean> {
@@ -409,6 +481,8 @@ function toStoredMessage(row: TableEntityResult<TableEntity>): StoredMessage {
     ...(row.operationId ? { operationId: String(row.operationId) } : {}),
     ...(row.lastError ? { lastError: String(row.lastError) } : {}),
     ...(row.digestId ? { digestId: String(row.digestId) } : {}),
+    ...(row.unverifiedOperationId ? { unverifiedOperationId: String(row.unverifiedOperationId) } : {}),
+    ...(row.outcomeCheckAt ? { outcomeCheckAt: String(row.outcomeCheckAt) } : {}),
     etag: row.etag,
   };
 }
@@ -418,8 +492,8 @@ function toRecord(row: TableEntityResult<TableEntity>): AccountRecord {
   return { accountId: String(row.accountId), incident, etag: row.etag };
 }
 
-/** Splits JSON over `name0..nameN` properties; Table properties are capped at 64 KiB. */
-function chunked(name: string, value: unknown): Record<string, string | number> {
+/** Splits JSON over `name0..nameN` properties; Table properties are capped at 64 KiB, entities at 1 MiB. */
+export function chunked(name: string, value: unknown): Record<string, string | number> {
   const json = JSON.stringify(value);
   const parts = Math.ceil(json.length / CHUNK) || 1;
   if (parts > MAX_CHUNKS) throw new Error(`${name} is too large to store (${json.length} characters)`);

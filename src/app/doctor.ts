@@ -4,7 +4,7 @@
  * and message the storage rows write and delete, and the one email `--send-test` sends.
  */
 import { chooseProblemClassification, COSMOS_DB_RESOURCE_TYPE } from "../domain/supportTicket";
-import { ConfigurationError, loadConfig, type Environment, type MonitorConfig } from "../config";
+import { ConfigurationError, EMAIL_DOMAIN_LIMITS, loadConfig, type Environment, type MonitorConfig } from "../config";
 import { describeFailure, describeProbeFailure } from "../ports/failures";
 import type { CheckResult, CheckStatus, DoctorScope, DoctorTargets } from "../ports/doctor";
 import type { CmkAccount } from "../domain/account";
@@ -24,12 +24,8 @@ export interface DoctorReport {
   exitCode: 0 | 1 | 2;
 }
 
-/** The sender domains Azure manages for ACS, with their documented default limits (facts file, ACS section). */
+/** Azure-managed sender domains (`<guid>.azurecomm.net`). */
 const AZURE_MANAGED_SENDER = /@[a-f0-9-]+\.azurecomm\.net$/i;
-export const ACS_LIMITS = {
-  "azure-managed": { perMinute: 5, perHour: 10 },
-  custom: { perMinute: 30, perHour: 100 },
-} as const;
 
 const DEFAULT_SAMPLE = 5;
 
@@ -63,7 +59,7 @@ export async function runDoctor(env: Environment, targetsFor: (config: MonitorCo
   checks.push(await checkQueue(targets, config));
   checks.push(...(await checkEmail(targets, config, options.sendTestTo)));
   checks.push(checkLinks(config));
-  checks.push(checkDashboard(config, env));
+  checks.push(checkDashboard(config));
   checks.push(await checkSupportTickets(targets, config));
   return report(checks);
 }
@@ -341,26 +337,35 @@ async function checkEmail(targets: DoctorTargets, config: MonitorConfig, sendTes
  * The checks that need no network: the function app runs them at start-up and logs each
  * problem once, so a misconfiguration shows in the logs before the first email would.
  */
-export function offlineChecks(config: MonitorConfig, env: Environment): CheckResult[] {
-  return [checkEmailLimits(config), checkLinks(config), checkDashboard(config, env)];
+export function offlineChecks(config: MonitorConfig): CheckResult[] {
+  return [checkEmailLimits(config), checkLinks(config), checkDashboard(config)];
 }
 
 function checkEmailLimits(config: MonitorConfig): CheckResult {
-  const domain = AZURE_MANAGED_SENDER.test(config.emailSender) ? "azure-managed" : "custom";
-  const limits = ACS_LIMITS[domain];
-  const over = config.emailRatePerMinute > limits.perMinute || config.emailRatePerHour > limits.perHour;
-  return {
-    id: "email-limits",
-    status: over ? "warn" : "ok",
-    detail:
-      `sender ${config.emailSender} is on ${domain === "azure-managed" ? "an Azure-managed domain" : "a custom domain"} ` +
-      `(documented limits ${limits.perMinute}/min, ${limits.perHour}/h); pacing is ${config.emailRatePerMinute}/min, ${config.emailRatePerHour}/h`,
-    ...(over
-      ? {
-          fix: `set CMK_EMAIL_RATE_PER_MINUTE ≤ ${limits.perMinute} and CMK_EMAIL_RATE_PER_HOUR ≤ ${limits.perHour}, or send from a verified custom domain (or ask Azure support for higher limits)`,
-        }
-      : {}),
-  };
+  const kind = config.emailDomainKind;
+  const limits = EMAIL_DOMAIN_LIMITS[kind];
+  const looksManaged = AZURE_MANAGED_SENDER.test(config.emailSender);
+  const problems: string[] = [];
+  // The kind picks the limits the monitor paces to; a sender on the other kind of domain would be throttled or idle.
+  if (looksManaged && kind === "custom") problems.push(`the sender is on an Azure-managed domain but CMK_EMAIL_DOMAIN_KIND=custom`);
+  if (config.emailRatePerMinute > limits.send[0] || config.emailRatePerHour > limits.send[1]) {
+    problems.push(`send pacing ${config.emailRatePerMinute}/min, ${config.emailRatePerHour}/h is above the ${kind} limits`);
+  }
+  if (config.emailStatusRatePerMinute > limits.status[0] || config.emailStatusRatePerHour > limits.status[1]) {
+    problems.push(`status-read pacing ${config.emailStatusRatePerMinute}/min, ${config.emailStatusRatePerHour}/h is above the ${kind} limits`);
+  }
+  const found =
+    `sender ${config.emailSender}, CMK_EMAIL_DOMAIN_KIND=${kind} (documented limits: sends ${limits.send[0]}/min, ${limits.send[1]}/h; ` +
+    `status reads ${limits.status[0]}/min, ${limits.status[1]}/h); pacing sends ${config.emailRatePerMinute}/min, ${config.emailRatePerHour}/h, ` +
+    `status reads ${config.emailStatusRatePerMinute}/min, ${config.emailStatusRatePerHour}/h`;
+  return problems.length === 0
+    ? { id: "email-limits", status: "ok", detail: found }
+    : {
+        id: "email-limits",
+        status: "warn",
+        detail: `${problems.join("; ")}: ${found}`,
+        fix: "set CMK_EMAIL_DOMAIN_KIND to the sender's domain kind and leave the CMK_EMAIL_*_RATE_* settings unset (they follow the kind), or ask Azure support for higher limits first",
+      };
 }
 
 /** The settings loader already refuses plain http and short signing keys; this row says what is in force. */
@@ -375,19 +380,16 @@ function checkLinks(config: MonitorConfig): CheckResult {
   };
 }
 
-function checkDashboard(config: MonitorConfig, env: Environment): CheckResult {
+/** The settings loader refuses anonymous mode without App Service Authentication; this row says what is in force. */
+function checkDashboard(config: MonitorConfig): CheckResult {
   if (config.dashboardAuth !== "anonymous") {
     return { id: "dashboard", status: "ok", detail: "the dashboard needs a function key (CMK_DASHBOARD_AUTH=function)" };
   }
-  const platformAuth = env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === "true";
-  return platformAuth
-    ? { id: "dashboard", status: "ok", detail: "anonymous dashboard behind App Service Authentication (WEBSITE_AUTH_ENABLED=True)" }
-    : {
-        id: "dashboard",
-        status: "fail",
-        detail: "CMK_DASHBOARD_AUTH=anonymous but App Service Authentication is off: anyone who can reach the app can read the dashboard",
-        fix: "enable App Service Authentication (Easy Auth) on the function app, or set CMK_DASHBOARD_AUTH=function",
-      };
+  return {
+    id: "dashboard",
+    status: "ok",
+    detail: `anonymous dashboard behind App Service Authentication (WEBSITE_AUTH_ENABLED=True), open to ${config.dashboardAllowedPrincipals.length} allowed principal(s)`,
+  };
 }
 
 /**

@@ -102,7 +102,7 @@ async function cycle(deps: MonitorDeps): Promise<CycleReport> {
       (report.confirmations > 0 ? `, ${report.confirmations} confirmation GET(s)` : "") +
       (report.fanout === "queue" ? `; fanned out ${report.workAccountsEnqueued} account(s) in ${report.workBatchesEnqueued} work item(s)` : "") +
       (report.emailsDeferred > 0 ? `; ${report.emailsDeferred} email(s) held back by the send rate` : "") +
-      (report.deferredForDeadline > 0 ? `; ${report.deferredForDeadline} probe(s) left for the next cycle (near the time limit)` : ""),
+      (report.deferredForDeadline > 0 ? `; ${report.deferredForDeadline} probe(s), check(s) or drain(s) left for the next cycle (near the time limit)` : ""),
   );
   await recordHeartbeat(deps, report);
   return report;

@@ -4,12 +4,13 @@
  * queue and some with mass revocations (digests), compared with fault-free runs.
  */
 import { parseArgs } from "node:util";
-import { FaultServices, runPlan, type RunOutcome } from "../faults/harness";
+import { FaultServices, runPlan, type AcsPlay, type RunOutcome } from "../faults/harness";
 import { generatePlan } from "../faults/plan";
 import { renderTable, summarize } from "../faults/report";
 import type { CliIo } from "./io";
 
-export const FAULTS_USAGE = "usage: cmk-monitor faults [--runs N] [--first-seed S | --seed S] [--accounts N] [--json]";
+export const FAULTS_USAGE =
+  "usage: cmk-monitor faults [--runs N] [--first-seed S | --seed S] [--accounts N] [--domain azure-managed|custom] [--dedupe-repeats] [--json]";
 
 export async function runFaults(args: string[], io: CliIo): Promise<number> {
   let parsed;
@@ -21,6 +22,8 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
         seed: { type: "string" },
         "first-seed": { type: "string" },
         accounts: { type: "string" },
+        domain: { type: "string" },
+        "dedupe-repeats": { type: "boolean" },
         json: { type: "boolean" },
       },
     });
@@ -35,6 +38,13 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
     return n;
   };
   let runs: number, firstSeed: number, accounts: number;
+  const domain = parsed.values.domain ?? "azure-managed";
+  if (domain !== "azure-managed" && domain !== "custom") {
+    io.stderr(`cmk-monitor faults: --domain must be azure-managed or custom, got "${domain}"\n${FAULTS_USAGE}`);
+    return 1;
+  }
+  // --dedupe-repeats: the comparison with the old sandbox, which never delivered a repeated Operation-Id.
+  const acs: AcsPlay = { domain, ...(parsed.values["dedupe-repeats"] ? { dedupeRepeats: true } : {}) };
   try {
     const seed = parsed.values.seed;
     runs = seed !== undefined ? 1 : number(parsed.values.runs, 60, "runs");
@@ -48,13 +58,15 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
     runs,
     firstSeed,
     revokedAccounts: accounts,
+    acs,
     onRun: (o, i) =>
       io.stderr(
         `run ${i + 1}/${runs} seed ${o.seed}${o.fannedOut ? " (fan-out)" : ""}: ${o.incidents} incidents, ${o.digests} digests, ` +
-          `lost ${o.lost.length}, duplicates ${o.duplicates.length}, late ${o.late.length}${o.anomalies.length > 0 ? `, anomalies ${o.anomalies.length}` : ""}`,
+          `lost ${o.lost.length}, duplicates ${o.duplicates.length}, late ${o.late.length}${o.anomalies.length > 0 ? `, anomalies ${o.anomalies.length}` : ""}; ` +
+          `ACS ${o.sendCalls} sends, ${o.statusCalls} status reads, tail ${o.tailMinutes} min`,
       ),
   });
-  const summary = summarize(outcomes);
+  const summary = summarize(outcomes, acs);
   io.stdout(parsed.values.json ? JSON.stringify(summary) : renderTable(outcomes, summary));
   return summary.seeds.length > 0 ? 1 : 0;
 }
@@ -63,6 +75,8 @@ export interface FaultSuiteOptions {
   runs: number;
   firstSeed: number;
   revokedAccounts: number;
+  /** How the sandbox plays ACS; Azure-managed domain, repeats delivered, by default. */
+  acs?: AcsPlay;
   onRun?(outcome: RunOutcome, index: number): void;
 }
 
@@ -72,7 +86,7 @@ export async function runFaultSuite(options: FaultSuiteOptions): Promise<RunOutc
     const outcomes: RunOutcome[] = [];
     for (let i = 0; i < options.runs; i++) {
       const plan = generatePlan(options.firstSeed + i, { revokedAccounts: options.revokedAccounts, healthyAccounts: 3 });
-      const outcome = await runPlan(services, plan);
+      const outcome = await runPlan(services, plan, options.acs);
       outcomes.push(outcome);
       options.onRun?.(outcome, i);
     }

@@ -1,12 +1,13 @@
 /**
- * The account's values as `az` command arguments. Each is read from Azure and, when it is
- * missing, looks like an option, or (for names taken from the key URI or the default identity)
- * does not have its Azure shape, becomes a `<placeholder>` the reader fills in.
+ * The one gate between Azure values and the commands the monitor prints (remediation steps,
+ * evidence lines, warning digests, the CLI, every email). A value reaches a command only if it
+ * has its Azure shape and is a word no shell we name (POSIX shells, PowerShell, cmd.exe) reads
+ * specially; otherwise it becomes a `<placeholder>` the reader fills in.
  */
 import type { CmkAccount } from "./account";
 import { resolveDefaultIdentity, type DefaultIdentityResolution } from "./defaultIdentity";
-import { parseKeyVaultKeyUri, type KeyVaultKeyReference } from "./keyVaultUri";
-import { placeholder, type ShellValue } from "./shellQuoting";
+import { verifiedKeyNames } from "./keyVaultUri";
+import { isInertWord, placeholder, sh, type ShellValue } from "./shellQuoting";
 
 /** What commands may name about one account (or placeholders without one), built once by commandTarget(). */
 export interface CommandTarget {
@@ -15,56 +16,78 @@ export interface CommandTarget {
   resourceGroup: ShellValue;
   accountName: ShellValue;
   vaultName: ShellValue;
+  /** `<vault>.<vault DNS suffix>` from the strict parse; never any other host. */
+  vaultHost: ShellValue;
   keyName: ShellValue;
-  keyReference?: KeyVaultKeyReference;
   identity?: DefaultIdentityResolution;
   principal: ShellValue;
 }
 
-/**
- * An Azure value, or a placeholder when it is missing. A value starting with "-" is also
- * replaced: quoting keeps the shell safe, but `az` would still read it as an option.
- */
-export function azureValue(value: string | undefined, name: string): ShellValue {
-  // Checked as the shell will see it: shellQuote drops NULs, so "\0--debug" would become an option.
-  const text = value?.replace(/\0/g, "");
-  if (text === undefined || text.trim() === "" || text.startsWith("-")) return placeholder(name);
-  return text;
-}
+const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+// Resource group names as ARM allows them, ASCII only (a non-ASCII letter could be a look-alike
+// PowerShell reads as a quote or dash): 1-90 letters, digits, _ . ( ) -, not ending in "."; nor,
+// for a shell word, starting with "." or "-".
+const RESOURCE_GROUP = "(?:[A-Za-z0-9_(][A-Za-z0-9_.()-]{0,88}[A-Za-z0-9_()-]|[A-Za-z0-9_(])";
+const VAULT_NAME = "[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]";
 
-// Names as Key Vault and DNS allow them. The key URI and the default identity are written freely
-// by whoever can edit the account (ARM checks neither), so what they yield reaches a command only
-// if it is a real name of its kind: "../.." in a key name would move the RBAC scope off the key,
-// and a quote would end PowerShell's '…' quoting, which does not read '\'' the POSIX way.
-const VAULT_NAME = /^[A-Za-z0-9-]{1,63}$/;
-const KEY_NAME = /^[A-Za-z0-9-]{1,127}$/;
-export const HOST_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
-const QUOTE = /['\u2018\u2019\u201a\u201b]/;
+/** Azure's shape for each kind of name a command carries. */
+export const NAME_SHAPES = {
+  subscriptionId: new RegExp(`^${GUID}$`),
+  principalId: new RegExp(`^${GUID}$`),
+  resourceGroup: new RegExp(`^${RESOURCE_GROUP}$`),
+  // Cosmos DB account names: 3-44 lower-case letters, digits and dashes, starting with a letter or digit.
+  accountName: /^[a-z0-9][a-z0-9-]{2,43}$/,
+  // Key Vault names: 3-24 letters, digits and dashes, a letter first, a letter or digit last, no "--".
+  vaultName: new RegExp(`^${VAULT_NAME}$`),
+  keyName: /^[A-Za-z0-9-]{1,127}$/,
+  userAssignedIdentityId: new RegExp(
+    `^/subscriptions/${GUID}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/[A-Za-z0-9][A-Za-z0-9_-]{2,127}$`,
+    "i",
+  ),
+  vaultResourceId: new RegExp(`^/subscriptions/${GUID}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft\\.KeyVault/vaults/${VAULT_NAME}$`, "i"),
+  vaultHost: new RegExp(`^${VAULT_NAME}(\\.[a-z0-9-]+)+$`, "i"),
+  accountResourceId: new RegExp(
+    `^/subscriptions/${GUID}/resourceGroups/${RESOURCE_GROUP}/providers/Microsoft\\.DocumentDB/databaseAccounts/[a-z0-9][a-z0-9-]{2,43}$`,
+    "i",
+  ),
+} as const;
 
-/** A value from the key URI or the default identity: azureValue, and only if it has the right shape. */
-export function freeValue(value: string | undefined, shape: RegExp | undefined, name: string): ShellValue {
-  const checked = azureValue(value, name);
-  if (typeof checked !== "string") return checked;
-  return QUOTE.test(checked) || (shape && !shape.test(checked)) ? placeholder(name) : checked;
+export type NameKind = keyof typeof NAME_SHAPES;
+
+/** `value` when it has the shape of `kind` and is an inert word; otherwise `<name>`. */
+export function guardedValue(value: string | undefined, kind: NameKind, name: string): ShellValue {
+  return typeof value === "string" && NAME_SHAPES[kind].test(value) && isInertWord(value) ? value : placeholder(name);
 }
 
 /** A user-assigned identity resource id as a command argument. */
 export function identityIdValue(id: string | undefined): ShellValue {
-  return freeValue(id, undefined, "user-assigned-identity-resource-id");
+  return guardedValue(id, "userAssignedIdentityId", "user-assigned-identity-resource-id");
+}
+
+export function principalValue(id: string | undefined): ShellValue {
+  return guardedValue(id, "principalId", "principal-id");
+}
+
+/**
+ * The RBAC scope of one key: the vault's ARM id plus a key name that passed the key-name rule,
+ * never the raw key URI ("../.." there would widen the grant to the resource group).
+ */
+export function keyScopeValue(vaultResourceId: ShellValue, keyName: ShellValue): ShellValue {
+  return sh`${vaultResourceId}/keys/${keyName}`;
 }
 
 export function commandTarget(account?: CmkAccount): CommandTarget {
-  const keyReference = account ? parseKeyVaultKeyUri(account.keyVaultKeyUri) : undefined;
+  const names = account ? verifiedKeyNames(account.keyVaultKeyUri) : {};
   const identity = account ? resolveDefaultIdentity(account) : undefined;
   return {
     ...(account ? { account } : {}),
-    subscription: azureValue(account?.subscriptionId, "subscription-id"),
-    resourceGroup: azureValue(account?.resourceGroup, "resource-group"),
-    accountName: azureValue(account?.name, "account-name"),
-    vaultName: freeValue(keyReference?.vaultName, VAULT_NAME, "vault-name"),
-    keyName: freeValue(keyReference?.keyName, KEY_NAME, "key-name"),
-    ...(keyReference ? { keyReference } : {}),
+    subscription: guardedValue(account?.subscriptionId, "subscriptionId", "subscription-id"),
+    resourceGroup: guardedValue(account?.resourceGroup, "resourceGroup", "resource-group"),
+    accountName: guardedValue(account?.name, "accountName", "account-name"),
+    vaultName: guardedValue(names.vaultName, "vaultName", "vault-name"),
+    vaultHost: guardedValue(names.vaultHost, "vaultHost", "vault-host"),
+    keyName: guardedValue(names.keyName, "keyName", "key-name"),
     ...(identity ? { identity } : {}),
-    principal: azureValue(identity?.principalId, "principal-id"),
+    principal: principalValue(identity?.principalId),
   };
 }

@@ -3,6 +3,7 @@
  * the principal that needs the key permissions when the account tells us. Pure.
  */
 import type { CmkAccount } from "./account";
+import { displayValue } from "./displayText";
 
 export type DefaultIdentityKind = "system-assigned" | "user-assigned" | "first-party" | "delegated" | "missing" | "unrecognized";
 
@@ -29,7 +30,7 @@ export function resolveDefaultIdentity(account: CmkAccount): DefaultIdentityReso
       kind: "system-assigned",
       ...(account.principalId ? { principalId: account.principalId } : {}),
       description: account.principalId
-        ? `The default identity is the account's system-assigned identity (principal id ${account.principalId}).`
+        ? `The default identity is the account's system-assigned identity (principal id ${displayValue(account.principalId)}).`
         : "The default identity is the account's system-assigned identity, but the account reports no principal id for it.",
     };
   }
@@ -46,7 +47,7 @@ export function resolveDefaultIdentity(account: CmkAccount): DefaultIdentityReso
         userAssignedIdentityId: id,
         attached: false,
         ...federated,
-        description: `The default identity is the user-assigned identity ${id}, which is not attached to the account.`,
+        description: `The default identity is the user-assigned identity ${displayValue(id)}, which is not attached to the account.`,
       };
     }
     return {
@@ -56,17 +57,17 @@ export function resolveDefaultIdentity(account: CmkAccount): DefaultIdentityReso
       ...(principalId ? { principalId } : {}),
       ...federated,
       description: principalId
-        ? `The default identity is the user-assigned identity ${id} (principal id ${principalId}).`
-        : `The default identity is the user-assigned identity ${id}; the account reports no principal id for it.`,
+        ? `The default identity is the user-assigned identity ${displayValue(id)} (principal id ${displayValue(principalId)}).`
+        : `The default identity is the user-assigned identity ${displayValue(id)}; the account reports no principal id for it.`,
     };
   }
   if (/^FirstPartyIdentity$/i.test(raw)) {
     return { kind: "first-party", description: "The default identity is Azure Cosmos DB's first-party identity (FirstPartyIdentity)." };
   }
   if (/^Delegated(System|User)AssignedIdentity/i.test(raw)) {
-    return { kind: "delegated", description: `The default identity is a delegated identity (${raw}).` };
+    return { kind: "delegated", description: `The default identity is a delegated identity (${displayValue(raw)}).` };
   }
-  return { kind: "unrecognized", description: `The default identity "${raw}" is not a form Cosmos DB accepts.` };
+  return { kind: "unrecognized", description: `The default identity "${displayValue(raw)}" is not a form Cosmos DB accepts.` };
 }
 
 function findUserAssignedIdentity(account: CmkAccount, id: string) {

@@ -4,6 +4,8 @@
  * principal needs the key permissions. Local and pure: everything comes from the account.
  */
 import type { CmkAccount } from "./account";
+import { NAME_SHAPES } from "./commandTarget";
+import { displayValue } from "./displayText";
 import { resolveDefaultIdentity, type DefaultIdentityKind } from "./defaultIdentity";
 
 export interface DefaultIdentityCheck {
@@ -22,7 +24,8 @@ export interface DefaultIdentityCheck {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const USER_ASSIGNED_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.managedidentity\/userassignedidentities\/[^/]+$/i;
+// The resource-id shape of a user-assigned identity, the one the commands use (names and GUIDs, nothing else).
+const USER_ASSIGNED_ID = NAME_SHAPES.userAssignedIdentityId;
 
 export function checkDefaultIdentity(account: CmkAccount): DefaultIdentityCheck {
   const resolution = resolveDefaultIdentity(account);
@@ -34,7 +37,7 @@ export function checkDefaultIdentity(account: CmkAccount): DefaultIdentityCheck 
       break;
     case "unrecognized":
       problems.push(
-        `"${value}" is not a default identity Cosmos DB accepts (FirstPartyIdentity, SystemAssignedIdentity, UserAssignedIdentity=<resource id>, or a delegated form).`,
+        `"${displayValue(value)}" is not a default identity Cosmos DB accepts (FirstPartyIdentity, SystemAssignedIdentity, UserAssignedIdentity=<resource id>, or a delegated form).`,
       );
       break;
     case "system-assigned":
@@ -46,13 +49,13 @@ export function checkDefaultIdentity(account: CmkAccount): DefaultIdentityCheck 
       const id = resolution.userAssignedIdentityId ?? "";
       if (!USER_ASSIGNED_ID.test(id)) {
         problems.push(
-          `"${id}" is not a user-assigned identity resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>).`,
+          `"${displayValue(id)}" is not a user-assigned identity resource id (/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>).`,
         );
       } else if (!resolution.attached) {
-        problems.push(`The user-assigned identity ${id} is the default identity but is not attached to the account.`);
+        problems.push(`The user-assigned identity ${displayValue(id)} is the default identity but is not attached to the account.`);
       }
       if (resolution.federatedClientId !== undefined && !GUID.test(resolution.federatedClientId)) {
-        problems.push(`FederatedClientId "${resolution.federatedClientId}" is not an application (client) id GUID.`);
+        problems.push(`FederatedClientId "${displayValue(resolution.federatedClientId)}" is not an application (client) id GUID.`);
       }
       if (/&FederatedClientId=$/i.test(value)) problems.push("&FederatedClientId= is present but empty.");
       break;

@@ -4,6 +4,13 @@
 export const EMAIL_ADDRESS =
   /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
+/**
+ * What an owner tag may name: the local part only in letters, digits and `. _ + -`. Relay forms
+ * (`%`, `!`), quotes and the other specials RFC 5322 allows are legal but never needed for a real
+ * mailbox, and each is a way to reach somewhere other than the domain that was allowed.
+ */
+export const OWNER_LOCAL_PART = /^[A-Za-z0-9._+-]{1,64}$/;
+
 /** Splits "a, b; c" lists; empty entries are ignored. */
 export function splitList(value: string | undefined): string[] {
   if (!value) return [];
@@ -13,9 +20,15 @@ export function splitList(value: string | undefined): string[] {
     .filter((item) => item.length > 0);
 }
 
-/** True when the address's domain is listed, or is a subdomain of a "*.example.com" entry. */
+/** Allows every domain: the configuration's explicit way to say so. */
+export const ANY_DOMAIN = "*";
+
+/**
+ * True when the address's domain is listed, or is a subdomain of a "*.example.com" entry, or the
+ * list is "*". An empty list (settings built in code; the configuration requires the setting) allows any.
+ */
 export function isAllowedDomain(address: string, allowedDomains: readonly string[]): boolean {
-  if (allowedDomains.length === 0) return true;
+  if (allowedDomains.length === 0 || allowedDomains.includes(ANY_DOMAIN)) return true;
   const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
   return allowedDomains.some((entry) => {
     const allowed = entry.toLowerCase();

@@ -34,6 +34,10 @@ export interface Incident {
   nextReminderAt?: string;
   /** Reminders (never escalation) are paused until then. */
   remindersSnoozedUntil?: string;
+  /** Addresses new to this incident emailed on `day` (UTC), bounded by the context's newRecipientsPerDay. */
+  newRecipients?: { day: string; count: number };
+  /** Snooze time granted so far, all snoozes together; bounded by MAX_TOTAL_SNOOZE_IN_HOURS. */
+  snoozedInMinutes?: number;
   reminderCount: number;
   resolvedAt?: string;
   resolution?: "recovered" | "account-removed";

@@ -1,3 +1,5 @@
+import { displayValue } from "./displayText";
+
 /**
  * Reading the account's `keyVaultKeyUri`. Lenient on purpose: the monitor must still name the
  * vault and key in its advice when the URI is the very thing that is wrong (code 4006), e.g.
@@ -143,6 +145,47 @@ export function isKeyVaultKeyName(name: string | undefined): name is string {
   return name !== undefined && KEY_NAME.test(name);
 }
 
+/** The vault and key a command may name: only parts that pass Azure's shape rules for their kind. */
+export interface VerifiedKeyNames {
+  /** A valid vault name under a known vault DNS suffix. */
+  vaultName?: string;
+  /** `<vaultName>.<suffix>`, lower-case: never any other host. */
+  vaultHost?: string;
+  /** The decoded key name, when it is 1-127 letters, digits and dashes. */
+  keyName?: string;
+}
+
+/**
+ * The strict reading for commands: the lenient parse above names whatever host and path the URI
+ * has (a key "%2e%2e%2f%2e%2e" decodes to "../.."), so commands take names from here instead.
+ */
+export function verifiedKeyNames(uri: string | undefined): VerifiedKeyNames {
+  return remembered(verified, typeof uri === "string" ? uri : "", verifiedUncached);
+}
+
+const verified = new Map<string, VerifiedKeyNames>();
+
+function verifiedUncached(uri: string): VerifiedKeyNames {
+  const text = uri.trim();
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);
+  } catch {
+    return {};
+  }
+  const names: VerifiedKeyNames = {};
+  const host = url.hostname.toLowerCase();
+  const known = url.protocol === "https:" ? VAULT_DNS_SUFFIXES.find((entry) => host.endsWith(`.${entry.suffix}`)) : undefined;
+  const label = known ? host.slice(0, host.length - known.suffix.length - 1) : undefined;
+  if (known && label !== undefined && VAULT_NAME.test(label)) {
+    names.vaultName = label;
+    names.vaultHost = `${label}.${known.suffix}`;
+  }
+  const [collection, keyName] = url.pathname.replace(/\/$/, "").split("/").slice(1).map(decodeSegment);
+  if (collection?.toLowerCase() === "keys" && keyName !== undefined && KEY_NAME.test(keyName)) names.keyName = keyName;
+  return names;
+}
+
 /** Checks the account's key URI the way Cosmos DB reads it. Pure, exact and total. */
 export function checkKeyVaultKeyUri(uri: string | undefined): KeyUriCheck {
   return remembered(checked, typeof uri === "string" ? uri : "", checkUncached);
@@ -163,10 +206,10 @@ function checkUncached(uri: string): KeyUriCheck {
   try {
     url = new URL(text);
   } catch {
-    problem("not-a-url", `"${text}" is not an absolute URL (it must start with https://).`);
+    problem("not-a-url", `"${displayValue(text)}" is not an absolute URL (it must start with https://).`);
     return base;
   }
-  if (url.protocol !== "https:") problem("not-https", `The URI uses ${url.protocol.replace(/:$/, "")}:// instead of https://.`);
+  if (url.protocol !== "https:") problem("not-https", `The URI uses ${displayValue(url.protocol.replace(/:$/, ""), 60)}:// instead of https://.`);
   if (url.username || url.password) problem("has-credentials", "The URI carries a user name or password.");
   if (url.port !== "") problem("has-port", `The URI names port ${url.port}; vault URIs have no port.`);
   if (url.search || url.hash) problem("has-query", "The URI has a query string or fragment.");
@@ -175,12 +218,15 @@ function checkUncached(uri: string): KeyUriCheck {
   const known = VAULT_DNS_SUFFIXES.find((entry) => host.endsWith(`.${entry.suffix}`));
   const vaultLabel = known ? host.slice(0, host.length - known.suffix.length - 1) : undefined;
   if (!known || vaultLabel === undefined || vaultLabel.includes(".")) {
-    problem("unknown-vault-domain", `The host ${host} is not <vault-name>.<vault domain> (e.g. .vault.azure.net, .vault.azure.cn).`);
+    problem("unknown-vault-domain", `The host ${displayValue(host)} is not <vault-name>.<vault domain> (e.g. .vault.azure.net, .vault.azure.cn).`);
   } else {
     base.cloud = known.cloud;
     base.service = known.service;
     if (!VAULT_NAME.test(vaultLabel)) {
-      problem("invalid-vault-name", `"${vaultLabel}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`);
+      problem(
+        "invalid-vault-name",
+        `"${displayValue(vaultLabel)}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`,
+      );
     }
   }
 
@@ -190,14 +236,20 @@ function checkUncached(uri: string): KeyUriCheck {
   if (collection === undefined || collection === "") {
     problem("missing-key-name", "The URI has no /keys/<key-name> path.");
   } else if (collection.toLowerCase() !== "keys") {
-    problem("not-a-key", `The path starts with /${collection}/: Cosmos DB needs a key (/keys/<name>), not a ${collection.replace(/s$/, "")}.`);
+    problem(
+      "not-a-key",
+      `The path starts with /${displayValue(collection, 60)}/: Cosmos DB needs a key (/keys/<name>), not a ${displayValue(collection, 60).replace(/s$/, "")}.`,
+    );
   } else if (keyName === undefined || keyName === "") {
     problem("missing-key-name", "The URI ends at /keys without a key name.");
   } else if (!KEY_NAME.test(keyName)) {
-    problem("invalid-key-name", `"${keyName}" is not a valid key name (1-127 letters, digits and dashes).`);
+    problem("invalid-key-name", `"${displayValue(keyName, 130)}" is not a valid key name (1-127 letters, digits and dashes).`);
   }
   if (version !== undefined && version !== "") {
-    problem("has-version", `The URI includes the key version ${version}; Cosmos DB expects the versionless URI and follows the key's current version.`);
+    problem(
+      "has-version",
+      `The URI includes the key version ${displayValue(version, 60)}; Cosmos DB expects the versionless URI and follows the key's current version.`,
+    );
   }
   if (rest.length > 0) problem("extra-path", "The URI has extra path segments after the key version.");
   base.valid = base.problems.length === 0;

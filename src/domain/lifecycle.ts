@@ -19,6 +19,12 @@ import { MAX_RECIPIENTS, type RecipientResolution } from "./recipients";
 export interface LifecycleContext {
   reminderIntervalInMinutes: number;
   escalationRecipients: readonly string[];
+  /**
+   * Addresses new to an incident it may email per UTC day (CMK_MAX_NEW_RECIPIENTS_PER_DAY): a tag
+   * rewritten between reminders must not reach an unbounded list. Defaults and escalation contacts
+   * do not count.
+   */
+  newRecipientsPerDay: number;
   /** Owners of an account (tag + defaults, filtered); pure. */
   resolveOwners(account: CmkAccount): RecipientResolution;
 }
@@ -65,6 +71,11 @@ export interface Decision {
 const MAX_STATUS_LENGTH = 4000;
 /** A snooze longer than this is a way to silence an outage; escalation is never snoozed. */
 export const MAX_SNOOZE_IN_HOURS = 24;
+/**
+ * All snoozes of one incident together: chained 24-hour snoozes would otherwise keep an owner-fix
+ * incident (which has no escalation clock until a fix) at one reminder a day for ever.
+ */
+export const MAX_TOTAL_SNOOZE_IN_HOURS = 48;
 const MINUTE = 60_000;
 
 /** Decides what should happen to an account's incident now. Pure and deterministic. */
@@ -103,6 +114,7 @@ export function decide(current: Incident | undefined, input: LifecycleInput, now
     case "snoozed":
       step.snooze(input.until, input.by);
       break;
+    // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, without the case a tick falls through the switch to the same sweep
     case "tick":
       break;
   }
@@ -198,6 +210,7 @@ class Step {
     this.reasons.push("cause-changed");
     const to = this.ownersOrEscalation(owners);
     // Support already has the case once escalated: they need the new cause as much as owners do.
+    // Stryker disable next-line MethodExpression,ArrowFunction: equivalent, capRecipients drops an address already in "to" anyway
     const cc = incident.state === "escalated" ? this.ctx.escalationRecipients.filter((e) => !to.some((t) => t.toLowerCase() === e.toLowerCase())) : [];
     this.email("cause-changed", to, cc, { previousCause: previous });
   }
@@ -210,7 +223,8 @@ class Step {
     incident.fixAcknowledgedBy = by;
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    this.startClockForFix();
+    // Anyone with the email can acknowledge: a claim must never push back an escalation already scheduled.
+    this.startClockForFix({ mayDelayEscalation: false });
     this.record("fix-acknowledged", `Fix acknowledged by ${by}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-acknowledged");
     const owners = this.ctx.resolveOwners(incident.account);
@@ -220,12 +234,13 @@ class Step {
   observeFix(detail: string): void {
     const incident = this.incident!;
     if (incident.state !== "revoked") return;
+    // Stryker disable next-line all: equivalent, every path to "revoked" clears fixObservedAt, so this guard cannot fire
     if (incident.fixObservedAt && incident.fixSource !== "detection") return;
     incident.fixObservedAt = this.at;
     incident.fixSource = "observed";
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    this.startClockForFix();
+    this.startClockForFix({ mayDelayEscalation: true });
     this.record("fix-observed", `Fix observed: ${detail}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-observed");
     this.email("fix-observed", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
@@ -243,7 +258,9 @@ class Step {
       delete incident.expectedRecoveryBy;
       delete incident.escalateAt;
     }
-    this.applyCausePolicy();
+    // A detection clock keeps running: restarting it here would postpone the escalation already scheduled.
+    // Stryker disable next-line ObjectLiteral: equivalent, an empty options object reads as false too
+    this.applyCausePolicy({ startDetectionClock: false });
     this.record("fix-undone", `Fix undone: ${detail}`);
     this.reasons.push("fix-undone");
     this.email("fix-undone", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
@@ -253,11 +270,24 @@ class Step {
     const incident = this.incident!;
     const requested = Date.parse(until);
     if (!Number.isFinite(requested) || requested <= this.now.getTime()) return;
-    const bounded = Math.min(requested, this.now.getTime() + MAX_SNOOZE_IN_HOURS * 60 * MINUTE);
+    let bounded = Math.min(requested, this.now.getTime() + MAX_SNOOZE_IN_HOURS * 60 * MINUTE);
+    // Only time beyond the current snooze counts against the incident's allowance; shortening is free.
+    const current = incident.remindersSnoozedUntil ? Math.max(Date.parse(incident.remindersSnoozedUntil), this.now.getTime()) : this.now.getTime();
+    const used = incident.snoozedInMinutes ?? 0;
+    const left = MAX_TOTAL_SNOOZE_IN_HOURS * 60 - used;
+    let capped = false;
+    if (bounded > current) {
+      const added = Math.min(Math.ceil((bounded - current) / MINUTE), Math.max(0, left));
+      if (added <= 0) return;
+      capped = current + added * MINUTE < bounded;
+      bounded = Math.min(bounded, current + added * MINUTE);
+      incident.snoozedInMinutes = used + added;
+    }
     const untilIso = new Date(bounded).toISOString();
     if (incident.remindersSnoozedUntil === untilIso) return;
     incident.remindersSnoozedUntil = untilIso;
-    this.record("snoozed", `Reminders snoozed by ${by} until ${untilIso}; escalation is not affected`);
+    const allowance = capped ? ` (the incident's ${MAX_TOTAL_SNOOZE_IN_HOURS}-hour snooze allowance is used up)` : "";
+    this.record("snoozed", `Reminders snoozed by ${by} until ${untilIso}${allowance}; escalation is not affected`);
     this.reasons.push("snoozed");
   }
 
@@ -287,6 +317,7 @@ class Step {
       this.email(
         "escalation",
         [...this.ctx.escalationRecipients],
+        // Stryker disable next-line MethodExpression: equivalent, capRecipients drops an owner already in "to" anyway
         owners.filter((o) => !this.isEscalationRecipient(o)),
       );
       return;
@@ -303,12 +334,12 @@ class Step {
     }
   }
 
-  private applyCausePolicy(): void {
+  private applyCausePolicy(options: { startDetectionClock: boolean } = { startDetectionClock: true }): void {
     const incident = this.incident!;
     const cause = getCause(incident.cause);
     if (cause.policy.clockStartsAt === "detection") {
       incident.fixSource = "detection";
-      this.startClock(this.now);
+      if (options.startDetectionClock) this.startClock(this.now);
     }
     // Reminders go to people who can act: only while an owner fix is awaited.
     if (cause.fixableBy === "owner" && incident.state === "revoked") {
@@ -320,17 +351,19 @@ class Step {
 
   /**
    * A fix starts the clock for owner-fixable causes. Where the clock already runs from detection
-   * (the DNS case), a later fix still gets the full recovery window: escalating 10 minutes after
-   * the owner restored a vault would be a false alarm. Outages nobody can fix keep their clock.
+   * (the DNS case), a fix the monitor observed itself still gets the full recovery window:
+   * escalating 10 minutes after the vault is back would be a false alarm. An acknowledgment is
+   * only a claim (anyone the email reached can make it), so it never moves an escalation later.
+   * Outages nobody can fix keep their clock.
    */
-  private startClockForFix(): void {
+  private startClockForFix(options: { mayDelayEscalation: boolean }): void {
     const incident = this.incident!;
     const cause = getCause(incident.cause);
     if (cause.policy.clockStartsAt === "fix") {
       this.startClock(this.now);
       return;
     }
-    if (cause.fixableBy !== "owner" || incident.escalateAt === undefined) return;
+    if (!options.mayDelayEscalation || cause.fixableBy !== "owner" || incident.escalateAt === undefined) return;
     const escalateAt = addMinutes(this.now, cause.policy.escalateAfterInMinutes);
     if (Date.parse(escalateAt) > Date.parse(incident.escalateAt)) this.startClock(this.now);
   }
@@ -369,6 +402,26 @@ class Step {
     return owners.recipients.length > 0 ? [...owners.recipients] : [...this.ctx.escalationRecipients];
   }
 
+  /**
+   * The addresses of `list` this incident may email today: known ones, configured ones, and new
+   * ones while today's allowance lasts (counted on the incident, per UTC day).
+   */
+  private admitNew(list: readonly string[]): string[] {
+    const incident = this.incident!;
+    const day = this.at.slice(0, 10);
+    if (incident.newRecipients?.day !== day) incident.newRecipients = { day, count: 0 };
+    const counter = incident.newRecipients;
+    // What an untagged account resolves to is exactly the configured defaults.
+    const configured = this.ctx.resolveOwners({ ...incident.account, tags: {} }).recipients.map((a) => a.toLowerCase());
+    return list.filter((address) => {
+      const key = address.toLowerCase();
+      if (incident.notified.some((n) => n.toLowerCase() === key) || configured.includes(key) || this.isEscalationRecipient(address)) return true;
+      if (counter.count >= this.ctx.newRecipientsPerDay) return false;
+      counter.count += 1;
+      return true;
+    });
+  }
+
   private isEscalationRecipient(address: string): boolean {
     return this.ctx.escalationRecipients.some((e) => e.toLowerCase() === address.toLowerCase());
   }
@@ -376,11 +429,18 @@ class Step {
   private email(kind: IncidentMessageKind, to: string[], cc: string[], extra: { previousCause?: CauseId; reminderNumber?: number } = {}): void {
     const incident = this.incident!;
     if (to.length === 0) return;
-    const recipients = capRecipients(to, cc);
-    if (recipients.dropped.length > 0) {
-      const list = recipients.dropped.map((address) => `${JSON.stringify(address)} (too-many)`).join(", ");
-      this.record("recipients-dropped", `Not emailed (${kind}): ${list}`);
-    }
+    const capped = capRecipients(to, cc);
+    const admittedTo = this.admitNew(capped.to);
+    const admittedCc = this.admitNew(capped.cc);
+    // A full day's allowance never leaves a notice with nobody to go to.
+    const recipients = { to: admittedTo.length > 0 ? admittedTo : [...this.ctx.escalationRecipients], cc: admittedCc };
+    const dropped = [
+      ...capped.dropped.map((address) => `${JSON.stringify(address)} (too-many)`),
+      ...[...capped.to, ...capped.cc]
+        .filter((address) => !admittedTo.includes(address) && !admittedCc.includes(address))
+        .map((address) => `${JSON.stringify(address)} (new-recipients-per-day)`),
+    ];
+    if (dropped.length > 0) this.record("recipients-dropped", `Not emailed (${kind}): ${dropped.join(", ")}`);
     const seq = incident.eventCount;
     for (const address of [...recipients.to, ...recipients.cc]) {
       if (!incident.notified.some((n) => n.toLowerCase() === address.toLowerCase())) incident.notified.push(address);
@@ -407,6 +467,7 @@ function capRecipients(to: readonly string[], cc: readonly string[]): { to: stri
   const seen = new Set<string>();
   const unique = (list: readonly string[]) =>
     list.filter((address) => {
+      // Stryker disable next-line MethodExpression: equivalent, any one case folding makes the same key for both spellings
       const key = address.toLowerCase();
       if (seen.has(key)) return false;
       seen.add(key);
@@ -446,8 +507,44 @@ function truncate(text: string): string {
  */
 function storedAccount(account: CmkAccount): CmkAccount {
   const status = account.customerManagedKeyStatus;
-  if (status === undefined || status.length <= 2 * MAX_STATUS_LENGTH) return account;
-  return { ...account, customerManagedKeyStatus: `${status.slice(0, MAX_STATUS_LENGTH)}…${status.slice(-MAX_STATUS_LENGTH)}` };
+  const bounded = boundedAccountText(account);
+  if (status === undefined || status.length <= 2 * MAX_STATUS_LENGTH) return bounded;
+  return { ...bounded, customerManagedKeyStatus: `${status.slice(0, MAX_STATUS_LENGTH)}…${status.slice(-MAX_STATUS_LENGTH)}` };
+}
+
+/** Longer than any real key URI or identity reference; the account writer chooses both. */
+const MAX_ACCOUNT_TEXT_LENGTH = 2048;
+/**
+ * ARM allows 50 tags of up to 512 + 256 characters (38,400 in all): bounds ARM enforces never bite,
+ * and tags from anywhere else are kept, in order, while they fit.
+ */
+const MAX_TAGS = 50;
+const MAX_TAGS_LENGTH = 40_000;
+
+/** The writer-chosen strings cut to bounds, so the incident (and every outbox row embedding it) fits one table entity. */
+function boundedAccountText(account: CmkAccount): CmkAccount {
+  const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+  const tags = Object.entries(account.tags ?? {});
+  const tagsLength = tags.reduce((total, [name, value]) => total + name.length + String(value).length, 0);
+  const oversized =
+    account.keyVaultKeyUri.length > MAX_ACCOUNT_TEXT_LENGTH ||
+    (account.defaultIdentity?.length ?? 0) > MAX_ACCOUNT_TEXT_LENGTH ||
+    tags.length > MAX_TAGS ||
+    tagsLength > MAX_TAGS_LENGTH;
+  if (!oversized) return account;
+  const kept: Array<[string, string]> = [];
+  let length = 0;
+  for (const [name, value] of tags.slice(0, MAX_TAGS)) {
+    length += name.length + String(value).length;
+    if (length > MAX_TAGS_LENGTH) break;
+    kept.push([name, String(value)]);
+  }
+  return {
+    ...account,
+    keyVaultKeyUri: cut(account.keyVaultKeyUri, MAX_ACCOUNT_TEXT_LENGTH),
+    ...(account.defaultIdentity !== undefined ? { defaultIdentity: cut(account.defaultIdentity, MAX_ACCOUNT_TEXT_LENGTH) } : {}),
+    tags: Object.fromEntries(kept),
+  };
 }
 
 function codeSuffix(code: number | null): string {

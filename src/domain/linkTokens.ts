@@ -23,6 +23,12 @@ export interface LinkClaims {
   nonce: string;
   /** Snooze only: how many hours the link pauses reminders for. */
   hours?: number;
+  /**
+   * Who the email carrying the link went to (recipientsLabel), signed so the timeline can say
+   * whose link was used; the name typed on the page is only a claim. Absent in links minted
+   * before it was added.
+   */
+  sentTo?: string;
 }
 
 export type LinkTokenProblem =
@@ -51,6 +57,7 @@ interface WireClaims {
   e: number;
   n: string;
   h?: number;
+  r?: string;
 }
 
 export function newNonce(): string {
@@ -62,7 +69,7 @@ export function linkClaims(
   incident: { id: string; accountId: string },
   action: LinkAction,
   now: Date,
-  extra: { hours?: number; nonce?: string; lifetimeInHours?: number } = {},
+  extra: { hours?: number; nonce?: string; lifetimeInHours?: number; sentTo?: readonly string[] } = {},
 ): LinkClaims {
   return {
     incidentId: incident.id,
@@ -71,7 +78,37 @@ export function linkClaims(
     expiresAt: Math.floor(now.getTime() / 1000) + (extra.lifetimeInHours ?? LINK_LIFETIME_IN_HOURS) * 3600,
     nonce: extra.nonce ?? newNonce(),
     ...(extra.hours !== undefined ? { hours: extra.hours } : {}),
+    ...(extra.sentTo && extra.sentTo.length > 0 ? { sentTo: recipientsLabel(extra.sentTo) } : {}),
   };
+}
+
+/** Addresses named in a link's claims: enough to tell who had it, short enough for a URL. */
+const LABELLED_RECIPIENTS = 3;
+
+/** "a@x, b@y, c@z and 4 more": the first few recipients of the email a link went out in. */
+export function recipientsLabel(recipients: readonly string[]): string {
+  const named = recipients.slice(0, LABELLED_RECIPIENTS).join(", ");
+  const more = recipients.length - LABELLED_RECIPIENTS;
+  return more > 0 ? `${named} and ${more} more` : named;
+}
+
+// Controls, line and paragraph separators, bidi controls and marks, zero-width and invisible
+// formatting characters: each can make a timeline line read differently from what it says.
+const INVISIBLE_OR_CONTROL =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/g;
+const MAX_NAME_LENGTH = 80;
+
+/**
+ * Who acted through a link, for the timeline: the name typed on the page (a claim, cleaned to one
+ * short line of visible text) and whom the link was sent to (signed).
+ */
+export function linkActor(name: string | null | undefined, claims: Pick<LinkClaims, "sentTo">): string {
+  const clean = Array.from((name ?? "").replace(INVISIBLE_OR_CONTROL, " ").replace(/\s+/g, " ").trim())
+    .slice(0, MAX_NAME_LENGTH)
+    .join("")
+    .trim();
+  const via = claims.sentTo ? `email link sent to ${claims.sentTo}` : "email link";
+  return `${clean || "an owner"} (${via})`;
 }
 
 export function signLinkToken(claims: LinkClaims, key: Buffer): string {
@@ -83,6 +120,7 @@ export function signLinkToken(claims: LinkClaims, key: Buffer): string {
     e: claims.expiresAt,
     n: claims.nonce,
     ...(claims.hours !== undefined ? { h: claims.hours } : {}),
+    ...(claims.sentTo !== undefined ? { r: claims.sentTo } : {}),
   };
   const payload = Buffer.from(JSON.stringify(wire), "utf8").toString("base64url");
   return `${payload}.${signature(payload, key)}`;
@@ -138,7 +176,8 @@ function parseClaims(payload: string): LinkClaims | undefined {
     typeof wire.e !== "number" ||
     typeof wire.n !== "string" ||
     !/^[A-Za-z0-9_-]{16,64}$/.test(wire.n) ||
-    (wire.h !== undefined && (!Number.isInteger(wire.h) || wire.h < 1))
+    (wire.h !== undefined && (!Number.isInteger(wire.h) || wire.h < 1)) ||
+    (wire.r !== undefined && typeof wire.r !== "string")
   ) {
     return undefined;
   }
@@ -149,6 +188,7 @@ function parseClaims(payload: string): LinkClaims | undefined {
     expiresAt: wire.e,
     nonce: wire.n,
     ...(wire.h !== undefined ? { hours: wire.h } : {}),
+    ...(wire.r !== undefined ? { sentTo: wire.r } : {}),
   };
 }
 

@@ -3,6 +3,7 @@
  * names and phrases for them, shared by the probe verdicts of the causes, the evidence lines and
  * the warnings. Pure.
  */
+import { displayValue } from "./displayText";
 import type { ActiveKeyFacts, ActiveVaultFacts, ProbeFacts } from "./probeFacts";
 
 export type KeyCondition =
@@ -58,7 +59,9 @@ export interface Names {
 
 export function targetNames(facts: ProbeFacts): Names {
   const ref = facts.keyUri.reference;
-  return { vault: ref?.vaultName ?? "(unknown vault)", key: ref?.keyName ?? "(unknown key)", host: ref?.vaultHost ?? "(unknown host)" };
+  // For sentences only (commands take names from commandTarget.ts): one line, bounded.
+  const shown = (text: string | undefined, unknown: string) => (text === undefined ? unknown : displayValue(text, 130));
+  return { vault: shown(ref?.vaultName, "(unknown vault)"), key: shown(ref?.keyName, "(unknown key)"), host: shown(ref?.vaultHost, "(unknown host)") };
 }
 
 /** "2026-11-29 07:15 UTC", as the email templates write times. */

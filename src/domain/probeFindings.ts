@@ -8,11 +8,12 @@
 import type { CmkAccount } from "./account";
 import { getCauseDefinition, type CauseId, type CauseVerdict } from "./causes";
 import { evaluatePermission, type PermissionVerdict } from "./keyVaultPermissions";
-import { formatKeyVaultKeyUri } from "./keyVaultUri";
+import { commandTarget, guardedValue, identityIdValue, keyScopeValue, principalValue, type CommandTarget } from "./commandTarget";
+import { displayValue } from "./displayText";
 import { activeVault, firewallBlocksTrustedServices, keyCondition, keyProblemText, targetNames, utcText, vaultCondition } from "./probeConditions";
 import type { ActiveVaultFacts, ProbeFacts } from "./probeFacts";
-import { KEY_VAULT_CRYPTO_ROLE, type RemediationCommand } from "./remediationCommands";
-import { placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
+import { accountArgs, keyArgs, KEY_VAULT_CRYPTO_ROLE, roleArgs, setDefaultIdentity, type RemediationCommand } from "./remediationCommands";
+import { placeholder, sh, type ShellText } from "./shellQuoting";
 
 export type ProbeId = "key-uri" | "default-identity" | "dns" | "vault" | "network" | "key" | "permission";
 export type EvidenceOutcome = "ok" | "problem" | "could-not-check";
@@ -55,20 +56,15 @@ function command(text: ShellText, label?: string): RemediationCommand {
   return label ? { label, command: text.text } : { command: text.text };
 }
 
-function value(text: string | undefined, name: string): ShellValue {
-  return text === undefined || text.trim() === "" || text.startsWith("-") ? placeholder(name) : text;
-}
-
-function accountArgs(account: CmkAccount): ShellText {
-  return sh`--name ${value(account.name, "account-name")} --resource-group ${value(account.resourceGroup, "resource-group")} --subscription ${value(account.subscriptionId, "subscription-id")}`;
-}
-
-function vaultArgs(facts: ProbeFacts, account: CmkAccount): ShellText {
-  const vault = activeVault(facts);
-  const names = targetNames(facts);
-  if (vault)
-    return sh`--name ${value(vault.name, "vault-name")} --resource-group ${value(vault.resourceGroup, "resource-group")} --subscription ${value(vault.subscriptionId, "subscription-id")}`;
-  return sh`--name ${value(names.vault, "vault-name")} --subscription ${value(account.subscriptionId, "subscription-id")}`;
+/**
+ * The vault as ARM describes it, each part through the same shape checks as the account's values:
+ * the vault's own resource group and subscription, so a vault elsewhere is still named right.
+ */
+function armVaultArgs(vault: { name: string; resourceGroup?: string; subscriptionId?: string }, t: CommandTarget): ShellText {
+  const name = guardedValue(vault.name, "vaultName", "vault-name");
+  const group = vault.resourceGroup === undefined ? undefined : guardedValue(vault.resourceGroup, "resourceGroup", "vault-resource-group");
+  const subscription = vault.subscriptionId === undefined ? t.subscription : guardedValue(vault.subscriptionId, "subscriptionId", "subscription-id");
+  return group === undefined ? sh`--name ${name} --subscription ${subscription}` : sh`--name ${name} --resource-group ${group} --subscription ${subscription}`;
 }
 
 function sentence(text: string): string {
@@ -80,7 +76,8 @@ function sentence(text: string): string {
 /** One line per probe, in a fixed order, for the "What we checked" section. */
 export function evidenceLines(account: CmkAccount, facts: ProbeFacts, now: Date): EvidenceLine[] {
   const names = targetNames(facts);
-  const lines: EvidenceLine[] = [uriLine(account, facts), identityLine(account, facts)];
+  const t = commandTarget(account);
+  const lines: EvidenceLine[] = [uriLine(t, facts), identityLine(account, t, facts)];
 
   if (facts.dns.checked) {
     lines.push(
@@ -96,33 +93,34 @@ export function evidenceLines(account: CmkAccount, facts: ProbeFacts, now: Date)
     lines.push({ probe: "dns", outcome: "could-not-check", text: `Could not check whether ${names.host} resolves: ${facts.dns.reason}.` });
   }
 
-  lines.push(vaultLine(account, facts));
+  lines.push(vaultLine(t, facts));
   const vault = activeVault(facts);
-  if (vault) lines.push(networkLine(account, facts, vault));
-  lines.push(keyLine(facts, now));
-  lines.push(permissionLine(facts, evaluatePermission(facts)));
+  if (vault) lines.push(networkLine(t, vault));
+  lines.push(keyLine(t, facts, now));
+  lines.push(permissionLine(t, facts, evaluatePermission(facts)));
   return lines;
 }
 
-function uriLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
+function uriLine(t: CommandTarget, facts: ProbeFacts): EvidenceLine {
   const check = facts.keyUri;
   if (check.valid) {
     return {
       probe: "key-uri",
       outcome: "ok",
-      text: `Key URI ${check.uri} is well formed and versionless (vault ${check.reference?.vaultName}, key ${check.reference?.keyName}).`,
+      text: `Key URI ${displayValue(check.uri)} is well formed and versionless (vault ${check.reference?.vaultName}, key ${check.reference?.keyName}).`,
     };
   }
   const fixable = check.reference && check.problems.every((p) => p.code === "has-version" || p.code === "has-query" || p.code === "has-port");
   return {
     probe: "key-uri",
     outcome: "problem",
-    text: `Key URI "${check.uri}" is not valid: ${check.problems.map((p) => p.message).join(" ")}`,
-    ...(fixable && check.reference
+    text: `Key URI "${displayValue(check.uri)}" is not valid: ${displayValue(check.problems.map((p) => p.message).join(" "), 1000)}`,
+    // Only from the strictly checked vault host and key name: the lenient reading names any host.
+    ...(fixable && typeof t.vaultHost === "string" && typeof t.keyName === "string"
       ? {
           commands: [
             command(
-              sh`az cosmosdb update ${accountArgs(account)} --key-uri ${formatKeyVaultKeyUri(check.reference)}`,
+              sh`az cosmosdb update ${accountArgs(t)} --key-uri ${sh`https://${t.vaultHost}/keys/${t.keyName}`}`,
               "Point the account at the versionless key URI",
             ),
           ],
@@ -131,42 +129,34 @@ function uriLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
   };
 }
 
-function identityLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
+function identityLine(account: CmkAccount, t: CommandTarget, facts: ProbeFacts): EvidenceLine {
   const identity = facts.identity;
-  const federated = identity.federatedClientId ? ` Cross-tenant: FederatedClientId ${identity.federatedClientId}.` : "";
+  const federated = identity.federatedClientId ? ` Cross-tenant: FederatedClientId ${displayValue(identity.federatedClientId)}.` : "";
   if (identity.valid) {
-    return { probe: "default-identity", outcome: "ok", text: `${identity.description}${federated}` };
+    return { probe: "default-identity", outcome: "ok", text: `${displayValue(identity.description, 1000)}${federated}` };
   }
   const commands: RemediationCommand[] = [];
   if (identity.kind === "user-assigned" && identity.userAssignedIdentityId && identity.problems.some((p) => p.includes("not attached"))) {
     commands.push(
-      command(
-        sh`az cosmosdb identity assign ${accountArgs(account)} --identities ${value(identity.userAssignedIdentityId, "user-assigned-identity-resource-id")}`,
-        "Attach the identity",
-      ),
+      command(sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${identityIdValue(identity.userAssignedIdentityId)}`, "Attach the identity"),
     );
   } else if (identity.kind === "missing" || identity.kind === "unrecognized") {
     const attached = Object.keys(account.userAssignedIdentities ?? {})[0];
     if (attached) {
-      commands.push(
-        command(
-          sh`az cosmosdb update ${accountArgs(account)} --default-identity ${sh`UserAssignedIdentity=${value(attached, "user-assigned-identity-resource-id")}`}`,
-          "Use the attached user-assigned identity",
-        ),
-      );
+      commands.push(command(setDefaultIdentity(t, sh`UserAssignedIdentity=${identityIdValue(attached)}`), "Use the attached user-assigned identity"));
     } else if (account.principalId) {
-      commands.push(command(sh`az cosmosdb update ${accountArgs(account)} --default-identity SystemAssignedIdentity`, "Use the system-assigned identity"));
+      commands.push(command(setDefaultIdentity(t, "SystemAssignedIdentity"), "Use the system-assigned identity"));
     }
   }
   return {
     probe: "default-identity",
     outcome: "problem",
-    text: `${identity.problems.join(" ")}${federated}`,
+    text: `${displayValue(identity.problems.join(" "), 1000)}${federated}`,
     ...(commands.length > 0 ? { commands } : {}),
   };
 }
 
-function vaultLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
+function vaultLine(t: CommandTarget, facts: ProbeFacts): EvidenceLine {
   const names = targetNames(facts);
   if (facts.keyUri.service === "managed-hsm") {
     return { probe: "vault", outcome: "could-not-check", text: `Could not check ${names.host}: the vault probes cover Key Vault vaults, not Managed HSM.` };
@@ -193,7 +183,7 @@ function vaultLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
         text: `Vault ${vault.name} was deleted on ${utcText(vault.deletedOn)} and can be recovered until ${utcText(vault.purgeScheduledOn)}.`,
         commands: [
           command(
-            sh`az keyvault recover --name ${value(vault.name, "vault-name")} --subscription ${value(vault.subscriptionId ?? account.subscriptionId, "subscription-id")}`,
+            sh`az keyvault recover ${armVaultArgs({ name: vault.name, ...(vault.subscriptionId ? { subscriptionId: vault.subscriptionId } : {}) }, t)}`,
             "Recover the vault (its keys come back with it)",
           ),
         ],
@@ -213,14 +203,14 @@ function vaultLine(account: CmkAccount, facts: ProbeFacts): EvidenceLine {
   }
 }
 
-function networkLine(account: CmkAccount, facts: ProbeFacts, vault: ActiveVaultFacts): EvidenceLine {
+function networkLine(t: CommandTarget, vault: ActiveVaultFacts): EvidenceLine {
   if (firewallBlocksTrustedServices(vault)) {
     const how = /^disabled$/i.test(vault.publicNetworkAccess) ? "public network access is disabled" : "the firewall denies public traffic by default";
     return {
       probe: "network",
       outcome: "problem",
       text: `Vault ${vault.name}: ${how} and trusted Microsoft services (Cosmos DB among them) are not allowed to bypass it.`,
-      commands: [command(sh`az keyvault update ${vaultArgs(facts, account)} --bypass AzureServices`, "Let trusted Microsoft services through")],
+      commands: [command(sh`az keyvault update ${armVaultArgs(vault, t)} --bypass AzureServices`, "Let trusted Microsoft services through")],
     };
   }
   const text =
@@ -230,9 +220,8 @@ function networkLine(account: CmkAccount, facts: ProbeFacts, vault: ActiveVaultF
   return { probe: "network", outcome: "ok", text };
 }
 
-function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
+function keyLine(t: CommandTarget, facts: ProbeFacts, now: Date): EvidenceLine {
   const names = targetNames(facts);
-  const keyArgs = sh`--vault-name ${value(names.vault, "vault-name")} --name ${value(names.key, "key-name")}`;
   const condition = keyCondition(facts, now);
   switch (condition.state) {
     case "unknown":
@@ -251,7 +240,7 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: `${sentence(keyProblemText("disabled", condition.key, names))}`,
-        commands: [command(sh`az keyvault key set-attributes ${keyArgs} --enabled true`, "Enable the key")],
+        commands: [command(sh`az keyvault key set-attributes ${keyArgs(t)} --enabled true`, "Enable the key")],
       };
     case "expired":
       return {
@@ -260,7 +249,7 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         text: sentence(keyProblemText("expired", condition.key, names)),
         commands: [
           command(
-            sh`az keyvault key set-attributes ${keyArgs} --expires ${placeholder("new-expiry-utc")}`,
+            sh`az keyvault key set-attributes ${keyArgs(t)} --expires ${placeholder("new-expiry-utc")}`,
             "Move the expiry date (UTC, e.g. 2030-01-01T00:00:00Z)",
           ),
         ],
@@ -270,7 +259,7 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: sentence(keyProblemText("not-yet-valid", condition.key, names)),
-        commands: [command(sh`az keyvault key set-attributes ${keyArgs} --not-before ${placeholder("not-before-utc")}`, "Move the not-before date")],
+        commands: [command(sh`az keyvault key set-attributes ${keyArgs(t)} --not-before ${placeholder("not-before-utc")}`, "Move the not-before date")],
       };
     case "deleted": {
       const key = facts.key.checked && facts.key.value.state === "deleted" ? facts.key.value : undefined;
@@ -278,7 +267,7 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: `Key ${names.key} in vault ${names.vault} was deleted on ${utcText(key?.deletedOn)} and can be recovered until ${utcText(key?.purgeScheduledOn)}.`,
-        commands: [command(sh`az keyvault key recover ${keyArgs}`, "Recover the key")],
+        commands: [command(sh`az keyvault key recover ${keyArgs(t)}`, "Recover the key")],
       };
     }
     case "missing":
@@ -286,17 +275,12 @@ function keyLine(facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: `Key ${names.key} does not exist in vault ${names.vault}, not even as a deleted key: it was purged or never existed. Restore it from a backup, or open a support case.`,
-        commands: [
-          command(
-            sh`az keyvault key restore --vault-name ${value(names.vault, "vault-name")} --file ${placeholder("key-backup-file")}`,
-            "Restore from a backup",
-          ),
-        ],
+        commands: [command(sh`az keyvault key restore --vault-name ${t.vaultName} --file ${placeholder("key-backup-file")}`, "Restore from a backup")],
       };
   }
 }
 
-function permissionLine(facts: ProbeFacts, verdict: PermissionVerdict): EvidenceLine {
+function permissionLine(t: CommandTarget, facts: ProbeFacts, verdict: PermissionVerdict): EvidenceLine {
   switch (verdict.status) {
     case "granted":
       return { probe: "permission", outcome: "ok", text: sentence(verdict.via) };
@@ -304,18 +288,17 @@ function permissionLine(facts: ProbeFacts, verdict: PermissionVerdict): Evidence
       return { probe: "permission", outcome: "could-not-check", text: `Could not check the default identity's permissions on the key: ${verdict.reason}.` };
     case "missing": {
       const vault = activeVault(facts)!;
-      const names = targetNames(facts);
-      const principal = value(verdict.principalId, "principal-id");
+      const principal = principalValue(verdict.principalId);
+      // The vault's ARM id plus the key name that passed the key-name rule: never the raw URI's path.
+      const scope = keyScopeValue(guardedValue(vault.id, "vaultResourceId", "vault-resource-id"), t.keyName);
+      const who = typeof principal === "string" ? `principal ${principal}` : "the default identity";
       const fix =
         verdict.model === "access-policies"
           ? command(
-              sh`az keyvault set-policy --name ${value(vault.name, "vault-name")} --resource-group ${value(vault.resourceGroup, "resource-group")} --subscription ${value(vault.subscriptionId, "subscription-id")} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
-              `Grant principal ${verdict.principalId} get, wrapKey and unwrapKey`,
+              sh`az keyvault set-policy ${armVaultArgs(vault, t)} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
+              `Grant ${who} get, wrapKey and unwrapKey`,
             )
-          : command(
-              sh`az role assignment create --role ${KEY_VAULT_CRYPTO_ROLE} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope ${`${vault.id}/keys/${names.key}`}`,
-              `Give principal ${verdict.principalId} the role "${KEY_VAULT_CRYPTO_ROLE}" on the key`,
-            );
+          : command(sh`az role assignment create ${roleArgs(principal)} --scope ${scope}`, `Give ${who} the role "${KEY_VAULT_CRYPTO_ROLE}" on the key`);
       return { probe: "permission", outcome: "problem", text: sentence(verdict.detail), commands: [fix] };
     }
   }

@@ -3,7 +3,7 @@
  * writable by anyone who can edit the account, so every address is validated strictly before
  * it can reach an email header.
  */
-import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./emailAddress";
+import { EMAIL_ADDRESS, isAllowedDomain, OWNER_LOCAL_PART, splitList } from "./emailAddress";
 
 export type RecipientRejectionReason = "invalid" | "domain-not-allowed" | "too-many";
 
@@ -22,6 +22,8 @@ export interface ResolveOwnerRecipientsOptions {
   ownerTag: string;
   defaultRecipients: readonly string[];
   allowedRecipientDomains: readonly string[];
+  /** Owner-tag addresses kept at most (CMK_MAX_OWNER_RECIPIENTS); the rest are dropped as too-many. Default MAX_RECIPIENTS. */
+  maxOwnerRecipients?: number;
 }
 
 /** More than this is a mistake or abuse; ACS also limits the recipients of one message. */
@@ -40,6 +42,11 @@ export function isValidEmailAddress(address: string): boolean {
   return !/^[0-9]+$/.test(tld);
 }
 
+/** An address an owner tag may name: valid, and a local part of OWNER_LOCAL_PART only. */
+export function isValidOwnerAddress(address: string): boolean {
+  return isValidEmailAddress(address) && OWNER_LOCAL_PART.test(address.slice(0, address.lastIndexOf("@")));
+}
+
 /**
  * Owners from the tag (name matched case-insensitively, values split on , ; and whitespace),
  * then the defaults; de-duplicated case-insensitively keeping the first spelling, capped at
@@ -52,9 +59,9 @@ export function resolveOwnerRecipients(tags: Record<string, string>, options: Re
     .flatMap(([, value]) => splitList(value));
 
   const rejected: RejectedRecipient[] = [];
-  const valid = (tokens: readonly string[]): string[] =>
+  const valid = (tokens: readonly string[], isValid: (address: string) => boolean): string[] =>
     tokens.filter((token) => {
-      if (!isValidEmailAddress(token)) {
+      if (!isValid(token)) {
         rejected.push({ address: sanitizeHeaderText(token, MAX_ADDRESS_LENGTH), reason: "invalid" });
         return false;
       }
@@ -65,10 +72,16 @@ export function resolveOwnerRecipients(tags: Record<string, string>, options: Re
       return true;
     });
 
-  const owners = valid(ownerTokens);
-  const defaults = dedupeCaseInsensitive(valid(options.defaultRecipients.flatMap((entry) => splitList(entry)))).slice(0, MAX_RECIPIENTS);
+  const owners = valid(ownerTokens, isValidOwnerAddress);
+  const defaults = dedupeCaseInsensitive(
+    valid(
+      options.defaultRecipients.flatMap((entry) => splitList(entry)),
+      isValidEmailAddress,
+    ),
+  ).slice(0, MAX_RECIPIENTS);
   const isDefault = new Set(defaults.map((address) => address.toLowerCase()));
-  let ownerRoom = MAX_RECIPIENTS - defaults.length;
+  // A tag of many addresses must not spend the email budget (or crowd out the defaults).
+  let ownerRoom = Math.min(options.maxOwnerRecipients ?? MAX_RECIPIENTS, MAX_RECIPIENTS - defaults.length);
   const recipients: string[] = [];
   for (const address of dedupeCaseInsensitive([...owners, ...defaults])) {
     if (isDefault.has(address.toLowerCase())) {

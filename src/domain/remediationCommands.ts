@@ -1,9 +1,10 @@
 /**
- * The `az` commands, and the permission-granting step built from them, that the remediation of
- * several causes uses. Every account value reaches a command through `sh`, which shell-quotes it.
+ * The `az` commands, and the permission-granting step built from them, that every command the
+ * monitor prints is made of (remediation, evidence lines, warning digests). Every account value
+ * reaches a command through commandTarget.ts's shape checks and then `sh`, which quotes it.
  */
-import { identityIdValue, type CommandTarget } from "./commandTarget";
-import { Placeholder, placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
+import { identityIdValue, keyScopeValue, type CommandTarget } from "./commandTarget";
+import { literal, Placeholder, placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
 
 export interface RemediationCommand {
   /** Says when to use this command when a step offers alternatives. */
@@ -62,14 +63,14 @@ export function setDefaultIdentity(t: CommandTarget, value: ShellValue): ShellTe
   return sh`az cosmosdb update ${accountArgs(t)} --default-identity ${value}`;
 }
 
-/** Attaches identities to the account; "[system]" enables its system-assigned identity. */
+/** Attaches identities to the account; "[system]" (double-quoted: bare, bash would glob it) enables its system-assigned identity. */
 export function assignIdentity(t: CommandTarget, identities: ShellValue): ShellText {
   return sh`az cosmosdb identity assign ${accountArgs(t)} --identities ${identities}`;
 }
 
 /** Enables the system-assigned identity, then makes it the default; `labels` say what each command does in its step. */
 export function systemAssignedDefaultCommands(t: CommandTarget, labels: readonly [enable: string, makeDefault: string]): RemediationCommand[] {
-  return [cmd(assignIdentity(t, "[system]"), labels[0]), cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), labels[1])];
+  return [cmd(assignIdentity(t, literal("[system]")), labels[0]), cmd(setDefaultIdentity(t, "SystemAssignedIdentity"), labels[1])];
 }
 
 /** Attaches a user-assigned identity, then makes it the default; `labels` as above. */
@@ -98,6 +99,11 @@ export function setKeyAttributes(t: CommandTarget, attributes: ShellText): Shell
   return sh`az keyvault key set-attributes ${keyArgs(t)} ${attributes}`;
 }
 
+/** The role and principal of a key-scoped role assignment; the role name is double-quoted, the quoting every shell reads. */
+export function roleArgs(principal: ShellValue): ShellText {
+  return sh`--role ${literal(KEY_VAULT_CRYPTO_ROLE)} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal`;
+}
+
 /** "Give this principal get/wrapKey/unwrapKey": one command per vault permission model. */
 function grantCommands(t: CommandTarget, principal: ShellValue): RemediationCommand[] {
   return [
@@ -108,7 +114,7 @@ function grantCommands(t: CommandTarget, principal: ShellValue): RemediationComm
     cmd(sh`az keyvault set-policy ${vaultArgs(t)} --object-id ${principal} --key-permissions get wrapKey unwrapKey`, "Vault uses access policies"),
     cmd(
       // Scoped to the key itself: the narrowest scope the role works at.
-      sh`az role assignment create --role ${KEY_VAULT_CRYPTO_ROLE} --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(${vaultIdLookup(t)})"/keys/${t.keyName}`,
+      sh`az role assignment create ${roleArgs(principal)} --scope ${keyScopeValue(sh`"$(${vaultIdLookup(t)})"`, t.keyName)}`,
       "Vault uses Azure RBAC",
     ),
   ];
@@ -151,6 +157,40 @@ export function sentences(...parts: Array<string | undefined>): string {
     .map((part) => part?.trim())
     .filter((part): part is string => Boolean(part))
     .join(" ");
+}
+
+/** What each guarded placeholder stands for, for the sentence that asks the reader to fill it in. */
+const FILL_IN: Record<string, string> = {
+  "subscription-id": "the subscription id",
+  "resource-group": "the resource group",
+  "account-name": "the account name",
+  "account-resource-id": "the account's resource id",
+  "vault-name": "the key vault's name",
+  "vault-host": "the key vault's host name",
+  "vault-resource-id": "the key vault's resource id",
+  "vault-resource-group": "the key vault's resource group",
+  "key-name": "the key's name",
+  "user-assigned-identity-resource-id": "the user-assigned identity's resource id",
+  value: "the value it stands for",
+};
+
+/**
+ * The step with a sentence asking the reader to fill in each placeholder that stands for a value
+ * the monitor refused to print (missing, or not a valid Azure name of its kind).
+ */
+export function withPlaceholderHelp(step: RemediationStep): RemediationStep {
+  const names = new Set<string>();
+  for (const command of step.commands) for (const [, name] of command.command.matchAll(/<([a-z-]+)>/g)) if (FILL_IN[name!]) names.add(name!);
+  const missing = [...names].filter((name) => !step.text.includes(`<${name}>`));
+  if (missing.length === 0) return step;
+  const list = missing.map((name) => `<${name}> with ${FILL_IN[name]}`).join(", ");
+  return {
+    ...step,
+    text: sentences(
+      step.text,
+      `Before running, replace ${list}: the account's value is missing or is not a valid Azure name of its kind, so the monitor does not print it.`,
+    ),
+  };
 }
 
 export const SAME_SUBSCRIPTION_NOTE = "The vault commands assume the vault lives in the account's subscription; change --subscription if it does not.";

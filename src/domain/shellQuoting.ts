@@ -43,15 +43,39 @@ export function placeholder(name: string): Placeholder {
 export type ShellValue = string | ShellText;
 
 /**
+ * The characters a value in a command may hold. Letters, digits and `_ . / : = -` mean the same
+ * unquoted in POSIX shells, PowerShell and cmd.exe (which does not honour '…', so quoting cannot
+ * be relied on there); parentheses, which resource group names may hold, are quoted by
+ * shellQuote for POSIX shells and PowerShell and are plain text to cmd.exe outside a block.
+ * Not first: "-" (an option), "@" (the Azure CLI reads "@file" as the file's contents), "="
+ * (zsh expands "=cmd"), "." (a "." or ".." path segment).
+ */
+const INERT_WORD = /^[A-Za-z0-9_(/][A-Za-z0-9_.()/:=-]*$/;
+
+/** True when `text` may appear in a command: inert in every shell we name, and no "." or ".." path segment. */
+export function isInertWord(text: string): boolean {
+  return INERT_WORD.test(text) && !text.split(/[/=]/).some((segment) => segment === "." || segment === "..");
+}
+
+/** What `sh` prints for a value that is not an inert word: nothing of the value itself. */
+const REFUSED = new Placeholder("value");
+
+/**
  * Tagged template for commands: every substitution is shell-quoted unless it is ShellText
  * (a placeholder or a fragment built by `sh` itself), so a value cannot be interpolated raw
- * by accident.
+ * by accident. A value that is not an inert word becomes a placeholder: callers check each
+ * value against its Azure shape first (commandTarget.ts), and this is the backstop.
  */
 export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): ShellText {
   let out = strings[0] ?? "";
   values.forEach((value, index) => {
-    out += value instanceof ShellText ? value.text : shellQuote(value);
+    out += value instanceof ShellText ? value.text : isInertWord(value) ? shellQuote(value) : REFUSED.text;
     out += strings[index + 1] ?? "";
   });
   return new ShellText(out);
+}
+
+/** Our own multi-word text (a role name), double-quoted: the one quoting all three shells share. Never a value from Azure. */
+export function literal(text: string): ShellText {
+  return new ShellText(`"${text}"`);
 }

@@ -7,7 +7,7 @@
  */
 import { getCause } from "./causes";
 import type { Incident, IncidentEvent } from "./incident";
-import { placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
+import { isInertWord, literal, placeholder, sh, type ShellText, type ShellValue } from "./shellQuoting";
 import { PROBLEM_CLASSIFICATION_ID, SUPPORT_TICKET_NAME, type SupportContact, type SupportTicketDraft } from "./supportTicket";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -44,13 +44,29 @@ export function commandTicketText(input: Pick<SupportCommandInput, "incident" | 
   const lines = [
     `Azure Cosmos DB account ${checked ? accountResourceId(checked) : "(resource id in the escalation email)"} cannot use its customer-managed key ` +
       `since ${incident.detectedAt} and did not recover in the expected time.`,
-    `Cause (monitor's classification): ${cause.title}${code}.`,
+    `Cause (as the monitor classifies it): ${cause.title}${code}.`,
     `Monitor incident id: ${/^[a-z0-9TZ-]+$/.test(incident.id) ? incident.id : "(see the escalation email)"}.`,
     "Timeline (UTC):",
     ...[...input.timeline].sort((a, b) => a.seq - b.seq).map((event) => `${event.at} ${event.type}`),
     "The full case summary with Azure's status text and the monitor's checks is in the escalation email.",
   ];
   return { title, description: lines.join("\n") };
+}
+
+/**
+ * Text the monitor wrote itself or the operator configured (validated settings), for a command
+ * option. `sh` takes only inert words (src/domain/shellQuoting.ts); multi-word text is
+ * double-quoted with `literal`, the one quoting POSIX shells, PowerShell and cmd.exe share, and
+ * only when it holds nothing any of them reads inside double quotes ($ ` \ " % ! ^ & | < > and
+ * line breaks) and is plain ASCII (PowerShell reads typographic quotes and dashes as quotes).
+ * Anything else becomes `<name>`. A newline in our own text becomes " / ".
+ */
+const DOUBLE_QUOTE_SAFE = /^[A-Za-z0-9_(][A-Za-z0-9 _.,:;'()/+=@#*?[\]{}~-]*$/;
+
+function ownText(value: string, name: string): ShellValue {
+  const line = value.replace(/\r?\n/g, " / ");
+  if (isInertWord(line)) return line;
+  return DOUBLE_QUOTE_SAFE.test(line) ? literal(line) : placeholder(name);
 }
 
 /** The ready command; placeholders where a value could not be checked or is not configured. */
@@ -65,13 +81,15 @@ export function supportTicketCreateCommand(input: SupportCommandInput): ShellTex
     draft.problemClassificationId && PROBLEM_CLASSIFICATION_ID.test(draft.problemClassificationId)
       ? draft.problemClassificationId
       : placeholder("problem-classification-id");
-  const first: ShellValue = contact?.firstName ?? placeholder("first-name");
-  const last: ShellValue = contact?.lastName ?? placeholder("last-name");
-  const email: ShellValue = contact?.email ?? placeholder("contact-email");
-  const country: ShellValue = contact?.country ?? placeholder("country-iso3");
-  const language: ShellValue = contact?.language ?? placeholder("language");
-  const timezone: ShellValue = contact?.timezone ?? placeholder("time-zone");
-  return sh`az support in-subscription tickets create --subscription ${subscription} --ticket-name ${name} --title ${text.title} --description ${text.description} --severity ${draft.severity} --problem-classification ${classification} --technical-resource ${resource} --contact-method email --contact-first-name ${first} --contact-last-name ${last} --contact-email ${email} --contact-country ${country} --contact-language ${language} --contact-timezone ${timezone} --advanced-diagnostic-consent No`;
+  const first: ShellValue = contact ? ownText(contact.firstName, "first-name") : placeholder("first-name");
+  const last: ShellValue = contact ? ownText(contact.lastName, "last-name") : placeholder("last-name");
+  const email: ShellValue = contact ? ownText(contact.email, "contact-email") : placeholder("contact-email");
+  const country: ShellValue = contact ? ownText(contact.country, "country-iso3") : placeholder("country-iso3");
+  const language: ShellValue = contact ? ownText(contact.language, "language") : placeholder("language");
+  const timezone: ShellValue = contact ? ownText(contact.timezone, "time-zone") : placeholder("time-zone");
+  const title: ShellValue = ownText(text.title, "title");
+  const description: ShellValue = ownText(text.description, "description");
+  return sh`az support in-subscription tickets create --subscription ${subscription} --ticket-name ${name} --title ${title} --description ${description} --severity ${draft.severity} --problem-classification ${classification} --technical-resource ${resource} --contact-method email --contact-first-name ${first} --contact-last-name ${last} --contact-email ${email} --contact-country ${country} --contact-language ${language} --contact-timezone ${timezone} --advanced-diagnostic-consent No`;
 }
 
 /** Lists the Cosmos DB service's problem classifications, for when the command carries a placeholder. */

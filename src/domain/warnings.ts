@@ -12,10 +12,11 @@ import type { CmkAccount } from "./account";
 import { normalizeResourceId } from "./account";
 import type { OutboxMessage } from "./incident";
 import { evaluatePermission } from "./keyVaultPermissions";
-import { dnsCondition, keyCondition, networkCondition, utcText, vaultCondition } from "./probeConditions";
+import { dnsCondition, keyCondition, networkCondition, targetNames, utcText, vaultCondition } from "./probeConditions";
 import type { ProbeFacts } from "./probeFacts";
 import { evidenceLines, type EvidenceLine, type ProbeId } from "./probeFindings";
-import type { RemediationCommand } from "./remediationCommands";
+import { commandTarget, guardedValue } from "./commandTarget";
+import { keyArgs, type RemediationCommand } from "./remediationCommands";
 import { placeholder, sh } from "./shellQuoting";
 
 export const WARNING_KINDS = [
@@ -36,6 +37,24 @@ export const WARNING_KINDS = [
 ] as const;
 
 export type WarningKind = (typeof WARNING_KINDS)[number];
+
+/** A kind of finding in a few words, for counts and filters (a finding's own title says more). */
+export const WARNING_KIND_LABELS: Record<WarningKind, string> = {
+  "key-expired": "Key expired",
+  "key-disabled": "Key disabled",
+  "key-deleted": "Key deleted",
+  "key-missing": "Key missing",
+  "vault-deleted": "Vault deleted",
+  "vault-missing": "Vault missing",
+  "vault-host-unresolved": "Vault host does not resolve",
+  "identity-lacks-permission": "Identity lacks key permission",
+  "default-identity-invalid": "Default identity invalid",
+  "firewall-blocks-trusted-services": "Vault firewall blocks Cosmos DB",
+  "key-not-yet-valid": "Key not yet valid",
+  "key-expires-soon": "Key expires soon",
+  "purge-protection-off": "Purge protection off",
+  "soft-delete-off": "Soft delete off",
+};
 
 /** critical: Cosmos DB would revoke on its next key access; high: soon or on the next change; medium: one mistake away. */
 export type WarningSeverity = "critical" | "high" | "medium";
@@ -120,7 +139,7 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
           {
             label: "Turn purge protection on (it cannot be turned off again)",
             command:
-              sh`az keyvault update --name ${active.name} --resource-group ${active.resourceGroup} --subscription ${active.subscriptionId} --enable-purge-protection true`
+              sh`az keyvault update --name ${guardedValue(active.name, "vaultName", "vault-name")} --resource-group ${guardedValue(active.resourceGroup, "resourceGroup", "vault-resource-group")} --subscription ${guardedValue(active.subscriptionId, "subscriptionId", "subscription-id")} --enable-purge-protection true`
                 .text,
           },
         ],
@@ -157,18 +176,16 @@ export function warningFindings(account: CmkAccount, facts: ProbeFacts, now: Dat
       const left = expiresOn ? Date.parse(expiresOn) - now.getTime() : Infinity;
       if (left <= options.keyExpiryWarningDays * DAY_IN_MS) {
         const days = Math.max(0, Math.ceil(left / DAY_IN_MS));
-        const names = facts.keyUri.reference;
+        const names = targetNames(facts);
         add(
           "key-expires-soon",
           days <= URGENT_EXPIRY_IN_DAYS ? "high" : "medium",
           `Key expires in ${days} day${days === 1 ? "" : "s"}`,
-          `Key ${names?.keyName} in vault ${names?.vaultName} expires on ${utcText(expiresOn)}; when it does, Cosmos DB loses access and the account is revoked.`,
+          `Key ${names.key} in vault ${names.vault} expires on ${utcText(expiresOn)}; when it does, Cosmos DB loses access and the account is revoked.`,
           [
             {
               label: "Move the expiry date (or rotate the key and set a new expiry on the new version)",
-              command:
-                sh`az keyvault key set-attributes --vault-name ${names?.vaultName ?? placeholder("vault-name")} --name ${names?.keyName ?? placeholder("key-name")} --expires ${placeholder("new-expiry-utc")}`
-                  .text,
+              command: sh`az keyvault key set-attributes ${keyArgs(commandTarget(account))} --expires ${placeholder("new-expiry-utc")}`.text,
             },
           ],
           expiresOn,
@@ -214,6 +231,8 @@ export interface CheckedAccount {
   checkedOn: string;
   checkedAt: string;
   findings: WarningFinding[];
+  /** Valid addresses from the owner tag when checked, for the operator's filter; absent in checks recorded before they were kept. */
+  owners?: string[];
 }
 
 export interface ReportedWarning {

@@ -5,6 +5,7 @@
  */
 import { getCause } from "../domain/causes";
 import type { IncidentMessageKind, MessageFacts } from "../domain/incident";
+import { displayValue } from "../domain/displayText";
 import { sanitizeHeaderText } from "../domain/recipients";
 import { html, raw } from "./html";
 import { formatUtc, type RenderedEmail } from "./templates";
@@ -51,13 +52,14 @@ export function renderIncidentDigest(kind: IncidentMessageKind, parts: readonly 
   const rows = parts.map(({ facts }) => {
     const incident = facts.incident;
     const code = incident.code === null ? "" : ` (${incident.code})`;
+    // One line each, like the single templates' text: a newline in a name must not forge a row.
     return [
       incident.account?.name ?? incident.accountId,
       incident.account?.subscriptionId ?? "unknown",
       incident.account?.resourceGroup ?? "unknown",
       `${getCause(incident.cause).title}${code}`,
       formatUtc(incident.detectedAt),
-    ];
+    ].map((cell) => displayValue(cell));
   });
   const footer = `Sent by ${options.monitorName?.trim() || "Cosmos DB CMK monitor"} as one digest of ${count} messages.`;
 

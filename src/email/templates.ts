@@ -8,6 +8,7 @@ import { getCause, type CauseInfo } from "../domain/causes";
 import type { Incident, IncidentEvent, MessageFacts } from "../domain/incident";
 import { PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
 import type { WarningDigestFacts } from "../domain/warnings";
+import { displayValue, neutralizeText } from "../domain/displayText";
 import { sanitizeHeaderText } from "../domain/recipients";
 import {
   acknowledgeFixCommand,
@@ -15,6 +16,7 @@ import {
   remediationSteps,
   resolveDefaultIdentity,
   statusCheckCommand,
+  withPlaceholderHelp,
   type RemediationStep,
 } from "../domain/remediation";
 import type { SupportTicketDraft } from "../domain/supportTicket";
@@ -90,6 +92,41 @@ type Block =
   | { type: "command"; command: string }
   | { type: "link"; label: string; url: string }
   | { type: "table"; headers: string[]; rows: string[][] };
+
+/**
+ * Every text in the blocks on one line and without invisible characters, commands aside (built
+ * from checked values only, and copied byte for byte): a value with a newline or a bidi override
+ * cannot forge a paragraph in the plain text, nor reorder what the HTML shows.
+ */
+function neutralizeBlocks(blocks: Block[]): Block[] {
+  const n = neutralizeText;
+  return blocks.map((block): Block => {
+    switch (block.type) {
+      case "heading":
+      case "paragraph":
+        return { ...block, text: n(block.text) };
+      case "facts":
+        return { ...block, rows: block.rows.map(([label, value]): [string, string] => [n(label), n(value)]) };
+      case "steps":
+        return {
+          ...block,
+          steps: block.steps.map((step) => ({
+            text: n(step.text),
+            commands: step.commands.map((command) => (command.label ? { ...command, label: n(command.label) } : command)),
+          })),
+        };
+      case "command":
+        return block;
+      case "link":
+        return { ...block, label: n(block.label) };
+      case "table":
+        return { ...block, headers: block.headers.map(n), rows: block.rows.map((row) => row.map(n)) };
+    }
+  });
+}
+
+/** The status text as Azure reported it, bounded like the stored copy. */
+const STATUS_TEXT_MAX_CHARS = 4000;
 
 function renderText(blocks: Block[]): string {
   const parts = blocks.map((block): string => {
@@ -209,9 +246,9 @@ function accountFacts(incident: Incident): Array<[string, string]> {
     ["Resource id", incident.accountId],
     ["Subscription", account?.subscriptionId ?? "unknown"],
     ["Resource group", account?.resourceGroup ?? "unknown"],
-    ["Key URI", account?.keyVaultKeyUri || "not set"],
-    ["Default identity", account?.defaultIdentity || "not set"],
-    ["Status from Azure", incident.statusText || "not reported"],
+    ["Key URI", account?.keyVaultKeyUri ? displayValue(account.keyVaultKeyUri) : "not set"],
+    ["Default identity", account?.defaultIdentity ? displayValue(account.defaultIdentity) : "not set"],
+    ["Status from Azure", incident.statusText ? displayValue(incident.statusText, STATUS_TEXT_MAX_CHARS) : "not reported"],
     ["Code", codeText(incident.code)],
     ["Cause", `${getCause(incident.cause).title} (${incident.cause})`],
     ["Detected at", formatUtc(incident.detectedAt)],
@@ -251,7 +288,7 @@ function fixBlocks(ctx: Context, stepsHeading = "How to fix it"): Block[] {
           { type: "paragraph", text: "Or from a shell:" },
         ] satisfies Block[])
       : ([{ type: "paragraph", text: "Tell the monitor, so it starts the recovery clock and stops sending reminders:" }] satisfies Block[])),
-    { type: "command", command: acknowledgeFixCommand(incident.accountId) },
+    ...commandWithHelp(acknowledgeFixCommand(incident.accountId)),
   ];
   if (incident.nextReminderAt) {
     blocks.push({
@@ -287,11 +324,22 @@ function evidenceBlocks(evidence: EvidenceLine[] | undefined): Block[] {
   ];
 }
 
+/** A command on its own, after the sentence asking the reader to fill in any value the monitor refused to print. */
+function commandWithHelp(command: string): Block[] {
+  const help = withPlaceholderHelp({ text: "", commands: [{ command }] }).text;
+  return help
+    ? [
+        { type: "paragraph", text: help },
+        { type: "command", command },
+      ]
+    : [{ type: "command", command }];
+}
+
 /** The exact fixes the probes point at, as the first steps, before the general ones. */
 function startHereSteps(evidence: EvidenceLine[] | undefined): RemediationStep[] {
   return (evidence ?? [])
     .filter((line) => line.outcome === "problem" && line.commands && line.commands.length > 0)
-    .map((line) => ({ text: `Start here (from what we checked): ${line.text}`, commands: line.commands! }));
+    .map((line) => withPlaceholderHelp({ text: `Start here (from what we checked): ${line.text}`, commands: line.commands! }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -399,7 +447,7 @@ function fixAcknowledged(ctx: Context): Template {
           `Azure usually restores access within about ${describeMinutes(ctx.cause.policy.expectedRecoveryInMinutes)} of the fix, so expect the account to recover by ${formatUtc(incident.expectedRecoveryBy)}. ` +
           `If it is still revoked at ${formatUtc(incident.escalateAt)}, the monitor sends the case to support with the full timeline. You can check the status yourself:`,
       },
-      { type: "command", command: statusCheckCommand(incident.account) },
+      ...commandWithHelp(statusCheckCommand(incident.account)),
       ...evidenceBlocks(ctx.facts.evidence),
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(incident) },
@@ -477,10 +525,10 @@ function escalation(ctx: Context): Template {
           ["Resource group", account?.resourceGroup ?? "unknown"],
           ["Account name", accountName(incident)],
           ["Location", account?.location ?? "unknown"],
-          ["Key URI", account?.keyVaultKeyUri || "not set"],
-          ["Default identity", account?.defaultIdentity || "not set"],
+          ["Key URI", account?.keyVaultKeyUri ? displayValue(account.keyVaultKeyUri) : "not set"],
+          ["Default identity", account?.defaultIdentity ? displayValue(account.defaultIdentity) : "not set"],
           ["Default identity (resolved)", identity?.description ?? "unknown"],
-          ["Status from Azure", incident.statusText || "not reported"],
+          ["Status from Azure", incident.statusText ? displayValue(incident.statusText, STATUS_TEXT_MAX_CHARS) : "not reported"],
           ["Code", codeText(incident.code)],
           ["Cause", `${ctx.cause.title} (${ctx.cause.id})`],
           ["Detected at", formatUtc(incident.detectedAt)],
@@ -626,7 +674,8 @@ export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: R
     supportTicket: options.supportTicket,
   };
   const template = TEMPLATES[facts.kind](ctx);
-  return { subject: template.subject, text: renderText(template.blocks), html: renderHtml(template.subject, template.blocks) };
+  const blocks = neutralizeBlocks(template.blocks);
+  return { subject: template.subject, text: renderText(blocks), html: renderHtml(template.subject, blocks) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -668,7 +717,7 @@ export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEm
     });
     const steps = account.findings
       .filter((finding) => finding.commands.length > 0)
-      .map((finding): RemediationStep => ({ text: `${finding.title}: ${finding.detail}`, commands: finding.commands }));
+      .map((finding): RemediationStep => withPlaceholderHelp({ text: `${finding.title}: ${finding.detail}`, commands: finding.commands }));
     if (steps.length > 0) blocks.push({ type: "steps", steps });
   }
   if (facts.resolved.length > 0) {
@@ -685,5 +734,6 @@ export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEm
       `Sent by ${monitorName}, at most once a day and only when something changed. ` +
       "You receive this because you are listed as an owner or contact of these Cosmos DB accounts.",
   });
-  return { subject: subjectLine, text: renderText(blocks), html: renderHtml(subjectLine, blocks) };
+  const safeBlocks = neutralizeBlocks(blocks);
+  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
 }

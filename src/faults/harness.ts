@@ -18,6 +18,9 @@ import { TableIncidentStore } from "../adapters/tableStore";
 import { createMonitorDeps } from "../composition";
 import { loadConfig, type Environment } from "../config";
 import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
+import type { EmailDomainKind } from "../sandbox/acsRoutes";
+import { drainOutbox } from "../app/drainOutbox";
+import { SeededRandom } from "./random";
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
 import type { CrashStep, FaultPlan, FaultSpec } from "./plan";
 import { QueueHost, type QueueHostStats } from "./queueHost";
@@ -131,7 +134,25 @@ export interface RunOutcome {
   ticketsOpened: number;
   duplicateTickets: number;
   faultFreeTicketsOpened: number;
+  /** The faulty run's calls to ACS as the sandbox counted them (429s included), and the sends it accepted. */
+  sendCalls: number;
+  statusCalls: number;
+  acceptedSends: number;
+  /** Simulated minutes the faulty run drained past the story's end until its outbox was empty (ACS's hourly limits). */
+  tailMinutes: number;
 }
+
+/** How the sandbox plays ACS for a run: always pessimistic (repeats delivered, limits enforced) unless told otherwise. */
+export interface AcsPlay {
+  domain: EmailDomainKind;
+  /** The comparison mode: the sandbox keeps the old Operation-Id dedupe. */
+  dedupeRepeats?: boolean;
+}
+
+/** A simulated day: the tail never drains longer than this (an outbox still full then is reported lost). */
+const MAX_TAIL_MINUTES = 24 * 60;
+/** How long an accepted operation reports Running, at most (simulated): within the monitor's outcome-read delay. */
+const MAX_RUNNING_IN_MS = 4 * MINUTE;
 
 class CrashError extends Error {
   override readonly name = "SimulatedCrash";
@@ -220,6 +241,10 @@ class Instance {
         crashIf("after-send");
         return result;
       },
+      readOperationStatus: async (operationId) => {
+        guard();
+        return email.readOperationStatus(operationId);
+      },
     };
     // The store is also the warning store: a dead process must not keep writing through that name either.
     const warnings = base.warnings === (store as unknown) ? (wrappedStore as unknown as WarningStore) : base.warnings;
@@ -235,6 +260,10 @@ const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 interface PlayResult {
   deliveries: Delivery[];
+  sendCalls: number;
+  statusCalls: number;
+  acceptedSends: number;
+  tailMinutes: number;
   faultyMinutes: number[];
   incidents: number;
   failedCycles: number;
@@ -276,7 +305,7 @@ async function digestMembers(services: FaultServices, table: string, email: Sent
 }
 
 /** Plays the plan's story once; with `withFaults`, injects its faults. */
-async function play(services: FaultServices, plan: FaultPlan, withFaults: boolean): Promise<PlayResult> {
+async function play(services: FaultServices, plan: FaultPlan, withFaults: boolean, acs: AcsPlay): Promise<PlayResult> {
   const { sandbox } = services;
   const mode = withFaults ? "x" : "b";
   // Each run gets its own accounts, subscriptions and table, so runs never see each other.
@@ -286,6 +315,17 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   const table = `f${mode}${plan.seed}`;
   let now = plan.start.getTime();
   const clock = { now: () => new Date(now) };
+  // ACS as documented, pessimistically, on the simulated clock: limits per domain, repeats delivered, operations running a while.
+  const random = new SeededRandom(plan.seed * 7919 + (withFaults ? 1 : 0));
+  sandbox.acs.resetBehaviour();
+  sandbox.acs.configure({
+    domain: acs.domain,
+    enforceLimits: true,
+    dedupeRepeats: acs.dedupeRepeats === true,
+    clock: () => now,
+    random: () => random.next(),
+    runningForInMs: [0, MAX_RUNNING_IN_MS],
+  });
   const transport: TransportFaults = { storage503: 0, acsLostResponses: 0 };
   const policies = { storagePolicies: [storageFaultPolicy(transport)], emailPolicies: [emailFaultPolicy(transport)] };
 
@@ -318,6 +358,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       // Escalations file a support ticket in the sandbox; crashes and concurrent instances must never open two.
       CMK_SUPPORT_TICKETS: "create",
       CMK_SUPPORT_CONTACT_NAME: "Fault Suite",
+      CMK_EMAIL_DOMAIN_KIND: acs.domain,
       // Fan-out plans: every cycle queues its accounts for the simulated Functions host.
       ...(host ? { CMK_FANOUT: "queue", CMK_WORK_QUEUE: host.name, AzureWebJobsStorage: services.azurite.connectionString } : {}),
     });
@@ -382,7 +423,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
           sandbox.injectFault({ route: "acs-send", status: 429, times: fault.times, retryAfterInSeconds: 120 });
           break;
         case "acs-failed":
-          sandbox.injectFault({ route: "acs-poll", status: 200, times: fault.times, operationStatus: "Failed" });
+          sandbox.injectFault({ route: "acs-send", status: 202, times: fault.times, operationStatus: "Failed" });
           break;
         case "acs-timeout":
           transport.acsLostResponses += fault.times;
@@ -471,6 +512,22 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   transport.storage503 = 0;
   transport.acsLostResponses = 0;
 
+  // ACS's hourly limits (10 sends an hour on an Azure-managed domain) can leave mail queued when
+  // the story ends: drain on, one poll interval at a time, until nothing is left to send or read.
+  let tailMinutes = 0;
+  instances = instances.map((instance) => (instance.dead ? build() : instance));
+  while (tailMinutes < MAX_TAIL_MINUTES && (await outboxBusy(services, table))) {
+    tailMinutes += plan.pollIntervalMinutes;
+    now = plan.start.getTime() + (plan.durationMinutes + tailMinutes) * MINUTE;
+    try {
+      await drainOutbox(instances[0]!.deps);
+    } catch {
+      failedCycles += 1;
+    }
+    await collect(plan.durationMinutes + tailMinutes);
+  }
+  const { sendCalls, statusCalls, accepted: acceptedSends } = sandbox.acs.counts;
+
   await host?.dispose();
   if (services.storageRollbacks > rollbacksBefore) {
     anomalies.push("Azurite came back older than it had acknowledged after a restart (the emulator's, not the engine's): rerun the seed");
@@ -492,7 +549,18 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     anomalies,
     ticketsOpened,
     duplicateTickets,
+    sendCalls,
+    statusCalls,
+    acceptedSends,
+    tailMinutes,
   };
+}
+
+/** True while some outbox row still waits to be sent, or an accepted email's final-status read is due. */
+async function outboxBusy(services: FaultServices, table: string): Promise<boolean> {
+  const store = new TableIncidentStore(TableClient.fromConnectionString(services.azurite.connectionString, table, { allowInsecureConnection: true }));
+  const rows = await store.listMessages();
+  return rows.some((stored) => stored.status === "pending" || stored.status === "sending" || (stored.status === "sent" && stored.outcomeCheckAt !== undefined));
 }
 
 function incidentOf(key: string): string {
@@ -534,9 +602,9 @@ function splitKey(key: string): [string, number, string] {
   return [key.slice(0, firstDot), Number(key.slice(firstDot + 1, lastDot)), key.slice(lastDot + 1)];
 }
 
-export async function runPlan(services: FaultServices, plan: FaultPlan): Promise<RunOutcome> {
-  const baseline = await play(services, plan, false);
-  const faulty = await play(services, plan, true);
+export async function runPlan(services: FaultServices, plan: FaultPlan, acs: AcsPlay = { domain: "azure-managed" }): Promise<RunOutcome> {
+  const baseline = await play(services, plan, false, acs);
+  const faulty = await play(services, plan, true, acs);
 
   const expected = new Map(baseline.deliveries.map((d) => [d.id, d]));
   // The comparison is only as good as the fault-free run: every revoked account's owner must have heard of it there.
@@ -582,5 +650,9 @@ export async function runPlan(services: FaultServices, plan: FaultPlan): Promise
     duplicateTickets: faulty.duplicateTickets + baseline.duplicateTickets,
     faultFreeTicketsOpened: baseline.ticketsOpened,
     anomalies: [...baselineGaps, ...baseline.anomalies.map((a) => `fault-free ${a}`), ...faulty.anomalies],
+    sendCalls: faulty.sendCalls,
+    statusCalls: faulty.statusCalls,
+    acceptedSends: faulty.acceptedSends,
+    tailMinutes: faulty.tailMinutes,
   };
 }

@@ -1,5 +1,6 @@
 /** Totals over fault runs and their table. */
-import type { RunOutcome } from "./harness";
+import type { AcsPlay, RunOutcome } from "./harness";
+import { ACS_EMAIL_LIMITS } from "../sandbox/acsRoutes";
 
 export interface FaultSummary {
   runs: number;
@@ -31,9 +32,17 @@ export interface FaultSummary {
   ticketsOpened: number;
   duplicateTickets: number;
   faultFreeTicketsOpened: number;
+  /** How the sandbox played ACS: repeats delivered again, and the domain's hourly limits it enforced. */
+  acs: { repeatDelivers: boolean; sendLimitPerHour: number; statusLimitPerHour: number; domain: AcsPlay["domain"] };
+  /** Calls to ACS in the faulty runs (429s included), and status reads per accepted send. */
+  sendCalls: number;
+  statusCalls: number;
+  statusCallsPerEmail: number;
+  /** Simulated minutes drained past the stories' ends (ACS's hourly limits), summed. */
+  tailMinutes: number;
 }
 
-export function summarize(outcomes: readonly RunOutcome[]): FaultSummary {
+export function summarize(outcomes: readonly RunOutcome[], acs: AcsPlay = { domain: "azure-managed" }): FaultSummary {
   const faultsInjected: Record<string, number> = {};
   for (const outcome of outcomes) for (const fault of outcome.faults) faultsInjected[fault.kind] = (faultsInjected[fault.kind] ?? 0) + 1;
   return {
@@ -61,6 +70,24 @@ export function summarize(outcomes: readonly RunOutcome[]): FaultSummary {
     ticketsOpened: sum(outcomes, (o) => o.ticketsOpened),
     duplicateTickets: sum(outcomes, (o) => o.duplicateTickets),
     faultFreeTicketsOpened: sum(outcomes, (o) => o.faultFreeTicketsOpened),
+    acs: {
+      repeatDelivers: acs.dedupeRepeats !== true,
+      sendLimitPerHour: ACS_EMAIL_LIMITS[acs.domain].send[1],
+      statusLimitPerHour: ACS_EMAIL_LIMITS[acs.domain].status[1],
+      domain: acs.domain,
+    },
+    sendCalls: sum(outcomes, (o) => o.sendCalls),
+    statusCalls: sum(outcomes, (o) => o.statusCalls),
+    statusCallsPerEmail:
+      Math.round(
+        (sum(outcomes, (o) => o.statusCalls) /
+          Math.max(
+            1,
+            sum(outcomes, (o) => o.acceptedSends),
+          )) *
+          1000,
+      ) / 1000,
+    tailMinutes: sum(outcomes, (o) => o.tailMinutes),
   };
 }
 
@@ -124,6 +151,9 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
       `(${summary.redeliveries} redeliveries, ${summary.workItemFailures} failed runs of which ${summary.crashesInWorkItems} crashes, ` +
       `${summary.staleWorkItems} stale, ${summary.poison} poison).`,
     `Support tickets: ${summary.ticketsOpened} opened (${summary.faultFreeTicketsOpened} in the fault-free runs), ${summary.duplicateTickets} duplicate tickets.`,
+    `ACS (${summary.acs.domain} domain, repeats ${summary.acs.repeatDelivers ? "delivered again" : "de-duplicated"}, ` +
+      `${summary.acs.sendLimitPerHour} sends and ${summary.acs.statusLimitPerHour} status reads an hour): ${summary.sendCalls} send calls, ` +
+      `${summary.statusCalls} status reads (${summary.statusCallsPerEmail} per accepted email); ${summary.tailMinutes} simulated minutes drained after the stories.`,
     `Digests: ${summary.digests} delivered carrying ${summary.messagesInDigests} messages (${summary.faultFreeDigests} in the fault-free runs).`,
     `Faults injected: ${Object.entries(summary.faultsInjected)
       .sort()

@@ -4,7 +4,7 @@
  */
 import type { StoredMessage } from "../ports/incidentStore";
 import type { Stage } from "./stage";
-import type { SendUnit } from "./sendUnit";
+import { operationIdFor, type SendUnit } from "./sendUnit";
 
 export const claimStage: Stage<SendUnit, SendUnit> = {
   name: "claim",
@@ -13,9 +13,15 @@ export const claimStage: Stage<SendUnit, SendUnit> = {
     const claimed: SendUnit[] = [];
     for (const unit of units) {
       const held: StoredMessage[] = [];
+      const operationId = operationIdFor(unit.digestId ?? unit.members[0]!.message.key, Math.max(...unit.members.map((stored) => stored.generation)));
+      // What the rows said before this claim: an attempt that may have reached ACS.
+      const inDoubt = unit.members.find((stored) => stored.unverifiedOperationId)?.unverifiedOperationId;
       for (const stored of unit.members) {
         const bindNow = unit.digestId !== undefined && stored.digestId === undefined;
-        const lease = await store.claimMessage(stored, ctx.now, ctx.settings.sendLeaseInSeconds, bindNow ? { digestId: unit.digestId! } : {});
+        const lease = await store.claimMessage(stored, ctx.now, ctx.settings.sendLeaseInSeconds, {
+          ...(bindNow ? { digestId: unit.digestId! } : {}),
+          operationId,
+        });
         if (!lease) {
           ctx.stats.emailsSkippedByOtherInstance += 1;
           // Another instance holds this row: the rest is its digest (or its to bind), not ours.
@@ -25,7 +31,7 @@ export const claimStage: Stage<SendUnit, SendUnit> = {
       }
       const existingDigest = unit.digestId !== undefined && unit.members.every((stored) => stored.digestId === unit.digestId);
       if (held.length === 0 || (existingDigest && held.length < unit.members.length)) continue; // leases run out; retried whole
-      claimed.push({ ...unit, members: held });
+      claimed.push({ ...unit, members: held, ...(inDoubt ? { inDoubt } : {}) });
     }
     return claimed;
   },

@@ -25,7 +25,7 @@ export interface CycleStats {
   emailsSkippedByOtherInstance: number;
   /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
   accountsProbed: number;
-  /** Probes and daily checks not started because the invocation was near its deadline; done next cycle. */
+  /** Probes, daily checks and outbox drains not started because the invocation was near its deadline; done next cycle. */
   deferredForDeadline: number;
   warningDigestsRecorded: number;
   /** "arm" (one list per subscription) or "resource-graph" (one paged query over the scope). */

@@ -6,6 +6,7 @@
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
 import { mergeWithPrevious, utcDate, warningFindings, type CheckedAccount, type WarningFinding } from "../domain/warnings";
+import { resolveOwnerRecipients } from "../domain/recipients";
 import { describeFailure } from "../ports/failures";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
 import { mapWithConcurrency } from "./concurrency";
@@ -85,6 +86,7 @@ export async function recordDailyChecks(
   if (!session) return fresh;
   const today = utcDate(ctx.now);
   const findingOptions = { keyExpiryWarningDays: ctx.settings.keyExpiryWarningDays };
+  const ownerOptions = { ownerTag: ctx.settings.ownerTag, allowedRecipientDomains: ctx.settings.allowedRecipientDomains };
   // One buffer per write group, so each write is one full transaction.
   const buffers = new Map<string, CheckEntry[]>();
   const writes: Promise<void>[] = [];
@@ -121,6 +123,7 @@ export async function recordDailyChecks(
           checkedOn: today,
           checkedAt: ctx.now.toISOString(),
           findings: mergeWithPrevious(previousFindings, warningFindings(account, facts, ctx.now, findingOptions)),
+          owners: resolveOwnerRecipients(account.tags, { ...ownerOptions, defaultRecipients: [] }).recipients,
         };
         // Only a check with findings, or one whose previous check had some, can change a digest.
         const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;

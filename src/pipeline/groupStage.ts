@@ -1,7 +1,7 @@
 /** Turns due rows into emails: existing digests whole, new digests above the threshold, the rest one by one. */
 import type { StoredMessage } from "../ports/incidentStore";
 import type { Stage } from "./stage";
-import { byAge, byKey, digestKey, firstKey, isDue, isEscalation, MAX_DIGEST_MEMBERS, newDigestId, oldest, pushTo, type SendUnit } from "./sendUnit";
+import { byAge, byKey, digestKey, firstKey, isDue, MAX_DIGEST_MEMBERS, newDigestId, oldest, priorityOf, pushTo, type SendUnit } from "./sendUnit";
 
 export const groupStage: Stage<StoredMessage, SendUnit> = {
   name: "group",
@@ -21,7 +21,8 @@ export const groupStage: Stage<StoredMessage, SendUnit> = {
     const groups = new Map<string, StoredMessage[]>();
     for (const stored of free) {
       const key = digestKey(stored.message);
-      if (key === undefined) units.push({ members: [stored] });
+      // A row whose last attempt may have reached ACS is verified and re-sent alone, never inside a new digest.
+      if (key === undefined || stored.unverifiedOperationId) units.push({ members: [stored] });
       else pushTo(groups, key, stored);
     }
     for (const members of groups.values()) {
@@ -35,8 +36,6 @@ export const groupStage: Stage<StoredMessage, SendUnit> = {
         units.push({ digestId: newDigestId(chunk), members: chunk });
       }
     }
-    return units.sort(
-      (a, b) => Number(!isEscalation(a)) - Number(!isEscalation(b)) || oldest(a).localeCompare(oldest(b)) || firstKey(a).localeCompare(firstKey(b)),
-    );
+    return units.sort((a, b) => priorityOf(a) - priorityOf(b) || oldest(a).localeCompare(oldest(b)) || firstKey(a).localeCompare(firstKey(b)));
   },
 };

@@ -7,11 +7,13 @@ export function lifecycleContext(settings: MonitorSettings): LifecycleContext {
   return {
     reminderIntervalInMinutes: settings.reminderIntervalInMinutes,
     escalationRecipients: settings.escalationRecipients,
+    newRecipientsPerDay: settings.maxNewRecipientsPerDay,
     resolveOwners: (account) =>
       resolveOwnerRecipients(account.tags, {
         ownerTag: settings.ownerTag,
         defaultRecipients: settings.defaultRecipients,
         allowedRecipientDomains: settings.allowedRecipientDomains,
+        maxOwnerRecipients: settings.maxOwnerRecipients,
       }),
   };
 }

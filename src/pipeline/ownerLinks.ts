@@ -17,7 +17,13 @@ export const SNOOZE_CHOICES_IN_HOURS: readonly number[] = [4, 24];
  * Links for one message, or undefined when it gets none (links off, another kind, the key
  * unavailable). A missing link never holds a notice back: the CLI line is always in the email.
  */
-export async function ownerLinksFor(deps: Pick<MonitorDeps, "settings" | "linkKeys" | "log">, facts: MessageFacts, now: Date): Promise<OwnerLinks | undefined> {
+export async function ownerLinksFor(
+  deps: Pick<MonitorDeps, "settings" | "linkKeys" | "log">,
+  facts: MessageFacts,
+  now: Date,
+  /** Whom the email goes to: signed into each link, so the timeline says whose link was used. */
+  recipients: readonly string[],
+): Promise<OwnerLinks | undefined> {
   const baseUrl = deps.settings.publicBaseUrl;
   if (!baseUrl || !KINDS_WITH_LINKS.has(facts.kind)) return undefined;
   let key: Buffer;
@@ -29,7 +35,7 @@ export async function ownerLinksFor(deps: Pick<MonitorDeps, "settings" | "linkKe
   }
   const incident = facts.incident;
   const mint = (action: "ack" | "snooze", hours?: number): string => {
-    const claims = linkClaims(incident, action, now, hours === undefined ? {} : { hours });
+    const claims = linkClaims(incident, action, now, { sentTo: recipients, ...(hours === undefined ? {} : { hours }) });
     return linkUrl(baseUrl, claims, signLinkToken(claims, key));
   };
   return {

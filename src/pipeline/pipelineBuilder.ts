@@ -4,6 +4,7 @@
  */
 import { claimStage } from "./claimStage";
 import { confirmStage } from "./confirmStage";
+import { nearDeadline } from "./cycleContext";
 import { decideStage } from "./decideStage";
 import { dueMessagesStage } from "./dueMessagesStage";
 import { groupStage } from "./groupStage";
@@ -24,7 +25,24 @@ export function decidePipeline(options: { confirmChanges: boolean }): Stage<Work
   return chain(chain(chain(probeStage, decideStage), confirmStage(options.confirmChanges)), recordStage);
 }
 
-/** The sending half: due → group → pace → claim → send, within `scope`, counting into `tally`. */
+/**
+ * The sending half: (deadline) → due → group → pace → claim → send, within `scope`, counting into
+ * `tally`. Near the invocation's deadline nothing new is claimed: the outbox keeps it for the next drain.
+ */
 export function sendPipeline(scope: OutboxScope, tally: SendTally): Stage<Date, SendOutcome> {
-  return chain(chain(chain(chain(dueMessagesStage(scope), groupStage), paceStage(tally)), chain(claimStage, supportTicketStage)), sendStage(tally));
+  return chain(
+    chain(chain(chain(chain(sendDeadlineGate, dueMessagesStage(scope)), groupStage), paceStage(tally)), chain(claimStage, supportTicketStage)),
+    sendStage(tally),
+  );
 }
+
+/** Passes the drain on only while there is time to claim, send and record before the deadline. */
+export const sendDeadlineGate: Stage<Date, Date> = {
+  name: "deadline",
+  async run(ctx, batch) {
+    if (!nearDeadline()) return [...batch];
+    ctx.stats.deferredForDeadline += 1;
+    ctx.deps.log.info("cmk-monitor: near the invocation's time limit; the outbox is left for the next drain");
+    return [];
+  },
+};

@@ -33,7 +33,7 @@ async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, st
     const events = await ctx.deps.store.listEvents(message.accountId, message.incidentId);
     facts.timeline = events.filter((event) => event.seq <= stored.incident.eventCount);
   }
-  const ownerLinks = await ownerLinksFor(ctx.deps, facts, ctx.now);
+  const ownerLinks = await ownerLinksFor(ctx.deps, facts, ctx.now, [...message.to, ...message.cc]);
   const tickets = ctx.settings.supportTickets;
   const supportTicket =
     message.kind === "escalation" && tickets.mode !== "off" ? supportTicketView(facts, tickets, await ticketOutcome(ctx, message)) : undefined;

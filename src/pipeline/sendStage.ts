@@ -1,20 +1,31 @@
 /**
  * Renders and sends each claimed unit, then records the outcome on its rows. Sending happens only
  * from stored rows this instance holds a lease on, so concurrent monitors never send one twice.
+ *
+ * ACS is not assumed to de-duplicate a repeated operation id (docs/azure-behaviour.md, "Email send
+ * protocol"): each attempt is one POST; its 202 is recorded at once as "sent" (accepted); an
+ * attempt whose outcome is unknown is never re-sent before a status read says ACS does not have it.
  */
-import { createHash } from "node:crypto";
-import { EmailNotAcceptedError, EmailOperationFailedError } from "../ports/errors";
-import { describeFailure, isRetryable } from "../ports/failures";
-import { mapWithConcurrency } from "./concurrency";
 import type { CycleContext } from "./cycleContext";
+import { EmailNotAcceptedError } from "../ports/errors";
+import { describeFailure, isRetryable, type FailureInfo } from "../ports/failures";
+import type { EmailOperationStatus } from "../ports/emailSender";
+import type { StoredMessage } from "../ports/incidentStore";
+import { mapWithConcurrency } from "./concurrency";
 import { renderUnit } from "./renderOutboxEmail";
 import type { Stage } from "./stage";
-import type { SendTally, SendUnit } from "./sendUnit";
+import { operationIdFor, type SendTally, type SendUnit } from "./sendUnit";
+
+export { operationIdFor };
 
 // Never wait longer than one default poll interval: after an outage, mail goes out on the next poll.
 const MAX_BACKOFF_IN_MINUTES = 5;
 /** A digest's rows are each their own partition: their outcomes are recorded this many at a time. */
 const MARK_CONCURRENCY = 8;
+/** When the one final-status read of an accepted email is due: late enough that ACS has usually decided. */
+export const OUTCOME_CHECK_DELAY_IN_MINUTES = 5;
+/** A 429 without Retry-After still holds the outbox this long. */
+const DEFAULT_THROTTLE_IN_SECONDS = 60;
 
 export interface SendOutcome {
   unit: SendUnit;
@@ -26,23 +37,41 @@ export function sendStage(tally: SendTally): Stage<SendUnit, SendOutcome> {
     name: "send",
     async run(ctx, units) {
       const outcomes: SendOutcome[] = [];
-      for (const unit of units) outcomes.push(await sendOne(ctx, unit, tally));
+      for (const unit of units) {
+        // After a 429 nothing more is sent this drain: the claimed rest waits for the Retry-After.
+        outcomes.push(tally.throttledUntil ? await holdBack(ctx, unit, tally.throttledUntil) : await sendOne(ctx, unit, tally));
+      }
       return outcomes;
     },
   };
 }
 
+/** Which statuses mean ACS has the operation (so it must not be sent again). */
+export function isAccepted(status: EmailOperationStatus): boolean {
+  return status === "NotStarted" || status === "Running" || status === "Succeeded";
+}
+
+/** When a 429 lets the next call through; the drain never waits for it, it records it. */
+export function throttledUntil(now: Date, info: FailureInfo): Date {
+  return new Date(now.getTime() + (info.retryAfterInSeconds ?? DEFAULT_THROTTLE_IN_SECONDS) * 1000);
+}
+
 async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Promise<SendOutcome> {
-  const { store, email, log } = ctx.deps;
+  if (unit.inDoubt !== undefined) {
+    const verdict = await verifyInDoubt(ctx, unit, unit.inDoubt, tally);
+    if (verdict) return verdict;
+  }
+  const { email, log } = ctx.deps;
   const first = unit.members[0]!.message;
   const key = unit.digestId ?? first.key;
   const generation = Math.max(...unit.members.map((stored) => stored.generation));
+  const operationId = operationIdFor(key, generation);
   try {
     const rendered = await renderUnit(ctx, unit);
-    // From here the attempt counts against ACS's limits unless ACS says it did not accept it.
+    // From here the attempt counts against ACS's limits unless it provably never left this process.
     tally.used += 1;
     const result = await email.send({
-      operationId: operationIdFor(key, generation),
+      operationId,
       from: ctx.settings.emailSender,
       to: first.to,
       cc: first.cc,
@@ -51,15 +80,7 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
       html: rendered.html,
       idempotencyKey: key,
     });
-    await mapWithConcurrency(unit.members, MARK_CONCURRENCY, async (stored) => {
-      try {
-        await store.markSent(stored, ctx.now, result.operationId);
-      } catch (markError) {
-        // The lease expires and the row is sent again under the same operation id: ACS keeps one.
-        log.warn(`cmk-monitor: could not record the sent email [${stored.message.key}]: ${describeFailure(markError).message}`);
-      }
-    });
-    ctx.stats.emailsSent += 1;
+    await recordAccepted(ctx, unit, result.operationId, "Running");
     if (unit.digestId) {
       ctx.stats.digestsSent += 1;
       ctx.stats.messagesInDigests += unit.members.length;
@@ -70,36 +91,125 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
     return { unit, status: "sent" };
   } catch (error) {
     const info = describeFailure(error);
+    const refused = error instanceof EmailNotAcceptedError;
+    if (refused && error.neverSent) tally.used -= 1;
+    if (refused && info.reason === "throttled") {
+      tally.throttledUntil = throttledUntil(ctx.now, info);
+      await deferBudget(ctx, tally.throttledUntil, "send");
+    }
     const retryable = isRetryable(info) || info.reason === "auth";
     const attempts = Math.max(...unit.members.map((stored) => stored.attempts));
-    const retryAt = retryable ? nextAttemptAt(ctx.now, attempts, info.retryAfterInSeconds) : undefined;
-    const notDelivered = error instanceof EmailOperationFailedError;
+    // In doubt: wait until ACS has usually decided, so the one status read before the retry sees the final state.
+    const earliest = refused ? tally.throttledUntil : laterOf(new Date(ctx.now.getTime() + OUTCOME_CHECK_DELAY_IN_MINUTES * 60_000), tally.throttledUntil);
+    const retryAt = retryable ? laterOf(nextAttemptAt(ctx.now, attempts, info.retryAfterInSeconds), earliest) : undefined;
     log.error(
       `cmk-monitor: send failed for ${first.kind}${unit.digestId ? ` digest of ${unit.members.length}` : ""} [${key}] (${info.reason}${info.statusCode ? ` ${info.statusCode}` : ""}): ${info.message}; ${
-        retryAt ? `retrying at ${retryAt.toISOString()}` : "not retried: needs a person"
-      }`,
+        refused ? "not accepted" : "may have been accepted, its status is read before any re-send"
+      }; ${retryAt ? `retrying at ${retryAt.toISOString()}` : "not retried: needs a person"}`,
     );
-    await mapWithConcurrency(unit.members, MARK_CONCURRENCY, async (stored) => {
-      try {
-        // Only a definite "Failed" from ACS may use a new operation id (or free a digest's rows to be
-        // grouped anew); anything else might have been accepted, and reusing the id is what keeps a
-        // retry from delivering twice.
-        await store.markFailed(
-          stored,
-          `${info.reason}: ${info.message}`,
-          retryAt,
-          unit.digestId ? { releaseDigest: notDelivered, newOperation: notDelivered } : { newOperation: notDelivered },
-        );
-      } catch (markError) {
-        // The lease expires and the message is picked up again: nothing is lost.
-        log.warn(`cmk-monitor: could not record the failed send [${stored.message.key}]: ${describeFailure(markError).message}`);
-      }
-    });
+    // Refused: ACS does not have it, the retry may POST straight away. Anything else keeps the
+    // claim's unverifiedOperationId, so the retry reads the status first.
+    await markEach(ctx, unit.members, (stored) =>
+      ctx.deps.store.markFailed(stored, `${info.reason}: ${info.message}`, retryAt, refused ? { verified: true } : {}),
+    );
     if (retryAt) ctx.stats.emailsRetrying += 1;
     else ctx.stats.emailsDead += 1;
-    if (error instanceof EmailNotAcceptedError) tally.used -= 1;
     return { unit, status: retryAt ? "retrying" : "dead" };
   }
+}
+
+/**
+ * An earlier attempt of this unit may have reached ACS: reads its status once (on the status
+ * budget). Accepted → recorded as sent, no POST; Failed/Canceled → a new operation, sent by the
+ * next drain; unknown to ACS (404) → undefined: the caller POSTs under the same id. No budget, or a
+ * failed read → the rows wait, still in doubt.
+ */
+async function verifyInDoubt(ctx: CycleContext, unit: SendUnit, operationId: string, tally: SendTally): Promise<SendOutcome | undefined> {
+  const { log, store } = ctx.deps;
+  const key = unit.digestId ?? unit.members[0]!.message.key;
+  const status = await readStatus(ctx, operationId);
+  if (status === "not-found") return undefined;
+  if (status === "no-budget" || status === "failed") {
+    // Not a send attempt: the reservation goes back, the rows wait for the next drain.
+    const retryAt = laterOf(new Date(ctx.now.getTime() + 60_000), tally.throttledUntil);
+    await markEach(ctx, unit.members, (stored) => store.markFailed(stored, "waiting to read the status of the earlier attempt", retryAt));
+    ctx.stats.emailsDeferred += 1;
+    return { unit, status: "retrying" };
+  }
+  if (isAccepted(status)) {
+    log.info(`cmk-monitor: the earlier attempt of [${key}] reached ACS (${status}): recorded as sent, not sent again`);
+    await recordAccepted(ctx, unit, operationId, status);
+    return { unit, status: "sent" };
+  }
+  log.warn(`cmk-monitor: the earlier attempt of [${key}] ended ${status} at ACS: it goes out again under a new operation id`);
+  await markEach(ctx, unit.members, (stored) =>
+    store.markFailed(stored, `ACS operation ${operationId} ended ${status}`, ctx.now, { newOperation: true, releaseDigest: unit.digestId !== undefined }),
+  );
+  ctx.stats.emailsRetrying += 1;
+  return { unit, status: "retrying" };
+}
+
+/** One status read within the shared status budget; a 429 defers every instance's reads. */
+export async function readStatus(ctx: CycleContext, operationId: string): Promise<EmailOperationStatus | "not-found" | "no-budget" | "failed"> {
+  const { email, log, sendBudget } = ctx.deps;
+  const limits = { perMinute: ctx.settings.emailStatusRatePerMinute, perHour: ctx.settings.emailStatusRatePerHour };
+  let granted = 0;
+  try {
+    granted = await sendBudget.reserveEmailSends(ctx.now, 1, limits, "status");
+  } catch (error) {
+    log.warn(`cmk-monitor: could not reserve an email status read: ${describeFailure(error).message}`);
+  }
+  if (granted === 0) return "no-budget";
+  try {
+    return (await email.readOperationStatus(operationId)) ?? "not-found";
+  } catch (error) {
+    const info = describeFailure(error);
+    log.warn(
+      `cmk-monitor: could not read the status of ACS operation ${operationId} (${info.reason}${info.statusCode ? ` ${info.statusCode}` : ""}): ${info.message}`,
+    );
+    if (info.reason === "throttled") await deferBudget(ctx, throttledUntil(ctx.now, info), "status");
+    return "failed";
+  }
+}
+
+/** ACS has the operation: every row is sent; the final status is read once later unless already known. */
+async function recordAccepted(ctx: CycleContext, unit: SendUnit, operationId: string, status: EmailOperationStatus): Promise<void> {
+  const outcomeCheckAt = status === "Succeeded" ? undefined : new Date(ctx.now.getTime() + OUTCOME_CHECK_DELAY_IN_MINUTES * 60_000);
+  await markEach(ctx, unit.members, (stored) => ctx.deps.store.markSent(stored, ctx.now, operationId, outcomeCheckAt ? { outcomeCheckAt } : {}));
+  ctx.stats.emailsSent += 1;
+}
+
+/** Holds a claimed unit back unsent (ACS throttled this drain); an earlier attempt's doubt is kept. */
+async function holdBack(ctx: CycleContext, unit: SendUnit, until: Date): Promise<SendOutcome> {
+  await markEach(ctx, unit.members, (stored) =>
+    ctx.deps.store.markFailed(stored, "held back: ACS throttled the drain", until, unit.inDoubt === undefined ? { verified: true } : {}),
+  );
+  ctx.stats.emailsDeferred += 1;
+  return { unit, status: "retrying" };
+}
+
+async function deferBudget(ctx: CycleContext, until: Date, budget: "send" | "status"): Promise<void> {
+  try {
+    await ctx.deps.sendBudget.deferEmailCalls(until, budget);
+  } catch (error) {
+    // This instance still stops for the drain; other instances find out from their own 429.
+    ctx.deps.log.warn(`cmk-monitor: could not record the ACS ${budget} throttle: ${describeFailure(error).message}`);
+  }
+}
+
+async function markEach(ctx: CycleContext, members: readonly StoredMessage[], mark: (stored: StoredMessage) => Promise<void>): Promise<void> {
+  await mapWithConcurrency(members, MARK_CONCURRENCY, async (stored) => {
+    try {
+      await mark(stored);
+    } catch (markError) {
+      // The lease expires and the row is picked up again; its unverifiedOperationId makes that retry ask ACS first.
+      ctx.deps.log.warn(`cmk-monitor: could not record the send outcome [${stored.message.key}]: ${describeFailure(markError).message}`);
+    }
+  });
+}
+
+function laterOf(a: Date, b: Date | undefined): Date {
+  return b && b > a ? b : a;
 }
 
 /** Exponential backoff from one minute, capped, never sooner than the service asked. */
@@ -107,14 +217,4 @@ export function nextAttemptAt(now: Date, attempts: number, retryAfterInSeconds?:
   const backoffInMinutes = Math.min(2 ** Math.max(0, attempts - 1), MAX_BACKOFF_IN_MINUTES);
   const waitInMs = Math.max(backoffInMinutes * 60_000, (retryAfterInSeconds ?? 0) * 1000);
   return new Date(now.getTime() + waitInMs);
-}
-
-/** A UUID derived from the idempotency key (or digest id), so a re-send reuses the ACS operation id. */
-export function operationIdFor(key: string, generation = 0): string {
-  const hex = createHash("sha256")
-    .update(`cmk-monitor:${key}${generation > 0 ? `#${generation}` : ""}`)
-    .digest("hex");
-  // Shape it as an RFC 4122 version-5-style UUID (ACS validates the Operation-Id format).
-  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -12,7 +12,7 @@
  * rows are held, so two instances cannot each send half of one.
  */
 import { createHash } from "node:crypto";
-import type { OutboxMessage } from "../domain/incident";
+import type { MessageKind, OutboxMessage } from "../domain/incident";
 import type { StoredMessage } from "../ports/incidentStore";
 
 /** Keeps one digest well inside ACS's message size limit; a bigger group becomes several digests. */
@@ -22,6 +22,11 @@ export interface SendUnit {
   /** Set for a digest: its rows are bound to it when claimed, and it names the ACS operation. */
   digestId?: string;
   members: StoredMessage[];
+  /**
+   * Set by the claim when an earlier attempt of this email may have reached ACS (its rows carried
+   * `unverifiedOperationId`): that operation's status is read before anything is sent again.
+   */
+  inDoubt?: string;
 }
 
 /** Which outbox rows a drain may send (all due rows when empty). */
@@ -36,7 +41,37 @@ export interface OutboxScope {
 export interface SendTally {
   reserved: number;
   used: number;
+  /** Set after ACS answered a send with 429: nothing more is sent this drain. */
+  throttledUntil?: Date;
 }
+
+/**
+ * Budget priority, most urgent first: escalations; revoked, cause-changed and fix-undone;
+ * reminders; fix and resolved notices; warning digests last.
+ */
+const PRIORITY: Readonly<Record<MessageKind, number>> = {
+  escalation: 0,
+  revoked: 1,
+  "cause-changed": 1,
+  "fix-undone": 1,
+  reminder: 2,
+  "fix-acknowledged": 3,
+  "fix-observed": 3,
+  resolved: 3,
+  "warning-digest": 4,
+};
+
+export function priorityOf(unit: SendUnit): number {
+  return PRIORITY[unit.members[0]!.message.kind];
+}
+
+/** Warning digests: the class that may not use the hourly share kept for incident mail. */
+export function isWarningDigest(unit: SendUnit): boolean {
+  return unit.members[0]!.message.kind === "warning-digest";
+}
+
+/** The share of each hour's sends (and of each minute's) warning digests can never take. */
+export const INCIDENT_RESERVED_SHARE = 0.5;
 
 export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
@@ -85,4 +120,17 @@ export function oldest(unit: SendUnit): string {
 
 export function firstKey(unit: SendUnit): string {
   return unit.members[0]!.message.key;
+}
+
+/**
+ * A UUID from the idempotency key (or digest id) and the generation: the same attempt always has
+ * the same operation id, and a generation bumped after a Failed/Canceled operation gives a new one.
+ */
+export function operationIdFor(key: string, generation = 0): string {
+  const hex = createHash("sha256")
+    .update(`cmk-monitor:${key}${generation > 0 ? `#${generation}` : ""}`)
+    .digest("hex");
+  // Shape it as an RFC 4122 version-5-style UUID (ACS validates the Operation-Id format).
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

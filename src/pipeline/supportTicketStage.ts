@@ -41,7 +41,8 @@ export const supportTicketStage: Stage<SendUnit, SendUnit> = {
       }
       for (const stored of unit.members) {
         try {
-          await ctx.deps.store.markFailed(stored, "waiting for the support ticket", new Date(waitUntil));
+          // Nothing was sent to ACS: `verified`, so the next claim sends without a status read first.
+          await ctx.deps.store.markFailed(stored, "waiting for the support ticket", new Date(waitUntil), { verified: true });
         } catch (error) {
           ctx.deps.log.warn(`cmk-monitor: could not hold the escalation for its ticket [${stored.message.key}]: ${describeFailure(error).message}`);
         }

@@ -1,11 +1,12 @@
 /**
- * Port: something that delivers an email or throws: EmailNotAcceptedError when the service
- * definitely did not accept it, EmailOperationFailedError when it accepted but did not deliver it
- * (./errors); anything else may or may not have been accepted.
+ * Port: the email service as it is documented, nothing more. A send is one POST; ACS's 202 is the
+ * commit point (accepted, not delivered). A repeated operation id is NOT assumed to be
+ * de-duplicated (docs/azure-behaviour.md "Email send protocol"), so the caller never re-sends an
+ * attempt whose outcome is unknown without first reading its status.
  */
 
 export interface OutgoingEmail {
-  /** Deterministic UUID from the idempotency key: a repeated send is the same ACS operation. */
+  /** Deterministic UUID from the idempotency key and the attempt's generation. */
   operationId: string;
   from: string;
   to: readonly string[];
@@ -21,7 +22,16 @@ export interface SendResult {
   operationId: string;
 }
 
-/** Port: something that delivers an email or throws. */
+/** What `GET /emails/operations/{id}` reports; `Succeeded` means accepted for delivery. */
+export type EmailOperationStatus = "NotStarted" | "Running" | "Succeeded" | "Failed" | "Canceled";
+
 export interface EmailSender {
+  /**
+   * One POST, never retried by the client. Resolves when ACS answered 202 (accepted). Throws
+   * EmailNotAcceptedError when ACS provably did not accept it (it answered with an error status,
+   * or the request never left this process); anything else leaves the outcome unknown.
+   */
   send(email: OutgoingEmail): Promise<SendResult>;
+  /** One status read, never retried by the client; undefined when ACS does not know the operation (404). */
+  readOperationStatus(operationId: string): Promise<EmailOperationStatus | undefined>;
 }

@@ -16,18 +16,24 @@ export class StateConflictError extends Error {
 }
 
 /**
- * The email service definitely did not accept the send: the send request itself got an error
- * answer (429, 5xx, 4xx) or never reached it. It does not count against the service's sending
- * limits. Its status code, code and message are those of the underlying error (`cause`).
+ * The email service definitely did not accept the send: the send request itself got a 4xx answer
+ * (a 429 too) or never reached it. A 5xx or a timeout is not this: ACS may have accepted it. Its
+ * status code, code and message are those of the underlying error (`cause`).
  */
 export class EmailNotAcceptedError extends Error {
   override readonly name = "EmailNotAcceptedError";
   readonly statusCode: number | undefined;
   readonly code: string | undefined;
   readonly response: unknown;
-  constructor(cause: unknown) {
+  /**
+   * True only when the request provably never reached ACS (refused connection, unresolved host):
+   * only then does it not count against ACS's limits. An error answer from ACS still counts.
+   */
+  readonly neverSent: boolean;
+  constructor(cause: unknown, options: { neverSent?: boolean } = {}) {
     const err = (cause ?? {}) as { message?: unknown; statusCode?: unknown; code?: unknown; response?: unknown };
     super(typeof err.message === "string" ? err.message : String(cause));
+    this.neverSent = options.neverSent === true;
     this.statusCode = typeof err.statusCode === "number" ? err.statusCode : undefined;
     this.code = typeof err.code === "string" ? err.code : undefined;
     this.response = err.response;

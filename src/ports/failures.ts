@@ -2,6 +2,12 @@
  * One place that turns what a port's adapter threw (SDK/HTTP errors) into the few reasons callers
  * act on. Callers branch on `reason`, never on message text; nothing else reads an error's fields.
  */
+/**
+ * Where the deadline policy (src/adapters/deadlinePolicy.ts) puts a Retry-After the invocation
+ * cannot afford to sleep on, so the SDK does not retry but the caller still knows when to come back.
+ */
+export const DEFERRED_RETRY_AFTER_HEADER = "x-cmk-deferred-retry-after";
+
 export type FailureReason = "auth" | "throttled" | "transient" | "not-found" | "conflict" | "invalid" | "unknown";
 
 export interface FailureInfo {
@@ -25,7 +31,8 @@ export function describeFailure(error: unknown): FailureInfo {
   const statusCode = typeof err.statusCode === "number" ? err.statusCode : undefined;
   const code = typeof err.code === "string" ? err.code : undefined;
   const message = oneLine(typeof err.message === "string" ? err.message : String(error));
-  const retryAfter = parseRetryAfter(err.response?.headers?.get?.("retry-after"));
+  const headers = err.response?.headers;
+  const retryAfter = parseRetryAfter(headers?.get?.("retry-after") ?? headers?.get?.(DEFERRED_RETRY_AFTER_HEADER));
   const base = { message, ...(statusCode !== undefined ? { statusCode } : {}), ...(retryAfter !== undefined ? { retryAfterInSeconds: retryAfter } : {}) };
 
   if (statusCode === 401 || statusCode === 403 || err.name === "CredentialUnavailableError" || err.name === "AuthenticationError") {
@@ -65,16 +72,36 @@ function oneLine(text: string): string {
   return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat;
 }
 
+/** Connection failures: the address, port and route stay out of the words (they go to owners by email). */
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ESOCKETTIMEDOUT",
+  "REQUEST_SEND_ERROR",
+]);
+/** TLS and certificate failures (Node's and OpenSSL's codes): the certificate's names stay out too. */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$|EPROTO$)/;
+/** An error code as a word we may repeat: a server's or a library's code, never free text. */
+const SAFE_CODE = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
+
 /**
  * Why a probe could not run, in words for the "What we checked" section: which service, which
  * HTTP status and error code, and for the forbidden cases what the monitor's identity lacks.
+ * Only categories (could not connect, TLS error, HTTP status, timed out) and error codes: never
+ * an error's message, which may carry addresses, ports or certificate names.
  */
 export function describeProbeFailure(error: unknown, service: string): string {
   const err = (error ?? {}) as { name?: unknown; code?: unknown; statusCode?: unknown; message?: unknown; details?: unknown };
   if (err.name === "TimeoutError" && typeof err.message === "string") return err.message;
   const statusCode = typeof err.statusCode === "number" ? err.statusCode : undefined;
-  const inner = innerErrorCode(err.details);
-  const code = inner ?? (typeof err.code === "string" ? err.code : undefined);
+  const safe = (value: unknown): string | undefined => (typeof value === "string" && SAFE_CODE.test(value) ? value : undefined);
+  const code = safe(innerErrorCode(err.details)) ?? safe(err.code);
   const status = `HTTP ${statusCode}${code ? ` ${code}` : ""}`;
   if (statusCode === 403) {
     switch (code) {
@@ -92,11 +119,13 @@ export function describeProbeFailure(error: unknown, service: string): string {
   }
   if (statusCode === 401) return `${service} did not accept the monitor's credential (${status})`;
   if (statusCode !== undefined) return `${service} answered ${status}`;
-  const networkCode = typeof err.code === "string" ? err.code : undefined;
+  const networkCode = safe(err.code);
   if (networkCode === "ENOTFOUND") return `the host name does not resolve (${networkCode})`;
-  if (err.name === "AbortError") return `${service} call was cancelled`;
-  const message = typeof err.message === "string" ? err.message.replace(/\s+/g, " ").trim().slice(0, 200) : String(error);
-  return `${service} failed${networkCode ? ` (${networkCode})` : ""}: ${message}`;
+  if (err.name === "AbortError" || networkCode === "ECANCELLED") return `${service} call was cancelled`;
+  if (networkCode && TLS_CODE.test(networkCode)) return `TLS error talking to ${service} (${networkCode})`;
+  if (networkCode && CONNECT_CODES.has(networkCode)) return `could not connect to ${service} (${networkCode})`;
+  const name = safe(err.name);
+  return `${service} failed (${networkCode ?? (name && name !== "Error" ? name : "no error code")})`;
 }
 
 function innerErrorCode(details: unknown): string | undefined {

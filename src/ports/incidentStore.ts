@@ -19,7 +19,7 @@ export interface StoredMessage {
   message: OutboxMessage;
   status: MessageStatus;
   attempts: number;
-  /** Bumped when ACS definitely did not deliver, so the retry is a new ACS operation. */
+  /** Bumped when ACS reported the operation Failed or Canceled, so the retry is a new ACS operation. */
   generation: number;
   nextAttemptAt: string;
   leaseUntil?: string;
@@ -31,6 +31,14 @@ export interface StoredMessage {
    * on it is only ever sent with the other rows of that digest, under the digest's operation id.
    */
   digestId?: string;
+  /**
+   * The ACS operation of an attempt whose outcome is unknown: written by the claim (before the
+   * POST), cleared once ACS's answer is recorded. Set on a row about to be sent, it means "ask ACS
+   * for this operation first" (docs/azure-behaviour.md, "Email send protocol").
+   */
+  unverifiedOperationId?: string;
+  /** On a sent (accepted) row: when to read the operation's final status, once. */
+  outcomeCheckAt?: string;
   etag: string;
 }
 
@@ -51,17 +59,48 @@ export interface IncidentStore {
   /** True when a link token with this nonce was used on the account (see CommitOptions). */
   isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean>;
   listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
+  /**
+   * Every incident the store keeps, open and resolved (resolved ones stay until deleted by hand:
+   * nothing prunes them yet), each once; with `accountId`, only that account's (one partition).
+   */
+  listIncidents(filter?: { accountId?: string }): Promise<Incident[]>;
   /** Rows due now; with `withDigestMembers`, also every unsent row bound to a digest, due or not. */
   listDueMessages(now: Date, options?: { withDigestMembers?: boolean }): Promise<StoredMessage[]>;
   /** One outbox row; undefined when it does not exist. */
   getMessage(accountId: string, key: string): Promise<StoredMessage | undefined>;
-  listMessages(filter?: { status?: MessageStatus }): Promise<StoredMessage[]>;
-  /** Takes a lease on a message (binding it to `digestId` if given); undefined when another instance holds it or it changed. */
-  claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options?: { digestId?: string }): Promise<StoredMessage | undefined>;
-  markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void>;
+  /** Outbox rows, oldest first; with `accountId`, only that account's (one partition). */
+  listMessages(filter?: { status?: MessageStatus; accountId?: string }): Promise<StoredMessage[]>;
+  /** When each email handed to ACS since `since` was sent (incident emails and digests), for the trends; reads that one column. */
+  listSentTimes(since: Date): Promise<string[]>;
   /**
-   * Records a failed attempt; `newOperation` when ACS reported the operation Failed (not delivered);
-   * `releaseDigest` unbinds the row from its digest (only when that digest was definitely not delivered).
+   * Takes a lease on a message (binding it to `digestId` if given) and records `operationId` as the
+   * attempt whose outcome is not known yet; undefined when another instance holds it or it changed.
    */
-  markFailed(stored: StoredMessage, error: string, retryAt: Date | undefined, options?: { newOperation?: boolean; releaseDigest?: boolean }): Promise<void>;
+  claimMessage(
+    stored: StoredMessage,
+    now: Date,
+    leaseInSeconds: number,
+    options?: { digestId?: string; operationId?: string },
+  ): Promise<StoredMessage | undefined>;
+  /** ACS accepted the operation (202, or a status read said so); `outcomeCheckAt` schedules the one final-status read. */
+  markSent(stored: StoredMessage, now: Date, operationId: string, options?: { outcomeCheckAt?: Date }): Promise<void>;
+  /**
+   * Records a failed attempt; `newOperation` when ACS reported the operation Failed or Canceled (not
+   * delivered); `releaseDigest` unbinds the row from its digest (only when that digest was
+   * definitely not delivered); `verified` when ACS provably did not accept it (no status read
+   * needed before the retry). Works on sent rows too (an outcome read that found the operation Failed).
+   */
+  markFailed(
+    stored: StoredMessage,
+    error: string,
+    retryAt: Date | undefined,
+    options?: { newOperation?: boolean; releaseDigest?: boolean; verified?: boolean },
+  ): Promise<void>;
+  /** Sent rows whose final-status read is due. */
+  listOutcomeChecks(now: Date): Promise<StoredMessage[]>;
+  /**
+   * Moves a sent row's final-status read (ETag-guarded): to `nextCheckAt` (a lease while this
+   * instance reads it), or done when undefined. Undefined when another instance changed the row first.
+   */
+  markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined>;
 }

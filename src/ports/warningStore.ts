@@ -16,6 +16,8 @@ export interface StoredAccountCheck {
  */
 export interface WarningStore {
   listAccountChecks(): Promise<StoredAccountCheck[]>;
+  /** One account's last daily check; undefined when it was never checked. */
+  getAccountCheck(accountId: string): Promise<StoredAccountCheck | undefined>;
   /** Records a check; false when another instance recorded one first (its etag moved on). */
   putAccountCheck(check: CheckedAccount, etag: string | undefined, options?: { pendingDigest?: boolean }): Promise<boolean>;
   /**

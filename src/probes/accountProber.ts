@@ -8,8 +8,9 @@
 import { describeProbeFailure } from "../ports/failures";
 import type { CmkAccount } from "../domain/account";
 import { checkDefaultIdentity } from "../domain/defaultIdentityCheck";
-import { checkKeyVaultKeyUri, type KeyUriCheck } from "../domain/keyVaultUri";
+import { checkKeyVaultKeyUri, isKeyVaultKeyName } from "../domain/keyVaultUri";
 import { keyScopeOf } from "../domain/keyVaultPermissions";
+import { vaultProbeTarget, vaultSuffixesOf, type VaultProbeTarget } from "../domain/vaultProbeTarget";
 import {
   checked,
   couldNotCheck,
@@ -47,7 +48,15 @@ export interface AccountProberOptions {
    * holds none, so the slots stay on calls in flight.
    */
   callSlots?: CallLimiter;
+  /**
+   * The vault DNS suffixes of the monitor's cloud (default: the public cloud's); a key URI on any
+   * other host is not probed at all. The sandbox widens it only through the composition root.
+   */
+  vaultHostSuffixes?: readonly string[];
 }
+
+/** What the probes say about a key URI whose host is not a vault of this cloud. */
+export const NOT_A_VAULT_HOST = "not a Key Vault host: not probed";
 
 export class SdkAccountProber implements AccountProber {
   constructor(
@@ -87,9 +96,15 @@ class CachingProbeSession implements ProbeSession {
       const none = couldNotCheck<never>("the key URI does not name a vault and a key");
       return { ...base, dns: none, vault: none, key: none, roleAssignments: none, denyAssignments: none };
     }
-    if (keyUri.service === "managed-hsm") {
+    // The host is the attacker's choice: no DNS lookup, connection or token for anything but a vault of this cloud.
+    const target = vaultProbeTarget(account.keyVaultKeyUri, this.options.vaultHostSuffixes ?? vaultSuffixesOf("AzureCloud"));
+    if (!target) {
+      const notProbed = couldNotCheck<never>(NOT_A_VAULT_HOST);
+      return { ...base, dns: notProbed, vault: notProbed, key: notProbed, roleAssignments: notProbed, denyAssignments: notProbed };
+    }
+    if (target.service === "managed-hsm") {
       const hsm = couldNotCheck<never>("Managed HSM keys are not probed (the probes cover Key Vault vaults)");
-      const dns = await this.dns(reference.vaultHost);
+      const dns = await this.dns(target.host);
       return { ...base, dns, vault: hsm, key: hsm, roleAssignments: hsm, denyAssignments: hsm };
     }
     if (identity.federatedClientId !== undefined) {
@@ -98,12 +113,12 @@ class CachingProbeSession implements ProbeSession {
       const other = couldNotCheck<never>(
         "cross-tenant customer-managed key (FederatedClientId): the vault is in another Microsoft Entra tenant, so it was not probed",
       );
-      const dns = await this.dns(reference.vaultHost);
+      const dns = await this.dns(target.host);
       return { ...base, dns, vault: other, key: other, roleAssignments: other, denyAssignments: other };
     }
 
-    const [dns, vault] = await Promise.all([this.dns(reference.vaultHost), this.vault(reference.vaultName, account.subscriptionId)]);
-    const key = await this.key(keyUri, dns, vault);
+    const [dns, vault] = await Promise.all([this.dns(target.host), this.vault(reference.vaultName, account.subscriptionId)]);
+    const key = await this.key(target, reference.keyName, dns, vault);
     const { roleAssignments, denyAssignments } = await this.rbac(vault, identity.principalId, reference.keyName);
     return { ...base, dns, vault, key, roleAssignments, denyAssignments };
   }
@@ -113,7 +128,7 @@ class CachingProbeSession implements ProbeSession {
   private dns(host: string): Promise<Checked<DnsFacts>> {
     return this.once(`dns|${host}`, async () => {
       try {
-        await this.timed("DNS lookup", () => this.ports.resolver.lookup(host));
+        await this.timed("DNS lookup", (options) => this.ports.resolver.lookup(host, options));
         return checked({ host, resolves: true });
       } catch (error) {
         if (isNoSuchHost(error)) return checked({ host, resolves: false });
@@ -200,25 +215,27 @@ class CachingProbeSession implements ProbeSession {
 
   // --- Key (data plane) --------------------------------------------------------------------
 
-  private key(keyUri: KeyUriCheck, dns: Checked<DnsFacts>, vault: Checked<VaultFacts>): Promise<Checked<KeyFacts>> {
-    const reference = keyUri.reference!;
+  private key(target: VaultProbeTarget, keyName: string, dns: Checked<DnsFacts>, vault: Checked<VaultFacts>): Promise<Checked<KeyFacts>> {
     if (vault.checked && vault.value.state === "deleted") return Promise.resolve(couldNotCheck("the vault is deleted; its keys return when it is recovered"));
     if (dns.checked && !dns.value.resolves) return Promise.resolve(couldNotCheck("the vault host name does not resolve"));
-    const vaultUrl = `https://${reference.vaultHost}`;
-    return this.once(`key|${vaultUrl}|${reference.keyName.toLowerCase()}`, async () => {
+    // A name Key Vault could not hold ("../..", a quote) never goes into a request path or a finding.
+    if (!isKeyVaultKeyName(keyName))
+      return Promise.resolve(couldNotCheck("the key name is not one Key Vault allows (1-127 letters, digits and dashes), so it was not read"));
+    const vaultUrl = `https://${target.host}`;
+    return this.once(`key|${vaultUrl}|${keyName.toLowerCase()}`, async () => {
       try {
-        const key = await this.timed("key read", (options) => this.ports.keys.getKey(vaultUrl, reference.keyName, options));
+        const key = await this.timed("key read", (options) => this.ports.keys.getKey(vaultUrl, keyName, options));
         if (key) return checked<KeyFacts>(key);
       } catch (error) {
         return couldNotCheck(describeProbeFailure(error, "Key Vault"));
       }
       try {
-        const deleted = await this.timed("deleted key read", (options) => this.ports.keys.getDeletedKey(vaultUrl, reference.keyName, options));
-        return checked<KeyFacts>(deleted ?? { state: "not-found", name: reference.keyName });
+        const deleted = await this.timed("deleted key read", (options) => this.ports.keys.getDeletedKey(vaultUrl, keyName, options));
+        return checked<KeyFacts>(deleted ?? { state: "not-found", name: keyName });
       } catch (error) {
         // "Not a live key" is known, but whether it is soft-deleted or purged is not.
         return couldNotCheck(
-          `key ${reference.keyName} is not a live key, and whether it is soft-deleted could not be checked: ${describeProbeFailure(error, "Key Vault")}`,
+          `key ${keyName} is not a live key, and whether it is soft-deleted could not be checked: ${describeProbeFailure(error, "Key Vault")}`,
         );
       }
     });

@@ -16,17 +16,55 @@ export interface SentEmail {
   headers: Record<string, string>;
 }
 
-/** A POST that reused an accepted Operation-Id: answered, but not delivered again. */
+/** A POST that reused an accepted Operation-Id (delivered again unless `dedupeRepeats` is on). */
 export type EmailRepeat = SentEmail;
 
 type OperationStatus = "Running" | "Succeeded" | "Failed";
 
 interface EmailOperation {
   email: SentEmail;
-  status: OperationStatus;
-  /** Decided at acceptance or by a poll fault; applied when the client first polls. */
+  /** Decided at acceptance (or by a poll fault while still running). */
   outcome: "Succeeded" | "Failed";
+  /** Sandbox-clock time until which the operation reports Running. */
+  runningUntil: number;
 }
+
+export type EmailDomainKind = "azure-managed" | "custom";
+
+/** ACS's per-subscription email limits (Learn, "Service limits"): [per minute, per hour]. */
+export const ACS_EMAIL_LIMITS: Readonly<Record<EmailDomainKind, { send: [number, number]; status: [number, number] }>> = {
+  "azure-managed": { send: [5, 10], status: [10, 20] },
+  custom: { send: [30, 100], status: [60, 200] },
+};
+
+export interface AcsBehaviour {
+  /**
+   * Undocumented, so played the least convenient way (docs/azure-behaviour.md): a POST that repeats
+   * an accepted Operation-Id is delivered again. Off only for the comparison that shows what the
+   * old dedupe assumption hid.
+   */
+  dedupeRepeats: boolean;
+  /** Sends and status reads beyond the domain's limits get 429 + Retry-After (every request counts). */
+  enforceLimits: boolean;
+  domain: EmailDomainKind;
+  /** How long (sandbox clock) an accepted operation reports Running: random within [min, max] ms. */
+  runningForInMs: [number, number];
+  /** The sandbox clock for limits and running times (the fault suite's simulated time). */
+  clock: () => number;
+  /** Random source for running times (seeded by the fault suite). */
+  random: () => number;
+}
+
+const DEFAULT_BEHAVIOUR: AcsBehaviour = {
+  dedupeRepeats: false,
+  enforceLimits: false,
+  domain: "azure-managed",
+  runningForInMs: [0, 0],
+  clock: () => Date.now(),
+  random: Math.random,
+};
+
+const MINUTE_IN_MS = 60_000;
 
 // The SDK signs `x-ms-date`, so a stale or future date is refused like the service does.
 const MAX_CLOCK_SKEW_IN_MS = 15 * 60 * 1000;
@@ -39,17 +77,37 @@ const POLL_PATH = /^\/emails\/operations\/([^/]+)\/?$/i;
 
 /**
  * Azure Communication Services Email, as `@azure/communication-email`'s `EmailClient` speaks it:
- * a send that answers 202 + operation-location, and an operation the client's poller reads.
- * An email counts as delivered when its operation first reports Succeeded to a poll, which
- * is the moment the SDK's poller (run inside `beginSend`) learns the outcome.
+ * a send that answers 202 + operation-location, and an operation whose status can be read. An
+ * email counts as delivered when its send is accepted with a Succeeded outcome (an acs-send fault
+ * with operationStatus "Failed" makes the operation end Failed: not delivered). The operation
+ * reports Running for `runningForInMs` first. Played pessimistically (AcsBehaviour): a repeated
+ * Operation-Id is delivered again; limits per sender domain with `enforceLimits`.
  */
 export class AcsRoutes {
   private readonly operations = new Map<string, EmailOperation>();
   private readonly delivered: SentEmail[] = [];
   private readonly repeats: EmailRepeat[] = [];
+  /** Request times (sandbox clock) per limited API, for the per-minute and per-hour windows. */
+  private readonly calls: Record<"send" | "status", number[]> = { send: [], status: [] };
+  private behaviour: AcsBehaviour = { ...DEFAULT_BEHAVIOUR };
+  /** Every POST and status GET that reached the routes (429s included): the suite's call counts. */
+  readonly counts = { sendCalls: 0, statusCalls: 0, throttled: 0, accepted: 0 };
 
   /** @param accessKey base64 key from the connection string; HMAC signatures are checked with it. */
   constructor(private readonly accessKey: string) {}
+
+  /** Changes how pessimistically the sandbox plays ACS (see AcsBehaviour); unset fields keep their value. */
+  configure(behaviour: Partial<AcsBehaviour>): void {
+    this.behaviour = { ...this.behaviour, ...behaviour };
+  }
+
+  /** Back to the defaults, with counts and limit windows cleared. */
+  resetBehaviour(): void {
+    this.behaviour = { ...DEFAULT_BEHAVIOUR };
+    this.calls.send.length = 0;
+    this.calls.status.length = 0;
+    Object.assign(this.counts, { sendCalls: 0, statusCalls: 0, throttled: 0, accepted: 0 });
+  }
 
   sentEmails(): SentEmail[] {
     return this.delivered.map(copyEmail);
@@ -64,17 +122,19 @@ export class AcsRoutes {
     this.delivered.length = 0;
     this.repeats.length = 0;
     this.operations.clear();
+    this.calls.send.length = 0;
+    this.calls.status.length = 0;
   }
 
   route(request: SandboxRequest): MatchedRoute | undefined {
     const path = request.url.pathname;
     if (request.method === "POST" && SEND_PATH.test(path)) {
-      return { id: "acs-send", handle: (fault) => this.guarded(request, () => this.send(request, fault)) };
+      return { id: "acs-send", handle: (fault) => this.guarded(request, () => this.limited("send", () => this.send(request, fault))) };
     }
     const poll = request.method === "GET" ? POLL_PATH.exec(path) : null;
     if (poll) {
       const operationId = decodeURIComponent(poll[1]!);
-      return { id: "acs-poll", handle: (fault) => this.guarded(request, () => this.poll(operationId, fault)) };
+      return { id: "acs-poll", handle: (fault) => this.guarded(request, () => this.limited("status", () => this.poll(operationId, fault))) };
     }
     return undefined;
   }
@@ -84,6 +144,35 @@ export class AcsRoutes {
     if (denied) return denied;
     if (!request.url.searchParams.get("api-version")) {
       return acsError(400, "MissingApiVersionParameter", "The api-version query parameter is required.");
+    }
+    return answer();
+  }
+
+  /**
+   * Counts the call and, with `enforceLimits`, answers 429 + Retry-After beyond the domain's limits.
+   * Every request counts, refused ones too ("all requests accrue against your usage limits").
+   */
+  private limited(api: "send" | "status", answer: () => SandboxResponse): SandboxResponse {
+    if (api === "send") this.counts.sendCalls += 1;
+    else this.counts.statusCalls += 1;
+    const now = this.behaviour.clock();
+    const calls = this.calls[api];
+    while (calls.length > 0 && calls[0]! <= now - 60 * MINUTE_IN_MS) calls.shift();
+    calls.push(now);
+    if (this.behaviour.enforceLimits) {
+      const [perMinute, perHour] = ACS_EMAIL_LIMITS[this.behaviour.domain][api];
+      const lastMinute = calls.filter((at) => at > now - MINUTE_IN_MS);
+      const waitInMs =
+        calls.length > perHour
+          ? calls[calls.length - 1 - perHour]! + 60 * MINUTE_IN_MS - now
+          : lastMinute.length > perMinute
+            ? lastMinute[0]! + MINUTE_IN_MS - now
+            : 0;
+      if (waitInMs > 0) {
+        this.counts.throttled += 1;
+        const response = acsError(429, "TooManyRequests", `Too many ${api === "send" ? "email sends" : "status requests"}; retry later.`);
+        return { ...response, headers: { ...response.headers, "retry-after": String(Math.max(1, Math.ceil(waitInMs / 1000))) } };
+      }
     }
     return answer();
   }
@@ -137,16 +226,25 @@ export class AcsRoutes {
     const email: SentEmail = { operationId, receivedAt: new Date(), ...parsed.message };
     const existing = this.operations.get(operationId.toLowerCase());
     if (existing) {
-      // Repeatable request: the service answers as before and sends nothing new.
       this.repeats.push(email);
-      return this.accepted(request, operationId, existing.status);
+      // The comparison mode only: answer as before and send nothing new.
+      if (this.behaviour.dedupeRepeats) return this.accepted(request, operationId, this.statusOf(existing));
     }
-    this.operations.set(operationId.toLowerCase(), {
+    const [min, max] = this.behaviour.runningForInMs;
+    const operation: EmailOperation = {
       email,
-      status: "Running",
       outcome: fault?.operationStatus ?? "Succeeded",
-    });
+      runningUntil: this.behaviour.clock() + min + Math.floor(this.behaviour.random() * (max - min + 1)),
+    };
+    this.operations.set(operationId.toLowerCase(), operation);
+    this.counts.accepted += 1;
+    // Accepted for delivery: it goes out whether or not anyone reads the status.
+    if (operation.outcome === "Succeeded") this.delivered.push(email);
     return this.accepted(request, operationId, "Running");
+  }
+
+  private statusOf(operation: EmailOperation): OperationStatus {
+    return this.behaviour.clock() < operation.runningUntil ? "Running" : operation.outcome;
   }
 
   private accepted(request: SandboxRequest, operationId: string, status: OperationStatus): SandboxResponse {
@@ -155,26 +253,25 @@ export class AcsRoutes {
     const operationLocation = `https://${host}/emails/operations/${encodeURIComponent(operationId)}` + `?api-version=${encodeURIComponent(apiVersion)}`;
     return {
       status: 202,
-      // retry-after 0 keeps the SDK poller from waiting its default seconds between polls.
-      headers: { "operation-location": operationLocation, "retry-after": "0" },
+      // Like the service: come back in a while (the monitor reads the status later, on its own budget).
+      headers: { "operation-location": operationLocation, "retry-after": "5" },
       json: { id: operationId, status },
     };
   }
 
   private poll(operationId: string, fault: SandboxFault | undefined): SandboxResponse {
-    if (fault && fault.operationStatus === undefined) return acsFaultResponse(fault);
+    // An operation's outcome is decided at the send (acs-send with operationStatus); a poll fault only fails the read.
+    if (fault) return acsFaultResponse(fault);
     const operation = this.operations.get(operationId.toLowerCase());
     if (!operation) return acsError(404, "NotFound", `Operation '${operationId}' was not found.`);
-    if (fault?.operationStatus === "Failed" && operation.status === "Running") operation.outcome = "Failed";
-    if (operation.status === "Running") {
-      operation.status = operation.outcome;
-      if (operation.status === "Succeeded") this.delivered.push(operation.email);
-    }
-    const body: Record<string, unknown> = { id: operation.email.operationId, status: operation.status };
-    if (operation.status === "Failed") {
+    const status = this.statusOf(operation);
+    const body: Record<string, unknown> = { id: operation.email.operationId, status };
+    if (status === "Failed") {
       body["error"] = { code: "EmailSendFailed", message: "Injected fault: the email could not be delivered." };
     }
-    return { status: fault?.status ?? 200, json: body };
+    // A running operation tells the client to come back later, as the service does.
+    const headers: Record<string, string> = status === "Running" ? { "retry-after": "5" } : {};
+    return { status: 200, headers, json: body };
   }
 }
 

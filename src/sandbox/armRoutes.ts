@@ -1,4 +1,15 @@
 import { randomUUID } from "node:crypto";
+import {
+  apiVersionRejection,
+  armError,
+  locationDisplayName,
+  locationName,
+  pagedList,
+  resourceGroupNotFound,
+  subscriptionIdRejection,
+  subscriptionNotFound,
+  type ArmResourceType,
+} from "./armConventions";
 import type { ResourceGraphRow } from "./resourceGraphRoutes";
 import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
 
@@ -7,7 +18,7 @@ export interface SandboxAccountSpec {
   name: string;
   subscriptionId: string;
   resourceGroup: string;
-  /** ARM location name, e.g. "westeurope". Default "westeurope". */
+  /** ARM location name, e.g. "westeurope" (Cosmos DB reports it as "West Europe"). Default "westeurope". */
   location?: string;
   /** Set for CMK accounts; omitted from the ARM JSON when undefined, as ARM does. */
   keyVaultKeyUri?: string;
@@ -64,22 +75,31 @@ const GET_ACCOUNT = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/provide
 
 // customerManagedKeyStatus first appeared in this API version; older versions never return it.
 const CMK_STATUS_SINCE_API_VERSION = "2023-09-15";
-const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
 /** ARM `Microsoft.DocumentDB/databaseAccounts` read endpoints plus the account state behind them. */
 export class ArmRoutes {
   /** Keyed by lower-cased resource id, because ARM ids compare case-insensitively. */
   private readonly accounts = new Map<string, SandboxAccount>();
+  /** The same accounts by lower-cased subscription and by lower-cased name: a fleet of 50,000 is listed and looked up without a scan. */
+  private readonly bySubscription = new Map<string, Map<string, SandboxAccount>>();
+  private readonly byName = new Map<string, SandboxAccount>();
   private readonly forbiddenSubscriptions = new Set<string>();
   private listOmitsStatus = false;
   /** Subscriptions the caller can see beyond those holding accounts, with their state. */
   private readonly extraSubscriptions = new Map<string, { displayName: string; state: string }>();
+  /** Every subscription that exists, lower-cased, whether it holds accounts now or not (removing an account leaves it). */
+  private readonly knownSubscriptions = new Set<string>();
+  /** Every "subscription/resourcegroup" that exists, lower-cased: an account's group stays after the account goes. */
+  private readonly resourceGroups = new Set<string>();
+  /** ARM list page size when the caller sends no `$top`; undefined: one page (setListPageSize). */
+  private listPageSize: number | undefined;
   /** Bumped by every change to an account, so the Resource Graph rows are rebuilt only when stale. */
   private version = 0;
   private graphRows: { version: number; rows: ResourceGraphRow[] } | undefined;
 
   /** Makes a subscription visible to `GET /subscriptions` (e.g. an empty or disabled one). */
   addSubscription(subscriptionId: string, options: { displayName?: string; state?: string } = {}): void {
+    this.knownSubscriptions.add(subscriptionId.toLowerCase());
     this.extraSubscriptions.set(subscriptionId.toLowerCase(), {
       displayName: options.displayName ?? `Sandbox ${subscriptionId.slice(0, 8)}`,
       state: options.state ?? "Enabled",
@@ -99,7 +119,7 @@ export class ArmRoutes {
       name: spec.name,
       subscriptionId: spec.subscriptionId,
       resourceGroup: spec.resourceGroup,
-      location: spec.location ?? "westeurope",
+      location: locationDisplayName(spec.location ?? "westeurope"),
       defaultIdentity: spec.defaultIdentity ?? "FirstPartyIdentity",
       identity: completeIdentity(spec.identity),
       tags: { ...(spec.tags ?? {}) },
@@ -108,6 +128,8 @@ export class ArmRoutes {
     if (spec.keyVaultKeyUri !== undefined) account.keyVaultKeyUri = spec.keyVaultKeyUri;
     if (spec.status !== undefined) account.status = spec.status;
     this.accounts.set(id.toLowerCase(), account);
+    this.index(account);
+    this.addResourceGroup(spec.subscriptionId, spec.resourceGroup);
     this.version += 1;
     return id;
   }
@@ -128,8 +150,24 @@ export class ArmRoutes {
   }
 
   removeAccount(nameOrId: string): void {
-    this.accounts.delete(this.require(nameOrId).id.toLowerCase());
+    const account = this.require(nameOrId);
+    this.accounts.delete(account.id.toLowerCase());
+    this.bySubscription.get(account.subscriptionId.toLowerCase())?.delete(account.id.toLowerCase());
+    this.byName.delete(account.name.toLowerCase());
     this.version += 1;
+  }
+
+  private index(account: SandboxAccount): void {
+    const subscription = account.subscriptionId.toLowerCase();
+    let accounts = this.bySubscription.get(subscription);
+    if (!accounts) this.bySubscription.set(subscription, (accounts = new Map()));
+    accounts.set(account.id.toLowerCase(), account);
+    this.byName.set(account.name.toLowerCase(), account);
+  }
+
+  /** The accounts of one subscription, in the order they were created. */
+  private inSubscription(subscriptionId: string): Iterable<SandboxAccount> {
+    return this.bySubscription.get(subscriptionId.toLowerCase())?.values() ?? [];
   }
 
   getAccount(nameOrId: string): SandboxAccount | undefined {
@@ -138,6 +176,7 @@ export class ArmRoutes {
   }
 
   forbidSubscription(subscriptionId: string): void {
+    this.knownSubscriptions.add(subscriptionId.toLowerCase());
     this.forbiddenSubscriptions.add(subscriptionId.toLowerCase());
   }
 
@@ -161,7 +200,7 @@ export class ArmRoutes {
     if (LIST_SUBSCRIPTIONS.test(path)) {
       return {
         id: "arm-subscriptions",
-        handle: (fault) => (fault ? armFaultResponse(fault) : this.guarded(request, "", () => this.listSubscriptions())),
+        handle: (fault) => (fault ? armFaultResponse(fault) : this.guarded(request, "subscriptions", undefined, () => this.listSubscriptions(request))),
       };
     }
     let match = LIST_IN_SUBSCRIPTION.exec(path);
@@ -172,7 +211,9 @@ export class ArmRoutes {
         handle: (fault) =>
           fault
             ? armFaultResponse(fault)
-            : this.guarded(request, subscriptionId, (apiVersion) => this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId))),
+            : this.guarded(request, "databaseAccounts", { subscriptionId }, (apiVersion) =>
+                this.list(apiVersion, this.inSubscription(subscriptionId), () => true),
+              ),
       };
     }
     match = LIST_IN_RESOURCE_GROUP.exec(path);
@@ -184,8 +225,8 @@ export class ArmRoutes {
         handle: (fault) =>
           fault
             ? armFaultResponse(fault)
-            : this.guarded(request, subscriptionId, (apiVersion) =>
-                this.list(apiVersion, (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup)),
+            : this.guarded(request, "databaseAccounts", { subscriptionId, resourceGroup }, (apiVersion) =>
+                this.list(apiVersion, this.inSubscription(subscriptionId), (a) => sameId(a.resourceGroup, resourceGroup)),
               ),
       };
     }
@@ -195,14 +236,23 @@ export class ArmRoutes {
       return {
         id: "arm-get",
         handle: (fault) =>
-          fault ? armFaultResponse(fault) : this.guarded(request, subscriptionId, (apiVersion) => this.get(apiVersion, resourceGroup, name, subscriptionId)),
+          fault
+            ? armFaultResponse(fault)
+            : this.guarded(request, "databaseAccounts", { subscriptionId, resourceGroup }, (apiVersion) =>
+                this.get(apiVersion, resourceGroup, name, subscriptionId),
+              ),
       };
     }
     return undefined;
   }
 
   /** The checks ARM makes before any resource provider sees the request, in ARM's order. */
-  private guarded(request: SandboxRequest, subscriptionId: string, answer: (apiVersion: string) => SandboxResponse): SandboxResponse {
+  private guarded(
+    request: SandboxRequest,
+    type: ArmResourceType,
+    scope: { subscriptionId: string; resourceGroup?: string } | undefined,
+    answer: (apiVersion: string) => SandboxResponse,
+  ): SandboxResponse {
     const authorization = request.headers["authorization"];
     if (typeof authorization !== "string" || !/^Bearer\s+\S+/i.test(authorization)) {
       return {
@@ -216,19 +266,11 @@ export class ArmRoutes {
         json: armError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."),
       };
     }
-    const apiVersion = request.url.searchParams.get("api-version");
-    if (!apiVersion) {
-      return {
-        status: 400,
-        json: armError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests."),
-      };
-    }
-    if (!API_VERSION_PATTERN.test(apiVersion)) {
-      return {
-        status: 400,
-        json: armError("InvalidApiVersionParameter", `The api-version '${apiVersion}' is invalid.`),
-      };
-    }
+    const rejected = apiVersionRejection(request, type) ?? (scope ? subscriptionIdRejection(scope.subscriptionId) : undefined);
+    if (rejected) return rejected;
+    const apiVersion = request.url.searchParams.get("api-version")!;
+    if (!scope) return answer(apiVersion);
+    const { subscriptionId, resourceGroup } = scope;
     if (this.forbiddenSubscriptions.has(subscriptionId.toLowerCase())) {
       return {
         status: 403,
@@ -240,7 +282,18 @@ export class ArmRoutes {
         ),
       };
     }
+    // A subscription or resource group the sandbox never heard of does not exist, and ARM says which.
+    // Set look-ups only: the benchmark's fleets make thousands of these calls.
+    if (!this.knownSubscriptions.has(subscriptionId.toLowerCase())) return subscriptionNotFound(subscriptionId);
+    if (resourceGroup !== undefined && !this.resourceGroups.has(`${subscriptionId}/${resourceGroup}`.toLowerCase()))
+      return resourceGroupNotFound(resourceGroup);
     return answer(apiVersion);
+  }
+
+  /** Makes a resource group exist without accounts in it (an account's own group always exists). */
+  addResourceGroup(subscriptionId: string, resourceGroup: string): void {
+    this.knownSubscriptions.add(subscriptionId.toLowerCase());
+    this.resourceGroups.add(`${subscriptionId}/${resourceGroup}`.toLowerCase());
   }
 
   /** The accounts as Resource Graph rows (latest API version, nested `properties`). */
@@ -252,7 +305,8 @@ export class ArmRoutes {
         id: account.id,
         name: account.name,
         type: "microsoft.documentdb/databaseaccounts",
-        location: account.location,
+        // Resource Graph normalises locations to their ARM names.
+        location: locationName(account.location),
         subscriptionId: account.subscriptionId,
         resourceGroup: account.resourceGroup.toLowerCase(),
         tags: { ...account.tags },
@@ -264,7 +318,12 @@ export class ArmRoutes {
     return rows;
   }
 
-  private listSubscriptions(): SandboxResponse {
+  /** Pageable lists (subscriptions) answer this many items a page, with a nextLink; undefined: all in one. */
+  setListPageSize(size: number | undefined): void {
+    this.listPageSize = size;
+  }
+
+  private listSubscriptions(request: SandboxRequest): SandboxResponse {
     const seen = new Map<string, { subscriptionId: string; displayName: string; state: string }>();
     for (const account of this.accounts.values()) {
       const key = account.subscriptionId.toLowerCase();
@@ -281,23 +340,21 @@ export class ArmRoutes {
       subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "PayAsYouGo_2014-09-01", spendingLimit: "Off" },
       authorizationSource: "RoleBased",
     }));
-    return { status: 200, json: { value } };
+    return pagedList(request, value, this.listPageSize);
   }
 
-  private list(apiVersion: string, include: (account: SandboxAccount) => boolean): SandboxResponse {
-    const value = [...this.accounts.values()].filter(include).map((a) => {
+  private list(apiVersion: string, candidates: Iterable<SandboxAccount>, include: (account: SandboxAccount) => boolean): SandboxResponse {
+    const value = [...candidates].filter(include).map((a) => {
       const json = toArmJson(a, apiVersion);
       if (this.listOmitsStatus) delete (json["properties"] as Record<string, unknown>)["customerManagedKeyStatus"];
       return json;
     });
-    // An unknown subscription is simply one without accounts: 200 with an empty page.
+    // Not pageable in the spec (nextLinkName null, the SDK reads one response): never a nextLink.
     return { status: 200, json: { value } };
   }
 
   private get(apiVersion: string, resourceGroup: string, name: string, subscriptionId: string): SandboxResponse {
-    const account = [...this.accounts.values()].find(
-      (a) => sameId(a.subscriptionId, subscriptionId) && sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name),
-    );
+    const account = [...this.inSubscription(subscriptionId)].find((a) => sameId(a.resourceGroup, resourceGroup) && sameId(a.name, name));
     if (!account) {
       return {
         status: 404,
@@ -316,7 +373,7 @@ export class ArmRoutes {
   }
 
   private findByName(name: string): SandboxAccount | undefined {
-    return [...this.accounts.values()].find((a) => sameId(a.name, name));
+    return this.byName.get(name.toLowerCase());
   }
 
   private require(nameOrId: string): SandboxAccount {
@@ -367,9 +424,9 @@ function completeIdentity(spec: SandboxIdentitySpec | undefined): SandboxAccount
 function toArmJson(account: SandboxAccount, apiVersion: string): Record<string, unknown> {
   const documentEndpoint = `https://${account.name.toLowerCase()}.documents.azure.com:443/`;
   const region = {
-    id: `${account.name.toLowerCase()}-${account.location}`,
+    id: `${account.name.toLowerCase()}-${locationName(account.location)}`,
     locationName: account.location,
-    documentEndpoint: `https://${account.name.toLowerCase()}-${account.location}.documents.azure.com:443/`,
+    documentEndpoint: `https://${account.name.toLowerCase()}-${locationName(account.location)}.documents.azure.com:443/`,
     provisioningState: "Succeeded",
     failoverPriority: 0,
     isZoneRedundant: false,
@@ -428,10 +485,6 @@ const ARM_FAULT_CODES: Record<number, string> = {
   503: "ServiceUnavailable",
   504: "GatewayTimeout",
 };
-
-function armError(code: string, message: string): { error: { code: string; message: string } } {
-  return { error: { code, message } };
-}
 
 function decodeSegments(match: RegExpExecArray): string[] {
   return match.slice(1).map((segment) => decodeURIComponent(segment));

@@ -9,15 +9,21 @@ import type { LocalSandbox } from "./server";
 import type { Clock } from "../ports/clock";
 
 export const SANDBOX_SENDER = "cmk-monitor@sandbox.contoso.com";
+/** The vault domains the sandbox's certificate and DNS serve (src/sandbox/tls.ts). */
+export const SANDBOX_VAULT_SUFFIXES: readonly string[] = ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net"];
 export const SANDBOX_ESCALATION = "cosmos-support@contoso.com";
 
 export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstance, settings: Environment & { CMK_SUBSCRIPTION_IDS: string }): Environment {
   return {
     CMK_EMAIL_SENDER: SANDBOX_SENDER,
+    // The sandbox sender is on a custom domain (contoso.com): its limits, unless a caller says otherwise.
+    CMK_EMAIL_DOMAIN_KIND: "custom",
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
     ACS_CONNECTION_STRING: sandbox.acsConnectionString,
     CMK_STATE_CONNECTION: azurite.connectionString,
     CMK_ARM_ENDPOINT: sandbox.url,
+    // The drill's owners, defaults and escalation contacts are all contoso's.
+    CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com,*.contoso.com",
     ...settings,
   };
 }
@@ -30,11 +36,12 @@ export function sandboxOverrides(
   return {
     credential: sandbox.credential,
     tlsCa: sandbox.ca,
-    emailPollIntervalInMs: 0,
     supportPollIntervalInMs: 0,
     // Vault host names stay real-looking: the sandbox resolves them and serves them (vaultAgent.ts).
     keyVaultAgent: sandbox.keyVaultAgent,
     hostResolver: sandbox.resolver,
+    // The sandbox serves vaults of every cloud; production probes only its own cloud's.
+    vaultHostSuffixes: SANDBOX_VAULT_SUFFIXES,
     ...extra,
   };
 }

@@ -1,5 +1,5 @@
 export { LocalSandbox } from "./server";
-export type { ArmThrottle, LocalSandboxOptions, RecordedRequest, SandboxFault, SandboxRouteId } from "./server";
+export type { ArmThrottle, LocalSandboxOptions, RecordedExchange, RecordedRequest, SandboxFault, SandboxRouteId } from "./server";
 export { SANDBOX_TENANT_ID } from "./armRoutes";
 export type { SandboxAccount, SandboxAccountSpec, SandboxIdentitySpec } from "./armRoutes";
 export type { EmailRepeat, SentEmail } from "./acsRoutes";

@@ -12,6 +12,7 @@
  * Existing vaults and keys are left as they are (several accounts may share a vault). Later
  * status changes never touch these facts: as in Azure, the status lags the facts.
  */
+import { locationName } from "./armConventions";
 import { classifyStatus } from "../domain/classifier";
 import { parseKeyVaultKeyUri } from "../domain/keyVaultUri";
 import type { SandboxAccount } from "./armRoutes";
@@ -45,7 +46,12 @@ export function provisionKeyVaultFor(keyVault: SandboxKeyVault, account: Sandbox
   if (code === 4009) return;
 
   if (!keyVault.hasVault(target.vaultName)) {
-    keyVault.createVault({ name: target.vaultName, subscriptionId: account.subscriptionId, resourceGroup: account.resourceGroup, location: account.location });
+    keyVault.createVault({
+      name: target.vaultName,
+      subscriptionId: account.subscriptionId,
+      resourceGroup: account.resourceGroup,
+      location: locationName(account.location),
+    });
     if (code === 4016) keyVault.setFirewall(target.vaultName, { blocksTrustedServices: true });
   }
   if (!keyVault.hasKey(target.vaultName, target.keyName)) {

@@ -5,6 +5,7 @@
  * definitions.
  */
 import { VAULT_DNS_SUFFIXES } from "../domain/keyVaultUri";
+import { apiVersionRejection, armError, pagedList, subscriptionIdRejection, type ArmResourceType } from "./armConventions";
 import { SANDBOX_TENANT_ID } from "./armRoutes";
 import { vaultId, type SandboxKey, type SandboxKeyVault, type SandboxVault } from "./keyVaultState";
 import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
@@ -19,10 +20,26 @@ const LIST_DENY_ASSIGNMENTS = /^\/+(.*?)\/providers\/microsoft\.authorization\/d
 const GET_ROLE_DEFINITION = /^\/+(?:(.*?)\/)?providers\/microsoft\.authorization\/roledefinitions\/([^/]+)\/?$/i;
 const GET_KEY = /^\/keys\/([^/]+)(?:\/([^/]*))?\/?$/i;
 const GET_DELETED_KEY = /^\/deletedkeys\/([^/]+)\/?$/i;
-const API_VERSION_PATTERN = /^\d{4}-\d{2}-\d{2}(-preview)?$|^\d+\.\d+(-preview)?$/;
+/** Key Vault data-plane versions the sandbox serves: the 7.x line and the date-named one @azure/keyvault-keys 4.10 sends. */
+const DATA_PLANE_API_VERSIONS = ["7.0", "7.1", "7.2", "7.3", "7.4", "7.5", "7.6", "2025-07-01"];
+const LATEST_DATA_PLANE_API_VERSION = "2025-07-01";
+const ARM_TYPES: Record<"kv-vaults" | "kv-deleted-vaults" | "role-assignments" | "deny-assignments" | "role-definitions", ArmResourceType> = {
+  "kv-vaults": "vaults",
+  "kv-deleted-vaults": "deletedVaults",
+  "role-assignments": "roleAssignments",
+  "deny-assignments": "denyAssignments",
+  "role-definitions": "roleDefinitions",
+};
 
 export class KeyVaultRoutes {
+  /** Page size of the pageable lists (vaults, deleted vaults, role assignments) without `$top`; undefined: one page. */
+  private listPageSize: number | undefined;
+
   constructor(private readonly state: SandboxKeyVault) {}
+
+  setListPageSize(size: number | undefined): void {
+    this.listPageSize = size;
+  }
 
   route(request: SandboxRequest): MatchedRoute | undefined {
     if (request.method !== "GET") return undefined;
@@ -41,7 +58,8 @@ export class KeyVaultRoutes {
     const key = GET_KEY.exec(path);
     if (key) {
       const name = decodeURIComponent(key[1]!);
-      return { id: "kv-key", handle: (fault) => this.dataGuard(request, vaultName, host, fault, (vault) => this.getKey(vault, host, name)) };
+      const version = key[2] ? decodeURIComponent(key[2]) : undefined;
+      return { id: "kv-key", handle: (fault) => this.dataGuard(request, vaultName, host, fault, (vault) => this.getKey(vault, host, name, version)) };
     }
     const deleted = GET_DELETED_KEY.exec(path);
     if (deleted) {
@@ -71,8 +89,15 @@ export class KeyVaultRoutes {
         json: kvError("Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."),
       };
     }
-    if (!API_VERSION_PATTERN.test(request.url.searchParams.get("api-version") ?? "")) {
-      return { status: 400, json: kvError("BadParameter", "The api-version query parameter is missing or invalid.") };
+    const apiVersion = request.url.searchParams.get("api-version") ?? "";
+    if (!DATA_PLANE_API_VERSIONS.includes(apiVersion)) {
+      return {
+        status: 400,
+        json: kvError(
+          "BadParameter",
+          `The specified version (${apiVersion}) is not recognized. Consider using the latest supported version (${LATEST_DATA_PLANE_API_VERSION}).`,
+        ),
+      };
     }
     const vault = this.state.findVault(vaultName);
     if (!vault || vault.deleted) {
@@ -102,9 +127,10 @@ export class KeyVaultRoutes {
     return answer(vault);
   }
 
-  private getKey(vault: SandboxVault, host: string, name: string): SandboxResponse {
+  private getKey(vault: SandboxVault, host: string, name: string, version: string | undefined): SandboxResponse {
     const key = this.state.findKey(vault, name);
-    if (!key || key.deleted) {
+    // A URL naming a version asks for that version: any other than the key's current one is not found.
+    if (!key || key.deleted || (version !== undefined && version.toLowerCase() !== key.version.toLowerCase())) {
       return {
         status: 404,
         json: kvError(
@@ -137,15 +163,16 @@ export class KeyVaultRoutes {
     let match = LIST_VAULTS.exec(path);
     if (match) {
       const [subscriptionId] = decode(match);
-      return this.arm(request, "kv-vaults", "vaults", "*", () => ({
-        status: 200,
-        json: {
-          value: this.state
+      return this.arm(request, "kv-vaults", "vaults", "*", () =>
+        pagedList(
+          request,
+          this.state
             .listVaults()
             .filter((v) => !v.deleted && same(v.subscriptionId, subscriptionId))
             .map(vaultJson),
-        },
-      }));
+          this.listPageSize,
+        ),
+      );
     }
     match = GET_VAULT.exec(path);
     if (match) {
@@ -164,15 +191,16 @@ export class KeyVaultRoutes {
     match = LIST_DELETED_VAULTS.exec(path);
     if (match) {
       const [subscriptionId] = decode(match);
-      return this.arm(request, "kv-deleted-vaults", "vaults", "*", () => ({
-        status: 200,
-        json: {
-          value: this.state
+      return this.arm(request, "kv-deleted-vaults", "vaults", "*", () =>
+        pagedList(
+          request,
+          this.state
             .listVaults()
             .filter((v) => v.deleted && same(v.subscriptionId, subscriptionId))
             .map(deletedVaultJson),
-        },
-      }));
+          this.listPageSize,
+        ),
+      );
     }
     match = GET_DELETED_VAULT.exec(path);
     if (match) {
@@ -223,9 +251,10 @@ export class KeyVaultRoutes {
         if (typeof authorization !== "string" || !/^Bearer\s+\S+/i.test(authorization)) {
           return { status: 401, json: armError("AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing.") };
         }
-        if (!API_VERSION_PATTERN.test(request.url.searchParams.get("api-version") ?? "")) {
-          return { status: 400, json: armError("MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.") };
-        }
+        const subscriptionId = /^\/+subscriptions\/([^/]+)/i.exec(request.url.pathname)?.[1];
+        const rejected =
+          apiVersionRejection(request, ARM_TYPES[id]) ?? (subscriptionId ? subscriptionIdRejection(decodeURIComponent(subscriptionId)) : undefined);
+        if (rejected) return rejected;
         if (this.state.isMonitorDenied(denial, vaultName)) {
           return {
             status: 403,
@@ -265,7 +294,7 @@ export class KeyVaultRoutes {
         ...(a.condition ? { condition: a.condition, conditionVersion: "2.0" } : {}),
       },
     }));
-    return { status: 200, json: { value } };
+    return pagedList(request, value, this.listPageSize);
   }
 
   private listDenyAssignments(request: SandboxRequest, scope: string): SandboxResponse {
@@ -393,13 +422,13 @@ function forbidden(inner: string, message: string): SandboxResponse {
   return { status: 403, json: kvError("Forbidden", message, inner) };
 }
 
-function armError(code: string, message: string): Record<string, unknown> {
-  return { error: { code, message } };
-}
-
 function kvFaultResponse(fault: SandboxFault): SandboxResponse {
-  if (fault.body !== undefined) return { status: fault.status, text: fault.body };
-  return { status: fault.status, json: kvError(fault.status === 403 ? "Forbidden" : "SandboxInjectedFault", `Injected fault: HTTP ${fault.status}.`) };
+  const headers: Record<string, string> = {};
+  // Key Vault's throttling answer says when to come back; the SDK retries only then.
+  if (fault.retryAfterInSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterInSeconds);
+  if (fault.body !== undefined) return { status: fault.status, headers, text: fault.body };
+  const code = fault.status === 403 ? "Forbidden" : fault.status === 429 ? "Throttled" : "SandboxInjectedFault";
+  return { status: fault.status, headers, json: kvError(code, `Injected fault: HTTP ${fault.status}.`) };
 }
 
 function armFaultResponse(fault: SandboxFault): SandboxResponse {

@@ -5,6 +5,7 @@
  * KQL: it recognises a query over `microsoft.documentdb/databaseaccounts` and answers with
  * the CMK accounts in scope, projected as the monitor's query projects them.
  */
+import { apiVersionRejection, MAX_TOP } from "./armConventions";
 import type { MatchedRoute, SandboxRequest, SandboxResponse } from "./server";
 
 const RESOURCES_PATH = /^\/providers\/microsoft\.resourcegraph\/resources\/?$/i;
@@ -130,6 +131,9 @@ export class ResourceGraphRoutes {
     if (!/^Bearer\s+\S+/i.test(String(request.headers["authorization"] ?? ""))) {
       return { status: 401, json: { error: { code: "AuthenticationFailed", message: "Missing bearer token." } } };
     }
+    // ARM refuses an api-version Microsoft.ResourceGraph does not serve before the query is read.
+    const rejected = apiVersionRejection(request, "resources");
+    if (rejected) return rejected;
     const now = this.now();
     this.window = this.window.filter((at) => now - at < this.quota.windowInMs);
     if (this.window.length >= this.quota.queries) {
@@ -156,6 +160,8 @@ export class ResourceGraphRoutes {
     } catch {
       return { status: 400, json: { error: { code: "BadRequest", message: "The request body is not JSON." } } };
     }
+    const invalid = invalidOptions(body);
+    if (invalid) return { status: 400, json: { error: { code: "BadRequest", message: invalid.message, details: [invalid] } } };
     const containers = typeof body.query === "string" && /^\s*resourcecontainers\b[\s\S]*microsoft\.resources\/subscriptions/i.test(body.query);
     if (typeof body.query !== "string" || (!containers && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
       return {
@@ -200,7 +206,7 @@ export class ResourceGraphRoutes {
       packed.length === 0
         ? row
         : { ...row, properties: Object.fromEntries(packed.filter((name) => name in row.properties).map((name) => [name, row.properties[name]])) };
-    const top = Math.min(Math.max(1, body.options?.$top ?? 100), 1000);
+    const top = body.options?.$top ?? 100;
     const offset = token ? Number(token[2]) : 0;
     const truncated = this.truncateAfter !== undefined && matching.length > this.truncateAfter;
     const end = truncated ? Math.min(offset + top, this.truncateAfter!) : offset + top;
@@ -222,8 +228,26 @@ export class ResourceGraphRoutes {
   }
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What the service refuses before running a query: a `$top` outside 1..1000 (the spec's bounds), a subscription id that is not a GUID. */
+function invalidOptions(body: { subscriptions?: unknown[]; options?: { $top?: unknown } }): { code: string; message: string } | undefined {
+  const top = body.options?.$top;
+  if (top !== undefined && (typeof top !== "number" || !Number.isInteger(top) || top < 1 || top > MAX_TOP)) {
+    return { code: "InvalidQueryOptions", message: `The value of $top must be between 1 and ${MAX_TOP}; got ${String(top)}.` };
+  }
+  const bad = (body.subscriptions ?? []).find((id) => typeof id !== "string" || !GUID.test(id));
+  if (bad !== undefined) return { code: "InvalidSubscriptionId", message: `The subscription id '${String(bad)}' is not a valid GUID.` };
+  return undefined;
+}
+
 function faultResponse(status: number, retryAfterInSeconds: number | undefined, body: string | undefined): SandboxResponse {
   const headers: Record<string, string> = retryAfterInSeconds !== undefined ? { "retry-after": String(retryAfterInSeconds) } : {};
+  if (status === 429) {
+    // A throttled query still reports the caller's quota: spent, and when it comes back.
+    headers["x-ms-user-quota-remaining"] = "0";
+    headers["x-ms-user-quota-resets-after"] = hhmmss((retryAfterInSeconds ?? 0) * 1000);
+  }
   if (body !== undefined) return { status, headers, text: body };
   return { status, headers, json: { error: { code: status === 429 ? "RateLimiting" : "ServiceUnavailable", message: `Injected fault: HTTP ${status}.` } } };
 }

@@ -47,11 +47,14 @@ export interface SandboxFault {
   status: number;
   /** Default 1. */
   times?: number;
-  /** Sent as `Retry-After`; the SDKs only retry a 429 that carries it. */
+  /**
+   * Sent as `Retry-After`; the SDKs only retry a 429 that carries it. Azure sends it on every 429,
+   * so an injected 429 (ARM, Key Vault, Resource Graph) gets 1 second unless a test says otherwise.
+   */
   retryAfterInSeconds?: number;
   /** Raw response body; default is the service's own error shape. */
   body?: string;
-  /** acs-send/acs-poll: the operation ends "Failed" (the HTTP call itself succeeds). */
+  /** acs-send: the send is accepted and the operation ends "Failed", not delivered (the HTTP call itself succeeds). */
   operationStatus?: "Failed";
 }
 
@@ -87,9 +90,32 @@ export interface RecordedRequest {
   route?: SandboxRouteId;
 }
 
+/**
+ * One request and the answer the sandbox gave it, whole: what the contract suite
+ * (test/contracts) checks against Azure's REST specs.
+ */
+export interface RecordedExchange {
+  method: string;
+  /** The Host header: the vault name for Key Vault calls (they all arrive on the same port). */
+  host: string;
+  /** Path and query string as sent. */
+  url: string;
+  requestHeaders: Record<string, string>;
+  requestBody: string;
+  status: number;
+  responseHeaders: Record<string, string>;
+  responseBody: string;
+  route?: SandboxRouteId;
+}
+
 export interface LocalSandboxOptions {
   /** Default 0: the OS picks a free port. */
   port?: number;
+  /**
+   * Keep every exchange whole (`exchanges()`), for the contract suite. Default: on when the
+   * environment sets CMK_SANDBOX_RECORD_EXCHANGES=1, so any test run can be recorded.
+   */
+  recordExchanges?: boolean;
   /** Delay added before every response, to exercise timeouts and concurrency. */
   latencyInMs?: number;
   /** ARM's per-subscription read throttling; off by default. */
@@ -117,6 +143,7 @@ const ARM_READ_ROUTES: ReadonlySet<SandboxRouteId> = new Set([
 ]);
 
 const SANDBOX_TOKEN = "sandbox-access-token";
+const DEFAULT_THROTTLE_RETRY_AFTER_IN_SECONDS = 1;
 
 /**
  * A local HTTPS stand-in for the Azure endpoints the monitor calls (ARM Cosmos DB accounts
@@ -137,7 +164,8 @@ export class LocalSandbox {
   };
 
   private readonly arm = new ArmRoutes();
-  private readonly acs: AcsRoutes;
+  /** ACS email: its behaviour switches (configure) and call counts. */
+  readonly acs: AcsRoutes;
   /**
    * The Key Vault world behind the probes: vaults, keys, permissions, firewalls, DNS. Its
    * methods are the state API tests and the drill use (see keyVaultState.ts for the mapping).
@@ -166,6 +194,7 @@ export class LocalSandbox {
   private throttled = 0;
   private now: () => number = Date.now;
   private recorded: RecordedRequest[] = [];
+  private exchangeLog: RecordedExchange[] | undefined;
   private readonly pendingReplies = new Set<NodeJS.Timeout>();
   private stopping: Promise<void> | undefined;
 
@@ -197,6 +226,7 @@ export class LocalSandbox {
     const { port } = server.address() as AddressInfo;
     const sandbox = new LocalSandbox(server, tls.cert, port, options.latencyInMs ?? 0);
     if (options.armThrottle) sandbox.setArmThrottle(options.armThrottle);
+    if (options.recordExchanges ?? process.env["CMK_SANDBOX_RECORD_EXCHANGES"] === "1") sandbox.exchangeLog = [];
     server.on("request", (req: IncomingMessage, res: ServerResponse) => sandbox.onRequest(req, res));
     return sandbox;
   }
@@ -289,6 +319,16 @@ export class LocalSandbox {
     this.resourceGraph.hideSubscription(subscriptionId);
   }
 
+  /**
+   * Pageable ARM lists (subscriptions, vaults, deleted vaults, role assignments) answer this many
+   * items a page with a `nextLink`, as ARM may; undefined (the default) answers in one page.
+   * Cosmos DB's account list is not pageable in its spec and never pages.
+   */
+  setListPageSize(size: number | undefined): void {
+    this.arm.setListPageSize(size);
+    this.keyVaultRoutes.setListPageSize(size);
+  }
+
   /** ARM list responses without `customerManagedKeyStatus` (GETs keep it); see ArmRoutes.setListOmitsStatus. */
   setListOmitsStatus(omit: boolean): void {
     this.arm.setListOmitsStatus(omit);
@@ -318,6 +358,11 @@ export class LocalSandbox {
     this.recorded = [];
   }
 
+  /** Every exchange so far, whole; empty unless recording was asked for (LocalSandboxOptions.recordExchanges). */
+  exchanges(): RecordedExchange[] {
+    return [...(this.exchangeLog ?? [])];
+  }
+
   injectFault(fault: SandboxFault): void {
     const remaining = fault.times ?? 1;
     if (!(remaining > 0)) throw new Error(`Fault times must be positive, got ${remaining}`);
@@ -339,6 +384,10 @@ export class LocalSandbox {
     if (!fault) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faults = this.faults.filter((f) => f !== fault);
+    // ACS faults keep the shape acsRoutes.ts gives them (its throttling is played there).
+    if (fault.status === 429 && fault.retryAfterInSeconds === undefined && !route.startsWith("acs-")) {
+      return { ...fault, retryAfterInSeconds: DEFAULT_THROTTLE_RETRY_AFTER_IN_SECONDS };
+    }
     return fault;
   }
 
@@ -360,7 +409,7 @@ export class LocalSandbox {
         status: response.status,
         ...(route ? { route } : {}),
       });
-      this.reply(res, response);
+      this.reply(res, response, route && this.exchangeLog ? { request, route } : undefined);
     });
   }
 
@@ -414,16 +463,18 @@ export class LocalSandbox {
     };
   }
 
-  private reply(res: ServerResponse, response: SandboxResponse): void {
+  private reply(res: ServerResponse, response: SandboxResponse, record?: { request: SandboxRequest; route: SandboxRouteId }): void {
     const write = (): void => {
       if (res.destroyed) return;
       const body = response.text ?? (response.json === undefined ? "" : JSON.stringify(response.json));
-      res.writeHead(response.status, {
+      const headers = {
         "content-type": "application/json; charset=utf-8",
         "x-ms-request-id": randomUUID(),
         ...response.headers,
-      });
+      };
+      res.writeHead(response.status, headers);
       res.end(body);
+      if (record) this.exchangeLog?.push(toExchange(record.request, record.route, response.status, headers, body));
     };
     if (this.latencyInMs <= 0) return write();
     const timer = setTimeout(() => {
@@ -432,4 +483,20 @@ export class LocalSandbox {
     }, this.latencyInMs);
     this.pendingReplies.add(timer);
   }
+}
+
+function toExchange(request: SandboxRequest, route: SandboxRouteId, status: number, headers: Record<string, string>, body: string): RecordedExchange {
+  const requestHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) requestHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+  return {
+    method: request.method,
+    host: requestHeaders["host"] ?? "",
+    url: `${request.url.pathname}${request.url.search}`,
+    requestHeaders,
+    requestBody: request.body.toString("utf8"),
+    status,
+    responseHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+    responseBody: body,
+    route,
+  };
 }

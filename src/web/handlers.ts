@@ -2,21 +2,24 @@
  * The HTTP endpoints as plain functions of (request, deps): the Azure Functions entry points
  * (src/functions/http*.ts) and the local server (./localServer.ts) both call these.
  *
- *   GET      /api/status                          JSON: open incidents, counts, last poll
- *   GET      /api/dashboard                       the same as a self-contained page
+ *   GET      /api/status?q=&state=&cause=&subscription=&owner=&days=   JSON: fleet, accounts, open incidents, counts, last poll, trends
+ *   GET      /api/dashboard (same query)          the same as a self-contained page
+ *   (the incident list and the account pages: ./operatorHandlers.ts)
  *   GET/POST /api/incidents/{id}/ack?token=…      "I have fixed it": GET confirms, POST records
  *   GET/POST /api/incidents/{id}/snooze?hours=N&token=…   pause reminders, never escalation
  */
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { Incident } from "../domain/incident";
 import { decide, MAX_SNOOZE_IN_HOURS, type LifecycleInput } from "../domain/lifecycle";
-import { verifyLinkToken, type LinkAction } from "../domain/linkTokens";
+import { linkActor, verifyLinkToken, type LinkAction } from "../domain/linkTokens";
 import { html } from "../email/html";
-import { dashboardRequestAllowed } from "./access";
+import { dashboardAccess } from "./access";
 import { renderDashboard } from "./dashboardPage";
 import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkProblem } from "./linkPages";
+import { readLimitedText } from "./requestBody";
 import { htmlResponse, jsonResponse, newCspNonce } from "./responses";
 import { loadStatusReport } from "./statusReport";
+import { functionKeyOf } from "./operatorHandlers";
 import { applyLinkAction, linkedIncident } from "../app/applyLinkAction";
 import { lifecycleContext } from "../pipeline/lifecycleContext";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
@@ -24,22 +27,32 @@ import type { MonitorDeps } from "../pipeline/monitorDeps";
 const MAX_FORM_BYTES = 16 * 1024;
 
 export async function handleStatus(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
-  if (!dashboardRequestAllowed(request, deps.settings)) {
+  const access = dashboardAccess(request, deps.settings);
+  if (access === "sign-in-required") {
     return jsonResponse(401, { error: "App Service Authentication is required in front of this endpoint (CMK_DASHBOARD_AUTH=anonymous)." });
   }
-  return jsonResponse(200, await loadStatusReport(deps));
+  if (access === "not-allowed") return jsonResponse(403, { error: "You are signed in, but not on CMK_DASHBOARD_ALLOWED_PRINCIPALS." });
+  return jsonResponse(200, await loadStatusReport(deps, request.query));
 }
 
 export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
   const nonce = newCspNonce();
-  if (!dashboardRequestAllowed(request, deps.settings)) {
+  const access = dashboardAccess(request, deps.settings);
+  if (access === "not-allowed") {
+    return htmlResponse(
+      403,
+      html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title></head><body><h1>Not allowed</h1><p>You are signed in, but neither you nor a group of yours is on this monitor's list of dashboard users (CMK_DASHBOARD_ALLOWED_PRINCIPALS).</p></body></html>`,
+      nonce,
+    );
+  }
+  if (access === "sign-in-required") {
     return htmlResponse(
       401,
       html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign-in required</title></head><body><h1>Sign-in required</h1><p>This dashboard is served anonymously only behind App Service Authentication, and this request did not come through it.</p></body></html>`,
       nonce,
     );
   }
-  return htmlResponse(200, renderDashboard(await loadStatusReport(deps), { nonce }), nonce);
+  return htmlResponse(200, renderDashboard(await loadStatusReport(deps, request.query), { nonce, ...functionKeyOf(request) }), nonce);
 }
 
 export function handleAck(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
@@ -60,8 +73,8 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
   const method = request.method.toUpperCase();
   let form: URLSearchParams | undefined;
   if (method === "POST") {
-    const body = await request.text();
-    if (Buffer.byteLength(body) > MAX_FORM_BYTES) return problem("malformed");
+    const body = await readLimitedText(request, MAX_FORM_BYTES);
+    if (body === undefined) return problem("malformed");
     form = new URLSearchParams(body);
   }
   const token = form?.get("token") ?? request.query.get("token");
@@ -110,7 +123,7 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
   }
 
   if (method !== "POST") return { status: 405, headers: { Allow: "GET, POST", "Cache-Control": "no-store" } };
-  const result = await applyLinkAction(deps, claims, inputFor(action, until, byFrom(form?.get("name"))));
+  const result = await applyLinkAction(deps, claims, inputFor(action, until, linkActor(form?.get("name"), claims)));
   switch (result.outcome) {
     case "applied":
       return htmlResponse(200, appliedPage({ nonce }, action, result.incident), nonce);
@@ -127,14 +140,4 @@ async function handleLink(action: LinkAction, request: HttpRequest, deps: Monito
 
 function inputFor(action: LinkAction, until: string | undefined, by: string): LifecycleInput {
   return action === "ack" ? { kind: "acknowledged", by } : { kind: "snoozed", until: until!, by };
-}
-
-/** Whatever the form says, the timeline gets one short line of plain text. */
-function byFrom(name: string | null | undefined): string {
-  const clean = (name ?? "")
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, 80);
-  return clean ? `${clean} (email link)` : "an owner (email link)";
 }

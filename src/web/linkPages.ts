@@ -6,6 +6,7 @@
 import type { LinkAction, LinkTokenProblem } from "../domain/linkTokens";
 import type { Incident } from "../domain/incident";
 import { getCause } from "../domain/causes";
+import { MAX_TOTAL_SNOOZE_IN_HOURS } from "../domain/lifecycle";
 import { html, raw, type SafeHtml } from "../email/html";
 import { formatUtc } from "../email/templates";
 
@@ -122,7 +123,9 @@ ${incidentFacts(incident)}`,
 export function nothingToDoPage(ctx: LinkPageContext, action: LinkAction, incident: Incident): SafeHtml {
   const why =
     action !== "ack"
-      ? `Reminders are already paused until ${formatUtc(incident.remindersSnoozedUntil)}.`
+      ? (incident.snoozedInMinutes ?? 0) >= MAX_TOTAL_SNOOZE_IN_HOURS * 60
+        ? `This incident's reminders have already been paused for ${MAX_TOTAL_SNOOZE_IN_HOURS} hours in all, the most one incident may be.`
+        : `Reminders are already paused until ${formatUtc(incident.remindersSnoozedUntil)}.`
       : incident.state === "escalated"
         ? "The incident has already been escalated to support; everyone notified hears when the account recovers."
         : incident.fixSource === "acknowledged"

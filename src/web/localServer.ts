@@ -20,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { HttpRequest, type HttpResponseInit } from "@azure/functions";
 import { API_PREFIX } from "../domain/linkTokens";
 import { handleAck, handleDashboard, handleSnooze, handleStatus } from "./handlers";
+import { handleAccount, handleAccountPage, handleIncidents } from "./operatorHandlers";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
 
 export interface LocalWebServerOptions {
@@ -50,6 +51,9 @@ interface Route {
 const ROUTES: readonly Route[] = [
   { methods: ["GET"], pattern: /^\/status$/, handler: handleStatus },
   { methods: ["GET"], pattern: /^\/dashboard$/, handler: handleDashboard },
+  { methods: ["GET"], pattern: /^\/incidents$/, handler: handleIncidents },
+  { methods: ["GET"], pattern: /^\/accounts\/(?<subscriptionId>[^/]+)\/(?<resourceGroup>[^/]+)\/(?<name>[^/]+)$/, handler: handleAccount },
+  { methods: ["GET"], pattern: /^\/dashboard\/accounts\/(?<subscriptionId>[^/]+)\/(?<resourceGroup>[^/]+)\/(?<name>[^/]+)$/, handler: handleAccountPage },
   { methods: ["GET", "POST"], pattern: /^\/incidents\/(?<id>[^/]+)\/ack$/, handler: handleAck },
   { methods: ["GET", "POST"], pattern: /^\/incidents\/(?<id>[^/]+)\/snooze$/, handler: handleSnooze },
 ];
@@ -80,7 +84,14 @@ export async function startLocalWebServer(
     server.close();
     throw error;
   }
+  // Only this server's own names: a page elsewhere that rebinds its DNS name to 127.0.0.1 must not reach the dashboard.
+  const allowedHosts = new Set(["127.0.0.1", "localhost", "[::1]"].map((name) => `${name}:${port}`));
   server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+    if (!allowedHosts.has((req.headers.host ?? "").toLowerCase())) {
+      res.writeHead(421, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", connection: "close" });
+      res.end("Misdirected request: this server answers only to 127.0.0.1, localhost and [::1] on its own port");
+      return;
+    }
     serve(req, res, origin, deps).catch((error: unknown) => {
       deps.log.error(`cmk-monitor: local web server: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" });
@@ -111,7 +122,12 @@ async function serve(req: IncomingMessage, res: ServerResponse, origin: string, 
     return write(res, { status: 405, headers: { Allow: route.methods.join(", "), "Content-Type": "text/plain; charset=utf-8" }, body: "Method not allowed" });
   }
   const body = await readBody(req);
-  if (body === undefined) return write(res, { status: 413, headers: { "Content-Type": "text/plain; charset=utf-8" }, body: "Too large" });
+  if (body === undefined) {
+    // The rest of an oversized body is never read: answer, then drop the connection.
+    write(res, { status: 413, headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" }, body: "Too large" });
+    res.on("finish", () => req.destroy());
+    return;
+  }
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined || DROPPED_HEADERS.has(name)) continue;
@@ -133,15 +149,24 @@ async function serve(req: IncomingMessage, res: ServerResponse, origin: string, 
   write(res, await route.handler(request, deps));
 }
 
+/** The body, or undefined as soon as it is (or says it is) over MAX_BODY_BYTES; reading stops there. */
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on("end", () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
+      if (size > MAX_BODY_BYTES) {
+        req.off("data", onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }

@@ -49,3 +49,17 @@ export function jsonResponse(status: number, value: unknown): HttpResponseInit {
     body: JSON.stringify(value, null, 2),
   };
 }
+
+/** A download (the incidents' CSV): the same headers as JSON, and a file name. */
+export function csvResponse(body: string, fileName: string): HttpResponseInit {
+  return {
+    status: 200,
+    headers: {
+      ...COMMON_HEADERS,
+      "Content-Type": "text/csv; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${fileName.replace(/[^\w.-]/g, "_")}"`,
+      "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    },
+    body,
+  };
+}

@@ -1,14 +1,18 @@
 /**
- * The fleet's CMK health now: every open incident with its deadlines, counts by state and
- * cause, and the last completed poll. `GET /api/status` returns it as JSON; the dashboard
- * renders it. Building it is pure; loading it reads the store and the heartbeat.
+ * The fleet's CMK health now: the fleet overview (every account's state, subscriptions, the last
+ * cycle's health) with the filtered account list, every open incident with its deadlines, counts
+ * by state and cause, the last completed poll, and the history's trends. `GET /api/status`
+ * returns it as JSON (schema: docs/operator-api.md); the dashboard renders it. Building it is
+ * pure; loading it reads the store, the daily checks and the heartbeat.
  */
 import { parseAccountResourceId } from "../domain/account";
 import { getCause, type CauseId } from "../domain/causes";
 import type { FixSource, Incident, IncidentEvent, IncidentEventType } from "../domain/incident";
+import type { CheckedAccount } from "../domain/warnings";
 import type { CycleHeartbeat } from "../ports/heartbeat";
-import type { AccountRecord } from "../ports/incidentStore";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
+import { buildFleet, filterAccounts, parseFleetQuery, type FleetAccount, type FleetOptions, type FleetOverview, type FleetQuery } from "./fleetOverview";
+import { durationsByCause, incidentsPerDay, summarizeIncident, windowStart, type CauseDurations, type DayCount } from "./incidentHistory";
 
 export type OpenState = "escalated" | "revoked" | "recovering";
 
@@ -51,22 +55,60 @@ export interface StatusReport {
   generatedAt: string;
   /** Null until a cycle completes with this version of the app. */
   lastCycle: CycleHeartbeat | null;
+  fleet: FleetOverview;
+  /** The filter applied to `accounts` (from the query string: q, state, cause, subscription, owner). */
+  filter: FleetQuery;
+  /** The fleet's listed accounts matching `filter`, most urgent first. */
+  accounts: FleetAccount[];
   counts: {
     open: number;
     byState: Record<OpenState, number>;
     byCause: Partial<Record<CauseId, number>>;
   };
   incidents: StatusIncident[];
+  history: StatusHistory;
+}
+
+export interface StatusHistory {
+  /** The window of `perDay` (7, 30 or 90; `?days=`). */
+  days: number;
+  perDay: DayCount[];
+  /** Over the incidents detected in the window (resolved ones are kept until deleted: see docs/operator-api.md). */
+  durationsByCause: CauseDurations[];
+}
+
+export const HISTORY_WINDOWS = [7, 30, 90] as const;
+export const DEFAULT_HISTORY_DAYS = 30;
+
+export interface StatusInput {
+  /** The open incidents with their events. */
+  open: ReadonlyArray<{ incident: Incident; events: readonly IncidentEvent[] }>;
+  /** Every incident the store keeps, open and resolved. */
+  all: readonly Incident[];
+  checks: readonly CheckedAccount[];
+  /** When each email in the history window was sent. */
+  sentTimes: readonly string[];
+  lastCycle: CycleHeartbeat | undefined;
+  filter: FleetQuery;
+  historyDays: number;
+  options: FleetOptions;
 }
 
 export const TIMELINE_LIMIT = 50;
 
-export function buildStatusReport(
-  incidents: ReadonlyArray<{ incident: Incident; events: readonly IncidentEvent[] }>,
-  lastCycle: CycleHeartbeat | undefined,
-  now: Date,
-): StatusReport {
-  const open = incidents
+export function buildStatusReport(input: StatusInput, now: Date): StatusReport {
+  const { lastCycle } = input;
+  const fleet = buildFleet(
+    input.open.map(({ incident }) => incident),
+    input.checks,
+    lastCycle,
+    now,
+    input.options,
+  );
+  const summaries = input.all.map(summarizeIncident);
+  // Durations over the same window as the per-day counts: switching 7/30/90 days shows whether they improve.
+  const since = windowStart(input.historyDays, now).toISOString();
+  const open = input.open
     .filter(({ incident }) => incident.state !== "resolved")
     .map(({ incident, events }) => toStatusIncident(incident, events, now))
     .sort((a, b) => OPEN_STATES.indexOf(a.state) - OPEN_STATES.indexOf(b.state) || a.detectedAt.localeCompare(b.detectedAt) || a.id.localeCompare(b.id));
@@ -79,9 +121,23 @@ export function buildStatusReport(
   return {
     generatedAt: now.toISOString(),
     lastCycle: lastCycle ?? null,
+    fleet: fleet.overview,
+    filter: input.filter,
+    accounts: filterAccounts(fleet.accounts, input.filter),
     counts: { open: open.length, byState, byCause },
     incidents: open,
+    history: {
+      days: input.historyDays,
+      perDay: incidentsPerDay(summaries, input.sentTimes, input.historyDays, now),
+      durationsByCause: durationsByCause(summaries.filter((incident) => incident.detectedAt >= since)),
+    },
   };
+}
+
+/** `?days=` when it is one of the windows offered, else the default. */
+export function historyDaysFrom(params: URLSearchParams): number {
+  const days = Number(params.get("days"));
+  return (HISTORY_WINDOWS as readonly number[]).includes(days) ? days : DEFAULT_HISTORY_DAYS;
 }
 
 function toStatusIncident(incident: Incident, events: readonly IncidentEvent[], now: Date): StatusIncident {
@@ -134,16 +190,41 @@ export function nextDeadline(incident: Incident, now: Date): StatusIncident["nex
   return sorted.find((c) => Date.parse(c.at) > nowMs) ?? sorted.at(-1) ?? null;
 }
 
-/** Reads what the report needs: open incidents, their timelines, and the heartbeat. */
-export async function loadStatusReport(deps: Pick<MonitorDeps, "store" | "heartbeat" | "clock">): Promise<StatusReport> {
-  const records: AccountRecord[] = await deps.store.listOpenRecords();
-  const incidents = await Promise.all(
-    records
-      .filter((record): record is AccountRecord & { incident: Incident } => record.incident !== undefined)
-      .map(async (record) => ({ incident: record.incident, events: await deps.store.listEvents(record.accountId, record.incident.id) })),
+/** Reads what the report needs: every incident, the open ones' timelines, the daily checks and the heartbeat. */
+export async function loadStatusReport(
+  deps: Pick<MonitorDeps, "store" | "warnings" | "heartbeat" | "clock" | "settings">,
+  params: URLSearchParams = new URLSearchParams(),
+): Promise<StatusReport> {
+  const now = deps.clock.now();
+  const historyDays = historyDaysFrom(params);
+  const [all, checks, sentTimes, lastCycle] = await Promise.all([
+    deps.store.listIncidents(),
+    deps.warnings.listAccountChecks(),
+    deps.store.listSentTimes(windowStart(historyDays, now)),
+    deps.heartbeat.lastCycle(),
+  ]);
+  const open = await Promise.all(
+    all
+      .filter((incident) => incident.state !== "resolved")
+      .map(async (incident) => ({ incident, events: await deps.store.listEvents(incident.accountId, incident.id) })),
   );
-  const lastCycle = await deps.heartbeat.lastCycle();
-  return buildStatusReport(incidents, lastCycle, deps.clock.now());
+  return buildStatusReport(
+    {
+      open,
+      all,
+      checks: checks.map((entry) => entry.check),
+      sentTimes,
+      lastCycle,
+      filter: parseFleetQuery(params),
+      historyDays,
+      options: fleetOptions(deps.settings),
+    },
+    now,
+  );
+}
+
+export function fleetOptions(settings: MonitorDeps["settings"]): FleetOptions {
+  return { pollIntervalInMinutes: settings.pollIntervalInMinutes, ownerTag: settings.ownerTag, allowedRecipientDomains: settings.allowedRecipientDomains };
 }
 
 function supportTicketOf(incident: Incident): StatusIncident["supportTicket"] {

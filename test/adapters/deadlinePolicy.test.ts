@@ -6,6 +6,7 @@
 import { ArmAccountSource } from "../../src/adapters/armAccounts";
 import { deadlinePolicies } from "../../src/adapters/deadlinePolicy";
 import { withCallDeadline } from "../../src/ports/callDeadline";
+import { describeFailure } from "../../src/ports/failures";
 import { LocalSandbox } from "../../src/sandbox";
 
 const SUB = "00000000-0000-4000-8000-0000000000e1";
@@ -52,11 +53,12 @@ describe("deadline policies", () => {
     const outcome = await withCallDeadline(60_000, () =>
       list().then(
         (n) => ({ listed: n }),
-        (error: { statusCode?: number }) => ({ statusCode: error.statusCode }),
+        (error: { statusCode?: number }) => ({ statusCode: error.statusCode, retryAfterInSeconds: describeFailure(error).retryAfterInSeconds }),
       ),
     );
     if (expected === "fails fast") {
-      expect(outcome).toEqual({ statusCode: 429 });
+      // Not slept on, but the caller still learns when ARM wants it back (to defer the subscription that long).
+      expect(outcome).toEqual({ statusCode: 429, retryAfterInSeconds: 120 });
       expect(Date.now() - started).toBeLessThan(10_000);
     } else {
       expect(outcome).toEqual({ listed: 1 });

@@ -98,7 +98,8 @@ describe("Resource Graph finds the fleet, ARM says its status", () => {
     const deps = monitor();
     const first = await cycle(deps);
     // Two Resource Graph queries (subscriptions it sees, CMK accounts), then one ARM list per subscription holding CMK accounts.
-    expect(first.calls).toEqual({ "resource-graph": 2, "arm-list": 2, "acs-send": 1, "acs-poll": 1 });
+    // The email is one POST: no status poll in the cycle that sends it.
+    expect(first.calls).toEqual({ "resource-graph": 2, "arm-list": 2, "acs-send": 1 });
     expect(first.report).toMatchObject({
       statusSource: "arm",
       statusCalls: 2,
@@ -291,5 +292,73 @@ describe("ARM discovery (CMK_DISCOVERY=arm)", () => {
     expect(made["arm-list"]).toBe(2);
     expect(made["arm-get"]).toBeUndefined();
     expect(made["resource-graph"]).toBeUndefined();
+  });
+  // Subscriptions of these tests only: what the monitor remembers about them must not leak into others.
+  // Each exists in ARM (an unknown subscription is a 404 SubscriptionNotFound, not an empty list).
+  const empty = (tag: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${`${tag}${String(i).padStart(2, "0")}`.padStart(12, "0")}`).map((id) => {
+      azure.sandbox.addSubscription(id);
+      return id;
+    });
+
+  it.each([
+    // Four cycles five minutes apart, interval 15 minutes: the empty ones rest for two cycles, then are listed again.
+    ["15", [2 + 3, 2, 2, 2 + 3]],
+    // An interval of one minute: nothing rests, every subscription is listed every cycle (the old behaviour).
+    ["1", [2 + 3, 2 + 3, 2 + 3, 2 + 3]],
+  ])("CMK_DISCOVERY_INTERVAL_MINUTES=%s: subscriptions found without CMK accounts are listed again only when it is up", async (interval, lists) => {
+    const deps = monitor({
+      CMK_DISCOVERY: "arm",
+      CMK_DISCOVERY_INTERVAL_MINUTES: interval,
+      CMK_SUBSCRIPTION_IDS: [SUB_A, SUB_B, ...empty(`e${interval.padStart(2, "0")}`, 3)].join(","),
+    });
+    const made: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { report, calls: counts } = await cycle(deps);
+      made.push(counts["arm-list"] ?? 0);
+      // A resting subscription still counts as readable (it was, within the interval) and in scope.
+      expect(report).toMatchObject({ subscriptionsInScope: 5, subscriptionsListed: 5, subscriptionsWithCmk: 2, statusCalls: counts["arm-list"] });
+    }
+    expect(made).toEqual(lists);
+  });
+
+  it("a CMK account created in a resting subscription is found when the interval is up, not before", async () => {
+    const [quiet1] = empty("f1", 1);
+    const deps = monitor({ CMK_DISCOVERY: "arm", CMK_DISCOVERY_INTERVAL_MINUTES: "15", CMK_SUBSCRIPTION_IDS: [SUB_A, SUB_B, quiet1].join(",") });
+    await cycle(deps);
+    put("arrives-late", quiet1!, status(4003));
+    const decisions = [];
+    for (let i = 0; i < 3; i++) decisions.push((await cycle(deps)).report.decisions);
+    // Cycles at +5 and +10 minutes do not list it; the one at +15 does.
+    expect(decisions).toEqual([{}, {}, { "first-notice": 1 }]);
+  });
+
+  it("a subscription that failed is listed again the next cycle: only a successful empty list rests", async () => {
+    const [forbidden, resting] = empty("f2", 2);
+    azure.sandbox.forbidSubscription(forbidden!);
+    const deps = monitor({ CMK_DISCOVERY: "arm", CMK_SUBSCRIPTION_IDS: [SUB_A, SUB_B, forbidden, resting].join(",") });
+    const first = await cycle(deps);
+    const second = await cycle(deps);
+    expect(first.calls["arm-list"]).toBe(4);
+    // The two with CMK accounts and the failing one; the empty readable one rests.
+    expect(second.calls["arm-list"]).toBe(3);
+    expect(second.report.subscriptionsFailed).toEqual([expect.objectContaining({ subscriptionId: forbidden, reason: "auth" })]);
+    expect(second.report).toMatchObject({ subscriptionsInScope: 4, subscriptionsListed: 3 });
+  });
+
+  it("a resting subscription with an open incident is listed every cycle, so its account's removal is seen", async () => {
+    const [shared] = empty("f3", 1);
+    const env = { CMK_DISCOVERY: "arm", CMK_SUBSCRIPTION_IDS: [SUB_A, SUB_B, shared].join(",") };
+    const first = monitor(env);
+    await cycle(first);
+    // Another instance (same state table) opens an incident there while this one thinks it empty.
+    const id = put("behind-rest", shared!, status(4002));
+    const other = monitor({ ...env, CMK_STATE_TABLE: `confirm${table}` });
+    expect((await cycle(other)).report.decisions).toEqual({ "first-notice": 1 });
+    azure.sandbox.removeAccount("behind-rest");
+    const { report, calls: made } = await cycle(first);
+    expect(made["arm-list"]).toBe(3);
+    expect(report.decisions).toEqual({ "account-removed": 1 });
+    expect((await first.store.getRecord(id)).incident?.resolution).toBe("account-removed");
   });
 });

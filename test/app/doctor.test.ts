@@ -16,6 +16,7 @@ const ENV: Environment = {
   CMK_SUBSCRIPTION_IDS: `${SUB_A},${SUB_B}`,
   CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
   CMK_ESCALATION_RECIPIENTS: "oncall@contoso.com",
+  CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
   ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
   AzureWebJobsStorage__accountName: "stcontoso",
 };
@@ -35,6 +36,7 @@ function account(n: number, subscriptionId: string, status: string | null = HEAL
 
 const SUPPORT_ENV: Environment = { CMK_SUPPORT_TICKETS: "create", CMK_SUPPORT_CONTACT_NAME: "Ada Lovelace" };
 
+const MANAGED = "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net";
 const forbidden = () => Object.assign(new Error("The client does not have authorization"), { statusCode: 403 });
 
 /** A deployment where everything works; each case breaks one thing. */
@@ -188,23 +190,32 @@ describe("doctor", () => {
       "fail",
       /no token for Azure Communication Services/,
     ],
-    // An Azure-managed sender domain with custom-domain pacing: ACS would throttle.
+    // The default: an Azure-managed domain, pacing that follows its limits.
     [
-      "Azure-managed domain over its limits",
-      { CMK_EMAIL_SENDER: "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net" },
-      {},
-      "email-limits",
-      "warn",
-      /Azure-managed domain .* 5\/min, 10\/h/,
-    ],
-    // Within the Azure-managed limits.
-    [
-      "Azure-managed domain within its limits",
-      { CMK_EMAIL_SENDER: "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net", CMK_EMAIL_RATE_PER_MINUTE: "5", CMK_EMAIL_RATE_PER_HOUR: "10" },
+      "Azure-managed domain, default pacing",
+      { CMK_EMAIL_SENDER: MANAGED },
       {},
       "email-limits",
       "ok",
-      /pacing is 5\/min, 10\/h/,
+      /sends 5\/min, 10\/h; status reads 10\/min, 20\/h\); pacing sends 5\/min/,
+    ],
+    // Custom-domain pacing forced onto the Azure-managed kind: ACS would throttle.
+    [
+      "send pacing above the kind's limits",
+      { CMK_EMAIL_RATE_PER_MINUTE: "30" },
+      {},
+      "email-limits",
+      "warn",
+      /send pacing 30\/min, 10\/h is above the azure-managed limits/,
+    ],
+    // Status reads have their own quota.
+    [
+      "status-read pacing above the limits",
+      { CMK_EMAIL_STATUS_RATE_PER_HOUR: "200" },
+      {},
+      "email-limits",
+      "warn",
+      /status-read pacing 10\/min, 200\/h is above/,
     ],
     // Support tickets off: nothing to check.
     ["support tickets off", {}, {}, "support-tickets", "skipped", /CMK_SUPPORT_TICKETS=off/],
@@ -219,18 +230,27 @@ describe("doctor", () => {
       "fail",
       /refused the identity on .*HTTP 403/,
     ],
+    // The kind says custom but the sender is on an Azure-managed domain.
+    [
+      "kind custom, sender Azure-managed",
+      { CMK_EMAIL_SENDER: MANAGED, CMK_EMAIL_DOMAIN_KIND: "custom" },
+      {},
+      "email-limits",
+      "warn",
+      /Azure-managed domain but CMK_EMAIL_DOMAIN_KIND=custom/,
+    ],
+    // A verified custom domain with its own limits.
+    ["custom domain", { CMK_EMAIL_DOMAIN_KIND: "custom" }, {}, "email-limits", "ok", /pacing sends 30\/min, 100\/h, status reads 60\/min, 200\/h/],
     // Links configured properly.
     ["links ok", { CMK_PUBLIC_BASE_URL: "https://cmk.contoso.com" }, {}, "links", "ok", /signed with a key the monitor keeps/],
-    // Anonymous dashboard without App Service Authentication.
-    ["anonymous dashboard, auth off", { CMK_DASHBOARD_AUTH: "anonymous" }, {}, "dashboard", "fail", /App Service Authentication is off/],
-    // Anonymous dashboard behind App Service Authentication.
+    // Anonymous dashboard behind App Service Authentication, with its allow-list.
     [
       "anonymous dashboard, auth on",
-      { CMK_DASHBOARD_AUTH: "anonymous", WEBSITE_AUTH_ENABLED: "True" },
+      { CMK_DASHBOARD_AUTH: "anonymous", WEBSITE_AUTH_ENABLED: "True", CMK_DASHBOARD_ALLOWED_PRINCIPALS: "5c0ffee0-0000-4000-8000-000000000001" },
       {},
       "dashboard",
       "ok",
-      /behind App Service Authentication/,
+      /behind App Service Authentication .* 1 allowed principal/,
     ],
   ])("%s", async (_name, env, overrides, id, status, detail) => {
     const report = await doctor(env, overrides);
@@ -243,6 +263,11 @@ describe("doctor", () => {
     // The loader refuses these, so the doctor says so in the settings row.
     ["links over http", { CMK_PUBLIC_BASE_URL: "http://cmk.contoso.com" }, /CMK_PUBLIC_BASE_URL: must be an https/],
     ["short signing key", { CMK_PUBLIC_BASE_URL: "https://cmk.contoso.com", CMK_LINK_SIGNING_KEY: "too-short" }, /CMK_LINK_SIGNING_KEY: must be at least 32/],
+    [
+      "anonymous dashboard without App Service Authentication",
+      { CMK_DASHBOARD_AUTH: "anonymous" },
+      /CMK_DASHBOARD_AUTH: anonymous needs App Service Authentication/,
+    ],
   ])("%s fails the settings row", async (_name, env, detail) => {
     expect(row(await doctor(env), "settings")).toMatchObject({ status: "fail", detail: expect.stringMatching(detail) });
   });
@@ -266,15 +291,15 @@ describe("doctor", () => {
 
 describe("the function app at start-up", () => {
   it("logs each offline doctor problem once per process", async () => {
-    // An anonymous dashboard without App Service Authentication shows in the logs before anyone opens it.
+    // Pacing above the sender domain's limits shows in the logs before ACS starts refusing mail.
     const { getMonitorDeps, setCompositionOverrides } = await import("../../src/composition");
     const warnings: string[] = [];
     setCompositionOverrides({ log: { info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined } });
     try {
-      const env = { ...ENV, CMK_DASHBOARD_AUTH: "anonymous" };
+      const env = { ...ENV, CMK_EMAIL_RATE_PER_MINUTE: "30" };
       getMonitorDeps(env);
       getMonitorDeps(env);
-      expect(warnings).toEqual([expect.stringMatching(/^cmk-monitor doctor: dashboard: CMK_DASHBOARD_AUTH=anonymous but App Service Authentication is off/)]);
+      expect(warnings).toEqual([expect.stringMatching(/^cmk-monitor doctor: email-limits: send pacing 30\/min.*\(fix: /)]);
     } finally {
       setCompositionOverrides({});
     }

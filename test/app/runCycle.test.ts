@@ -56,23 +56,28 @@ describe("runCycle timeline (ARM discovery, reminders every 60 minutes)", () => 
     expect(monitor.email.repeats).toBe(0);
   });
 
-  it("a send that timed out goes out at the next poll, once", async () => {
+  it.each<{ failure: "timeout" | "server-error"; deliveredAt: number }>([
+    // ACS accepted the reminder but the answer was lost: it was delivered at 60; the status read at 65 says so, nothing is sent again.
+    { failure: "timeout", deliveredAt: 60 },
+    // ACS answered 503 and had not accepted it: the status read at 65 finds nothing (404), so it goes out then.
+    { failure: "server-error", deliveredAt: 65 },
+  ])("a reminder send that ended in $failure is delivered once, at minute $deliveredAt", async ({ failure, deliveredAt }) => {
     const monitor = fakeMonitorDeps();
     const delivered = await timeline(
       monitor,
       {
         0: (m) => m.accounts.put(account),
-        // ACS does not answer the reminder's send in time.
-        60: (m) => m.email.failNext(1, "timeout"),
+        60: (m) => m.email.failNext(1, failure),
       },
       70,
     );
     expect(between(delivered, 0, 0)).toEqual(["revoked"]);
-    expect(between(delivered, 60, 60)).toEqual([]);
-    expect(between(delivered, 65, 65)).toEqual(["reminder"]);
+    expect(between(delivered, deliveredAt, deliveredAt)).toEqual(["reminder"]);
     expect(delivered).toHaveLength(2);
-    // The retry reused the timed-out attempt's operation id: ACS would keep one.
-    expect(new Set(monitor.email.attempts.slice(1).map((email) => email.operationId)).size).toBe(1);
+    // The reminder's operation was read back before any re-send, and any re-send reused its id.
+    const reminderId = monitor.email.attempts[1]!.operationId;
+    expect(monitor.email.statusReads).toContain(reminderId);
+    expect(new Set(monitor.email.attempts.slice(1).map((email) => email.operationId))).toEqual(new Set([reminderId]));
   });
 
   it("an account whose subscription could not be listed keeps its deadlines but is not resolved", async () => {

@@ -226,6 +226,34 @@ describe("--serve", () => {
     expect(status.incidents).toHaveLength(1);
   }, 30_000);
 
+  it("shows the built-in scenario's fleet with its history: incidents, warnings and emails", async () => {
+    // What a new user sees after `npm start -- --serve`: every state, the resolved incidents, the at-risk accounts, one account's emails.
+    const io = createBufferedIo();
+    type Status = { fleet: { accounts: { total: number; byState: Record<string, number> } }; history: { perDay: Array<{ detected: number }> } };
+    let status: Status | undefined;
+    let incidents: { count: number; incidents: Array<{ state: string }> } | undefined;
+    let accountPage = "";
+    const code = await runDrill(["--outbox", "served-builtin", "--serve"], io, {
+      cwd: dir,
+      progress: { tty: false, write: () => {}, line: () => {} },
+      untilStopped: async (url) => {
+        const api = url.replace("/dashboard", "");
+        status = (await (await fetch(`${api}/status?days=7`)).json()) as Status;
+        incidents = (await (await fetch(`${api}/incidents`)).json()) as typeof incidents;
+        const page = await (await fetch(url)).text();
+        const link = /href="(\/api\/dashboard\/accounts\/[^"]+)"/.exec(page)?.[1];
+        accountPage = link ? await (await fetch(new URL(link, url))).text() : "";
+      },
+    });
+    expect(code).toBe(0);
+    expect(status!.fleet.accounts.total).toBe(15);
+    expect(status!.fleet.accounts.byState.escalated).toBeGreaterThan(0);
+    expect(status!.fleet.accounts.byState["at-risk"]).toBeGreaterThan(0);
+    expect(status!.history.perDay.reduce((n, d) => n + d.detected, 0)).toBe(incidents!.count);
+    expect(incidents!.incidents.filter((i) => i.state === "resolved").length).toBeGreaterThan(0);
+    expect(accountPage).toMatch(/<tr class="email" data-kind="revoked" data-status="sent">/);
+  }, 60_000);
+
   it("rejects --port without --serve", async () => {
     // A port with nothing to serve is a mistake worth pointing out.
     const io = createBufferedIo();

@@ -465,3 +465,126 @@ describe("classifyText: other input", () => {
     expect(classifyText(12 as unknown as string)).toEqual(UNKNOWN);
   });
 });
+
+describe("classifier: long whitespace runs stay linear", () => {
+  const run = (ws: string) => ws.repeat(SCAN_WINDOW_CHARS * 2 - 20);
+  it.each<[string, string]>([
+    // "code" then a window of spaces and no number: the old `\s*[:=#]?\s*` tried every split of the run.
+    ["code + spaces", `code${run(" ")}x`],
+    ["(code + spaces", `(code${run(" ")}x`],
+    ["(code + tabs and newlines", `(code${run("\t\n")}x`],
+    // Several such runs in the scanned window.
+    ["many labels", `${"code      ".repeat(3000)}(code${run(" ").slice(0, 8000)}`],
+  ])("%s: still classified (the patterns have no adjacent optional runs to backtrack over)", (_name, status) => {
+    // Speed itself is not asserted here (benchmarks measure speed); the quadratic version made this suite take seconds per case.
+    expect(classifyStatus(status).health).toBe("unknown");
+    expect(classifyText(status).health).toBe("unknown");
+  });
+
+  it.each<[string, number]>([
+    // The separators still work with spaces on either side.
+    ["(code: 4002)", 4002],
+    ["Error code = 4003 returned", 4003],
+    ["( 4009 )", 4009],
+    ["ErrorCode:4015", 4015],
+  ])("%s still reads its code", (status, code) => {
+    expect(classifyText(status).code).toBe(code);
+  });
+});
+
+describe("classifyStatus: which evidence counts, and where", () => {
+  it.each<{ name: string; input: string; expected: Classification }>([
+    // Each parenthesised spelling is the service's own suffix: it beats a "code N" quoted later in the text.
+    {
+      name: "(code:N) before a later 'code N'",
+      input: "Access revoked (code:4003); log says error code 4002",
+      expected: revoked("key-not-found", 4003, "code"),
+    },
+    { name: "(code : N)", input: "Access revoked (code : 4003); log says error code 4002", expected: revoked("key-not-found", 4003, "code") },
+    { name: "(code N)", input: "Access revoked (code 4003); log says error code 4002", expected: revoked("key-not-found", 4003, "code") },
+    { name: "(code: N)", input: "Access revoked (code: 4003); log says error code 4002", expected: revoked("key-not-found", 4003, "code") },
+    // "code N" spellings without parentheses, spaced or glued.
+    { name: "'code : N'", input: "Access revoked. ErrorCode : 4018", expected: revoked("key-disabled-or-expired", 4018, "code") },
+    { name: "'code=N'", input: "Access revoked. errorcode=4018", expected: revoked("key-disabled-or-expired", 4018, "code") },
+    // The last link names the cause: a later guide anchor beats an earlier one, in either order.
+    {
+      name: "two anchors, DNS last",
+      input: `Access revoked. Was ${GUIDE_URL}#customer-managed-key-does-not-exist, now ${GUIDE_URL}#unable-to-resolve-the-key-vaults-dns`,
+      expected: revoked("key-vault-dns-unresolved", null, "anchor"),
+    },
+    {
+      name: "two anchors, key not found last",
+      input: `Access revoked. Was ${GUIDE_URL}#unable-to-resolve-the-key-vaults-dns, now ${GUIDE_URL}#customer-managed-key-does-not-exist`,
+      expected: revoked("key-not-found", null, "anchor"),
+    },
+    // The page's title anchor last: the link names no cause, so the wording decides.
+    {
+      name: "cause anchor, then the page anchor",
+      input: `Access revoked: token acquisition failed. ${GUIDE_URL}#customer-managed-key-does-not-exist then ${GUIDE_URL}#troubleshooting-revocation-scenarios-for-your-customer-managed-keys-configured-azure-cosmos-db-account`,
+      expected: revoked("aad-token-acquisition", null, "wording"),
+    },
+  ])("$name", ({ input, expected }) => {
+    expectClassification(classifyStatus(input), expected);
+  });
+
+  it("a status exactly twice the scan window is read whole, even a code at its middle", () => {
+    // Head and tail are joined with a line break only when there is something between them to skip.
+    const half = SCAN_WINDOW_CHARS;
+    const input = `${"x".repeat(half - 3)}(4002)${"y".repeat(half - 3)}`;
+    expect(input).toHaveLength(2 * SCAN_WINDOW_CHARS);
+    expectClassification(classifyStatus(input), revoked("default-identity-unauthorized", 4002, "code"));
+  });
+
+  it.each<[string, string, Classification]>([
+    // Every negation word within three words before "confirmed" makes it unconfirmed.
+    ["no", "No key access confirmed", UNKNOWN],
+    ["never", "Key access never confirmed", UNKNOWN],
+    ["cannot", "Key access cannot be confirmed", UNKNOWN],
+    ["unable", "Access unable to be confirmed", UNKNOWN],
+    ["failed", "Key access failed to be confirmed", UNKNOWN],
+    ["fails", "Key access fails to be confirmed", UNKNOWN],
+    // "isn't" splits into "isn t".
+    ["n't", "Key access isn't confirmed", UNKNOWN],
+    // An apostrophe lost in a copy: "could nt".
+    ["nt", "Key access could nt be confirmed", UNKNOWN],
+    ["without", "Key access is without being confirmed", UNKNOWN],
+    // A negation further back, or after "confirmed", is about something else.
+    ["negation four words back", "Not applicable: access to the configured customer managed key confirmed.", HEALTHY],
+    ["negation after", "Access to the configured customer managed key confirmed; no action needed.", HEALTHY],
+  ])("healthy text and the negation %s", (_name, input, expected) => {
+    expectClassification(classifyStatus(input), expected);
+  });
+});
+
+describe("classifyText: spellings and precedence", () => {
+  it.each<{ name: string; input: string; expected: Classification }>([
+    // Sub-status labels as loggers spell them: with a hyphen, a space, an underscore, a "code" suffix.
+    { name: "sub-status: N", input: "403 sub-status: 4003", expected: revoked("key-not-found", 4003, "substatus") },
+    { name: "sub status N", input: "403 sub status 4003", expected: revoked("key-not-found", 4003, "substatus") },
+    { name: "sub_status=N", input: "sub_status=4003", expected: revoked("key-not-found", 4003, "substatus") },
+    { name: "substatus-code: N", input: "substatus-code: 4003", expected: revoked("key-not-found", 4003, "substatus") },
+    { name: "SubStatus Code N", input: "SubStatus Code 4003", expected: revoked("key-not-found", 4003, "substatus") },
+    // A number the table knows beats a name elsewhere in the paste.
+    {
+      name: "known number beats a name",
+      input: "KeyVaultKeyNotFound earlier; now 403 substatus 4002",
+      expected: revoked("default-identity-unauthorized", 4002, "substatus"),
+    },
+    // A bare code followed by a fraction is a version, not a code.
+    { name: "4002.5 is a number, not a code", input: "client version 4002.5", expected: UNKNOWN },
+    // A bare code ending a sentence in the middle of the paste.
+    { name: "bare code ending a sentence mid-text", input: "The sub-status is 4018. Retry later", expected: revoked("key-disabled-or-expired", 4018, "code") },
+    // Re-wrapped wording (several spaces, a line break) still matches the phrase.
+    { name: "wording re-wrapped", input: "the key vault   was not\n  found", expected: revoked("key-not-found", null, "wording") },
+    // A guide anchor pasted without its "#", at the very start of the text.
+    { name: "anchor at the start", input: "azure-key-vault-resource-not-found", expected: revoked("key-not-found", null, "anchor") },
+    // A bare anchor is enough to call pasted text revoked, even when its words name no cause.
+    {
+      name: "anchor whose words are no wording",
+      input: "#unable-to-resolve-the-key-vaults-dns",
+      expected: revoked("key-vault-dns-unresolved", null, "anchor"),
+    },
+  ])("$name", ({ input, expected }) => {
+    expectClassification(classifyText(input), expected);
+  });
+});

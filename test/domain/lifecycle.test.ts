@@ -7,7 +7,15 @@ import type { CmkAccount } from "../../src/domain/account";
 import { CAUSE_IDS, getCause, type CauseId } from "../../src/domain/causes";
 import type { Classification } from "../../src/domain/classifier";
 import type { Incident, MessageKind, OutboxMessage } from "../../src/domain/incident";
-import { decide, decideMany, incidentIdFor, MAX_SNOOZE_IN_HOURS, type LifecycleContext, type LifecycleInput } from "../../src/domain/lifecycle";
+import {
+  decide,
+  decideMany,
+  incidentIdFor,
+  MAX_SNOOZE_IN_HOURS,
+  MAX_TOTAL_SNOOZE_IN_HOURS,
+  type LifecycleContext,
+  type LifecycleInput,
+} from "../../src/domain/lifecycle";
 import { resolveOwnerRecipients } from "../../src/domain/recipients";
 
 const START = Date.parse("2026-11-29T00:00:00.000Z");
@@ -28,8 +36,11 @@ const ACCOUNT: CmkAccount = {
 const CTX: LifecycleContext = {
   reminderIntervalInMinutes: 60,
   escalationRecipients: ["support@contoso.com"],
+  newRecipientsPerDay: 20,
   resolveOwners: (account) => resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [] }),
 };
+
+const OPEN_OPTIONS = { ownerTag: "cmk-owner", defaultRecipients: [] as string[], allowedRecipientDomains: [] as string[] };
 
 const CODE_FOR: Partial<Record<CauseId, number>> = {
   "default-identity-unauthorized": 4002,
@@ -146,16 +157,27 @@ describe("incident lifecycle timelines", () => {
     expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "130 escalation"]);
   });
 
-  it("DNS fixed late: the owner's fix still gets the full window before escalation", () => {
-    // Vault restored at 110 (clock from detection would escalate at 130): escalate at 110 + 120.
-    const { sent } = simulate({ status: { 10: revoked("key-vault-dns-unresolved") }, acks: [110], until: 300 });
-    expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "110 fix-acknowledged", "230 escalation"]);
+  it("DNS acknowledged late: the ack never delays the escalation already scheduled", () => {
+    // Detection at 10 schedules escalation at 130; an ack at 110 (anyone with the email can send one) leaves it there.
+    const { sent, incident } = simulate({ status: { 10: revoked("key-vault-dns-unresolved") }, acks: [110], until: 300 });
+    expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "110 fix-acknowledged", "130 escalation"]);
+    expect(incident?.escalateAt).toBe(new Date(START + 130 * 60_000).toISOString());
   });
 
-  it("DNS fixed early: the detection clock stands, the fix does not shorten it", () => {
-    // Ack at 20: fix + 120 = 140 is later than detection + 120 = 130, so 140 wins.
+  it("DNS fixed late, seen by the monitor's own checks: the fix gets the full window before escalation", () => {
+    // Vault restored at 110 and observed (not claimed): escalate at 110 + 120, not at 130.
+    const { sent } = simulate({
+      status: { 10: revoked("key-vault-dns-unresolved") },
+      inputs: { 110: { kind: "fix-observed", detail: "the vault host resolves again" } },
+      until: 300,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "70 reminder", "110 fix-observed", "230 escalation"]);
+  });
+
+  it("DNS acknowledged early: the detection clock stands, neither shortened nor delayed", () => {
+    // Ack at 20: fix + 120 = 140 would be later than detection + 120 = 130; an ack never delays, so 130.
     const { sent } = simulate({ status: { 10: revoked("key-vault-dns-unresolved") }, acks: [20], until: 300 });
-    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged", "140 escalation"]);
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-acknowledged", "130 escalation"]);
   });
 
   it("service-side outage: owners are told once, no reminders, support at two hours", () => {
@@ -276,6 +298,47 @@ describe("fixes the monitor observes itself, undone fixes and snoozes", () => {
     expect(incident?.remindersSnoozedUntil).toBe(new Date(START + (15 + MAX_SNOOZE_IN_HOURS * 60) * 60_000).toISOString());
   });
 
+  it.each<[string, number[], number]>([
+    // Two chained 24-hour snoozes use the whole 48-hour allowance.
+    ["two day-long snoozes", [20, 20 + 24 * 60], 20 + 48 * 60],
+    // A third, a day later: nothing left, reminders come back when the second ends.
+    ["three day-long snoozes", [20, 20 + 24 * 60, 20 + 47 * 60], 20 + 48 * 60],
+    // Re-snoozing every hour for 24 hours each still ends 48 hours after the first.
+    ["hourly re-snoozes", Array.from({ length: 60 }, (_, i) => 20 + i * 60), 20 + 48 * 60],
+  ])("chained snoozes (%s) stop at the incident's 48-hour allowance", (_name, at, endsAt) => {
+    // Without a cap an owner-fix incident, which has no escalation clock, could be muted to one reminder a day for ever.
+    const inputs: Record<number, LifecycleInput> = {};
+    for (const minute of at) inputs[minute] = { kind: "snoozed", until: new Date(START + (minute + 24 * 60) * 60_000).toISOString(), by: "o@contoso.com" };
+    const { sent, incident } = simulate({ status: { 10: revoked("key-not-found") }, inputs, until: endsAt + 90 });
+    expect(incident?.remindersSnoozedUntil).toBe(new Date(START + endsAt * 60_000).toISOString());
+    expect(incident?.snoozedInMinutes).toBe(MAX_TOTAL_SNOOZE_IN_HOURS * 60);
+    // Reminders resume at the first poll after the allowance ran out.
+    const after = sent.filter((s) => s.kind === "reminder" && s.minute >= 20);
+    expect(after[0]?.minute).toBe(Math.ceil(endsAt / 5) * 5);
+  });
+
+  it("a snooze past the allowance says so on the timeline, and one with nothing left changes nothing", () => {
+    // The timeline explains why reminders came back sooner than asked.
+    const day = (minute: number): LifecycleInput => ({
+      kind: "snoozed",
+      until: new Date(START + (minute + 24 * 60) * 60_000).toISOString(),
+      by: "o@contoso.com",
+    });
+    let incident = decide(
+      undefined,
+      { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") },
+      new Date(START + 10 * 60_000),
+      CTX,
+    ).incident;
+    incident = decide(incident, day(20), new Date(START + 20 * 60_000), CTX).incident; // 24 h used
+    incident = decide(incident, day(10 * 60), new Date(START + 10 * 60 * 60_000), CTX).incident; // 9 h 40 more
+    const third = decide(incident, day(30 * 60), new Date(START + 30 * 60 * 60_000), CTX); // wants 20 h, 14 h 20 left
+    expect(third.events.map((e) => e.detail)).toEqual([expect.stringContaining("48-hour snooze allowance is used up")]);
+    expect(third.incident?.remindersSnoozedUntil).toBe(new Date(START + (48 * 60 + 20) * 60_000).toISOString());
+    const fourth = decide(third.incident, day(40 * 60), new Date(START + 40 * 60 * 60_000), CTX);
+    expect(fourth.reasons).toEqual([]);
+  });
+
   it("reminders resume when the snooze ends", () => {
     // Snoozed for one hour at minute 20: the reminder due at 70 waits until 80.
     const { sent } = simulate({
@@ -304,16 +367,63 @@ describe("fixes the monitor observes itself, undone fixes and snoozes", () => {
   });
 });
 
+describe("addresses new to an incident, per day", () => {
+  const DAY = 24 * 60;
+  /** Three new addresses a day; the tag is whatever `tags` says at the time. */
+  let tags: Record<string, string> = {};
+  const ctx: LifecycleContext = {
+    ...CTX,
+    newRecipientsPerDay: 3,
+    resolveOwners: (account) =>
+      resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: ["ops@contoso.com"], allowedRecipientDomains: [] }),
+  };
+  const owners = (from: number, count: number) => Array.from({ length: count }, (_, i) => `o${from + i}@contoso.com`).join(",");
+  const at = (minute: number) => new Date(START + minute * 60_000);
+  const observe = (incident: Incident | undefined, minute: number) =>
+    decide(incident, { kind: "observed", account: { ...ACCOUNT, tags }, classification: revoked("key-not-found") }, at(minute), ctx);
+
+  it("a tag rewritten between reminders reaches at most the day's allowance of new addresses; the rest wait for the next day", () => {
+    // Tag churn would otherwise reach an unbounded list, one reminder at a time, on the shared email budget.
+    tags = { "cmk-owner": owners(0, 2) };
+    const first = observe(undefined, 10); // o0, o1: two new
+    expect(first.messages[0]!.to).toEqual(["o0@contoso.com", "o1@contoso.com", "ops@contoso.com"]);
+    tags = { "cmk-owner": owners(10, 4) };
+    const reminder = observe(first.incident, 70); // one left today: o10; o11-o13 dropped
+    expect(reminder.messages[0]!.to).toEqual(["o10@contoso.com", "ops@contoso.com"]);
+    expect(reminder.events.find((e) => e.type === "recipients-dropped")?.detail).toBe(
+      'Not emailed (reminder): "o11@contoso.com" (new-recipients-per-day), "o12@contoso.com" (new-recipients-per-day), "o13@contoso.com" (new-recipients-per-day)',
+    );
+    // Known addresses never count again; a new UTC day brings a new allowance.
+    let incident = reminder.incident;
+    for (let minute = 130; minute < DAY; minute += 60) incident = observe(incident, minute).incident;
+    const nextDay = observe(incident, DAY + 10);
+    expect(nextDay.messages[0]!.to).toEqual(["o10@contoso.com", "o11@contoso.com", "o12@contoso.com", "o13@contoso.com", "ops@contoso.com"]);
+  });
+
+  it("with the day's allowance spent and only new owners left, the notice goes to the escalation contacts, never nobody", () => {
+    const noDefaults: LifecycleContext = {
+      ...ctx,
+      newRecipientsPerDay: 1,
+      resolveOwners: (account) => resolveOwnerRecipients(account.tags, { ...OPEN_OPTIONS }),
+    };
+    tags = { "cmk-owner": owners(0, 1) };
+    const first = decide(undefined, { kind: "observed", account: { ...ACCOUNT, tags }, classification: revoked("key-not-found") }, at(10), noDefaults);
+    tags = { "cmk-owner": owners(20, 2) };
+    const reminder = decide(first.incident, { kind: "observed", account: { ...ACCOUNT, tags }, classification: revoked("key-not-found") }, at(70), noDefaults);
+    expect(reminder.messages[0]!.to).toEqual(["support@contoso.com"]);
+  });
+});
+
 describe("every cause's recovery policy", () => {
   const revokedCauses = CAUSE_IDS.filter((c) => c !== "healthy");
 
   it.each(revokedCauses)("%s: escalation minute follows the policy with and without an ack", (cause) => {
-    // Policy: clock at fix (ack at 30 → escalate at 150) or at detection (10 → 130); an owner's
-    // fix on a detection-clock cause (DNS) still gets its full window (150).
+    // Policy: clock at fix (ack at 30 → escalate at 150) or at detection (10 → 130); an ack on a
+    // detection-clock cause (DNS) never delays the escalation already scheduled (130).
     const policy = getCause(cause).policy;
     const withAck = simulate({ status: { 10: revoked(cause) }, acks: [30], until: 400 });
     const escalations = withAck.sent.filter((s) => s.kind === "escalation").map((s) => s.minute);
-    expect(escalations).toEqual([policy.clockStartsAt === "fix" || getCause(cause).fixableBy === "owner" ? 150 : 130]);
+    expect(escalations).toEqual([policy.clockStartsAt === "fix" ? 150 : 130]);
 
     const withoutAck = simulate({ status: { 10: revoked(cause) }, until: 400 });
     const unacked = withoutAck.sent.filter((s) => s.kind === "escalation").map((s) => s.minute);

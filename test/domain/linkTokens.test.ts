@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { linkClaims, linkUrl, signLinkToken, verifyLinkToken, type LinkTokenCheck } from "../../src/domain/linkTokens";
+import { linkActor, linkClaims, linkUrl, recipientsLabel, signLinkToken, verifyLinkToken, type LinkTokenCheck } from "../../src/domain/linkTokens";
 
 const KEY = Buffer.from("k".repeat(32));
 const OTHER_KEY = Buffer.from("o".repeat(32));
@@ -77,5 +77,55 @@ describe("link tokens", () => {
     expect(url.searchParams.get("hours")).toBe("4");
     const check = verifyLinkToken(url.searchParams.get("token"), KEY, NOW, { action: "snooze", incidentId: INCIDENT.id });
     expect(check).toMatchObject({ ok: true, claims: { hours: 4 } });
+  });
+});
+
+describe("who acted through a link", () => {
+  it("the recipients are signed into the claims: changing them breaks the signature", () => {
+    // Otherwise a holder could name someone else as the one who acknowledged.
+    const token = signLinkToken(linkClaims(INCIDENT, "ack", NOW, { sentTo: ["alice@contoso.com"] }), KEY);
+    expect(verifyLinkToken(token, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toMatchObject({ ok: true, claims: { sentTo: "alice@contoso.com" } });
+    const [body, mac] = token.split(".") as [string, string];
+    const claims = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as Record<string, unknown>;
+    claims.r = "ceo@contoso.com";
+    const forged = `${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${mac}`;
+    expect(verifyLinkToken(forged, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toEqual({ ok: false, problem: "bad-signature" });
+  });
+
+  it.each<[string, string[], string]>([
+    // One recipient: named.
+    ["one", ["alice@contoso.com"], "alice@contoso.com"],
+    // Up to three: all named.
+    ["three", ["a@contoso.com", "b@contoso.com", "c@contoso.com"], "a@contoso.com, b@contoso.com, c@contoso.com"],
+    // More: the first three and a count, so a 50-recipient email still makes a short link.
+    ["five", ["a@contoso.com", "b@contoso.com", "c@contoso.com", "d@contoso.com", "e@contoso.com"], "a@contoso.com, b@contoso.com, c@contoso.com and 2 more"],
+  ])("recipientsLabel: %s", (_name, recipients, expected) => {
+    expect(recipientsLabel(recipients)).toBe(expected);
+  });
+
+  it.each<[string, string | null, string | undefined, string]>([
+    // The typed name, and whom the link went to.
+    ["name and recipient", "Alice", "alice@contoso.com", "Alice (email link sent to alice@contoso.com)"],
+    // No name typed: still says whose link it was.
+    ["no name", null, "alice@contoso.com", "an owner (email link sent to alice@contoso.com)"],
+    // A link minted before recipients were signed in.
+    ["old link", "Alice", undefined, "Alice (email link)"],
+    // Right-to-left override: "Alice‮moc.liava" would render reversed and fake another name.
+    ["bidi override", "Alice\u202eevil", "a@contoso.com", "Alice evil (email link sent to a@contoso.com)"],
+    // Isolates, marks and the Arabic letter mark.
+    ["bidi isolates and marks", "\u2067Bob\u2069\u200f\u061c", "a@contoso.com", "Bob (email link sent to a@contoso.com)"],
+    // Zero-width space, joiner, word joiner and BOM: invisible, so "admin" and "ad\u200bmin" would look alike.
+    ["zero-width", "ad\u200bmi\u200dn\u2060\ufeff", "a@contoso.com", "ad mi n (email link sent to a@contoso.com)"],
+    // Newlines cannot forge a second timeline line.
+    ["newline", "Alice\nFix observed: all good", "a@contoso.com", "Alice Fix observed: all good (email link sent to a@contoso.com)"],
+    // Only invisible characters: no name.
+    ["only invisible", "\u200b\u200b\u202e", "a@contoso.com", "an owner (email link sent to a@contoso.com)"],
+  ])("linkActor: %s", (_name, name, sentTo, expected) => {
+    expect(linkActor(name, sentTo === undefined ? {} : { sentTo })).toBe(expected);
+  });
+
+  it("linkActor keeps at most 80 characters of a name and never splits a surrogate pair", () => {
+    const actor = linkActor("😀".repeat(100), { sentTo: "a@contoso.com" });
+    expect(actor).toBe(`${"😀".repeat(80)} (email link sent to a@contoso.com)`);
   });
 });

@@ -127,7 +127,7 @@ describe("evidenceLines", () => {
       { vault: checked(activeVault({ permissionModel: "rbac", accessPolicies: [] })), roleAssignments: checked([]) },
       "permission",
       `The vault uses Azure RBAC and principal ${PRINCIPAL} has no role assignment at the key, vault, resource group, subscription or management group, directly or through a group.`,
-      `az role assignment create --role 'Key Vault Crypto Service Encryption User' --assignee-object-id ${PRINCIPAL} --assignee-principal-type ServicePrincipal --scope ${VAULT_ID}/keys/cmk`,
+      `az role assignment create --role "Key Vault Crypto Service Encryption User" --assignee-object-id ${PRINCIPAL} --assignee-principal-type ServicePrincipal --scope ${VAULT_ID}/keys/cmk`,
     ],
     // Firewall without the trusted-services bypass.
     [
@@ -195,7 +195,7 @@ describe("evidenceLines", () => {
     expect(found).toEqual({ probe, outcome: "could-not-check", text });
   });
 
-  it("quotes untrusted names in the commands it offers", () => {
+  it("never prints an account value that is not an Azure name of its kind", () => {
     // An account name is editable by anyone with write access; pasting the command must not run it.
     const account = {
       ...PROBE_ACCOUNT,
@@ -205,7 +205,105 @@ describe("evidenceLines", () => {
     const facts = healthyFacts(account);
     const uri = line(evidenceLines(account, facts, NOW), "key-uri");
     expect(uri.commands?.[0]?.command).toBe(
-      "az cosmosdb update --name 'orders$(touch /tmp/pwned)' --resource-group rg-orders --subscription 00000000-0000-0000-0000-000000000001 --key-uri https://kv-orders.vault.azure.net/keys/cmk",
+      "az cosmosdb update --name <account-name> --resource-group rg-orders --subscription 00000000-0000-0000-0000-000000000001 --key-uri https://kv-orders.vault.azure.net/keys/cmk",
     );
+  });
+
+  const RBAC_NO_ROLE: Partial<ProbeFacts> = { vault: checked(activeVault({ permissionModel: "rbac", accessPolicies: [] })), roleAssignments: checked([]) };
+  const DISABLED_KEY: Partial<ProbeFacts> = { key: checked(activeKey({ enabled: false })) };
+  const UAI = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-id/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-orders";
+
+  // Issue #16, finding 1 and 2: commands in "Start here" used the lenient URI parse and raw ARM values.
+  it.each<[string, Partial<typeof PROBE_ACCOUNT>, Partial<ProbeFacts>, EvidenceLine["probe"], string]>([
+    // Percent-encoded ../ segments in the key name: the CLI's HTTP stack would drop the dot segments and grant on the resource group.
+    [
+      "key name %2e%2e%2f%2e%2e",
+      { keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/%2e%2e%2f%2e%2e%2f%2e%2e" },
+      RBAC_NO_ROLE,
+      "permission",
+      `az role assignment create --role "Key Vault Crypto Service Encryption User" --assignee-object-id ${PRINCIPAL} --assignee-principal-type ServicePrincipal --scope ${VAULT_ID}/keys/<key-name>`,
+    ],
+    // A quote in the key name ends PowerShell's '…' quoting, which does not read the POSIX '\'' splice.
+    [
+      "key name with a quote",
+      { keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/k'%3BStart-Process%20calc%3B%23" },
+      DISABLED_KEY,
+      "key",
+      "az keyvault key set-attributes --vault-name kv-orders --name <key-name> --enabled true",
+    ],
+    // &, |, %VAR%, ^, < and > are live in cmd.exe, which does not honour single quotes at all.
+    [
+      "key name with cmd.exe operators",
+      { keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/k%26calc%7C%25PATH%25%5E%3Cx%3E" },
+      DISABLED_KEY,
+      "key",
+      "az keyvault key set-attributes --vault-name kv-orders --name <key-name> --enabled true",
+    ],
+    // A newline in the key name would end the command in every shell.
+    [
+      "key name with a newline",
+      { keyVaultKeyUri: "https://kv-orders.vault.azure.net/keys/k%0Acalc" },
+      DISABLED_KEY,
+      "key",
+      "az keyvault key set-attributes --vault-name kv-orders --name <key-name> --enabled true",
+    ],
+    // A vault host that is not a vault: no vault name is taken from it.
+    [
+      "host outside the vault domains",
+      { keyVaultKeyUri: "https://kv-orders.evil.example/keys/cmk" },
+      DISABLED_KEY,
+      "key",
+      "az keyvault key set-attributes --vault-name <vault-name> --name cmk --enabled true",
+    ],
+    // The same file in the identity map, offered as the default identity.
+    [
+      "@file identity id in the identity map",
+      { defaultIdentity: undefined, userAssignedIdentities: { "@~/.azure/msal_token_cache.json": {} } },
+      {},
+      "default-identity",
+      "az cosmosdb update --name orders-db --resource-group rg-orders --subscription 00000000-0000-0000-0000-000000000001 --default-identity UserAssignedIdentity=<user-assigned-identity-resource-id>",
+    ],
+    // A real identity id still reaches the command.
+    [
+      "well-formed identity id",
+      { defaultIdentity: `UserAssignedIdentity=${UAI}`, identityType: "UserAssigned", principalId: undefined },
+      {},
+      "default-identity",
+      `az cosmosdb identity assign --name orders-db --resource-group rg-orders --subscription 00000000-0000-0000-0000-000000000001 --identities ${UAI}`,
+    ],
+    // ARM's own vault facts go through the same checks (the vault name from a compromised or changed API).
+    [
+      "vault name from ARM with cmd.exe operators",
+      {},
+      { vault: checked(activeVault({ name: "kv&calc", firewallDefaultAction: "Deny", trustedServicesBypass: false })) },
+      "network",
+      "az keyvault update --name <vault-name> --resource-group rg-kv --subscription 00000000-0000-0000-0000-000000000001 --bypass AzureServices",
+    ],
+    // A vault id that is not a vault's resource id never becomes a scope.
+    [
+      "vault id with dot segments",
+      {},
+      {
+        vault: checked(
+          activeVault({ id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-kv/../..", permissionModel: "rbac", accessPolicies: [] }),
+        ),
+        roleAssignments: checked([]),
+      },
+      "permission",
+      `az role assignment create --role "Key Vault Crypto Service Encryption User" --assignee-object-id ${PRINCIPAL} --assignee-principal-type ServicePrincipal --scope <vault-resource-id>/keys/cmk`,
+    ],
+  ])("%s: the command names only checked values", (_why, accountOverrides, factOverrides, probe, expected) => {
+    const account = { ...PROBE_ACCOUNT, ...accountOverrides };
+    const found = line(evidenceLines(account, healthyFacts(account, factOverrides), NOW), probe);
+    expect(found.commands?.map((c) => c.command)).toContain(expected);
+  });
+
+  it("an identity id with cmd.exe operators is reported as misshapen, and no command carries it", () => {
+    // The lenient shape check let "…/userAssignedIdentities/id^calc|x" through to an identity assign command.
+    const account = { ...PROBE_ACCOUNT, defaultIdentity: `UserAssignedIdentity=${UAI}^calc|x`, identityType: "UserAssigned", principalId: undefined };
+    const found = line(evidenceLines(account, healthyFacts(account), NOW), "default-identity");
+    expect(found.outcome).toBe("problem");
+    expect(found.text).toContain("is not a user-assigned identity resource id");
+    expect((found.commands ?? []).map((c) => c.command).join("\n")).not.toContain("calc");
   });
 });

@@ -17,6 +17,7 @@ const START = Date.parse("2026-11-29T00:00:00.000Z");
 const CTX: LifecycleContext = {
   reminderIntervalInMinutes: 60,
   escalationRecipients: ["support@contoso.com"],
+  newRecipientsPerDay: 20,
   resolveOwners: (account) => resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: [], allowedRecipientDomains: [] }),
 };
 const HEALTHY: Classification = { health: "healthy", cause: "healthy", code: null, matchedBy: "healthy-text" };

@@ -37,6 +37,50 @@ describe("resolveOwnerRecipients: finding the owners", () => {
   });
 });
 
+describe("resolveOwnerRecipients: owners per account", () => {
+  it("keeps at most maxOwnerRecipients tag addresses, and the defaults on top", () => {
+    // A tag of many addresses must not spend the email budget; the defaults are configured, not tag-written.
+    const tag = ["a", "b", "c", "d", "e"].map((n) => `${n}@contoso.com`).join(",");
+    const result = resolveOwnerRecipients({ "cmk-owner": tag }, { ...OPEN, defaultRecipients: ["ops@contoso.com"], maxOwnerRecipients: 3 });
+    expect(result.recipients).toEqual(["a@contoso.com", "b@contoso.com", "c@contoso.com", "ops@contoso.com"]);
+    expect(result.rejected).toEqual([
+      { address: "d@contoso.com", reason: "too-many" },
+      { address: "e@contoso.com", reason: "too-many" },
+    ]);
+  });
+});
+
+describe("resolveOwnerRecipients: owner-tag local parts", () => {
+  it.each<[string, string]>([
+    // Percent relay: "user%evil.example@contoso.com" asks contoso's server to forward to evil.example.
+    ["percent relay", "mallory%evil.example@contoso.com"],
+    // Bang path: a UUCP-style relay some servers still honour.
+    ["bang path", "evil.example!mallory@contoso.com"],
+    // Shell and MIME oddities RFC 5322 allows in a local part, never needed by a real mailbox.
+    ["ampersand", "a&b@contoso.com"],
+    ["pipe", "a|b@contoso.com"],
+    ["backtick", "a`id`@contoso.com"],
+    ["dollar", "$HOME@contoso.com"],
+    ["equals", "=?utf-8?q?x?=@contoso.com"],
+    ["apostrophe", "o'brien@contoso.com"],
+    ["slash", "a/b@contoso.com"],
+    ["braces", "{a}@contoso.com"],
+    ["hash", "#a@contoso.com"],
+  ])("drops %s even inside the allowed domain", (_name, address) => {
+    const result = resolveOwnerRecipients({ "cmk-owner": address }, { ...OPEN, allowedRecipientDomains: ["contoso.com"] });
+    expect(result).toEqual({ recipients: [], rejected: [{ address, reason: "invalid" }] });
+  });
+
+  it.each([
+    // Letters, digits, dot, underscore, plus (sub-addressing) and dash are every real mailbox's.
+    ["first.last@contoso.com"],
+    ["first_last+cmk@contoso.com"],
+    ["ops-team2@contoso.com"],
+  ])("keeps %s", (address) => {
+    expect(resolveOwnerRecipients({ "cmk-owner": address }, { ...OPEN, allowedRecipientDomains: ["contoso.com"] }).recipients).toEqual([address]);
+  });
+});
+
 describe("resolveOwnerRecipients: hostile and malformed values", () => {
   it("turns a CRLF header-injection attempt into separate, validated tokens", () => {
     // Splitting consumes the CR/LF, "Bcc:" is not an address, and nothing with CR/LF survives.

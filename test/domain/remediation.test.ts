@@ -80,7 +80,7 @@ describe("remediationSteps for a real account", () => {
         `az keyvault set-policy --name ${VAULT_NAME} --subscription ${SUBSCRIPTION_ID} --object-id ${principal} --key-permissions get wrapKey unwrapKey`,
       );
       expect(commands).toContain(
-        `az role assignment create --role '${KEY_VAULT_CRYPTO_ROLE}' --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${VAULT_NAME} --subscription ${SUBSCRIPTION_ID} --query id --output tsv)"/keys/${KEY_NAME}`,
+        `az role assignment create --role "${KEY_VAULT_CRYPTO_ROLE}" --assignee-object-id ${principal} --assignee-principal-type ServicePrincipal --scope "$(az keyvault show --name ${VAULT_NAME} --subscription ${SUBSCRIPTION_ID} --query id --output tsv)"/keys/${KEY_NAME}`,
       );
       const labels = steps.flatMap((s) => s.commands.map((c) => c.label));
       expect(labels).toEqual(expect.arrayContaining(["Vault uses access policies", "Vault uses Azure RBAC"]));
@@ -165,7 +165,8 @@ describe("remediationSteps for unusual identities and URIs", () => {
   it("an account with no identity at all is told how to add one", () => {
     const account = makeAccount({ defaultIdentity: undefined, identityType: "None", principalId: undefined });
     const commands = allCommands(remediationSteps("invalid-default-identity", account)).join("\n");
-    expect(commands).toContain("--identities '[system]'");
+    // Double-quoted: bare, bash would glob [system] against the files in the current directory.
+    expect(commands).toContain('--identities "[system]"');
     expect(commands).toContain("--default-identity SystemAssignedIdentity");
     expect(commands).toContain("--default-identity UserAssignedIdentity=<user-assigned-identity-resource-id>");
   });
@@ -197,6 +198,69 @@ describe("remediationSteps for unusual identities and URIs", () => {
   });
 });
 
+describe("the guard's backstop", () => {
+  it.each(REVOKED_CAUSES)("%s: no command for a real account hits sh's <value> backstop", (cause) => {
+    // <value> means a value skipped its shape check and sh refused it: every value must be checked before it gets there.
+    for (const account of [makeAccount(), makeUserAssignedAccount()]) {
+      expect(allCommands(remediationSteps(cause, account)).join("\n")).not.toContain("<value>");
+    }
+  });
+});
+
+// Issue #16, finding 2: identity ids were not shape-checked, and the Azure CLI reads "@path" (also
+// "name=@path") as the contents of that file, so an id could upload the owner's token cache.
+describe("identity ids in commands", () => {
+  const TOKEN_CACHE = "@~/.azure/msal_token_cache.json";
+  const IDENTITY_CAUSES = ["aad-token-acquisition", "invalid-default-identity", "default-identity-unauthorized"] as const;
+  const commandsFor = (account: CmkAccount) => IDENTITY_CAUSES.flatMap((cause) => allCommands(remediationSteps(cause, account)));
+
+  it.each<[string, CmkAccount]>([
+    // The default identity names a file: detached, so the steps attach it and make it the default.
+    ["@file as the default identity", makeAccount({ defaultIdentity: `UserAssignedIdentity=${TOKEN_CACHE}`, principalId: undefined })],
+    // Attached under that name: the steps look it up with az identity show --ids.
+    [
+      "@file attached",
+      makeAccount({ defaultIdentity: `UserAssignedIdentity=${TOKEN_CACHE}`, principalId: undefined, userAssignedIdentities: { [TOKEN_CACHE]: {} } }),
+    ],
+    // Only in the identity map: offered as the default identity.
+    [
+      "@file in the identity map",
+      makeAccount({ defaultIdentity: undefined, principalId: undefined, userAssignedIdentities: { [TOKEN_CACHE]: { principalId: "p-1" } } }),
+    ],
+  ])("%s: no command carries an @", (_why, account) => {
+    const commands = commandsFor(account);
+    expect(commands.join("\n")).toContain("<user-assigned-identity-resource-id>");
+    for (const command of commands) expect(command).not.toContain("@");
+  });
+
+  it.each<[string, string]>([
+    // Not the resource-id shape at all.
+    ["a bare name", "id-orders"],
+    // The subscription must be a GUID.
+    ["a subscription that is not a GUID", USER_ASSIGNED_IDENTITY_ID.replace(SUBSCRIPTION_ID, "sub")],
+    // Another resource type.
+    ["a key vault id", USER_ASSIGNED_IDENTITY_ID.replace("Microsoft.ManagedIdentity/userAssignedIdentities", "Microsoft.KeyVault/vaults")],
+    // Dot segments would move an ARM request elsewhere.
+    ["dot segments", `${USER_ASSIGNED_IDENTITY_ID}/../../other`],
+    // cmd.exe operators in the identity name.
+    ["cmd.exe operators", `${USER_ASSIGNED_IDENTITY_ID}^calc|x`],
+  ])("%s becomes a placeholder with a sentence saying what to fill in", (_why, id) => {
+    const steps = remediationSteps(
+      "aad-token-acquisition",
+      makeAccount({ defaultIdentity: `UserAssignedIdentity=${id}`, principalId: undefined, userAssignedIdentities: { [id]: {} } }),
+    );
+    const commands = allCommands(steps).join("\n");
+    expect(commands).toContain("--ids <user-assigned-identity-resource-id>");
+    expect(commands).not.toContain(id);
+    expect(allText(steps)).toContain("replace <user-assigned-identity-resource-id> with the user-assigned identity's resource id");
+  });
+
+  it("a well-formed id is printed as it is", () => {
+    const commands = commandsFor(makeUserAssignedAccount()).join("\n");
+    expect(commands).toContain(`--ids ${USER_ASSIGNED_IDENTITY_ID}`);
+  });
+});
+
 describe("commands built from hostile account values", () => {
   const dir = mkdtempSync(join(tmpdir(), "remediation-"));
   const CANARY = join(dir, "pwned");
@@ -222,9 +286,10 @@ describe("commands built from hostile account values", () => {
     const output = execFileSync("bash", ["-c", `${PRELUDE} ${runnable}`], { encoding: "utf8" });
     expect(existsSync(CANARY)).toBe(false);
     const words = output.split("\0");
-    // The hostile values arrive as whole arguments, exactly as Azure reported them.
-    if (command.includes("--resource-group")) expect(words).toContain(hostile.resourceGroup);
-    if (/^az cosmosdb/.test(command)) expect(words).toContain(hostile.name);
+    // Values that are not Azure names of their kind never arrive at all: the reader fills in a placeholder.
+    for (const value of [hostile.resourceGroup, hostile.name, hostile.subscriptionId, hostile.principalId!]) expect(words).not.toContain(value);
+    if (command.includes("--resource-group")) expect(command).toContain("--resource-group <resource-group>");
+    if (/^az cosmosdb/.test(command)) expect(command).toContain("--name <account-name>");
   });
 
   it("produced commands at all (guards the table above)", () => {
@@ -242,8 +307,9 @@ describe("statusCheckCommand and acknowledgeFixCommand", () => {
   it.each([
     // A normal resource id stays readable.
     [ACCOUNT_ID, `npx --no-install cmk-monitor ack ${ACCOUNT_ID} --fixed`],
-    // A hostile id is quoted.
-    ["/subscriptions/x/$(id)", "npx --no-install cmk-monitor ack '/subscriptions/x/$(id)' --fixed"],
+    // A hostile id, or anything not shaped like an account's resource id, is not printed.
+    ["/subscriptions/x/$(id)", "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
+    ["@/home/me/.azure/msal_token_cache.json", "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
     // No id: a placeholder.
     [undefined, "npx --no-install cmk-monitor ack <account-resource-id> --fixed"],
   ])("ack command for %j", (id, expected) => {

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { placeholder, sh, shellQuote, ShellText } from "../../src/domain/shellQuoting";
+import { isInertWord, literal, placeholder, sh, shellQuote, ShellText } from "../../src/domain/shellQuoting";
 
 const dir = mkdtempSync(join(tmpdir(), "shellquote-"));
 const CANARY = join(dir, "pwned");
@@ -94,16 +94,68 @@ describe("shellQuote", () => {
 });
 
 describe("sh", () => {
-  it("quotes every substitution", () => {
-    // The point of the tag: a value cannot be interpolated raw by forgetting to quote it.
-    expect(sh`az cosmosdb show --name ${"a b"} --resource-group ${"rg"}`.text).toBe("az cosmosdb show --name 'a b' --resource-group rg");
+  it("quotes every inert substitution and refuses the rest", () => {
+    // The point of the tag: a value cannot be interpolated raw by forgetting to check or quote it.
+    expect(sh`az cosmosdb show --name ${"a b"} --resource-group ${"rg(1)"} --subscription ${"s-1"}`.text).toBe(
+      "az cosmosdb show --name <value> --resource-group 'rg(1)' --subscription s-1",
+    );
   });
 
   it("keeps placeholders and nested fragments as written", () => {
-    // Placeholders are for the reader to replace; nested sh fragments are already quoted.
-    const inner = sh`az keyvault show --name ${"kv x"} --query id --output tsv`;
+    // Placeholders are for the reader to replace; nested sh fragments are already checked.
+    const inner = sh`az keyvault show --name ${"kv-x"} --query id --output tsv`;
     const outer = sh`--scope "$(${inner})"/keys/${placeholder("key-name")}`;
     expect(outer).toBeInstanceOf(ShellText);
-    expect(outer.text).toBe(`--scope "$(az keyvault show --name 'kv x' --query id --output tsv)"/keys/<key-name>`);
+    expect(outer.text).toBe(`--scope "$(az keyvault show --name kv-x --query id --output tsv)"/keys/<key-name>`);
+  });
+
+  it("double-quotes our own multi-word literals, the quoting POSIX shells, PowerShell and cmd.exe share", () => {
+    expect(sh`--role ${literal("Key Vault Crypto Service Encryption User")}`.text).toBe('--role "Key Vault Crypto Service Encryption User"');
+  });
+});
+
+describe("isInertWord", () => {
+  it.each<[string, boolean]>([
+    // Azure names and ids, as commands carry them.
+    ["orders-db", true],
+    ["/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg_a.b(1)/providers/Microsoft.KeyVault/vaults/kv", true],
+    ["UserAssignedIdentity=/subscriptions/x/resourceGroups/rg/providers/p/i", true],
+    ["https://kv-orders.vault.azure.net/keys/cmk", true],
+    // The Azure CLI replaces @file (and name=@file) with the file's contents.
+    ["@~/.azure/msal_token_cache.json", false],
+    ["UserAssignedIdentity=@x", false],
+    // Options.
+    ["-x", false],
+    ["--debug", false],
+    // Dot segments: the CLI's HTTP stack would remove them and widen a scope.
+    ["/subscriptions/s/resourceGroups/rg/../..", false],
+    ["..", false],
+    ["a/./b", false],
+    ["a..b", true],
+    // Live in cmd.exe, even inside '…'.
+    ["a&b", false],
+    ["a|b", false],
+    ["%PATH%", false],
+    ["a^b", false],
+    ["a<b>", false],
+    ['a"b', false],
+    // Live in POSIX shells or PowerShell.
+    ["a'b", false],
+    ["a\u2019b", false],
+    ["a$b", false],
+    ["a`b", false],
+    ["a;b", false],
+    ["a b", false],
+    ["a\nb", false],
+    ["a,b", false],
+    ["*", false],
+    ["~", false],
+    ["=ls", false],
+    // Unicode look-alikes: PowerShell reads en dashes as dashes and curly quotes as quotes.
+    ["\u2013x", false],
+    ["kv\u200b", false],
+    ["", false],
+  ])("%j is inert: %s", (value, expected) => {
+    expect(isInertWord(value)).toBe(expected);
   });
 });

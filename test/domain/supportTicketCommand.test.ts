@@ -30,8 +30,11 @@ describe("supportTicketCreateCommand", () => {
       `--technical-resource /subscriptions/${SUBSCRIPTION_ID}/resourceGroups/rg-orders-prod/providers/Microsoft.DocumentDB/databaseAccounts/orders-db`,
     );
     expect(command).toContain(`--problem-classification ${CLASSIFICATION}`);
-    // A quote in a configured name is quoted for the shell, not dropped.
-    expect(command).toContain(`--contact-last-name 'O'\\''Neil'`);
+    // A quote in a configured name is double-quoted (read alike by POSIX shells, PowerShell and cmd.exe), not dropped.
+    expect(command).toContain(`--contact-last-name "O'Neil"`);
+    expect(command).toContain(`--contact-email "ada@contoso.com"`);
+    expect(command).toContain(`--contact-timezone "GMT Standard Time"`);
+    expect(command).toMatch(/--title "Cosmos DB account orders-db: [^"]+" --description "[^"\n]+" /);
     expect(command).toContain("--severity moderate");
     expect(command).not.toMatch(/<[a-z-]+>/);
   });

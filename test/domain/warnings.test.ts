@@ -82,6 +82,35 @@ describe("warningFindings", () => {
     expect(finding!.title).toBe("Key expires in 20 days");
   });
 
+  // Issue #16, finding 1: the digest's own commands used the lenient URI parse and ARM's vault facts unchecked.
+  it.each<[string, string, Partial<ProbeFacts>, string]>([
+    // Percent-encoded "../" in the key name: a dot segment must never reach a command.
+    [
+      "key name with dot segments",
+      "https://kv-orders.vault.azure.net/keys/%2e%2e%2fother",
+      { key: checked(activeKey({ expiresOn: inDays(5) })) },
+      "az keyvault key set-attributes --vault-name kv-orders --name <key-name> --expires <new-expiry-utc>",
+    ],
+    // A quote ends PowerShell's quoting; ";" then runs the rest.
+    [
+      "key name with a quote",
+      "https://kv-orders.vault.azure.net/keys/k'%3BStart-Process%20calc%3B%23",
+      { key: checked(activeKey({ expiresOn: inDays(5) })) },
+      "az keyvault key set-attributes --vault-name kv-orders --name <key-name> --expires <new-expiry-utc>",
+    ],
+    // cmd.exe operators in the vault name ARM reports: %VAR% expands even inside quotes there.
+    [
+      "vault name from ARM with cmd.exe operators",
+      "https://kv-orders.vault.azure.net/keys/cmk",
+      { vault: checked(activeVault({ purgeProtectionEnabled: false, name: "kv%PATH%&calc" })) },
+      "az keyvault update --name <vault-name> --resource-group rg-kv --subscription 00000000-0000-0000-0000-000000000001 --enable-purge-protection true",
+    ],
+  ])("%s: the command names only checked values", (_why, keyVaultKeyUri, overrides, expected) => {
+    const account = { ...PROBE_ACCOUNT, keyVaultKeyUri };
+    const { findings } = warningFindings(account, healthyFacts(account, overrides), NOW, OPTIONS);
+    expect(findings.flatMap((f) => f.commands.map((c) => c.command))).toContain(expected);
+  });
+
   it("what could not be checked today keeps yesterday's finding instead of resolving it", () => {
     // A 403 on the key today must not report "key expiry resolved".
     const yesterday = warningFindings(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, { key: checked(activeKey({ expiresOn: inDays(20) })) }), NOW, OPTIONS);

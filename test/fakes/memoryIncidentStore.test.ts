@@ -129,6 +129,50 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
     },
   ],
   [
+    // History: a resolved incident stays listed (once, not as state row and history row both) beside the next one.
+    "lists open and resolved incidents, each once, newest first",
+    async (store) => {
+      const { decision } = await opened(store);
+      const healthy = makeAccount({ customerManagedKeyStatus: "Access to the configured customer managed key confirmed." });
+      const record = await store.getRecord(ACCOUNT_ID);
+      const healthyInput = { kind: "observed" as const, account: healthy, classification: classifyStatus(healthy.customerManagedKeyStatus) };
+      await store.commit(record, decide(record.incident, healthyInput, minutes(30), lifecycle));
+      expect((await store.listIncidents()).map((i) => [i.id, i.state])).toEqual([[decision.incident!.id, "resolved"]]);
+      const again = firstNotice(minutes(60));
+      await store.commit(await store.getRecord(ACCOUNT_ID), again);
+      const listed = await store.listIncidents({ accountId: ACCOUNT_ID });
+      expect(listed.map((i) => [i.id, i.state])).toEqual([
+        [again.incident!.id, "revoked"],
+        [decision.incident!.id, "resolved"],
+      ]);
+      expect(listed[1]!.resolvedAt).toBe(minutes(30).toISOString());
+      // Another account's partition holds none of them.
+      expect(await store.listIncidents({ accountId: `${ACCOUNT_ID}-other` })).toEqual([]);
+    },
+  ],
+  [
+    // The trends count sent emails per day from one column: only sent rows, only since the given time.
+    "lists when emails were sent",
+    async (store) => {
+      const { row } = await opened(store);
+      expect(await store.listSentTimes(T0)).toEqual([]);
+      const claimed = await store.claimMessage(row, minutes(1), 60);
+      await store.markSent(claimed!, minutes(2), "op-1");
+      expect(await store.listSentTimes(T0)).toEqual([minutes(2).toISOString()]);
+      expect(await store.listSentTimes(minutes(3))).toEqual([]);
+    },
+  ],
+  [
+    // The account page reads one partition's emails, not the whole outbox.
+    "lists one account's outbox rows",
+    async (store) => {
+      const { row } = await opened(store);
+      expect((await store.listMessages({ accountId: ACCOUNT_ID })).map((m) => m.message.key)).toEqual([row.message.key]);
+      expect(await store.listMessages({ accountId: `${ACCOUNT_ID}-other` })).toEqual([]);
+      expect(await store.listMessages({ accountId: ACCOUNT_ID, status: "sent" })).toEqual([]);
+    },
+  ],
+  [
     // Due means pending and at or past nextAttemptAt; a row is not due a moment before.
     "lists a pending row as due from its attempt time",
     async (store) => {
@@ -184,6 +228,60 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
       const [after] = await store.listMessages();
       expect(after).toMatchObject({ status: "pending", generation: 1, attempts: 1, nextAttemptAt: minutes(2).toISOString(), lastError: "transient: 503" });
       expect(after!.digestId).toBeUndefined();
+    },
+  ],
+  [
+    // The claim records the attempt's operation as unverified; only a known outcome clears it.
+    "keeps the claim's unverified operation through an unsure failure, clears it on a verified one or on sent",
+    async (store) => {
+      const { row } = await opened(store);
+      const first = await store.claimMessage(row, T0, 300, { operationId: "op-0" });
+      expect(first).toMatchObject({ unverifiedOperationId: "op-0" });
+      await store.markFailed(first!, "transient: timeout", minutes(5));
+      const [unsure] = await store.listMessages();
+      expect(unsure).toMatchObject({ status: "pending", unverifiedOperationId: "op-0" });
+      const second = await store.claimMessage(unsure!, minutes(5), 300, { operationId: "op-0" });
+      await store.markFailed(second!, "throttled: 429", minutes(6), { verified: true });
+      const [refused] = await store.listMessages();
+      expect(refused!.unverifiedOperationId).toBeUndefined();
+      const third = await store.claimMessage(refused!, minutes(6), 300, { operationId: "op-0" });
+      await store.markSent(third!, minutes(6), "op-0", { outcomeCheckAt: minutes(11) });
+      const [sent] = await store.listMessages();
+      expect(sent).toMatchObject({ status: "sent", outcomeCheckAt: minutes(11).toISOString() });
+      expect(sent!.unverifiedOperationId).toBeUndefined();
+    },
+  ],
+  [
+    // A sent row's final-status read is listed when due; moving it is ETag-guarded; done, it is listed no more.
+    "lists an accepted row's status read when due, leases it once, and forgets it when done",
+    async (store) => {
+      const { row } = await opened(store);
+      const lease = await store.claimMessage(row, T0, 300, { operationId: "op-0" });
+      await store.markSent(lease!, T0, "op-0", { outcomeCheckAt: minutes(5) });
+      expect(await store.listOutcomeChecks(minutes(4))).toEqual([]);
+      const [due] = await store.listOutcomeChecks(minutes(5));
+      const held = await store.markOutcomeChecked(due!, minutes(10));
+      expect(held).toMatchObject({ outcomeCheckAt: minutes(10).toISOString() });
+      // The same listing's ETag is spent: a second instance cannot take it.
+      expect(await store.markOutcomeChecked(due!, minutes(10))).toBeUndefined();
+      expect(await store.listOutcomeChecks(minutes(9))).toEqual([]);
+      const done = await store.markOutcomeChecked(held!);
+      expect(done!.outcomeCheckAt).toBeUndefined();
+      expect(await store.listOutcomeChecks(minutes(600))).toEqual([]);
+      expect(await store.getMessage(ACCOUNT_ID, row.message.key)).toEqual(done);
+    },
+  ],
+  [
+    // ACS said Failed after it accepted: a sent row goes back to pending under a new operation, its check gone.
+    "turns a sent row whose operation failed back to pending under a new generation",
+    async (store) => {
+      const { row } = await opened(store);
+      const lease = await store.claimMessage(row, T0, 300, { operationId: "op-0" });
+      await store.markSent(lease!, T0, "op-0", { outcomeCheckAt: minutes(5) });
+      const [due] = await store.listOutcomeChecks(minutes(5));
+      await store.markFailed(due!, "ACS operation op-0 ended Failed", minutes(5), { newOperation: true });
+      expect(await store.listOutcomeChecks(minutes(600))).toEqual([]);
+      expect(await store.listDueMessages(minutes(5))).toMatchObject([{ status: "pending", generation: 1 }]);
     },
   ],
   [
@@ -253,6 +351,16 @@ const CASES: Array<[string, (store: Store) => Promise<void>]> = [
       ]);
       expect([...recorded]).toEqual([`${ACCOUNT_ID}-2`]);
       expect(store.checkWriteGroup(ACCOUNT_ID)).toMatch(/^warning-checks-[0-9a-f]$/);
+    },
+  ],
+  [
+    // One account's check is a point read; an account never checked reads as undefined.
+    "reads one account's daily check",
+    async (store) => {
+      expect(await store.getAccountCheck(ACCOUNT_ID)).toBeUndefined();
+      await store.putAccountCheck(check(ACCOUNT_ID), undefined);
+      expect(await store.getAccountCheck(ACCOUNT_ID)).toEqual({ check: check(ACCOUNT_ID), etag: expect.any(String) });
+      expect(await store.getAccountCheck(`${ACCOUNT_ID}-2`)).toBeUndefined();
     },
   ],
 ];

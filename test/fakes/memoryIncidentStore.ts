@@ -83,6 +83,21 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       .sort((a, b) => a.seq - b.seq);
   }
 
+  async listIncidents(filter: { accountId?: string } = {}): Promise<Incident[]> {
+    this.enter("listIncidents");
+    const partitions = filter.accountId === undefined ? [...this.partitions.values()] : [this.partition(filter.accountId)];
+    const byId = new Map<string, Incident>();
+    for (const rows of partitions) {
+      for (const [key, row] of rows) {
+        if (key !== STATE_ROW && !key.startsWith("incident|")) continue;
+        const incident = copy(row.incident as Incident);
+        const known = byId.get(incident.id);
+        if (!known || known.eventCount < incident.eventCount) byId.set(incident.id, incident);
+      }
+    }
+    return [...byId.values()].sort((a, b) => b.detectedAt.localeCompare(a.detectedAt) || a.id.localeCompare(b.id));
+  }
+
   async listDueMessages(now: Date, options: { withDigestMembers?: boolean } = {}): Promise<StoredMessage[]> {
     this.enter("listDueMessages");
     const at = now.toISOString();
@@ -102,15 +117,39 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     return row ? toStoredMessage(row) : undefined;
   }
 
-  async listMessages(filter: { status?: MessageStatus } = {}): Promise<StoredMessage[]> {
+  async listMessages(filter: { status?: MessageStatus; accountId?: string } = {}): Promise<StoredMessage[]> {
     this.enter("listMessages");
-    return this.messages((row) => filter.status === undefined || row.status === filter.status);
+    const account = filter.accountId === undefined ? undefined : normalizeResourceId(filter.accountId);
+    return this.messages(
+      (row) =>
+        (filter.status === undefined || row.status === filter.status) &&
+        (account === undefined || normalizeResourceId((row.message as OutboxMessage).accountId) === account),
+    );
   }
 
-  async claimMessage(stored: StoredMessage, now: Date, leaseInSeconds: number, options: { digestId?: string } = {}): Promise<StoredMessage | undefined> {
+  async listSentTimes(since: Date): Promise<string[]> {
+    this.enter("listSentTimes");
+    const from = since.toISOString();
+    return this.messages((row) => row.status === "sent" && typeof row.sentAt === "string" && row.sentAt >= from)
+      .map((stored) => stored.sentAt!)
+      .sort();
+  }
+
+  async claimMessage(
+    stored: StoredMessage,
+    now: Date,
+    leaseInSeconds: number,
+    options: { digestId?: string; operationId?: string } = {},
+  ): Promise<StoredMessage | undefined> {
     this.enter("claimMessage");
     const leaseUntil = new Date(now.getTime() + leaseInSeconds * 1000).toISOString();
-    const change = { status: "sending", leaseUntil, attempts: stored.attempts + 1, ...(options.digestId ? { digestId: options.digestId } : {}) };
+    const change = {
+      status: "sending",
+      leaseUntil,
+      attempts: stored.attempts + 1,
+      ...(options.digestId ? { digestId: options.digestId } : {}),
+      ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
+    };
     let etag: string;
     try {
       etag = this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, change);
@@ -119,16 +158,18 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       if ((error as { statusCode?: number }).statusCode === 412 || (error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
-    return { ...stored, status: "sending", leaseUntil, attempts: stored.attempts + 1, ...(options.digestId ? { digestId: options.digestId } : {}), etag };
+    return { ...stored, ...(change as Partial<StoredMessage>), etag };
   }
 
-  async markSent(stored: StoredMessage, now: Date, operationId: string): Promise<void> {
+  async markSent(stored: StoredMessage, now: Date, operationId: string, options: { outcomeCheckAt?: Date } = {}): Promise<void> {
     this.enter("markSent");
     this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, {
       status: "sent",
       sentAt: now.toISOString(),
       operationId,
       lastError: "",
+      unverifiedOperationId: "",
+      outcomeCheckAt: options.outcomeCheckAt?.toISOString() ?? "",
     });
   }
 
@@ -136,7 +177,7 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     stored: StoredMessage,
     error: string,
     retryAt: Date | undefined,
-    options: { newOperation?: boolean; releaseDigest?: boolean } = {},
+    options: { newOperation?: boolean; releaseDigest?: boolean; verified?: boolean } = {},
   ): Promise<void> {
     this.enter("markFailed");
     this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, {
@@ -144,8 +185,31 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       generation: stored.generation + (options.newOperation ? 1 : 0),
       nextAttemptAt: (retryAt ?? new Date(0)).toISOString(),
       lastError: error.slice(0, 2000),
+      outcomeCheckAt: "",
       ...(options.releaseDigest ? { digestId: "" } : {}),
+      ...(options.verified || options.newOperation ? { unverifiedOperationId: "" } : {}),
     });
+  }
+
+  async listOutcomeChecks(now: Date): Promise<StoredMessage[]> {
+    this.enter("listOutcomeChecks");
+    const at = now.toISOString();
+    return this.messages((row) => row.status === "sent" && typeof row.outcomeCheckAt === "string" && row.outcomeCheckAt > "" && row.outcomeCheckAt <= at);
+  }
+
+  async markOutcomeChecked(stored: StoredMessage, nextCheckAt?: Date): Promise<StoredMessage | undefined> {
+    this.enter("markOutcomeChecked");
+    const outcomeCheckAt = nextCheckAt?.toISOString() ?? "";
+    let etag: string;
+    try {
+      etag = this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, { outcomeCheckAt });
+    } catch (error) {
+      // Another instance moved it first: not ours to read.
+      if ((error as { statusCode?: number }).statusCode === 412 || (error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+    const { outcomeCheckAt: _previous, ...rest } = stored;
+    return { ...rest, ...(outcomeCheckAt ? { outcomeCheckAt } : {}), etag };
   }
 
   // --- WarningStore ---------------------------------------------------------------------------
@@ -156,6 +220,12 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       .filter(([partition]) => partition.startsWith("warning-checks-"))
       .flatMap(([, rows]) => [...rows.values()])
       .map((row) => ({ check: copy(row.check as CheckedAccount), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) }));
+  }
+
+  async getAccountCheck(accountId: string): Promise<StoredAccountCheck | undefined> {
+    this.enter("getAccountCheck");
+    const row = this.partitionNamed(this.checkWriteGroup(accountId)).get(checkRowKey(accountId));
+    return row ? { check: copy(row.check as CheckedAccount), etag: row.etag, ...(row.pendingDigest === true ? { pendingDigest: true } : {}) } : undefined;
   }
 
   async putAccountCheck(check: CheckedAccount, etag: string | undefined, options: { pendingDigest?: boolean } = {}): Promise<boolean> {
@@ -330,7 +400,7 @@ function toRecord(row: Row): AccountRecord {
 }
 
 /** Optional fields a Merge may have emptied; like the table store, an empty one reads back as absent. */
-const OPTIONAL_MESSAGE_FIELDS = ["leaseUntil", "sentAt", "operationId", "lastError", "digestId"] as const;
+const OPTIONAL_MESSAGE_FIELDS = ["leaseUntil", "sentAt", "operationId", "lastError", "digestId", "unverifiedOperationId", "outcomeCheckAt"] as const;
 
 function toStoredMessage(row: Row): StoredMessage {
   const stored = copy(row as unknown as StoredMessage);

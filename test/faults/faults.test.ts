@@ -18,8 +18,9 @@ jest.setTimeout(300_000);
 
 describe("fault injection (short form)", () => {
   it(`${RUNS} seeded runs lose nothing and duplicate nothing`, async () => {
-    const outcomes = await runFaultSuite({ runs: RUNS, firstSeed: FIRST_SEED, revokedAccounts: 10 });
-    const summary = summarize(outcomes);
+    // The default deployment's Azure-managed domain: 10 sends and 20 status reads an hour, repeats delivered again.
+    const outcomes = await runFaultSuite({ runs: RUNS, firstSeed: FIRST_SEED, revokedAccounts: 10, acs: { domain: "azure-managed" } });
+    const summary = summarize(outcomes, { domain: "azure-managed" });
     const table = renderTable(outcomes, summary);
     // The table is the evidence; print it so a failing seed can be replayed.
     if (summary.seeds.length > 0) console.log(table);
@@ -37,6 +38,11 @@ describe("fault injection (short form)", () => {
       ticketsOpened: summary.faultFreeTicketsOpened,
       duplicateTickets: 0,
     });
+    // Exactly once without ACS de-duplicating anything.
+    expect(summary.acs).toEqual({ repeatDelivers: true, sendLimitPerHour: 10, statusLimitPerHour: 20, domain: "azure-managed" });
+    // One final read per accepted email, plus one per attempt in doubt (5xx, lost answers, crashes): measured
+    // 1.09 on these seeds. Polling (pollUntilDone) would be 2 or more; the issue's target of 1.0 is not met under faults.
+    expect(summary.statusCallsPerEmail).toBeLessThan(1.5);
     // The seeds chosen to fan out did, and their work went through the simulated host's queue.
     const fannedOut = SEEDS.filter(fansOut).length;
     expect(summary.fannedOutRuns).toBe(fannedOut);

@@ -196,20 +196,51 @@ describe("GET /api/status", () => {
     });
   });
 
+  const ALLOWED_USER = "00000000-0000-0000-0000-00000000beef";
+  const ALLOWED_GROUP = "00000000-0000-0000-0000-0000000a11ce";
+  const OTHER = "00000000-0000-0000-0000-00000000bad0";
+  /** What App Service Authentication puts in x-ms-client-principal: the token's claims, base64 JSON. */
+  const principal = (claims: Array<{ typ: string; val: string }>) => Buffer.from(JSON.stringify({ auth_typ: "aad", claims })).toString("base64");
+
   it.each<[string, number, Record<string, string>]>([
-    // Anonymous mode without App Service Authentication in front: refused.
+    // App Service Authentication on, but the request carries no principal: refused.
     ["no principal", 401, {}],
-    // Easy Auth signed the user in and says so in its header.
-    ["signed-in principal", 200, { "x-ms-client-principal-id": "00000000-0000-0000-0000-00000000beef" }],
-  ])("CMK_DASHBOARD_AUTH=anonymous, %s → %i", async (_name, expected, headers) => {
-    process.env.CMK_DASHBOARD_AUTH = "anonymous";
+    // Signed in, and on the allow-list.
+    ["allowed principal", 200, { "x-ms-client-principal-id": ALLOWED_USER }],
+    // Signed in, not on the list, but in a group that is.
+    ["member of an allowed group", 200, { "x-ms-client-principal-id": OTHER, "x-ms-client-principal": principal([{ typ: "groups", val: ALLOWED_GROUP }]) }],
+    // Signed in (anyone in the tenant can be), on no list.
+    ["signed in, not allowed", 403, { "x-ms-client-principal-id": OTHER, "x-ms-client-principal": principal([{ typ: "groups", val: OTHER }]) }],
+  ])("CMK_DASHBOARD_AUTH=anonymous behind App Service Authentication, %s → %i", async (_name, expected, headers) => {
+    Object.assign(process.env, {
+      CMK_DASHBOARD_AUTH: "anonymous",
+      WEBSITE_AUTH_ENABLED: "True",
+      CMK_DASHBOARD_ALLOWED_PRINCIPALS: `${ALLOWED_USER},${ALLOWED_GROUP}`,
+    });
     try {
       for (const handler of [httpStatus, httpDashboard]) {
         const response = await handler(request("GET", `${BASE}/api/status`, undefined, headers), context("web"));
         expect(response.status).toBe(expected);
       }
     } finally {
-      delete process.env.CMK_DASHBOARD_AUTH;
+      for (const name of ["CMK_DASHBOARD_AUTH", "WEBSITE_AUTH_ENABLED", "CMK_DASHBOARD_ALLOWED_PRINCIPALS"]) delete process.env[name];
+    }
+  });
+
+  it("anonymous mode with App Service Authentication off is refused at start-up, forged header or not", async () => {
+    // Without the module nothing strips x-ms-client-principal-id: any client could send it.
+    Object.assign(process.env, { CMK_DASHBOARD_AUTH: "anonymous", CMK_DASHBOARD_ALLOWED_PRINCIPALS: ALLOWED_USER });
+    try {
+      for (const handler of [httpStatus, httpDashboard]) {
+        await expect(
+          handler(request("GET", `${BASE}/api/status`, undefined, { "x-ms-client-principal-id": ALLOWED_USER }), context("web")),
+        ).rejects.toMatchObject({
+          name: "ConfigurationError",
+          message: expect.stringContaining("WEBSITE_AUTH_ENABLED"),
+        });
+      }
+    } finally {
+      for (const name of ["CMK_DASHBOARD_AUTH", "CMK_DASHBOARD_ALLOWED_PRINCIPALS"]) delete process.env[name];
     }
   });
 });
@@ -305,7 +336,8 @@ describe("the ack link", () => {
     expect(orders).toMatchObject({
       state: "recovering",
       fixSource: "acknowledged",
-      fixAcknowledgedBy: "Alice <alice@contoso.com> (email link)",
+      // The typed name is a claim; whom the link was sent to is signed into it.
+      fixAcknowledgedBy: "Alice <alice@contoso.com> (email link sent to alice@contoso.com)",
       fixObservedAt: now.toISOString(),
       expectedRecoveryBy: new Date(now.getTime() + HOUR).toISOString(),
       escalateAt: new Date(now.getTime() + 2 * HOUR).toISOString(),

@@ -22,6 +22,8 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_DEFAULT_RECIPIENTS: ["owner@contoso.com\r\nBcc: mallory@evil.example", "header injection"],
   CMK_ESCALATION_RECIPIENTS: ["support team", "not addresses"],
   CMK_ALLOWED_RECIPIENT_DOMAINS: ["-contoso-.com", "not a domain"],
+  CMK_MAX_OWNER_RECIPIENTS: ["51", "ACS takes at most 50 recipients per message"],
+  CMK_MAX_NEW_RECIPIENTS_PER_DAY: ["0", "at least one new address a day, or nobody new could ever be told"],
   CMK_EMAIL_SENDER: ["DoNotReply", "not an address"],
   ACS_ENDPOINT: ["http://acs.example", "email credentials must travel over TLS"],
   ACS_CONNECTION_STRING: [`accesskey=${SECRET}`, "no endpoint"],
@@ -36,6 +38,7 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_PUBLIC_BASE_URL: ["http://monitor.contoso.com", "links must be https"],
   CMK_LINK_SIGNING_KEY: ["short", "a signing key needs at least 32 characters"],
   CMK_DASHBOARD_AUTH: ["admin", "only function or anonymous"],
+  CMK_DASHBOARD_ALLOWED_PRINCIPALS: ["oncall-team", "object ids, not names"],
   CMK_MANAGEMENT_GROUPS: ["mg/prod", "management group ids have no slashes"],
   CMK_DISCOVERY: ["graph", "only auto, arm or resource-graph"],
   CMK_ARM_CONCURRENCY: ["0", "at least one subscription listed at a time, at most 64"],
@@ -56,6 +59,9 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_SUPPORT_CONTACT_LANGUAGE: ["english", "a language tag such as en-us"],
   CMK_SUPPORT_CONTACT_TIMEZONE: ["UTC'; rm", "a Microsoft time zone name"],
   CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID: ["cmk", "a problem classification resource id"],
+  CMK_EMAIL_DOMAIN_KIND: ["managed", "only azure-managed or custom"],
+  CMK_EMAIL_STATUS_RATE_PER_MINUTE: ["0", "at least one status read"],
+  CMK_EMAIL_STATUS_RATE_PER_HOUR: ["1.5", "a whole number of status reads"],
   AZURE_CLIENT_ID: ["not-a-guid", "client ids are GUIDs"],
 };
 
@@ -93,11 +99,29 @@ describe("every setting wrong at once", () => {
       CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
       CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
       CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+      CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
       ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
       AzureWebJobsStorage__accountName: "stcmkmonitor",
     };
     expect(problemsOf(valid)).toEqual([]);
     expect(problemsOf({ ...valid, [name]: value }).some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+  });
+
+  it.each([
+    // A storage connection string pasted where a URL or a list belongs: the error must not quote its key.
+    ["ACS_ENDPOINT", `DefaultEndpointsProtocol=https;AccountName=st;AccountKey=${SECRET};EndpointSuffix=core.windows.net`],
+    ["AzureWebJobsStorage__tableServiceUri", `DefaultEndpointsProtocol=https;AccountName=st;AccountKey=${SECRET}`],
+    ["AzureWebJobsStorage__queueServiceUri", `https://st.queue.core.windows.net/?sv=2022-11-02&sig=${SECRET}`],
+    ["CMK_ARM_ENDPOINT", `endpoint=https://acs.communication.azure.com/;accesskey=${SECRET}`],
+    ["CMK_PUBLIC_BASE_URL", `http://user:${SECRET}@monitor.contoso.com`],
+    // An ACS connection string in the sender or a list setting.
+    ["CMK_EMAIL_SENDER", `endpoint=https://acs.communication.azure.com/;accesskey=${SECRET}`],
+    ["CMK_SUBSCRIPTION_IDS", `TableEndpoint=https://st.table.core.windows.net;SharedAccessSignature=sv=2022&sig=${SECRET}`],
+    ["CMK_DEFAULT_RECIPIENTS", `AccountName=st;AccountKey=${SECRET}`],
+  ])("never echoes a connection string or SAS pasted into %s", (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+    for (const problem of problems) expect(problem).not.toContain(SECRET);
   });
 
   it("never echoes a secret setting's value", () => {

@@ -5,7 +5,6 @@
  */
 import fc from "fast-check";
 import type { CmkAccount } from "../../src/domain/account";
-import { formatKeyVaultKeyUri, parseKeyVaultKeyUri } from "../../src/domain/keyVaultUri";
 import { KEY_VAULT_CRYPTO_ROLE, resolveDefaultIdentity } from "../../src/domain/remediation";
 import { hostileText, markedHostileText } from "./hostileText";
 import { PLACEHOLDER_PREFIX, VAULT_ID_STUB, flagValue, type RecordedCall } from "./pasteIntoShell";
@@ -101,34 +100,67 @@ const ANY_PLACEHOLDER = new RegExp(`^${PLACEHOLDER_PREFIX}[a-z-]+$`);
 /** An exact word, or a pattern for words with a placeholder in them. */
 type Expected = string | RegExp;
 
-/**
- * The word an Azure value must become: the value itself (NUL removed, as no argument can carry
- * one), or a placeholder when it is missing, blank, or would be read as an option.
- */
-function word(value: string | undefined): Expected {
-  if (value === undefined) return ANY_PLACEHOLDER;
-  const text = asShellSees(value);
-  if (text.trim() === "" || text.startsWith("-")) return ANY_PLACEHOLDER;
-  return text;
+// Azure's shape for each kind of name, written here independently of src/: a value of another
+// shape must never reach a command, however harmless it looks.
+const GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+const GROUP = "[A-Za-z0-9_(][A-Za-z0-9_.()-]{0,89}";
+export const SHAPES = {
+  guid: new RegExp(`^${GUID}$`),
+  // ASCII letters, digits, _ . ( ) -; not ending in "." and (for a shell word) not starting with "." or "-".
+  resourceGroup: new RegExp(`^(?=.{1,90}$)${GROUP}(?<!\\.)$`),
+  accountName: /^[a-z0-9][a-z0-9-]{2,43}$/,
+  vaultName: /^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$/,
+  // Azure allows a leading dash; a command never prints one (it would be an option).
+  keyName: /^[A-Za-z0-9][A-Za-z0-9-]{0,126}$/,
+  identityId: new RegExp(
+    `^/subscriptions/${GUID}/resourceGroups/(?=[^/]{1,90}/)${GROUP}(?<!\\.)/providers/Microsoft\\.ManagedIdentity/userAssignedIdentities/[A-Za-z0-9][A-Za-z0-9_-]{2,127}$`,
+    "i",
+  ),
+  accountId: new RegExp(
+    `^/subscriptions/${GUID}/resourceGroups/(?=[^/]{1,90}/)${GROUP}(?<!\\.)/providers/Microsoft\\.DocumentDB/databaseAccounts/[a-z0-9][a-z0-9-]{2,43}$`,
+    "i",
+  ),
+};
+
+const VAULT_SUFFIXES = [
+  "vault.azure.net",
+  "vault.azure.cn",
+  "vault.usgovcloudapi.net",
+  "vault.microsoftazure.de",
+  "managedhsm.azure.net",
+  "managedhsm.azure.cn",
+  "managedhsm.usgovcloudapi.net",
+];
+
+/** The vault (with its host) and key a command may name: https, a known vault suffix, valid names. */
+export function expectedKeyNames(uri: string | undefined): { vaultName?: string; vaultHost?: string; keyName?: string } {
+  const text = (uri ?? "").trim();
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `https://${text}`);
+  } catch {
+    return {};
+  }
+  const names: { vaultName?: string; vaultHost?: string; keyName?: string } = {};
+  const host = url.hostname.toLowerCase();
+  const suffix = url.protocol === "https:" ? VAULT_SUFFIXES.find((s) => host.endsWith(`.${s}`)) : undefined;
+  const label = suffix ? host.slice(0, -suffix.length - 1) : undefined;
+  if (label !== undefined && SHAPES.vaultName.test(label)) Object.assign(names, { vaultName: label, vaultHost: host });
+  const [collection, key] = url.pathname.replace(/\/$/, "").split("/").slice(1);
+  let decoded: string | undefined;
+  try {
+    decoded = key === undefined ? undefined : decodeURIComponent(key);
+  } catch {
+    decoded = key;
+  }
+  if (collection?.toLowerCase() === "keys" && decoded !== undefined && SHAPES.keyName.test(decoded)) names.keyName = decoded;
+  return names;
 }
 
-/** Any single-quote character: PowerShell ends a '…' string at each of them. */
-const QUOTE = /['\u2018\u2019\u201a\u201b]/;
-
-/**
- * The word for a value the account's writer chooses freely (the key URI, the default identity)
- * rather than one ARM validates: it must also be a real name of its kind and hold no quote,
- * or a pasted command could break out of its quoting in PowerShell or leave the key's scope.
- */
-function freeWord(value: string | undefined, valid: RegExp): Expected {
-  const expected = word(value);
-  return typeof expected === "string" && valid.test(expected) && !QUOTE.test(expected) ? expected : ANY_PLACEHOLDER;
+/** The word a value must become: itself when it has its Azure shape, otherwise a placeholder. */
+function shaped(value: string | undefined, shape: RegExp): Expected {
+  return value !== undefined && shape.test(value) ? value : ANY_PLACEHOLDER;
 }
-
-const VAULT_NAME = /^[A-Za-z0-9-]{1,63}$/;
-const KEY_NAME = /^[A-Za-z0-9-]{1,127}$/;
-const HOST_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
-const ANY_TEXT = /[\s\S]*/;
 
 /**
  * A value as a shell receives it: NUL dropped (no argument can carry one) and a lone surrogate
@@ -149,38 +181,38 @@ function accepts(expected: readonly Expected[], actual: string | undefined): boo
 
 /**
  * Problems with the recorded calls of commands rendered for `account`: every flag that carries
- * an Azure value must carry exactly that value (or a placeholder), never a fragment or an option.
+ * an Azure value must carry exactly that value when it has its Azure shape, or a placeholder;
+ * never a fragment, an option or a value of another shape.
  */
 export function commandIntegrityProblems(account: CmkAccount, accountId: string, calls: readonly RecordedCall[]): string[] {
-  const reference = parseKeyVaultKeyUri(account.keyVaultKeyUri);
+  const names = expectedKeyNames(account.keyVaultKeyUri);
   const identity = resolveDefaultIdentity(account);
-  const vault = freeWord(reference?.vaultName, VAULT_NAME);
-  const key = freeWord(reference?.keyName, KEY_NAME);
+  const vault = shaped(names.vaultName, SHAPES.vaultName);
+  const key = shaped(names.keyName, SHAPES.keyName);
   const identityIds: Expected[] = [
     "[system]",
-    freeWord(identity.userAssignedIdentityId, ANY_TEXT),
-    ...Object.keys(account.userAssignedIdentities).map((id) => freeWord(id, ANY_TEXT)),
+    shaped(identity.userAssignedIdentityId, SHAPES.identityId),
+    ...Object.keys(account.userAssignedIdentities).map((id) => shaped(id, SHAPES.identityId)),
     ANY_PLACEHOLDER,
   ];
   const principals: Expected[] = [
-    word(account.principalId),
-    word(identity.principalId),
-    ...Object.values(account.userAssignedIdentities).map((info) => word(info.principalId)),
+    shaped(account.principalId, SHAPES.guid),
+    shaped(identity.principalId, SHAPES.guid),
+    ...Object.values(account.userAssignedIdentities).map((info) => shaped(info.principalId, SHAPES.guid)),
     ANY_PLACEHOLDER,
   ];
   const keyPart = render(key, "key-name");
-  const canonical = reference && typeof vault === "string" && typeof key === "string" ? formatKeyVaultKeyUri(reference) : undefined;
   const keyUris: Expected[] = [
-    ...(canonical && HOST_NAME.test(reference!.vaultHost) ? [canonical] : []),
+    ...(names.vaultHost ? [`https://${names.vaultHost}/keys/${keyPart}`] : []),
     `https://${render(vault, "vault-name")}.vault.azure.net/keys/${keyPart}`,
     `https://${PLACEHOLDER_PREFIX}correct-vault-name.vault.azure.net/keys/${keyPart}`,
   ];
-  const hosts: Expected[] = [...(reference ? [freeWord(reference.vaultHost, HOST_NAME)] : []), `${render(vault, "vault-name")}.vault.azure.net`];
+  const hosts: Expected[] = [names.vaultHost ?? ANY_PLACEHOLDER];
 
   const rules: Array<[applies: (call: RecordedCall) => boolean, flag: string, expected: Expected[]]> = [
-    [(c) => c.args[0] === "cosmosdb", "--name", [word(account.name)]],
-    [(c) => c.args[0] === "cosmosdb", "--resource-group", [word(account.resourceGroup)]],
-    [() => true, "--subscription", [word(account.subscriptionId)]],
+    [(c) => c.args[0] === "cosmosdb", "--name", [shaped(account.name, SHAPES.accountName)]],
+    [(c) => c.args[0] === "cosmosdb", "--resource-group", [shaped(account.resourceGroup, SHAPES.resourceGroup)]],
+    [() => true, "--subscription", [shaped(account.subscriptionId, SHAPES.guid)]],
     [(c) => c.args[0] === "cosmosdb", "--identities", identityIds],
     [(c) => c.args[0] === "identity", "--ids", identityIds],
     [
@@ -223,8 +255,7 @@ export function commandIntegrityProblems(account: CmkAccount, accountId: string,
     } else if (call.program === "nslookup") {
       if (call.args.length !== 1 || !accepts(hosts, call.args[0])) problems.push(`nslookup got ${JSON.stringify(call.args)}`);
     } else if (call.program === "npx") {
-      const id = asShellSees(accountId);
-      const expected = ["--no-install", "cmk-monitor", "ack", id, "--fixed"];
+      const expected = ["--no-install", "cmk-monitor", "ack", render(shaped(accountId, SHAPES.accountId), "account-resource-id"), "--fixed"];
       if (JSON.stringify(call.args) !== JSON.stringify(expected)) problems.push(`npx got ${JSON.stringify(call.args)}`);
     } else {
       problems.push(`unexpected program ${call.program}`);

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import type { CmkAccount } from "../../src/domain/account";
 import { remediationSteps, resolveDefaultIdentity, type DefaultIdentityKind } from "../../src/domain/remediation";
 import { makeAccount } from "../fixtures/incidents";
-import { asShellSees, commandIntegrityProblems } from "./hostileAccounts";
+import { commandIntegrityProblems, SHAPES } from "./hostileAccounts";
 import { binaryJunk, hostileText, propertyParameters } from "./hostileText";
 import { createPasteSandbox, flagValue, pasteIntoShell } from "./pasteIntoShell";
 
@@ -113,6 +113,14 @@ describe("identity values in rendered commands", () => {
     ["spaces", `${IDENTITY_ID} --subscription other`],
     // Glob and expansion characters.
     ["expansions", "/subscriptions/*/resourceGroups/~/$HOME/${PATH}/!!"],
+    // The Azure CLI reads "@path" as the file's contents: the owner's token cache would go up in an ARM PATCH.
+    ["@file", "@~/.azure/msal_token_cache.json"],
+    // cmd.exe operators, live even inside '…' there (a & would start the FederatedClientId suffix instead).
+    ["cmd.exe operators", `${IDENTITY_ID}|more^%PATH%<x>`],
+    // Dot segments would move the ARM request to another resource.
+    ["dot segments", `${IDENTITY_ID}/../../../vaults/kv`],
+    // The well-formed id is printed as it is.
+    ["well formed", IDENTITY_ID],
   ])("%s: --ids, --identities and --default-identity get the id as one argument", (_why, id) => {
     const accounts = [
       // Detached: the invalid-default-identity steps attach it again.
@@ -143,9 +151,8 @@ describe("identity values in rendered commands", () => {
         ])
         .filter((v) => v !== undefined && v !== "[system]" && v !== "SystemAssignedIdentity");
       expect(idArguments.length).toBeGreaterThan(0);
-      // A quote would end PowerShell's quoting, a dash would be an option: both become placeholders.
-      const seen = asShellSees(id);
-      const expected = seen.startsWith("-") || /['\u2018\u2019\u201a\u201b]/.test(seen) ? /^PLACEHOLDER-/ : new RegExp(`^${escapeRegExp(seen.trim())}$`);
+      // Only an id of the user-assigned identity resource-id shape is printed; anything else is a placeholder.
+      const expected = SHAPES.identityId.test(id) ? new RegExp(`^${escapeRegExp(id)}$`) : /^PLACEHOLDER-/;
       for (const value of idArguments) expect(value).toMatch(expected);
     }
   });

@@ -7,6 +7,7 @@ import fc from "fast-check";
 import type { Classification } from "../../src/domain/classifier";
 import type { Decision } from "../../src/domain/lifecycle";
 import { decide, type LifecycleContext } from "../../src/domain/lifecycle";
+import type { CmkAccount } from "../../src/domain/account";
 import { MAX_RECIPIENTS, resolveOwnerRecipients } from "../../src/domain/recipients";
 import { makeAccount, STATUS_4002 } from "../fixtures/incidents";
 import { propertyParameters } from "./hostileText";
@@ -18,6 +19,8 @@ function context(escalation: string[], defaults: string[]): LifecycleContext {
   return {
     reminderIntervalInMinutes: 60,
     escalationRecipients: escalation,
+    // Above ACS's 50 per message: this suite is about that cap, not the daily one.
+    newRecipientsPerDay: 1000,
     resolveOwners: (account) =>
       resolveOwnerRecipients(account.tags, { ownerTag: "cmk-owner", defaultRecipients: defaults, allowedRecipientDomains: ["contoso.com"] }),
   };
@@ -103,6 +106,22 @@ describe("an incident stays storable", () => {
       expect(JSON.stringify(decision.incident).length).toBeLessThan(64_000);
       for (const message of decision.messages) expect(JSON.stringify(message).length).toBeLessThan(64_000);
     }
+  });
+
+  it.each<[string, Partial<CmkAccount>]>([
+    // The key URI and default identity are whatever the account writer typed: a megabyte each.
+    ["1 MB key URI", { keyVaultKeyUri: `https://kv-orders.vault.azure.net/keys/${"k".repeat(1_000_000)}` }],
+    ["1 MB default identity", { defaultIdentity: `UserAssignedIdentity=${"/x".repeat(500_000)}` }],
+    // More tags, and longer ones, than ARM allows (a list response is not validated by us).
+    ["5,000 long tags", { tags: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`t${i}${"n".repeat(600)}`, "v".repeat(1000)])) }],
+    ["one 1 MB tag", { tags: { notes: "x".repeat(1_000_000) } }],
+  ])("%s: the stored account is cut to bounds, so the incident and its messages fit a table row", (_why, overrides) => {
+    // Each outbox row embeds the incident: without bounds the row passes 1 MiB and the notice is never recorded.
+    const ctx = context(["support@contoso.com"], []);
+    const account = makeAccount({ ...overrides, tags: { "cmk-owner": "owner@contoso.com", ...(overrides.tags ?? {}) } });
+    const decision = decide(undefined, { kind: "observed", account, classification: REVOKED_4002 }, new Date("2026-11-29T08:00:00Z"), ctx);
+    expect(JSON.stringify(decision.incident).length).toBeLessThan(64_000);
+    for (const message of decision.messages) expect(JSON.stringify(message).length).toBeLessThan(64_000);
   });
 
   it("keeps Azure's code, which is at the end of the status, in what it stores", () => {

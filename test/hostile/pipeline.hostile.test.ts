@@ -132,6 +132,10 @@ beforeAll(async () => {
     CMK_STATE_TABLE: "hostile",
     CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
     CMK_DEFAULT_RECIPIENTS: "ops@contoso.com",
+    // The owner caps at their most, so the crowd reaches ACS's per-message limit (the caps themselves:
+    // test/domain/recipients.test.ts and lifecycle.test.ts).
+    CMK_MAX_OWNER_RECIPIENTS: "50",
+    CMK_MAX_NEW_RECIPIENTS_PER_DAY: "1000",
   });
   deps = createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock: { now: () => now }, log, maxRetries: 0 }));
 });

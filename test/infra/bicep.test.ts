@@ -359,9 +359,12 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_STATE_TABLE", "stateTableName"],
       // Lists default to empty: '' in Bicep, [] after the app splits it.
       ["CMK_DEFAULT_RECIPIENTS", "defaultRecipients"],
-      ["CMK_ALLOWED_RECIPIENT_DOMAINS", "allowedRecipientDomains"],
+      // Caps on what one account's tag can make the monitor email.
+      ["CMK_MAX_OWNER_RECIPIENTS", "maxOwnerRecipients"],
+      ["CMK_MAX_NEW_RECIPIENTS_PER_DAY", "maxNewRecipientsPerDay"],
       // The dashboard needs a function key unless App Service Authentication is configured.
       ["CMK_DASHBOARD_AUTH", "dashboardAuth"],
+      ["CMK_DASHBOARD_ALLOWED_PRINCIPALS", "dashboardAllowedPrincipals"],
       // Fleet scale: discovery, fan-out, digests and the ACS send rate.
       ["CMK_MANAGEMENT_GROUPS", "monitoredManagementGroups"],
       ["CMK_DISCOVERY", "discovery"],
@@ -370,14 +373,31 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_FANOUT_THRESHOLD", "fanoutThreshold"],
       ["CMK_WORK_QUEUE", "workQueueName"],
       ["CMK_DIGEST_THRESHOLD", "digestThreshold"],
-      ["CMK_EMAIL_RATE_PER_MINUTE", "emailRatePerMinute"],
-      ["CMK_EMAIL_RATE_PER_HOUR", "emailRatePerHour"],
     ])("%s defaults like param %s", (setting, param) => {
       const declaration = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+)$`, "m").exec(main.code)?.[1]?.trim();
       const expected = defaults[setting];
       const asBicep = Array.isArray(expected) ? `'${expected.join(",")}'` : typeof expected === "number" ? String(expected) : `'${String(expected)}'`;
       expect(declaration).toBe(asBicep);
     });
+  });
+});
+
+describe("email rates follow the sender domain", () => {
+  const main = byPath("infra/main.bicep");
+  const functionApp = byPath("infra/modules/function-app.bicep");
+  it.each([["emailRatePerMinute"], ["emailRatePerHour"], ["emailStatusRatePerMinute"], ["emailStatusRatePerHour"]])(
+    "param %s defaults to 0 (the domain kind's ACS limit) and 0 reaches the app as an empty setting",
+    (param) => {
+      // An explicit number in main.bicep would override the domain's limits for every deployment.
+      expect(new RegExp(`^param\\s+${param}\\s+int\\s*=\\s*0$`, "m").test(main.code)).toBe(true);
+      expect(functionApp.code).toMatch(new RegExp(`${param} == 0 \\? '' : string\\(${param}\\)`));
+    },
+  );
+
+  it("derives CMK_EMAIL_DOMAIN_KIND from whether a verified custom domain is the sender", () => {
+    // The sender is the custom domain only once verified (modules/communication.bicep); the limits must match the sender.
+    expect(main.code).toMatch(/emailDomainKind: !empty\(customEmailDomain\) && customEmailDomainVerified \? 'custom' : 'azure-managed'/);
+    expect(functionApp.code).toMatch(/CMK_EMAIL_DOMAIN_KIND: emailDomainKind/);
   });
 });
 
@@ -396,6 +416,37 @@ describe("Function App hosting", () => {
     ["identity UserAssigned only", /identity:\s*\{\s*type:\s*'UserAssigned'/],
   ])("%s", (_what, pattern) => {
     expect(siteResources[0]!.file.code).toMatch(pattern);
+  });
+});
+
+describe("the dashboard in anonymous mode", () => {
+  const auth = resources.filter((r) => r.type === "Microsoft.Web/sites/config" && /name:\s*'authsettingsV2'/.test(r.body));
+  const declaration = (r: BicepResource) => r.file.code.split("\n")[r.line] ?? "";
+
+  it("deploys App Service Authentication exactly when dashboardAuth is anonymous", () => {
+    // Without the module, x-ms-client-principal-id is whatever a client sends.
+    expect(auth).toHaveLength(1);
+    expect(declaration(auth[0]!)).toMatch(/=\s*if\s*\(dashboardAuth == 'anonymous'\)\s*\{/);
+  });
+
+  it.each([
+    // The module is on and every request must be signed in...
+    ["platform enabled", /platform:\s*\{\s*enabled:\s*true\s*\}/],
+    ["sign-in required", /requireAuthentication:\s*true/],
+    // ...except the owners' one-click links, whose signed token is the credential.
+    ["link endpoints excluded", /excludedPaths:\s*\[\s*'\/api\/incidents\/\*'\s*\]/],
+    // Tokens for this app only.
+    ["allowed audiences", /allowedAudiences:\s*\[\s*dashboardAuthClientId\s*'api:\/\/\$\{dashboardAuthClientId\}'\s*\]/],
+    // Only the configured users and groups get through, the same list the app checks.
+    ["allowed principals", /allowedPrincipals:\s*\{\s*identities:\s*dashboardPrincipalIds\s*groups:\s*dashboardPrincipalIds\s*\}/],
+  ])("%s", (_what, pattern) => {
+    expect(auth[0]!.body).toMatch(pattern);
+  });
+
+  it("the allow-list comes from the same parameter as the app setting", () => {
+    const file = auth[0]!.file.code;
+    expect(file).toMatch(/var dashboardPrincipalIds = .*split\(dashboardAllowedPrincipals, ','\)/);
+    expect(file).toMatch(/CMK_DASHBOARD_ALLOWED_PRINCIPALS:\s*dashboardAllowedPrincipals/);
   });
 });
 
@@ -502,6 +553,12 @@ describe("parameters", () => {
     const regions = [...allowed![1]!.matchAll(/'([a-z0-9]+)'/g)].map((m) => m[1]);
     expect(regions).toEqual(expect.arrayContaining(["westeurope", "eastus", "swedencentral"]));
     expect(regions).not.toContain("westindia");
+  });
+
+  it("the recipient-domain allow-list is required, with no default that would allow any domain", () => {
+    // Owner tags are writable by tag writers: an empty allow-list is a decision the deployer must make ("*"), not a default.
+    const main = byPath("infra/main.bicep").code;
+    expect(main).toMatch(/@minLength\(1\)\s*\nparam allowedRecipientDomains string\s*$/m);
   });
 
   it("main.parameters.json wires every main.bicep parameter to an azd environment variable", () => {

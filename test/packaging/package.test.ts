@@ -81,6 +81,7 @@ it("loads every entry point and builds the monitor's SDK clients from its own no
       CMK_SUBSCRIPTION_IDS: "00000000-0000-0000-0000-000000000001",
       CMK_EMAIL_SENDER: "cmk-monitor@contoso.com",
       CMK_ESCALATION_RECIPIENTS: "support@contoso.com",
+      CMK_ALLOWED_RECIPIENT_DOMAINS: "contoso.com",
       ACS_ENDPOINT: "https://acs-contoso.communication.azure.com",
       AzureWebJobsStorage__accountName: "stcmkmonitor",
     }));

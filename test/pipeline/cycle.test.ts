@@ -78,7 +78,7 @@ describe("concurrent instances", () => {
 });
 
 describe("crash between sending and recording", () => {
-  it("a message sent but not marked is re-sent under the same operation id and delivered once", async () => {
+  it("a message ACS accepted but the process never recorded is read back, not sent again (ACS would deliver a repeat)", async () => {
     // The process dies after ACS accepted the email but before the outbox row says "sent".
     const sub = "00000000-0000-0000-0000-00000000d001";
     fleet(sub, 1, 4002);
@@ -91,6 +91,7 @@ describe("crash between sending and recording", () => {
         if (crashes-- > 0) throw new Error("process crashed after send");
         return result;
       },
+      readOperationStatus: (operationId) => real.readOperationStatus(operationId),
     };
     await runCycle({ ...deps!, email: crashingSender });
     expect(emailsFor(`acct-${sub.slice(-4)}`)).toHaveLength(1);
@@ -98,31 +99,36 @@ describe("crash between sending and recording", () => {
     // After the lease and backoff expire, a fresh instance picks the message up again.
     now = new Date(now.getTime() + 10 * 60_000);
     const [fresh] = instances(1, sub, "crashtable");
+    azure.sandbox.clearRequests();
     await runCycle(fresh!);
     expect(emailsFor(`acct-${sub.slice(-4)}`)).toHaveLength(1);
-    expect(azure.sandbox.emailRepeats().length).toBeGreaterThanOrEqual(1);
+    // One status read answered Succeeded, and no second POST went out.
+    expect(azure.sandbox.requests().filter((r) => r.route === "acs-send")).toHaveLength(0);
+    expect(azure.sandbox.requests().filter((r) => r.route === "acs-poll")).toHaveLength(1);
     const sentRows = await deps!.store.listMessages({ status: "sent" });
     expect(sentRows).toHaveLength(1);
   });
 });
 
 describe("ACS reports the operation Failed", () => {
-  it("retries under a new operation id and delivers exactly once", async () => {
-    // A Failed operation was definitely not delivered; reusing its id would never resend.
+  it("the one status read after the 202 finds it, and it goes out under a new operation id, delivered exactly once", async () => {
+    // A Failed operation was definitely not delivered: its row is sent again under a new id.
     const sub = "00000000-0000-0000-0000-00000000d002";
     fleet(sub, 1, 4005);
     const [deps] = instances(1, sub);
-    azure.sandbox.injectFault({ route: "acs-poll", status: 200, operationStatus: "Failed" });
+    azure.sandbox.injectFault({ route: "acs-send", status: 202, operationStatus: "Failed" });
     await runCycle(deps!);
     const prefix = `acct-${sub.slice(-4)}`;
     expect(emailsFor(prefix)).toHaveLength(0);
-    const [pending] = await deps!.store.listMessages({ status: "pending" });
-    expect(pending).toMatchObject({ generation: 1, attempts: 1 });
+    // Accepted (202): recorded as sent at once, its final status read due later.
+    const [accepted] = await deps!.store.listMessages({ status: "sent" });
+    expect(accepted).toMatchObject({ generation: 0, attempts: 1 });
+    expect(accepted!.outcomeCheckAt).toBeDefined();
 
     now = new Date(now.getTime() + 5 * 60_000);
     await runCycle(deps!);
     expect(emailsFor(prefix)).toHaveLength(1);
-    expect(await deps!.store.listMessages({ status: "sent" })).toHaveLength(1);
+    expect(await deps!.store.listMessages({ status: "sent" })).toMatchObject([{ generation: 1 }]);
   });
 });
 

@@ -150,7 +150,7 @@ describe("one shared vault revokes many accounts", () => {
     expect(to("aaa-early@contoso.com")).toHaveLength(2);
   });
 
-  it("a crash after ACS accepted the digest re-sends the same digest under the same operation id, never a second one", async () => {
+  it("a crash after ACS accepted the digest: its operation is read back and recorded, never sent again nor as a second digest", async () => {
     const sub = "00000000-0000-4000-8000-00000000d101";
     sharedVaultFleet(sub, "crashy", 6, "team-crashy@contoso.com");
     const tableName = `digest${++table}`;
@@ -163,6 +163,7 @@ describe("one shared vault revokes many accounts", () => {
         if (crashes-- > 0) throw new Error("process died after ACS accepted the send");
         return result;
       },
+      readOperationStatus: (operationId) => real.readOperationStatus(operationId),
     };
     await runCycle({ ...first, email: crashingSender });
     expect(to("team-crashy@contoso.com")).toHaveLength(1);
@@ -172,13 +173,13 @@ describe("one shared vault revokes many accounts", () => {
     sharedVaultFleet(sub, "crashy", 3, "team-crashy@contoso.com", 6);
     now = new Date(now.getTime() + 10 * 60_000);
     const repeatsBefore = azure.sandbox.emailRepeats().length;
+    azure.sandbox.clearRequests();
     const report = await runCycle(monitor(sub, {}, tableName));
 
-    // The old digest went again as itself (ACS kept one); the three new ones are not folded into it.
-    const repeats = azure.sandbox.emailRepeats().slice(repeatsBefore);
-    expect(repeats.map((email) => email.operationId)).toEqual([original!.operationId]);
-    expect(keyOf(repeats[0]!)).toBe(keyOf(original!));
-    expect(repeats[0]!.subject).toBe(original!.subject);
+    // The old digest's operation was read (ACS has it) and not POSTed again: ACS would deliver a repeat.
+    expect(azure.sandbox.emailRepeats().slice(repeatsBefore)).toEqual([]);
+    expect(azure.sandbox.requests().filter((r) => r.route === "acs-poll" && r.path.includes(original!.operationId))).toHaveLength(1);
+    // The three new ones are not folded into it.
     const delivered = to("team-crashy@contoso.com");
     expect(delivered).toHaveLength(4);
     expect(delivered.slice(1).every((email) => /^\[CMK revoked\] crashy-\d:/.test(email.subject))).toBe(true);
@@ -228,17 +229,18 @@ describe("one shared vault revokes many accounts", () => {
     expect(new Set(rows.map((row) => row.digestId)).size).toBe(2);
   });
 
-  it("a digest ACS reports Failed is regrouped and delivered once under a new operation id", async () => {
+  it("a digest ACS accepted and then reports Failed is regrouped and delivered once under a new operation id", async () => {
     const sub = "00000000-0000-4000-8000-00000000d103";
     sharedVaultFleet(sub, "failed", 5, "team-failed@contoso.com");
     const tableName = `digest${++table}`;
-    azure.sandbox.injectFault({ route: "acs-poll", status: 200, operationStatus: "Failed" });
+    azure.sandbox.injectFault({ route: "acs-send", status: 202, operationStatus: "Failed" });
     await runCycle(monitor(sub, {}, tableName));
     expect(to("team-failed@contoso.com")).toHaveLength(0);
-    const pending = await monitor(sub, {}, tableName).store.listMessages({ status: "pending" });
-    // Definitely not delivered: the rows are free again.
-    expect(pending.map((row) => row.digestId ?? "")).toEqual(["", "", "", "", ""]);
+    // Accepted (202): sent and still bound, its final status read due later.
+    const accepted = await monitor(sub, {}, tableName).store.listMessages({ status: "sent" });
+    expect(accepted.every((row) => row.digestId && row.outcomeCheckAt)).toBe(true);
 
+    // The read finds it Failed: the rows are freed, regrouped and sent in the same drain.
     now = new Date(now.getTime() + 5 * 60_000);
     await runCycle(monitor(sub, {}, tableName));
     expect(to("team-failed@contoso.com")).toHaveLength(1);
@@ -279,33 +281,51 @@ describe("pacing under the ACS sending limits", () => {
     expect(new Set(paced().map((email) => email.to[0])).size).toBe(5);
   });
 
-  it.each([
-    // An outage: ACS answers 503 to every attempt. Those sends never counted against its limits.
-    ["503", 503],
-    // ACS throttles: a 429 is a refusal too.
-    ["429", 429],
-  ])("sends ACS refused (%s) give their budget back, so mail goes out as soon as ACS is back", async (_name, status) => {
-    const sub = `00000000-0000-4000-8000-00000000d1${status === 503 ? "05" : "06"}`;
-    for (let i = 0; i < 3; i++) sharedVaultFleet(sub, `refused${status}-${i}`, 1, `owner-refused${status}-${i}@contoso.com`);
+  it("an outage's 503s keep their budget (ACS may count them): the mail goes out when the hour frees it, each once", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d105";
+    for (let i = 0; i < 3; i++) sharedVaultFleet(sub, `refused503-${i}`, 1, `owner-refused503-${i}@contoso.com`);
     const limits = { CMK_EMAIL_RATE_PER_MINUTE: "3", CMK_EMAIL_RATE_PER_HOUR: "3", CMK_REMINDER_INTERVAL_MINUTES: "10080" };
     const deps = monitor(sub, limits);
-    const mine = () => azure.sandbox.sentEmails().filter((email) => email.to.some((address) => address.startsWith(`owner-refused${status}`)));
-    azure.sandbox.injectFault({ route: "acs-send", status, times: 1_000_000, ...(status === 429 ? { retryAfterInSeconds: 60 } : {}) });
+    const mine = () => azure.sandbox.sentEmails().filter((email) => email.to.some((address) => address.startsWith("owner-refused503")));
+    azure.sandbox.injectFault({ route: "acs-send", status: 503, times: 1_000_000 });
     try {
-      // Three failed rounds, each reserving the hour's whole budget of three.
-      for (let round = 0; round < 3; round++) {
-        expect((await runCycle(deps)).emailsRetrying).toBe(3);
-        now = new Date(now.getTime() + 6 * 60_000);
-      }
+      expect((await runCycle(deps)).emailsRetrying).toBe(3);
     } finally {
       azure.sandbox.clearFaults("acs-send");
     }
-    // ACS is back: all three go at once, not an hour later.
+    // ACS is back, but the hour's three sends were spent on answers ACS may have counted.
+    now = new Date(now.getTime() + 6 * 60_000);
+    expect((await runCycle(deps)).emailsSent).toBe(0);
+    // An hour on: each in-doubt row is read back (404: never accepted) and sent, once.
+    now = new Date(now.getTime() + 60 * 60_000);
     expect((await runCycle(deps)).emailsSent).toBe(3);
     expect(mine()).toHaveLength(3);
   });
 
-  it("escalations go first, then the oldest", async () => {
+  it("a 429 holds the rest of the drain unsent, defers every instance until its Retry-After, and gives back only what was never POSTed", async () => {
+    const sub = "00000000-0000-4000-8000-00000000d106";
+    for (let i = 0; i < 3; i++) sharedVaultFleet(sub, `refused429-${i}`, 1, `owner-refused429-${i}@contoso.com`);
+    const limits = { CMK_EMAIL_RATE_PER_MINUTE: "3", CMK_EMAIL_RATE_PER_HOUR: "3", CMK_REMINDER_INTERVAL_MINUTES: "10080" };
+    const tableName = `digest${++table}`;
+    const deps = monitor(sub, limits, tableName);
+    const mine = () => azure.sandbox.sentEmails().filter((email) => email.to.some((address) => address.startsWith("owner-refused429")));
+    azure.sandbox.injectFault({ route: "acs-send", status: 429, times: 1, retryAfterInSeconds: 120 });
+    azure.sandbox.clearRequests();
+    await runCycle(deps);
+    // One POST, answered 429; the other two were not tried.
+    expect(azure.sandbox.requests().filter((r) => r.route === "acs-send")).toHaveLength(1);
+    // Within the Retry-After no instance sends, even a fresh one.
+    now = new Date(now.getTime() + 60_000);
+    expect((await runCycle(monitor(sub, limits, tableName))).emailsSent).toBe(0);
+    // After it: the 429 counted (one of three), the two never POSTed were given back.
+    now = new Date(now.getTime() + 5 * 60_000);
+    expect((await runCycle(deps)).emailsSent).toBe(2);
+    now = new Date(now.getTime() + 60 * 60_000);
+    expect((await runCycle(deps)).emailsSent).toBe(1);
+    expect(mine()).toHaveLength(3);
+  });
+
+  it("escalations go first, then revocations, then reminders; the oldest first within a class", async () => {
     // Pure over stored rows: the order is what the budget is spent on.
     const row = (key: string, kind: OutboxMessage["kind"], createdAt: string, to = [`${key}@contoso.com`]): StoredMessage => ({
       message: {
@@ -342,7 +362,7 @@ describe("pacing under the ACS sending limits", () => {
     );
     const units = await paceStage({ reserved: 0, used: 0 }).run(ctx, await groupStage.run(ctx, rows));
     expect(granted).toBe(2);
-    expect(units.map((unit) => unit.members[0]!.message.key)).toEqual(["escalation", "oldest-reminder"]);
+    expect(units.map((unit) => unit.members[0]!.message.key)).toEqual(["escalation", "old-notice"]);
     expect(ctx.stats.emailsDeferred).toBe(2);
   });
 });

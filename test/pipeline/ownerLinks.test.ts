@@ -32,6 +32,9 @@ const LINKS: OwnerLinks = {
   ],
 };
 
+/** Whom the email goes to. */
+const TO = ["owner@contoso.com"];
+
 describe("which emails carry links", () => {
   it.each<[IncidentMessageKind, boolean]>([
     // The first notice and every email that repeats the fix steps.
@@ -46,37 +49,50 @@ describe("which emails carry links", () => {
     ["escalation", false],
     ["resolved", false],
   ])("%s → %s", async (kind, expected) => {
-    const links = await ownerLinksFor(deps(), makeFacts(kind), NOW);
+    const links = await ownerLinksFor(deps(), makeFacts(kind), NOW, TO);
     expect(links !== undefined).toBe(expected);
   });
 
   it("none without CMK_PUBLIC_BASE_URL", async () => {
     // Links are opt-in: nobody gets a link to a host that was never configured.
-    await expect(ownerLinksFor(deps({ publicBaseUrl: "" }), makeFacts("revoked"), NOW)).resolves.toBeUndefined();
+    await expect(ownerLinksFor(deps({ publicBaseUrl: "" }), makeFacts("revoked"), NOW, TO)).resolves.toBeUndefined();
   });
 
   it("no snooze links when no reminder is scheduled", async () => {
     // Causes nobody has to fix get no reminders, so there is nothing to snooze.
     const facts = { ...makeFacts("revoked"), incident: makeIncident({ nextReminderAt: undefined }) };
-    const links = await ownerLinksFor(deps(), facts, NOW);
+    const links = await ownerLinksFor(deps(), facts, NOW, TO);
     expect(links?.snooze).toEqual([]);
   });
 
   it("an unavailable key sends the email without links, not never", async () => {
     // The CLI line is always there; a storage hiccup must not hold back a revocation notice.
-    const links = await ownerLinksFor(deps({ key: () => Promise.reject(new Error("storage down")) }), makeFacts("revoked"), NOW);
+    const links = await ownerLinksFor(deps({ key: () => Promise.reject(new Error("storage down")) }), makeFacts("revoked"), NOW, TO);
     expect(links).toBeUndefined();
     expect(warnings.at(-1)).toMatch(/without one-click links.*storage down/);
   });
 
   it("each link verifies for its own action and incident, and snooze links carry their hours", async () => {
     const facts = makeFacts("reminder");
-    const links = (await ownerLinksFor(deps(), facts, NOW))!;
+    const links = (await ownerLinksFor(deps(), facts, NOW, TO))!;
     const token = (url: string) => new URL(url).searchParams.get("token");
     expect(verifyLinkToken(token(links.acknowledgeUrl), KEY, NOW, { action: "ack", incidentId: facts.incident.id })).toMatchObject({ ok: true });
     expect(links.snooze.map((s) => s.hours)).toEqual([4, 24]);
     for (const { hours, url } of links.snooze) {
       expect(verifyLinkToken(token(url), KEY, NOW, { action: "snooze", incidentId: facts.incident.id })).toMatchObject({ ok: true, claims: { hours } });
+    }
+  });
+
+  it("every link names, signed, whom its email was sent to", async () => {
+    // The timeline then says whose link was used, whatever name is typed on the page.
+    const links = (await ownerLinksFor(deps(), makeFacts("reminder"), NOW, ["alice@contoso.com", "bob@contoso.com"]))!;
+    const token = (url: string) => new URL(url).searchParams.get("token");
+    const all: Array<[string, "ack" | "snooze"]> = [[links.acknowledgeUrl, "ack"], ...links.snooze.map((s): [string, "snooze"] => [s.url, "snooze"])];
+    for (const [url, action] of all) {
+      expect(verifyLinkToken(token(url), KEY, NOW, { action, incidentId: makeFacts("reminder").incident.id })).toMatchObject({
+        ok: true,
+        claims: { sentTo: "alice@contoso.com, bob@contoso.com" },
+      });
     }
   });
 });

@@ -1,19 +1,23 @@
-/** Sending one claimed unit and recording the outcome on its rows, on the fakes. */
-import { nextAttemptAt, operationIdFor, sendStage } from "../../src/pipeline/sendStage";
+/** Sending one claimed unit and recording the outcome on its rows, on the fakes (ACS delivers every accepted POST, repeats too). */
+import { claimStage } from "../../src/pipeline/claimStage";
+import { nextAttemptAt, operationIdFor, OUTCOME_CHECK_DELAY_IN_MINUTES, sendStage } from "../../src/pipeline/sendStage";
 import type { SendTally, SendUnit } from "../../src/pipeline/sendUnit";
-import type { StoredMessage } from "../../src/ports/incidentStore";
+import type { EmailOperationStatus } from "../../src/ports/emailSender";
 import { namedAccount, openIncident } from "../fixtures/storedIncidents";
 import { fakeMonitorDeps, type FakeMonitor } from "../fakes/fakeMonitorDeps";
 import type { SendFailure } from "../fakes/fakeEmailSender";
 
-/** Opens incidents for `names` (one revoked email each) and claims their rows, bound to `digestId` if given. */
+/** Opens incidents for `names` (one revoked email each) and claims their rows as the claim stage does, bound to `digestId` if given. */
 async function claimedUnit(monitor: FakeMonitor, names: string[], digestId?: string): Promise<SendUnit> {
   for (const name of names) await openIncident(monitor, namedAccount(name));
-  const members: StoredMessage[] = [];
-  for (const row of await monitor.store.listMessages()) {
-    members.push((await monitor.store.claimMessage(row, monitor.clock.now(), 300, digestId ? { digestId } : {}))!);
-  }
-  return digestId ? { digestId, members } : { members };
+  return claimAgain(monitor, digestId);
+}
+
+/** Claims every unsent row again as one unit (what the next drain would do). */
+async function claimAgain(monitor: FakeMonitor, digestId?: string): Promise<SendUnit> {
+  const rows = (await monitor.store.listMessages()).filter((stored) => stored.status === "pending" || stored.status === "sending");
+  const [unit] = await claimStage.run(monitor.context(), [digestId ? { digestId, members: rows } : { members: rows }]);
+  return unit!;
 }
 
 async function send(monitor: FakeMonitor, unit: SendUnit, tally: SendTally = { reserved: 1, used: 0 }) {
@@ -22,51 +26,143 @@ async function send(monitor: FakeMonitor, unit: SendUnit, tally: SendTally = { r
   return { outcome: outcome!, tally, stats: ctx.stats, rows: await monitor.store.listMessages() };
 }
 
-describe("sendStage, one email", () => {
-  it.each<{ failure: SendFailure | undefined; status: string; row: string; generation: number; used: number }>([
-    // Delivered: the row is sent under the operation id derived from its key.
-    { failure: undefined, status: "sent", row: "sent", generation: 0, used: 1 },
-    // No answer in time: ACS may have it, so the retry reuses the operation id and the send still counts.
-    { failure: "timeout", status: "retrying", row: "pending", generation: 0, used: 1 },
-    // ACS refused it (503): not counted against its limits, so the reservation goes back to the tally.
-    { failure: "not-accepted", status: "retrying", row: "pending", generation: 0, used: 0 },
-    // ACS accepted and reports Failed: definitely not delivered, so the retry is a new operation.
-    { failure: "operation-failed", status: "retrying", row: "pending", generation: 1, used: 1 },
-  ])("$failure → $status, row $row, generation $generation, $used used", async ({ failure, status, row, generation, used }) => {
+const minutesFrom = (monitor: FakeMonitor, minutes: number) => new Date(monitor.clock.now().getTime() + minutes * 60_000).toISOString();
+
+describe("sendStage, one email: the POST's answer", () => {
+  it.each<{ failure: SendFailure | undefined; status: string; row: string; inDoubt: boolean; delivered: number; used?: number }>([
+    // 202: the commit point; the row is sent at once, its final status read once later.
+    { failure: undefined, status: "sent", row: "sent", inDoubt: false, delivered: 1 },
+    // 202, and the operation will end Failed: still sent now; the later status read finds out.
+    { failure: "operation-failed", status: "sent", row: "sent", inDoubt: false, delivered: 0 },
+    // Accepted but the answer was lost: the row keeps the operation in doubt, so the retry reads it first.
+    { failure: "timeout", status: "retrying", row: "pending", inDoubt: true, delivered: 1 },
+    // A 503 may come after ACS accepted: in doubt as well.
+    { failure: "server-error", status: "retrying", row: "pending", inDoubt: true, delivered: 0 },
+    // A 429 is a refusal: ACS does not have it, the retry may POST straight away.
+    { failure: "not-accepted", status: "retrying", row: "pending", inDoubt: false, delivered: 0 },
+    // The connection was refused: provably never reached ACS, the only send whose budget goes back.
+    { failure: "refused-connection", status: "retrying", row: "pending", inDoubt: false, delivered: 0, used: 0 },
+  ])("$failure → $status, row $row, in doubt: $inDoubt", async ({ failure, status, row, inDoubt, delivered, used = 1 }) => {
     const monitor = fakeMonitorDeps();
     const unit = await claimedUnit(monitor, ["orders-db"]);
+    const operationId = operationIdFor(unit.members[0]!.message.key);
     if (failure) monitor.email.failNext(1, failure);
     const result = await send(monitor, unit);
     expect(result.outcome.status).toBe(status);
-    expect(result.rows).toMatchObject([{ status: row, generation }]);
+    expect(result.rows).toMatchObject([{ status: row, generation: 0 }]);
+    expect(result.rows[0]!.unverifiedOperationId).toBe(inDoubt ? operationId : undefined);
+    // Every answer from ACS counts against its limits: nothing goes back to the budget unless it never left.
     expect(result.tally.used).toBe(used);
-    expect(monitor.email.attempts.map((email) => email.operationId)).toEqual([operationIdFor(unit.members[0]!.message.key)]);
-    expect(monitor.email.delivered).toHaveLength(failure ? 0 : 1);
-    if (failure) {
-      // First attempt: back off one minute.
-      expect(result.rows[0]!.nextAttemptAt).toBe(new Date(monitor.clock.now().getTime() + 60_000).toISOString());
-      expect(result.stats.emailsRetrying).toBe(1);
-    } else {
+    expect(monitor.email.attempts.map((email) => email.operationId)).toEqual([operationId]);
+    expect(monitor.email.delivered).toHaveLength(delivered);
+    expect(monitor.email.statusReads).toEqual([]);
+    if (row === "sent") {
+      expect(result.rows[0]).toMatchObject({ operationId, outcomeCheckAt: minutesFrom(monitor, OUTCOME_CHECK_DELAY_IN_MINUTES) });
       expect(result.stats.emailsSent).toBe(1);
+    } else {
+      // First attempt: back off one minute; in doubt, until ACS has usually decided, so one status read sees the end.
+      expect(result.rows[0]!.nextAttemptAt).toBe(minutesFrom(monitor, inDoubt ? OUTCOME_CHECK_DELAY_IN_MINUTES : 1));
+      expect(result.stats.emailsRetrying).toBe(1);
     }
+  });
+
+  it("a 429 defers the shared budget and holds back the rest of the drain without sending", async () => {
+    const monitor = fakeMonitorDeps();
+    for (const name of ["db-a", "db-b"]) await openIncident(monitor, namedAccount(name));
+    const rows = await monitor.store.listMessages();
+    const units = await claimStage.run(
+      monitor.context(),
+      rows.map((stored) => ({ members: [stored] })),
+    );
+    monitor.email.failNext(1, "not-accepted");
+    const tally: SendTally = { reserved: 2, used: 0 };
+    const outcomes = await sendStage(tally).run(monitor.context(), units);
+    expect(outcomes.map((o) => o.status)).toEqual(["retrying", "retrying"]);
+    // One POST only; the 429 had no Retry-After, so the default minute.
+    expect(monitor.email.attempts).toHaveLength(1);
+    expect(monitor.sendBudget.deferredUntil.send?.toISOString()).toBe(minutesFrom(monitor, 1));
+    const after = await monitor.store.listMessages();
+    // The held-back row never reached ACS: no status read needed before its send.
+    expect(after.map((stored) => [stored.status, stored.unverifiedOperationId])).toEqual([
+      ["pending", undefined],
+      ["pending", undefined],
+    ]);
+    expect(tally.used).toBe(1);
+  });
+});
+
+describe("sendStage, an attempt in doubt is read back before anything is sent again", () => {
+  it.each<{ previous: SendFailure; setStatus?: EmailOperationStatus; readFails?: boolean; posts: number; delivered: number; row: string; generation: number }>([
+    // The lost answer was a 202: Succeeded → recorded as sent, no second POST (ACS would deliver it again).
+    { previous: "timeout", posts: 1, delivered: 1, row: "sent", generation: 0 },
+    // Still running at ACS: accepted, not sent again.
+    { previous: "timeout", setStatus: "Running", posts: 1, delivered: 1, row: "sent", generation: 0 },
+    // The 503 was a real refusal: ACS does not know the id (404) → POST again under the same id.
+    { previous: "server-error", posts: 2, delivered: 1, row: "sent", generation: 0 },
+    // Accepted, then Failed: not delivered → a new operation (generation 1), sent by the next drain.
+    { previous: "timeout", setStatus: "Failed", posts: 1, delivered: 1, row: "pending", generation: 1 },
+    // Canceled is as final as Failed.
+    { previous: "timeout", setStatus: "Canceled", posts: 1, delivered: 1, row: "pending", generation: 1 },
+    // The status read itself failed: nothing is sent, the row stays in doubt.
+    { previous: "timeout", readFails: true, posts: 1, delivered: 1, row: "pending", generation: 0 },
+  ])(
+    "after $previous, status $setStatus (read fails: $readFails) → $posts POST(s), row $row, generation $generation",
+    async ({ previous, setStatus, readFails, posts, delivered, row, generation }) => {
+      const monitor = fakeMonitorDeps();
+      const first = await claimedUnit(monitor, ["orders-db"]);
+      const operationId = operationIdFor(first.members[0]!.message.key);
+      monitor.email.failNext(1, previous);
+      await send(monitor, first);
+      if (setStatus) monitor.email.setOperationStatus(operationId, setStatus);
+      if (readFails) monitor.email.statusFailures.push(Object.assign(new Error("Service Unavailable"), { statusCode: 503 }));
+      monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+
+      const retry = await claimAgain(monitor);
+      expect(retry.inDoubt).toBe(operationId);
+      const { rows } = await send(monitor, retry);
+
+      expect(monitor.email.statusReads).toEqual([operationId]);
+      expect(monitor.email.attempts.map((email) => email.operationId)).toEqual(Array(posts).fill(operationId));
+      expect(monitor.email.delivered).toHaveLength(delivered);
+      expect(rows).toMatchObject([{ status: row, generation }]);
+      if (row === "sent") expect(rows[0]!.unverifiedOperationId).toBeUndefined();
+    },
+  );
+
+  it("without status budget nothing is read or sent: the row waits, still in doubt", async () => {
+    const monitor = fakeMonitorDeps({ env: { CMK_EMAIL_STATUS_RATE_PER_MINUTE: "1" } });
+    const first = await claimedUnit(monitor, ["orders-db"]);
+    monitor.email.failNext(1, "timeout");
+    await send(monitor, first);
+    await monitor.sendBudget.reserveEmailSends(monitor.clock.now(), 1, { perMinute: 1, perHour: 20 }, "status");
+
+    const { rows, outcome } = await send(monitor, await claimAgain(monitor));
+
+    expect(outcome.status).toBe("retrying");
+    expect(monitor.email.statusReads).toEqual([]);
+    expect(monitor.email.attempts).toHaveLength(1);
+    expect(rows[0]!.unverifiedOperationId).toBe(operationIdFor(first.members[0]!.message.key));
   });
 });
 
 describe("sendStage, a digest", () => {
-  it.each<{ failure: SendFailure; released: boolean }>([
-    // Definitely not delivered: the rows are freed to be grouped anew, under a new generation.
-    { failure: "operation-failed", released: true },
-    // Maybe delivered: the rows stay bound, so the retry is the same digest under the same operation id.
-    { failure: "timeout", released: false },
-    // Refused outright, but not reported Failed: the binding is kept as for any unsure outcome.
-    { failure: "not-accepted", released: false },
-  ])("$failure → rows released from the digest: $released", async ({ failure, released }) => {
+  it.each<{ failure: SendFailure; bound: boolean; status: string }>([
+    // 202 now, Failed later: sent; the outcome read releases the rows if it comes to that.
+    { failure: "operation-failed", bound: true, status: "sent" },
+    // Maybe delivered: the rows stay bound, so the retry reads back the same digest's operation.
+    { failure: "timeout", bound: true, status: "pending" },
+    // Refused outright: the binding is kept; the retry is the same digest.
+    { failure: "not-accepted", bound: true, status: "pending" },
+  ])("$failure → rows still bound: $bound, $status", async ({ failure, bound, status }) => {
     const monitor = fakeMonitorDeps();
     const unit = await claimedUnit(monitor, ["db-a", "db-b"], "digest.revoked.test");
     monitor.email.failNext(1, failure);
     const { rows } = await send(monitor, unit);
-    expect(rows.map((stored) => stored.digestId)).toEqual(released ? [undefined, undefined] : ["digest.revoked.test", "digest.revoked.test"]);
-    expect(rows.map((stored) => stored.generation)).toEqual(released ? [1, 1] : [0, 0]);
+    expect(rows.map((stored) => stored.digestId)).toEqual(bound ? ["digest.revoked.test", "digest.revoked.test"] : [undefined, undefined]);
+    expect(rows.map((stored) => [stored.status, stored.generation])).toEqual([
+      [status, 0],
+      [status, 0],
+    ]);
   });
 
   it("sends one email for the whole digest and marks every row sent", async () => {

@@ -3,7 +3,7 @@
  * (or known not to be), and one incident never gets two tickets across lost replies, retries and
  * two instances working at once.
  */
-import { sendPipeline } from "../../src/pipeline/pipelineBuilder";
+import { drainOutboxIn } from "../../src/app/drainOutbox";
 import { supportTicketStage } from "../../src/pipeline/supportTicketStage";
 import { refreshTicketStatuses } from "../../src/pipeline/supportTicketStatus";
 import type { SendUnit } from "../../src/pipeline/sendUnit";
@@ -28,9 +28,9 @@ async function escalated(): Promise<{ monitor: FakeMonitor; tickets: FakeSupport
   return { monitor, tickets, accountId: account.id };
 }
 
-/** One drain of the outbox as a cycle runs it; returns the escalation emails delivered so far. */
+/** One drain of the outbox as a cycle runs it (unused send reservations given back); returns the escalation emails delivered so far. */
 async function drain(monitor: FakeMonitor) {
-  await sendPipeline({}, { reserved: 100, used: 0 }).run(monitor.context(), [monitor.clock.now()]);
+  await drainOutboxIn(monitor.context());
   return monitor.email.delivered.filter((email) => email.subject.includes("escalation"));
 }
 

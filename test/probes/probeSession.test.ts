@@ -91,6 +91,115 @@ describe("probe session", () => {
     expect(p.calls).toEqual([]);
   });
 
+  it.each<[string, string]>([
+    // Another domain entirely: the attacker's own server would answer the probe.
+    ["another domain", "https://evil.example.com/keys/cmk"],
+    // A vault suffix inside someone else's domain.
+    ["suffix as a subdomain", "https://kv-orders.vault.azure.net.evil.example.com/keys/cmk"],
+    // IP literals, dotted, hex, decimal and IPv6: internal addresses.
+    ["dotted IP", "https://10.0.0.5/keys/cmk"],
+    ["hex IP", "https://0x7f000001/keys/cmk"],
+    ["decimal IP", "https://2130706433/keys/cmk"],
+    ["IPv6 loopback", "https://[::1]/keys/cmk"],
+    ["localhost", "https://localhost/keys/cmk"],
+    // An internal single-label name.
+    ["internal name", "https://metadata/keys/cmk"],
+    // Userinfo: what is before the @ is not the host, and credentials would be sent.
+    ["userinfo", "https://attacker@kv-orders.vault.azure.net/keys/cmk"],
+    ["host as userinfo", "https://kv-orders.vault.azure.net@evil.example.com/keys/cmk"],
+    // A port: vaults listen on 443 only.
+    ["port", "https://kv-orders.vault.azure.net:8443/keys/cmk"],
+    // Not a valid vault label: too short, a dot inside, a double dash.
+    ["label too short", "https://kv.vault.azure.net/keys/cmk"],
+    ["two labels", "https://a.kv-orders.vault.azure.net/keys/cmk"],
+    ["double dash", "https://kv--orders.vault.azure.net/keys/cmk"],
+    // Another cloud's vault: this monitor runs in the public cloud.
+    ["China cloud vault", "https://kv-orders.vault.azure.cn/keys/cmk"],
+    // A trailing dot is another DNS name than the suffix.
+    ["trailing dot", "https://kv-orders.vault.azure.net./keys/cmk"],
+  ])("%s: not a Key Vault host, nothing looked up, connected to or asked of ARM", async (_name, keyVaultKeyUri) => {
+    const p = ports();
+    const facts = await prober(p)
+      .session()
+      .probe({ ...PROBE_ACCOUNT, keyVaultKeyUri });
+    const notProbed = { checked: false, reason: "not a Key Vault host: not probed" };
+    expect([facts.dns, facts.vault, facts.key, facts.roleAssignments]).toEqual([notProbed, notProbed, notProbed, notProbed]);
+    expect(p.calls).toEqual([]);
+  });
+
+  it.each([
+    // Percent-encoded dot segments: decoded, "../.." would climb out of /keys/ on the vault.
+    ["dot segments", "https://kv-orders.vault.azure.net/keys/%2e%2e%2f%2e%2e"],
+    // A quote and a space: no key can have them.
+    ["quote", "https://kv-orders.vault.azure.net/keys/k'%20x"],
+  ])("%s in the key name: the vault is read, the key is not", async (_name, keyVaultKeyUri) => {
+    const p = ports();
+    const facts = await prober(p)
+      .session()
+      .probe({ ...PROBE_ACCOUNT, keyVaultKeyUri });
+    expect(facts.key).toEqual({ checked: false, reason: expect.stringMatching(/^the key name is not one Key Vault allows/) });
+    expect(p.calls).not.toContain("get key");
+  });
+
+  it.each<[string, string[], string]>([
+    // The public cloud's vault, with a version and a trailing slash (a 4006 URI is still probed).
+    ["public vault", ["vault.azure.net"], "https://KV-Orders.vault.azure.net/keys/cmk/0123456789abcdef/"],
+    // A URI without a scheme is read as https, like the lenient parse.
+    ["no scheme", ["vault.azure.net"], "kv-orders.vault.azure.net/keys/cmk"],
+    // A China cloud vault, where the monitor runs in the China cloud.
+    ["China vault in China", ["vault.azure.cn", "managedhsm.azure.cn"], "https://kv-orders.vault.azure.cn/keys/cmk"],
+  ])("%s: probed", async (_name, vaultHostSuffixes, keyVaultKeyUri) => {
+    const p = ports();
+    const facts = await new SdkAccountProber(p, { timeoutInMs: 50, subscriptionIds: [PROBE_SUBSCRIPTION], now: () => new Date(), vaultHostSuffixes })
+      .session()
+      .probe({ ...PROBE_ACCOUNT, keyVaultKeyUri });
+    expect(facts.dns.checked && facts.key.checked).toBe(true);
+    expect(p.calls.filter((call) => call.startsWith("dns"))).toEqual([`dns kv-orders.${vaultHostSuffixes[0]}`]);
+  });
+
+  it.each<[string, object, string]>([
+    // A refused connection names the category and the code, never the address and port.
+    ["refused", { code: "ECONNREFUSED", message: "connect ECONNREFUSED 10.1.2.3:443" }, "could not connect to Key Vault (ECONNREFUSED)"],
+    // The SDK's wrapper for a socket error without a code of its own.
+    ["send error", { code: "REQUEST_SEND_ERROR", message: "socket hang up 10.1.2.3" }, "could not connect to Key Vault (REQUEST_SEND_ERROR)"],
+    // A certificate for other names: "TLS error", never the certificate's names.
+    [
+      "certificate names",
+      {
+        code: "ERR_TLS_CERT_ALTNAME_INVALID",
+        message: "Hostname/IP does not match certificate's altnames: Host: kv-orders.vault.azure.net. is not in the cert's altnames: DNS:internal.corp",
+      },
+      "TLS error talking to Key Vault (ERR_TLS_CERT_ALTNAME_INVALID)",
+    ],
+    [
+      "self-signed",
+      { code: "DEPTH_ZERO_SELF_SIGNED_CERT", message: "self-signed certificate for 10.1.2.3" },
+      "TLS error talking to Key Vault (DEPTH_ZERO_SELF_SIGNED_CERT)",
+    ],
+    // An HTTP error: the status and the service's code, not its message.
+    ["HTTP 502", { statusCode: 502, code: "BadGateway", message: "upstream 10.1.2.3:8080 failed" }, "Key Vault answered HTTP 502 BadGateway"],
+    // A code that is free text is left out.
+    ["odd code", { statusCode: 400, code: "10.1.2.3 said no", message: "x" }, "Key Vault answered HTTP 400"],
+    // Anything else: the error's name, no message.
+    ["unknown", { message: "something at 10.1.2.3 went wrong" }, "Key Vault failed (no error code)"],
+  ])("a key read that fails (%s) is described by category", async (_name, failure, reason) => {
+    const error = Object.assign(new Error((failure as { message: string }).message), failure);
+    const facts = await prober(ports({ keys: { getKey: async () => Promise.reject(error), getDeletedKey: async () => undefined } }))
+      .session()
+      .probe(PROBE_ACCOUNT);
+    expect(facts.key).toEqual({ checked: false, reason });
+  });
+
+  it("passes the probe's abort signal to the DNS lookup, so a slow resolver is cancelled", async () => {
+    // A lookup that outlives its timeout would hold the resolver's slot for the rest of the cycle.
+    let signal: AbortSignal | undefined;
+    const facts = await prober(ports({ resolver: { lookup: (_host, options) => ((signal = options?.abortSignal), never()) } }))
+      .session()
+      .probe(PROBE_ACCOUNT);
+    expect(facts.dns).toEqual({ checked: false, reason: "DNS lookup timed out after 50 ms" });
+    expect(signal?.aborted).toBe(true);
+  });
+
   describe("call slots", () => {
     const VAULTS = ["kv-a", "kv-b", "kv-c"];
     /** Accounts two per vault: the second of each waits on the first one's reads. */

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import https from "node:https";
 import { EmailClient, type EmailMessage } from "@azure/communication-email";
+import { AcsEmailSender } from "../../src/adapters/acsEmail";
+import type { OutgoingEmail } from "../../src/ports/emailSender";
+import { EmailNotAcceptedError } from "../../src/ports/errors";
 import { LocalSandbox } from "../../src/sandbox";
 
 let sandbox: LocalSandbox;
@@ -17,6 +20,7 @@ beforeEach(() => {
   sandbox.clearEmails();
   sandbox.clearFaults();
   sandbox.clearRequests();
+  sandbox.acs.resetBehaviour();
 });
 
 const message: EmailMessage = {
@@ -30,67 +34,105 @@ const message: EmailMessage = {
   headers: { "x-cmk-incident": "orders-db/4002" },
 };
 
+function outgoing(change: Partial<OutgoingEmail> = {}): OutgoingEmail {
+  return {
+    operationId: randomUUID(),
+    from: "DoNotReply@cmk-monitor.example.com",
+    to: ["orders-team@contoso.com"],
+    cc: [],
+    subject: "Cosmos DB account orders-db is revoked",
+    text: "text body",
+    html: "<p>html body</p>",
+    idempotencyKey: "orders-db.1.revoked",
+    ...change,
+  };
+}
+
+/** The monitor's adapter, with the SDK's default retries asked for: the adapter must turn them off. */
+function sender(connectionString = sandbox.acsConnectionString): AcsEmailSender {
+  return new AcsEmailSender(connectionString, undefined, { tlsOptions: { ca: sandbox.ca }, retryOptions: { maxRetries: 3 } });
+}
+
 function connectionStringClient(connectionString = sandbox.acsConnectionString, maxRetries = 0): EmailClient {
   return new EmailClient(connectionString, { tlsOptions: { ca: sandbox.ca }, retryOptions: { maxRetries } });
 }
 
-async function send(client: EmailClient, email: EmailMessage = message, operationId: string = randomUUID()) {
-  // updateIntervalInMs 0: the sandbox answers retry-after 0 anyway, this guards the default 2 s.
-  const poller = await client.beginSend(email, { operationId, updateIntervalInMs: 0 });
-  return poller.pollUntilDone();
-}
-
-async function caught(promise: Promise<unknown>): Promise<{ name?: string; statusCode?: number; code?: string; message?: string }> {
+async function caught(promise: Promise<unknown>): Promise<{ name?: string; statusCode?: number; code?: string; message?: string; neverSent?: boolean }> {
   try {
     await promise;
   } catch (error) {
-    return error as { name?: string; statusCode?: number; code?: string; message?: string };
+    return error as { name?: string; statusCode?: number; code?: string; message?: string; neverSent?: boolean };
   }
   throw new Error("expected the call to fail");
 }
 
-describe("ACS Email through the real EmailClient", () => {
-  it("accepts an HMAC-signed send, completes the operation and records the email", async () => {
-    const operationId = randomUUID();
+function routes(): [string, string | undefined, number][] {
+  return sandbox.requests().map((r) => [r.method, r.route, r.status]);
+}
 
-    const result = await send(connectionStringClient(), message, operationId);
+/** A clock the test moves, for running times and limit windows. */
+function manualClock(start = Date.parse("2026-01-05T10:00:00Z")): { now: number; clock: () => number } {
+  const state = { now: start, clock: () => state.now };
+  return state;
+}
 
-    expect(result).toMatchObject({ id: operationId, status: "Succeeded" });
+describe("ACS Email through the real SDK clients (AcsEmailSender)", () => {
+  it("records the email from one POST: the SDK's status poll is refused before it leaves the process", async () => {
+    const email = outgoing();
+
+    const result = await sender().send(email);
+
+    expect(result).toEqual({ operationId: email.operationId });
     expect(sandbox.sentEmails()).toEqual([
       {
-        operationId,
+        operationId: email.operationId,
         receivedAt: expect.any(Date),
         senderAddress: "DoNotReply@cmk-monitor.example.com",
         to: ["orders-team@contoso.com"],
-        cc: ["platform@contoso.com"],
-        bcc: ["audit@contoso.com"],
+        cc: [],
+        bcc: [],
         subject: "Cosmos DB account orders-db is revoked",
         plainText: "text body",
         html: "<p>html body</p>",
-        headers: { "x-cmk-incident": "orders-db/4002" },
+        headers: { "X-CMK-Monitor-Key": "orders-db.1.revoked" },
       },
     ]);
-    // One send and one poll: the poller follows operation-location and stops at Succeeded.
-    expect(sandbox.requests().map((r) => [r.method, r.route, r.status])).toEqual([
+    expect(routes()).toEqual([["POST", "acs-send", 202]]);
+  });
+
+  it("reads an operation's status with one GET, and a 404 as unknown", async () => {
+    const email = outgoing();
+    const client = sender();
+    await client.send(email);
+
+    // Succeeded: the sandbox's default running time is zero.
+    expect(await client.readOperationStatus(email.operationId)).toBe("Succeeded");
+    // Never sent: ACS does not know it.
+    expect(await client.readOperationStatus(randomUUID())).toBeUndefined();
+    expect(routes()).toEqual([
       ["POST", "acs-send", 202],
       ["GET", "acs-poll", 200],
+      ["GET", "acs-poll", 404],
     ]);
   });
 
-  it("accepts a bearer token (the managed-identity path)", async () => {
-    const client = new EmailClient(sandbox.acsEndpoint, sandbox.credential, { tlsOptions: { ca: sandbox.ca } });
+  it("accepts a bearer token (the managed-identity path) for sends and status reads", async () => {
+    const client = new AcsEmailSender(sandbox.acsEndpoint, sandbox.credential, { tlsOptions: { ca: sandbox.ca } });
+    const email = outgoing();
 
-    expect(await send(client)).toMatchObject({ status: "Succeeded" });
+    await client.send(email);
+
+    expect(await client.readOperationStatus(email.operationId)).toBe("Succeeded");
     expect(sandbox.sentEmails()).toHaveLength(1);
   });
 
-  it("rejects a signature made with the wrong access key with 401 and delivers nothing", async () => {
+  it("rejects a signature made with the wrong access key with 401: not accepted, nothing delivered", async () => {
     const wrongKey = Buffer.alloc(64, 7).toString("base64");
-    const client = connectionStringClient(`endpoint=${sandbox.acsEndpoint};accesskey=${wrongKey}`);
 
-    const error = await caught(send(client));
+    const error = await caught(sender(`endpoint=${sandbox.acsEndpoint};accesskey=${wrongKey}`).send(outgoing()));
 
-    expect(error).toMatchObject({ name: "RestError", statusCode: 401 });
+    expect(error).toBeInstanceOf(EmailNotAcceptedError);
+    expect(error).toMatchObject({ statusCode: 401, neverSent: false });
     expect(sandbox.sentEmails()).toEqual([]);
   });
 
@@ -112,18 +154,25 @@ describe("ACS Email through the real EmailClient", () => {
     expect(status).toBe(401);
   });
 
-  it("delivers once when the same Operation-Id is sent twice, and records the repeat", async () => {
-    const operationId = randomUUID();
-    const client = connectionStringClient();
+  it.each([
+    // The default, and ACS's documented promise (none): a repeated Operation-Id is delivered again.
+    { dedupeRepeats: false, delivered: 2 },
+    // The comparison mode: what the old assumption played.
+    { dedupeRepeats: true, delivered: 1 },
+  ])(
+    "a repeated Operation-Id with dedupeRepeats $dedupeRepeats is delivered $delivered time(s), and the repeat recorded",
+    async ({ dedupeRepeats, delivered }) => {
+      sandbox.acs.configure({ dedupeRepeats });
+      const email = outgoing();
+      const client = sender();
 
-    const first = await send(client, message, operationId);
-    const second = await send(client, message, operationId);
+      await client.send(email);
+      await client.send(email);
 
-    expect(first).toMatchObject({ id: operationId, status: "Succeeded" });
-    expect(second).toMatchObject({ id: operationId, status: "Succeeded" });
-    expect(sandbox.sentEmails()).toHaveLength(1);
-    expect(sandbox.emailRepeats()).toEqual([expect.objectContaining({ operationId, subject: message.content.subject })]);
-  });
+      expect(sandbox.sentEmails()).toHaveLength(delivered);
+      expect(sandbox.emailRepeats()).toEqual([expect.objectContaining({ operationId: email.operationId })]);
+    },
+  );
 
   it.each([
     // An owner-less account must not produce a send with nobody on it.
@@ -137,7 +186,8 @@ describe("ACS Email through the real EmailClient", () => {
   ])("answers 400 for $case", async ({ change, target }) => {
     const bad = { ...message, ...change } as EmailMessage;
 
-    const error = await caught(send(connectionStringClient(), bad));
+    // Through the bare EmailClient: the adapter's own types would not let these through.
+    const error = await caught(connectionStringClient().beginSend(bad, { operationId: randomUUID() }));
 
     expect(error).toMatchObject({ statusCode: 400, code: "BadRequest" });
     expect(error.message).toContain(target.split(".")[0]);
@@ -145,56 +195,118 @@ describe("ACS Email through the real EmailClient", () => {
   });
 
   describe("injected faults", () => {
+    it("a 503 is one POST (no SDK retry) and leaves the outcome unknown: not EmailNotAcceptedError", async () => {
+      sandbox.injectFault({ route: "acs-send", status: 503, times: 2 });
+
+      const error = await caught(sender().send(outgoing()));
+
+      expect(error).not.toBeInstanceOf(EmailNotAcceptedError);
+      expect(error).toMatchObject({ name: "RestError", statusCode: 503 });
+      expect(routes()).toEqual([["POST", "acs-send", 503]]);
+    });
+
+    it("a 429 is not accepted, carries its Retry-After and is not retried by the SDK", async () => {
+      sandbox.injectFault({ route: "acs-send", status: 429, times: 2, retryAfterInSeconds: 120 });
+
+      const error = (await caught(sender().send(outgoing()))) as EmailNotAcceptedError;
+
+      expect(error).toBeInstanceOf(EmailNotAcceptedError);
+      expect(error.statusCode).toBe(429);
+      expect((error.response as { headers: { get(name: string): string | undefined } }).headers.get("retry-after")).toBe("120");
+      expect(routes()).toEqual([["POST", "acs-send", 429]]);
+      expect(sandbox.sentEmails()).toEqual([]);
+    });
+
+    it("a refused connection is not accepted and provably never sent (its budget may go back)", async () => {
+      const error = await caught(sender("endpoint=https://127.0.0.1:1/;accesskey=" + Buffer.alloc(32, 1).toString("base64")).send(outgoing()));
+
+      expect(error).toBeInstanceOf(EmailNotAcceptedError);
+      expect(error.neverSent).toBe(true);
+    });
+
+    it("acs-send with operationStatus Failed accepts the send (202), reports Failed and delivers nothing", async () => {
+      sandbox.injectFault({ route: "acs-send", status: 202, operationStatus: "Failed" });
+      const email = outgoing();
+      const client = sender();
+
+      await client.send(email);
+
+      expect(await client.readOperationStatus(email.operationId)).toBe("Failed");
+      expect(sandbox.sentEmails()).toEqual([]);
+    });
+
+    it("a status-read fault fails the read only", async () => {
+      const email = outgoing();
+      const client = sender();
+      await client.send(email);
+      sandbox.injectFault({ route: "acs-poll", status: 503 });
+
+      expect(await caught(client.readOperationStatus(email.operationId))).toMatchObject({ statusCode: 503 });
+      expect(await client.readOperationStatus(email.operationId)).toBe("Succeeded");
+    });
+  });
+
+  it("an operation reports Running (with a Retry-After) for its running time, then its outcome", async () => {
+    const time = manualClock();
+    sandbox.acs.configure({ clock: time.clock, runningForInMs: [90_000, 90_000] });
+    const email = outgoing();
+    const client = sender();
+    await client.send(email);
+
+    // Within the running time.
+    expect(await client.readOperationStatus(email.operationId)).toBe("Running");
+    time.now += 90_000;
+    // Past it.
+    expect(await client.readOperationStatus(email.operationId)).toBe("Succeeded");
+  });
+
+  describe("limits per sender domain (enforceLimits)", () => {
     it.each([
-      // Service outage on send: nothing accepted, the caller must try again later.
-      { status: 503, code: "ServiceUnavailable" },
-      // Throttled on send.
-      { status: 429, code: "TooManyRequests" },
-    ])("acs-send $status surfaces as RestError and delivers nothing", async ({ status, code }) => {
-      sandbox.injectFault({ route: "acs-send", status });
+      // Azure-managed domain: 5 sends a minute; the sixth gets 429 with the wait until the window frees.
+      { domain: "azure-managed" as const, api: "send" as const, perMinute: 5 },
+      // Custom domain: 30 a minute.
+      { domain: "custom" as const, api: "send" as const, perMinute: 30 },
+      // Azure-managed status reads: 10 a minute.
+      { domain: "azure-managed" as const, api: "status" as const, perMinute: 10 },
+    ])("$domain $api: $perMinute a minute, then 429 + Retry-After", async ({ domain, api, perMinute }) => {
+      const time = manualClock();
+      sandbox.acs.configure({ clock: time.clock, enforceLimits: true, domain });
+      const client = sender();
+      const call = () => (api === "send" ? client.send(outgoing()) : client.readOperationStatus(randomUUID()));
+      for (let i = 0; i < perMinute; i++) await call();
 
-      const error = await caught(send(connectionStringClient()));
+      const error = (await caught(call())) as { statusCode?: number; response?: { headers: { get(name: string): string | undefined } } };
 
-      expect(error).toMatchObject({ name: "RestError", statusCode: status, code });
-      expect(sandbox.sentEmails()).toEqual([]);
+      expect(error.statusCode).toBe(429);
+      expect(Number(error.response?.headers.get("retry-after"))).toBeGreaterThan(0);
+      time.now += 60_000;
+      // A minute later the minute window is free again (a 429 would throw).
+      await call();
     });
 
-    it("acs-poll Failed makes the send fail and delivers nothing", async () => {
-      sandbox.injectFault({ route: "acs-poll", status: 200, operationStatus: "Failed" });
+    it("azure-managed sends: 10 an hour, counted across minutes, and a refused request counts too", async () => {
+      const time = manualClock();
+      sandbox.acs.configure({ clock: time.clock, enforceLimits: true, domain: "azure-managed" });
+      const client = sender();
+      for (let i = 0; i < 10; i++) {
+        await client.send(outgoing());
+        time.now += 2 * 60_000;
+      }
 
-      const error = await caught(send(connectionStringClient()));
-
-      // core-lro turns a Failed operation into an error; the status is not returned as a value.
-      expect(error.message).toMatch(/long-running operation has failed/i);
-      expect(sandbox.sentEmails()).toEqual([]);
-      expect(sandbox.requests().map((r) => [r.route, r.status])).toEqual([
-        ["acs-send", 202],
-        ["acs-poll", 200],
-      ]);
-    });
-
-    it("a repeat of a Failed operation stays Failed and still delivers nothing", async () => {
-      // Why it matters: reusing a deterministic Operation-Id after a failure never resends.
-      const operationId = randomUUID();
-      sandbox.injectFault({ route: "acs-poll", status: 200, operationStatus: "Failed" });
-      await caught(send(connectionStringClient(), message, operationId));
-
-      const error = await caught(send(connectionStringClient(), message, operationId));
-
-      expect(error.message).toMatch(/failed/i);
-      expect(sandbox.sentEmails()).toEqual([]);
-      expect(sandbox.emailRepeats()).toHaveLength(1);
+      expect(await caught(client.send(outgoing()))).toMatchObject({ statusCode: 429 });
+      expect(sandbox.acs.counts).toMatchObject({ sendCalls: 11, throttled: 1 });
+      expect(sandbox.sentEmails()).toHaveLength(10);
     });
   });
 
   it("adds the configured latency to every response", async () => {
     const slow = await LocalSandbox.start({ latencyInMs: 150 });
     try {
-      const client = new EmailClient(slow.acsConnectionString, { tlsOptions: { ca: slow.ca } });
+      const client = new AcsEmailSender(slow.acsConnectionString, undefined, { tlsOptions: { ca: slow.ca } });
       const startedAt = Date.now();
-      await send(client);
-      // Two round trips (send + poll), each delayed; a little slack for timer rounding.
-      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(290);
+      await client.send(outgoing());
+      // One round trip (the POST only), delayed; a little slack for timer rounding.
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(140);
     } finally {
       await slow.stop();
     }

@@ -100,7 +100,8 @@ describe("ARM databaseAccounts through the real CosmosDBManagementClient", () =>
     const orders = accounts.find((a) => a.name === "orders-db")!;
     expect(orders).toMatchObject({
       id: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-orders/providers/Microsoft.DocumentDB/databaseAccounts/orders-db`,
-      location: "northeurope",
+      // Cosmos DB reports the region's display name, not the ARM name it was created with.
+      location: "North Europe",
       type: "Microsoft.DocumentDB/databaseAccounts",
       kind: "GlobalDocumentDB",
       tags: { owner: "orders-team@contoso.com" },
@@ -161,8 +162,94 @@ describe("ARM databaseAccounts through the real CosmosDBManagementClient", () =>
     expect(account.keyVaultKeyUri).toBeDefined();
   });
 
-  it("lists nothing for a subscription without accounts, as ARM does (200, empty value)", async () => {
+  it("lists nothing for an existing subscription without accounts, as ARM does (200, empty value)", async () => {
+    sandbox.addSubscription("33333333-3333-4333-8333-333333333333");
+
     expect(await listAll(client("33333333-3333-4333-8333-333333333333"))).toEqual([]);
+  });
+
+  it.each([
+    // A subscription ARM does not know: a list is not an empty page but SubscriptionNotFound.
+    {
+      case: "list in an unknown subscription",
+      path: "/subscriptions/55555555-5555-4555-8555-555555555555/providers/Microsoft.DocumentDB/databaseAccounts",
+      status: 404,
+      code: "SubscriptionNotFound",
+    },
+    // Same for a get.
+    {
+      case: "get in an unknown subscription",
+      path: "/subscriptions/55555555-5555-4555-8555-555555555555/resourceGroups/rg-orders/providers/Microsoft.DocumentDB/databaseAccounts/orders-db",
+      status: 404,
+      code: "SubscriptionNotFound",
+    },
+    // A resource group that does not exist in a known subscription.
+    {
+      case: "get in an unknown resource group",
+      path: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-none/providers/Microsoft.DocumentDB/databaseAccounts/orders-db`,
+      status: 404,
+      code: "ResourceGroupNotFound",
+    },
+    // List by an unknown resource group.
+    {
+      case: "list in an unknown resource group",
+      path: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-none/providers/Microsoft.DocumentDB/databaseAccounts`,
+      status: 404,
+      code: "ResourceGroupNotFound",
+    },
+    // The group exists, the account does not.
+    {
+      case: "missing account in a known group",
+      path: `/subscriptions/${SUBSCRIPTION}/resourceGroups/rg-orders/providers/Microsoft.DocumentDB/databaseAccounts/none-db`,
+      status: 404,
+      code: "ResourceNotFound",
+    },
+    // ARM checks the subscription id's shape before anything else.
+    {
+      case: "non-GUID subscription id",
+      path: "/subscriptions/not-a-guid/providers/Microsoft.DocumentDB/databaseAccounts",
+      status: 400,
+      code: "InvalidSubscriptionId",
+    },
+    // A well-formed api-version Cosmos DB does not serve: an SDK upgrade to it must fail here too.
+    {
+      case: "unserved api-version",
+      path: `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.DocumentDB/databaseAccounts`,
+      apiVersion: "2099-01-01",
+      status: 400,
+      code: "NoRegisteredProviderFound",
+    },
+    // A malformed one.
+    {
+      case: "malformed api-version",
+      path: `/subscriptions/${SUBSCRIPTION}/providers/Microsoft.DocumentDB/databaseAccounts`,
+      apiVersion: "latest",
+      status: 400,
+      code: "InvalidApiVersionParameter",
+    },
+    // Subscriptions are ARM's own API: an unknown version is invalid there.
+    { case: "unserved subscriptions api-version", path: "/subscriptions", apiVersion: "2099-01-01", status: 400, code: "InvalidApiVersionParameter" },
+  ])("$case: $status $code", async ({ path, apiVersion, status, code }) => {
+    const response = await rawGet(
+      `${path}?api-version=${apiVersion ?? "2025-10-15"}`.replace("/subscriptions?api-version=2025-10-15", "/subscriptions?api-version=2022-12-01"),
+      {
+        authorization: "Bearer t",
+      },
+    );
+
+    expect(response.status).toBe(status);
+    expect((JSON.parse(response.body) as { error: { code: string } }).error.code).toBe(code);
+  });
+
+  it("pages the subscription list with $top and a nextLink, and refuses $top above 1000", async () => {
+    sandbox.addSubscription("66666666-6666-4666-8666-666666666666");
+    const first = await rawGet("/subscriptions?api-version=2022-12-01&$top=1", { authorization: "Bearer t" });
+    const page = JSON.parse(first.body) as { value: unknown[]; nextLink?: string };
+    const tooMany = await rawGet("/subscriptions?api-version=2022-12-01&$top=1001", { authorization: "Bearer t" });
+
+    expect(page.value).toHaveLength(1);
+    expect(page.nextLink).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/subscriptions\?api-version=2022-12-01&%24top=1&%24skiptoken=1$/);
+    expect(tooMany.status).toBe(400);
   });
 
   it("answers 403 AuthorizationFailed for a forbidden subscription, on list and get", async () => {

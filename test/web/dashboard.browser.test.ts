@@ -183,7 +183,7 @@ describeWithBrowser("the dashboard in a real browser", () => {
     await page.goto(`${web.url}/api/dashboard`);
     const recovering = page.locator('#state-recovering tr[data-incident-id^="orders-db"]');
     await expect(recovering.locator(".badge").textContent()).resolves.toBe("Recovering");
-    await expect(recovering.textContent()).resolves.toContain("Acknowledged by alice@contoso.com (email link)");
+    await expect(recovering.textContent()).resolves.toContain("Acknowledged by alice@contoso.com (email link sent to ");
     await expect(recovering.locator(".deadline-kind").textContent()).resolves.toBe("Expected recovery");
     await expect(page.locator("#state-revoked tr.incident .account-name").allTextContents()).resolves.toEqual(["billing-db", "search-db"]);
     expect(pageErrors).toEqual([]);

@@ -1,10 +1,24 @@
 import type { Incident } from "../../src/domain/incident";
 import { countdownText, formatSpan } from "../../src/web/dashboardPage";
-import { buildStatusReport, nextDeadline } from "../../src/web/statusReport";
+import { buildStatusReport, historyDaysFrom, nextDeadline, type StatusInput } from "../../src/web/statusReport";
 import { makeIncident, makeRecoveringIncident } from "../fixtures/incidents";
 
 const at = (hhmm: string) => `2026-11-29T${hhmm}:00.000Z`;
 const NOW = new Date(at("08:00"));
+const OPTIONS: StatusInput["options"] = { pollIntervalInMinutes: 5, ownerTag: "cmk-owner", allowedRecipientDomains: [] };
+
+function input(incidents: Incident[]): StatusInput {
+  return {
+    open: incidents.map((incident) => ({ incident, events: [] })),
+    all: incidents,
+    checks: [],
+    sentTimes: [],
+    lastCycle: undefined,
+    filter: {},
+    historyDays: 7,
+    options: OPTIONS,
+  };
+}
 
 describe("nextDeadline", () => {
   it.each<[string, Partial<Incident>, ReturnType<typeof nextDeadline>]>([
@@ -50,8 +64,8 @@ describe("buildStatusReport", () => {
       makeRecoveringIncident({ id: "b", accountId: "/subscriptions/x/resourceGroups/y/providers/Microsoft.DocumentDB/databaseAccounts/b" }),
       makeIncident({ id: "c", cause: "key-disabled-or-expired", state: "escalated" }),
       makeIncident({ id: "d", state: "resolved" }),
-    ].map((incident) => ({ incident, events: [] }));
-    const report = buildStatusReport(incidents, undefined, NOW);
+    ];
+    const report = buildStatusReport(input(incidents), NOW);
     expect(report.counts).toEqual({
       open: 3,
       byState: { escalated: 1, revoked: 1, recovering: 1 },
@@ -60,6 +74,26 @@ describe("buildStatusReport", () => {
     // Most urgent first.
     expect(report.incidents.map((i) => i.state)).toEqual(["escalated", "revoked", "recovering"]);
     expect(report.lastCycle).toBeNull();
+    // The resolved one is history: it counts on the day it was detected, not as open.
+    expect(report.history.perDay.at(-1)).toEqual({ date: "2026-11-29", detected: 4, escalated: 0, resolved: 0, emailsSent: 0 });
+    // Durations cover the window only: an incident detected before it is left out.
+    const old = makeIncident({ id: "old", state: "resolved", detectedAt: "2026-10-01T00:00:00.000Z", resolvedAt: "2026-10-01T01:00:00.000Z" });
+    const withOld = buildStatusReport({ ...input(incidents), all: [...incidents, old] }, NOW);
+    expect(withOld.history.durationsByCause.map((row) => [row.cause, row.incidents])).toEqual(
+      report.history.durationsByCause.map((row) => [row.cause, row.incidents]),
+    );
+    expect(report.history.durationsByCause.map((row) => row.incidents)).toEqual([3, 1]);
+  });
+
+  it.each<[string, string, number]>([
+    // The three windows offered by the page.
+    ["7 days", "days=7", 7],
+    ["90 days", "days=90", 90],
+    // Anything else falls back to the default rather than failing the page.
+    ["not offered", "days=1000", 30],
+    ["missing", "", 30],
+  ])("history window: %s", (_name, query, days) => {
+    expect(historyDaysFrom(new URLSearchParams(query))).toBe(days);
   });
 });
 
@@ -102,7 +136,7 @@ describe("status report: the support ticket", () => {
     ],
   ])("%s", (_case, supportTicket, expected) => {
     const incident = makeIncident({ state: "escalated", escalatedAt: at("07:10"), ...(supportTicket ? { supportTicket } : {}) });
-    const report = buildStatusReport([{ incident, events: [] }], undefined, NOW);
+    const report = buildStatusReport(input([incident]), NOW);
     expect(report.incidents[0]!.supportTicket).toEqual(expected);
   });
 });

@@ -1,5 +1,5 @@
 /** No usable default identity is set on the account (4015). */
-import { azureValue, identityIdValue, type CommandTarget } from "../commandTarget";
+import { identityIdValue, principalValue, type CommandTarget } from "../commandTarget";
 import {
   cmd,
   grantStep,
@@ -60,14 +60,14 @@ function remediation(t: CommandTarget): RemediationStep[] {
     steps.push(grantStep(t, t.principal, "that identity"));
   } else if (attachedIds.length > 0) {
     const id = attachedIds[0]!;
-    const principal = azureValue(account?.userAssignedIdentities[id]?.principalId, "principal-id");
+    const principal = principalValue(account?.userAssignedIdentities[id]?.principalId);
     steps.push({
       text: "Set an identity the account already has as its default identity, for example its user-assigned identity:",
       commands: [cmd(setDefaultIdentity(t, sh`UserAssignedIdentity=${identityIdValue(id)}`))],
     });
     steps.push(grantStep(t, principal, "that identity"));
   } else if (hasSystem) {
-    const principal = azureValue(account?.principalId, "principal-id");
+    const principal = principalValue(account?.principalId);
     steps.push({
       text: "Set the account's system-assigned identity as its default identity:",
       commands: [cmd(setDefaultIdentity(t, "SystemAssignedIdentity"))],

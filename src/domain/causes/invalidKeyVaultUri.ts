@@ -1,9 +1,9 @@
 /** The account's key URI is not a versionless Key Vault key URI (4006, 4010, 4011, 4014). */
-import { HOST_NAME, type CommandTarget } from "../commandTarget";
-import { formatKeyVaultKeyUri } from "../keyVaultUri";
+import type { CommandTarget } from "../commandTarget";
+import { displayValue } from "../displayText";
 import type { ProbeFacts } from "../probeFacts";
 import { cmd, setKeyUri, showKeyUri, type RemediationStep } from "../remediationCommands";
-import { sh, type ShellValue } from "../shellQuoting";
+import { sh } from "../shellQuoting";
 import type { CauseDefinition, CauseVerdict } from "./causeDefinition";
 import { AFTER_FIX } from "./recoveryPolicies";
 
@@ -32,14 +32,14 @@ export const invalidKeyVaultUri: CauseDefinition<"invalid-key-vault-uri"> = {
 
 function remediation(t: CommandTarget): RemediationStep[] {
   const current = t.account?.keyVaultKeyUri;
-  // Proposed only when every part passed the checks; otherwise the reader fills in the names.
-  const checked = t.keyReference && typeof t.vaultName === "string" && typeof t.keyName === "string" && HOST_NAME.test(t.keyReference.vaultHost);
-  const corrected: ShellValue = checked ? formatKeyVaultKeyUri(t.keyReference!) : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
-  const proposal = t.keyReference ? ` Based on the current value, the corrected URI is ${formatKeyVaultKeyUri(t.keyReference)}.` : "";
+  // Built from the strictly checked vault host and key name only; otherwise the reader fills in the names.
+  const corrected =
+    typeof t.vaultHost === "string" ? sh`https://${t.vaultHost}/keys/${t.keyName}` : sh`https://${t.vaultName}.vault.azure.net/keys/${t.keyName}`;
+  const proposal = corrected.text.includes("<") ? "" : ` Based on the current value, the corrected URI is ${corrected.text}.`;
   return [
     {
       text:
-        `Look at the key URI the account is configured with${current !== undefined ? ` (currently "${current}")` : ""}. ` +
+        `Look at the key URI the account is configured with${current !== undefined ? ` (currently "${displayValue(current)}")` : ""}. ` +
         "It must be https://<vault>.vault.azure.net/keys/<key> (or your cloud's vault domain), without a key version: the account always uses the key's current version." +
         proposal,
       commands: [cmd(showKeyUri(t))],

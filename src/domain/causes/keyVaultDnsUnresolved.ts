@@ -1,5 +1,5 @@
 /** The vault's host name does not resolve (4009). */
-import { freeValue, HOST_NAME, type CommandTarget } from "../commandTarget";
+import type { CommandTarget } from "../commandTarget";
 import { dnsCondition, targetNames } from "../probeConditions";
 import type { ProbeFacts } from "../probeFacts";
 import { cmd, recoverVault, setKeyUri, showDeletedVault, showKeyUri, type RemediationStep } from "../remediationCommands";
@@ -31,8 +31,8 @@ export const keyVaultDnsUnresolved: CauseDefinition<"key-vault-dns-unresolved"> 
 };
 
 function remediation(t: CommandTarget): RemediationStep[] {
-  // The host is checked too: "-x.vault.azure.net" would be an nslookup option.
-  const host: ShellValue = t.keyReference ? freeValue(t.keyReference.vaultHost, HOST_NAME, "vault-host") : sh`${t.vaultName}.vault.azure.net`;
+  // Only a vault host from the strict parse: any other host would be a lookup the attacker chose.
+  const host: ShellValue = t.vaultHost;
   return [
     {
       text: "Check that the key URI names the right vault and that its host name resolves.",

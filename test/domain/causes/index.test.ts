@@ -1,4 +1,5 @@
 import { CAUSE_DEFINITIONS, CAUSE_IDS, GUIDE_URL, WORDING_PRECEDENCE, getCause, getCauseDefinition, type CauseDefinition } from "../../../src/domain/causes";
+import { classifyStatus, classifySubstatus, classifyText } from "../../../src/domain/classifier";
 import { commandTarget } from "../../../src/domain/commandTarget";
 import { CMK_CODE_MAX, CMK_CODE_MIN } from "../../../src/domain/substatusCodes";
 import { healthyFacts, NOW } from "../../fixtures/probes";
@@ -120,5 +121,23 @@ describe("evidence the classifier reads", () => {
         .map((cause) => cause.id)
         .sort(),
     );
+  });
+});
+
+describe("the classifier reaches every piece of evidence a cause claims", () => {
+  // A phrase an earlier cause's phrase shadows (precedence) would never name its own cause.
+  it.each(CAUSE_DEFINITIONS.flatMap((cause) => cause.wordings.map((phrase) => [cause.id, phrase] as const)))("%s: wording %j", (id, phrase) => {
+    expect(classifyText(phrase)).toMatchObject({ health: "revoked", cause: id, matchedBy: "wording" });
+  });
+
+  // The service's and the guide's links, as they end a status.
+  it.each(CAUSE_DEFINITIONS.flatMap((cause) => cause.guideAnchors.map((anchor) => [cause.id, anchor] as const)))("%s: anchor %s", (id, anchor) => {
+    expect(classifyStatus(`Access revoked; see ${GUIDE_URL}#${anchor}`)).toMatchObject({ health: "revoked", cause: id, matchedBy: "anchor" });
+  });
+
+  // A 403 sub-status and its SDK name both name the cause.
+  it.each(CAUSE_DEFINITIONS.flatMap((cause) => cause.codes.map(({ code, name }) => [cause.id, code, name] as const)))("%s: code %i (%s)", (id, code, name) => {
+    expect(classifySubstatus(403, code)).toEqual({ health: "revoked", cause: id, code, matchedBy: "substatus" });
+    expect(classifyText(name)).toEqual({ health: "revoked", cause: id, code, matchedBy: "substatus" });
   });
 });

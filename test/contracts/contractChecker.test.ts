@@ -1,0 +1,203 @@
+import type { RecordedExchange } from "../../src/sandbox";
+import { ContractChecker } from "./contractChecker";
+import { runContracts } from "./runContracts";
+
+let checker: ContractChecker;
+
+beforeAll(async () => {
+  checker = await ContractChecker.load();
+});
+
+const SUB = "5a5a5a5a-0000-4000-8000-00000000c0de";
+const ACCOUNT_PATH = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/db1`;
+const ACCOUNT = {
+  id: ACCOUNT_PATH,
+  name: "db1",
+  location: "West Europe",
+  type: "Microsoft.DocumentDB/databaseAccounts",
+  kind: "GlobalDocumentDB",
+  tags: {},
+  identity: { type: "SystemAssigned", principalId: "p", tenantId: "t" },
+  properties: {
+    provisioningState: "Succeeded",
+    enableAutomaticFailover: false,
+    consistencyPolicy: { defaultConsistencyLevel: "Session" },
+    keyVaultKeyUri: "https://kv.vault.azure.net/keys/k",
+  },
+};
+
+function exchange(overrides: Partial<RecordedExchange> & { json?: unknown }): RecordedExchange {
+  const { json, ...rest } = overrides;
+  return {
+    method: "GET",
+    host: "127.0.0.1:443",
+    url: `${ACCOUNT_PATH}?api-version=2025-10-15`,
+    requestHeaders: {},
+    requestBody: "",
+    status: 200,
+    responseHeaders: { "content-type": "application/json" },
+    responseBody: JSON.stringify(json ?? ACCOUNT),
+    ...rest,
+  };
+}
+
+const ROLE_ASSIGNMENTS_URL = `/subscriptions/${SUB}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01`;
+const assignment = (properties: Record<string, unknown>) => ({
+  value: [{ id: "a", name: "a", type: "t", properties: { roleDefinitionId: "r", principalId: "p", ...properties } }],
+});
+const RESOURCES = { method: "POST", url: "/providers/Microsoft.ResourceGraph/resources?api-version=2021-06-01-preview", requestBody: '{"query":"Resources"}' };
+const QUOTA = { "x-ms-user-quota-remaining": "14", "x-ms-user-quota-resets-after": "00:00:05" };
+const graphAnswer = (facets: unknown[]) => ({ totalRecords: 0, count: 0, resultTruncated: "false", data: [], facets });
+const SEND = {
+  method: "POST",
+  url: "/emails:send?api-version=2025-09-01",
+  requestBody: '{"senderAddress":"a@b.c","content":{"subject":"s"},"recipients":{"to":[{"address":"x@y.z"}]}}',
+};
+const SEND_RESULT = { id: "op", status: "Running" };
+
+describe("ContractChecker", () => {
+  it("accepts the specs' own x-ms-examples (a check on the checker)", () => {
+    const { examples, failures } = checker.checkExamples();
+
+    expect(failures).toEqual([]);
+    expect(examples).toBeGreaterThanOrEqual(13);
+  });
+
+  it.each([
+    // A conforming account passes: the baseline every broken case below differs from.
+    { case: "conforming account", exchange: exchange({}), expected: [] },
+    // Wrong property type: a boolean sent as a string.
+    {
+      case: "wrong property type",
+      exchange: exchange({ json: { ...ACCOUNT, properties: { ...ACCOUNT.properties, enableAutomaticFailover: "false" } } }),
+      expected: ["body/properties/enableAutomaticFailover: must be boolean"],
+    },
+    // A required property missing in a nested object.
+    {
+      case: "required property missing",
+      exchange: exchange({ json: { ...ACCOUNT, properties: { ...ACCOUNT.properties, consistencyPolicy: {} } } }),
+      expected: ["body/properties/consistencyPolicy: must have required property 'defaultConsistencyLevel'"],
+    },
+    // x-ms-enum modelAsString: true is extensible: a kind the spec does not list passes.
+    { case: "extensible enum", exchange: exchange({ json: { ...ACCOUNT, kind: "SomethingNew" } }), expected: [] },
+    // modelAsString: false is a closed enum.
+    {
+      case: "closed enum",
+      exchange: exchange({ json: { ...ACCOUNT, identity: { type: "Managed" } } }),
+      expected: [expect.stringContaining("body/identity/type: must be equal to one of the allowed values")],
+    },
+    // A 2xx the operation does not declare.
+    { case: "undeclared status", exchange: exchange({ status: 201 }), expected: [expect.stringContaining("status 201 is not declared")] },
+    // An error answer must carry the error envelope's code.
+    {
+      case: "error without code",
+      exchange: exchange({ status: 404, json: { error: { message: "gone" } } }),
+      expected: ["error envelope without error.code"],
+    },
+    // api-version other than the spec's, answered as if it were fine.
+    {
+      case: "other api-version accepted",
+      exchange: exchange({ url: `${ACCOUNT_PATH}?api-version=2099-01-01` }),
+      expected: [expect.stringContaining('api-version "2099-01-01" is not the spec\'s "2025-10-15"')],
+    },
+    // A subscription id that is not a GUID breaks the path parameter's format.
+    {
+      case: "non-GUID subscription id",
+      exchange: exchange({ url: `${ACCOUNT_PATH.replace(SUB, "not-a-guid")}?api-version=2025-10-15` }),
+      expected: ['path parameter "subscriptionId": must match format "uuid"'],
+    },
+    // The spec does not page this list (nextLinkName null): the SDK would drop every page after the first.
+    {
+      case: "nextLink on an unpaged list",
+      exchange: exchange({
+        url: `/subscriptions/${SUB}/providers/Microsoft.DocumentDB/databaseAccounts?api-version=2025-10-15`,
+        json: { value: [ACCOUNT], nextLink: "https://127.0.0.1/x" },
+      }),
+      expected: ["nextLink on a list the spec does not page (the SDK ignores it)"],
+    },
+    // A pageable list's nextLink must keep the api-version.
+    {
+      case: "nextLink with another api-version",
+      exchange: exchange({
+        url: `/subscriptions?api-version=2022-12-01`,
+        json: { value: [], nextLink: "https://127.0.0.1/subscriptions?api-version=2016-06-01&$skiptoken=1" },
+      }),
+      expected: ["nextLink changes the api-version"],
+    },
+    // x-nullable properties may be null…
+    { case: "x-nullable null", exchange: exchange({ url: ROLE_ASSIGNMENTS_URL, json: assignment({ condition: null }) }), expected: [] },
+    // …others may not.
+    {
+      case: "null where not x-nullable",
+      exchange: exchange({ url: ROLE_ASSIGNMENTS_URL, json: assignment({ principalId: null }) }),
+      expected: ["body/value/0/properties/principalId: must be string"],
+    },
+    // The discriminator picks the subtype: a FacetError must list its errors.
+    {
+      case: "discriminated subtype incomplete",
+      exchange: exchange({ ...RESOURCES, responseHeaders: QUOTA, json: graphAnswer([{ expression: "location", resultType: "FacetError" }]) }),
+      expected: ["body/facets/0: must have required property 'errors'"],
+    },
+    // Resource Graph answers carry the caller's quota (Learn, throttling guidance).
+    {
+      case: "Resource Graph without quota headers",
+      exchange: exchange({ ...RESOURCES, json: graphAnswer([]) }),
+      expected: [expect.stringContaining("x-ms-user-quota-remaining"), expect.stringContaining("x-ms-user-quota-resets-after")],
+    },
+    // Every 429 says when to come back.
+    {
+      case: "429 without Retry-After",
+      exchange: exchange({ status: 429, json: { error: { code: "TooManyRequests", message: "slow down" } } }),
+      expected: ["429 without a Retry-After in seconds"],
+    },
+    // The send's 202 without the Operation-Location the poller follows.
+    {
+      case: "send without Operation-Location",
+      exchange: exchange({ ...SEND, status: 202, json: SEND_RESULT }),
+      expected: ['declared header "Operation-Location" missing'],
+    },
+    // A declared header of the wrong type.
+    {
+      case: "Retry-After not an integer",
+      exchange: exchange({
+        ...SEND,
+        status: 202,
+        responseHeaders: { "operation-location": "https://127.0.0.1:1/emails/operations/op", "retry-after": "soon" },
+        json: SEND_RESULT,
+      }),
+      expected: ['header "retry-after": must be integer'],
+    },
+    // A request body missing what the spec requires.
+    {
+      case: "request body incomplete",
+      exchange: exchange({
+        ...SEND,
+        requestBody: '{"senderAddress":"a@b.c"}',
+        status: 202,
+        responseHeaders: { "operation-location": "https://127.0.0.1:1/emails/operations/op" },
+        json: SEND_RESULT,
+      }),
+      expected: ["request: must have required property 'content'", "request: must have required property 'recipients'"],
+    },
+    // A path no spec describes.
+    {
+      case: "unknown path",
+      exchange: exchange({ method: "PUT", url: "/subscriptions/x/unknown?api-version=1" }),
+      expected: ["no operation in the specs matches this path and method"],
+    },
+  ])("$case", ({ exchange: recorded, expected }) => {
+    const report = checker.checkExchanges([recorded]);
+
+    expect(report.failures.map((f) => f.message)).toEqual(expected);
+  });
+});
+
+describe("the sandbox against the specs", () => {
+  it("conforms on every exchange of the contract run, over the 14 operations the monitor calls", async () => {
+    const run = await runContracts();
+
+    expect(run.failures).toEqual([]);
+    expect(run.operations).toBe(14);
+    expect(run.bodiesValidated).toBeGreaterThan(40);
+  });
+});
