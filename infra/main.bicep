@@ -194,6 +194,32 @@ param emailStatusRatePerMinute int = 0
 @description('CMK_EMAIL_STATUS_RATE_PER_HOUR: email status reads per rolling hour at most; 0 follows the sender domain (Azure-managed 20, custom 200).')
 param emailStatusRatePerHour int = 0
 
+@allowed(['off', 'draft', 'create'])
+@description('CMK_SUPPORT_TICKETS: off, draft (the escalation email carries the ticket and an az command) or create (the monitor files it; assigns Support Request Contributor on each monitored subscription).')
+param supportTickets string = 'off'
+
+@allowed(['minimal', 'moderate', 'critical', 'highestcriticalimpact'])
+@description('CMK_SUPPORT_SEVERITY: the ticket severity.')
+param supportSeverity string = 'moderate'
+
+@description('CMK_SUPPORT_CONTACT_NAME: the ticket contact, first and last name (required with create).')
+param supportContactName string = ''
+
+@description('CMK_SUPPORT_CONTACT_EMAIL: the ticket contact email (default: the first escalation recipient).')
+param supportContactEmail string = ''
+
+@description('CMK_SUPPORT_CONTACT_COUNTRY: ISO 3166-1 alpha-3 country of the contact.')
+param supportContactCountry string = 'usa'
+
+@description('CMK_SUPPORT_CONTACT_LANGUAGE: preferred support language, e.g. en-us.')
+param supportContactLanguage string = 'en-us'
+
+@description('CMK_SUPPORT_CONTACT_TIMEZONE: Microsoft time zone name of the contact, e.g. UTC.')
+param supportContactTimezone string = 'UTC'
+
+@description('CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID: fallback problem classification id.')
+param supportProblemClassificationId string = ''
+
 // ---------------------------------------------------------------------------------------------
 // Email
 // ---------------------------------------------------------------------------------------------
@@ -380,6 +406,14 @@ module functionApp 'modules/function-app.bicep' = {
     emailDomainKind: !empty(customEmailDomain) && customEmailDomainVerified ? 'custom' : 'azure-managed'
     emailRatePerMinute: emailRatePerMinute
     emailRatePerHour: emailRatePerHour
+    supportTickets: supportTickets
+    supportSeverity: supportSeverity
+    supportContactName: supportContactName
+    supportContactEmail: supportContactEmail
+    supportContactCountry: supportContactCountry
+    supportContactLanguage: supportContactLanguage
+    supportContactTimezone: supportContactTimezone
+    supportProblemClassificationId: supportProblemClassificationId
     emailStatusRatePerMinute: emailStatusRatePerMinute
     emailStatusRatePerHour: emailStatusRatePerHour
   }
@@ -410,6 +444,7 @@ module monitoredSubscriptionRoles 'monitored-scope/subscription.bicep' = [
     scope: subscription(subscriptionId)
     params: {
       principalId: identity.outputs.principalId
+      assignSupportRequestContributor: supportTickets == 'create'
     }
   }
 ]

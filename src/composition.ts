@@ -2,6 +2,7 @@
  * The composition root: the only place SDK clients and adapters are constructed. Production
  * and the local sandbox differ here, and only in endpoint, credential, TLS trust and clock.
  */
+import { ArmSupportTickets } from "./adapters/armSupportTickets";
 import type { Agent } from "node:https";
 import { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
@@ -49,6 +50,8 @@ export interface CompositionOverrides {
   tlsCa?: string;
   clock?: Clock;
   log?: Logger;
+  /** How often to poll a support ticket's create operation. */
+  supportPollIntervalInMs?: number;
   /** Turns SDK retries off where a caller injects failures on purpose. */
   maxRetries?: number;
   /** Extra transport policies on storage calls: the fault-injection suite's storage faults. */
@@ -202,6 +205,16 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
       ? createAccountProber(credential, config.armEndpoint, armClientOptions, overrides, config.subscriptionIds, clock, config.proxyConfigured, config.cloud)
       : undefined;
 
+  const supportTickets =
+    config.supportTickets.mode === "create"
+      ? new ArmSupportTickets({
+          credential,
+          endpoint: config.armEndpoint,
+          clientOptions: armClientOptions,
+          ...(overrides.supportPollIntervalInMs !== undefined ? { pollIntervalInMs: overrides.supportPollIntervalInMs } : {}),
+        })
+      : undefined;
+
   const settings: MonitorSettings = {
     subscriptionIds: config.subscriptionIds,
     emailSender: config.emailSender,
@@ -225,6 +238,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     digestThreshold: config.digestThreshold,
     emailRatePerMinute: config.emailRatePerMinute,
     emailRatePerHour: config.emailRatePerHour,
+    supportTickets: config.supportTickets,
     emailStatusRatePerMinute: config.emailStatusRatePerMinute,
     emailStatusRatePerHour: config.emailStatusRatePerHour,
   };
@@ -236,6 +250,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     warnings: store,
     email,
     ...(probes ? { probes } : {}),
+    ...(supportTickets ? { supportTickets } : {}),
     clock,
     log: overrides.log ?? consoleLogger,
     settings,
@@ -274,6 +289,7 @@ export function createDoctorTargets(config: MonitorConfig, overrides: Compositio
     accounts: deps.accounts,
     resourceGraph: new ResourceGraphDiscovery({ credential, endpoint: config.armEndpoint, clientOptions }),
     ...(deps.probes ? { probes: deps.probes } : {}),
+    ...(deps.supportTickets ? { supportTickets: deps.supportTickets } : {}),
     stateTable,
     ...(config.queue ? { queue: openQueue(config, credential, overrides) } : {}),
     email:

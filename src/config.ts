@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { EMAIL_ADDRESS, isAllowedDomain, splitList } from "./domain/emailAddress";
+import { PROBLEM_CLASSIFICATION_ID, SUPPORT_SEVERITIES, SUPPORT_TICKET_MODES, type SupportTicketSettings } from "./domain/supportTicket";
 import { cloudOfArmEndpoint, type AzureCloudName } from "./domain/vaultProbeTarget";
 
 export { EMAIL_ADDRESS, isAllowedDomain, splitList };
@@ -96,6 +97,8 @@ const MANAGEMENT_GROUP = /^[A-Za-z0-9\-_.()]{0,89}[A-Za-z0-9\-_()]$/;
 // Storage queue names: 3-63 lower-case letters, digits and single hyphens; the host adds "-poison" (7 more).
 const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]$/;
 const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
+// Two or more words of letters (any script), hyphens, apostrophes and periods: reaches a shell command quoted, and support reads it.
+const SUPPORT_CONTACT_NAME = /^(?=.{3,100}$)[\p{L}][\p{L}\p{M}'.-]*(?: [\p{L}][\p{L}\p{M}'.-]*)+$/u;
 
 /**
  * The storage connection-string shapes the Tables SDK accepts: development storage, an account
@@ -231,6 +234,31 @@ export const settingsSchema = z.object({
   CMK_EMAIL_RATE_PER_HOUR: optionalWholeNumber(1, 1_000_000),
   CMK_EMAIL_STATUS_RATE_PER_MINUTE: optionalWholeNumber(1, 100_000),
   CMK_EMAIL_STATUS_RATE_PER_HOUR: optionalWholeNumber(1, 1_000_000),
+  // Microsoft support tickets on escalation (README "Support tickets").
+  CMK_SUPPORT_TICKETS: choice(SUPPORT_TICKET_MODES, "off", "must be off, draft or create"),
+  CMK_SUPPORT_SEVERITY: choice(SUPPORT_SEVERITIES, "moderate", "must be minimal, moderate, critical or highestcriticalimpact"),
+  CMK_SUPPORT_CONTACT_NAME: optionalText.refine((value) => value === undefined || SUPPORT_CONTACT_NAME.test(value), {
+    message: "must be a first and a last name (letters, spaces, hyphens, apostrophes and periods; up to 100 characters)",
+  }),
+  CMK_SUPPORT_CONTACT_EMAIL: optionalText.refine((value) => value === undefined || EMAIL_ADDRESS.test(value), { message: "must be an email address" }),
+  CMK_SUPPORT_CONTACT_COUNTRY: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() || "usa")
+    .refine((value) => /^[a-z]{3}$/.test(value), { message: "must be an ISO 3166-1 alpha-3 country code, e.g. usa, gbr, deu" }),
+  CMK_SUPPORT_CONTACT_LANGUAGE: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() || "en-us")
+    .refine((value) => /^[a-z]{2,3}-[a-z]{2,4}$/.test(value), { message: "must be a language tag such as en-us or de-de" }),
+  CMK_SUPPORT_CONTACT_TIMEZONE: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "UTC")
+    .refine((value) => /^[A-Za-z][A-Za-z0-9 .()+-]{0,99}$/.test(value), { message: "must be a Microsoft time zone name, e.g. UTC or W. Europe Standard Time" }),
+  CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID: optionalText.refine((value) => value === undefined || PROBLEM_CLASSIFICATION_ID.test(value), {
+    message: "must be a problem classification id: /providers/Microsoft.Support/services/<guid>/problemClassifications/<guid>",
+  }),
   AZURE_CLIENT_ID: optionalText.refine((value) => value === undefined || GUID.test(value), {
     message: "must be the managed identity's client id (a GUID)",
   }),
@@ -321,6 +349,8 @@ export interface MonitorConfig {
   readonly sendLeaseInSeconds: number;
   /** HTTPS_PROXY, HTTP_PROXY or ALL_PROXY is set: the SDKs route through it (see createKeyVaultAgent). */
   readonly proxyConfigured: boolean;
+  /** Microsoft support tickets on escalation: off, a draft in the email, or filed by the monitor. */
+  readonly supportTickets: SupportTicketSettings;
 }
 
 /** What the poll cycle, the work batches and the endpoints read of the configuration. */
@@ -348,6 +378,7 @@ export type MonitorSettings = Pick<
   | "digestThreshold"
   | "emailRatePerMinute"
   | "emailRatePerHour"
+  | "supportTickets"
   | "emailStatusRatePerMinute"
   | "emailStatusRatePerHour"
 >;
@@ -444,6 +475,9 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
       }
     }
   }
+  if (env.CMK_SUPPORT_TICKETS?.trim().toLowerCase() === "create" && !env.CMK_SUPPORT_CONTACT_NAME?.trim()) {
+    problems.push('CMK_SUPPORT_CONTACT_NAME: is required with CMK_SUPPORT_TICKETS=create (the ticket\'s contact, e.g. "Ada Lovelace")');
+  }
   if (problems.length > 0 || !settings) throw new ConfigurationError(inSettingOrder(dedupe(problems)));
 
   const state: StateConnection = settings.CMK_STATE_CONNECTION
@@ -504,7 +538,31 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     emailStatusRatePerHour: settings.CMK_EMAIL_STATUS_RATE_PER_HOUR ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].status[1],
     sendLeaseInSeconds: SEND_LEASE_IN_SECONDS,
     proxyConfigured: proxyConfigured(env),
+    supportTickets: supportTicketSettings(settings),
     ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
+  });
+}
+
+function supportTicketSettings(settings: z.infer<typeof settingsSchema>): SupportTicketSettings {
+  const name = settings.CMK_SUPPORT_CONTACT_NAME;
+  const at = name ? name.lastIndexOf(" ") : -1;
+  const email = settings.CMK_SUPPORT_CONTACT_EMAIL ?? settings.CMK_ESCALATION_RECIPIENTS[0];
+  return Object.freeze({
+    mode: settings.CMK_SUPPORT_TICKETS,
+    severity: settings.CMK_SUPPORT_SEVERITY,
+    ...(name && email
+      ? {
+          contact: Object.freeze({
+            firstName: name.slice(0, at),
+            lastName: name.slice(at + 1),
+            email,
+            country: settings.CMK_SUPPORT_CONTACT_COUNTRY,
+            language: settings.CMK_SUPPORT_CONTACT_LANGUAGE,
+            timezone: settings.CMK_SUPPORT_CONTACT_TIMEZONE,
+          }),
+        }
+      : {}),
+    ...(settings.CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID ? { fallbackProblemClassificationId: settings.CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID } : {}),
   });
 }
 

@@ -166,6 +166,32 @@ param emailStatusRatePerMinute int = 0
 @description('CMK_EMAIL_STATUS_RATE_PER_HOUR value; 0 leaves it to the domain kind.')
 param emailStatusRatePerHour int = 0
 
+@allowed(['off', 'draft', 'create'])
+@description('CMK_SUPPORT_TICKETS value.')
+param supportTickets string = 'off'
+
+@allowed(['minimal', 'moderate', 'critical', 'highestcriticalimpact'])
+@description('CMK_SUPPORT_SEVERITY value.')
+param supportSeverity string = 'moderate'
+
+@description('CMK_SUPPORT_CONTACT_NAME value.')
+param supportContactName string = ''
+
+@description('CMK_SUPPORT_CONTACT_EMAIL value.')
+param supportContactEmail string = ''
+
+@description('CMK_SUPPORT_CONTACT_COUNTRY value.')
+param supportContactCountry string = 'usa'
+
+@description('CMK_SUPPORT_CONTACT_LANGUAGE value.')
+param supportContactLanguage string = 'en-us'
+
+@description('CMK_SUPPORT_CONTACT_TIMEZONE value.')
+param supportContactTimezone string = 'UTC'
+
+@description('CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID value.')
+param supportProblemClassificationId string = ''
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -283,6 +309,15 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_EMAIL_RATE_PER_HOUR: emailRatePerHour == 0 ? '' : string(emailRatePerHour)
       CMK_EMAIL_STATUS_RATE_PER_MINUTE: emailStatusRatePerMinute == 0 ? '' : string(emailStatusRatePerMinute)
       CMK_EMAIL_STATUS_RATE_PER_HOUR: emailStatusRatePerHour == 0 ? '' : string(emailStatusRatePerHour)
+      // Microsoft support tickets on escalation.
+      CMK_SUPPORT_TICKETS: supportTickets
+      CMK_SUPPORT_SEVERITY: supportSeverity
+      CMK_SUPPORT_CONTACT_NAME: supportContactName
+      CMK_SUPPORT_CONTACT_EMAIL: supportContactEmail
+      CMK_SUPPORT_CONTACT_COUNTRY: supportContactCountry
+      CMK_SUPPORT_CONTACT_LANGUAGE: supportContactLanguage
+      CMK_SUPPORT_CONTACT_TIMEZONE: supportContactTimezone
+      CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID: supportProblemClassificationId
     }
   }
 }

@@ -11,7 +11,11 @@ param principalId string
 param assignKeyVaultReader bool = true
 
 var readerRoleId = 'acdd72a7-3385-48ef-bd42-f606fba81ae7' // Reader
+@description('Also grant Support Request Contributor, so the monitor can file support tickets (CMK_SUPPORT_TICKETS=create).')
+param assignSupportRequestContributor bool = false
+
 var keyVaultReaderRoleId = '21090545-7ca7-4776-b22c-e363652d74d2' // Key Vault Reader
+var supportRequestContributorRoleId = 'cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e' // Support Request Contributor
 
 // Why: the monitor lists Cosmos DB accounts and their CMK settings, reads the Key Vaults they
 // point to and the role assignments on them; Reader covers all of it and changes nothing.
@@ -34,5 +38,17 @@ resource keyVaultReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
     principalId: principalId
     principalType: 'ServicePrincipal'
     description: 'CMK monitor: read CMK key metadata (no crypto).'
+  }
+}
+
+// Why: with CMK_SUPPORT_TICKETS=create the monitor files a Microsoft support ticket for an account
+// that does not recover in time; Support Request Contributor creates and reads support tickets only.
+resource supportRequestContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (assignSupportRequestContributor) {
+  name: guid(subscription().id, principalId, supportRequestContributorRoleId)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', supportRequestContributorRoleId)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+    description: 'CMK monitor: file and follow support tickets for revoked accounts.'
   }
 }

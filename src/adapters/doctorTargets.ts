@@ -1,4 +1,5 @@
 /** The doctor's live reads, over the same SDK clients the monitor uses. */
+import type { SupportTickets } from "../ports/supportTickets";
 import { randomUUID } from "node:crypto";
 import type { EmailClient } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
@@ -22,6 +23,7 @@ export interface SdkDoctorTargetsOptions {
   queue?: QueueClient;
   email: EmailClient;
   emailSender: string;
+  supportTickets?: SupportTickets;
 }
 
 /** Scratch rows live in their own partition, so they can never be read as monitor state. */
@@ -30,11 +32,13 @@ const DOCTOR_PARTITION = "doctor";
 export class SdkDoctorTargets implements DoctorTargets {
   readonly credentialName: string;
   readonly probes?: AccountProber;
+  readonly supportTickets?: SupportTickets;
   readonly queueRoundTrip?: () => Promise<void>;
 
   constructor(private readonly options: SdkDoctorTargetsOptions) {
     this.credentialName = options.credentialName;
     if (options.probes) this.probes = options.probes;
+    if (options.supportTickets) this.supportTickets = options.supportTickets;
     if (options.queue) this.queueRoundTrip = () => this.queueTrip(options.queue!);
   }
 

@@ -3,6 +3,7 @@
  * own settings and identity, one row each. Nothing here changes Azure, except the scratch entity
  * and message the storage rows write and delete, and the one email `--send-test` sends.
  */
+import { chooseProblemClassification, COSMOS_DB_RESOURCE_TYPE } from "../domain/supportTicket";
 import { ConfigurationError, EMAIL_DOMAIN_LIMITS, loadConfig, type Environment, type MonitorConfig } from "../config";
 import { describeFailure, describeProbeFailure } from "../ports/failures";
 import type { CheckResult, CheckStatus, DoctorScope, DoctorTargets } from "../ports/doctor";
@@ -59,6 +60,7 @@ export async function runDoctor(env: Environment, targetsFor: (config: MonitorCo
   checks.push(...(await checkEmail(targets, config, options.sendTestTo)));
   checks.push(checkLinks(config));
   checks.push(checkDashboard(config));
+  checks.push(await checkSupportTickets(targets, config));
   return report(checks);
 }
 
@@ -76,6 +78,7 @@ export const LIVE_CHECKS = [
   "email-test-send",
   "links",
   "dashboard",
+  "support-tickets",
 ] as const;
 
 function report(checks: CheckResult[]): DoctorReport {
@@ -386,5 +389,53 @@ function checkDashboard(config: MonitorConfig): CheckResult {
     id: "dashboard",
     status: "ok",
     detail: `anonymous dashboard behind App Service Authentication (WEBSITE_AUTH_ENABLED=True), open to ${config.dashboardAllowedPrincipals.length} allowed principal(s)`,
+  };
+}
+
+/**
+ * With CMK_SUPPORT_TICKETS=create: the identity may use Microsoft.Support on each configured
+ * subscription (a name check and the Cosmos DB service's classifications; nothing is filed). Whether
+ * a subscription has a support plan shows only when a ticket is filed: the row says so.
+ */
+async function checkSupportTickets(targets: DoctorTargets, config: MonitorConfig): Promise<CheckResult> {
+  const mode = config.supportTickets.mode;
+  if (mode !== "create" || !targets.supportTickets) {
+    return {
+      id: "support-tickets",
+      status: "skipped",
+      detail: mode === "draft" ? "CMK_SUPPORT_TICKETS=draft: escalation emails carry the ticket to file" : "CMK_SUPPORT_TICKETS=off",
+    };
+  }
+  const api = targets.supportTickets;
+  const refused: string[] = [];
+  for (const subscriptionId of config.subscriptionIds) {
+    const result = await attempt(() => api.isNameAvailable(subscriptionId, "cmk-doctor-check"));
+    if (!result.ok) refused.push(`${subscriptionId} (${result.status ? `HTTP ${result.status}: ` : ""}${result.error})`);
+  }
+  const service = await attempt(() => api.findService(config.subscriptionIds[0] ?? "", COSMOS_DB_RESOURCE_TYPE));
+  if (refused.length > 0) {
+    return {
+      id: "support-tickets",
+      status: "fail",
+      detail: `Microsoft.Support refused the identity on ${refused.join(", ")}`,
+      fix: "grant the monitor's identity Support Request Contributor (cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e) on each subscription (the Bicep does with CMK_SUPPORT_TICKETS=create)",
+    };
+  }
+  if (!service.ok || !service.value) {
+    return {
+      id: "support-tickets",
+      status: "warn",
+      detail: service.ok ? "Microsoft.Support lists no service for Azure Cosmos DB accounts" : `the Cosmos DB service could not be read: ${service.error}`,
+      fix: "set CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID, or file tickets by hand from the escalation email",
+    };
+  }
+  const classification = chooseProblemClassification(service.value.classifications, config.supportTickets.fallbackProblemClassificationId);
+  return {
+    id: "support-tickets",
+    status: classification ? "ok" : "warn",
+    detail: `Microsoft.Support answers on ${config.subscriptionIds.length} subscription(s); ${
+      classification ? `tickets go to ${classification}` : "no problem classification matches customer-managed keys"
+    }. A missing support plan shows only when a ticket is filed (the escalation email then says so)`,
+    ...(classification ? {} : { fix: "set CMK_SUPPORT_PROBLEM_CLASSIFICATION_ID" }),
   };
 }

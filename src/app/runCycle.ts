@@ -22,6 +22,7 @@ import { checkAndWarn, planPendingDigests } from "../pipeline/warningDigests";
 import type { WorkBatchMessage } from "../pipeline/workBatch";
 import type { PlannedChange } from "../pipeline/workItem";
 import { describeFailure } from "../ports/failures";
+import { refreshTicketStatuses } from "../pipeline/supportTicketStatus";
 import { drainOutboxIn } from "./drainOutbox";
 import { processWorkBatch } from "./processWorkBatch";
 
@@ -79,6 +80,8 @@ async function cycle(deps: MonitorDeps): Promise<CycleReport> {
     ]);
     await drainOutboxIn(ctx);
   }
+  // The records as the cycle read them: a ticket filed during this cycle is read from the next one on.
+  await courtesy(ctx, "support ticket status", async () => refreshTicketStatuses(ctx, await openRecords));
 
   const finished = deps.clock.now();
   const report: CycleReport = {

@@ -52,10 +52,31 @@ export interface Incident {
    * a change from "present" to "gone" is a fix observed without anyone acknowledging it.
    */
   probe?: { cause: CauseId; verdict: "present" | "gone"; at: string; detail: string };
+  /** The Microsoft support ticket for this incident (CMK_SUPPORT_TICKETS=create); see src/domain/supportTicketFiling.ts. */
+  supportTicket?: SupportTicketRecord;
 }
 
+/**
+ * What the monitor knows of its support ticket. "creating" is the intent, recorded before each
+ * create call: while it is recent, a create may still be running and no second one is started.
+ */
+export type SupportTicketRecord =
+  | { state: "creating"; name: string; firstTriedAt: string; createStartedAt?: string; attempts: number; lastError?: string }
+  | { state: "filed"; name: string; ticketNumber: string; filedAt: string; subscriptionId: string; status?: string; statusCheckedAt?: string }
+  | { state: "not-filed"; name: string; reason: string; at: string };
+
 export type IncidentEventType =
-  "detected" | "reminded" | "cause-changed" | "fix-acknowledged" | "fix-observed" | "fix-undone" | "snoozed" | "escalated" | "resolved" | "recipients-dropped";
+  | "detected"
+  | "reminded"
+  | "cause-changed"
+  | "fix-acknowledged"
+  | "fix-observed"
+  | "fix-undone"
+  | "snoozed"
+  | "escalated"
+  | "resolved"
+  | "recipients-dropped"
+  | "support-ticket";
 
 export interface IncidentEvent {
   incidentId: string;

@@ -144,6 +144,8 @@ function entryRow(entry: TimelineEntry, result: DrillResult): Row {
       return { ...base, label: "warning", text: `gone: ${entry.title ?? entry.finding}` };
     case "escalated":
       return { ...base, label: "ESCALATED", text: `${escalationReason(entry, result)}: support contacted` };
+    case "support-ticket":
+      return { ...base, label: "TICKET", text: `support ticket ${entry.ticketNumber ?? "?"} filed (${entry.ticketName ?? "?"})` };
     case "resolved": {
       const incident = incidentOf(entry, result);
       const lasted = incident ? ` after ${entry.atMinute - incident.detectedAtMinute} min` : "";

@@ -145,6 +145,7 @@ class DrillRun {
   private readonly revokedSince = new Map<string, number>();
   private minute = 0;
   private emailsSeen = 0;
+  private ticketsSeen = 0;
   private polls = 0;
 
   constructor(
@@ -156,7 +157,12 @@ class DrillRun {
     this.start = new Date(scenario.start);
     this.clock = new SimulatedClock(this.start);
     const subscriptionIds = [...new Set(scenario.accounts.map((account) => account.subscriptionId.toLowerCase()))];
-    const env = sandboxEnvironment(sandbox, azurite, { CMK_SUBSCRIPTION_IDS: subscriptionIds.join(",") });
+    const env = sandboxEnvironment(sandbox, azurite, {
+      CMK_SUBSCRIPTION_IDS: subscriptionIds.join(","),
+      // Escalations file a Microsoft support ticket in the sandbox, as `create` mode does in Azure.
+      CMK_SUPPORT_TICKETS: "create",
+      CMK_SUPPORT_CONTACT_NAME: "Drill Contact",
+    });
     this.deps = createMonitorDeps(loadConfig(env), sandboxOverrides(sandbox, { clock: this.clock, log: this.logger() }));
     // Deletion and purge dates in the Key Vault world follow the simulated clock too.
     sandbox.setClock(() => this.clock.now());
@@ -373,7 +379,18 @@ class DrillRun {
   }
 
   /** Picks up what the sandbox delivered since last time; it was sent at the current minute. */
+  /** Tickets the monitor opened since the last look, one timeline entry each (filed before their escalation email). */
+  private collectTickets(): void {
+    const opened = this.sandbox.support.tickets;
+    for (const ticket of opened.slice(this.ticketsSeen)) {
+      const account = ticket.resourceId?.split("/").at(-1) ?? "(unknown account)";
+      this.push({ account, type: "support-ticket", ticketName: ticket.name, ticketNumber: ticket.ticketNumber });
+    }
+    this.ticketsSeen = opened.length;
+  }
+
   private async collectEmails(): Promise<void> {
+    this.collectTickets();
     const delivered = this.sandbox.sentEmails();
     const fresh = delivered.slice(this.emailsSeen).map((email) => {
       // Incident emails are keyed "<incident id>.<seq>.<kind>", digests "warning-digest.<recipient hash>.<date>".

@@ -18,6 +18,7 @@ export const TIMELINE_TYPES = [
   "resolved",
   "warning",
   "warning-resolved",
+  "support-ticket",
 ] as const;
 
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
@@ -68,6 +69,9 @@ export interface TimelineEntry {
   title?: string;
   /** Warning-digest emails: the accounts the digest reports on (current and resolved findings). */
   accounts?: string[];
+  /** support-ticket: the ticket the monitor filed in the sandbox (CMK_SUPPORT_TICKETS=create). */
+  ticketName?: string;
+  ticketNumber?: string;
 }
 
 /** One incident from detection to resolution (or the end of the drill). */
@@ -111,6 +115,8 @@ export interface DrillSummary {
   /** Findings on healthy accounts (`warning` entries), and how many of them later went away. */
   warningFindings: number;
   warningFindingsResolved: number;
+  /** Support tickets the monitor filed (CMK_SUPPORT_TICKETS=create in the drill). */
+  supportTickets: number;
   /** Healthy accounts with at least one warning finding, in order of first warning. */
   warnedAccounts: string[];
   /** From Azure reporting revoked to the monitor's detection; bounded by the poll interval. */
@@ -155,6 +161,7 @@ export function summarize(input: {
     fixesUndone: count("fix-undone"),
     warningFindings: count("warning"),
     warningFindingsResolved: count("warning-resolved"),
+    supportTickets: count("support-ticket"),
     warnedAccounts: [...new Set(timeline.filter((entry) => entry.type === "warning").map((entry) => entry.account))],
     meanTimeToDetectMinutes: mean(detectDelays),
     maxTimeToDetectMinutes: detectDelays.length === 0 ? null : Math.max(...detectDelays),

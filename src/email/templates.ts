@@ -19,6 +19,7 @@ import {
   withPlaceholderHelp,
   type RemediationStep,
 } from "../domain/remediation";
+import type { SupportTicketDraft } from "../domain/supportTicket";
 import { html, safeHref, type SafeHtml } from "./html";
 
 export interface RenderedEmail {
@@ -32,6 +33,18 @@ export interface RenderEmailOptions {
   monitorName?: string;
   /** One-click links for owners, minted when the message is sent; the CLI line stays as the fallback. */
   ownerLinks?: OwnerLinks;
+  /** Escalation emails with CMK_SUPPORT_TICKETS on: the ticket filed, or the draft to file. */
+  supportTicket?: SupportTicketView;
+}
+
+/** What an escalation email says about the Microsoft support ticket (src/domain/supportTicketCommand.ts builds it). */
+export interface SupportTicketView {
+  draft: SupportTicketDraft;
+  /** The `az support in-subscription tickets create` command, built from checked values only. */
+  command: string;
+  /** How to find the problem classification when the command carries its placeholder. */
+  lookupCommand?: string;
+  outcome: { kind: "draft" } | { kind: "filed"; ticketNumber: string; portalUrl: string } | { kind: "not-filed"; reason: string };
 }
 
 /** Signed links to the app's confirmation pages (src/web); each token works once. */
@@ -208,6 +221,7 @@ interface Context {
   name: string;
   monitorName: string;
   links: OwnerLinks | undefined;
+  supportTicket: SupportTicketView | undefined;
 }
 
 function accountName(incident: Incident): string {
@@ -471,6 +485,7 @@ const EVENT_NAMES: Record<IncidentEvent["type"], string> = {
   escalated: "Escalated",
   resolved: "Resolved",
   "recipients-dropped": "Recipients dropped",
+  "support-ticket": "Support ticket",
 };
 
 function ownerActions(incident: Incident, timeline: IncidentEvent[]): string[] {
@@ -538,9 +553,56 @@ function escalation(ctx: Context): Template {
       { type: "heading", text: "Steps the owner was given" },
       { type: "steps", steps: remediationSteps(incident.cause, account) },
       { type: "link", label: "Microsoft's troubleshooting guide for this error", url: ctx.cause.docsUrl },
+      ...supportTicketBlocks(ctx.supportTicket),
       footer(ctx, "You receive this as an escalation contact for customer-managed key incidents."),
     ],
   };
+}
+
+/** The ticket filed (number and link), or why not, then the draft and the command to file it by hand. */
+function supportTicketBlocks(view: SupportTicketView | undefined): Block[] {
+  if (!view) return [];
+  const { draft, outcome } = view;
+  const blocks: Block[] = [{ type: "heading", text: "Microsoft support ticket" }];
+  if (outcome.kind === "filed") {
+    blocks.push({ type: "paragraph", text: `The monitor filed support ticket ${outcome.ticketNumber} (name ${draft.name}) for this incident.` });
+    blocks.push({ type: "link", label: `Support ticket ${outcome.ticketNumber} in the Azure portal`, url: outcome.portalUrl });
+  } else if (outcome.kind === "not-filed") {
+    blocks.push({
+      type: "paragraph",
+      text: `The monitor could not file the support ticket: ${outcome.reason}. File it with the command below, or in the portal with these details.`,
+    });
+  } else {
+    blocks.push({
+      type: "paragraph",
+      text: "The ticket the monitor would file (CMK_SUPPORT_TICKETS=draft). File it with the command below, or in the portal with these details.",
+    });
+  }
+  blocks.push({
+    type: "facts",
+    rows: [
+      ["Ticket name", draft.name],
+      ["Title", draft.title],
+      ["Severity", draft.severity],
+      ["Service", `${draft.serviceDisplayName} (resource type ${draft.serviceResourceType})`],
+      ["Problem classification", draft.problemClassificationId ?? "not chosen: see the command below to list them"],
+      ["Resource id", draft.resourceId],
+      ["Problem start", formatUtc(draft.problemStartTime)],
+    ],
+  });
+  if (outcome.kind === "filed") return blocks;
+  blocks.push({ type: "paragraph", text: "Description:" });
+  blocks.push({ type: "command", command: draft.description });
+  blocks.push({
+    type: "paragraph",
+    text: "Command (Azure CLI with the support extension; needs the Support Request Contributor role on the subscription; replace any <placeholder>; consent to diagnostics is No until you change it):",
+  });
+  blocks.push({ type: "command", command: view.command });
+  if (view.lookupCommand) {
+    blocks.push({ type: "paragraph", text: "Problem classifications of Azure Cosmos DB, for --problem-classification:" });
+    blocks.push({ type: "command", command: view.lookupCommand });
+  }
+  return blocks;
 }
 
 function resolved(ctx: Context): Template {
@@ -560,6 +622,14 @@ function resolved(ctx: Context): Template {
     blocks: [
       { type: "paragraph", text: opening },
       { type: "paragraph", text: "Nothing more is needed. The monitor has closed the incident." },
+      ...(incident.supportTicket?.state === "filed"
+        ? [
+            {
+              type: "paragraph" as const,
+              text: `Microsoft support ticket ${incident.supportTicket.ticketNumber} (name ${incident.supportTicket.name}) was filed for this incident; it may be closed now.`,
+            },
+          ]
+        : []),
       { type: "heading", text: "Summary" },
       {
         type: "facts",
@@ -601,6 +671,7 @@ export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: R
     name: accountName(incident),
     monitorName: options.monitorName?.trim() || DEFAULT_MONITOR_NAME,
     links: options.ownerLinks,
+    supportTicket: options.supportTicket,
   };
   const template = TEMPLATES[facts.kind](ctx);
   const blocks = neutralizeBlocks(template.blocks);

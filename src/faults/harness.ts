@@ -130,6 +130,10 @@ export interface RunOutcome {
   faultFreeDigests: number;
   /** Deliveries the harness could not account for (a digest with no rows bound to it, or a member count that disagrees): a failure. */
   anomalies: string[];
+  /** Support tickets opened in the faulty run (CMK_SUPPORT_TICKETS=create), tickets beyond one per incident (a failure), and those of the fault-free run. */
+  ticketsOpened: number;
+  duplicateTickets: number;
+  faultFreeTicketsOpened: number;
   /** The faulty run's calls to ACS as the sandbox counted them (429s included), and the sends it accepted. */
   sendCalls: number;
   statusCalls: number;
@@ -268,6 +272,8 @@ interface PlayResult {
   digests: number;
   messagesInDigests: number;
   anomalies: string[];
+  ticketsOpened: number;
+  duplicateTickets: number;
 }
 
 const DIGEST_COUNT = /\] (\d+) Cosmos DB accounts?:/;
@@ -349,6 +355,9 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       CMK_STATE_TABLE: table,
       // Half the seeds discover through ARM per subscription, half through Resource Graph (with confirmation GETs).
       CMK_DISCOVERY: discovery,
+      // Escalations file a support ticket in the sandbox; crashes and concurrent instances must never open two.
+      CMK_SUPPORT_TICKETS: "create",
+      CMK_SUPPORT_CONTACT_NAME: "Fault Suite",
       CMK_EMAIL_DOMAIN_KIND: acs.domain,
       // Fan-out plans: every cycle queues its accounts for the simulated Functions host.
       ...(host ? { CMK_FANOUT: "queue", CMK_WORK_QUEUE: host.name, AzureWebJobsStorage: services.azurite.connectionString } : {}),
@@ -364,6 +373,12 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   /** Minutes at which some fault was still in force (not yet used up), for judging lateness. */
   const faultyMinutes: number[] = [];
   let seenEmails = sandbox.sentEmails().length;
+  sandbox.support.reset();
+  // Under faults a create stays in progress (and its ticket invisible) for a few polls of its operation.
+  sandbox.support.setPollsBeforeDone(withFaults ? 3 : 1);
+  // Under faults the first create of the run acts, then answers 500; its ticket shows up 2 simulated minutes later.
+  sandbox.support.setClock(() => now);
+  if (withFaults) sandbox.support.actThenFailCreates(1);
   let failedCycles = 0;
   let crashes = 0;
   let restartPending = false;
@@ -518,6 +533,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     anomalies.push("Azurite came back older than it had acknowledged after a restart (the emulator's, not the engine's): rerun the seed");
   }
 
+  const ticketsOpened = sandbox.support.ticketsOpened;
+  const duplicateTickets = sandbox.support.duplicateTickets;
   labelDeliveries(deliveries, mode);
   const incidents = new Set(deliveries.map((d) => incidentOf(d.key))).size;
   return {
@@ -530,6 +547,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     digests,
     messagesInDigests,
     anomalies,
+    ticketsOpened,
+    duplicateTickets,
     sendCalls,
     statusCalls,
     acceptedSends,
@@ -627,6 +646,9 @@ export async function runPlan(services: FaultServices, plan: FaultPlan, acs: Acs
     digests: faulty.digests,
     messagesInDigests: faulty.messagesInDigests,
     faultFreeDigests: baseline.digests,
+    ticketsOpened: faulty.ticketsOpened,
+    duplicateTickets: faulty.duplicateTickets + baseline.duplicateTickets,
+    faultFreeTicketsOpened: baseline.ticketsOpened,
     anomalies: [...baselineGaps, ...baseline.anomalies.map((a) => `fault-free ${a}`), ...faulty.anomalies],
     sendCalls: faulty.sendCalls,
     statusCalls: faulty.statusCalls,

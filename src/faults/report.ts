@@ -28,6 +28,10 @@ export interface FaultSummary {
   digests: number;
   messagesInDigests: number;
   faultFreeDigests: number;
+  /** Support tickets opened in the faulty runs, tickets beyond one per incident (must be 0), and tickets in the fault-free runs. */
+  ticketsOpened: number;
+  duplicateTickets: number;
+  faultFreeTicketsOpened: number;
   /** How the sandbox played ACS: repeats delivered again, and the domain's hourly limits it enforced. */
   acs: { repeatDelivers: boolean; sendLimitPerHour: number; statusLimitPerHour: number; domain: AcsPlay["domain"] };
   /** Calls to ACS in the faulty runs (429s included), and status reads per accepted send. */
@@ -63,6 +67,9 @@ export function summarize(outcomes: readonly RunOutcome[], acs: AcsPlay = { doma
     digests: sum(outcomes, (o) => o.digests),
     messagesInDigests: sum(outcomes, (o) => o.messagesInDigests),
     faultFreeDigests: sum(outcomes, (o) => o.faultFreeDigests),
+    ticketsOpened: sum(outcomes, (o) => o.ticketsOpened),
+    duplicateTickets: sum(outcomes, (o) => o.duplicateTickets),
+    faultFreeTicketsOpened: sum(outcomes, (o) => o.faultFreeTicketsOpened),
     acs: {
       repeatDelivers: acs.dedupeRepeats !== true,
       sendLimitPerHour: ACS_EMAIL_LIMITS[acs.domain].send[1],
@@ -86,7 +93,7 @@ export function summarize(outcomes: readonly RunOutcome[], acs: AcsPlay = { doma
 
 /** A run that must fail the suite: something lost, duplicated or unaccounted for. */
 export function failed(outcome: RunOutcome): boolean {
-  return outcome.lost.length > 0 || outcome.duplicates.length > 0 || outcome.anomalies.length > 0;
+  return outcome.lost.length > 0 || outcome.duplicates.length > 0 || outcome.anomalies.length > 0 || outcome.duplicateTickets > 0;
 }
 
 export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSummary): string {
@@ -130,6 +137,7 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
     ...o.lost.map((id) => `  seed ${o.seed}: LOST ${id}`),
     ...o.duplicates.map((id) => `  seed ${o.seed}: DUPLICATE ${id}`),
     ...o.anomalies.map((text) => `  seed ${o.seed}: ANOMALY ${text}`),
+    ...(o.duplicateTickets > 0 ? [`  seed ${o.seed}: ${o.duplicateTickets} DUPLICATE SUPPORT TICKET(S)`] : []),
     ...o.late.map((id) => `  seed ${o.seed}: late ${id}`),
   ]);
   return [
@@ -142,6 +150,7 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
     `Fan-out: ${summary.fannedOutRuns} runs over the queue, ${summary.workItems} work items processed in ${summary.workItemRuns} runs ` +
       `(${summary.redeliveries} redeliveries, ${summary.workItemFailures} failed runs of which ${summary.crashesInWorkItems} crashes, ` +
       `${summary.staleWorkItems} stale, ${summary.poison} poison).`,
+    `Support tickets: ${summary.ticketsOpened} opened (${summary.faultFreeTicketsOpened} in the fault-free runs), ${summary.duplicateTickets} duplicate tickets.`,
     `ACS (${summary.acs.domain} domain, repeats ${summary.acs.repeatDelivers ? "delivered again" : "de-duplicated"}, ` +
       `${summary.acs.sendLimitPerHour} sends and ${summary.acs.statusLimitPerHour} status reads an hour): ${summary.sendCalls} send calls, ` +
       `${summary.statusCalls} status reads (${summary.statusCallsPerEmail} per accepted email); ${summary.tailMinutes} simulated minutes drained after the stories.`,

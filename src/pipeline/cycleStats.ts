@@ -17,6 +17,11 @@ export interface CycleStats {
   emailsSent: number;
   emailsRetrying: number;
   emailsDead: number;
+  /** Support tickets filed, and escalations whose ticket could not be filed (CMK_SUPPORT_TICKETS=create). */
+  supportTicketsFiled: number;
+  supportTicketsNotFiled: number;
+  /** Messages added to filed tickets (cause changed, fix undone, recovered). */
+  supportTicketUpdates: number;
   emailsSkippedByOtherInstance: number;
   /** Accounts the probes looked at (revoked every cycle, healthy once a day). */
   accountsProbed: number;
@@ -65,6 +70,9 @@ export function newStats(): CycleStats {
     emailsSent: 0,
     emailsRetrying: 0,
     emailsDead: 0,
+    supportTicketsFiled: 0,
+    supportTicketsNotFiled: 0,
+    supportTicketUpdates: 0,
     emailsSkippedByOtherInstance: 0,
     accountsProbed: 0,
     deferredForDeadline: 0,
@@ -108,6 +116,9 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   emailsSent: "sum",
   emailsRetrying: "sum",
   emailsDead: "sum",
+  supportTicketsFiled: "sum",
+  supportTicketsNotFiled: "sum",
+  supportTicketUpdates: "sum",
   emailsSkippedByOtherInstance: "sum",
   accountsProbed: "sum",
   deferredForDeadline: "sum",

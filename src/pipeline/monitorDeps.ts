@@ -13,6 +13,7 @@ import type { IncidentStore } from "../ports/incidentStore";
 import type { LinkKeys } from "../ports/linkKeys";
 import type { Logger } from "../ports/logger";
 import type { SendBudget } from "../ports/sendBudget";
+import type { SupportTickets } from "../ports/supportTickets";
 import type { WarningStore } from "../ports/warningStore";
 import type { WorkQueue } from "../ports/workQueue";
 
@@ -42,6 +43,8 @@ export interface MonitorDeps {
   callSlots: CallLimiter;
   /** Key Vault, identity, DNS and permission probes; absent when CMK_PROBES=off. */
   probes?: AccountProber;
+  /** Microsoft support tickets; present only with CMK_SUPPORT_TICKETS=create. */
+  supportTickets?: SupportTickets;
   /** Where work batches go when a cycle fans out; absent: every cycle runs inline. */
   workQueue?: WorkQueue;
 }

@@ -12,6 +12,7 @@ import { paceStage } from "./paceStage";
 import { probeStage } from "./probeStage";
 import { recordStage } from "./recordStage";
 import { sendStage, type SendOutcome } from "./sendStage";
+import { supportTicketStage } from "./supportTicketStage";
 import type { OutboxScope, SendTally } from "./sendUnit";
 import { chain, type Stage } from "./stage";
 import type { PlannedChange, WorkItem } from "./workItem";
@@ -29,7 +30,10 @@ export function decidePipeline(options: { confirmChanges: boolean }): Stage<Work
  * `tally`. Near the invocation's deadline nothing new is claimed: the outbox keeps it for the next drain.
  */
 export function sendPipeline(scope: OutboxScope, tally: SendTally): Stage<Date, SendOutcome> {
-  return chain(chain(chain(chain(chain(sendDeadlineGate, dueMessagesStage(scope)), groupStage), paceStage(tally)), claimStage), sendStage(tally));
+  return chain(
+    chain(chain(chain(chain(sendDeadlineGate, dueMessagesStage(scope)), groupStage), paceStage(tally)), chain(claimStage, supportTicketStage)),
+    sendStage(tally),
+  );
 }
 
 /** Passes the drain on only while there is time to claim, send and record before the deadline. */

@@ -5,6 +5,9 @@ import { renderEmail, type RenderedEmail } from "../email/templates";
 import type { CycleContext } from "./cycleContext";
 import { ownerLinksFor } from "./ownerLinks";
 import { byAge, type SendUnit } from "./sendUnit";
+import { supportTicketPortalUrl } from "../domain/supportTicketCommand";
+import type { SupportTicketView } from "../email/templates";
+import { supportTicketView } from "./supportTicketView";
 
 export function renderUnit(ctx: CycleContext, unit: SendUnit): Promise<RenderedEmail> {
   return unit.digestId ? renderDigest(ctx, unit) : renderOne(ctx, unit.members[0]!.message);
@@ -31,5 +34,19 @@ async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, st
     facts.timeline = events.filter((event) => event.seq <= stored.incident.eventCount);
   }
   const ownerLinks = await ownerLinksFor(ctx.deps, facts, ctx.now, [...message.to, ...message.cc]);
-  return renderEmail(facts, ownerLinks ? { ownerLinks } : {});
+  const tickets = ctx.settings.supportTickets;
+  const supportTicket =
+    message.kind === "escalation" && tickets.mode !== "off" ? supportTicketView(facts, tickets, await ticketOutcome(ctx, message)) : undefined;
+  return renderEmail(facts, { ...(ownerLinks ? { ownerLinks } : {}), ...(supportTicket ? { supportTicket } : {}) });
+}
+
+/** In create mode, what became of the ticket (src/pipeline/supportTicketStage.ts ran before the send). */
+async function ticketOutcome(ctx: CycleContext, message: OutboxMessage): Promise<SupportTicketView["outcome"]> {
+  if (ctx.settings.supportTickets.mode !== "create") return { kind: "draft" };
+  const record = await ctx.deps.store.getRecord(message.accountId);
+  const ticket = record.incident?.id === message.incidentId ? record.incident.supportTicket : undefined;
+  if (ticket?.state === "filed")
+    return { kind: "filed", ticketNumber: ticket.ticketNumber, portalUrl: supportTicketPortalUrl(ticket.subscriptionId, ticket.name) };
+  if (ticket?.state === "not-filed") return { kind: "not-filed", reason: ticket.reason };
+  return { kind: "not-filed", reason: "the monitor has no record of filing it" };
 }

@@ -4,6 +4,7 @@
  */
 import type { CmkAccount } from "../domain/account";
 import type { AccountProber } from "./accountProber";
+import type { SupportTickets } from "./supportTickets";
 
 export type CheckStatus = "ok" | "warn" | "fail" | "skipped";
 
@@ -37,6 +38,8 @@ export interface DoctorTargets {
   resourceGraphAccounts(scope: DoctorScope): Promise<CmkAccount[]>;
   /** The probes as the monitor runs them; absent when CMK_PROBES=off. */
   readonly probes?: AccountProber;
+  /** Microsoft.Support as the monitor calls it; absent unless CMK_SUPPORT_TICKETS=create. */
+  readonly supportTickets?: SupportTickets;
   /** Creates the state table if needed, then writes, reads and deletes one scratch entity. */
   stateRoundTrip(): Promise<void>;
   /** Sends, receives and deletes one scratch message on the work queue; absent without a queue. */

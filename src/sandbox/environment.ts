@@ -36,6 +36,7 @@ export function sandboxOverrides(
   return {
     credential: sandbox.credential,
     tlsCa: sandbox.ca,
+    supportPollIntervalInMs: 0,
     // Vault host names stay real-looking: the sandbox resolves them and serves them (vaultAgent.ts).
     keyVaultAgent: sandbox.keyVaultAgent,
     hostResolver: sandbox.resolver,

@@ -8,6 +8,7 @@ import { ArmRoutes, type SandboxAccount, type SandboxAccountSpec } from "./armRo
 import { cmkTargetOf, provisionKeyVaultFor, type CmkTarget } from "./keyVaultProvisioning";
 import { KeyVaultRoutes } from "./keyVaultRoutes";
 import { ResourceGraphRoutes } from "./resourceGraphRoutes";
+import { SupportRoutes } from "./supportRoutes";
 import { SandboxKeyVault } from "./keyVaultState";
 import { createVaultAgent } from "./vaultAgent";
 import { createSandboxCertificate } from "./tls";
@@ -27,7 +28,15 @@ export type SandboxRouteId =
   | "role-assignments"
   | "deny-assignments"
   | "role-definitions"
-  | "resource-graph";
+  | "resource-graph"
+  // Microsoft.Support: services, problem classifications, name checks, ticket create/get and the create's status.
+  | "support-services"
+  | "support-classifications"
+  | "support-check-name"
+  | "support-ticket-get"
+  | "support-ticket-create"
+  | "support-operation"
+  | "support-communication";
 
 /**
  * The next `times` requests to `route` get this answer instead of the normal one.
@@ -168,6 +177,8 @@ export class LocalSandbox {
     () => this.arm.resourceGraphRows(),
     () => this.arm.subscriptionIds(),
   );
+  /** Microsoft.Support: tickets the monitor opens, a subscription without a support plan, a missing role. */
+  readonly support = new SupportRoutes(() => this.url);
   /** For Key Vault SDK clients: resolves vault names through `keyVault` and connects here (vaultAgent.ts). */
   readonly keyVaultAgent: https.Agent;
   /** The sandbox's DNS for vault host names, in the shape of the DNS probe's resolver. */
@@ -268,6 +279,7 @@ export class LocalSandbox {
     this.keyVault.setClock(now);
     this.now = () => now().getTime();
     this.resourceGraph.setClock(this.now);
+    this.support.setClock(this.now);
     this.armBuckets.clear();
   }
 
@@ -402,7 +414,12 @@ export class LocalSandbox {
   }
 
   private answer(request: SandboxRequest): { response: SandboxResponse; route?: SandboxRouteId } {
-    const matched = this.arm.route(request) ?? this.acs.route(request) ?? this.keyVaultRoutes.route(request) ?? this.resourceGraph.route(request);
+    const matched =
+      this.arm.route(request) ??
+      this.acs.route(request) ??
+      this.keyVaultRoutes.route(request) ??
+      this.resourceGraph.route(request) ??
+      this.support.route(request);
     if (!matched) {
       const message = `The sandbox has no route for ${request.method} ${request.url.pathname}.`;
       return { response: { status: 404, json: { error: { code: "NotFound", message } } } };

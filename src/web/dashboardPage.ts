@@ -72,6 +72,7 @@ export const EVENT_LABELS: Record<IncidentEventType, string> = {
   escalated: "Escalated",
   resolved: "Resolved",
   "recipients-dropped": "Recipients dropped",
+  "support-ticket": "Support ticket",
 };
 
 // The page's only script: ticks [data-deadline] and [data-since] from the server's clock.
@@ -398,6 +399,16 @@ function fixCell(incident: StatusIncident, now: Date): SafeHtml {
   return html`${how} ${timeAgo(incident.fixObservedAt, now)}`;
 }
 
+/** The support ticket under an escalation: its number and last status, or that it is being filed, or why it was not. */
+function ticketNote(incident: StatusIncident): SafeHtml | "" {
+  const ticket = incident.supportTicket;
+  if (!ticket) return "";
+  if (ticket.state === "filed")
+    return html`<small class="utc">Support ticket ${ticket.ticketNumber ?? ticket.name}${ticket.status ? ` (${ticket.status})` : ""}</small>`;
+  if (ticket.state === "creating") return html`<small class="utc">Support ticket being filed</small>`;
+  return html`<small class="utc">Support ticket not filed: ${ticket.reason ?? "unknown reason"}</small>`;
+}
+
 function deadlineCell(incident: StatusIncident, now: Date): SafeHtml {
   const deadline = incident.nextDeadline;
   const escalation =
@@ -405,7 +416,7 @@ function deadlineCell(incident: StatusIncident, now: Date): SafeHtml {
       ? html`<small class="utc">Escalation ${formatUtc(incident.escalateAt)}</small>`
       : "";
   if (!deadline) {
-    return incident.escalatedAt ? html`Escalated ${timeAgo(incident.escalatedAt, now)}` : html`<span class="empty">none</span>`;
+    return incident.escalatedAt ? html`Escalated ${timeAgo(incident.escalatedAt, now)}${ticketNote(incident)}` : html`<span class="empty">none</span>`;
   }
   const overdue = Date.parse(deadline.at) <= now.getTime();
   return html`<span class="deadline-kind">${DEADLINE_LABELS[deadline.kind]}</span>

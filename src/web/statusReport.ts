@@ -45,6 +45,8 @@ export interface StatusIncident {
   reminderCount: number;
   /** The next thing that happens on its own; the latest one passed when all are overdue. */
   nextDeadline: { kind: DeadlineKind; at: string } | null;
+  /** The Microsoft support ticket (CMK_SUPPORT_TICKETS=create): being filed, filed (number, last status read) or not filed (why). */
+  supportTicket: { state: "creating" | "filed" | "not-filed"; name: string; ticketNumber: string | null; status: string | null; reason: string | null } | null;
   /** Oldest first, at most TIMELINE_LIMIT of the latest events. */
   timeline: Array<{ seq: number; at: string; type: IncidentEventType; detail: string }>;
 }
@@ -162,6 +164,7 @@ function toStatusIncident(incident: Incident, events: readonly IncidentEvent[], 
     remindersSnoozedUntil: incident.remindersSnoozedUntil ?? null,
     reminderCount: incident.reminderCount,
     nextDeadline: nextDeadline(incident, now),
+    supportTicket: supportTicketOf(incident),
     timeline: [...events]
       .filter((event) => event.incidentId === incident.id)
       .sort((a, b) => a.seq - b.seq)
@@ -222,4 +225,16 @@ export async function loadStatusReport(
 
 export function fleetOptions(settings: MonitorDeps["settings"]): FleetOptions {
   return { pollIntervalInMinutes: settings.pollIntervalInMinutes, ownerTag: settings.ownerTag, allowedRecipientDomains: settings.allowedRecipientDomains };
+}
+
+function supportTicketOf(incident: Incident): StatusIncident["supportTicket"] {
+  const ticket = incident.supportTicket;
+  if (!ticket) return null;
+  return {
+    state: ticket.state,
+    name: ticket.name,
+    ticketNumber: ticket.state === "filed" ? ticket.ticketNumber : null,
+    status: ticket.state === "filed" ? (ticket.status ?? null) : null,
+    reason: ticket.state === "not-filed" ? ticket.reason : ticket.state === "creating" ? (ticket.lastError ?? null) : null,
+  };
 }

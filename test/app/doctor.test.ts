@@ -1,4 +1,5 @@
 /** The doctor's rows with fake targets: each row's ok / warn / fail / skipped outcome and the exit code. */
+import { FakeSupportTickets } from "../fakes/fakeSupportTickets";
 import { LIVE_CHECKS, runDoctor, type DoctorReport } from "../../src/app/doctor";
 import type { Environment } from "../../src/config";
 import type { CmkAccount } from "../../src/domain/account";
@@ -32,6 +33,8 @@ function account(n: number, subscriptionId: string, status: string | null = HEAL
     ...(status !== null ? { customerManagedKeyStatus: status } : {}),
   };
 }
+
+const SUPPORT_ENV: Environment = { CMK_SUPPORT_TICKETS: "create", CMK_SUPPORT_CONTACT_NAME: "Ada Lovelace" };
 
 const MANAGED = "DoNotReply@0b1c2d3e-aaaa-bbbb-cccc-1234567890ab.azurecomm.net";
 const forbidden = () => Object.assign(new Error("The client does not have authorization"), { statusCode: 403 });
@@ -213,6 +216,19 @@ describe("doctor", () => {
       "email-limits",
       "warn",
       /status-read pacing 10\/min, 200\/h is above/,
+    ],
+    // Support tickets off: nothing to check.
+    ["support tickets off", {}, {}, "support-tickets", "skipped", /CMK_SUPPORT_TICKETS=off/],
+    // create mode, the identity may use Microsoft.Support and a CMK classification exists.
+    ["support tickets ok", SUPPORT_ENV, { supportTickets: new FakeSupportTickets() }, "support-tickets", "ok", /tickets go to .*problemClassifications/],
+    // create mode without Support Request Contributor: named with the role id.
+    [
+      "support tickets, missing role",
+      SUPPORT_ENV,
+      { supportTickets: Object.assign(new FakeSupportTickets(), { isNameAvailable: async () => Promise.reject(forbidden()) }) },
+      "support-tickets",
+      "fail",
+      /refused the identity on .*HTTP 403/,
     ],
     // The kind says custom but the sender is on an Azure-managed domain.
     [

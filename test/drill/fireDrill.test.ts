@@ -395,6 +395,31 @@ describe("escalation and resolution", () => {
     expect(entries("payments-db", "fix-observed")[0]!.escalateAtMinute).toBe(220);
   });
 
+  it("files one support ticket per escalation, before its email, and the email names it", () => {
+    // The drill runs with CMK_SUPPORT_TICKETS=create against the sandbox's Microsoft.Support.
+    const tickets = doc.timeline.filter((e) => e.type === "support-ticket");
+    expect(tickets.map((e) => [e.atMinute, e.account])).toEqual([
+      [220, "payments-db"],
+      [225, "legacy-db"],
+    ]);
+    expect(new Set(tickets.map((e) => e.ticketName)).size).toBe(2);
+    for (const ticket of tickets) {
+      expect(ticket).toMatchObject({
+        type: "support-ticket",
+        ticketName: expect.stringMatching(/^cmk-[0-9a-f]{32}$/),
+        ticketNumber: expect.stringMatching(/^\d{16}$/),
+      });
+      const email = doc.timeline.find((e) => e.type === "email" && e.kind === "escalation" && e.account === ticket.account)!;
+      expect(doc.timeline.indexOf(email)).toBeGreaterThan(doc.timeline.indexOf(ticket));
+      const eml = readFileSync(path.join(outbox, `${String(ticket.atMinute).padStart(4, "0")}-${ticket.account}-escalation.eml`), "utf8").replace(
+        /=\r?\n/g,
+        "",
+      );
+      expect(eml).toContain(`The monitor filed support ticket ${ticket.ticketNumber}`);
+    }
+    expect(doc.summary.supportTickets).toBe(2);
+  });
+
   it("resolves each recovered account at the first poll after Azure confirms access", () => {
     const resolved = doc.timeline.filter((e) => e.type === "resolved");
     expect(resolved.map((e) => [e.atMinute, e.account])).toEqual([

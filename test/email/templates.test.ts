@@ -2,6 +2,7 @@ import type { IncidentMessageKind } from "../../src/domain/incident";
 import { remediationSteps } from "../../src/domain/remediation";
 import { escapeHtml, html, raw, safeHref } from "../../src/email/html";
 import { formatDuration, formatUtc, renderEmail } from "../../src/email/templates";
+import { supportTicketView } from "../../src/pipeline/supportTicketView";
 import {
   ACCOUNT_ID,
   ACCOUNT_NAME,
@@ -306,5 +307,55 @@ describe("html helpers", () => {
     ["http://example.com", "#"],
   ])("safeHref(%j) → %j", (url, expected) => {
     expect(safeHref(url)).toBe(expected);
+  });
+});
+
+describe("renderEmail: the support ticket in an escalation", () => {
+  it.each<[string, Parameters<typeof supportTicketView>[2], RegExp, RegExp | undefined]>([
+    // Draft: the ticket, the description and the command to file it.
+    ["draft", { kind: "draft" }, /az support in-subscription tickets create --subscription/, /would file/],
+    // Filed: number and portal link; no command to file it twice.
+    [
+      "filed",
+      { kind: "filed", ticketNumber: "2612030010001234", portalUrl: "https://portal.azure.com/#resource/x" },
+      /support ticket 2612030010001234/,
+      undefined,
+    ],
+    // Refused: the reason, with the draft to file by hand.
+    [
+      "not filed",
+      { kind: "not-filed", reason: "the subscription has no support plan" },
+      /could not file the support ticket: the subscription has no support plan/,
+      /tickets create/,
+    ],
+  ])("%s", (_case, outcome, first, second) => {
+    const facts = makeFacts("escalation");
+    const email = renderEmail(facts, { supportTicket: supportTicketView(facts, { mode: "draft", severity: "moderate" }, outcome) });
+    expect(email.text).toMatch(first);
+    expect(email.html).toMatch(first);
+    if (second) expect(email.text).toMatch(second);
+    else expect(email.text).not.toContain("tickets create");
+    for (const tag of tagsIn(email.html)) expect(OUR_TAGS).toContain(tag);
+  });
+});
+
+describe("renderEmail: the resolved email names the support ticket", () => {
+  it.each<[string, boolean]>([
+    // A ticket was filed: the people who got the escalation learn it may be closed.
+    ["filed", true],
+    // None filed: nothing said about tickets.
+    ["none", false],
+  ])("%s", (_case, filed) => {
+    const facts = makeFacts("resolved");
+    if (filed)
+      facts.incident.supportTicket = {
+        state: "filed",
+        name: "cmk-0123",
+        ticketNumber: "2612030010001234",
+        filedAt: "2026-11-29T09:20:00.000Z",
+        subscriptionId: SUBSCRIPTION_ID,
+      };
+    const email = renderEmail(facts, {});
+    expect(email.text.includes("support ticket 2612030010001234")).toBe(filed);
   });
 });

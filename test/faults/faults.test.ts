@@ -32,6 +32,12 @@ describe("fault injection (short form)", () => {
       anomalies: 0,
       seeds: [],
     });
+    // Escalations filed support tickets (CMK_SUPPORT_TICKETS=create), never two for one incident under crashes and concurrent instances.
+    expect(summary.faultFreeTicketsOpened).toBeGreaterThan(0);
+    expect({ ticketsOpened: summary.ticketsOpened, duplicateTickets: summary.duplicateTickets }).toEqual({
+      ticketsOpened: summary.faultFreeTicketsOpened,
+      duplicateTickets: 0,
+    });
     // Exactly once without ACS de-duplicating anything.
     expect(summary.acs).toEqual({ repeatDelivers: true, sendLimitPerHour: 10, statusLimitPerHour: 20, domain: "azure-managed" });
     // One final read per accepted email, plus one per attempt in doubt (5xx, lost answers, crashes): measured

@@ -190,6 +190,8 @@ describe("GET /api/status", () => {
       reminderCount: 0,
       // Owner-fixable cause with no fix yet: only a reminder is scheduled.
       nextDeadline: { kind: "reminder", at: "2026-11-29T04:00:00.000Z" },
+      // Not escalated, and CMK_SUPPORT_TICKETS is off.
+      supportTicket: null,
       timeline: [{ seq: 1, at: start.toISOString(), type: "detected", detail: expect.stringContaining("Revoked") }],
     });
   });

@@ -35,6 +35,7 @@ const KNOWN_ROLES: Readonly<Record<string, string>> = {
   "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": "Storage Table Data Contributor",
   "3913510d-42f4-4e42-8a64-420c390055eb": "Monitoring Metrics Publisher",
   "09976791-48a7-449e-bb21-39d1a415f350": "Communication and Email Service Owner",
+  "cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e": "Support Request Contributor",
 };
 
 /** The only actions a custom role may hold: Microsoft's documented set for Entra-authenticated ACS email. */

@@ -111,3 +111,32 @@ describe("countdown text", () => {
     expect(formatSpan(ms)).toBe(text.replace(/^in | overdue$/g, ""));
   });
 });
+
+describe("status report: the support ticket", () => {
+  it.each<[string, Incident["supportTicket"], unknown]>([
+    // No ticket mode, or not escalated yet.
+    ["none", undefined, null],
+    // Filed: its number and the status last read.
+    [
+      "filed",
+      { state: "filed", name: "cmk-1", ticketNumber: "2612030010001234", filedAt: at("07:10"), subscriptionId: "s", status: "Open" },
+      { state: "filed", name: "cmk-1", ticketNumber: "2612030010001234", status: "Open", reason: null },
+    ],
+    // Being filed, after a transient error.
+    [
+      "creating",
+      { state: "creating", name: "cmk-1", firstTriedAt: at("07:10"), attempts: 1, lastError: "transient: 503" },
+      { state: "creating", name: "cmk-1", ticketNumber: null, status: null, reason: "transient: 503" },
+    ],
+    // Refused: why, so nobody waits for a ticket that will not come.
+    [
+      "not filed",
+      { state: "not-filed", name: "cmk-1", reason: "no support plan", at: at("07:10") },
+      { state: "not-filed", name: "cmk-1", ticketNumber: null, status: null, reason: "no support plan" },
+    ],
+  ])("%s", (_case, supportTicket, expected) => {
+    const incident = makeIncident({ state: "escalated", escalatedAt: at("07:10"), ...(supportTicket ? { supportTicket } : {}) });
+    const report = buildStatusReport(input([incident]), NOW);
+    expect(report.incidents[0]!.supportTicket).toEqual(expected);
+  });
+});
