@@ -12,8 +12,7 @@ import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import type { Incident } from "../domain/incident";
 import { decide, MAX_SNOOZE_IN_HOURS, type LifecycleInput } from "../domain/lifecycle";
 import { linkActor, verifyLinkToken, type LinkAction } from "../domain/linkTokens";
-import { html } from "../email/html";
-import { dashboardAccess } from "./access";
+import { refusedJson, refusedPage } from "./access";
 import { renderDashboard } from "./dashboardPage";
 import { appliedPage, confirmationPage, nothingToDoPage, problemPage, type LinkProblem } from "./linkPages";
 import { readLimitedText } from "./requestBody";
@@ -27,31 +26,13 @@ import type { MonitorDeps } from "../pipeline/monitorDeps";
 const MAX_FORM_BYTES = 16 * 1024;
 
 export async function handleStatus(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
-  const access = dashboardAccess(request, deps.settings);
-  if (access === "sign-in-required") {
-    return jsonResponse(401, { error: "App Service Authentication is required in front of this endpoint (CMK_DASHBOARD_AUTH=anonymous)." });
-  }
-  if (access === "not-allowed") return jsonResponse(403, { error: "You are signed in, but not on CMK_DASHBOARD_ALLOWED_PRINCIPALS." });
-  return jsonResponse(200, await loadStatusReport(deps, request.query));
+  return refusedJson(request, deps.settings) ?? jsonResponse(200, await loadStatusReport(deps, request.query));
 }
 
 export async function handleDashboard(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
   const nonce = newCspNonce();
-  const access = dashboardAccess(request, deps.settings);
-  if (access === "not-allowed") {
-    return htmlResponse(
-      403,
-      html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title></head><body><h1>Not allowed</h1><p>You are signed in, but neither you nor a group of yours is on this monitor's list of dashboard users (CMK_DASHBOARD_ALLOWED_PRINCIPALS).</p></body></html>`,
-      nonce,
-    );
-  }
-  if (access === "sign-in-required") {
-    return htmlResponse(
-      401,
-      html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign-in required</title></head><body><h1>Sign-in required</h1><p>This dashboard is served anonymously only behind App Service Authentication, and this request did not come through it.</p></body></html>`,
-      nonce,
-    );
-  }
+  const refused = refusedPage(request, deps.settings, nonce, "dashboard");
+  if (refused) return refused;
   return htmlResponse(200, renderDashboard(await loadStatusReport(deps, request.query), { nonce, ...functionKeyOf(request) }), nonce);
 }
 

@@ -9,22 +9,11 @@
 import type { HttpRequest, HttpResponseInit } from "@azure/functions";
 import { html } from "../email/html";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
-import { dashboardAccess } from "./access";
+import { refusedJson, refusedPage } from "./access";
 import { renderAccountPage } from "./accountPage";
 import { accountIdFromRoute, loadAccountReport } from "./accountReport";
 import { incidentsCsv, parseIncidentQuery, selectIncidents, summarizeIncident } from "./incidentHistory";
 import { csvResponse, htmlResponse, jsonResponse, newCspNonce } from "./responses";
-
-const UNAUTHENTICATED = { error: "App Service Authentication is required in front of this endpoint (CMK_DASHBOARD_AUTH=anonymous)." };
-const NOT_ALLOWED = { error: "You are signed in, but not on CMK_DASHBOARD_ALLOWED_PRINCIPALS." };
-
-/** The JSON answer for a request the dashboard's access rules refuse; undefined when allowed. */
-function refusedJson(request: HttpRequest, deps: MonitorDeps): HttpResponseInit | undefined {
-  const access = dashboardAccess(request, deps.settings);
-  if (access === "sign-in-required") return jsonResponse(401, UNAUTHENTICATED);
-  if (access === "not-allowed") return jsonResponse(403, NOT_ALLOWED);
-  return undefined;
-}
 
 /** The page's own links keep the function key it was opened with (`?code=`), or they would be refused. */
 export function functionKeyOf(request: HttpRequest): { functionKey?: string } {
@@ -33,7 +22,7 @@ export function functionKeyOf(request: HttpRequest): { functionKey?: string } {
 }
 
 export async function handleIncidents(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
-  const refused = refusedJson(request, deps);
+  const refused = refusedJson(request, deps.settings);
   if (refused) return refused;
   const now = deps.clock.now();
   const parsed = parseIncidentQuery(request.query, now);
@@ -47,7 +36,7 @@ export async function handleIncidents(request: HttpRequest, deps: MonitorDeps): 
 
 export async function handleAccount(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
   if (prefersHtml(request.headers.get("accept"))) return handleAccountPage(request, deps);
-  const refused = refusedJson(request, deps);
+  const refused = refusedJson(request, deps.settings);
   if (refused) return refused;
   const accountId = accountIdFromRoute(request.params);
   if (!accountId) return jsonResponse(400, { error: "not a Cosmos DB account: expected /api/accounts/{subscriptionId}/{resourceGroup}/{accountName}" });
@@ -57,21 +46,8 @@ export async function handleAccount(request: HttpRequest, deps: MonitorDeps): Pr
 
 export async function handleAccountPage(request: HttpRequest, deps: MonitorDeps): Promise<HttpResponseInit> {
   const nonce = newCspNonce();
-  const access = dashboardAccess(request, deps.settings);
-  if (access === "not-allowed") {
-    return htmlResponse(
-      403,
-      html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Not allowed</title></head><body><h1>Not allowed</h1><p>You are signed in, but neither you nor a group of yours is on this monitor's list of dashboard users (CMK_DASHBOARD_ALLOWED_PRINCIPALS).</p></body></html>`,
-      nonce,
-    );
-  }
-  if (access === "sign-in-required") {
-    return htmlResponse(
-      401,
-      html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sign-in required</title></head><body><h1>Sign-in required</h1><p>This page is served anonymously only behind App Service Authentication, and this request did not come through it.</p></body></html>`,
-      nonce,
-    );
-  }
+  const refused = refusedPage(request, deps.settings, nonce, "page");
+  if (refused) return refused;
   const accountId = accountIdFromRoute(request.params);
   const report = accountId ? await loadAccountReport(deps, accountId) : undefined;
   if (!report) {
