@@ -123,6 +123,30 @@ function createAccountProber(
   );
 }
 
+/** DefaultAzureCredential (with the user-assigned identity's client id, if set), unless the sandbox gives one. */
+function credentialFor(config: { managedIdentityClientId?: string }, overrides: CompositionOverrides): TokenCredential {
+  return overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+}
+
+/** What every client shares: the sandbox's CA, and retries off where a caller injects failures. */
+function baseClientOptions(overrides: CompositionOverrides): CommonClientOptions {
+  return {
+    ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
+    ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
+  };
+}
+
+/** A table of the state storage, by connection string or by identity. */
+function openStateTable(config: MonitorConfig, tableName: string, credential: TokenCredential, options: CommonClientOptions): TableClient {
+  return config.state.kind === "connection-string"
+    ? TableClient.fromConnectionString(config.state.connectionString, tableName, {
+        ...options,
+        // Azurite speaks plain http on loopback; real storage is always https.
+        allowInsecureConnection: /(^|;)\s*(TableEndpoint=http:|UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;)/i.test(config.state.connectionString),
+      })
+    : new TableClient(config.state.tableEndpoint, tableName, credential, options);
+}
+
 export const systemClock: Clock = { now: () => new Date() };
 
 export const consoleLogger: Logger = {
@@ -132,14 +156,9 @@ export const consoleLogger: Logger = {
 };
 
 export function createMonitorDeps(config: MonitorConfig, overrides: CompositionOverrides = {}): MonitorDeps {
-  const credential =
-    overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  const credential = credentialFor(config, overrides);
   // Every call made inside a cycle ends at the cycle's deadline and never sleeps on a long Retry-After.
-  const clientOptions = {
-    ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
-    ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
-    additionalPolicies: deadlinePolicies(),
-  };
+  const clientOptions = { ...baseClientOptions(overrides), additionalPolicies: deadlinePolicies() };
 
   // One connection pool for every ARM-side client: there is a client per subscription, and a fleet
   // has thousands; each with its own pool would pay a TLS handshake per subscription per process.
@@ -179,17 +198,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   const storageOptions = {
     additionalPolicies: [...clientOptions.additionalPolicies, ...(overrides.storagePolicies ?? []).map((policy) => ({ policy, position: "perCall" as const }))],
   };
-  const openTable = (tableName: string): TableClient =>
-    config.state.kind === "connection-string"
-      ? TableClient.fromConnectionString(config.state.connectionString, tableName, {
-          ...clientOptions,
-          ...storageOptions,
-          // Azurite speaks plain http on loopback; real storage is always https.
-          allowInsecureConnection: /(^|;)\s*(TableEndpoint=http:|UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;)/i.test(
-            config.state.connectionString,
-          ),
-        })
-      : new TableClient(config.state.tableEndpoint, tableName, credential, { ...clientOptions, ...storageOptions });
+  const openTable = (tableName: string): TableClient => openStateTable(config, tableName, credential, { ...clientOptions, ...storageOptions });
   const store = new TableIncidentStore(openTable(config.stateTable));
   const meta = new TableMonitorMeta(openTable(metaTableNameFor(config.stateTable)));
   const configuredKey = config.linkSigningKey ? Buffer.from(config.linkSigningKey, "utf8") : undefined;
@@ -263,25 +272,13 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
 /** What `cmk-monitor doctor` reads: the monitor's own clients, built the same way as createMonitorDeps. */
 export function createDoctorTargets(config: MonitorConfig, overrides: CompositionOverrides = {}): DoctorTargets {
-  const credential =
-    overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
+  const credential = credentialFor(config, overrides);
   const credentialName = overrides.credential
     ? "the sandbox's credential"
     : `DefaultAzureCredential${config.managedIdentityClientId ? ` (user-assigned identity ${config.managedIdentityClientId})` : ""}`;
-  const clientOptions: CommonClientOptions = {
-    ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
-    ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
-  };
+  const clientOptions: CommonClientOptions = baseClientOptions(overrides);
   const deps = createMonitorDeps(config, { ...overrides, credential });
-  const stateTable =
-    config.state.kind === "connection-string"
-      ? TableClient.fromConnectionString(config.state.connectionString, config.stateTable, {
-          ...clientOptions,
-          allowInsecureConnection: /(^|;)\s*(TableEndpoint=http:|UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;)/i.test(
-            config.state.connectionString,
-          ),
-        })
-      : new TableClient(config.state.tableEndpoint, config.stateTable, credential, clientOptions);
+  const stateTable = openStateTable(config, config.stateTable, credential, clientOptions);
   return new SdkDoctorTargets({
     credential,
     credentialName,
@@ -321,12 +318,8 @@ export interface ScanDeps {
 
 export function createScanDeps(env: Environment = process.env, overrides: CompositionOverrides = {}): ScanDeps {
   const config = loadScanConfig(env);
-  const credential =
-    overrides.credential ?? new DefaultAzureCredential(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {});
-  const clientOptions = {
-    ...(overrides.tlsCa ? { tlsOptions: { ca: overrides.tlsCa } } : {}),
-    ...(overrides.maxRetries !== undefined ? { retryOptions: { maxRetries: overrides.maxRetries } } : {}),
-  };
+  const credential = credentialFor(config, overrides);
+  const clientOptions = baseClientOptions(overrides);
   return {
     accounts: new ArmAccountSource({ credential, endpoint: config.armEndpoint, clientOptions }),
     subscriptions: new ArmSubscriptionLister({ credential, endpoint: config.armEndpoint, clientOptions }),
