@@ -222,13 +222,18 @@ export function evaluateDenies(
 }
 
 function sameScope(a: string, b: string): boolean {
-  return a.trim().replace(/\/+$/, "").toLowerCase() === b.trim().replace(/\/+$/, "").toLowerCase();
+  return normalizedScope(a) === normalizedScope(b);
+}
+
+/** ARM scopes compare case-insensitively, without a trailing slash. */
+function normalizedScope(scope: string): string {
+  return scope.trim().replace(/\/+$/, "").toLowerCase();
 }
 
 /** True when an assignment at `scope` applies to `target` (same scope or an ancestor). */
 export function scopeCovers(scope: string, target: string): boolean {
-  const s = scope.trim().replace(/\/+$/, "").toLowerCase();
-  const t = target.trim().replace(/\/+$/, "").toLowerCase();
+  const s = normalizedScope(scope);
+  const t = normalizedScope(target);
   // ARM only returns management-group assignments that apply above the queried scope.
   if (s === "" || s.startsWith("/providers/microsoft.management/managementgroups/")) return true;
   return t === s || t.startsWith(`${s}/`);

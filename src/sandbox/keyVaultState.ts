@@ -433,32 +433,18 @@ export class SandboxKeyVault {
 
   /** Role assignments of `principalId` at, above or below `scope` (what ARM's `principalId eq` filter returns). */
   roleAssignmentsFor(scope: string, principalId?: string): SandboxRoleAssignment[] {
-    const s = scope.replace(/\/+$/, "").toLowerCase();
-    return this.assignments.filter((a) => {
-      if (principalId && !sameId(a.principalId, principalId)) return false;
-      const as = a.scope.toLowerCase();
-      return as === s || s.startsWith(`${as}/`) || as.startsWith(`${s}/`);
-    });
+    return this.assignments.filter((a) => (!principalId || sameId(a.principalId, principalId)) && scopeReaches(a.scope, scope, false));
   }
 
   /** Assignments at or above `scope` to the principal or a group it is in (ARM's `atScope() and assignedTo()`). */
   roleAssignmentsApplying(scope: string, principalId: string, atScopeOnly: boolean): SandboxRoleAssignment[] {
-    const s = scope.replace(/\/+$/, "").toLowerCase();
     const holders = new Set([principalId.toLowerCase(), ...(this.memberships.get(principalId.toLowerCase()) ?? [])]);
-    return this.assignments.filter((a) => {
-      if (!holders.has(a.principalId.toLowerCase())) return false;
-      const as = a.scope.toLowerCase();
-      return as === s || s.startsWith(`${as}/`) || (!atScopeOnly && as.startsWith(`${s}/`));
-    });
+    return this.assignments.filter((a) => holders.has(a.principalId.toLowerCase()) && scopeReaches(a.scope, scope, atScopeOnly));
   }
 
   /** Deny assignments at or above `scope` (ARM's `atScope()`), or also below it without the filter. */
   denyAssignmentsAt(scope: string, atScopeOnly: boolean): SandboxDenyAssignment[] {
-    const s = scope.replace(/\/+$/, "").toLowerCase();
-    return this.denyAssignmentList.filter((d) => {
-      const ds = d.scope.toLowerCase();
-      return ds === s || s.startsWith(`${ds}/`) || (!atScopeOnly && ds.startsWith(`${s}/`));
-    });
+    return this.denyAssignmentList.filter((d) => scopeReaches(d.scope, scope, atScopeOnly));
   }
 
   roleDefinition(id: string): SandboxRoleDefinition | undefined {
@@ -498,4 +484,11 @@ function scopeFor(vault: SandboxVault, scope: SandboxRoleScope, keyName: string 
 
 function sameId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
+}
+
+/** ARM's scope filters: an assignment at `assigned` is returned for `queried` when at or above it, and (unless `atScopeOnly`) below it. */
+function scopeReaches(assigned: string, queried: string, atScopeOnly: boolean): boolean {
+  const a = assigned.toLowerCase();
+  const q = queried.replace(/\/+$/, "").toLowerCase();
+  return a === q || q.startsWith(`${a}/`) || (!atScopeOnly && a.startsWith(`${q}/`));
 }
