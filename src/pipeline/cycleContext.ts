@@ -41,6 +41,13 @@ export function nearDeadline(): boolean {
   return remainingInMs() < STOP_STARTING_WORK_IN_MS;
 }
 
+/** Near the deadline: counts one piece of work left for the next cycle and says so; the caller does not start it. */
+export function deferForDeadline(ctx: Pick<CycleContext, "stats">): boolean {
+  if (!nearDeadline()) return false;
+  ctx.stats.deferredForDeadline += 1;
+  return true;
+}
+
 export function startCycle(deps: MonitorDeps, now: Date, stats: CycleStats = newStats()): CycleContext {
   return Object.freeze({
     deps,

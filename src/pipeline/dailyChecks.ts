@@ -10,7 +10,7 @@ import { resolveOwnerRecipients } from "../domain/recipients";
 import { describeFailure } from "../ports/failures";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
 import { mapWithConcurrency } from "./concurrency";
-import { nearDeadline, type CycleContext } from "./cycleContext";
+import { deferForDeadline, type CycleContext } from "./cycleContext";
 import { ACCOUNTS_IN_PROGRESS, byVaultInTurn } from "./probeStage";
 
 /** A healthy account due its daily check, with what its last check left behind. */
@@ -108,10 +108,7 @@ export async function recordDailyChecks(
     ACCOUNTS_IN_PROGRESS,
     async ({ account, etag, previousFindings }) => {
       // A check not started today is still due next cycle: nothing is recorded for it.
-      if (nearDeadline()) {
-        ctx.stats.deferredForDeadline += 1;
-        return;
-      }
+      if (deferForDeadline(ctx)) return;
       try {
         const facts = await session.probe(account);
         ctx.stats.accountsProbed += 1;

@@ -4,7 +4,7 @@
  */
 import { claimStage } from "./claimStage";
 import { confirmStage } from "./confirmStage";
-import { nearDeadline } from "./cycleContext";
+import { deferForDeadline } from "./cycleContext";
 import { decideStage } from "./decideStage";
 import { dueMessagesStage } from "./dueMessagesStage";
 import { groupStage } from "./groupStage";
@@ -40,8 +40,7 @@ export function sendPipeline(scope: OutboxScope, tally: SendTally): Stage<Date, 
 export const sendDeadlineGate: Stage<Date, Date> = {
   name: "deadline",
   async run(ctx, batch) {
-    if (!nearDeadline()) return [...batch];
-    ctx.stats.deferredForDeadline += 1;
+    if (!deferForDeadline(ctx)) return [...batch];
     ctx.deps.log.info("cmk-monitor: near the invocation's time limit; the outbox is left for the next drain");
     return [];
   },

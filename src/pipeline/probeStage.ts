@@ -8,7 +8,7 @@ import type { CmkAccount } from "../domain/account";
 import { parseKeyVaultKeyUri } from "../domain/keyVaultUri";
 import { describeFailure } from "../ports/failures";
 import { mapWithConcurrency } from "./concurrency";
-import { nearDeadline } from "./cycleContext";
+import { deferForDeadline } from "./cycleContext";
 import type { Stage } from "./stage";
 import type { WorkItem } from "./workItem";
 
@@ -37,10 +37,7 @@ export const probeStage: Stage<WorkItem, WorkItem> = {
       async ({ index, account }) => {
         const item = items[index]!;
         // Near the deadline the account is decided on its ARM status alone; its next cycle probes it.
-        if (nearDeadline()) {
-          ctx.stats.deferredForDeadline += 1;
-          return;
-        }
+        if (deferForDeadline(ctx)) return;
         try {
           const probe = await session.probe(account);
           ctx.stats.accountsProbed += 1;
