@@ -170,9 +170,15 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
   private index: FleetIndex | undefined;
   /** A listed subscription failed: ask Resource Graph again next cycle. */
   private stale = false;
-  /** Until then, CMK_STATUS_SOURCE=resource-graph is not trusted (a sample disagreed). */
+  /** Until then, CMK_STATUS_SOURCE=resource-graph is not trusted (a calibration or a sample disagreed). */
   private armUntil = 0;
   private sampleOffset = 0;
+  /** When every account's Resource Graph status is next compared with ARM's (a full calibration). */
+  private calibrateAt = 0;
+  /** Accounts whose Resource Graph status differed from ARM's at a calibration: first seen then (ms). */
+  private disagreeingSince = new Map<string, number>();
+  /** The longest an account has been seen to lag ARM in Resource Graph, in minutes (measured at calibrations). */
+  private lagInMinutes: number | undefined;
 
   constructor(
     private readonly graph: ResourceGraphDiscovery,
@@ -218,6 +224,15 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
     const subscriptionsInScope = index ? new Set([...configured, ...index.visible]).size : configured.length;
     const graphCalls = () => this.graph.callsMade - callsBefore;
 
+    if (proving && index && !this.stale && now >= this.calibrateAt) {
+      // A sample of three finds a stale status only by luck; every interval (and first) all of Resource
+      // Graph's statuses are compared with ARM's. The calibration's own ARM read is the cycle's status.
+      this.calibrateAt = now + this.options.refreshIntervalInMs;
+      const read = await readWithArm(this.accounts, toRead, this.options.armConcurrency);
+      const disagreement = read.failures.length > 0 ? "an ARM list failed during the calibration" : this.calibrate(index.accounts, read.accounts, now);
+      if (disagreement) this.armUntil = now + this.options.refreshIntervalInMs;
+      return this.fromArm(read, failures, graphCalls(), throttledInMs, subscriptionsInScope, index, 0, disagreement ?? "");
+    }
     if (proving && index && !this.stale) {
       const disagreement = await this.sampleDisagreement(index.accounts);
       if (disagreement.reason === undefined) {
@@ -236,6 +251,7 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
           subscriptionsInScope,
           subscriptionsReadable: index.visible.size,
           subscriptionsWithCmk: index.withCmk.length,
+          ...this.lag(),
         };
       }
       this.armUntil = now + this.options.refreshIntervalInMs;
@@ -248,7 +264,7 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
         ? undefined
         : proving
           ? "Resource Graph could not be read this cycle"
-          : "a sample disagreed with ARM within the last interval";
+          : "Resource Graph disagreed with ARM within the last interval";
     return this.fromArm(read, failures, graphCalls(), throttledInMs, subscriptionsInScope, index, 0, fallback);
   }
 
@@ -279,7 +295,47 @@ export class ResourceGraphFleetDiscovery implements FleetDiscovery {
       subscriptionsReadable: visible ? [...visible].filter((id) => !read.failures.some((f) => f.scope.toLowerCase() === id)).length : read.listed.size,
       subscriptionsWithCmk: subscriptionsOf(read.accounts),
       ...(fallback ? { statusSourceFallback: fallback } : {}),
+      ...this.lag(),
     };
+  }
+
+  /** What the calibrations measured: only with CMK_STATUS_SOURCE=resource-graph. */
+  private lag(): Pick<FleetListing, "statusSourceLagMinutes" | "statusSourceDisagreements"> {
+    if (this.options.statusSource !== "resource-graph") return {};
+    return {
+      statusSourceDisagreements: this.disagreeingSince.size,
+      ...(this.lagInMinutes !== undefined ? { statusSourceLagMinutes: this.lagInMinutes } : {}),
+    };
+  }
+
+  /**
+   * Compares Resource Graph's status of every account with ARM's. An account that differs is timed
+   * from the first calibration that saw it differ: when it agrees again, the time between is a
+   * measured lag (at least; the change may be older than the first calibration that saw it).
+   * Returns why Resource Graph is not to be trusted, or undefined when it agrees throughout.
+   */
+  private calibrate(graphAccounts: readonly CmkAccount[], armAccounts: readonly CmkAccount[], now: number): string | undefined {
+    const graph = new Map(graphAccounts.map((account) => [normalizeResourceId(account.id), account.customerManagedKeyStatus]));
+    let first: string | undefined;
+    const differing = new Set<string>();
+    for (const account of armAccounts) {
+      const id = normalizeResourceId(account.id);
+      const shown = graph.get(id);
+      if (shown === (account.customerManagedKeyStatus ?? undefined) && shown !== undefined) continue;
+      differing.add(id);
+      first ??=
+        shown === undefined
+          ? `Resource Graph has no customerManagedKeyStatus for ${account.id}`
+          : `Resource Graph's status for ${account.id} differs from ARM's`;
+    }
+    for (const [id, since] of this.disagreeingSince) {
+      if (differing.has(id)) continue;
+      this.disagreeingSince.delete(id);
+      this.lagInMinutes = Math.max(this.lagInMinutes ?? 0, Math.round((now - since) / 60_000));
+    }
+    for (const id of differing) if (!this.disagreeingSince.has(id)) this.disagreeingSince.set(id, now);
+    for (const since of this.disagreeingSince.values()) this.lagInMinutes = Math.max(this.lagInMinutes ?? 0, Math.round((now - since) / 60_000));
+    return first === undefined ? undefined : differing.size > 1 ? `${first} (and ${differing.size - 1} more)` : first;
   }
 
   private async readIndex(now: number): Promise<{ index: FleetIndex; throttledInMs: number }> {

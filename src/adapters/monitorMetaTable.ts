@@ -90,6 +90,8 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
       ...(row.statusSource === "arm" || row.statusSource === "resource-graph" ? { statusSource: row.statusSource } : {}),
       ...(row.statusCalls !== undefined ? { statusCalls: Number(row.statusCalls) } : {}),
       ...(typeof row.statusSourceFallback === "string" ? { statusSourceFallback: row.statusSourceFallback } : {}),
+      ...(row.statusSourceDisagreements !== undefined ? { statusSourceDisagreements: Number(row.statusSourceDisagreements) } : {}),
+      ...(row.statusSourceLagMinutes !== undefined ? { statusSourceLagMinutes: Number(row.statusSourceLagMinutes) } : {}),
     };
   }
 

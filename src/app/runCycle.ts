@@ -187,6 +187,8 @@ async function recordHeartbeat(deps: MonitorDeps, report: CycleReport): Promise<
       statusSource: report.statusSource,
       statusCalls: report.statusCalls,
       ...(report.statusSourceFallback ? { statusSourceFallback: report.statusSourceFallback } : {}),
+      ...(report.statusSourceDisagreements !== undefined ? { statusSourceDisagreements: report.statusSourceDisagreements } : {}),
+      ...(report.statusSourceLagMinutes !== undefined ? { statusSourceLagMinutes: report.statusSourceLagMinutes } : {}),
     });
   } catch (error) {
     deps.log.warn(`cmk-monitor: could not record the cycle heartbeat: ${error instanceof Error ? error.message : String(error)}`);

@@ -41,6 +41,9 @@ export interface CycleStats {
   subscriptionsWithCmk: number;
   /** Why CMK_STATUS_SOURCE=resource-graph fell back to ARM this cycle ("" when it did not). */
   statusSourceFallback: string;
+  /** CMK_STATUS_SOURCE=resource-graph: what the calibrations against ARM measured (absent otherwise). */
+  statusSourceDisagreements?: number;
+  statusSourceLagMinutes?: number;
   /** ARM GETs that confirmed (or overturned) a state change Resource Graph suggested. */
   confirmations: number;
   /** Suggested state changes the ARM GET did not bear out (Resource Graph lagging). */
@@ -131,6 +134,8 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   subscriptionsInScope: "keep",
   subscriptionsWithCmk: "keep",
   statusSourceFallback: "keep",
+  statusSourceDisagreements: "keep",
+  statusSourceLagMinutes: "keep",
   confirmations: "sum",
   confirmationsOverturned: "sum",
   confirmationsFailed: "sum",

@@ -46,6 +46,8 @@ export async function discoverFleet(
   stats.subscriptionsWithCmk = listing.subscriptionsWithCmk;
   stats.statusSource = listing.statusSource;
   stats.statusCalls += listing.statusCalls;
+  if (listing.statusSourceDisagreements !== undefined) stats.statusSourceDisagreements = listing.statusSourceDisagreements;
+  if (listing.statusSourceLagMinutes !== undefined) stats.statusSourceLagMinutes = listing.statusSourceLagMinutes;
   if (listing.statusSourceFallback) {
     stats.statusSourceFallback = listing.statusSourceFallback;
     deps.log.warn(`cmk-monitor: CMK_STATUS_SOURCE=resource-graph is not trusted this cycle (${listing.statusSourceFallback}); statuses come from ARM`);

@@ -39,6 +39,10 @@ export interface FleetListing {
   subscriptionsWithCmk: number;
   /** Set when CMK_STATUS_SOURCE=resource-graph fell back to ARM this cycle, with why. */
   statusSourceFallback?: string;
+  /** CMK_STATUS_SOURCE=resource-graph: accounts whose Resource Graph status differed from ARM's at the last calibration. */
+  statusSourceDisagreements?: number;
+  /** CMK_STATUS_SOURCE=resource-graph: the longest Resource Graph was seen to lag ARM, in minutes (measured at calibrations). */
+  statusSourceLagMinutes?: number;
 }
 
 export interface DiscoverOptions {

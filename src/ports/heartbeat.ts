@@ -22,6 +22,9 @@ export interface CycleHeartbeat {
   statusCalls?: number;
   /** Set when CMK_STATUS_SOURCE=resource-graph was not trusted this cycle, with why. */
   statusSourceFallback?: string;
+  /** CMK_STATUS_SOURCE=resource-graph: accounts Resource Graph showed differently from ARM at the last calibration, and the longest lag measured (minutes). */
+  statusSourceDisagreements?: number;
+  statusSourceLagMinutes?: number;
   /** Work items the queue gave up on (moved to the poison queue) since the app was deployed. */
   poisonWorkItems?: number;
 }

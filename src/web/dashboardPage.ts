@@ -238,7 +238,9 @@ function lastPoll(report: StatusReport, now: Date): SafeHtml {
    cycle.subscriptionsInScope !== undefined
      ? html`; ${cycle.subscriptionsReadable ?? 0} of ${cycle.subscriptionsInScope} subscription(s) read, ${cycle.subscriptionsWithCmk ?? 0} holding CMK accounts; status from ${cycle.statusSource === "resource-graph" ? "Resource Graph (checked against ARM)" : "ARM"}`
      : ""
- }${cycle.statusSourceFallback ? html` (<strong>Resource Graph not trusted: ${cycle.statusSourceFallback}</strong>)` : ""}.`;
+ }${cycle.statusSourceFallback ? html` (<strong>Resource Graph not trusted: ${cycle.statusSourceFallback}</strong>)` : ""}${
+   cycle.statusSourceLagMinutes !== undefined ? html`; Resource Graph seen lagging ARM by up to ${cycle.statusSourceLagMinutes} min` : ""
+ }.`;
 }
 
 export function badge(state: FleetState): SafeHtml {

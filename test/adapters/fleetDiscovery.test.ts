@@ -242,23 +242,32 @@ describe("CMK_STATUS_SOURCE=resource-graph: only with proof", () => {
     expect(await deps.heartbeat.lastCycle()).toMatchObject({ statusSourceFallback: expect.stringMatching(/no customerManagedKeyStatus/) });
   });
 
-  it("uses Resource Graph while the sample agrees, and confirms each state change it suggests with a GET", async () => {
+  it("calibrates against ARM first, then uses Resource Graph and confirms each state change it suggests with a GET", async () => {
     azure.sandbox.resourceGraph.setStatusMode("fresh");
-    put("proven", SUB_A, status(4002));
+    put("proven", SUB_A, HEALTHY);
     const deps = monitor({ CMK_STATUS_SOURCE: "resource-graph" });
-    const { report, calls: made } = await cycle(deps);
-    expect(report).toMatchObject({ statusSource: "resource-graph", statusSourceFallback: "", confirmations: 1, decisions: { "first-notice": 1 } });
-    expect(made["arm-list"]).toBeUndefined();
+    // The first cycle compares every status Resource Graph shows with ARM's lists: they agree.
+    const first = await cycle(deps);
+    expect(first.report).toMatchObject({ statusSource: "arm", statusSourceFallback: "", statusSourceDisagreements: 0, decisions: {} });
+    expect(first.calls["arm-list"]).toBe(2);
+    // Within the interval, Resource Graph is the source: no ARM list, the suggested revocation confirmed by one GET.
+    azure.sandbox.setStatus("proven", status(4002));
+    const second = await cycle(deps);
+    expect(second.report).toMatchObject({ statusSource: "resource-graph", statusSourceFallback: "", confirmations: 1, decisions: { "first-notice": 1 } });
+    expect(second.calls["arm-list"]).toBeUndefined();
   });
 
   it("a revocation a lagging Resource Graph shows but ARM no longer has is overturned by the GET: no incident, no email", async () => {
     azure.sandbox.resourceGraph.setStatusMode("fresh");
-    // Three healthy accounts sort first, so the first cycle's sample (three accounts) does not include "flicker".
+    // Three healthy accounts sort first, so the sample (three accounts) does not include "flicker".
     for (const name of ["aa-1", "aa-2", "aa-3"]) put(name, SUB_A, HEALTHY);
-    put("flicker", SUB_B, status(4002));
+    put("flicker", SUB_B, HEALTHY);
+    const deps = monitor({ CMK_STATUS_SOURCE: "resource-graph" });
+    await cycle(deps);
+    // Resource Graph saw a revocation that ARM has already undone.
+    azure.sandbox.setStatus("flicker", status(4002));
     azure.sandbox.resourceGraph.freeze();
     azure.sandbox.setStatus("flicker", HEALTHY);
-    const deps = monitor({ CMK_STATUS_SOURCE: "resource-graph" });
     const { report } = await cycle(deps);
     expect(report).toMatchObject({ statusSource: "resource-graph", confirmations: 1, confirmationsOverturned: 1, decisions: {} });
     expect(emailsFor("flicker")).toHaveLength(0);
@@ -266,20 +275,52 @@ describe("CMK_STATUS_SOURCE=resource-graph: only with proof", () => {
   });
 
   it("a sample that disagrees sends the cycle to ARM", async () => {
-    azure.sandbox.resourceGraph.setStatusMode("stale");
+    azure.sandbox.resourceGraph.setStatusMode("fresh");
     put("drifted", SUB_A, HEALTHY);
+    const deps = monitor({ CMK_STATUS_SOURCE: "resource-graph" });
+    await cycle(deps);
+    // After the calibration Resource Graph stops seeing changes; the steady accounts sort first and are sampled.
+    azure.sandbox.resourceGraph.freeze();
     azure.sandbox.setStatus("steady-a", status(4002));
-    azure.sandbox.setStatus("steady-b", status(4002));
-    azure.sandbox.setStatus("drifted", status(4002));
     try {
-      const deps = monitor({ CMK_STATUS_SOURCE: "resource-graph" });
       const { report } = await cycle(deps);
       expect(report).toMatchObject({ statusSource: "arm", statusSourceFallback: expect.stringMatching(/differs/) });
-      expect(report.decisions).toEqual({ "first-notice": 3 });
+      expect(report.decisions).toEqual({ "first-notice": 1 });
     } finally {
       azure.sandbox.setStatus("steady-a", HEALTHY);
-      azure.sandbox.setStatus("steady-b", HEALTHY);
     }
+  });
+
+  it("a stale status the rotating sample misses is caught by the next calibration, within one interval, and its lag is reported", async () => {
+    azure.sandbox.resourceGraph.setStatusMode("fresh");
+    // Many healthy accounts sort before the one that is revoked: a sample of three walks past it for cycles.
+    for (let i = 0; i < 12; i++) put(`ab-${String(i).padStart(2, "0")}`, SUB_A, HEALTHY);
+    put("zz-hidden", SUB_B, HEALTHY);
+    const deps = monitor({ CMK_STATUS_SOURCE: "resource-graph", CMK_DISCOVERY_INTERVAL_MINUTES: "15" });
+    await cycle(deps);
+    azure.sandbox.resourceGraph.freeze();
+    azure.sandbox.setStatus("zz-hidden", status(4003));
+    const decisions: Array<Record<string, number>> = [];
+    const sources: string[] = [];
+    // Cycles five minutes apart: 5 and 10 minutes after the calibration the sample agrees (Resource Graph is trusted,
+    // and wrong); at 15 minutes the calibration reads ARM and finds the revocation.
+    for (let i = 0; i < 3; i++) {
+      const { report } = await cycle(deps);
+      decisions.push(report.decisions);
+      sources.push(report.statusSource);
+    }
+    expect(sources).toEqual(["resource-graph", "resource-graph", "arm"]);
+    expect(decisions).toEqual([{}, {}, { "first-notice": 1 }]);
+    expect(await deps.heartbeat.lastCycle()).toMatchObject({
+      statusSourceFallback: expect.stringMatching(/zz-hidden differs/),
+      statusSourceDisagreements: 1,
+      statusSourceLagMinutes: 0,
+    });
+    // Resource Graph catches up; the next calibration measures how long it lagged ARM.
+    azure.sandbox.resourceGraph.thaw();
+    let last;
+    for (let i = 0; i < 3; i++) last = await cycle(deps);
+    expect(last!.report).toMatchObject({ statusSource: "arm", statusSourceDisagreements: 0, statusSourceLagMinutes: 15 });
   });
 });
 
