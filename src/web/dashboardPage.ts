@@ -351,7 +351,7 @@ ${durationsByCause.length === 0 ? html`<p class="empty">No incidents recorded ye
     (row) =>
       html`<tr data-cause="${row.cause}"><td>${row.causeTitle}</td><td>${row.incidents}</td><td>${minutes(row.timeToFix.medianInMinutes)} / ${minutes(row.timeToFix.p90InMinutes)}</td><td>${minutes(row.timeToRecover.medianInMinutes)} / ${minutes(row.timeToRecover.p90InMinutes)}</td><td>${minutes(row.duration.medianInMinutes)} / ${minutes(row.duration.p90InMinutes)}</td></tr>`,
   )}</tbody></table>
-<p class="meta">Time to detect is not measured: Azure's status does not say when access was lost; a revocation is seen by the first poll after it. Resolved incidents are kept until deleted by hand (see docs/operator-api.md, Retention).</p>
+<p class="meta">Time to detect is not measured: Azure's status does not say when access was lost; a revocation is seen by the first poll after it. Resolved incidents stay listed for good; their timelines and emails are pruned after the retention period (see docs/operator-api.md, Retention).</p>
 </section>`;
 }
 
