@@ -101,6 +101,18 @@ const TICK_SCRIPT = `(function () {
   }
   tick();
   setInterval(tick, 1000);
+  // Refreshing is the reader's choice (WCAG 2.2.1: a timed refresh must be possible to turn off),
+  // remembered for the tab; without script the page simply does not refresh.
+  var box = document.getElementById("auto-refresh");
+  var seconds = Number(document.body.getAttribute("data-refresh"));
+  if (box && seconds > 0) {
+    try { box.checked = sessionStorage.getItem("cmk-auto-refresh") !== "off"; } catch (e) {}
+    document.getElementById("auto-refresh-control").hidden = false;
+    box.addEventListener("change", function () {
+      try { sessionStorage.setItem("cmk-auto-refresh", box.checked ? "on" : "off"); } catch (e) {}
+    });
+    setInterval(function () { if (box.checked) location.reload(); }, seconds * 1000);
+  }
 })();`;
 
 export const PAGE_STYLE = `
@@ -153,7 +165,15 @@ table.durations th, table.durations td { text-align: left; padding: 4px 10px; bo
 svg.chart { max-width: 720px; display: block; margin: 8px 0; }
 nav.windows a, nav.windows strong { margin-right: 12px; }
 a { color: #0b5cad; }
-@media (max-width: 700px) { body { padding: 8px; } table.incidents { table-layout: auto; } table.incidents th:nth-child(n) { width: auto; } }
+@media (max-width: 700px) {
+  body { padding: 8px; }
+  table.incidents { table-layout: auto; }
+  table.incidents th:nth-child(n) { width: auto; }
+  /* A phone has no room for unbreakable cells: dates, ids and headers wrap rather than push the page sideways. */
+  table.incidents th, table.incidents td, table.accounts th, table.accounts td, table.durations th, table.durations td { padding: 4px; overflow-wrap: anywhere; }
+  td small.utc, td time { white-space: normal; overflow-wrap: anywhere; }
+  .summary { gap: 12px; }
+}
 `;
 
 export interface DashboardOptions {
@@ -182,14 +202,13 @@ export function renderDashboard(report: StatusReport, options: DashboardOptions)
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${refresh}">
 <title>CMK health: ${open === 0 ? "all healthy" : `${open} open incident${open === 1 ? "" : "s"}`}</title>
 <style nonce="${options.nonce}">${raw(PAGE_STYLE)}</style>
 </head>
-<body data-now="${report.generatedAt}">
+<body data-now="${report.generatedAt}" data-refresh="${refresh}">
 <header>
 <h1>Cosmos DB customer-managed key health</h1>
-<p class="meta">As of ${formatUtc(report.generatedAt)}; this page refreshes every ${refresh} seconds.</p>
+<p class="meta">As of ${formatUtc(report.generatedAt)}.<label id="auto-refresh-control" hidden> <input type="checkbox" id="auto-refresh" checked> Refresh every ${refresh} seconds</label></p>
 <p class="meta" id="last-poll">${lastPoll(report, now)}</p>
 <p class="meta">Jump to: <a href="#fleet">fleet</a> · <a href="#state-escalated">open incidents</a> · <a href="#accounts">accounts</a> · <a href="#history">history and trends</a> · <a href="${pageLink("status", {}, options.functionKey)}">JSON</a></p>
 </header>
