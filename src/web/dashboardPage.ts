@@ -121,6 +121,9 @@ body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; font-size: 14px; c
 h1 { font-size: 20px; margin: 0 0 4px 0; }
 h2 { font-size: 16px; margin: 24px 0 8px 0; display: flex; align-items: center; gap: 8px; }
 p.meta { margin: 2px 0; color: #444; }
+/* Azure's status text, identity paths and key URIs have long unbroken runs: they wrap rather than widen the page. */
+main p, main li, header p { overflow-wrap: anywhere; }
+pre.status-text { white-space: pre-wrap; overflow-wrap: anywhere; background: #fff; border: 1px solid #e3e3e3; padding: 6px; }
 .summary { display: flex; gap: 32px; flex-wrap: wrap; align-items: flex-start; margin: 12px 0; }
 .summary table { border-collapse: collapse; }
 .summary caption { text-align: left; font-weight: 600; padding: 0 0 4px 0; }

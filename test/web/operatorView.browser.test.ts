@@ -53,6 +53,8 @@ type LayoutElement = {
   children: ArrayLike<LayoutElement>;
   getAttribute(name: string): string | null;
   getBoundingClientRect(): { right: number };
+  scrollWidth: number;
+  clientWidth: number;
 };
 type LayoutGlobals = {
   document: { documentElement: { scrollWidth: number }; querySelectorAll(selector: string): ArrayLike<LayoutElement> };
@@ -83,11 +85,13 @@ async function sidewaysOverflow(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const g = globalThis as unknown as LayoutGlobals;
     if (g.document.documentElement.scrollWidth <= g.innerWidth + 1) return [];
-    const out = (el: LayoutElement) => el.getBoundingClientRect().right > g.innerWidth + 1;
-    return Array.from(g.document.querySelectorAll("body *"))
+    // A box past the edge, or a box whose own content spills out of it (a long unbroken line in a <pre>).
+    const out = (el: LayoutElement) => el.getBoundingClientRect().right > g.innerWidth + 1 || el.scrollWidth > el.clientWidth + 1;
+    const culprits = Array.from(g.document.querySelectorAll("body *"))
       .filter((el) => out(el) && !Array.from(el.children).some(out))
       .slice(0, 10)
       .map((el) => `${el.tagName.toLowerCase()}${el.getAttribute("class") ? `.${el.getAttribute("class")}` : ""} in #${el.closest("[id]")?.id ?? "?"}`);
+    return culprits.length > 0 ? culprits : [`the page: ${g.document.documentElement.scrollWidth} px wide in a ${g.innerWidth} px viewport`];
   });
 }
 
