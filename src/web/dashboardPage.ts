@@ -139,7 +139,7 @@ table.incidents th:nth-child(5) { width: 14%; }
 table.incidents th:nth-child(6) { width: 17%; }
 td small { color: #555; display: block; overflow-wrap: anywhere; }
 td small.utc { white-space: nowrap; overflow-wrap: normal; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; letter-spacing: 0.03em; text-transform: uppercase; border: 2px solid; }
+.badge { white-space: nowrap; overflow-wrap: normal; display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; letter-spacing: 0.03em; text-transform: uppercase; border: 2px solid; }
 .state-escalated { color: #fff; background: #5b1a8e; border-color: #5b1a8e; }
 .state-revoked { color: #fff; background: #b00020; border-color: #b00020; }
 .state-recovering { color: #5c3b00; background: #ffe8a3; border-color: #9a6700; }
@@ -173,8 +173,16 @@ a { color: #0b5cad; }
   table.incidents { table-layout: auto; }
   table.incidents th:nth-child(n) { width: auto; }
   /* A phone has no room for unbreakable cells: dates, ids and headers wrap rather than push the page sideways. */
-  table.incidents th, table.incidents td, table.accounts th, table.accounts td, table.durations th, table.durations td { padding: 4px; overflow-wrap: anywhere; }
+  table.incidents td, table.accounts td, table.durations td { padding: 4px; overflow-wrap: anywhere; }
+  table.accounts th, table.durations th { padding: 4px; }
   td small.utc, td time { white-space: normal; overflow-wrap: anywhere; }
+  /* Six columns do not fit a phone: each incident becomes a card, its cells labelled (the header row stays for screen readers). */
+  table.incidents thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  table.incidents, table.incidents tbody, table.incidents tr, table.incidents td { display: block; width: auto; }
+  table.incidents tr.incident { border-top: 2px solid #d0d0d0; padding-top: 4px; }
+  table.incidents td { border-bottom: none; }
+  table.incidents td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  table.incidents tr.timeline-row td { border-bottom: 1px solid #e3e3e3; }
   .summary { gap: 12px; }
 }
 `;
@@ -397,10 +405,10 @@ function incidentRows(incident: StatusIncident, now: Date, functionKey: string |
   return html`<tr class="incident" data-incident-id="${incident.id}">
 <td><strong class="account-name">${path ? html`<a href="${pageLink(`dashboard/accounts/${path}`, {}, functionKey)}">${incident.accountName}</a>` : incident.accountName}</strong><small>${where}</small><small>${incident.id}</small></td>
 <td>${badge(incident.state)}</td>
-<td>${incident.causeTitle}${incident.code === null ? "" : ` (${incident.code})`}<small>${incident.statusText}</small></td>
-<td>${timeAgo(incident.detectedAt, now)}</td>
-<td>${fixCell(incident, now)}</td>
-<td class="deadline">${deadlineCell(incident, now)}</td>
+<td data-label="Cause">${incident.causeTitle}${incident.code === null ? "" : ` (${incident.code})`}<small>${incident.statusText}</small></td>
+<td data-label="Detected">${timeAgo(incident.detectedAt, now)}</td>
+<td data-label="Fix">${fixCell(incident, now)}</td>
+<td class="deadline" data-label="Next deadline">${deadlineCell(incident, now)}</td>
 </tr>
 <tr class="timeline-row"><td colspan="6"><details><summary>Timeline (${incident.timeline.length} event${incident.timeline.length === 1 ? "" : "s"})</summary><ol class="timeline">${incident.timeline.map(
     (event) =>
