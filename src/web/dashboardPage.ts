@@ -174,7 +174,9 @@ a { color: #0b5cad; }
   table.incidents th:nth-child(n) { width: auto; }
   /* A phone has no room for unbreakable cells: dates, ids and headers wrap rather than push the page sideways. */
   table.incidents td, table.accounts td, table.durations td { padding: 4px; overflow-wrap: anywhere; }
-  table.accounts th, table.durations th { padding: 4px; }
+  table.accounts th, table.durations th { padding: 4px; overflow-wrap: normal; }
+  /* The evidence's probe name and outcome are short words: they wrap between words, never inside one. */
+  #evidence td:nth-child(-n + 2) { overflow-wrap: normal; }
   td small.utc, td time { white-space: normal; overflow-wrap: anywhere; }
   /* Six columns do not fit a phone: each incident becomes a card, its cells labelled (the header row stays for screen readers). */
   table.incidents thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
