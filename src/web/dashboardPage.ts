@@ -438,9 +438,9 @@ function ticketNote(incident: StatusIncident): SafeHtml | "" {
   const ticket = incident.supportTicket;
   if (!ticket) return "";
   if (ticket.state === "filed")
-    return html`<small class="utc">Support ticket ${ticket.ticketNumber ?? ticket.name}${ticket.status ? ` (${ticket.status})` : ""}</small>`;
-  if (ticket.state === "creating") return html`<small class="utc">Support ticket being filed</small>`;
-  return html`<small class="utc">Support ticket not filed: ${ticket.reason ?? "unknown reason"}</small>`;
+    return html`<small class="ticket">Support ticket ${ticket.ticketNumber ?? ticket.name}${ticket.status ? ` (${ticket.status})` : ""}</small>`;
+  if (ticket.state === "creating") return html`<small class="ticket">Support ticket being filed</small>`;
+  return html`<small class="ticket">Support ticket not filed: ${ticket.reason ?? "unknown reason"}</small>`;
 }
 
 function deadlineCell(incident: StatusIncident, now: Date): SafeHtml {

@@ -55,6 +55,7 @@ type LayoutElement = {
   getBoundingClientRect(): { right: number };
   scrollWidth: number;
   clientWidth: number;
+  textContent: string | null;
 };
 type LayoutGlobals = {
   document: { documentElement: { scrollWidth: number }; querySelectorAll(selector: string): ArrayLike<LayoutElement> };
@@ -92,6 +93,16 @@ async function sidewaysOverflow(page: Page): Promise<string[]> {
       .slice(0, 10)
       .map((el) => `${el.tagName.toLowerCase()}${el.getAttribute("class") ? `.${el.getAttribute("class")}` : ""} in #${el.closest("[id]")?.id ?? "?"}`);
     return culprits.length > 0 ? culprits : [`the page: ${g.document.documentElement.scrollWidth} px wide in a ${g.innerWidth} px viewport`];
+  });
+}
+
+/** Table cells whose content spills out of them (into the next column or off the table), as "#section: text". */
+async function spillingCells(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const g = globalThis as unknown as LayoutGlobals;
+    return Array.from(g.document.querySelectorAll("td, th"))
+      .filter((cell) => cell.scrollWidth > cell.clientWidth + 1)
+      .map((cell) => `#${cell.closest("[id]")?.id ?? "?"}: ${(cell.textContent ?? "").trim().slice(0, 60)}`);
   });
 }
 
@@ -135,6 +146,7 @@ describeWithBrowser("the operator's view of the fire drill in a real browser", (
       await expect(page.locator("#history").textContent()).resolves.toMatch(/resolved/i);
       await page.screenshot({ path: join(SCREENSHOTS, `overview-${name}.png`), fullPage: true });
       await expect(sidewaysOverflow(page)).resolves.toEqual([]);
+      await expect(spillingCells(page)).resolves.toEqual([]);
       expect(pageErrors).toEqual([]);
     });
 
@@ -183,6 +195,7 @@ describeWithBrowser("the operator's view of the fire drill in a real browser", (
       expect(await page.locator("#email-list tbody tr").count()).toBeGreaterThan(1);
       await page.screenshot({ path: join(SCREENSHOTS, `account-${name}.png`), fullPage: true });
       await expect(sidewaysOverflow(page)).resolves.toEqual([]);
+      await expect(spillingCells(page)).resolves.toEqual([]);
       await expect(seriousViolations(page)).resolves.toEqual([]);
       expect(pageErrors).toEqual([]);
     });
