@@ -132,5 +132,9 @@ describe("the retention sweep on Azurite", () => {
     const page = await (await fetch(`${web.url}/api/dashboard/accounts/${SUB}/rg-old-db/old-db`)).text();
     expect(page).toContain(oldIncidentId);
     expect(page).toContain("Pruned after the retention period: 3 email(s) were sent");
+    // The dashboard's 90-day durations by cause still count it beside the open incident of the same cause.
+    const dashboard = await (await fetch(`${web.url}/api/dashboard?days=90`)).text();
+    const durations = dashboard.slice(dashboard.indexOf('id="durations-by-cause"'));
+    expect(durations).toMatch(/<tr data-cause="default-identity-unauthorized"><td>[^<]+<\/td><td>2<\/td>/);
   });
 });
