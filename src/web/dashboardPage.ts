@@ -175,8 +175,11 @@ a { color: #0b5cad; }
   /* A phone has no room for unbreakable cells: dates, ids and headers wrap rather than push the page sideways. */
   table.incidents td, table.accounts td, table.durations td { padding: 4px; overflow-wrap: anywhere; }
   table.accounts th, table.durations th { padding: 4px; overflow-wrap: normal; }
-  /* The evidence's probe name and outcome are short words: they wrap between words, never inside one. */
-  #evidence td:nth-child(-n + 2) { overflow-wrap: normal; }
+  /* Probe names, outcomes and cause titles are words: they wrap between words, not inside one as long ids must. */
+  #evidence td:nth-child(-n + 2),
+  table.durations td:first-child {
+    overflow-wrap: break-word;
+  }
   td small.utc, td time { white-space: normal; overflow-wrap: anywhere; }
   /* Six columns do not fit a phone: each incident becomes a card, its cells labelled (the header row stays for screen readers). */
   table.incidents thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
