@@ -168,6 +168,11 @@ param fanout string = 'auto'
 @description('CMK_FANOUT_THRESHOLD: accounts needing work in one cycle above which auto fans out.')
 param fanoutThreshold int = 200
 
+@minValue(7)
+@maxValue(3650)
+@description('CMK_RETENTION_DAYS: days sent emails, resolved incidents\' events, used link tokens and stale daily checks are kept; resolved incidents stay as one summary row each.')
+param retentionDays int = 90
+
 @minLength(3)
 @maxLength(56)
 @description('CMK_WORK_QUEUE: storage queue for work items (created with its -poison queue).')
@@ -400,6 +405,7 @@ module functionApp 'modules/function-app.bicep' = {
     discoveryIntervalMinutes: discoveryIntervalMinutes
     fanout: fanout
     fanoutThreshold: fanoutThreshold
+    retentionDays: retentionDays
     workQueueName: workQueueName
     digestThreshold: digestThreshold
     // The sender is the custom domain only once it is verified and linked (modules/communication.bicep).

@@ -219,6 +219,8 @@ export const settingsSchema = z.object({
   CMK_DISCOVERY_INTERVAL_MINUTES: wholeNumber(60, 1, 24 * 60),
   CMK_FANOUT: choice(["auto", "queue", "inline"] as const, "auto", "must be auto, queue or inline"),
   CMK_FANOUT_THRESHOLD: wholeNumber(200, 1, 1_000_000),
+  // At least the owners' link lifetime (7 days): a used-link row goes only once its token has expired.
+  CMK_RETENTION_DAYS: wholeNumber(90, 7, 3650),
   CMK_WORK_QUEUE: z
     .string()
     .optional()
@@ -304,6 +306,8 @@ export interface MonitorConfig {
   readonly cloud: AzureCloudName;
   /** Warn when a healthy account's key expires within this many days. */
   readonly keyExpiryWarningDays: number;
+  /** Days sent emails, resolved incidents' events, used link tokens and stale daily checks are kept (src/pipeline/retention.ts). */
+  readonly retentionDays: number;
   /** Key Vault, identity, DNS and permission probes (src/probes); "off" runs on ARM status alone. */
   readonly probes: "on" | "off";
   readonly managedIdentityClientId?: string;
@@ -375,6 +379,7 @@ export type MonitorSettings = Pick<
   | "pollIntervalInMinutes"
   | "fanout"
   | "fanoutThreshold"
+  | "retentionDays"
   | "digestThreshold"
   | "emailRatePerMinute"
   | "emailRatePerHour"
@@ -528,6 +533,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     discoveryIntervalInMinutes: settings.CMK_DISCOVERY_INTERVAL_MINUTES,
     fanout: settings.CMK_FANOUT,
     fanoutThreshold: settings.CMK_FANOUT_THRESHOLD,
+    retentionDays: settings.CMK_RETENTION_DAYS,
     workQueue: settings.CMK_WORK_QUEUE,
     ...(queue ? { queue } : {}),
     digestThreshold: settings.CMK_DIGEST_THRESHOLD,

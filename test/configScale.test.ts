@@ -19,6 +19,8 @@ describe("fleet-scale settings", () => {
       fanoutThreshold: 200,
       workQueue: "cmk-work",
       digestThreshold: 5,
+      // Sent emails, resolved incidents' events and the like are kept 90 days.
+      retentionDays: 90,
       emailDomainKind: "azure-managed",
       emailRatePerMinute: 5,
       emailRatePerHour: 10,
@@ -78,6 +80,10 @@ describe("fleet-scale settings", () => {
     ["an unknown email domain kind", { CMK_EMAIL_DOMAIN_KIND: "managed" }, "CMK_EMAIL_DOMAIN_KIND"],
     // Zero would hold every status read forever.
     ["a zero status rate", { CMK_EMAIL_STATUS_RATE_PER_HOUR: "0" }, "CMK_EMAIL_STATUS_RATE_PER_HOUR"],
+    // Shorter than the owners' link lifetime (7 days): a used link's row could go while the link still works.
+    ["a retention shorter than a link's lifetime", { CMK_RETENTION_DAYS: "6" }, "CMK_RETENTION_DAYS"],
+    // Not a number of days.
+    ["a retention in another unit", { CMK_RETENTION_DAYS: "90d" }, "CMK_RETENTION_DAYS"],
   ])("%s is a configuration error", (_name, overrides, setting) => {
     expect(problemsOf({ ...VALID, ...overrides }).some((problem) => problem.startsWith(`${setting}:`))).toBe(true);
   });

@@ -135,6 +135,11 @@ param fanout string = 'auto'
 @description('CMK_FANOUT_THRESHOLD value.')
 param fanoutThreshold int = 200
 
+@minValue(7)
+@maxValue(3650)
+@description('CMK_RETENTION_DAYS value.')
+param retentionDays int = 90
+
 @description('CMK_WORK_QUEUE value: the work queue in the host storage account.')
 param workQueueName string = 'cmk-work'
 
@@ -301,6 +306,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_DISCOVERY_INTERVAL_MINUTES: string(discoveryIntervalMinutes)
       CMK_FANOUT: fanout
       CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
+      CMK_RETENTION_DAYS: string(retentionDays)
       CMK_WORK_QUEUE: workQueueName
       CMK_DIGEST_THRESHOLD: string(digestThreshold)
       CMK_EMAIL_DOMAIN_KIND: emailDomainKind

@@ -14,7 +14,9 @@ import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain
 import { statusCodeOf } from "../ports/failures";
 import { StateConflictError } from "../ports/errors";
 import type { AccountRecord, CommitOptions, IncidentStore, MessageStatus, StoredMessage } from "../ports/incidentStore";
+import type { RetentionStore } from "../ports/retentionStore";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
+import type { RetainedIncident, RetentionBatch, RetentionRow } from "../domain/retention";
 
 const STATE_ROW = "state";
 const EVENT_PREFIX = "event|";
@@ -50,7 +52,7 @@ export function checkRowFor(accountId: string): { partitionKey: string; rowKey: 
   return { partitionKey: `${CHECKS_PARTITION_PREFIX}${rowKey.charAt(2)}`, rowKey };
 }
 
-export class TableIncidentStore implements IncidentStore, WarningStore {
+export class TableIncidentStore implements IncidentStore, WarningStore, RetentionStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly table: TableClient) {}
@@ -318,6 +320,77 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     } catch (error) {
       const status = statusCodeOf(error);
       if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  // --- Retention (RetentionStore) ----------------------------------------------------------
+
+  async listRetentionRows(cutoff: Date): Promise<{ incidents: RetainedIncident[]; rows: RetentionRow[] }> {
+    await this.ensureTable();
+    const byId = new Map<string, RetainedIncident>();
+    const incidentRows = odata`RowKey eq ${STATE_ROW} or (RowKey ge ${INCIDENT_PREFIX} and RowKey lt ${`${INCIDENT_PREFIX}~`})`;
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: incidentRows } })) {
+      const incident = unchunked<Incident>(row, "incident");
+      // A resolved incident is its history row (the one the sweep writes the summary into) and maybe
+      // the state row too, with the same content; an open one is only the state row.
+      if (row.rowKey !== STATE_ROW) byId.set(incident.id, { partitionKey: row.partitionKey, incident, historyEtag: row.etag });
+      else if (!byId.has(incident.id)) byId.set(incident.id, { partitionKey: row.partitionKey, incident, historyEtag: undefined });
+    }
+    const rows: RetentionRow[] = [];
+    const range = (prefix: string) => odata`RowKey ge ${prefix} and RowKey lt ${`${prefix}~`}`;
+    const at = cutoff.toISOString();
+    // Events are judged by their incident; only resolved incidents' are candidates, so all are read (three small columns).
+    for await (const row of this.table.listEntities<TableEntity>({
+      queryOptions: { filter: range(EVENT_PREFIX), select: ["PartitionKey", "RowKey", "incidentId", "at"] },
+    })) {
+      rows.push({ partitionKey: row.partitionKey, rowKey: row.rowKey, kind: "event", incidentId: String(row.incidentId ?? ""), at: String(row.at ?? "") });
+    }
+    // Every sent row (not only old ones): an incident's email count is written before its emails go.
+    const sentSelect = ["PartitionKey", "RowKey", "incidentId", "kind", "sentAt", "unverifiedOperationId", "outcomeCheckAt"];
+    for await (const row of this.table.listEntities<TableEntity>({
+      queryOptions: { filter: `${range(OUTBOX_PREFIX)} and status eq 'sent'`, select: sentSelect },
+    })) {
+      rows.push({
+        partitionKey: row.partitionKey,
+        rowKey: row.rowKey,
+        kind: "outbox",
+        incidentId: String(row.incidentId ?? ""),
+        messageKind: String(row.kind ?? ""),
+        at: String(row.sentAt ?? ""),
+        inDoubt: Boolean(row.unverifiedOperationId) || Boolean(row.outcomeCheckAt),
+      });
+    }
+    const linkFilter = `${range(LINK_TOKEN_PREFIX)} and ${odata`usedAt lt ${at}`}`;
+    for await (const row of this.table.listEntities<TableEntity>({
+      queryOptions: { filter: linkFilter, select: ["PartitionKey", "RowKey", "incidentId", "usedAt"] },
+    })) {
+      rows.push({ partitionKey: row.partitionKey, rowKey: row.rowKey, kind: "link", incidentId: String(row.incidentId ?? ""), at: String(row.usedAt ?? "") });
+    }
+    const checkFilter = odata`PartitionKey ge ${CHECKS_PARTITION_PREFIX} and PartitionKey lt ${CHECKS_PARTITION_END} and checkedOn lt ${at.slice(0, 10)}`;
+    for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter: checkFilter, select: ["PartitionKey", "RowKey", "checkedOn"] } })) {
+      rows.push({ partitionKey: row.partitionKey, rowKey: row.rowKey, kind: "check", incidentId: "", at: String(row.checkedOn ?? "") });
+    }
+    return { incidents: [...byId.values()], rows };
+  }
+
+  async applyRetentionBatch(batch: RetentionBatch): Promise<boolean> {
+    const actions: TransactionAction[] = [
+      ...batch.summaries.map(({ incident, etag }): TransactionAction => [
+        "update",
+        { partitionKey: batch.partitionKey, rowKey: `${INCIDENT_PREFIX}${incident.id}`, ...chunked("incident", incident) },
+        "Replace",
+        { etag },
+      ]),
+      ...batch.rowKeys.map((rowKey): TransactionAction => ["delete", { partitionKey: batch.partitionKey, rowKey }]),
+    ];
+    if (actions.length === 0) return true;
+    try {
+      await this.table.submitTransaction(actions);
+      return true;
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 404 || status === 409 || status === 412) return false;
       throw error;
     }
   }

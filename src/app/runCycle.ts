@@ -23,6 +23,7 @@ import type { WorkBatchMessage } from "../pipeline/workBatch";
 import type { PlannedChange } from "../pipeline/workItem";
 import { describeFailure } from "../ports/failures";
 import { refreshTicketStatuses } from "../pipeline/supportTicketStatus";
+import { sweepRetention } from "../pipeline/retention";
 import { drainOutboxIn } from "./drainOutbox";
 import { processWorkBatch } from "./processWorkBatch";
 
@@ -82,6 +83,8 @@ async function cycle(deps: MonitorDeps): Promise<CycleReport> {
   }
   // The records as the cycle read them: a ticket filed during this cycle is read from the next one on.
   await courtesy(ctx, "support ticket status", async () => refreshTicketStatuses(ctx, await openRecords));
+  // Last: pruning old history must never hold up detection or the emails.
+  await courtesy(ctx, "retention sweep", () => sweepRetention(ctx));
 
   const finished = deps.clock.now();
   const report: CycleReport = {

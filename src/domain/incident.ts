@@ -41,6 +41,8 @@ export interface Incident {
   reminderCount: number;
   resolvedAt?: string;
   resolution?: "recovered" | "account-removed";
+  /** Emails sent about it, written by the retention sweep (src/domain/retention.ts) before it deletes them. */
+  emailsSent?: number;
   /** Everyone who has been emailed about this incident, for the resolved notice. */
   notified: string[];
   /** The account as last seen, for rendering commands in emails. */

@@ -12,6 +12,7 @@ import type { Heartbeat } from "../ports/heartbeat";
 import type { IncidentStore } from "../ports/incidentStore";
 import type { LinkKeys } from "../ports/linkKeys";
 import type { Logger } from "../ports/logger";
+import type { RetentionStore } from "../ports/retentionStore";
 import type { SendBudget } from "../ports/sendBudget";
 import type { SupportTickets } from "../ports/supportTickets";
 import type { WarningStore } from "../ports/warningStore";
@@ -26,6 +27,8 @@ export interface MonitorDeps {
   /** Daily checks of healthy accounts and each recipient's digest state (used when probes are on). */
   warnings: WarningStore;
   email: EmailSender;
+  /** What the retention sweep reads and deletes; absent (no sweep) in tests that do not need it. */
+  retention?: RetentionStore;
   /** Heartbeat of the last completed cycle and the poison count (a table beside the state). */
   heartbeat: Heartbeat;
   /** The email send budget shared by every instance. */

@@ -60,8 +60,8 @@ export interface IncidentStore {
   isLinkTokenUsed(accountId: string, nonce: string): Promise<boolean>;
   listEvents(accountId: string, incidentId: string): Promise<IncidentEvent[]>;
   /**
-   * Every incident the store keeps, open and resolved (resolved ones stay until deleted by hand:
-   * nothing prunes them yet), each once; with `accountId`, only that account's (one partition).
+   * Every incident the store keeps, open and resolved (the retention sweep prunes a resolved one's
+   * events and emails, never its row), each once; with `accountId`, only that account's (one partition).
    */
   listIncidents(filter?: { accountId?: string }): Promise<Incident[]>;
   /** Rows due now; with `withDigestMembers`, also every unsent row bound to a digest, due or not. */

@@ -124,6 +124,11 @@ ${incidentStrip(stripSegments(incident, now), `strip-${index}`, `Incident ${inci
     incident.escalatedAt ? html`; escalated ${formatUtc(incident.escalatedAt)}` : ""
   }${incident.resolvedAt ? html`; resolved ${formatUtc(incident.resolvedAt)} (${incident.resolution ?? "recovered"})` : ""}.</p>
 <p class="meta">Time to fix ${span(incident.timeToFixInMinutes)}, to recover ${span(incident.timeToRecoverInMinutes)}, detection to resolution ${span(incident.durationInMinutes)}; ${incident.reminderCount} reminder(s). <small>${incident.id}</small></p>
+${
+  incident.emailsSent === null
+    ? ""
+    : html`<p class="meta pruned">Pruned after the retention period: ${incident.emailsSent} email(s) were sent; the timeline and the emails themselves are no longer kept.</p>`
+}
 <ol class="timeline">${incident.timeline.map(
     (event) =>
       html`<li><time datetime="${event.at}">${formatUtc(event.at)}</time>: <strong>${EVENT_LABELS[event.type] ?? event.type}</strong>: ${event.detail}</li>`,

@@ -79,7 +79,8 @@ export function durationChart(rows: readonly CauseDurations[], id: string): Safe
   const rowHeight = 18;
   const labelWidth = 230;
   const width = 720;
-  const plotWidth = width - labelWidth - 90;
+  // Room right of the longest bar for its "median / p90" label (up to about 24 characters at 11 px).
+  const plotWidth = width - labelWidth - 150;
   const lines = rows.flatMap((row) => measures.map(([field, label, colour]) => ({ row, stats: row[field], label, colour })));
   const max = Math.max(1, ...lines.map((line) => line.stats.p90InMinutes ?? 0));
   const height = Math.max(rowHeight, lines.length * rowHeight) + 4;

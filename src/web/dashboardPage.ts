@@ -101,6 +101,18 @@ const TICK_SCRIPT = `(function () {
   }
   tick();
   setInterval(tick, 1000);
+  // Refreshing is the reader's choice (WCAG 2.2.1: a timed refresh must be possible to turn off),
+  // remembered for the tab; without script the page simply does not refresh.
+  var box = document.getElementById("auto-refresh");
+  var seconds = Number(document.body.getAttribute("data-refresh"));
+  if (box && seconds > 0) {
+    try { box.checked = sessionStorage.getItem("cmk-auto-refresh") !== "off"; } catch (e) {}
+    document.getElementById("auto-refresh-control").hidden = false;
+    box.addEventListener("change", function () {
+      try { sessionStorage.setItem("cmk-auto-refresh", box.checked ? "on" : "off"); } catch (e) {}
+    });
+    setInterval(function () { if (box.checked) location.reload(); }, seconds * 1000);
+  }
 })();`;
 
 export const PAGE_STYLE = `
@@ -109,6 +121,9 @@ body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; font-size: 14px; c
 h1 { font-size: 20px; margin: 0 0 4px 0; }
 h2 { font-size: 16px; margin: 24px 0 8px 0; display: flex; align-items: center; gap: 8px; }
 p.meta { margin: 2px 0; color: #444; }
+/* Azure's status text, identity paths and key URIs have long unbroken runs: they wrap rather than widen the page. */
+main p, main li, header p { overflow-wrap: anywhere; }
+pre.status-text { white-space: pre-wrap; overflow-wrap: anywhere; background: #fff; border: 1px solid #e3e3e3; padding: 6px; }
 .summary { display: flex; gap: 32px; flex-wrap: wrap; align-items: flex-start; margin: 12px 0; }
 .summary table { border-collapse: collapse; }
 .summary caption { text-align: left; font-weight: 600; padding: 0 0 4px 0; }
@@ -124,7 +139,7 @@ table.incidents th:nth-child(5) { width: 14%; }
 table.incidents th:nth-child(6) { width: 17%; }
 td small { color: #555; display: block; overflow-wrap: anywhere; }
 td small.utc { white-space: nowrap; overflow-wrap: normal; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; letter-spacing: 0.03em; text-transform: uppercase; border: 2px solid; }
+.badge { white-space: nowrap; overflow-wrap: normal; display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 700; letter-spacing: 0.03em; text-transform: uppercase; border: 2px solid; }
 .state-escalated { color: #fff; background: #5b1a8e; border-color: #5b1a8e; }
 .state-revoked { color: #fff; background: #b00020; border-color: #b00020; }
 .state-recovering { color: #5c3b00; background: #ffe8a3; border-color: #9a6700; }
@@ -153,7 +168,28 @@ table.durations th, table.durations td { text-align: left; padding: 4px 10px; bo
 svg.chart { max-width: 720px; display: block; margin: 8px 0; }
 nav.windows a, nav.windows strong { margin-right: 12px; }
 a { color: #0b5cad; }
-@media (max-width: 700px) { body { padding: 8px; } table.incidents { table-layout: auto; } table.incidents th:nth-child(n) { width: auto; } }
+@media (max-width: 700px) {
+  body { padding: 8px; }
+  table.incidents { table-layout: auto; }
+  table.incidents th:nth-child(n) { width: auto; }
+  /* A phone has no room for unbreakable cells: dates, ids and headers wrap rather than push the page sideways. */
+  table.incidents td, table.accounts td, table.durations td { padding: 4px; overflow-wrap: anywhere; }
+  table.accounts th, table.durations th { padding: 4px; overflow-wrap: normal; }
+  /* Probe names, outcomes and cause titles are words: they wrap between words, not inside one as long ids must. */
+  #evidence td:nth-child(-n + 2),
+  table.durations td:first-child {
+    overflow-wrap: break-word;
+  }
+  td small.utc, td time { white-space: normal; overflow-wrap: anywhere; }
+  /* Six columns do not fit a phone: each incident becomes a card, its cells labelled (the header row stays for screen readers). */
+  table.incidents thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  table.incidents, table.incidents tbody, table.incidents tr, table.incidents td { display: block; width: auto; }
+  table.incidents tr.incident { border-top: 2px solid #d0d0d0; padding-top: 4px; }
+  table.incidents td { border-bottom: none; }
+  table.incidents td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  table.incidents tr.timeline-row td { border-bottom: 1px solid #e3e3e3; }
+  .summary { gap: 12px; }
+}
 `;
 
 export interface DashboardOptions {
@@ -182,14 +218,13 @@ export function renderDashboard(report: StatusReport, options: DashboardOptions)
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="refresh" content="${refresh}">
 <title>CMK health: ${open === 0 ? "all healthy" : `${open} open incident${open === 1 ? "" : "s"}`}</title>
 <style nonce="${options.nonce}">${raw(PAGE_STYLE)}</style>
 </head>
-<body data-now="${report.generatedAt}">
+<body data-now="${report.generatedAt}" data-refresh="${refresh}">
 <header>
 <h1>Cosmos DB customer-managed key health</h1>
-<p class="meta">As of ${formatUtc(report.generatedAt)}; this page refreshes every ${refresh} seconds.</p>
+<p class="meta">As of ${formatUtc(report.generatedAt)}.<label id="auto-refresh-control" hidden> <input type="checkbox" id="auto-refresh" checked> Refresh every ${refresh} seconds</label></p>
 <p class="meta" id="last-poll">${lastPoll(report, now)}</p>
 <p class="meta">Jump to: <a href="#fleet">fleet</a> · <a href="#state-escalated">open incidents</a> · <a href="#accounts">accounts</a> · <a href="#history">history and trends</a> · <a href="${pageLink("status", {}, options.functionKey)}">JSON</a></p>
 </header>
@@ -351,7 +386,7 @@ ${durationsByCause.length === 0 ? html`<p class="empty">No incidents recorded ye
     (row) =>
       html`<tr data-cause="${row.cause}"><td>${row.causeTitle}</td><td>${row.incidents}</td><td>${minutes(row.timeToFix.medianInMinutes)} / ${minutes(row.timeToFix.p90InMinutes)}</td><td>${minutes(row.timeToRecover.medianInMinutes)} / ${minutes(row.timeToRecover.p90InMinutes)}</td><td>${minutes(row.duration.medianInMinutes)} / ${minutes(row.duration.p90InMinutes)}</td></tr>`,
   )}</tbody></table>
-<p class="meta">Time to detect is not measured: Azure's status does not say when access was lost; a revocation is seen by the first poll after it. Resolved incidents are kept until deleted by hand (see docs/operator-api.md, Retention).</p>
+<p class="meta">Time to detect is not measured: Azure's status does not say when access was lost; a revocation is seen by the first poll after it. Resolved incidents stay listed for good; their timelines and emails are pruned after the retention period (see docs/operator-api.md, Retention).</p>
 </section>`;
 }
 
@@ -375,10 +410,10 @@ function incidentRows(incident: StatusIncident, now: Date, functionKey: string |
   return html`<tr class="incident" data-incident-id="${incident.id}">
 <td><strong class="account-name">${path ? html`<a href="${pageLink(`dashboard/accounts/${path}`, {}, functionKey)}">${incident.accountName}</a>` : incident.accountName}</strong><small>${where}</small><small>${incident.id}</small></td>
 <td>${badge(incident.state)}</td>
-<td>${incident.causeTitle}${incident.code === null ? "" : ` (${incident.code})`}<small>${incident.statusText}</small></td>
-<td>${timeAgo(incident.detectedAt, now)}</td>
-<td>${fixCell(incident, now)}</td>
-<td class="deadline">${deadlineCell(incident, now)}</td>
+<td data-label="Cause">${incident.causeTitle}${incident.code === null ? "" : ` (${incident.code})`}<small>${incident.statusText}</small></td>
+<td data-label="Detected">${timeAgo(incident.detectedAt, now)}</td>
+<td data-label="Fix">${fixCell(incident, now)}</td>
+<td class="deadline" data-label="Next deadline">${deadlineCell(incident, now)}</td>
 </tr>
 <tr class="timeline-row"><td colspan="6"><details><summary>Timeline (${incident.timeline.length} event${incident.timeline.length === 1 ? "" : "s"})</summary><ol class="timeline">${incident.timeline.map(
     (event) =>
@@ -406,9 +441,9 @@ function ticketNote(incident: StatusIncident): SafeHtml | "" {
   const ticket = incident.supportTicket;
   if (!ticket) return "";
   if (ticket.state === "filed")
-    return html`<small class="utc">Support ticket ${ticket.ticketNumber ?? ticket.name}${ticket.status ? ` (${ticket.status})` : ""}</small>`;
-  if (ticket.state === "creating") return html`<small class="utc">Support ticket being filed</small>`;
-  return html`<small class="utc">Support ticket not filed: ${ticket.reason ?? "unknown reason"}</small>`;
+    return html`<small class="ticket">Support ticket ${ticket.ticketNumber ?? ticket.name}${ticket.status ? ` (${ticket.status})` : ""}</small>`;
+  if (ticket.state === "creating") return html`<small class="ticket">Support ticket being filed</small>`;
+  return html`<small class="ticket">Support ticket not filed: ${ticket.reason ?? "unknown reason"}</small>`;
 }
 
 function deadlineCell(incident: StatusIncident, now: Date): SafeHtml {

@@ -33,6 +33,11 @@ export interface IncidentSummary {
   timeToRecoverInMinutes: number | null;
   /** Detection to resolution; null while open. */
   durationInMinutes: number | null;
+  /**
+   * Emails sent about it, as counted by the retention sweep when it pruned them (with its events);
+   * null while they are kept (the account's page lists them).
+   */
+  emailsSent: number | null;
 }
 
 export const INCIDENT_STATE_FILTERS = ["open", "resolved", "revoked", "recovering", "escalated"] as const;
@@ -93,6 +98,7 @@ export function summarizeIncident(incident: Incident): IncidentSummary {
     timeToFixInMinutes: ownerFixed ? minutesBetween(incident.detectedAt, incident.fixObservedAt) : null,
     timeToRecoverInMinutes: minutesBetween(incident.clockStartedAt ?? incident.fixObservedAt ?? incident.detectedAt, incident.resolvedAt),
     durationInMinutes: minutesBetween(incident.detectedAt, incident.resolvedAt),
+    emailsSent: incident.emailsSent ?? null,
   };
 }
 
@@ -212,6 +218,7 @@ export const CSV_COLUMNS: ReadonlyArray<keyof IncidentSummary> = [
   "timeToFixInMinutes",
   "timeToRecoverInMinutes",
   "durationInMinutes",
+  "emailsSent",
 ];
 
 /**

@@ -1,6 +1,8 @@
 import { TableClient } from "@azure/data-tables";
 import { checkRowFor, partitionKeyFor, TableIncidentStore } from "../../src/adapters/tableStore";
+import type { OutboxMessage } from "../../src/domain/incident";
 import type { CheckedAccount } from "../../src/domain/warnings";
+import { makeEvent, makeFacts, makeIncident } from "../fixtures/incidents";
 import { startAzurite, type AzuriteInstance } from "../../src/sandbox";
 
 let azurite: AzuriteInstance;
@@ -152,5 +154,67 @@ describe("TableIncidentStore daily checks", () => {
   it("names each check's partition as its write group", () => {
     const store = new TableIncidentStore(table());
     expect(store.checkWriteGroup(accountId(9))).toBe(checkRowFor(accountId(9)).partitionKey);
+  });
+});
+
+describe("TableIncidentStore retention", () => {
+  const RESOLVED_AT = "2026-11-29T09:00:00.000Z";
+  const CUTOFF = new Date("2026-12-30T00:00:00.000Z");
+
+  /** A revoked incident with two events and one email, then resolved; the email marked sent. */
+  async function resolvedIncident(store: TableIncidentStore) {
+    const open = makeIncident();
+    const message: OutboxMessage = {
+      key: `${open.id}.revoked`,
+      incidentId: open.id,
+      accountId: open.accountId,
+      kind: "revoked",
+      to: ["a@contoso.com"],
+      cc: [],
+      createdAt: open.detectedAt,
+      facts: makeFacts("revoked"),
+    };
+    await store.commit(
+      { accountId: open.accountId, incident: undefined, etag: undefined },
+      { reasons: [], incident: open, events: [makeEvent({ seq: 1 })], messages: [message] },
+    );
+    const record = await store.getRecord(open.accountId);
+    const resolved = { ...open, state: "resolved" as const, resolvedAt: RESOLVED_AT, resolution: "recovered" as const, eventCount: 2 };
+    await store.commit(record, { reasons: [], incident: resolved, events: [makeEvent({ seq: 2, at: RESOLVED_AT, type: "resolved" })], messages: [] });
+    const [stored] = await store.listMessages({ accountId: open.accountId });
+    const claimed = await store.claimMessage(stored!, new Date(open.detectedAt), 60);
+    await store.markSent(claimed!, new Date(open.detectedAt), "op-1");
+    return resolved;
+  }
+
+  it("lists the resolved incident with its history row's ETag, its events and its sent email", async () => {
+    const store = new TableIncidentStore(table());
+    const incident = await resolvedIncident(store);
+    const { incidents, rows } = await store.listRetentionRows(CUTOFF);
+    // One entry per incident, though both the state row and the history row hold it; the ETag is the history row's.
+    expect(incidents).toEqual([
+      expect.objectContaining({ partitionKey: partitionKeyFor(incident.accountId), incident: expect.objectContaining({ id: incident.id, state: "resolved" }) }),
+    ]);
+    expect(incidents[0]!.historyEtag).toEqual(expect.any(String));
+    expect(rows.map((row) => [row.kind, row.incidentId, row.inDoubt ?? false])).toEqual([
+      ["event", incident.id, false],
+      ["event", incident.id, false],
+      ["outbox", incident.id, false],
+    ]);
+  });
+
+  it("applies a batch atomically: a stale summary ETag refuses it whole, a current one writes the count and deletes the rows", async () => {
+    const store = new TableIncidentStore(table());
+    const incident = await resolvedIncident(store);
+    const { incidents, rows } = await store.listRetentionRows(CUTOFF);
+    const partitionKey = partitionKeyFor(incident.accountId);
+    const batch = (etag: string) => ({ partitionKey, summaries: [{ incident: { ...incident, emailsSent: 1 }, etag }], rowKeys: rows.map((row) => row.rowKey) });
+    // Another instance changed the history row meanwhile: nothing is deleted, nothing written.
+    await expect(store.applyRetentionBatch(batch("W/\"datetime'2000-01-01T00%3A00%3A00.0000000Z'\""))).resolves.toBe(false);
+    expect((await store.listRetentionRows(CUTOFF)).rows).toHaveLength(3);
+    await expect(store.applyRetentionBatch(batch(incidents[0]!.historyEtag!))).resolves.toBe(true);
+    expect((await store.listRetentionRows(CUTOFF)).rows).toEqual([]);
+    // The history views read the count from the incident row.
+    await expect(store.listIncidents()).resolves.toEqual([expect.objectContaining({ id: incident.id, emailsSent: 1 })]);
   });
 });

@@ -46,6 +46,7 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_DISCOVERY_INTERVAL_MINUTES: ["0", "at least a minute between Resource Graph reads"],
   CMK_FANOUT: ["parallel", "only auto, queue or inline"],
   CMK_FANOUT_THRESHOLD: ["many", "a number of accounts"],
+  CMK_RETENTION_DAYS: ["3", "shorter than a link's 7-day lifetime: a used link's row could go while the link still works"],
   CMK_WORK_QUEUE: ["Work_Queue", "queue names are lower-case letters, digits and hyphens"],
   AzureWebJobsStorage__queueServiceUri: ["http://st.queue.core.windows.net", "work items must travel over TLS"],
   CMK_DIGEST_THRESHOLD: ["1", "a digest of one message is not a digest"],

@@ -151,7 +151,7 @@ describe("CSV", () => {
     const csv = incidentsCsv([summarizeIncident(makeIncident())]);
     const lines = csv.split("\r\n");
     expect(lines[0]).toBe(
-      "id,accountId,accountName,subscriptionId,resourceGroup,state,cause,code,detectedAt,fixObservedAt,fixSource,escalatedAt,resolvedAt,resolution,reminderCount,timeToFixInMinutes,timeToRecoverInMinutes,durationInMinutes",
+      "id,accountId,accountName,subscriptionId,resourceGroup,state,cause,code,detectedAt,fixObservedAt,fixSource,escalatedAt,resolvedAt,resolution,reminderCount,timeToFixInMinutes,timeToRecoverInMinutes,durationInMinutes,emailsSent",
     );
     expect(lines[1]).toMatch(
       /^inc-orders-db-20261129T0715,\/subscriptions\/.*,orders-db,.*,revoked,default-identity-unauthorized,4002,2026-11-29T07:15:00.000Z,/,
