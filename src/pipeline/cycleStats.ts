@@ -134,8 +134,6 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   subscriptionsInScope: "keep",
   subscriptionsWithCmk: "keep",
   statusSourceFallback: "keep",
-  statusSourceDisagreements: "keep",
-  statusSourceLagMinutes: "keep",
   confirmations: "sum",
   confirmationsOverturned: "sum",
   confirmationsFailed: "sum",
