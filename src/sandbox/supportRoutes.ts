@@ -9,6 +9,7 @@
  * `ticketsOpened` and `duplicateTickets` count what a monitor did, for the fault suite.
  */
 import { randomUUID } from "node:crypto";
+import { apiVersionRejection } from "./armConventions";
 import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
 
 const API_VERSION = "2020-04-01";
@@ -44,6 +45,8 @@ export interface SandboxSupportTicket {
   problemClassificationId: string;
   serviceId: string;
   resourceId: string | undefined;
+  /** As the create sent it: the spec requires it in every answer. */
+  contactDetails: Record<string, unknown>;
   createdAt: Date;
   /** Visible to GET and name checks once its operation has finished. */
   visible: boolean;
@@ -171,6 +174,9 @@ export class SupportRoutes {
           };
         if (!/^Bearer /i.test(String(request.headers.authorization ?? "")))
           return { status: 401, json: { error: { code: "AuthenticationFailed", message: "Missing bearer token." } } };
+        // ARM refuses a version Microsoft.Support does not serve before the provider sees the call.
+        const rejected = apiVersionRejection(request, "supportTickets");
+        if (rejected) return rejected;
         if (subscriptionId && this.denied.has(subscriptionId.toLowerCase())) {
           return {
             status: 403,
@@ -275,6 +281,7 @@ export class SupportRoutes {
       problemClassificationId: p.problemClassificationId!,
       serviceId: p.serviceId!,
       resourceId: p.technicalTicketDetails?.resourceId,
+      contactDetails: p.contactDetails!,
       createdAt: new Date(this.now()),
       visible: this.pollsBeforeDone <= 0,
     };
@@ -352,6 +359,7 @@ function ticketJson(ticket: SandboxSupportTicket): unknown {
       serviceId: ticket.serviceId,
       status: "Open",
       createdDate: ticket.createdAt.toISOString(),
+      contactDetails: ticket.contactDetails,
       ...(ticket.resourceId ? { technicalTicketDetails: { resourceId: ticket.resourceId } } : {}),
     },
   };

@@ -54,13 +54,31 @@ const SEND = {
   requestBody: '{"senderAddress":"a@b.c","content":{"subject":"s"},"recipients":{"to":[{"address":"x@y.z"}]}}',
 };
 const SEND_RESULT = { id: "op", status: "Running" };
+const TICKET_URL = `/subscriptions/${SUB}/providers/Microsoft.Support/supportTickets/t1?api-version=2020-04-01`;
+const STATUS_URL = `https://127.0.0.1:1/subscriptions/${SUB}/providers/Microsoft.Support/operationsStatus/op1?api-version=2020-04-01`;
+const CONTACT = {
+  firstName: "a",
+  lastName: "b",
+  preferredContactMethod: "email",
+  primaryEmailAddress: "a@b.c",
+  preferredTimeZone: "UTC",
+  country: "usa",
+  preferredSupportLanguage: "en-us",
+};
+const TICKET_PROPERTIES = { serviceId: "s", title: "t", description: "d", problemClassificationId: "p", severity: "critical", contactDetails: CONTACT };
+const CREATE = { method: "PUT", url: TICKET_URL, requestBody: JSON.stringify({ properties: TICKET_PROPERTIES }) };
+/** A ticket create that started (202 + Azure-AsyncOperation), then one poll of its status URL. */
+const createThenPoll = (poll: Partial<RecordedExchange> & { json?: unknown }): RecordedExchange[] => [
+  exchange({ ...CREATE, status: 202, responseHeaders: { "azure-asyncoperation": STATUS_URL }, responseBody: "" }),
+  exchange({ url: STATUS_URL.replace("https://127.0.0.1:1", ""), ...poll }),
+];
 
 describe("ContractChecker", () => {
   it("accepts the specs' own x-ms-examples (a check on the checker)", () => {
     const { examples, failures } = checker.checkExamples();
 
     expect(failures).toEqual([]);
-    expect(examples).toBeGreaterThanOrEqual(13);
+    expect(examples).toBeGreaterThanOrEqual(21);
   });
 
   it.each([
@@ -185,19 +203,62 @@ describe("ContractChecker", () => {
       exchange: exchange({ method: "PUT", url: "/subscriptions/x/unknown?api-version=1" }),
       expected: ["no operation in the specs matches this path and method"],
     },
+    // A support ticket missing what the spec requires in every answer (the sandbox once left contactDetails out).
+    {
+      case: "support ticket without contactDetails",
+      exchange: exchange({
+        url: TICKET_URL,
+        json: { id: "i", name: "t1", type: "Microsoft.Support/supportTickets", properties: { ...TICKET_PROPERTIES, contactDetails: undefined } },
+      }),
+      expected: ["body/properties: must have required property 'contactDetails'"],
+    },
+    // A long-running create that started without saying where to follow it.
+    {
+      case: "long-running start without a status URL",
+      exchange: exchange({ ...CREATE, status: 202, responseBody: "" }),
+      expected: ["long-running operation started without Azure-AsyncOperation, Location or Operation-Location"],
+    },
   ])("$case", ({ exchange: recorded, expected }) => {
     const report = checker.checkExchanges([recorded]);
 
     expect(report.failures.map((f) => f.message)).toEqual(expected);
   });
+
+  it.each([
+    // A running operation: only status is required.
+    { case: "InProgress", poll: { json: { status: "InProgress" } }, expected: [] },
+    // The status is ARM's required field.
+    { case: "status missing", poll: { json: { name: "op1" } }, expected: ["body: must have required property 'status'"] },
+    // A failed operation says why.
+    { case: "Failed without error", poll: { json: { status: "Failed" } }, expected: ["a Failed operation status without error"] },
+    // A throttled poll says when to come back.
+    {
+      case: "429 without Retry-After",
+      poll: { status: 429, json: { error: { code: "TooManyRequests", message: "slow down" } } },
+      expected: ["429 without a Retry-After in seconds"],
+    },
+    // The status URL keeps the operation's api-version.
+    {
+      case: "status URL with another api-version",
+      poll: { url: STATUS_URL.replace("https://127.0.0.1:1", "").replace("2020-04-01", "2024-04-01"), json: { status: "Succeeded" } },
+      expected: ['status URL api-version "2024-04-01" is not the operation\'s "2020-04-01"'],
+    },
+  ])("a long-running operation's status poll: $case", ({ poll, expected }) => {
+    const exchanges = createThenPoll(poll);
+
+    const report = checker.checkExchanges(exchanges);
+
+    expect(report.failures.map((f) => f.message)).toEqual(expected);
+    expect(checker.operationFor(exchanges[1]!)?.id).toBe("SupportTickets_Create (status)");
+  });
 });
 
 describe("the sandbox against the specs", () => {
-  it("conforms on every exchange of the contract run, over the 14 operations the monitor calls", async () => {
+  it("conforms on every exchange of the contract run, over the 21 operations the monitor calls", async () => {
     const run = await runContracts();
 
     expect(run.failures).toEqual([]);
-    expect(run.operations).toBe(14);
+    expect(run.operations).toBe(21);
     expect(run.bodiesValidated).toBeGreaterThan(40);
   });
 });
