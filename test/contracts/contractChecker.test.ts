@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { RecordedExchange } from "../../src/sandbox";
-import { ContractChecker } from "./contractChecker";
+import { ContractChecker, SPECS_DIR } from "./contractChecker";
 import { runContracts } from "./runContracts";
 
 let checker: ContractChecker;
@@ -253,6 +255,61 @@ describe("ContractChecker", () => {
   });
 });
 
+const REPORT_EVENT = {
+  id: "5f04f77c-2a6a-43bd-9b74-576a64c01f9e",
+  topic: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/acs",
+  subject: "sender/a@contoso.com/message/m",
+  eventType: "Microsoft.Communication.EmailDeliveryReportReceived",
+  data: {
+    sender: "a@contoso.com",
+    recipient: "b@contoso.com",
+    internetMessageId: "<m@contoso.com>",
+    messageId: "m",
+    status: "Bounced",
+    deliveryStatusDetails: { statusMessage: "550" },
+    deliveryAttemptTimestamp: "2026-12-03T10:00:00Z",
+  },
+  dataVersion: "1.0",
+  metadataVersion: "1",
+  eventTime: "2026-12-03T10:00:00Z",
+};
+
+describe("ContractChecker on Event Grid events", () => {
+  it.each([
+    // A report with what the schema requires passes.
+    { case: "conforming report", event: REPORT_EVENT, expected: [] },
+    // The data's required internetMessageId missing.
+    {
+      case: "required data property missing",
+      event: { ...REPORT_EVENT, data: { ...REPORT_EVENT.data, internetMessageId: undefined } },
+      expected: ["event/data: must have required property 'internetMessageId'"],
+    },
+    // A data property of the wrong type.
+    { case: "wrong type", event: { ...REPORT_EVENT, data: { ...REPORT_EVENT.data, recipient: 7 } }, expected: ["event/data/recipient: must be string"] },
+    // The envelope's eventTime is required.
+    { case: "envelope incomplete", event: { ...REPORT_EVENT, eventTime: undefined }, expected: ["event: must have required property 'eventTime'"] },
+    // An event type no vendored spec describes.
+    {
+      case: "unknown event type",
+      event: { ...REPORT_EVENT, eventType: "Microsoft.Communication.SMSReceived" },
+      expected: ["no spec describes this event type"],
+    },
+  ])("$case", ({ event, expected }) => {
+    // JSON round trip: undefined fields are absent, as on the wire.
+    const { failures } = checker.checkEvents([JSON.parse(JSON.stringify(event)) as unknown]);
+
+    expect(failures.map((f) => f.message)).toEqual(expected);
+  });
+
+  it("finds the published example short of its own schema (why the monitor reads both timestamp spellings)", () => {
+    const file = "specification/eventgrid/data-plane/Microsoft.Communication/stable/2018-01-01/examples/event-grid-schema/email_delivery_report_received.json";
+    const example = JSON.parse(readFileSync(path.join(SPECS_DIR, file), "utf8")) as { data: Record<string, unknown> };
+
+    expect(checker.checkEvents([example]).failures.map((f) => f.message)).toEqual(["event/data: must have required property 'internetMessageId'"]);
+    expect(Object.keys(example.data)).toContain("deliveryAttemptTimeStamp");
+  });
+});
+
 describe("the sandbox against the specs", () => {
   it("conforms on every exchange of the contract run, over the 22 operations the monitor calls", async () => {
     const run = await runContracts();
@@ -260,5 +317,7 @@ describe("the sandbox against the specs", () => {
     expect(run.failures).toEqual([]);
     expect(run.operations).toBe(22);
     expect(run.bodiesValidated).toBeGreaterThan(40);
+    // Delivery reports: a delivered and a bounced recipient at least.
+    expect(run.events).toBeGreaterThanOrEqual(2);
   });
 });

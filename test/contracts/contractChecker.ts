@@ -53,7 +53,16 @@ export interface ManifestEntry {
   sdkVersion?: string;
   apiVersion: string | null;
   operations: string[];
+  /** For system-event schemas (no operations): event type → the definition its `data` follows. */
+  events?: Record<string, string>;
   source: { path: string; commit: string };
+}
+
+/** A schema for events delivered to the monitor (Event Grid system events, EventGridSchema). */
+interface EventSchema {
+  eventType: string;
+  envelope: SwaggerSchema;
+  data: SwaggerSchema;
 }
 
 type SwaggerSchema = Record<string, unknown>;
@@ -122,6 +131,8 @@ export class ContractChecker {
     readonly operations: Operation[],
     /** ARM's asynchronous operation status body (common types), for the status URLs above. */
     private readonly operationStatusSchema: SwaggerSchema,
+    /** Events the monitor receives, by event type. */
+    private readonly eventSchemas: EventSchema[] = [],
   ) {
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
@@ -176,7 +187,15 @@ export class ContractChecker {
     const common = (await new SwaggerParser().dereference(path.join(SPECS_DIR, "common-types.json"))) as unknown as {
       definitions: Record<string, SwaggerSchema>;
     };
-    const checker = new ContractChecker(operations, common.definitions["OperationStatusResult"]!);
+    const eventSchemas: EventSchema[] = [];
+    for (const entry of entries.filter((e) => e.events)) {
+      const api = (await new SwaggerParser().validate(path.join(SPECS_DIR, entry.file))) as unknown as { definitions: Record<string, SwaggerSchema> };
+      definitions.push([api, api.definitions]);
+      for (const [eventType, definition] of Object.entries(entry.events!)) {
+        eventSchemas.push({ eventType, envelope: api.definitions["EventGridEvent"]!, data: api.definitions[definition]! });
+      }
+    }
+    const checker = new ContractChecker(operations, common.definitions["OperationStatusResult"]!, eventSchemas);
     for (const [api, defs] of definitions) checker.definitionsOf.set(api, defs);
     return checker;
   }
@@ -231,6 +250,29 @@ export class ContractChecker {
       }
     }
     return { examples, failures };
+  }
+
+  /**
+   * Events as the monitor's Event Grid trigger receives them (EventGridSchema), each against the
+   * envelope and its type's data schema; an event type no spec describes is a failure.
+   */
+  checkEvents(events: readonly unknown[]): { events: number; failures: ContractFailure[] } {
+    const failures: ContractFailure[] = [];
+    events.forEach((event, index) => {
+      const eventType = (event as { eventType?: unknown } | null)?.eventType;
+      const schema = this.eventSchemas.find((s) => s.eventType === eventType);
+      const subject = `event ${index + 1} (${String(eventType)})`;
+      if (!schema) {
+        failures.push({ operation: String(eventType), subject, message: "no spec describes this event type" });
+        return;
+      }
+      const problems = [
+        ...this.validate(schema.envelope, "response", event, "event"),
+        ...this.validate(schema.data, "response", (event as { data?: unknown }).data, "event/data"),
+      ];
+      for (const message of problems) failures.push({ operation: schema.eventType, subject, message });
+    });
+    return { events: events.length, failures };
   }
 
   /** The spec operation an exchange's method, host and path match (the most specific path wins). */

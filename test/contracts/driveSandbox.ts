@@ -189,8 +189,12 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[
     html: "<p>HTML.</p>",
     idempotencyKey: `contract-${n}`,
   });
+  // Each accepted send makes ACS post a delivery report per recipient (Event Grid): one recipient
+  // bounces, none repeats, and they wait until the caller hands them over.
+  sandbox.acs.deliveryReports.configure({ bouncingAddresses: ["bounce@contoso.com"], repeatShare: 0, autoDeliver: false });
   // The send is one POST; its result is read separately, once (the monitor's send protocol).
   await must("send email", () => email.send(outgoing(1)));
+  await must("send email to several", () => email.send({ ...outgoing(3), to: ["owner@contoso.com", "bounce@contoso.com"], cc: ["team@contoso.com"] }));
   await must("read send result", () => email.readOperationStatus(outgoing(1).operationId));
   await withFaults("acs-send", () => email.send(outgoing(2)));
   await withFaults("acs-poll", () => email.readOperationStatus(outgoing(1).operationId));
