@@ -199,6 +199,9 @@ param emailStatusRatePerMinute int = 0
 @description('CMK_EMAIL_STATUS_RATE_PER_HOUR: email status reads per rolling hour at most; 0 follows the sender domain (Azure-managed 20, custom 200).')
 param emailStatusRatePerHour int = 0
 
+@description('Wire ACS email delivery reports (Event Grid system topic + subscription to the emailDeliveryReports function). Turn on only after the code is deployed: Event Grid validates the function when the subscription is created.')
+param deliveryReports bool = false
+
 @allowed(['off', 'draft', 'create'])
 @description('CMK_SUPPORT_TICKETS: off, draft (the escalation email carries the ticket and an az command) or create (the monitor files it; assigns Support Request Contributor on each monitored subscription).')
 param supportTickets string = 'off'
@@ -391,6 +394,7 @@ module functionApp 'modules/function-app.bicep' = {
     maxNewRecipientsPerDay: maxNewRecipientsPerDay
     emailSender: communication.outputs.senderAddress
     communicationEndpoint: communication.outputs.endpoint
+    communicationServiceId: communication.outputs.communicationServiceId
     stateTableName: stateTableName
     armEndpoint: armEndpointWithoutSlash
     keyExpiryWarningDays: keyExpiryWarningDays
@@ -440,6 +444,18 @@ module alerts 'modules/alerts.bicep' = {
     alertEmailAddress: alertEmailAddress
     pollIntervalInMinutes: pollIntervalInMinutes
     sendFailureThreshold: sendFailureAlertThreshold
+  }
+}
+
+// ACS delivery reports through Event Grid: off by default, and switched on in a second deployment
+// once the code is published (the subscription needs the function to exist; docs/deploy.md).
+module deliveryReportSubscription 'modules/delivery-reports.bicep' = if (deliveryReports) {
+  name: 'delivery-reports'
+  scope: rg
+  params: {
+    communicationServiceName: communication.outputs.communicationServiceName
+    functionAppName: functionApp.outputs.name
+    tags: tags
   }
 }
 

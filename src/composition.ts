@@ -251,6 +251,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     supportTickets: config.supportTickets,
     emailStatusRatePerMinute: config.emailStatusRatePerMinute,
     emailStatusRatePerHour: config.emailStatusRatePerHour,
+    ...(config.acsResourceId ? { acsResourceId: config.acsResourceId } : {}),
   };
   return {
     accounts,
@@ -267,6 +268,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     settings,
     heartbeat: meta,
     sendBudget: meta,
+    deliveryReports: { store, log: meta },
     linkKeys: configuredKey ? { linkSigningKey: async () => configuredKey } : meta,
     callSlots: new Slots(PROBE_CONCURRENCY),
   };

@@ -98,6 +98,8 @@ const MANAGEMENT_GROUP = /^[A-Za-z0-9\-_.()]{0,89}[A-Za-z0-9\-_()]$/;
 const QUEUE_NAME = /^(?!.*--)[a-z0-9][a-z0-9-]{1,54}[a-z0-9]$/;
 const STORAGE_ACCOUNT_NAME = /^[a-z0-9]{3,24}$/;
 // Two or more words of letters (any script), hyphens, apostrophes and periods: reaches a shell command quoted, and support reads it.
+const ACS_RESOURCE_ID =
+  /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[-\w._()]{1,90}\/providers\/Microsoft\.Communication\/communicationServices\/[A-Za-z0-9-]{1,63}$/i;
 const SUPPORT_CONTACT_NAME = /^(?=.{3,100}$)[\p{L}][\p{L}\p{M}'.-]*(?: [\p{L}][\p{L}\p{M}'.-]*)+$/u;
 
 /**
@@ -174,6 +176,10 @@ export const settingsSchema = z.object({
   }),
   ACS_ENDPOINT: httpsUrl,
   ACS_CONNECTION_STRING: optionalText,
+  // The ACS resource's ARM id: delivery reports (Event Grid) are accepted only from its system topic.
+  CMK_ACS_RESOURCE_ID: optionalText.refine((value) => value === undefined || ACS_RESOURCE_ID.test(value), {
+    message: "must be an ACS resource id: /subscriptions/<guid>/resourceGroups/<name>/providers/Microsoft.Communication/communicationServices/<name>",
+  }),
   CMK_STATE_CONNECTION: storageConnection,
   AzureWebJobsStorage: storageConnection,
   AzureWebJobsStorage__tableServiceUri: httpsUrl,
@@ -298,6 +304,8 @@ export interface MonitorConfig {
   /** Addresses new to an incident emailed per UTC day, at most (defaults and escalation contacts do not count). */
   readonly maxNewRecipientsPerDay: number;
   readonly emailSender: string;
+  /** The ACS resource (ARM id) whose delivery reports are recorded; unset: every delivery report is ignored. */
+  readonly acsResourceId?: string;
   readonly email: EmailConnection;
   readonly state: StateConnection;
   readonly stateTable: string;
@@ -386,6 +394,7 @@ export type MonitorSettings = Pick<
   | "supportTickets"
   | "emailStatusRatePerMinute"
   | "emailStatusRatePerHour"
+  | "acsResourceId"
 >;
 
 /** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */
@@ -509,6 +518,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     maxOwnerRecipients: settings.CMK_MAX_OWNER_RECIPIENTS,
     maxNewRecipientsPerDay: settings.CMK_MAX_NEW_RECIPIENTS_PER_DAY,
     emailSender: settings.CMK_EMAIL_SENDER!,
+    ...(settings.CMK_ACS_RESOURCE_ID ? { acsResourceId: settings.CMK_ACS_RESOURCE_ID } : {}),
     email,
     state,
     stateTable: settings.CMK_STATE_TABLE,

@@ -108,6 +108,12 @@ describe("loadConfig", () => {
     ["* with other domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: "*,contoso.com" }, "CMK_ALLOWED_RECIPIENT_DOMAINS"],
     // A malformed ACS connection string fails at start-up, not at the first alert.
     ["bad ACS connection string", { ACS_CONNECTION_STRING: "accesskey=abc" }, "ACS_CONNECTION_STRING"],
+    // A delivery-report topic that is not an ACS resource id would never match: every report ignored.
+    [
+      "ACS resource id of another type",
+      { CMK_ACS_RESOURCE_ID: "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/x" },
+      "CMK_ACS_RESOURCE_ID",
+    ],
   ])("rejects %s", (_name, overrides, setting) => {
     expect(problemsOf({ ...VALID, ...overrides }).some((p) => p.startsWith(`${setting}:`))).toBe(true);
   });

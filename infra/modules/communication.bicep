@@ -80,6 +80,8 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
 }
 
 output communicationServiceName string = communicationService.name
+// CMK_ACS_RESOURCE_ID: delivery reports are accepted only from this resource's system topic.
+output communicationServiceId string = communicationService.id
 output endpoint string = 'https://${communicationService.properties.hostName}'
 output senderAddress string = useCustomDomain
   ? '${customSenderUsername}@${customDomain}'

@@ -78,6 +78,9 @@ param maxNewRecipientsPerDay int = 20
 @description('CMK_EMAIL_SENDER value: a sender address on a domain linked to the ACS resource.')
 param emailSender string
 
+@description('CMK_ACS_RESOURCE_ID value: the ACS resource id; delivery reports from any other topic are ignored.')
+param communicationServiceId string
+
 @description('ACS_ENDPOINT value: https endpoint of the Communication Services resource.')
 param communicationEndpoint string
 
@@ -289,6 +292,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_MAX_NEW_RECIPIENTS_PER_DAY: string(maxNewRecipientsPerDay)
       CMK_EMAIL_SENDER: emailSender
       ACS_ENDPOINT: communicationEndpoint
+      CMK_ACS_RESOURCE_ID: communicationServiceId
       CMK_STATE_TABLE: stateTableName
       CMK_ARM_ENDPOINT: armEndpoint
       // Key Vault, identity, DNS and permission probes; the roles they need are in docs/probes.md.

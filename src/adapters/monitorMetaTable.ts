@@ -2,12 +2,14 @@
  * The monitor's own bookkeeping, in a small table beside the state table (`<state table>meta`):
  * a heartbeat row for the last completed cycle, and the link-signing key the app creates when
  * CMK_LINK_SIGNING_KEY is not set; the email send budget (emails sent per minute over the last
- * hour) and the count of poison work items. Kept out of the state table on purpose: a heartbeat is
+ * hour), the count of poison work items and the delivery report counts. Kept out of the state table on purpose: a heartbeat is
  * written every cycle, and an idle cycle must not touch any account's partition.
  */
 import { randomBytes } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import { statusCodeOf } from "../ports/failures";
+import type { IgnoredReason } from "../domain/deliveryReport";
+import type { DeliveryEventOutcome, DeliveryReportLog, DeliveryReportTally, UndeliveredEscalation } from "../ports/deliveryReports";
 import type { CycleHeartbeat, Heartbeat, PoisonRecord } from "../ports/heartbeat";
 import type { LinkKeys } from "../ports/linkKeys";
 import type { EmailBudgetName, EmailRateLimits, SendBudget } from "../ports/sendBudget";
@@ -18,6 +20,11 @@ const KEY_ROW = "link-signing-key";
 const BUDGET_ROWS: Record<EmailBudgetName, string> = { send: "email-budget", status: "email-status-budget" };
 const POISON_ROW = "poison-work-items";
 const SINCE_ROW = "monitoring-since";
+const DELIVERY_ROW = "delivery-reports";
+/** Undelivered escalations kept on the delivery row: the newest, enough for an operator to act on. */
+const MAX_UNDELIVERED = 25;
+/** An undelivered escalation older than this leaves the list (a newer escalation would be reported on its own). */
+const UNDELIVERED_KEPT_FOR_IN_MS = 14 * 24 * 60 * 60_000;
 const MAX_ROW_ATTEMPTS = 8;
 const MINUTE_IN_MS = 60_000;
 
@@ -26,7 +33,7 @@ export function metaTableNameFor(stateTable: string): string {
   return `${stateTable.slice(0, 59)}meta`;
 }
 
-export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
+export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, DeliveryReportLog {
   private ready: Promise<void> | undefined;
   private since: Date | undefined;
   private key: Promise<Buffer> | undefined;
@@ -92,7 +99,47 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys {
       ...(typeof row.statusSourceFallback === "string" ? { statusSourceFallback: row.statusSourceFallback } : {}),
       ...(row.statusSourceDisagreements !== undefined ? { statusSourceDisagreements: Number(row.statusSourceDisagreements) } : {}),
       ...(row.statusSourceLagMinutes !== undefined ? { statusSourceLagMinutes: Number(row.statusSourceLagMinutes) } : {}),
+      ...(await this.deliveryReportSummary()),
     };
+  }
+
+  private async deliveryReportSummary(): Promise<Pick<CycleHeartbeat, "deliveryReports">> {
+    const tally = await this.deliveryReportTally();
+    if (!tally) return {};
+    const ignored = Object.values(tally.ignored).reduce((sum, count) => sum + (count ?? 0), 0);
+    const { recorded, unchanged, unmatched, undeliveredEscalations } = tally;
+    return { deliveryReports: { recorded, unchanged, unmatched, ignored, undeliveredEscalations } };
+  }
+
+  async countDeliveryEvent(
+    at: Date,
+    outcome: DeliveryEventOutcome,
+    detail: { ignoredReason?: IgnoredReason; escalation?: { entry: UndeliveredEscalation; undelivered: boolean } } = {},
+  ): Promise<void> {
+    const counted = await this.changeRow(DELIVERY_ROW, (row) => {
+      const tally = readTally(row);
+      if (outcome === "ignored") {
+        const reason = detail.ignoredReason ?? "malformed";
+        tally.ignored[reason] = (tally.ignored[reason] ?? 0) + 1;
+      } else tally[outcome] += 1;
+      if (tally.lastEventAt === null || at.toISOString() > tally.lastEventAt) tally.lastEventAt = at.toISOString();
+      const escalation = detail.escalation;
+      let list = tally.undeliveredEscalations.filter((e) => Date.parse(e.at) > at.getTime() - UNDELIVERED_KEPT_FOR_IN_MS);
+      if (escalation) {
+        const { key, recipient } = escalation.entry;
+        list = list.filter((e) => !(e.key === key && e.recipient === recipient));
+        if (escalation.undelivered) list.push(escalation.entry);
+      }
+      tally.undeliveredEscalations = list.sort((a, b) => b.at.localeCompare(a.at)).slice(0, MAX_UNDELIVERED);
+      return { result: true, write: writeTally(tally) };
+    });
+    if (!counted) throw new Error(`The delivery report counts could not be updated after ${MAX_ROW_ATTEMPTS} attempts (other instances kept changing them)`);
+  }
+
+  async deliveryReportTally(): Promise<DeliveryReportTally | undefined> {
+    await this.ensureTable();
+    const row = await this.getRow(DELIVERY_ROW);
+    return row ? readTally(row) : undefined;
   }
 
   async reserveEmailSends(now: Date, wanted: number, limits: EmailRateLimits, budget: EmailBudgetName = "send"): Promise<number> {
@@ -221,5 +268,45 @@ function parseBuckets(value: unknown): Record<string, number> {
     return buckets;
   } catch {
     return {};
+  }
+}
+
+function readTally(row: Record<string, unknown> | undefined): DeliveryReportTally {
+  return {
+    recorded: Number(row?.recorded ?? 0),
+    unchanged: Number(row?.unchanged ?? 0),
+    unmatched: Number(row?.unmatched ?? 0),
+    ignored: parseJsonObject(row?.ignored) as DeliveryReportTally["ignored"],
+    lastEventAt: typeof row?.lastEventAt === "string" && row.lastEventAt ? row.lastEventAt : null,
+    undeliveredEscalations: parseJsonArray(row?.undeliveredEscalations) as UndeliveredEscalation[],
+  };
+}
+
+function writeTally(tally: DeliveryReportTally): Record<string, unknown> {
+  return {
+    recorded: tally.recorded,
+    unchanged: tally.unchanged,
+    unmatched: tally.unmatched,
+    ignored: JSON.stringify(tally.ignored),
+    lastEventAt: tally.lastEventAt ?? "",
+    undeliveredEscalations: JSON.stringify(tally.undeliveredEscalations),
+  };
+}
+
+function parseJsonObject(value: unknown): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(String(value ?? "{}")) as unknown;
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function parseJsonArray(value: unknown): unknown[] {
+  try {
+    const parsed = JSON.parse(String(value ?? "[]")) as unknown;
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
   }
 }

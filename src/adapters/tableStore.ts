@@ -8,11 +8,13 @@
 import { createHash } from "node:crypto";
 import { odata, type TableClient, type TableEntity, type TableEntityResult, type TransactionAction } from "@azure/data-tables";
 import { normalizeResourceId } from "../domain/account";
+import type { DeliveryResults } from "../domain/deliveryReport";
 import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain/warnings";
 import { statusCodeOf } from "../ports/failures";
 import { StateConflictError } from "../ports/errors";
+import type { DeliveryReportStore } from "../ports/deliveryReports";
 import type { AccountRecord, CommitOptions, IncidentStore, MessageStatus, StoredMessage } from "../ports/incidentStore";
 import type { RetentionStore } from "../ports/retentionStore";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
@@ -52,7 +54,7 @@ export function checkRowFor(accountId: string): { partitionKey: string; rowKey: 
   return { partitionKey: `${CHECKS_PARTITION_PREFIX}${rowKey.charAt(2)}`, rowKey };
 }
 
-export class TableIncidentStore implements IncidentStore, WarningStore, RetentionStore {
+export class TableIncidentStore implements IncidentStore, WarningStore, RetentionStore, DeliveryReportStore {
   private ready: Promise<void> | undefined;
 
   constructor(private readonly table: TableClient) {}
@@ -506,6 +508,41 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
     }
   }
 
+  // --- Delivery reports (DeliveryReportStore) -------------------------------------------------
+
+  /**
+   * A query over every partition's outbox rows (no index row: delivery reports come at most as
+   * often as ACS's send quota lets emails go, and the send path stays as it is). An attempt whose
+   * 202 was not recorded yet still carries its id as unverifiedOperationId.
+   */
+  async findMessagesByOperation(operationId: string): Promise<StoredMessage[]> {
+    await this.ensureTable();
+    const id = operationId.toLowerCase();
+    return this.queryMessages(
+      odata`RowKey ge ${OUTBOX_PREFIX} and RowKey lt ${`${OUTBOX_PREFIX}~`} and (operationId eq ${id} or unverifiedOperationId eq ${id})`,
+    );
+  }
+
+  async recordDeliveryResults(stored: StoredMessage, results: DeliveryResults): Promise<boolean> {
+    try {
+      // Merge names only this column: the send state on the row is left as the sender wrote it.
+      await this.table.updateEntity(
+        {
+          partitionKey: partitionKeyFor(stored.message.accountId),
+          rowKey: `${OUTBOX_PREFIX}${stored.message.key}`,
+          deliveryResults: JSON.stringify(results),
+        },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return true;
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return false;
+      throw error;
+    }
+  }
+
   private async queryMessages(filter: string): Promise<StoredMessage[]> {
     const messages: StoredMessage[] = [];
     for await (const row of this.table.listEntities<TableEntity>({ queryOptions: { filter } })) {
@@ -556,8 +593,19 @@ function toStoredMessage(row: TableEntityResult<TableEntity>): StoredMessage {
     ...(row.digestId ? { digestId: String(row.digestId) } : {}),
     ...(row.unverifiedOperationId ? { unverifiedOperationId: String(row.unverifiedOperationId) } : {}),
     ...(row.outcomeCheckAt ? { outcomeCheckAt: String(row.outcomeCheckAt) } : {}),
+    ...(typeof row.deliveryResults === "string" && row.deliveryResults ? { deliveryResults: parseDeliveryResults(row.deliveryResults) } : {}),
     etag: row.etag,
   };
+}
+
+/** A row written by this version holds JSON; anything else reads as no results rather than failing the listing. */
+function parseDeliveryResults(json: string): DeliveryResults {
+  try {
+    const value = JSON.parse(json) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as DeliveryResults) : {};
+  } catch {
+    return {};
+  }
 }
 
 function toRecord(row: TableEntityResult<TableEntity>): AccountRecord {

@@ -6,6 +6,7 @@ import type { MonitorSettings } from "../config";
 import type { AccountProber, CallLimiter } from "../ports/accountProber";
 import type { AccountSource } from "../ports/accountSource";
 import type { Clock } from "../ports/clock";
+import type { DeliveryReportLog, DeliveryReportStore } from "../ports/deliveryReports";
 import type { EmailSender } from "../ports/emailSender";
 import type { FleetDiscovery } from "../ports/fleetDiscovery";
 import type { Heartbeat } from "../ports/heartbeat";
@@ -50,4 +51,6 @@ export interface MonitorDeps {
   supportTickets?: SupportTickets;
   /** Where work batches go when a cycle fans out; absent: every cycle runs inline. */
   workQueue?: WorkQueue;
+  /** ACS delivery reports: recorded on the outbox rows, counted in the meta table (absent in tests that do not use them). */
+  deliveryReports?: { store: DeliveryReportStore; log: DeliveryReportLog };
 }

@@ -1,4 +1,5 @@
 /** Port: the monitor's heartbeat (the last completed cycle) and its count of poison work items. */
+import type { UndeliveredEscalation } from "./deliveryReports";
 
 /** What the status page says about the last completed poll. */
 export interface CycleHeartbeat {
@@ -27,6 +28,12 @@ export interface CycleHeartbeat {
   statusSourceLagMinutes?: number;
   /** Work items the queue gave up on (moved to the poison queue) since the app was deployed. */
   poisonWorkItems?: number;
+  /**
+   * ACS delivery reports (Event Grid) since the app was deployed, read when the heartbeat is read:
+   * events recorded, already known, matching no email, ignored (not ours or not valid), and the
+   * escalation emails whose recipient's latest report is not Delivered.
+   */
+  deliveryReports?: { recorded: number; unchanged: number; unmatched: number; ignored: number; undeliveredEscalations: UndeliveredEscalation[] };
 }
 
 export interface PoisonRecord {

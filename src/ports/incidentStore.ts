@@ -3,6 +3,7 @@
  * (one ETag-guarded transaction in the account's partition), so two monitors deciding the same
  * thing cannot both commit it; the loser gets StateConflictError (./errors).
  */
+import type { DeliveryResults } from "../domain/deliveryReport";
 import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
 
@@ -39,6 +40,8 @@ export interface StoredMessage {
   unverifiedOperationId?: string;
   /** On a sent (accepted) row: when to read the operation's final status, once. */
   outcomeCheckAt?: string;
+  /** Per recipient, the latest ACS delivery report (Event Grid); absent until one arrives. */
+  deliveryResults?: DeliveryResults;
   etag: string;
 }
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
+import { AcsDeliveryReports } from "./acsDeliveryReports";
 import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
 
 /** One email as the sandbox received it from `POST /emails:send`. */
@@ -93,6 +94,9 @@ export class AcsRoutes {
   /** Every POST and status GET that reached the routes (429s included): the suite's call counts. */
   readonly counts = { sendCalls: 0, statusCalls: 0, throttled: 0, accepted: 0 };
 
+  /** Delivery reports posted as Event Grid events for every accepted email (acsDeliveryReports.ts). */
+  readonly deliveryReports = new AcsDeliveryReports(() => this.behaviour.clock());
+
   /** @param accessKey base64 key from the connection string; HMAC signatures are checked with it. */
   constructor(private readonly accessKey: string) {}
 
@@ -122,6 +126,7 @@ export class AcsRoutes {
     this.delivered.length = 0;
     this.repeats.length = 0;
     this.operations.clear();
+    this.deliveryReports.reset();
     this.calls.send.length = 0;
     this.calls.status.length = 0;
   }
@@ -239,7 +244,10 @@ export class AcsRoutes {
     this.operations.set(operationId.toLowerCase(), operation);
     this.counts.accepted += 1;
     // Accepted for delivery: it goes out whether or not anyone reads the status.
-    if (operation.outcome === "Succeeded") this.delivered.push(email);
+    if (operation.outcome === "Succeeded") {
+      this.delivered.push(email);
+      this.deliveryReports.emailAccepted(email);
+    }
     return this.accepted(request, operationId, "Running");
   }
 

@@ -21,6 +21,8 @@ export const SERVED_API_VERSIONS = {
   denyAssignments: ["2015-07-01", "2018-07-01-preview", "2022-04-01"],
   roleDefinitions: ["2015-07-01", "2022-04-01"],
   resources: ["2019-04-01", "2020-04-01-preview", "2021-03-01", "2021-06-01-preview", "2022-10-01", "2024-04-01"],
+  // Microsoft.Support: only the version the answers are written for (2024-04-01 adds fields on create).
+  supportTickets: ["2020-04-01"],
 } as const;
 
 export type ArmResourceType = keyof typeof SERVED_API_VERSIONS;

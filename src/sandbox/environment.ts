@@ -4,6 +4,7 @@
  */
 import type { CompositionOverrides } from "../composition";
 import type { Environment } from "../config";
+import { SANDBOX_ACS_RESOURCE_ID } from "./acsDeliveryReports";
 import type { AzuriteInstance } from "./azurite";
 import type { LocalSandbox } from "./server";
 import type { Clock } from "../ports/clock";
@@ -20,6 +21,8 @@ export function sandboxEnvironment(sandbox: LocalSandbox, azurite: AzuriteInstan
     CMK_EMAIL_DOMAIN_KIND: "custom",
     CMK_ESCALATION_RECIPIENTS: SANDBOX_ESCALATION,
     ACS_CONNECTION_STRING: sandbox.acsConnectionString,
+    // Its delivery reports name this resource as their topic (acsDeliveryReports.ts).
+    CMK_ACS_RESOURCE_ID: SANDBOX_ACS_RESOURCE_ID,
     CMK_STATE_CONNECTION: azurite.connectionString,
     CMK_ARM_ENDPOINT: sandbox.url,
     // The drill's owners, defaults and escalation contacts are all contoso's.

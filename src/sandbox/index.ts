@@ -3,6 +3,8 @@ export type { ArmThrottle, LocalSandboxOptions, RecordedExchange, RecordedReques
 export { SANDBOX_TENANT_ID } from "./armRoutes";
 export type { SandboxAccount, SandboxAccountSpec, SandboxIdentitySpec } from "./armRoutes";
 export type { EmailRepeat, SentEmail } from "./acsRoutes";
+export { AcsDeliveryReports, SANDBOX_ACS_RESOURCE_ID } from "./acsDeliveryReports";
+export type { DeliveryReportBehaviour, DeliveryReportListener } from "./acsDeliveryReports";
 export { azuriteCommandLine, startAzurite } from "./azurite";
 export type { AzuriteInstance, StartAzuriteOptions } from "./azurite";
 export { createSandboxCertificate } from "./tls";

@@ -1,7 +1,8 @@
 /**
  * Microsoft.Support as `@azure/arm-support` 2.1.0 (api-version 2020-04-01) speaks it: services and
- * their problem classifications, check name availability, ticket create (a long-running PUT
- * followed through `Azure-AsyncOperation`) and get. Where Azure does not document a behaviour the
+ * their problem classifications, check name availability, ticket and communication create (each a
+ * long-running PUT followed through `Azure-AsyncOperation`, then a GET) and get. Where Azure does
+ * not document a behaviour the
  * sandbox plays its least convenient version (docs/azure-behaviour.md, "Support tickets"):
  * - a ticket is invisible to GET and to check-name-availability until its create operation has
  *   finished, and
@@ -9,6 +10,7 @@
  * `ticketsOpened` and `duplicateTickets` count what a monitor did, for the fault suite.
  */
 import { randomUUID } from "node:crypto";
+import { apiVersionRejection } from "./armConventions";
 import type { MatchedRoute, SandboxFault, SandboxRequest, SandboxResponse } from "./server";
 
 const API_VERSION = "2020-04-01";
@@ -44,6 +46,8 @@ export interface SandboxSupportTicket {
   problemClassificationId: string;
   serviceId: string;
   resourceId: string | undefined;
+  /** As the create sent it: the spec requires it in every answer. */
+  contactDetails: Record<string, unknown>;
   createdAt: Date;
   /** Visible to GET and name checks once its operation has finished. */
   visible: boolean;
@@ -57,6 +61,9 @@ export interface SandboxCommunication {
   name: string;
   subject: string;
   body: string;
+  createdAt: Date;
+  /** Readable by GET once its create operation has finished (the name check sees it at once). */
+  visible: boolean;
 }
 
 export class SupportRoutes {
@@ -66,7 +73,7 @@ export class SupportRoutes {
   readonly communications: SandboxCommunication[] = [];
   private readonly noPlan = new Set<string>();
   private readonly denied = new Set<string>();
-  private readonly operations = new Map<string, { ticket: SandboxSupportTicket; pollsLeft: number }>();
+  private readonly operations = new Map<string, { created: { visible: boolean }; pollsLeft: number }>();
   private pollsBeforeDone = 1;
   private actThenFail = 0;
   private actThenFailVisibleAfterInMs = 120_000;
@@ -143,6 +150,14 @@ export class SupportRoutes {
       );
     }
     const communication = COMMUNICATION.exec(path);
+    if (request.method === "GET" && communication) {
+      return this.matched(
+        "support-communication",
+        request,
+        () => this.getCommunication(communication[1]!, decodeURIComponent(communication[2]!), decodeURIComponent(communication[3]!)),
+        communication[1],
+      );
+    }
     if (request.method === "PUT" && communication) {
       return this.matched(
         "support-communication",
@@ -171,6 +186,9 @@ export class SupportRoutes {
           };
         if (!/^Bearer /i.test(String(request.headers.authorization ?? "")))
           return { status: 401, json: { error: { code: "AuthenticationFailed", message: "Missing bearer token." } } };
+        // ARM refuses a version Microsoft.Support does not serve before the provider sees the call.
+        const rejected = apiVersionRejection(request, "supportTickets");
+        if (rejected) return rejected;
         if (subscriptionId && this.denied.has(subscriptionId.toLowerCase())) {
           return {
             status: 403,
@@ -275,6 +293,7 @@ export class SupportRoutes {
       problemClassificationId: p.problemClassificationId!,
       serviceId: p.serviceId!,
       resourceId: p.technicalTicketDetails?.resourceId,
+      contactDetails: p.contactDetails!,
       createdAt: new Date(this.now()),
       visible: this.pollsBeforeDone <= 0,
     };
@@ -285,14 +304,19 @@ export class SupportRoutes {
       ticket.visibleAt = this.now() + this.actThenFailVisibleAfterInMs;
       return { status: 500, json: { error: { code: "InternalServerError", message: "An internal error occurred." } } };
     }
+    return this.accepted(subscriptionId, ticket, ticketJson(ticket));
+  }
+
+  /** 202 with the status URL a long-running create is followed through; `created` turns visible when it is done. */
+  private accepted(subscriptionId: string, created: { visible: boolean }, json: unknown): SandboxResponse {
     const operationId = randomUUID();
-    this.operations.set(operationId, { ticket, pollsLeft: this.pollsBeforeDone });
+    this.operations.set(operationId, { created, pollsLeft: this.pollsBeforeDone });
     return {
       status: 202,
       headers: {
         "azure-asyncoperation": `${this.baseUrl()}/subscriptions/${subscriptionId}/providers/Microsoft.Support/operationsStatus/${operationId}?api-version=${API_VERSION}`,
       },
-      json: ticketJson(ticket),
+      json,
     };
   }
 
@@ -315,15 +339,26 @@ export class SupportRoutes {
     const body = JSON.parse(request.body.toString("utf8") || "{}") as { properties?: { subject?: string; body?: string } };
     if (!body.properties?.subject || !body.properties.body)
       return { status: 400, json: { error: { code: "InvalidParameter", message: "subject and body are required." } } };
-    this.communications.push({ subscriptionId, ticketName, name, subject: body.properties.subject, body: body.properties.body });
-    const json = {
-      id: `/subscriptions/${subscriptionId}/providers/Microsoft.Support/supportTickets/${ticketName}/communications/${name}`,
+    const communication: SandboxCommunication = {
+      subscriptionId,
+      ticketName,
       name,
-      type: "Microsoft.Support/communications",
-      properties: body.properties,
+      subject: body.properties.subject,
+      body: body.properties.body,
+      createdAt: new Date(this.now()),
+      visible: this.pollsBeforeDone <= 0,
     };
-    // Completes at once: the final GET of the long-running create is not needed when the PUT answers 200.
-    return { status: 200, json };
+    this.communications.push(communication);
+    // Long-running like the ticket create (the published example answers 202): followed, then read by GET.
+    return this.accepted(subscriptionId, communication, communicationJson(communication));
+  }
+
+  private getCommunication(subscriptionId: string, ticketName: string, name: string): SandboxResponse {
+    const communication = this.communications.find(
+      (c) => c.visible && c.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && c.ticketName === ticketName && c.name === name,
+    );
+    if (!communication) return { status: 404, json: { error: { code: "ResourceNotFound", message: `Communication '${name}' was not found.` } } };
+    return { status: 200, json: communicationJson(communication) };
   }
 
   private operation(operationId: string): SandboxResponse {
@@ -333,9 +368,24 @@ export class SupportRoutes {
       op.pollsLeft -= 1;
       return { status: 200, json: { status: "InProgress" } };
     }
-    op.ticket.visible = true;
+    op.created.visible = true;
     return { status: 200, json: { status: "Succeeded" } };
   }
+}
+
+function communicationJson(communication: SandboxCommunication): unknown {
+  return {
+    id: `/subscriptions/${communication.subscriptionId}/providers/Microsoft.Support/supportTickets/${communication.ticketName}/communications/${communication.name}`,
+    name: communication.name,
+    type: "Microsoft.Support/communications",
+    properties: {
+      subject: communication.subject,
+      body: communication.body,
+      communicationType: "web",
+      communicationDirection: "outbound",
+      createdDate: communication.createdAt.toISOString(),
+    },
+  };
 }
 
 function ticketJson(ticket: SandboxSupportTicket): unknown {
@@ -352,6 +402,7 @@ function ticketJson(ticket: SandboxSupportTicket): unknown {
       serviceId: ticket.serviceId,
       status: "Open",
       createdDate: ticket.createdAt.toISOString(),
+      contactDetails: ticket.contactDetails,
       ...(ticket.resourceId ? { technicalTicketDetails: { resourceId: ticket.resourceId } } : {}),
     },
   };

@@ -81,11 +81,14 @@ ${report.incidents.length === 0 ? html`<p class="empty">None recorded.</p>` : re
 <td>${email.kind}<small>${email.incidentId}</small></td>
 <td>${email.to.map((to) => html`<small>to ${to}</small>`)}${email.cc.map((cc) => html`<small>cc ${cc}</small>`)}</td>
 <td><small class="utc">${formatUtc(email.createdAt)}</small></td>
-<td>${deliveryText(email)}${email.lastError ? html`<small>${email.lastError}</small>` : ""}</td>
+<td>${deliveryText(email)}${email.lastError ? html`<small>${email.lastError}</small>` : ""}${email.deliveryReports.map(
+            (r) =>
+              html`<small class="delivery-report" data-delivery="${r.status}">${r.recipient}: ${r.status} ${formatUtc(r.at)}${r.details && r.status !== "Delivered" ? html` (${r.details})` : ""}</small>`,
+          )}</td>
 </tr>`,
         )
   }</tbody></table>
-<p class="meta">"Handed to Azure Communication Services" is as far as the monitor knows: ACS does not report delivery into the recipient's mailbox.</p>
+<p class="meta">"Handed to Azure Communication Services" is as far as the send goes; where ACS delivery reports are wired (Event Grid), each recipient's latest report follows it (Delivered, or Bounced, Suppressed, Quarantined, FilteredSpam, Failed).</p>
 </section>
 </main>
 </body></html>

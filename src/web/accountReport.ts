@@ -40,6 +40,8 @@ export interface AccountEmail {
   attempts: number;
   sentAt: string | null;
   lastError: string | null;
+  /** ACS delivery reports (Event Grid), per recipient by address: the latest result each; empty until one arrives. */
+  deliveryReports: Array<{ recipient: string; status: string; at: string; details: string | null }>;
 }
 
 export interface AccountReport {
@@ -137,7 +139,7 @@ export function buildAccountReport(input: AccountInput, now: Date, options: Flee
       timeline: [...events].sort((a, b) => a.seq - b.seq).map(({ seq, at, type, detail }) => ({ seq, at, type, detail })),
       evidence: evidenceFor(incident.id),
     })),
-    emails: input.messages.map(({ message, status, attempts, sentAt, lastError }) => ({
+    emails: input.messages.map(({ message, status, attempts, sentAt, lastError, deliveryResults }) => ({
       key: message.key,
       kind: message.kind,
       incidentId: message.incidentId,
@@ -148,6 +150,9 @@ export function buildAccountReport(input: AccountInput, now: Date, options: Flee
       attempts,
       sentAt: sentAt ?? null,
       lastError: lastError ?? null,
+      deliveryReports: Object.entries(deliveryResults ?? {})
+        .map(([recipient, result]) => ({ recipient, status: result.status, at: result.at, details: result.details ?? null }))
+        .sort((a, b) => a.recipient.localeCompare(b.recipient)),
     })),
   };
 }

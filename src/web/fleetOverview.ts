@@ -159,6 +159,11 @@ export function cycleHealth(cycle: CycleHeartbeat | undefined, now: Date, pollIn
   if (cycle.subscriptionsFailed > 0) reasons.push(`${cycle.subscriptionsFailed} subscription(s) could not be read`);
   if (cycle.statusSourceFallback) reasons.push(`Resource Graph not trusted: ${cycle.statusSourceFallback}`);
   if (cycle.emailsRetrying > 0) reasons.push(`${cycle.emailsRetrying} email(s) waiting to be retried`);
+  const undelivered = cycle.deliveryReports?.undeliveredEscalations ?? [];
+  if (undelivered.length > 0) {
+    const latest = undelivered[0]!;
+    reasons.push(`${undelivered.length} escalation email(s) not delivered (latest: ${latest.recipient} ${latest.status}): check the escalation contacts`);
+  }
   return { health: late ? "late" : reasons.length > 0 ? "degraded" : "ok", reasons, finishedAt: cycle.finishedAt };
 }
 

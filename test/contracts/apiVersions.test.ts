@@ -17,6 +17,8 @@ beforeAll(async () => {
     await sandbox.stop();
   }
   exchanges = sandbox.exchanges();
+  // Polls of a long-running operation's status URL belong to that operation (its api-version too).
+  checker.learnStatusUrls(exchanges);
 });
 
 const manifest = readManifest().filter((entry) => entry.sdkPackage !== null);

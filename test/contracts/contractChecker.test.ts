@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import type { RecordedExchange } from "../../src/sandbox";
-import { ContractChecker } from "./contractChecker";
+import { ContractChecker, SPECS_DIR } from "./contractChecker";
 import { runContracts } from "./runContracts";
 
 let checker: ContractChecker;
@@ -54,13 +56,31 @@ const SEND = {
   requestBody: '{"senderAddress":"a@b.c","content":{"subject":"s"},"recipients":{"to":[{"address":"x@y.z"}]}}',
 };
 const SEND_RESULT = { id: "op", status: "Running" };
+const TICKET_URL = `/subscriptions/${SUB}/providers/Microsoft.Support/supportTickets/t1?api-version=2020-04-01`;
+const STATUS_URL = `https://127.0.0.1:1/subscriptions/${SUB}/providers/Microsoft.Support/operationsStatus/op1?api-version=2020-04-01`;
+const CONTACT = {
+  firstName: "a",
+  lastName: "b",
+  preferredContactMethod: "email",
+  primaryEmailAddress: "a@b.c",
+  preferredTimeZone: "UTC",
+  country: "usa",
+  preferredSupportLanguage: "en-us",
+};
+const TICKET_PROPERTIES = { serviceId: "s", title: "t", description: "d", problemClassificationId: "p", severity: "critical", contactDetails: CONTACT };
+const CREATE = { method: "PUT", url: TICKET_URL, requestBody: JSON.stringify({ properties: TICKET_PROPERTIES }) };
+/** A ticket create that started (202 + Azure-AsyncOperation), then one poll of its status URL. */
+const createThenPoll = (poll: Partial<RecordedExchange> & { json?: unknown }): RecordedExchange[] => [
+  exchange({ ...CREATE, status: 202, responseHeaders: { "azure-asyncoperation": STATUS_URL }, responseBody: "" }),
+  exchange({ url: STATUS_URL.replace("https://127.0.0.1:1", ""), ...poll }),
+];
 
 describe("ContractChecker", () => {
   it("accepts the specs' own x-ms-examples (a check on the checker)", () => {
     const { examples, failures } = checker.checkExamples();
 
     expect(failures).toEqual([]);
-    expect(examples).toBeGreaterThanOrEqual(13);
+    expect(examples).toBeGreaterThanOrEqual(22);
   });
 
   it.each([
@@ -185,19 +205,119 @@ describe("ContractChecker", () => {
       exchange: exchange({ method: "PUT", url: "/subscriptions/x/unknown?api-version=1" }),
       expected: ["no operation in the specs matches this path and method"],
     },
+    // A support ticket missing what the spec requires in every answer (the sandbox once left contactDetails out).
+    {
+      case: "support ticket without contactDetails",
+      exchange: exchange({
+        url: TICKET_URL,
+        json: { id: "i", name: "t1", type: "Microsoft.Support/supportTickets", properties: { ...TICKET_PROPERTIES, contactDetails: undefined } },
+      }),
+      expected: ["body/properties: must have required property 'contactDetails'"],
+    },
+    // A long-running create that started without saying where to follow it.
+    {
+      case: "long-running start without a status URL",
+      exchange: exchange({ ...CREATE, status: 202, responseBody: "" }),
+      expected: ["long-running operation started without Azure-AsyncOperation, Location or Operation-Location"],
+    },
   ])("$case", ({ exchange: recorded, expected }) => {
     const report = checker.checkExchanges([recorded]);
 
     expect(report.failures.map((f) => f.message)).toEqual(expected);
   });
+
+  it.each([
+    // A running operation: only status is required.
+    { case: "InProgress", poll: { json: { status: "InProgress" } }, expected: [] },
+    // The status is ARM's required field.
+    { case: "status missing", poll: { json: { name: "op1" } }, expected: ["body: must have required property 'status'"] },
+    // A failed operation says why.
+    { case: "Failed without error", poll: { json: { status: "Failed" } }, expected: ["a Failed operation status without error"] },
+    // A throttled poll says when to come back.
+    {
+      case: "429 without Retry-After",
+      poll: { status: 429, json: { error: { code: "TooManyRequests", message: "slow down" } } },
+      expected: ["429 without a Retry-After in seconds"],
+    },
+    // The status URL keeps the operation's api-version.
+    {
+      case: "status URL with another api-version",
+      poll: { url: STATUS_URL.replace("https://127.0.0.1:1", "").replace("2020-04-01", "2024-04-01"), json: { status: "Succeeded" } },
+      expected: ['status URL api-version "2024-04-01" is not the operation\'s "2020-04-01"'],
+    },
+  ])("a long-running operation's status poll: $case", ({ poll, expected }) => {
+    const exchanges = createThenPoll(poll);
+
+    const report = checker.checkExchanges(exchanges);
+
+    expect(report.failures.map((f) => f.message)).toEqual(expected);
+    expect(checker.operationFor(exchanges[1]!)?.id).toBe("SupportTickets_Create (status)");
+  });
+});
+
+const REPORT_EVENT = {
+  id: "5f04f77c-2a6a-43bd-9b74-576a64c01f9e",
+  topic: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/acs",
+  subject: "sender/a@contoso.com/message/m",
+  eventType: "Microsoft.Communication.EmailDeliveryReportReceived",
+  data: {
+    sender: "a@contoso.com",
+    recipient: "b@contoso.com",
+    internetMessageId: "<m@contoso.com>",
+    messageId: "m",
+    status: "Bounced",
+    deliveryStatusDetails: { statusMessage: "550" },
+    deliveryAttemptTimestamp: "2026-12-03T10:00:00Z",
+  },
+  dataVersion: "1.0",
+  metadataVersion: "1",
+  eventTime: "2026-12-03T10:00:00Z",
+};
+
+describe("ContractChecker on Event Grid events", () => {
+  it.each([
+    // A report with what the schema requires passes.
+    { case: "conforming report", event: REPORT_EVENT, expected: [] },
+    // The data's required internetMessageId missing.
+    {
+      case: "required data property missing",
+      event: { ...REPORT_EVENT, data: { ...REPORT_EVENT.data, internetMessageId: undefined } },
+      expected: ["event/data: must have required property 'internetMessageId'"],
+    },
+    // A data property of the wrong type.
+    { case: "wrong type", event: { ...REPORT_EVENT, data: { ...REPORT_EVENT.data, recipient: 7 } }, expected: ["event/data/recipient: must be string"] },
+    // The envelope's eventTime is required.
+    { case: "envelope incomplete", event: { ...REPORT_EVENT, eventTime: undefined }, expected: ["event: must have required property 'eventTime'"] },
+    // An event type no vendored spec describes.
+    {
+      case: "unknown event type",
+      event: { ...REPORT_EVENT, eventType: "Microsoft.Communication.SMSReceived" },
+      expected: ["no spec describes this event type"],
+    },
+  ])("$case", ({ event, expected }) => {
+    // JSON round trip: undefined fields are absent, as on the wire.
+    const { failures } = checker.checkEvents([JSON.parse(JSON.stringify(event)) as unknown]);
+
+    expect(failures.map((f) => f.message)).toEqual(expected);
+  });
+
+  it("finds the published example short of its own schema (why the monitor reads both timestamp spellings)", () => {
+    const file = "specification/eventgrid/data-plane/Microsoft.Communication/stable/2018-01-01/examples/event-grid-schema/email_delivery_report_received.json";
+    const example = JSON.parse(readFileSync(path.join(SPECS_DIR, file), "utf8")) as { data: Record<string, unknown> };
+
+    expect(checker.checkEvents([example]).failures.map((f) => f.message)).toEqual(["event/data: must have required property 'internetMessageId'"]);
+    expect(Object.keys(example.data)).toContain("deliveryAttemptTimeStamp");
+  });
 });
 
 describe("the sandbox against the specs", () => {
-  it("conforms on every exchange of the contract run, over the 14 operations the monitor calls", async () => {
+  it("conforms on every exchange of the contract run, over the 22 operations the monitor calls", async () => {
     const run = await runContracts();
 
     expect(run.failures).toEqual([]);
-    expect(run.operations).toBe(14);
+    expect(run.operations).toBe(22);
     expect(run.bodiesValidated).toBeGreaterThan(40);
+    // Delivery reports: a delivered and a bounced recipient at least.
+    expect(run.events).toBeGreaterThanOrEqual(2);
   });
 });

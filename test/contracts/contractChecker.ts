@@ -6,6 +6,9 @@
  * valid swagger and resolves its references (other files, examples). Swagger cannot say a
  * response header is always sent; `x-contract-always: true` on a header (this project's
  * extension) says so where the service's contract depends on it (the send's Operation-Location).
+ * A long-running operation's status URL (`Azure-AsyncOperation`, `Location`) is opaque in the
+ * specs; an exchange with a URL an earlier 201/202 handed out is checked as ARM's asynchronous
+ * operation protocol (common-types `OperationStatusResult`).
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -50,7 +53,16 @@ export interface ManifestEntry {
   sdkVersion?: string;
   apiVersion: string | null;
   operations: string[];
+  /** For system-event schemas (no operations): event type → the definition its `data` follows. */
+  events?: Record<string, string>;
   source: { path: string; commit: string };
+}
+
+/** A schema for events delivered to the monitor (Event Grid system events, EventGridSchema). */
+interface EventSchema {
+  eventType: string;
+  envelope: SwaggerSchema;
+  data: SwaggerSchema;
 }
 
 type SwaggerSchema = Record<string, unknown>;
@@ -91,6 +103,8 @@ interface Operation {
   parameters: SwaggerParameter[];
   responses: Record<string, SwaggerResponse>;
   nextLinkName: string | null | undefined;
+  /** x-ms-long-running-operation: a 201/202 must say where to follow it. */
+  longRunning: boolean;
   examples: Record<string, { parameters?: Record<string, unknown>; responses?: Record<string, { body?: unknown; headers?: Record<string, unknown> }> }>;
 }
 
@@ -110,8 +124,16 @@ export class ContractChecker {
   private readonly definitionsOf = new Map<object, Record<string, SwaggerSchema>>();
   private compiled = new Map<string, ValidateFunction>();
   private readonly reached = new Set<string>();
+  /** Status URLs (path, lower case) long-running operations handed out, and the operation each follows. */
+  private readonly statusUrls = new Map<string, Operation>();
 
-  private constructor(readonly operations: Operation[]) {
+  private constructor(
+    readonly operations: Operation[],
+    /** ARM's asynchronous operation status body (common types), for the status URLs above. */
+    private readonly operationStatusSchema: SwaggerSchema,
+    /** Events the monitor receives, by event type. */
+    private readonly eventSchemas: EventSchema[] = [],
+  ) {
     this.ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
     addFormats(this.ajv);
     // AutoRest formats ajv-formats does not know.
@@ -156,18 +178,31 @@ export class ContractChecker {
             parameters,
             responses: op.responses,
             nextLinkName: pageable ? (pageable.nextLinkName ?? null) : undefined,
+            longRunning: op["x-ms-long-running-operation"] === true,
             examples: (op["x-ms-examples"] as Operation["examples"] | undefined) ?? {},
           });
         }
       }
     }
-    const checker = new ContractChecker(operations);
+    const common = (await new SwaggerParser().dereference(path.join(SPECS_DIR, "common-types.json"))) as unknown as {
+      definitions: Record<string, SwaggerSchema>;
+    };
+    const eventSchemas: EventSchema[] = [];
+    for (const entry of entries.filter((e) => e.events)) {
+      const api = (await new SwaggerParser().validate(path.join(SPECS_DIR, entry.file))) as unknown as { definitions: Record<string, SwaggerSchema> };
+      definitions.push([api, api.definitions]);
+      for (const [eventType, definition] of Object.entries(entry.events!)) {
+        eventSchemas.push({ eventType, envelope: api.definitions["EventGridEvent"]!, data: api.definitions[definition]! });
+      }
+    }
+    const checker = new ContractChecker(operations, common.definitions["OperationStatusResult"]!, eventSchemas);
     for (const [api, defs] of definitions) checker.definitionsOf.set(api, defs);
     return checker;
   }
 
   /** Checks exchanges (and resets nothing: call once per run). */
   checkExchanges(exchanges: readonly RecordedExchange[]): ContractReport {
+    this.learnStatusUrls(exchanges);
     const failures: ContractFailure[] = [];
     let bodiesValidated = 0;
     for (const exchange of exchanges) {
@@ -217,9 +252,49 @@ export class ContractChecker {
     return { examples, failures };
   }
 
+  /**
+   * Events as the monitor's Event Grid trigger receives them (EventGridSchema), each against the
+   * envelope and its type's data schema; an event type no spec describes is a failure.
+   */
+  checkEvents(events: readonly unknown[]): { events: number; failures: ContractFailure[] } {
+    const failures: ContractFailure[] = [];
+    events.forEach((event, index) => {
+      const eventType = (event as { eventType?: unknown } | null)?.eventType;
+      const schema = this.eventSchemas.find((s) => s.eventType === eventType);
+      const subject = `event ${index + 1} (${String(eventType)})`;
+      if (!schema) {
+        failures.push({ operation: String(eventType), subject, message: "no spec describes this event type" });
+        return;
+      }
+      const problems = [
+        ...this.validate(schema.envelope, "response", event, "event"),
+        ...this.validate(schema.data, "response", (event as { data?: unknown }).data, "event/data"),
+      ];
+      for (const message of problems) failures.push({ operation: schema.eventType, subject, message });
+    });
+    return { events: events.length, failures };
+  }
+
   /** The spec operation an exchange's method, host and path match (the most specific path wins). */
   operationFor(exchange: Pick<RecordedExchange, "method" | "host" | "url">): { id: string; apiVersion: string } | undefined {
+    const followed = this.statusUrls.get(new URL(exchange.url, "https://sandbox.invalid").pathname.toLowerCase());
+    if (followed && exchange.method === "GET") return { id: `${followed.id} (status)`, apiVersion: followed.apiVersion };
     return this.match(exchange);
+  }
+
+  /**
+   * Remembers the status URLs long-running operations' 201/202 answers hand out, so that
+   * operationFor and the checks know the polls (call before them; checkExchanges does).
+   */
+  learnStatusUrls(exchanges: readonly RecordedExchange[]): void {
+    for (const exchange of exchanges) {
+      const op = this.match(exchange);
+      if (!op?.longRunning || (exchange.status !== 201 && exchange.status !== 202)) continue;
+      for (const header of ["azure-asyncoperation", "location"]) {
+        const target = exchange.responseHeaders[header];
+        if (target && URL.canParse(target)) this.statusUrls.set(new URL(target).pathname.toLowerCase(), op);
+      }
+    }
   }
 
   private match(exchange: Pick<RecordedExchange, "method" | "host" | "url">): Operation | undefined {
@@ -233,6 +308,8 @@ export class ContractChecker {
   private checkExchange(exchange: RecordedExchange): { failures: ContractFailure[]; bodiesValidated: number } {
     const url = new URL(exchange.url, "https://sandbox.invalid");
     const subject = `${exchange.method} ${exchange.host.replace(/:\d+$/, "")}${url.pathname} → ${exchange.status}`;
+    const followed = this.statusUrls.get(url.pathname.toLowerCase());
+    if (followed && exchange.method === "GET") return this.checkStatusExchange(followed, exchange, subject);
     const op = this.match(exchange);
     if (!op)
       return {
@@ -281,6 +358,7 @@ export class ContractChecker {
     }
     this.checkHeaders(declared, exchange.responseHeaders).forEach(fail);
     checkThrottlingHeaders(op, exchange).forEach(fail);
+    if (op.longRunning && (exchange.status === 201 || exchange.status === 202)) checkLongRunningStart(declared, exchange).forEach(fail);
     let bodiesValidated = 0;
     if (declared.schema) {
       const body = parseJson(exchange.responseBody);
@@ -293,6 +371,38 @@ export class ContractChecker {
       }
     }
     return { failures, bodiesValidated };
+  }
+
+  /**
+   * A poll of a long-running operation's status URL (ARM's asynchronous operation protocol): 200
+   * with the status body (a Failed one says why), or an error in ARM's envelope; a 429 says when to
+   * come back. The URL is the service's own, so only its api-version is compared.
+   */
+  private checkStatusExchange(op: Operation, exchange: RecordedExchange, subject: string): { failures: ContractFailure[]; bodiesValidated: number } {
+    this.reached.add(op.id);
+    const failures: ContractFailure[] = [];
+    const fail = (message: string) => failures.push({ operation: `${op.id} (status)`, subject, message });
+    const apiVersion = new URL(exchange.url, "https://sandbox.invalid").searchParams.get("api-version");
+    if (apiVersion !== op.apiVersion) fail(`status URL api-version "${apiVersion}" is not the operation's "${op.apiVersion}"`);
+    checkThrottlingHeaders(op, exchange).forEach(fail);
+    const body = parseJson(exchange.responseBody);
+    if (exchange.status >= 400) {
+      if (body === undefined) fail("response body is not JSON");
+      else checkErrorEnvelope(body).forEach(fail);
+      return { failures, bodiesValidated: body === undefined ? 0 : 1 };
+    }
+    if (exchange.status !== 200) {
+      fail(`status ${exchange.status} is not an asynchronous operation status answer (200)`);
+      return { failures, bodiesValidated: 0 };
+    }
+    if (body === undefined) {
+      fail("response body is not JSON");
+      return { failures, bodiesValidated: 0 };
+    }
+    this.validate(this.operationStatusSchema, "response", body, "body").forEach(fail);
+    const status = (body as { status?: unknown } | null)?.status;
+    if (status === "Failed" && !(body as { error?: unknown }).error) fail("a Failed operation status without error");
+    return { failures, bodiesValidated: 1 };
   }
 
   private checkParameterValue(parameter: SwaggerParameter, raw: string): string[] {
@@ -467,6 +577,20 @@ function checkThrottlingHeaders(op: Operation, exchange: RecordedExchange): stri
       problems.push("Resource Graph answer without x-ms-user-quota-resets-after (hh:mm:ss)");
   }
   return problems;
+}
+
+/**
+ * A 201/202 that starts a long-running operation says where to follow it: ARM's
+ * `Azure-AsyncOperation` and/or `Location`, or a data plane's `Operation-Location` (absolute URLs).
+ * Where the spec declares those headers, its own header checks apply instead.
+ */
+function checkLongRunningStart(declared: SwaggerResponse, exchange: RecordedExchange): string[] {
+  const followHeaders = ["azure-asyncoperation", "location", "operation-location"];
+  if (Object.keys(declared.headers ?? {}).some((name) => followHeaders.includes(name.toLowerCase()))) return [];
+  const headers = exchange.responseHeaders;
+  const targets = followHeaders.filter((name) => headers[name] !== undefined);
+  if (targets.length === 0) return ["long-running operation started without Azure-AsyncOperation, Location or Operation-Location"];
+  return targets.filter((name) => !URL.canParse(headers[name]!)).map((name) => `${name} is not an absolute URL: ${headers[name]}`);
 }
 
 function parseJson(text: string): unknown {

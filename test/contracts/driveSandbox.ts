@@ -3,14 +3,16 @@
  * options as src/composition.ts, so every operation the monitor calls today is exchanged at
  * least once: answers that succeed (paged where the spec pages), the error answers the monitor
  * branches on (each kind of not found, forbidden, an unserved api-version, an old key version),
- * and an injected fault per route (429, 503).
+ * an injected fault per route (429, 503), and the polls of Microsoft.Support's long-running creates.
  */
 import { CosmosDBManagementClient } from "@azure/arm-cosmosdb";
 import { createDefaultHttpClient } from "@azure/core-rest-pipeline";
+import { MicrosoftSupport } from "@azure/arm-support";
 import { KeyClient } from "@azure/keyvault-keys";
 import { AcsEmailSender } from "../../src/adapters/acsEmail";
 import { ArmAccountSource } from "../../src/adapters/armAccounts";
 import { ArmSubscriptionLister } from "../../src/adapters/armSubscriptions";
+import { ArmSupportTickets } from "../../src/adapters/armSupportTickets";
 import { SdkKeyMetadataReader } from "../../src/adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "../../src/adapters/keyVaultManagement";
 import { ResourceGraphDiscovery } from "../../src/adapters/resourceGraphAccounts";
@@ -187,10 +189,66 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[
     html: "<p>HTML.</p>",
     idempotencyKey: `contract-${n}`,
   });
+  // Each accepted send makes ACS post a delivery report per recipient (Event Grid): one recipient
+  // bounces, none repeats, and they wait until the caller hands them over.
+  sandbox.acs.deliveryReports.configure({ bouncingAddresses: ["bounce@contoso.com"], repeatShare: 0, autoDeliver: false });
   // The send is one POST; its result is read separately, once (the monitor's send protocol).
   await must("send email", () => email.send(outgoing(1)));
+  await must("send email to several", () => email.send({ ...outgoing(3), to: ["owner@contoso.com", "bounce@contoso.com"], cc: ["team@contoso.com"] }));
   await must("read send result", () => email.readOperationStatus(outgoing(1).operationId));
   await withFaults("acs-send", () => email.send(outgoing(2)));
   await withFaults("acs-poll", () => email.readOperationStatus(outgoing(1).operationId));
+
+  // Microsoft.Support: the service and its classifications, name checks, a ticket created through
+  // its long-running operation (polled twice InProgress, then the final GET), a communication; a
+  // missing ticket, a communication on it, an unserved api-version; faults on every route.
+  const support = new ArmSupportTickets({ ...armOptions, pollIntervalInMs: 0 });
+  const service = await support.findService(CONTRACT_SUBSCRIPTION, "Microsoft.DocumentDB/databaseAccounts").catch((error: unknown) => {
+    unexpected.push(`find support service: ${String(error)}`);
+    return undefined;
+  });
+  const ticket = (name: string) => ({
+    name,
+    title: "Contract check",
+    description: "Contract check.",
+    severity: "critical" as const,
+    serviceId: service?.id ?? "/providers/Microsoft.Support/services/missing",
+    problemClassificationId: service?.classifications[0]?.id ?? "/providers/Microsoft.Support/services/missing/problemClassifications/missing",
+    resourceId: healthy,
+    problemStartTime: "2026-12-03T09:00:00.000Z",
+    contact: { firstName: "Contract", lastName: "Check", email: "owner@contoso.com", country: "usa", language: "en-us", timezone: "UTC" },
+  });
+  sandbox.support.setPollsBeforeDone(2);
+  await must("check ticket name", () => support.isNameAvailable(CONTRACT_SUBSCRIPTION, "cmk-contract"));
+  await must("create ticket", () => support.createTicket(CONTRACT_SUBSCRIPTION, ticket("cmk-contract")));
+  await must("get ticket", () => support.getTicket(CONTRACT_SUBSCRIPTION, "cmk-contract"));
+  await must("check communication name", () => support.isCommunicationNameAvailable(CONTRACT_SUBSCRIPTION, "cmk-contract", "note-1"));
+  await must("add communication", () =>
+    support.addCommunication(CONTRACT_SUBSCRIPTION, "cmk-contract", { name: "note-1", subject: "Contract check", body: "Still revoked." }),
+  );
+  // A missing ticket reads as undefined (a 404 underneath); adding to it is refused with 404.
+  await must("get missing ticket", () => support.getTicket(CONTRACT_SUBSCRIPTION, "cmk-missing"));
+  await swallow(() => support.addCommunication(CONTRACT_SUBSCRIPTION, "cmk-missing", { name: "note-1", subject: "s", body: "b" }));
+  await swallow(() => support.isCommunicationNameAvailable(CONTRACT_SUBSCRIPTION, "cmk-missing", "note-1"));
+  await swallow(() =>
+    drain(
+      new MicrosoftSupport(sandbox.credential, CONTRACT_SUBSCRIPTION, {
+        ...clientOptions,
+        endpoint: sandbox.url,
+        apiVersion: UNSERVED_API_VERSION,
+      }).services.list(),
+    ),
+  );
+  await withFaults("support-services", () => support.findService(CONTRACT_SUBSCRIPTION, "Microsoft.DocumentDB/databaseAccounts"));
+  await withFaults("support-classifications", () => support.findService(CONTRACT_SUBSCRIPTION, "Microsoft.DocumentDB/databaseAccounts"));
+  await withFaults("support-check-name", () => support.isNameAvailable(CONTRACT_SUBSCRIPTION, "cmk-contract"));
+  await withFaults("support-ticket-get", () => support.getTicket(CONTRACT_SUBSCRIPTION, "cmk-contract"));
+  await withFaults("support-ticket-create", () => support.createTicket(CONTRACT_SUBSCRIPTION, ticket("cmk-contract-2")));
+  // The fault lands on the create's status poll.
+  await withFaults("support-operation", () => support.createTicket(CONTRACT_SUBSCRIPTION, ticket("cmk-contract-3")));
+  await withFaults("support-communication", () =>
+    support.addCommunication(CONTRACT_SUBSCRIPTION, "cmk-contract", { name: "note-2", subject: "Contract check", body: "Still revoked." }),
+  );
+  sandbox.support.setPollsBeforeDone(1);
   return unexpected;
 }

@@ -9,6 +9,8 @@ import { driveAllOperations } from "./driveSandbox";
 
 export interface ContractRun extends ContractReport {
   examples: number;
+  /** Events the sandbox delivered to the monitor (Event Grid), each checked against its schema. */
+  events: number;
 }
 
 export async function runContracts(): Promise<ContractRun> {
@@ -16,19 +18,28 @@ export async function runContracts(): Promise<ContractRun> {
   const examples = checker.checkExamples();
   const sandbox = await LocalSandbox.start({ recordExchanges: true });
   let unexpected: string[];
+  const received: unknown[] = [];
   try {
     unexpected = await driveAllOperations(sandbox);
+    // The delivery reports the sends caused, as the Event Grid trigger would receive them.
+    sandbox.acs.deliveryReports.subscribe(async (event) => void received.push(event));
+    await sandbox.acs.deliveryReports.deliverPending();
   } finally {
     await sandbox.stop();
   }
   const report = checker.checkExchanges(sandbox.exchanges());
+  const events = checker.checkEvents(received);
   const failures = [
     ...examples.failures,
+    ...events.failures,
+    ...(received.length === 0
+      ? [{ operation: "Microsoft.Communication.EmailDeliveryReportReceived", subject: "coverage", message: "no delivery report was delivered" }]
+      : []),
     ...unexpected.map((message) => ({ operation: "(monitor adapter)", subject: "driver", message })),
     ...report.failures,
     ...report.operationsNotExercised.map((operation) => ({ operation, subject: "coverage", message: "no exchange reached this operation" })),
   ];
-  return { ...report, examples: examples.examples, failures };
+  return { ...report, examples: examples.examples, events: events.events, failures };
 }
 
 async function main(): Promise<void> {
@@ -36,7 +47,9 @@ async function main(): Promise<void> {
   if (process.argv.includes("--json")) {
     console.log(JSON.stringify(run, null, 2));
   } else {
-    console.log(`${run.operations} operations, ${run.exchanges} exchanges, ${run.bodiesValidated} bodies validated, ${run.examples} spec examples`);
+    console.log(
+      `${run.operations} operations, ${run.exchanges} exchanges, ${run.bodiesValidated} bodies validated, ${run.examples} spec examples, ${run.events} events`,
+    );
     for (const f of run.failures) console.log(`FAIL ${f.operation} ${f.subject}: ${f.message}`);
     console.log(run.failures.length === 0 ? "contracts: all exchanges conform" : `contracts: ${run.failures.length} failure(s)`);
   }

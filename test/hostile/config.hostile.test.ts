@@ -27,6 +27,7 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_EMAIL_SENDER: ["DoNotReply", "not an address"],
   ACS_ENDPOINT: ["http://acs.example", "email credentials must travel over TLS"],
   ACS_CONNECTION_STRING: [`accesskey=${SECRET}`, "no endpoint"],
+  CMK_ACS_RESOURCE_ID: ["/subscriptions/x/resourceGroups/rg/providers/Microsoft.Communication/emailServices/e", "not an ACS resource id"],
   CMK_STATE_CONNECTION: [`AccountKey=${SECRET}`, "not a storage connection string"],
   AzureWebJobsStorage: [`garbage;key=${SECRET}`, "not a storage connection string"],
   AzureWebJobsStorage__tableServiceUri: ["http://st.table.core.windows.net", "state must travel over TLS"],

@@ -151,6 +151,25 @@ describe("cycleHealth", () => {
     ["degraded by a subscription", cycle({ subscriptionsFailed: 2 }), "degraded", 1],
     // Emails waiting to be retried.
     ["degraded by email retries", cycle({ emailsRetrying: 1, statusSourceFallback: "coverage" }), "degraded", 2],
+    // An escalation email bounced (ACS delivery report): someone must fix the escalation contacts.
+    [
+      "degraded by an undelivered escalation",
+      cycle({
+        deliveryReports: {
+          recorded: 2,
+          unchanged: 0,
+          unmatched: 0,
+          ignored: 0,
+          undeliveredEscalations: [
+            { key: "k", accountId: "a", incidentId: "i", recipient: "oncall@contoso.com", status: "Bounced", at: "2026-11-29T07:50:00.000Z" },
+          ],
+        },
+      }),
+      "degraded",
+      1,
+    ],
+    // Delivery reports that all arrived: nothing to say.
+    ["ok with delivery reports", cycle({ deliveryReports: { recorded: 2, unchanged: 1, unmatched: 0, ignored: 3, undeliveredEscalations: [] } }), "ok", 0],
     // Three polls (15 minutes at 5) missed: late wins over degraded.
     ["late", cycle({ finishedAt: "2026-11-29T07:40:00.000Z", subscriptionsFailed: 1 }), "late", 2],
     // Just inside the allowance.

@@ -135,7 +135,13 @@ describe("the account page with hostile names", () => {
   });
   const events: IncidentEvent[] = [makeEvent({ detail: EVIL }), makeEvent({ seq: 2, type: "recipients-dropped", detail: `Dropped ${EVIL}` })];
   const report = buildAccountReport(
-    { accountId: ACCOUNT_ID, incidents: [{ incident: hostileIncident, events }], check: hostileCheck, messages: [message({})] },
+    {
+      accountId: ACCOUNT_ID,
+      incidents: [{ incident: hostileIncident, events }],
+      check: hostileCheck,
+      // A delivery report's fields come from Event Grid: text like any other.
+      messages: [message({}, { deliveryResults: { [`${EVIL}@contoso.com`]: { status: EVIL, at: "2026-11-29T07:16:00.000Z", details: EVIL, eventId: "e" } } })],
+    },
     NOW,
     OPTIONS,
   )!;
@@ -147,6 +153,7 @@ describe("the account page with hostile names", () => {
     expect(body).toContain(`Dropped ${EVIL_ESCAPED}`);
     expect(body).toContain(`to ${EVIL_ESCAPED}@contoso.com`);
     expect(body).toContain("Given up after 5 attempts");
+    expect(body).toContain(`${EVIL_ESCAPED}@contoso.com: ${EVIL_ESCAPED} 2026-11-29 07:16 UTC (${EVIL_ESCAPED})`);
     // No script at all on this page.
     expect(body).not.toMatch(/<script\b/);
   });
