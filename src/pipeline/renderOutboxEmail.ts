@@ -37,7 +37,8 @@ async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, st
   const tickets = ctx.settings.supportTickets;
   const supportTicket =
     message.kind === "escalation" && tickets.mode !== "off" ? supportTicketView(facts, tickets, await ticketOutcome(ctx, message)) : undefined;
-  return renderEmail(facts, { ...(ownerLinks ? { ownerLinks } : {}), ...(supportTicket ? { supportTicket } : {}) });
+  // Deadlines count from when the message was recorded: a retried send says the same as the first try.
+  return renderEmail(facts, { asOf: message.createdAt, ...(ownerLinks ? { ownerLinks } : {}), ...(supportTicket ? { supportTicket } : {}) });
 }
 
 /** In create mode, what became of the ticket (src/pipeline/supportTicketStage.ts ran before the send). */
