@@ -264,7 +264,7 @@ function renderHtmlBlock(block: Block): SafeHtml {
 
 function renderHtml(subject: string, blocks: Block[]): string {
   return html`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${subject}</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${subject}</title></head>
 <body style="${STYLE.body}">
 ${blocks.map((block) => html`${renderHtmlBlock(block)}\n`)}</body></html>
 `.html;
