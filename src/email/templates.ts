@@ -8,6 +8,7 @@ import { getCause, type CauseInfo } from "../domain/causes";
 import type { Incident, IncidentEvent, MessageFacts } from "../domain/incident";
 import { PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
 import type { WarningDigestFacts } from "../domain/warnings";
+import type { WeeklyReportFacts, WeeklyReportIncident } from "../domain/weeklyReport";
 import { displayValue, neutralizeText } from "../domain/displayText";
 import { sanitizeHeaderText } from "../domain/recipients";
 import {
@@ -107,7 +108,20 @@ type Block =
   | { type: "command"; command: string }
   | { type: "link"; label: string; url: string }
   | { type: "table"; headers: string[]; rows: string[][] }
-  | { type: "lead"; lead: Lead };
+  | { type: "lead"; lead: Lead }
+  | { type: "bars"; caption: string; legend: BarLegend[]; rows: Array<{ label: string; values: number[] }> };
+
+/**
+ * A bar chart drawn with table cells: it renders in Gmail and Outlook, which show no SVG, and
+ * needs no image (blocked by default in many clients). The numbers are written beside each bar.
+ */
+interface BarLegend {
+  name: string;
+  /** A colour of ours ("#rrggbb"), never from data. */
+  color: string;
+  /** The plain-text bar character. */
+  mark: string;
+}
 
 /**
  * The first screen of an incident email, read on a phone at 3 a.m.: what happened, the deadline
@@ -149,6 +163,13 @@ function neutralizeBlocks(blocks: Block[]): Block[] {
         return { ...block, label: n(block.label) };
       case "table":
         return { ...block, headers: block.headers.map(n), rows: block.rows.map((row) => row.map(n)) };
+      case "bars":
+        return {
+          ...block,
+          caption: n(block.caption),
+          legend: block.legend.map((entry) => ({ ...entry, name: n(entry.name) })),
+          rows: block.rows.map((row) => ({ ...row, label: n(row.label) })),
+        };
       case "lead": {
         const { what, deadline, action, link } = block.lead;
         return {
@@ -198,6 +219,19 @@ function renderText(blocks: Block[]): string {
         return `${block.label}: ${block.url}`;
       case "table":
         return [block.headers.join(" | "), ...block.rows.map((row) => row.join(" | "))].join("\n");
+      case "bars": {
+        const max = Math.max(1, ...block.rows.map((row) => row.values.reduce((sum, value) => sum + value, 0)));
+        const width = Math.max(...block.rows.map((row) => row.label.length));
+        const scale = (value: number) => Math.round((value / max) * TEXT_BAR_WIDTH);
+        const legend = block.legend.map((entry) => `${entry.mark} ${entry.name}`).join(", ");
+        return [
+          `${block.caption} (${legend})`,
+          ...block.rows.map(
+            (row) =>
+              `${row.label.padEnd(width)} | ${row.values.map((value, i) => block.legend[i]!.mark.repeat(scale(value))).join("")} ${row.values.join(" / ")}`,
+          ),
+        ].join("\n");
+      }
       case "lead": {
         const { what, deadline, action, command, link } = block.lead;
         const lines = [what];
@@ -211,6 +245,10 @@ function renderText(blocks: Block[]): string {
   });
   return `${parts.join("\n\n")}\n`;
 }
+
+/** Characters of the longest bar in plain text, pixels in HTML. */
+const TEXT_BAR_WIDTH = 40;
+const HTML_BAR_WIDTH = 240;
 
 const STYLE = {
   body: "font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1b1b1b;max-width:760px;margin:0;padding:16px;",
@@ -251,6 +289,21 @@ function renderHtmlBlock(block: Block): SafeHtml {
       return html`<table style="${STYLE.table}"><thead><tr>${block.headers.map(
         (header) => html`<th style="${STYLE.th}">${header}</th>`,
       )}</tr></thead><tbody>${block.rows.map((row) => html`<tr>${row.map((cell) => html`<td style="${STYLE.td}">${cell}</td>`)}</tr>`)}</tbody></table>`;
+    case "bars": {
+      const max = Math.max(1, ...block.rows.map((row) => row.values.reduce((sum, value) => sum + value, 0)));
+      const px = (value: number) => Math.round((value / max) * HTML_BAR_WIDTH);
+      return html`<table style="${STYLE.table}" role="img" aria-label="${block.caption}"><caption style="text-align:left;font-weight:600;padding:0 0 4px 0;">${block.caption}</caption>${block.rows.map(
+        (row) =>
+          html`<tr><td style="${STYLE.td}white-space:nowrap;">${row.label}</td><td style="padding:2px 0;"><table style="border-collapse:collapse;"><tr>${row.values.map(
+            (value, i) =>
+              value > 0
+                ? html`<td style="background:${block.legend[i]!.color};width:${px(value)}px;height:14px;padding:0;font-size:1px;line-height:1px;">&nbsp;</td>`
+                : "",
+          )}<td style="padding:0 0 0 6px;font-size:12px;">${row.values.join(" / ")}</td></tr></table></td></tr>`,
+      )}<tr><td></td><td style="font-size:12px;padding:4px 0;">${block.legend.map(
+        (entry) => html`<span style="display:inline-block;width:10px;height:10px;background:${entry.color};"></span> ${entry.name}&nbsp;&nbsp; `,
+      )}</td></tr></table>`;
+    }
     case "lead": {
       const { what, deadline, action, command, link } = block.lead;
       return html`<div style="${STYLE.lead}" data-lead="lead"><p style="${STYLE.leadWhat}" data-lead="what">${what}</p>${
@@ -817,8 +870,9 @@ const TEMPLATES: Record<MessageFacts["kind"], (ctx: Context) => Template> = {
 };
 
 /** Subject, plain text and HTML for one message. Pure: the same facts give the same email. */
-export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: RenderEmailOptions = {}): RenderedEmail {
+export function renderEmail(facts: MessageFacts | WarningDigestFacts | WeeklyReportFacts, options: RenderEmailOptions = {}): RenderedEmail {
   if (facts.kind === "warning-digest") return renderWarningDigest(facts, options);
+  if (facts.kind === "weekly-report") return renderWeeklyReport(facts, options);
   const incident = facts.incident;
   const ctx: Context = {
     facts,
@@ -891,6 +945,107 @@ export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEm
       `Sent by ${monitorName}, at most once a day and only when something changed. ` +
       "You receive this because you are listed as an owner or contact of these Cosmos DB accounts.",
   });
+  const safeBlocks = neutralizeBlocks(blocks);
+  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The weekly report (escalation contacts)
+
+const OPENED = { name: "opened", color: "#c50f1f", mark: "#" };
+const ESCALATED = { name: "escalated", color: "#8a3ffc", mark: "!" };
+const RESOLVED = { name: "resolved", color: "#107c10", mark: "=" };
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function incidentRow(incident: WeeklyReportIncident): string[] {
+  const cause = getCause(incident.cause);
+  return [
+    incident.accountName,
+    `${cause.title}${incident.code === null ? "" : ` (${incident.code})`}`,
+    formatUtc(incident.detectedAt),
+    incident.resolvedAt ? formatUtc(incident.resolvedAt) : `open (${incident.state})`,
+    incident.resolvedAt ? (formatDuration(incident.detectedAt, incident.resolvedAt) ?? "unknown") : "",
+  ];
+}
+
+function omittedBlock(count: number, what: string): Block[] {
+  return count > 0 ? [{ type: "paragraph", text: `${count} more ${what} not listed; the dashboard has them all.` }] : [];
+}
+
+/** The weekly report: totals first, then the trend charts, the incidents, escalations, slowest recoveries and at-risk accounts. Pure. */
+export function renderWeeklyReport(facts: WeeklyReportFacts, options: RenderEmailOptions = {}): RenderedEmail {
+  const monitorName = options.monitorName?.trim() || DEFAULT_MONITOR_NAME;
+  const { totals } = facts;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const subjectLine = sanitizeHeaderText(
+    `[CMK weekly] ${facts.week}: ${plural(totals.opened, "incident")}, ${totals.escalated} escalated, ${totals.openAtEnd} still open, ${plural(totals.atRiskAccounts, "account")} at risk`,
+  );
+  const headers = ["Account", "Cause", "Detected", "Resolved", "Lasted"];
+  const blocks: Block[] = [
+    {
+      type: "paragraph",
+      text:
+        `Week ${facts.week} (${formatUtc(facts.from)} to ${formatUtc(facts.to)}): ${plural(totals.opened, "new incident")}, ${totals.resolved} resolved, ` +
+        `${totals.escalated} escalated to support, ${totals.openAtEnd} open at the end of the week; ${plural(totals.atRiskAccounts, "healthy account")} with warnings.`,
+    },
+    { type: "heading", text: "Trends" },
+    {
+      type: "bars",
+      caption: "Incidents per day (opened / escalated / resolved)",
+      legend: [OPENED, ESCALATED, RESOLVED],
+      rows: facts.daily.map((day, index) => ({ label: `${WEEKDAYS[index] ?? ""} ${day.day.slice(5)}`, values: [day.opened, day.escalated, day.resolved] })),
+    },
+    {
+      type: "bars",
+      caption: "Incidents opened per week",
+      legend: [OPENED],
+      rows: facts.weekly.map((week) => ({ label: week.week, values: [week.opened] })),
+    },
+    { type: "heading", text: "Incidents this week" },
+    ...(facts.incidents.length > 0
+      ? ([{ type: "table", headers, rows: facts.incidents.map(incidentRow) }] satisfies Block[])
+      : ([{ type: "paragraph", text: "No incidents this week." }] satisfies Block[])),
+    ...omittedBlock(facts.omitted.incidents, "incidents"),
+    { type: "heading", text: "Escalations" },
+    ...(facts.escalations.length > 0
+      ? ([
+          {
+            type: "table",
+            headers: ["Account", "Cause", "Detected", "Escalated", "Now"],
+            rows: facts.escalations.map((incident) => {
+              const [account, cause, detected] = incidentRow(incident);
+              return [
+                account!,
+                cause!,
+                detected!,
+                formatUtc(incident.escalatedAt),
+                incident.resolvedAt ? `resolved ${formatUtc(incident.resolvedAt)}` : incident.state,
+              ];
+            }),
+          },
+        ] satisfies Block[])
+      : ([{ type: "paragraph", text: "No escalations this week." }] satisfies Block[])),
+    ...omittedBlock(facts.omitted.escalations, "escalations"),
+    { type: "heading", text: "Slowest recoveries" },
+    ...(facts.slowestRecoveries.length > 0
+      ? ([{ type: "table", headers, rows: facts.slowestRecoveries.map(incidentRow) }] satisfies Block[])
+      : ([{ type: "paragraph", text: "No incident was resolved this week." }] satisfies Block[])),
+    { type: "heading", text: "At risk (warnings on healthy accounts)" },
+    ...(facts.atRisk.length > 0
+      ? ([
+          {
+            type: "table",
+            headers: ["Severity", "Account", "Finding"],
+            rows: facts.atRisk.map((finding) => [SEVERITY_TEXT[finding.severity] ?? finding.severity, finding.accountName, finding.title]),
+          },
+        ] satisfies Block[])
+      : ([{ type: "paragraph", text: "The daily checks found nothing that can revoke a healthy account." }] satisfies Block[])),
+    ...omittedBlock(facts.omitted.atRisk, "findings"),
+    {
+      type: "paragraph",
+      text: `Sent by ${monitorName} once a week, after Monday 00:00 UTC. You receive this as an escalation contact for customer-managed key incidents.`,
+    },
+  ];
   const safeBlocks = neutralizeBlocks(blocks);
   return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
 }
