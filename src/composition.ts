@@ -245,6 +245,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     fanout: config.fanout,
     fanoutThreshold: config.fanoutThreshold,
     digestThreshold: config.digestThreshold,
+    weeklyReport: config.weeklyReport,
     emailRatePerMinute: config.emailRatePerMinute,
     emailRatePerHour: config.emailRatePerHour,
     supportTickets: config.supportTickets,

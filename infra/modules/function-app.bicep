@@ -138,6 +138,10 @@ param fanoutThreshold int = 200
 @description('CMK_WORK_QUEUE value: the work queue in the host storage account.')
 param workQueueName string = 'cmk-work'
 
+@allowed(['off', 'on'])
+@description('CMK_WEEKLY_REPORT value.')
+param weeklyReport string = 'off'
+
 @minValue(2)
 @maxValue(1000)
 @description('CMK_DIGEST_THRESHOLD value.')
@@ -303,6 +307,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
       CMK_WORK_QUEUE: workQueueName
       CMK_DIGEST_THRESHOLD: string(digestThreshold)
+      CMK_WEEKLY_REPORT: weeklyReport
       CMK_EMAIL_DOMAIN_KIND: emailDomainKind
       // Empty: the monitor applies the domain kind's ACS limits.
       CMK_EMAIL_RATE_PER_MINUTE: emailRatePerMinute == 0 ? '' : string(emailRatePerMinute)

@@ -373,6 +373,8 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_FANOUT_THRESHOLD", "fanoutThreshold"],
       ["CMK_WORK_QUEUE", "workQueueName"],
       ["CMK_DIGEST_THRESHOLD", "digestThreshold"],
+      // The weekly report is off unless asked for.
+      ["CMK_WEEKLY_REPORT", "weeklyReport"],
     ])("%s defaults like param %s", (setting, param) => {
       const declaration = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+)$`, "m").exec(main.code)?.[1]?.trim();
       const expected = defaults[setting];
