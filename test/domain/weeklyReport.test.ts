@@ -47,7 +47,7 @@ function incident(name: string, overrides: Partial<Incident>): Incident {
 }
 
 function finding(severity: WarningFinding["severity"], title: string): WarningFinding {
-  return { kind: "key-expiry", severity, title, detail: title, commands: [], fingerprint: title };
+  return { kind: "key-expired", severity, title, detail: title, commands: [], fingerprint: title };
 }
 
 function check(name: string, findings: WarningFinding[]): CheckedAccount {
