@@ -10,7 +10,10 @@ import { buildWeeklyReport, reportWeekAt, weeklyReportMessage } from "../domain/
 import { StateConflictError } from "../ports/errors";
 import type { CycleContext } from "./cycleContext";
 
-export type WeeklyReportOutcome = "off" | "already-recorded" | "no-recipients" | "recorded" | "recorded-elsewhere";
+export type WeeklyReportOutcome = "off" | "already-recorded" | "not-due" | "no-recipients" | "recorded" | "recorded-elsewhere";
+
+/** The first report ever is recorded only this soon after the week turned (Monday, UTC). */
+const FIRST_REPORT_WINDOW_IN_MS = 24 * 60 * 60_000;
 
 export async function recordWeeklyReport(ctx: CycleContext): Promise<WeeklyReportOutcome> {
   if (!ctx.settings.weeklyReport) return "off";
@@ -19,6 +22,9 @@ export async function recordWeeklyReport(ctx: CycleContext): Promise<WeeklyRepor
   const state = await store.getWeeklyReportState();
   // ISO week names of the same width sort by time.
   if (state.lastWeek !== undefined && state.lastWeek >= due.week) return "already-recorded";
+  // A missed Monday is caught up once a report was ever recorded; a first deployment mid-week
+  // waits for the next rollover rather than report a week it did not watch.
+  if (state.lastWeek === undefined && ctx.now.getTime() - due.to.getTime() >= FIRST_REPORT_WINDOW_IN_MS) return "not-due";
   // The same checks as every other recipient: valid addresses in the allowed domains.
   const { recipients } = resolveOwnerRecipients(
     {},
