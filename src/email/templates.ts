@@ -309,7 +309,7 @@ function renderHtmlBlock(block: Block): SafeHtml {
       return html`<div style="${STYLE.lead}" data-lead="lead"><p style="${STYLE.leadWhat}" data-lead="what">${what}</p>${
         deadline ? html`<p style="${STYLE.p}" data-lead="deadline"><strong>Next deadline:</strong> ${deadline}</p>` : ""
       }${action ? html`<p style="${STYLE.p}" data-lead="action"><strong>Do this first:</strong> ${action}</p>` : ""}${
-        command ? html`<pre style="${STYLE.pre}" data-lead="command">${command}</pre>` : ""
+        command ? html`<div data-lead="command"><pre style="${STYLE.pre}">${command}</pre></div>` : ""
       }${link ? html`<p style="${STYLE.p}" data-lead="link"><a style="${STYLE.a}" href="${safeHref(link.url)}">${link.label}</a></p>` : ""}</div>`;
     }
   }
