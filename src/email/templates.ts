@@ -472,9 +472,18 @@ const READ_ONLY_COMMAND = /^az(?: [a-z-]+){1,3} (?:show|list)(?: |$)/;
  * what they found), else the cause's first step with a command; never a command built here.
  */
 function mostLikelyFix(ctx: Context): Pick<Lead, "action" | "command"> | undefined {
+  return probeFix(ctx) ?? causeFix(ctx);
+}
+
+/** The probes' first problem that comes with a command. */
+function probeFix(ctx: Context): Pick<Lead, "action" | "command"> | undefined {
   const found = ctx.facts.evidence?.find((line) => line.outcome === "problem" && line.commands && line.commands.length > 0);
   const first = found?.commands?.[0];
-  if (found && first) return actionWithHelp(`${first.label ?? "Fix what the checks found"}. What we checked: ${found.text}`, first.command);
+  return found && first ? actionWithHelp(`${first.label ?? "Fix what the checks found"}. What we checked: ${found.text}`, first.command) : undefined;
+}
+
+/** The cause's first step that changes something, for causes the owner fixes. */
+function causeFix(ctx: Context): Pick<Lead, "action" | "command"> | undefined {
   if (ctx.cause.fixableBy !== "owner") return undefined;
   const steps = remediationSteps(ctx.incident.cause, ctx.incident.account).filter((candidate) => candidate.commands.length > 0);
   // A step that changes something is the fix; the ones that only show or list come first in the list to confirm it.
@@ -502,12 +511,13 @@ function nextDeadline(ctx: Context, candidates: Array<[at: string | undefined, w
   const purge = (ctx.facts.evidence ?? [])
     .map((line) => line.deadline)
     .filter((deadline): deadline is { at: string; what: string } => deadline !== undefined)
-    .sort((a, b) => a.at.localeCompare(b.at))[0];
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
   if (purge) return `${formatDeadline(purge.at, ctx.asOf)}: ${purge.what}; recover it before then.`;
+  const asOf = ctx.asOf ? Date.parse(ctx.asOf) : undefined;
   const ahead = candidates.filter(
-    (candidate): candidate is [string, string] => candidate[0] !== undefined && (!ctx.asOf || candidate[0].localeCompare(ctx.asOf) >= 0),
+    (candidate): candidate is [string, string] => candidate[0] !== undefined && (asOf === undefined || !(Date.parse(candidate[0]) < asOf)),
   );
-  const next = ctx.asOf ? ahead.sort((a, b) => a[0].localeCompare(b[0]))[0] : ahead[0];
+  const next = asOf !== undefined ? ahead.sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]))[0] : ahead[0];
   return next ? `${formatDeadline(next[0], ctx.asOf)}: ${next[1]}.` : undefined;
 }
 
@@ -756,8 +766,8 @@ function escalation(ctx: Context): Template {
 
 /** First thing for the escalation contact: the probes' fix if they still see one, else the support ticket. */
 function escalationAction(ctx: Context): Pick<Lead, "action" | "command" | "link"> {
-  const fix = mostLikelyFix(ctx);
-  if (fix && ctx.facts.evidence?.some((line) => line.outcome === "problem")) return fix;
+  const fix = probeFix(ctx);
+  if (fix) return fix;
   const view = ctx.supportTicket;
   if (view?.outcome.kind === "filed") {
     return {
