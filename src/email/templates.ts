@@ -570,8 +570,8 @@ function reminder(ctx: Context): Template {
     blocks: [
       leadBlock({
         what:
-          `Reminder ${n}: the Azure Cosmos DB account ${ctx.name} is still revoked, as it has been since ${formatUtc(ctx.incident.detectedAt)} (${ctx.cause.title}). ` +
-          "Its data cannot be read or written until access to the key is restored.",
+          `Reminder ${n}: the Azure Cosmos DB account ${ctx.name} is still revoked, as it has been since ${formatUtc(ctx.incident.detectedAt)} (${ctx.cause.title}); ` +
+          "its data cannot be read or written until access to the key is restored.",
         deadline: revokedDeadline(ctx),
         ...revokedAction(ctx),
       }),
