@@ -58,7 +58,11 @@ describe("the weekly report across a week rollover", () => {
 
     // Sunday: the revocation is detected and mailed; a first deployment mid-week reports nothing.
     await Promise.all(monitors.map((deps) => runCycle(deps)));
-    expect(azure.sandbox.sentEmails().some((email) => email.subject.startsWith("[CMK revoked] weekly-orders-db"))).toBe(true);
+    const revoked = azure.sandbox.sentEmails().find((email) => email.subject.startsWith("[CMK revoked] weekly-orders-db"));
+    // The drain renders the lead with deadlines counted from when the message was recorded (this cycle).
+    expect(revoked?.plainText).toMatch(
+      /^The Azure Cosmos DB account weekly-orders-db lost access[^\n]*\n\nNext deadline: 2026-11-29 \d\d:\d\d UTC \(in [^)]+\)/,
+    );
     expect(weeklyEmails()).toHaveLength(0);
 
     // Sunday 23:55: the week has not turned yet.
