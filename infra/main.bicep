@@ -178,6 +178,10 @@ param retentionDays int = 90
 @description('CMK_WORK_QUEUE: storage queue for work items (created with its -poison queue).')
 param workQueueName string = 'cmk-work'
 
+@allowed(['off', 'on'])
+@description('CMK_WEEKLY_REPORT: on sends the escalation contacts a report of the last ISO week after Monday 00:00 UTC.')
+param weeklyReport string = 'off'
+
 @minValue(2)
 @maxValue(1000)
 @description('CMK_DIGEST_THRESHOLD: due emails of one kind to the same recipients that go out as one digest.')
@@ -412,6 +416,7 @@ module functionApp 'modules/function-app.bicep' = {
     retentionDays: retentionDays
     workQueueName: workQueueName
     digestThreshold: digestThreshold
+    weeklyReport: weeklyReport
     // The sender is the custom domain only once it is verified and linked (modules/communication.bicep).
     emailDomainKind: !empty(customEmailDomain) && customEmailDomainVerified ? 'custom' : 'azure-managed'
     emailRatePerMinute: emailRatePerMinute

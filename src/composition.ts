@@ -246,6 +246,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     fanoutThreshold: config.fanoutThreshold,
     retentionDays: config.retentionDays,
     digestThreshold: config.digestThreshold,
+    weeklyReport: config.weeklyReport,
     emailRatePerMinute: config.emailRatePerMinute,
     emailRatePerHour: config.emailRatePerHour,
     supportTickets: config.supportTickets,

@@ -236,6 +236,8 @@ export const settingsSchema = z.object({
     }),
   AzureWebJobsStorage__queueServiceUri: httpsUrl,
   CMK_DIGEST_THRESHOLD: wholeNumber(5, 2, 1000),
+  // The weekly report to CMK_ESCALATION_RECIPIENTS (README "Weekly report"); off unless asked for.
+  CMK_WEEKLY_REPORT: choice(["off", "on"] as const, "off", "must be on or off"),
   // Defaults follow the sender domain's ACS limits (EMAIL_DOMAIN_LIMITS); set to override.
   CMK_EMAIL_DOMAIN_KIND: choice(["azure-managed", "custom"] as const, "azure-managed", "must be azure-managed or custom"),
   CMK_EMAIL_RATE_PER_MINUTE: optionalWholeNumber(1, 100_000),
@@ -350,6 +352,8 @@ export interface MonitorConfig {
   readonly queue?: QueueConnection;
   /** Due messages of one kind to one recipient set from which one digest email is sent instead. */
   readonly digestThreshold: number;
+  /** CMK_WEEKLY_REPORT=on: the escalation contacts get a report of the last ISO week after Monday 00:00 UTC. */
+  readonly weeklyReport: boolean;
   /** The sender domain's kind; the default rates follow it. */
   readonly emailDomainKind: EmailDomainKind;
   readonly emailRatePerMinute: number;
@@ -389,6 +393,7 @@ export type MonitorSettings = Pick<
   | "fanoutThreshold"
   | "retentionDays"
   | "digestThreshold"
+  | "weeklyReport"
   | "emailRatePerMinute"
   | "emailRatePerHour"
   | "supportTickets"
@@ -547,6 +552,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     workQueue: settings.CMK_WORK_QUEUE,
     ...(queue ? { queue } : {}),
     digestThreshold: settings.CMK_DIGEST_THRESHOLD,
+    weeklyReport: settings.CMK_WEEKLY_REPORT === "on",
     emailDomainKind: settings.CMK_EMAIL_DOMAIN_KIND,
     emailRatePerMinute: settings.CMK_EMAIL_RATE_PER_MINUTE ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].send[0],
     emailRatePerHour: settings.CMK_EMAIL_RATE_PER_HOUR ?? EMAIL_DOMAIN_LIMITS[settings.CMK_EMAIL_DOMAIN_KIND].send[1],

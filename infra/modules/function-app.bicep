@@ -146,6 +146,10 @@ param retentionDays int = 90
 @description('CMK_WORK_QUEUE value: the work queue in the host storage account.')
 param workQueueName string = 'cmk-work'
 
+@allowed(['off', 'on'])
+@description('CMK_WEEKLY_REPORT value.')
+param weeklyReport string = 'off'
+
 @minValue(2)
 @maxValue(1000)
 @description('CMK_DIGEST_THRESHOLD value.')
@@ -313,6 +317,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_RETENTION_DAYS: string(retentionDays)
       CMK_WORK_QUEUE: workQueueName
       CMK_DIGEST_THRESHOLD: string(digestThreshold)
+      CMK_WEEKLY_REPORT: weeklyReport
       CMK_EMAIL_DOMAIN_KIND: emailDomainKind
       // Empty: the monitor applies the domain kind's ACS limits.
       CMK_EMAIL_RATE_PER_MINUTE: emailRatePerMinute == 0 ? '' : string(emailRatePerMinute)

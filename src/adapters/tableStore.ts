@@ -12,6 +12,7 @@ import type { DeliveryResults } from "../domain/deliveryReport";
 import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain/warnings";
+import { WEEKLY_REPORT_PARTITION } from "../domain/weeklyReport";
 import { statusCodeOf } from "../ports/failures";
 import { StateConflictError } from "../ports/errors";
 import type { DeliveryReportStore } from "../ports/deliveryReports";
@@ -36,6 +37,8 @@ const CHECKS_PARTITION_PREFIX = "warning-checks-";
 const CHECKS_PARTITION_END = "warning-checks.";
 /** A recipient's warning-digest state, in the recipient's partition. */
 const DIGEST_ROW = "digest";
+/** In the weekly report's partition: the last ISO week reported. */
+const WEEKLY_REPORT_ROW = "weekly-report-state";
 // A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split. A whole
 // entity holds at most 1 MiB, strings counted as UTF-16 (2 bytes a unit): 15 chunks are 900,000
 // bytes, leaving room for the row's other properties and their names.
@@ -539,6 +542,35 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
     } catch (error) {
       const status = statusCodeOf(error);
       if (status === 412 || status === 404) return false;
+      throw error;
+    }
+  }
+
+  async getWeeklyReportState(): Promise<{ lastWeek: string | undefined; etag: string | undefined }> {
+    await this.ensureTable();
+    try {
+      const row = await this.table.getEntity<TableEntity>(partitionKeyFor(WEEKLY_REPORT_PARTITION), WEEKLY_REPORT_ROW);
+      return { lastWeek: typeof row.lastWeek === "string" && row.lastWeek !== "" ? row.lastWeek : undefined, etag: row.etag };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return { lastWeek: undefined, etag: undefined };
+      throw error;
+    }
+  }
+
+  async commitWeeklyReport(week: string, etag: string | undefined, message: OutboxMessage): Promise<void> {
+    await this.ensureTable();
+    const partitionKey = partitionKeyFor(message.accountId);
+    const stateEntity: TableEntity = { partitionKey, rowKey: WEEKLY_REPORT_ROW, lastWeek: week };
+    const actions: TransactionAction[] = [
+      etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag }],
+      ["create", outboxEntity(partitionKey, message)],
+    ];
+    try {
+      await this.table.submitTransaction(actions);
+    } catch (error) {
+      const status = statusCodeOf(error);
+      // 404: the state row named by the ETag is gone; like a changed row, someone else's write won.
+      if (status === 409 || status === 412 || status === 404) throw new StateConflictError(message.accountId, error);
       throw error;
     }
   }

@@ -61,6 +61,7 @@ export async function runDoctor(env: Environment, targetsFor: (config: MonitorCo
   checks.push(checkLinks(config));
   checks.push(checkDashboard(config));
   checks.push(await checkSupportTickets(targets, config));
+  checks.push(checkWeeklyReport(config));
   return report(checks);
 }
 
@@ -79,6 +80,7 @@ export const LIVE_CHECKS = [
   "links",
   "dashboard",
   "support-tickets",
+  "weekly-report",
 ] as const;
 
 function report(checks: CheckResult[]): DoctorReport {
@@ -338,7 +340,17 @@ async function checkEmail(targets: DoctorTargets, config: MonitorConfig, sendTes
  * problem once, so a misconfiguration shows in the logs before the first email would.
  */
 export function offlineChecks(config: MonitorConfig): CheckResult[] {
-  return [checkEmailLimits(config), checkLinks(config), checkDashboard(config)];
+  return [checkEmailLimits(config), checkLinks(config), checkDashboard(config), checkWeeklyReport(config)];
+}
+
+/** The settings loader already keeps CMK_ESCALATION_RECIPIENTS inside the allowed domains; this row says what is in force. */
+function checkWeeklyReport(config: MonitorConfig): CheckResult {
+  if (!config.weeklyReport) return { id: "weekly-report", status: "skipped", detail: "CMK_WEEKLY_REPORT is off: no weekly report is sent" };
+  return {
+    id: "weekly-report",
+    status: "ok",
+    detail: `a report of each ISO week goes to ${config.escalationRecipients.length} escalation address(es) after Monday 00:00 UTC, after all incident mail`,
+  };
 }
 
 function checkEmailLimits(config: MonitorConfig): CheckResult {

@@ -19,6 +19,7 @@ import type { MonitorDeps } from "../pipeline/monitorDeps";
 import { decidePipeline } from "../pipeline/pipelineBuilder";
 import { observedItems, selectWork } from "../pipeline/selectWork";
 import { checkAndWarn, planPendingDigests } from "../pipeline/warningDigests";
+import { recordWeeklyReport } from "../pipeline/weeklyReport";
 import type { WorkBatchMessage } from "../pipeline/workBatch";
 import type { PlannedChange } from "../pipeline/workItem";
 import { describeFailure } from "../ports/failures";
@@ -65,6 +66,7 @@ async function cycle(deps: MonitorDeps): Promise<CycleReport> {
     changes = selection.unobserved.length > 0 ? await decisions.run(ctx, selection.unobserved) : [];
     await enqueueWork(ctx, planWorkBatches(ctx, newCycleId(started), selection.observed, dailyChecks));
     await courtesy(ctx, "warning digests", () => planPendingDigests(ctx, selection.healthy, checks));
+    await courtesy(ctx, "weekly report", () => recordWeeklyReport(ctx));
     await drainOutboxIn(ctx, { createdUpTo: started.toISOString() });
   } else {
     // Decisions and daily checks side by side, sharing the call slots.
@@ -79,6 +81,7 @@ async function cycle(deps: MonitorDeps): Promise<CycleReport> {
         await planPendingDigests(ctx, selection.healthy, checks);
       }),
     ]);
+    await courtesy(ctx, "weekly report", () => recordWeeklyReport(ctx));
     await drainOutboxIn(ctx);
   }
   // The records as the cycle read them: a ticket filed during this cycle is read from the next one on.

@@ -9,6 +9,7 @@ import { EXPLAIN_USAGE, runExplain } from "./explain";
 import { FAULTS_USAGE, runFaults } from "./faults";
 import { RUN_USAGE, runRun } from "./run";
 import { SCAN_USAGE, runScan } from "./scan";
+import { WEEKLY_REPORT_USAGE, runWeeklyReport } from "./weeklyReport";
 import { type CliIo, processIo } from "./io";
 
 export interface CliCommand {
@@ -56,6 +57,11 @@ export const COMMANDS: Record<string, CliCommand> = {
     summary: "The fault-injection suite: seeded runs with ACS/storage/ARM faults and crashes, compared with fault-free runs",
     usage: FAULTS_USAGE,
     run: (args, io) => runFaults(args, io),
+  },
+  "weekly-report": {
+    summary: "Preview the weekly report of the last complete ISO week from the deployment's state (prints it, or writes its HTML); sends nothing",
+    usage: WEEKLY_REPORT_USAGE,
+    run: (args, io) => runWeeklyReport(args, io),
   },
   help: {
     summary: "List the commands, or show one command's usage",

@@ -6,6 +6,7 @@ import type { CmkAccount } from "./account";
 import type { CauseId } from "./causes";
 import type { EvidenceLine } from "./probeFindings";
 import type { WarningDigestFacts } from "./warnings";
+import type { WeeklyReportFacts } from "./weeklyReport";
 
 export type IncidentState = "revoked" | "recovering" | "escalated" | "resolved";
 
@@ -92,8 +93,8 @@ export interface IncidentEvent {
 /** Emails about one incident. */
 export type IncidentMessageKind = "revoked" | "reminder" | "cause-changed" | "fix-acknowledged" | "fix-observed" | "fix-undone" | "escalation" | "resolved";
 
-/** Every email the monitor sends: incident emails and the daily warning digest per recipient. */
-export type MessageKind = IncidentMessageKind | "warning-digest";
+/** Every email the monitor sends: incident emails, the daily warning digest per recipient, the weekly report. */
+export type MessageKind = IncidentMessageKind | "warning-digest" | "weekly-report";
 
 /** An email to send, recorded in the outbox together with the state change that caused it. */
 export interface OutboxMessage {
@@ -107,8 +108,8 @@ export interface OutboxMessage {
   to: string[];
   cc: string[];
   createdAt: string;
-  /** A digest's facts when `kind` is "warning-digest"; an incident email's otherwise. */
-  facts: MessageFacts | WarningDigestFacts;
+  /** A digest's facts when `kind` is "warning-digest", the report's for "weekly-report"; an incident email's otherwise. */
+  facts: MessageFacts | WarningDigestFacts | WeeklyReportFacts;
 }
 
 /** Everything a template needs; rendering is pure over this. */
@@ -121,4 +122,9 @@ export interface MessageFacts {
   reminderNumber?: number;
   /** What the probes found when the message was recorded ("What we checked"). */
   evidence?: EvidenceLine[];
+}
+
+/** An incident email's facts, as opposed to a digest's or the weekly report's (which are about no one incident). */
+export function isIncidentFacts(facts: OutboxMessage["facts"]): facts is MessageFacts {
+  return facts.kind !== "warning-digest" && facts.kind !== "weekly-report";
 }

@@ -26,6 +26,8 @@ export interface EvidenceLine {
   text: string;
   /** For a problem: the exact commands that fix it, filled in with what the probes found. */
   commands?: RemediationCommand[];
+  /** A time after which this fix stops working (a deleted vault or key is purged then): the email leads with it. */
+  deadline?: { at: string; what: string };
 }
 
 export const PROBE_LABELS: Record<ProbeId, string> = {
@@ -181,6 +183,7 @@ function vaultLine(t: CommandTarget, facts: ProbeFacts): EvidenceLine {
         probe: "vault",
         outcome: "problem",
         text: `Vault ${vault.name} was deleted on ${utcText(vault.deletedOn)} and can be recovered until ${utcText(vault.purgeScheduledOn)}.`,
+        ...(vault.purgeScheduledOn ? { deadline: { at: vault.purgeScheduledOn, what: "Azure purges the deleted vault" } } : {}),
         commands: [
           command(
             sh`az keyvault recover ${armVaultArgs({ name: vault.name, ...(vault.subscriptionId ? { subscriptionId: vault.subscriptionId } : {}) }, t)}`,
@@ -267,6 +270,7 @@ function keyLine(t: CommandTarget, facts: ProbeFacts, now: Date): EvidenceLine {
         probe: "key",
         outcome: "problem",
         text: `Key ${names.key} in vault ${names.vault} was deleted on ${utcText(key?.deletedOn)} and can be recovered until ${utcText(key?.purgeScheduledOn)}.`,
+        ...(key?.purgeScheduledOn ? { deadline: { at: key.purgeScheduledOn, what: "Azure purges the deleted key" } } : {}),
         commands: [command(sh`az keyvault key recover ${keyArgs(t)}`, "Recover the key")],
       };
     }

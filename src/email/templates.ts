@@ -8,6 +8,7 @@ import { getCause, type CauseInfo } from "../domain/causes";
 import type { Incident, IncidentEvent, MessageFacts } from "../domain/incident";
 import { PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
 import type { WarningDigestFacts } from "../domain/warnings";
+import type { WeeklyReportFacts, WeeklyReportIncident } from "../domain/weeklyReport";
 import { displayValue, neutralizeText } from "../domain/displayText";
 import { sanitizeHeaderText } from "../domain/recipients";
 import {
@@ -35,6 +36,11 @@ export interface RenderEmailOptions {
   ownerLinks?: OwnerLinks;
   /** Escalation emails with CMK_SUPPORT_TICKETS on: the ticket filed, or the draft to file. */
   supportTicket?: SupportTicketView;
+  /**
+   * The time relative deadlines count from ("in 3 hours"): the outbox passes when the message was
+   * recorded, so a resend says the same. Without it deadlines show in UTC only.
+   */
+  asOf?: string;
 }
 
 /** What an escalation email says about the Microsoft support ticket (src/domain/supportTicketCommand.ts builds it). */
@@ -81,6 +87,16 @@ export function formatDuration(fromIso: string | undefined, toIso: string | unde
   return unit(minutes, "minute");
 }
 
+/** "2026-11-29 11:15 UTC (in 4 hours)", or "(2 hours ago)"; UTC only without a reference time. */
+export function formatDeadline(atIso: string, asOfIso: string | undefined): string {
+  const utc = formatUtc(atIso);
+  if (!asOfIso) return utc;
+  const ahead = formatDuration(asOfIso, atIso);
+  if (ahead !== undefined) return ahead === "0 minutes" ? `${utc} (now)` : `${utc} (in ${ahead})`;
+  const ago = formatDuration(atIso, asOfIso);
+  return ago === undefined ? utc : `${utc} (${ago} ago)`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Blocks: what an email says, independent of text or HTML
 
@@ -91,7 +107,33 @@ type Block =
   | { type: "steps"; steps: RemediationStep[] }
   | { type: "command"; command: string }
   | { type: "link"; label: string; url: string }
-  | { type: "table"; headers: string[]; rows: string[][] };
+  | { type: "table"; headers: string[]; rows: string[][] }
+  | { type: "lead"; lead: Lead }
+  | { type: "bars"; caption: string; legend: BarLegend[]; rows: Array<{ label: string; values: number[] }> };
+
+/**
+ * A bar chart drawn with table cells: it renders in Gmail and Outlook, which show no SVG, and
+ * needs no image (blocked by default in many clients). The numbers are written beside each bar.
+ */
+interface BarLegend {
+  name: string;
+  /** A colour of ours ("#rrggbb"), never from data. */
+  color: string;
+  /** The plain-text bar character. */
+  mark: string;
+}
+
+/**
+ * The first screen of an incident email, read on a phone at 3 a.m.: what happened, the deadline
+ * that matters next, and the one thing to do first (a command from the guarded builders, or a link).
+ */
+interface Lead {
+  what: string;
+  deadline?: string;
+  action?: string;
+  command?: string;
+  link?: { label: string; url: string };
+}
 
 /**
  * Every text in the blocks on one line and without invisible characters, commands aside (built
@@ -121,6 +163,26 @@ function neutralizeBlocks(blocks: Block[]): Block[] {
         return { ...block, label: n(block.label) };
       case "table":
         return { ...block, headers: block.headers.map(n), rows: block.rows.map((row) => row.map(n)) };
+      case "bars":
+        return {
+          ...block,
+          caption: n(block.caption),
+          legend: block.legend.map((entry) => ({ ...entry, name: n(entry.name) })),
+          rows: block.rows.map((row) => ({ ...row, label: n(row.label) })),
+        };
+      case "lead": {
+        const { what, deadline, action, link } = block.lead;
+        return {
+          type: "lead",
+          lead: {
+            ...block.lead,
+            what: n(what),
+            ...(deadline !== undefined ? { deadline: n(deadline) } : {}),
+            ...(action !== undefined ? { action: n(action) } : {}),
+            ...(link ? { link: { ...link, label: n(link.label) } } : {}),
+          },
+        };
+      }
     }
   });
 }
@@ -157,10 +219,36 @@ function renderText(blocks: Block[]): string {
         return `${block.label}: ${block.url}`;
       case "table":
         return [block.headers.join(" | "), ...block.rows.map((row) => row.join(" | "))].join("\n");
+      case "bars": {
+        const max = Math.max(1, ...block.rows.map((row) => row.values.reduce((sum, value) => sum + value, 0)));
+        const width = Math.max(...block.rows.map((row) => row.label.length));
+        const scale = (value: number) => Math.round((value / max) * TEXT_BAR_WIDTH);
+        const legend = block.legend.map((entry) => `${entry.mark} ${entry.name}`).join(", ");
+        return [
+          `${block.caption} (${legend})`,
+          ...block.rows.map(
+            (row) =>
+              `${row.label.padEnd(width)} | ${row.values.map((value, i) => block.legend[i]!.mark.repeat(scale(value))).join("")} ${row.values.join(" / ")}`,
+          ),
+        ].join("\n");
+      }
+      case "lead": {
+        const { what, deadline, action, command, link } = block.lead;
+        const lines = [what];
+        if (deadline) lines.push("", `Next deadline: ${deadline}`);
+        if (action) lines.push("", `Do this first: ${action}`);
+        if (command) lines.push(`    ${command}`);
+        if (link) lines.push(`${link.label}: ${link.url}`);
+        return `${lines.join("\n")}\n${"=".repeat(72)}`;
+      }
     }
   });
   return `${parts.join("\n\n")}\n`;
 }
+
+/** Characters of the longest bar in plain text, pixels in HTML. */
+const TEXT_BAR_WIDTH = 40;
+const HTML_BAR_WIDTH = 240;
 
 const STYLE = {
   body: "font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1b1b1b;max-width:760px;margin:0;padding:16px;",
@@ -172,6 +260,8 @@ const STYLE = {
   pre: "background:#f4f4f4;border:1px solid #ddd;border-radius:4px;padding:8px;margin:4px 0 8px 0;font-family:Consolas,Menlo,monospace;font-size:13px;white-space:pre-wrap;word-break:break-all;",
   label: "margin:6px 0 2px 0;font-style:italic;",
   a: "color:#0b5cad;",
+  lead: "border-left:4px solid #c50f1f;background:#fdf3f4;padding:4px 12px;margin:0 0 16px 0;",
+  leadWhat: "margin:8px 0;font-size:16px;font-weight:600;",
 };
 
 function renderHtmlBlock(block: Block): SafeHtml {
@@ -199,12 +289,35 @@ function renderHtmlBlock(block: Block): SafeHtml {
       return html`<table style="${STYLE.table}"><thead><tr>${block.headers.map(
         (header) => html`<th style="${STYLE.th}">${header}</th>`,
       )}</tr></thead><tbody>${block.rows.map((row) => html`<tr>${row.map((cell) => html`<td style="${STYLE.td}">${cell}</td>`)}</tr>`)}</tbody></table>`;
+    case "bars": {
+      const max = Math.max(1, ...block.rows.map((row) => row.values.reduce((sum, value) => sum + value, 0)));
+      const px = (value: number) => Math.round((value / max) * HTML_BAR_WIDTH);
+      return html`<table style="${STYLE.table}" role="img" aria-label="${block.caption}"><caption style="text-align:left;font-weight:600;padding:0 0 4px 0;">${block.caption}</caption>${block.rows.map(
+        (row) =>
+          html`<tr><td style="${STYLE.td}white-space:nowrap;">${row.label}</td><td style="padding:2px 0;"><table style="border-collapse:collapse;"><tr>${row.values.map(
+            (value, i) =>
+              value > 0
+                ? html`<td style="background:${block.legend[i]!.color};width:${px(value)}px;height:14px;padding:0;font-size:1px;line-height:1px;">&nbsp;</td>`
+                : "",
+          )}<td style="padding:0 0 0 6px;font-size:12px;">${row.values.join(" / ")}</td></tr></table></td></tr>`,
+      )}<tr><td></td><td style="font-size:12px;padding:4px 0;">${block.legend.map(
+        (entry) => html`<span style="display:inline-block;width:10px;height:10px;background:${entry.color};"></span> ${entry.name}&nbsp;&nbsp; `,
+      )}</td></tr></table>`;
+    }
+    case "lead": {
+      const { what, deadline, action, command, link } = block.lead;
+      return html`<div style="${STYLE.lead}" data-lead="lead"><p style="${STYLE.leadWhat}" data-lead="what">${what}</p>${
+        deadline ? html`<p style="${STYLE.p}" data-lead="deadline"><strong>Next deadline:</strong> ${deadline}</p>` : ""
+      }${action ? html`<p style="${STYLE.p}" data-lead="action"><strong>Do this first:</strong> ${action}</p>` : ""}${
+        command ? html`<div data-lead="command"><pre style="${STYLE.pre}">${command}</pre></div>` : ""
+      }${link ? html`<p style="${STYLE.p}" data-lead="link"><a style="${STYLE.a}" href="${safeHref(link.url)}">${link.label}</a></p>` : ""}</div>`;
+    }
   }
 }
 
 function renderHtml(subject: string, blocks: Block[]): string {
   return html`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${subject}</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${subject}</title></head>
 <body style="${STYLE.body}">
 ${blocks.map((block) => html`${renderHtmlBlock(block)}\n`)}</body></html>
 `.html;
@@ -222,6 +335,7 @@ interface Context {
   monitorName: string;
   links: OwnerLinks | undefined;
   supportTicket: SupportTicketView | undefined;
+  asOf: string | undefined;
 }
 
 function accountName(incident: Incident): string {
@@ -343,6 +457,84 @@ function startHereSteps(evidence: EvidenceLine[] | undefined): RemediationStep[]
 }
 
 // ---------------------------------------------------------------------------------------------
+// The first screen
+
+/** "Grant the key permissions" plus the sentence asking to fill in a value the monitor refused to print. */
+function actionWithHelp(action: string, command: string): Pick<Lead, "action" | "command"> {
+  return { action: withPlaceholderHelp({ text: action, commands: [{ command }] }).text, command };
+}
+
+/** `az <group> [<subgroup>...] show|list ...`: our own builders' read-only commands. */
+const READ_ONLY_COMMAND = /^az(?: [a-z-]+){1,3} (?:show|list)(?: |$)/;
+
+/**
+ * The single most likely fix: the probes' first problem that comes with a command (filled in with
+ * what they found), else the cause's first step with a command; never a command built here.
+ */
+function mostLikelyFix(ctx: Context): Pick<Lead, "action" | "command"> | undefined {
+  return probeFix(ctx) ?? causeFix(ctx);
+}
+
+/** The probes' first problem that comes with a command. */
+function probeFix(ctx: Context): Pick<Lead, "action" | "command"> | undefined {
+  const found = ctx.facts.evidence?.find((line) => line.outcome === "problem" && line.commands && line.commands.length > 0);
+  const first = found?.commands?.[0];
+  return found && first ? actionWithHelp(`${first.label ?? "Fix what the checks found"}. What we checked: ${found.text}`, first.command) : undefined;
+}
+
+/** The cause's first step that changes something, for causes the owner fixes. */
+function causeFix(ctx: Context): Pick<Lead, "action" | "command"> | undefined {
+  if (ctx.cause.fixableBy !== "owner") return undefined;
+  const steps = remediationSteps(ctx.incident.cause, ctx.incident.account).filter((candidate) => candidate.commands.length > 0);
+  // A step that changes something is the fix; the ones that only show or list come first in the list to confirm it.
+  const step = steps.find((candidate) => !candidate.commands.every((command) => READ_ONLY_COMMAND.test(command.command))) ?? steps[0];
+  const command = step?.commands.find((candidate) => !READ_ONLY_COMMAND.test(candidate.command)) ?? step?.commands[0];
+  return step && command ? actionWithHelp(command.label ? `${step.text} (${command.label})` : step.text, command.command) : undefined;
+}
+
+/** The fix for a revoked account, or, when nobody on the account has to act, how to watch it. */
+function revokedAction(ctx: Context): Pick<Lead, "action" | "command"> {
+  return (
+    mostLikelyFix(ctx) ??
+    actionWithHelp(
+      "Nothing on the account is known to be wrong, so there is nothing to fix; watch the status (the monitor escalates to support if the account does not recover).",
+      statusCheckCommand(ctx.incident.account),
+    )
+  );
+}
+
+/**
+ * The deadline that matters next: a purge the probes saw (after it the fix is gone for good), else
+ * the earliest of the incident's own deadlines still ahead of `asOf`, in the order given.
+ */
+function nextDeadline(ctx: Context, candidates: Array<[at: string | undefined, what: string]>): string | undefined {
+  const purge = (ctx.facts.evidence ?? [])
+    .map((line) => line.deadline)
+    .filter((deadline): deadline is { at: string; what: string } => deadline !== undefined)
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))[0];
+  if (purge) return `${formatDeadline(purge.at, ctx.asOf)}: ${purge.what}; recover it before then.`;
+  const asOf = ctx.asOf ? Date.parse(ctx.asOf) : undefined;
+  const ahead = candidates.filter(
+    (candidate): candidate is [string, string] => candidate[0] !== undefined && (asOf === undefined || !(Date.parse(candidate[0]) < asOf)),
+  );
+  const next = asOf !== undefined ? ahead.sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]))[0] : ahead[0];
+  return next ? `${formatDeadline(next[0], ctx.asOf)}: ${next[1]}.` : undefined;
+}
+
+/** Deadlines of an incident still waiting for a fix. */
+function revokedDeadline(ctx: Context): string | undefined {
+  const { incident } = ctx;
+  return nextDeadline(ctx, [
+    [incident.escalateAt, "the monitor escalates to support if the account has not recovered"],
+    [incident.nextReminderAt, "the next reminder goes out if the account is still revoked"],
+  ]);
+}
+
+function leadBlock(lead: Lead): Block {
+  return { type: "lead", lead };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The templates
 
 interface Template {
@@ -354,11 +546,14 @@ function revoked(ctx: Context): Template {
   return {
     subject: subject(ctx, "revoked"),
     blocks: [
+      leadBlock({
+        what: `The Azure Cosmos DB account ${ctx.name} lost access to its customer-managed key (${ctx.cause.title}): reads and writes of its data fail until access is restored.`,
+        deadline: revokedDeadline(ctx),
+        ...revokedAction(ctx),
+      }),
       {
         type: "paragraph",
-        text:
-          `The Azure Cosmos DB account ${ctx.name} has lost access to its customer-managed key. ` +
-          "Until access is restored, reads and writes of its data fail; Azure only allows account updates that repair the identity, or deleting the account.",
+        text: "Azure only allows account updates that repair the identity, or deleting the account, until access is restored.",
       },
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(ctx.incident) },
@@ -373,12 +568,13 @@ function reminder(ctx: Context): Template {
   return {
     subject: subject(ctx, `still revoked, reminder ${n}`),
     blocks: [
-      {
-        type: "paragraph",
-        text:
-          `Reminder ${n}: the Azure Cosmos DB account ${ctx.name} is still revoked, as it has been since ${formatUtc(ctx.incident.detectedAt)}. ` +
-          "Its data cannot be read or written until access to the key is restored.",
-      },
+      leadBlock({
+        what:
+          `Reminder ${n}: the Azure Cosmos DB account ${ctx.name} is still revoked, as it has been since ${formatUtc(ctx.incident.detectedAt)} (${ctx.cause.title}); ` +
+          "its data cannot be read or written until access to the key is restored.",
+        deadline: revokedDeadline(ctx),
+        ...revokedAction(ctx),
+      }),
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(ctx.incident) },
       ...fixBlocks(ctx),
@@ -393,12 +589,12 @@ function causeChanged(ctx: Context): Template {
   return {
     subject: subject(ctx, "revoked, cause changed"),
     blocks: [
-      {
-        type: "paragraph",
-        text:
-          `The reason the Azure Cosmos DB account ${ctx.name} is revoked has changed: it was ${from}, it is now "${ctx.cause.title}" (${ctx.cause.id}). ` +
-          "Follow the steps below; they replace the ones sent earlier.",
-      },
+      leadBlock({
+        what: `The reason the Azure Cosmos DB account ${ctx.name} is revoked has changed: it was ${from}, it is now "${ctx.cause.title}" (${ctx.cause.id}).`,
+        deadline: revokedDeadline(ctx),
+        ...revokedAction(ctx),
+      }),
+      { type: "paragraph", text: "Follow the steps below; they replace the ones sent earlier." },
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(ctx.incident) },
       ...fixBlocks(ctx, "How to fix the new cause"),
@@ -425,13 +621,18 @@ function fixAcknowledged(ctx: Context): Template {
   return {
     subject: subject(ctx, incident.fixSource === "observed" ? "recovering, fix confirmed" : "recovering"),
     blocks: [
-      {
-        type: "paragraph",
-        text:
+      leadBlock({
+        what:
           incident.fixSource === "detection"
-            ? `The monitor is waiting for the Azure Cosmos DB account ${ctx.name} to recover. ${fixDescription(incident)}`
-            : `Thank you: a fix for the Azure Cosmos DB account ${ctx.name} is recorded. ${fixDescription(incident)}`,
-      },
+            ? `The monitor is waiting for the Azure Cosmos DB account ${ctx.name} to recover (${ctx.cause.title}); nobody needs to fix anything.`
+            : `Thank you: a fix for the Azure Cosmos DB account ${ctx.name} is recorded, and the monitor is waiting for Azure to restore access.`,
+        deadline: nextDeadline(ctx, [
+          [incident.expectedRecoveryBy, "Azure usually restores access by then"],
+          [incident.escalateAt, "the monitor escalates to support if the account has not recovered"],
+        ]),
+        ...actionWithHelp("Nothing more to fix; check whether it has recovered", statusCheckCommand(incident.account)),
+      }),
+      { type: "paragraph", text: fixDescription(incident) },
       { type: "heading", text: "What happens next" },
       {
         type: "facts",
@@ -460,12 +661,12 @@ function fixUndone(ctx: Context): Template {
   return {
     subject: subject(ctx, "revoked again, fix undone"),
     blocks: [
-      {
-        type: "paragraph",
-        text:
-          `The fix recorded for the Azure Cosmos DB account ${ctx.name} no longer holds: the monitor's checks show "${ctx.cause.title}" again, ` +
-          "so the recovery clock has stopped and reminders resume. Follow the steps below again.",
-      },
+      leadBlock({
+        what: `The fix recorded for the Azure Cosmos DB account ${ctx.name} no longer holds: the monitor's checks show "${ctx.cause.title}" again.`,
+        deadline: revokedDeadline(ctx),
+        ...revokedAction(ctx),
+      }),
+      { type: "paragraph", text: "The recovery clock has stopped and reminders resume. Follow the steps below again." },
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(ctx.incident) },
       ...fixBlocks(ctx),
@@ -509,12 +710,16 @@ function escalation(ctx: Context): Template {
       `revoked since ${formatUtc(incident.detectedAt)}: ${ctx.cause.title}${incident.code === null ? "" : ` (${incident.code})`}`,
     ),
     blocks: [
+      leadBlock({
+        what:
+          `The Azure Cosmos DB account ${ctx.name} has been revoked since ${formatUtc(incident.detectedAt)} (${ctx.cause.title}) ` +
+          `and did not recover in the expected time (escalation was due at ${formatUtc(incident.escalateAt)}).`,
+        deadline: nextDeadline(ctx, []),
+        ...escalationAction(ctx),
+      }),
       {
         type: "paragraph",
-        text:
-          `Support case summary. The Azure Cosmos DB account ${ctx.name} has been revoked since ${formatUtc(incident.detectedAt)} ` +
-          `and did not recover in the expected time (escalation was due at ${formatUtc(incident.escalateAt)}). ` +
-          "Please open a Microsoft support case for Azure Cosmos DB (customer-managed keys) with the details below.",
+        text: "Support case summary. Please open a Microsoft support case for Azure Cosmos DB (customer-managed keys) with the details below.",
       },
       { type: "heading", text: "Case summary" },
       {
@@ -557,6 +762,21 @@ function escalation(ctx: Context): Template {
       footer(ctx, "You receive this as an escalation contact for customer-managed key incidents."),
     ],
   };
+}
+
+/** First thing for the escalation contact: the probes' fix if they still see one, else the support ticket. */
+function escalationAction(ctx: Context): Pick<Lead, "action" | "command" | "link"> {
+  const fix = probeFix(ctx);
+  if (fix) return fix;
+  const view = ctx.supportTicket;
+  if (view?.outcome.kind === "filed") {
+    return {
+      action: `Follow support ticket ${view.outcome.ticketNumber}, which the monitor filed.`,
+      link: { label: `Support ticket ${view.outcome.ticketNumber} in the Azure portal`, url: view.outcome.portalUrl },
+    };
+  }
+  if (view) return actionWithHelp("File the Microsoft support ticket (details below)", view.command);
+  return { action: "Open a Microsoft support case for Azure Cosmos DB (customer-managed keys) with the case summary below." };
 }
 
 /** The ticket filed (number and link), or why not, then the draft and the command to file it by hand. */
@@ -620,8 +840,7 @@ function resolved(ctx: Context): Template {
       removed ? `account removed${lastedText}` : `access restored${lastedText} (was: ${ctx.cause.title})`,
     ),
     blocks: [
-      { type: "paragraph", text: opening },
-      { type: "paragraph", text: "Nothing more is needed. The monitor has closed the incident." },
+      leadBlock({ what: `${opening} Nothing more is needed: the monitor has closed the incident.` }),
       ...(incident.supportTicket?.state === "filed"
         ? [
             {
@@ -661,8 +880,9 @@ const TEMPLATES: Record<MessageFacts["kind"], (ctx: Context) => Template> = {
 };
 
 /** Subject, plain text and HTML for one message. Pure: the same facts give the same email. */
-export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: RenderEmailOptions = {}): RenderedEmail {
+export function renderEmail(facts: MessageFacts | WarningDigestFacts | WeeklyReportFacts, options: RenderEmailOptions = {}): RenderedEmail {
   if (facts.kind === "warning-digest") return renderWarningDigest(facts, options);
+  if (facts.kind === "weekly-report") return renderWeeklyReport(facts, options);
   const incident = facts.incident;
   const ctx: Context = {
     facts,
@@ -672,6 +892,7 @@ export function renderEmail(facts: MessageFacts | WarningDigestFacts, options: R
     monitorName: options.monitorName?.trim() || DEFAULT_MONITOR_NAME,
     links: options.ownerLinks,
     supportTicket: options.supportTicket,
+    asOf: options.asOf,
   };
   const template = TEMPLATES[facts.kind](ctx);
   const blocks = neutralizeBlocks(template.blocks);
@@ -734,6 +955,107 @@ export function renderWarningDigest(facts: WarningDigestFacts, options: RenderEm
       `Sent by ${monitorName}, at most once a day and only when something changed. ` +
       "You receive this because you are listed as an owner or contact of these Cosmos DB accounts.",
   });
+  const safeBlocks = neutralizeBlocks(blocks);
+  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The weekly report (escalation contacts)
+
+const OPENED = { name: "opened", color: "#c50f1f", mark: "#" };
+const ESCALATED = { name: "escalated", color: "#8a3ffc", mark: "!" };
+const RESOLVED = { name: "resolved", color: "#107c10", mark: "=" };
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+function incidentRow(incident: WeeklyReportIncident): string[] {
+  const cause = getCause(incident.cause);
+  return [
+    incident.accountName,
+    `${cause.title}${incident.code === null ? "" : ` (${incident.code})`}`,
+    formatUtc(incident.detectedAt),
+    incident.resolvedAt ? formatUtc(incident.resolvedAt) : `open (${incident.state})`,
+    incident.resolvedAt ? (formatDuration(incident.detectedAt, incident.resolvedAt) ?? "unknown") : "",
+  ];
+}
+
+function omittedBlock(count: number, what: string): Block[] {
+  return count > 0 ? [{ type: "paragraph", text: `${count} more ${what} not listed; the dashboard has them all.` }] : [];
+}
+
+/** The weekly report: totals first, then the trend charts, the incidents, escalations, slowest recoveries and at-risk accounts. Pure. */
+export function renderWeeklyReport(facts: WeeklyReportFacts, options: RenderEmailOptions = {}): RenderedEmail {
+  const monitorName = options.monitorName?.trim() || DEFAULT_MONITOR_NAME;
+  const { totals } = facts;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const subjectLine = sanitizeHeaderText(
+    `[CMK weekly] ${facts.week}: ${plural(totals.opened, "incident")}, ${totals.escalated} escalated, ${totals.openAtEnd} still open, ${plural(totals.atRiskAccounts, "account")} at risk`,
+  );
+  const headers = ["Account", "Cause", "Detected", "Resolved", "Lasted"];
+  const blocks: Block[] = [
+    {
+      type: "paragraph",
+      text:
+        `Week ${facts.week} (${formatUtc(facts.from)} to ${formatUtc(facts.to)}): ${plural(totals.opened, "new incident")}, ${totals.resolved} resolved, ` +
+        `${totals.escalated} escalated to support, ${totals.openAtEnd} open at the end of the week; ${plural(totals.atRiskAccounts, "healthy account")} with warnings.`,
+    },
+    { type: "heading", text: "Trends" },
+    {
+      type: "bars",
+      caption: "Incidents per day (opened / escalated / resolved)",
+      legend: [OPENED, ESCALATED, RESOLVED],
+      rows: facts.daily.map((day, index) => ({ label: `${WEEKDAYS[index] ?? ""} ${day.day.slice(5)}`, values: [day.opened, day.escalated, day.resolved] })),
+    },
+    {
+      type: "bars",
+      caption: "Incidents opened per week",
+      legend: [OPENED],
+      rows: facts.weekly.map((week) => ({ label: week.week, values: [week.opened] })),
+    },
+    { type: "heading", text: "Incidents this week" },
+    ...(facts.incidents.length > 0
+      ? ([{ type: "table", headers, rows: facts.incidents.map(incidentRow) }] satisfies Block[])
+      : ([{ type: "paragraph", text: "No incidents this week." }] satisfies Block[])),
+    ...omittedBlock(facts.omitted.incidents, "incidents"),
+    { type: "heading", text: "Escalations" },
+    ...(facts.escalations.length > 0
+      ? ([
+          {
+            type: "table",
+            headers: ["Account", "Cause", "Detected", "Escalated", "Now"],
+            rows: facts.escalations.map((incident) => {
+              const [account, cause, detected] = incidentRow(incident);
+              return [
+                account!,
+                cause!,
+                detected!,
+                formatUtc(incident.escalatedAt),
+                incident.resolvedAt ? `resolved ${formatUtc(incident.resolvedAt)}` : incident.state,
+              ];
+            }),
+          },
+        ] satisfies Block[])
+      : ([{ type: "paragraph", text: "No escalations this week." }] satisfies Block[])),
+    ...omittedBlock(facts.omitted.escalations, "escalations"),
+    { type: "heading", text: "Slowest recoveries" },
+    ...(facts.slowestRecoveries.length > 0
+      ? ([{ type: "table", headers, rows: facts.slowestRecoveries.map(incidentRow) }] satisfies Block[])
+      : ([{ type: "paragraph", text: "No incident was resolved this week." }] satisfies Block[])),
+    { type: "heading", text: "At risk (warnings on healthy accounts)" },
+    ...(facts.atRisk.length > 0
+      ? ([
+          {
+            type: "table",
+            headers: ["Severity", "Account", "Finding"],
+            rows: facts.atRisk.map((finding) => [SEVERITY_TEXT[finding.severity] ?? finding.severity, finding.accountName, finding.title]),
+          },
+        ] satisfies Block[])
+      : ([{ type: "paragraph", text: "The daily checks found nothing that can revoke a healthy account." }] satisfies Block[])),
+    ...omittedBlock(facts.omitted.atRisk, "findings"),
+    {
+      type: "paragraph",
+      text: `Sent by ${monitorName} once a week, after Monday 00:00 UTC. You receive this as an escalation contact for customer-managed key incidents.`,
+    },
+  ];
   const safeBlocks = neutralizeBlocks(blocks);
   return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
 }

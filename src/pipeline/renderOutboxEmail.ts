@@ -1,5 +1,5 @@
 /** Renders what one send unit carries: an incident email, a warning digest, or a digest of incident emails. */
-import type { IncidentMessageKind, MessageFacts, OutboxMessage } from "../domain/incident";
+import { isIncidentFacts, type IncidentMessageKind, type MessageFacts, type OutboxMessage } from "../domain/incident";
 import { renderIncidentDigest } from "../email/incidentDigest";
 import { renderEmail, type RenderedEmail } from "../email/templates";
 import type { CycleContext } from "./cycleContext";
@@ -14,7 +14,7 @@ export function renderUnit(ctx: CycleContext, unit: SendUnit): Promise<RenderedE
 }
 
 function renderOne(ctx: CycleContext, message: OutboxMessage): Promise<RenderedEmail> {
-  return message.facts.kind === "warning-digest" ? Promise.resolve(renderEmail(message.facts)) : renderIncidentEmail(ctx, message, message.facts);
+  return isIncidentFacts(message.facts) ? renderIncidentEmail(ctx, message, message.facts) : Promise.resolve(renderEmail(message.facts));
 }
 
 async function renderDigest(ctx: CycleContext, unit: SendUnit): Promise<RenderedEmail> {
@@ -37,7 +37,8 @@ async function renderIncidentEmail(ctx: CycleContext, message: OutboxMessage, st
   const tickets = ctx.settings.supportTickets;
   const supportTicket =
     message.kind === "escalation" && tickets.mode !== "off" ? supportTicketView(facts, tickets, await ticketOutcome(ctx, message)) : undefined;
-  return renderEmail(facts, { ...(ownerLinks ? { ownerLinks } : {}), ...(supportTicket ? { supportTicket } : {}) });
+  // Deadlines count from when the message was recorded: a retried send says the same as the first try.
+  return renderEmail(facts, { asOf: message.createdAt, ...(ownerLinks ? { ownerLinks } : {}), ...(supportTicket ? { supportTicket } : {}) });
 }
 
 /** In create mode, what became of the ticket (src/pipeline/supportTicketStage.ts ran before the send). */

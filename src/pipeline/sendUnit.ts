@@ -12,7 +12,7 @@
  * rows are held, so two instances cannot each send half of one.
  */
 import { createHash } from "node:crypto";
-import type { MessageKind, OutboxMessage } from "../domain/incident";
+import { isIncidentFacts, type MessageKind, type OutboxMessage } from "../domain/incident";
 import type { StoredMessage } from "../ports/incidentStore";
 
 /** Keeps one digest well inside ACS's message size limit; a bigger group becomes several digests. */
@@ -47,7 +47,7 @@ export interface SendTally {
 
 /**
  * Budget priority, most urgent first: escalations; revoked, cause-changed and fix-undone;
- * reminders; fix and resolved notices; warning digests last.
+ * reminders; fix and resolved notices; warning digests; the weekly report last (it must never hold back incident mail).
  */
 const PRIORITY: Readonly<Record<MessageKind, number>> = {
   escalation: 0,
@@ -59,15 +59,17 @@ const PRIORITY: Readonly<Record<MessageKind, number>> = {
   "fix-observed": 3,
   resolved: 3,
   "warning-digest": 4,
+  "weekly-report": 5,
 };
 
 export function priorityOf(unit: SendUnit): number {
   return PRIORITY[unit.members[0]!.message.kind];
 }
 
-/** Warning digests: the class that may not use the hourly share kept for incident mail. */
+/** Warning digests and the weekly report: the class that may not use the hourly share kept for incident mail. */
 export function isWarningDigest(unit: SendUnit): boolean {
-  return unit.members[0]!.message.kind === "warning-digest";
+  const kind = unit.members[0]!.message.kind;
+  return kind === "warning-digest" || kind === "weekly-report";
 }
 
 /** The share of each hour's sends (and of each minute's) warning digests can never take. */
@@ -87,7 +89,7 @@ export function isDue(stored: StoredMessage, now: number): boolean {
 
 /** Incident emails of one kind to exactly the same people can share one email; warning digests already are one. */
 export function digestKey(message: OutboxMessage): string | undefined {
-  if (message.facts.kind === "warning-digest") return undefined;
+  if (!isIncidentFacts(message.facts)) return undefined;
   const list = (addresses: readonly string[]) => [...new Set(addresses.map((a) => a.toLowerCase()))].sort().join(",");
   return `${message.kind}|${list(message.to)}|${list(message.cc)}`;
 }

@@ -99,6 +99,14 @@ export interface IncidentStore {
     retryAt: Date | undefined,
     options?: { newOperation?: boolean; releaseDigest?: boolean; verified?: boolean },
   ): Promise<void>;
+  /** The last ISO week a weekly report was recorded for ("2026-W48"), and its state row's ETag. */
+  getWeeklyReportState(): Promise<{ lastWeek: string | undefined; etag: string | undefined }>;
+  /**
+   * The weekly report's outbox row and the state naming its week, in one transaction guarded by
+   * the state's ETag (created when `etag` is undefined); StateConflictError when another instance
+   * recorded one first.
+   */
+  commitWeeklyReport(week: string, etag: string | undefined, message: OutboxMessage): Promise<void>;
   /** Sent rows whose final-status read is due. */
   listOutcomeChecks(now: Date): Promise<StoredMessage[]>;
   /**

@@ -241,6 +241,10 @@ describe("doctor", () => {
     ],
     // A verified custom domain with its own limits.
     ["custom domain", { CMK_EMAIL_DOMAIN_KIND: "custom" }, {}, "email-limits", "ok", /pacing sends 30\/min, 100\/h, status reads 60\/min, 200\/h/],
+    // The weekly report is off unless asked for.
+    ["weekly report off", {}, {}, "weekly-report", "skipped", /CMK_WEEKLY_REPORT is off/],
+    // On: who gets it and when.
+    ["weekly report on", { CMK_WEEKLY_REPORT: "on" }, {}, "weekly-report", "ok", /goes to 1 escalation address\(es\) after Monday 00:00 UTC/],
     // Links configured properly.
     ["links ok", { CMK_PUBLIC_BASE_URL: "https://cmk.contoso.com" }, {}, "links", "ok", /signed with a key the monitor keeps/],
     // Anonymous dashboard behind App Service Authentication, with its allow-list.

@@ -34,11 +34,17 @@ describe("evidence in incident emails", () => {
   );
 
   it.each<IncidentMessageKind>(["revoked", "reminder", "cause-changed", "fix-undone"])("%s puts the exact fix first", (kind) => {
-    // The narrowed step (this key, this vault) comes before the general ones.
+    // The narrowed fix (this key, this vault) leads the email, and leads the step list again below the account details.
     const email = renderEmail(makeFacts(kind, { evidence: EVIDENCE }));
+    const command = "az keyvault key recover --vault-name kv-orders --name cmk";
+    const lead = email.text.indexOf(`Do this first: Recover the key. What we checked: Key cmk in vault kv-orders was deleted`);
+    const account = email.text.indexOf("Resource id:");
     const start = email.text.indexOf("1. Start here (from what we checked): Key cmk in vault kv-orders was deleted");
-    expect(start).toBeGreaterThan(0);
-    expect(email.text.indexOf("az keyvault key recover --vault-name kv-orders --name cmk")).toBeGreaterThan(start);
+    expect(lead).toBeGreaterThan(0);
+    expect(email.text.indexOf(command)).toBeGreaterThan(lead);
+    expect(email.text.indexOf(command)).toBeLessThan(account);
+    expect(start).toBeGreaterThan(account);
+    expect(email.text.indexOf(command, start)).toBeGreaterThan(start);
   });
 
   it("escapes evidence text in html", () => {

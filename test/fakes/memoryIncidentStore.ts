@@ -9,6 +9,7 @@ import { normalizeResourceId } from "../../src/domain/account";
 import type { Incident, IncidentEvent, OutboxMessage } from "../../src/domain/incident";
 import type { Decision } from "../../src/domain/lifecycle";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../../src/domain/warnings";
+import { WEEKLY_REPORT_PARTITION } from "../../src/domain/weeklyReport";
 import { StateConflictError } from "../../src/ports/errors";
 import type { AccountRecord, CommitOptions, IncidentStore, MessageStatus, StoredMessage } from "../../src/ports/incidentStore";
 import type { StoredAccountCheck, WarningStore } from "../../src/ports/warningStore";
@@ -21,6 +22,7 @@ type Write = { rowKey: string; row: Record<string, unknown> } & ({ op: "create" 
 
 const STATE_ROW = "state";
 const DIGEST_ROW = "digest";
+const WEEKLY_REPORT_ROW = "weekly-report-state";
 const MAX_ACTIONS = 100;
 const CHECKS_PER_TRANSACTION = 100;
 
@@ -288,6 +290,22 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     this.transaction(
       message.accountId,
       [etag === undefined ? { op: "create", rowKey: DIGEST_ROW, row } : { op: "update", rowKey: DIGEST_ROW, row, etag }, outboxWrite(message)],
+      message.accountId,
+    );
+  }
+
+  async getWeeklyReportState(): Promise<{ lastWeek: string | undefined; etag: string | undefined }> {
+    this.enter("getWeeklyReportState");
+    const row = this.partition(WEEKLY_REPORT_PARTITION).get(WEEKLY_REPORT_ROW);
+    return row ? { lastWeek: row.lastWeek as string, etag: row.etag } : { lastWeek: undefined, etag: undefined };
+  }
+
+  async commitWeeklyReport(week: string, etag: string | undefined, message: OutboxMessage): Promise<void> {
+    this.enter("commitWeeklyReport");
+    const row = { lastWeek: week };
+    this.transaction(
+      message.accountId,
+      [etag === undefined ? { op: "create", rowKey: WEEKLY_REPORT_ROW, row } : { op: "update", rowKey: WEEKLY_REPORT_ROW, row, etag }, outboxWrite(message)],
       message.accountId,
     );
   }

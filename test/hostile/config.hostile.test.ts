@@ -51,6 +51,7 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_WORK_QUEUE: ["Work_Queue", "queue names are lower-case letters, digits and hyphens"],
   AzureWebJobsStorage__queueServiceUri: ["http://st.queue.core.windows.net", "work items must travel over TLS"],
   CMK_DIGEST_THRESHOLD: ["1", "a digest of one message is not a digest"],
+  CMK_WEEKLY_REPORT: ["weekly", "on or off"],
   CMK_EMAIL_RATE_PER_MINUTE: ["-1", "a positive number of emails"],
   CMK_EMAIL_RATE_PER_HOUR: ["fast", "a number of emails"],
   CMK_SUPPORT_TICKETS: ["yes", "off, draft or create"],

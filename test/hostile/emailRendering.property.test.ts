@@ -29,8 +29,29 @@ const EVENT_TYPES: IncidentEvent["type"][] = [
 ];
 
 /** Tags our templates write; anything else in the HTML came from data. */
-const OUR_TAGS = new Set(["!doctype", "html", "head", "meta", "title", "body", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "ol", "li", "pre", "a"]);
-const OUR_ATTRIBUTES = new Set(["style", "href", "lang", "charset"]);
+const OUR_TAGS = new Set([
+  "!doctype",
+  "html",
+  "head",
+  "meta",
+  "title",
+  "body",
+  "h2",
+  "p",
+  "table",
+  "thead",
+  "tbody",
+  "tr",
+  "th",
+  "td",
+  "ol",
+  "li",
+  "pre",
+  "a",
+  "div",
+  "strong",
+]);
+const OUR_ATTRIBUTES = new Set(["style", "href", "lang", "charset", "data-lead", "name", "content"]);
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

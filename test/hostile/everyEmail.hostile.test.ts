@@ -1,6 +1,6 @@
 /**
  * Every kind of email the monitor sends (revoked, reminder, cause changed, the fix notices,
- * escalation, resolved, the incident digest and the warning digest), rendered for accounts an
+ * escalation, resolved, the incident digest, the warning digest and the weekly report), rendered for accounts an
  * attacker wrote, with the probes' "Start here" commands: no printed command may hold anything a
  * shell reads specially outside its quoting, a dot segment, a leading "@" or "-", or a host that
  * is not a Key Vault host; and no untrusted text may forge a line or hide characters.
@@ -13,6 +13,7 @@ import type { IncidentMessageKind, MessageFacts } from "../../src/domain/inciden
 import { checked, type ProbeFacts } from "../../src/domain/probeFacts";
 import { evidenceLines } from "../../src/domain/probeFindings";
 import { planDigest, warningFindings } from "../../src/domain/warnings";
+import { buildWeeklyReport, reportWeekAt } from "../../src/domain/weeklyReport";
 import { renderIncidentDigest } from "../../src/email/incidentDigest";
 import { renderEmail, type RenderedEmail } from "../../src/email/templates";
 import { makeAccount, makeFacts } from "../fixtures/incidents";
@@ -146,6 +147,9 @@ function everyEmail(account: CmkAccount, factSet: Partial<ProbeFacts>, cause: Ca
   };
   const plan = planDigest({ recipient: "owner@contoso.com", reported: [] }, [checkedAccount], "2026-11-29");
   if (plan.send) emails.push(["warning-digest", renderEmail(plan.facts)]);
+  // The weekly report lists the account's incident and its findings by name.
+  const incident = incidentFacts("resolved", account, factSet, cause).incident;
+  emails.push(["weekly-report", renderEmail(buildWeeklyReport(reportWeekAt(new Date("2026-11-30T00:05:00Z")), [incident], [checkedAccount]))]);
   return emails;
 }
 
@@ -235,6 +239,7 @@ describe("every email kind for hostile accounts", () => {
     const kinds = new Set(everyEmail(makeAccount(), FACT_SETS[0]![1], "default-identity-unauthorized").map(([kind]) => kind));
     for (const kind of KINDS) expect(kinds).toContain(kind);
     expect(kinds).toContain("warning-digest");
+    expect(kinds).toContain("weekly-report");
     expect(kinds).toContain("revoked digest");
   });
 

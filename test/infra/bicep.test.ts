@@ -375,6 +375,8 @@ describe("Function App settings match src/config.ts", () => {
       ["CMK_DIGEST_THRESHOLD", "digestThreshold"],
       // How long the state table keeps what the retention sweep prunes.
       ["CMK_RETENTION_DAYS", "retentionDays"],
+      // The weekly report is off unless asked for.
+      ["CMK_WEEKLY_REPORT", "weeklyReport"],
     ])("%s defaults like param %s", (setting, param) => {
       const declaration = new RegExp(`^param\\s+${param}\\s+\\w+\\s*=\\s*(.+)$`, "m").exec(main.code)?.[1]?.trim();
       const expected = defaults[setting];

@@ -35,6 +35,8 @@ describe("priorityOf", () => {
     ["resolved", 3],
     // Warnings about keys that still work: last.
     ["warning-digest", 4],
+    // The weekly report never holds back anything.
+    ["weekly-report", 5],
   ])("%s → %i", (kind, priority) => {
     expect(priorityOf(unitOf(kind))).toBe(priority);
   });
@@ -65,6 +67,22 @@ describe("paceStage", () => {
       used: 4,
       units: ["warning-digest"],
       passed: ["warning-digest"],
+    },
+    {
+      // The last send of the hour goes to the revocation, not to the weekly report.
+      case: "azure-managed, 9 of 10 used, a revocation and the weekly report due",
+      env: {},
+      used: 9,
+      units: ["weekly-report", "revoked"],
+      passed: ["revoked"],
+    },
+    {
+      // The weekly report is in the digests' class: it may not take the half of the hour kept for incident mail.
+      case: "azure-managed, 5 of 10 used, only the weekly report due",
+      env: {},
+      used: 5,
+      units: ["weekly-report"],
+      passed: [],
     },
     {
       // A custom domain's defaults (30/min): everything due fits.
