@@ -5,6 +5,7 @@
 import type { CmkAccount } from "./account";
 import type { CauseId } from "./causes";
 import type { EvidenceLine } from "./probeFindings";
+import type { AtRiskFacts } from "./atRisk";
 import type { WarningDigestFacts } from "./warnings";
 
 export type IncidentState = "revoked" | "recovering" | "escalated" | "resolved";
@@ -52,6 +53,8 @@ export interface Incident {
    * a change from "present" to "gone" is a fix observed without anyone acknowledging it.
    */
   probe?: { cause: CauseId; verdict: "present" | "gone"; at: string; detail: string };
+  /** The at-risk warning this revocation followed (src/domain/atRisk.ts), shown as "we warned at …". */
+  priorWarning?: { at: string; title: string };
   /** The Microsoft support ticket for this incident (CMK_SUPPORT_TICKETS=create); see src/domain/supportTicketFiling.ts. */
   supportTicket?: SupportTicketRecord;
 }
@@ -90,8 +93,8 @@ export interface IncidentEvent {
 /** Emails about one incident. */
 export type IncidentMessageKind = "revoked" | "reminder" | "cause-changed" | "fix-acknowledged" | "fix-observed" | "fix-undone" | "escalation" | "resolved";
 
-/** Every email the monitor sends: incident emails and the daily warning digest per recipient. */
-export type MessageKind = IncidentMessageKind | "warning-digest";
+/** Every email the monitor sends: incident emails, urgent at-risk warnings and the daily warning digest per recipient. */
+export type MessageKind = IncidentMessageKind | "at-risk" | "warning-digest";
 
 /** An email to send, recorded in the outbox together with the state change that caused it. */
 export interface OutboxMessage {
@@ -105,8 +108,13 @@ export interface OutboxMessage {
   to: string[];
   cc: string[];
   createdAt: string;
-  /** A digest's facts when `kind` is "warning-digest"; an incident email's otherwise. */
-  facts: MessageFacts | WarningDigestFacts;
+  /** A digest's facts when `kind` is "warning-digest", a warning's when "at-risk"; an incident email's otherwise. */
+  facts: MessageFacts | AtRiskFacts | WarningDigestFacts;
+}
+
+/** An incident email's facts (not a digest's, not an at-risk warning's, which are about no incident). */
+export function isIncidentFacts(facts: OutboxMessage["facts"]): facts is MessageFacts {
+  return facts.kind !== "warning-digest" && facts.kind !== "at-risk";
 }
 
 /** Everything a template needs; rendering is pure over this. */

@@ -10,7 +10,7 @@
  * one they can declare fixed. Evidence lines are attached to the emails before they are recorded.
  */
 import type { CauseId } from "./causes";
-import type { Incident, MessageKind } from "./incident";
+import { isIncidentFacts, type Incident, type MessageKind } from "./incident";
 import { decide, decideMany, type Decision, type LifecycleContext, type LifecycleInput } from "./lifecycle";
 import type { ProbeFacts } from "./probeFacts";
 import { causeVerdict, evidenceLines, type CauseVerdict } from "./probeFindings";
@@ -49,7 +49,7 @@ export function decideWithProbe(current: Incident | undefined, input: LifecycleI
 
   const evidence = evidenceLines(incident.account, facts, now);
   for (const message of decision.messages) {
-    if (message.facts.kind !== "warning-digest" && KINDS_WITH_EVIDENCE.has(message.kind)) message.facts.evidence = evidence;
+    if (isIncidentFacts(message.facts) && KINDS_WITH_EVIDENCE.has(message.kind)) message.facts.evidence = evidence;
   }
   return { decision, verdict, probeStateChanged };
 }

@@ -5,10 +5,12 @@
  */
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
+import type { CheckTrigger } from "../domain/atRisk";
 import { mergeWithPrevious, utcDate, warningFindings, type CheckedAccount, type WarningFinding } from "../domain/warnings";
 import { resolveOwnerRecipients } from "../domain/recipients";
 import { describeFailure } from "../ports/failures";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
+import { recordAtRisk } from "./atRiskWarnings";
 import { mapWithConcurrency } from "./concurrency";
 import { deferForDeadline, type CycleContext } from "./cycleContext";
 import { ACCOUNTS_IN_PROGRESS, byVaultInTurn } from "./probeStage";
@@ -78,7 +80,7 @@ type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDige
 export async function recordDailyChecks(
   ctx: CycleContext,
   due: readonly DailyCheckItem[],
-  options: { pendingDigest: boolean },
+  options: { pendingDigest: boolean; trigger?: CheckTrigger },
 ): Promise<Map<string, CheckedAccount>> {
   const session = ctx.probeSession;
   const warnings = ctx.deps.warnings;
@@ -112,6 +114,9 @@ export async function recordDailyChecks(
       try {
         const facts = await session.probe(account);
         ctx.stats.accountsProbed += 1;
+        const found = warningFindings(account, facts, ctx.now, findingOptions);
+        // Urgent findings are emailed now, not in tomorrow's digest.
+        await recordAtRisk(ctx, account, found, options.trigger ?? "daily");
         const check: CheckedAccount = {
           accountId: account.id,
           accountName: account.name,
@@ -119,7 +124,7 @@ export async function recordDailyChecks(
           resourceGroup: account.resourceGroup,
           checkedOn: today,
           checkedAt: ctx.now.toISOString(),
-          findings: mergeWithPrevious(previousFindings, warningFindings(account, facts, ctx.now, findingOptions)),
+          findings: mergeWithPrevious(previousFindings, found),
           owners: resolveOwnerRecipients(account.tags, { ...ownerOptions, defaultRecipients: [] }).recipients,
         };
         // Only a check with findings, or one whose previous check had some, can change a digest.

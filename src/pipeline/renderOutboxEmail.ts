@@ -1,5 +1,5 @@
 /** Renders what one send unit carries: an incident email, a warning digest, or a digest of incident emails. */
-import type { IncidentMessageKind, MessageFacts, OutboxMessage } from "../domain/incident";
+import { isIncidentFacts, type IncidentMessageKind, type MessageFacts, type OutboxMessage } from "../domain/incident";
 import { renderIncidentDigest } from "../email/incidentDigest";
 import { renderEmail, type RenderedEmail } from "../email/templates";
 import type { CycleContext } from "./cycleContext";
@@ -14,7 +14,7 @@ export function renderUnit(ctx: CycleContext, unit: SendUnit): Promise<RenderedE
 }
 
 function renderOne(ctx: CycleContext, message: OutboxMessage): Promise<RenderedEmail> {
-  return message.facts.kind === "warning-digest" ? Promise.resolve(renderEmail(message.facts)) : renderIncidentEmail(ctx, message, message.facts);
+  return isIncidentFacts(message.facts) ? renderIncidentEmail(ctx, message, message.facts) : Promise.resolve(renderEmail(message.facts));
 }
 
 async function renderDigest(ctx: CycleContext, unit: SendUnit): Promise<RenderedEmail> {

@@ -47,18 +47,20 @@ export interface SendTally {
 
 /**
  * Budget priority, most urgent first: escalations; revoked, cause-changed and fix-undone;
- * reminders; fix and resolved notices; warning digests last.
+ * at-risk warnings (the revocation they announce is not there yet); reminders; fix and resolved
+ * notices; warning digests last.
  */
 const PRIORITY: Readonly<Record<MessageKind, number>> = {
   escalation: 0,
   revoked: 1,
   "cause-changed": 1,
   "fix-undone": 1,
-  reminder: 2,
-  "fix-acknowledged": 3,
-  "fix-observed": 3,
-  resolved: 3,
-  "warning-digest": 4,
+  "at-risk": 2,
+  reminder: 3,
+  "fix-acknowledged": 4,
+  "fix-observed": 4,
+  resolved: 4,
+  "warning-digest": 5,
 };
 
 export function priorityOf(unit: SendUnit): number {
@@ -87,7 +89,8 @@ export function isDue(stored: StoredMessage, now: number): boolean {
 
 /** Incident emails of one kind to exactly the same people can share one email; warning digests already are one. */
 export function digestKey(message: OutboxMessage): string | undefined {
-  if (message.facts.kind === "warning-digest") return undefined;
+  // A digest already is one email; an at-risk warning is one finding, sent on its own.
+  if (message.facts.kind === "warning-digest" || message.facts.kind === "at-risk") return undefined;
   const list = (addresses: readonly string[]) => [...new Set(addresses.map((a) => a.toLowerCase()))].sort().join(",");
   return `${message.kind}|${list(message.to)}|${list(message.cc)}`;
 }

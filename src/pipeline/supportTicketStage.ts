@@ -6,7 +6,7 @@
  * and by reading the ticket by its derived name before every create.
  */
 import { parseAccountResourceId } from "../domain/account";
-import type { Incident, MessageFacts } from "../domain/incident";
+import { isIncidentFacts, type Incident, type MessageFacts } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
 import { chooseProblemClassification, COSMOS_DB_RESOURCE_TYPE, draftSupportTicket, supportTicketName } from "../domain/supportTicket";
 import { supportTicketUpdate } from "../domain/supportTicketUpdates";
@@ -30,7 +30,7 @@ export const supportTicketStage: Stage<SendUnit, SendUnit> = {
     for (const unit of units) {
       let waitUntil: string | undefined;
       for (const stored of unit.members) {
-        if (stored.message.facts.kind !== "warning-digest") await postUpdate(ctx, api, stored.message.key, stored.message.facts);
+        if (isIncidentFacts(stored.message.facts)) await postUpdate(ctx, api, stored.message.key, stored.message.facts);
         if (stored.message.kind !== "escalation") continue;
         const outcome = await ensureTicket(ctx, api, stored.message.accountId, stored.message.incidentId);
         if (outcome.kind === "wait" && (!waitUntil || outcome.until > waitUntil)) waitUntil = outcome.until;
