@@ -3,6 +3,7 @@
  * SDK clients against the local ARM/ACS sandbox, state in Azurite. Only the clock is fake, so
  * hours of polling take seconds.
  */
+import { atRiskAccountKey } from "../domain/atRisk";
 import { createMonitorDeps } from "../composition";
 import { loadConfig } from "../config";
 import { parseAccountResourceId } from "../domain/account";
@@ -393,17 +394,19 @@ class DrillRun {
     this.collectTickets();
     const delivered = this.sandbox.sentEmails();
     const fresh = delivered.slice(this.emailsSeen).map((email) => {
-      // Incident emails are keyed "<incident id>.<seq>.<kind>", digests "warning-digest.<recipient hash>.<date>".
+      // Incident emails are keyed "<incident id>.<seq>.<kind>", digests "warning-digest.<recipient hash>.<date>",
+      // at-risk warnings "at-risk.<account hash>.<finding>.<first seen>[.resolved]".
       const key = (headerValue(email.headers, "x-cmk-monitor-key") ?? "").split(".");
       const digest = key[0] === "warning-digest";
-      const incident = digest ? undefined : this.incidents.get(key[0] ?? "");
+      const atRisk = key[0] === "at-risk" ? this.accountByAtRiskKey(key[1] ?? "") : undefined;
+      const incident = digest || key[0] === "at-risk" ? undefined : this.incidents.get(key[0] ?? "");
       const recipient = email.to[0];
       return {
         email,
         digest,
         incident,
-        kind: MESSAGE_KINDS.find((k) => k === (digest ? key[0] : key.at(-1))),
-        account: incident?.account ?? (digest && recipient ? recipient : "(unknown account)"),
+        kind: MESSAGE_KINDS.find((k) => k === (digest || key[0] === "at-risk" ? key[0] : key.at(-1))),
+        account: incident?.account ?? atRisk ?? (digest && recipient ? recipient : "(unknown account)"),
         seq: digest ? 0 : Number(key[1]) || 0,
       };
     });
@@ -429,6 +432,12 @@ class DrillRun {
   }
 
   /** A stable sort by the account's place in the scenario; anything else (a digest's recipient) goes last. */
+  /** The scenario account an at-risk email's key names (by the hash of its id). */
+  private accountByAtRiskKey(hash: string): string | undefined {
+    for (const [name, id] of this.accountIds) if (atRiskAccountKey(id) === hash) return name;
+    return undefined;
+  }
+
   private inScenarioOrder<T>(items: readonly T[], accountOf: (item: T) => string): T[] {
     const rank = (item: T) => this.accountRank.get(accountOf(item)) ?? this.accountRank.size;
     return [...items].sort((a, b) => rank(a) - rank(b));

@@ -32,6 +32,7 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
   "fix-undone",
   "escalation",
   "resolved",
+  "at-risk",
   "warning-digest",
 ];
 

@@ -202,11 +202,13 @@ describe("emails", () => {
       "fix-undone": 1,
       escalation: 2,
       resolved: 11,
+      // archive-db's closed firewall: urgent, so emailed at once rather than in the digest.
+      "at-risk": 1,
       "warning-digest": 3,
     });
-    expect(doc.summary.emails).toBe(46);
+    expect(doc.summary.emails).toBe(47);
     const emails = doc.timeline.filter((e) => e.type === "email");
-    expect(emails).toHaveLength(46);
+    expect(emails).toHaveLength(47);
     // Every email is attributed: a kind the drill knows, and an account (or a digest's recipient).
     expect(emails.filter((e) => !e.kind || !MESSAGE_KINDS.includes(e.kind) || e.account === "(unknown account)")).toEqual([]);
   });
@@ -360,8 +362,8 @@ describe("warnings before revocation", () => {
     const digests = doc.timeline.filter((e) => e.kind === "warning-digest");
     expect(digests.map((e) => [e.atMinute, e.account, e.to, e.accounts])).toEqual([
       [0, "liam@contoso.com", ["liam@contoso.com"], ["sessions-db"]],
-      // Mei's two accounts share one digest.
-      [0, "mei@contoso.com", ["mei@contoso.com"], ["audit-db", "archive-db"]],
+      // Mei's digest has only audit-db's slow-burning finding: archive-db's firewall went out at once as an at-risk email.
+      [0, "mei@contoso.com", ["mei@contoso.com"], ["audit-db"]],
       // Tuesday: Liam hears his warning is resolved; Mei's findings are unchanged, so no repeat.
       [180, "liam@contoso.com", ["liam@contoso.com"], ["sessions-db"]],
     ]);
@@ -371,8 +373,15 @@ describe("warnings before revocation", () => {
 
   it("never opens an incident for a warned account", () => {
     for (const account of ["sessions-db", "audit-db", "archive-db"]) {
-      expect(entries(account).filter((e) => e.type !== "warning" && e.type !== "warning-resolved")).toEqual([]);
+      expect(entries(account).filter((e) => e.type !== "warning" && e.type !== "warning-resolved" && e.kind !== "at-risk")).toEqual([]);
     }
+  });
+
+  it("emails an urgent finding at once, on its own, exactly once", () => {
+    // archive-db's firewall blocks Cosmos DB: revoked at the next key fetch, so it cannot wait for a digest.
+    expect(doc.timeline.filter((e) => e.kind === "at-risk").map((e) => [e.atMinute, e.account, e.to, e.subject])).toEqual([
+      [0, "archive-db", ["mei@contoso.com"], "[CMK at risk] archive-db: Vault firewall blocks Cosmos DB"],
+    ]);
   });
 });
 
@@ -472,9 +481,9 @@ describe("escalation and resolution", () => {
 describe("the outbox", () => {
   it("holds an .eml and an .html per email, named in send order", async () => {
     const files = (await readdir(outbox)).sort();
-    expect(files.filter((f) => f.endsWith(".eml"))).toHaveLength(46);
-    expect(files.filter((f) => f.endsWith(".html"))).toHaveLength(46);
-    expect(doc.outbox.files).toHaveLength(46);
+    expect(files.filter((f) => f.endsWith(".eml"))).toHaveLength(47);
+    expect(files.filter((f) => f.endsWith(".html"))).toHaveLength(47);
+    expect(doc.outbox.files).toHaveLength(47);
     // The minute prefix makes a plain listing chronological.
     const minutes = files.filter((f) => f.endsWith(".eml")).map((f) => Number(f.slice(0, 4)));
     expect(minutes).toEqual([...minutes].sort((a, b) => a - b));
@@ -502,11 +511,13 @@ describe("the outbox", () => {
     expect(html).toContain("payments-db");
   });
 
-  it("shows the owners what the probes found: the fix in the fix-observed email, the findings in the digest", async () => {
+  it("shows the owners what the probes found: the fix in the fix-observed email, the findings in the digest and the at-risk email", async () => {
     const fix = await readFile(path.join(outbox, "0025-orders-db-fix-observed.html"), "utf8");
     expect(fix).toContain("Expected recovery by");
     const digest = await readFile(path.join(outbox, "0000-mei-contoso-com-warning-digest.html"), "utf8");
-    for (const text of ["audit-db", "archive-db", "Purge protection is off", "Vault firewall blocks Cosmos DB"]) expect(digest).toContain(text);
+    for (const text of ["audit-db", "Purge protection is off"]) expect(digest).toContain(text);
+    const atRisk = await readFile(path.join(outbox, "0000-archive-db-at-risk.html"), "utf8");
+    for (const text of ["archive-db", "Vault firewall blocks Cosmos DB", "--bypass AzureServices"]) expect(atRisk).toContain(text);
   });
 
   it("leaves other files in the folder alone when run again", async () => {
