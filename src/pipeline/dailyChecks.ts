@@ -6,9 +6,12 @@
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
 import type { CheckTrigger } from "../domain/atRisk";
+import { activeVault } from "../domain/probeConditions";
+import type { ProbeFacts } from "../domain/probeFacts";
 import { mergeWithPrevious, utcDate, warningFindings, type CheckedAccount, type WarningFinding } from "../domain/warnings";
 import { resolveOwnerRecipients } from "../domain/recipients";
 import { describeFailure } from "../ports/failures";
+import type { FleetIndexEntry } from "../ports/fleetIndex";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
 import { recordAtRisk } from "./atRiskWarnings";
 import { mapWithConcurrency } from "./concurrency";
@@ -22,6 +25,8 @@ export interface DailyCheckItem {
   etag?: string;
   /** The last check's findings, kept for the kinds today's probes cannot decide. */
   previousFindings?: WarningFinding[];
+  /** What the last check recorded in the fleet index: unchanged, nothing is written there. */
+  indexedAs?: string;
 }
 
 /**
@@ -60,6 +65,7 @@ export function dueForDailyCheck(ctx: CycleContext, healthy: readonly CmkAccount
       account,
       ...(previous ? { etag: previous.etag } : {}),
       ...(previous && previous.check.findings.length > 0 ? { previousFindings: previous.check.findings } : {}),
+      ...(previous?.check.indexedAs ? { indexedAs: previous.check.indexedAs } : {}),
     });
   }
   return due;
@@ -108,7 +114,7 @@ export async function recordDailyChecks(
   await mapWithConcurrency(
     byVaultInTurn(due, (item) => item.account),
     ACCOUNTS_IN_PROGRESS,
-    async ({ account, etag, previousFindings }) => {
+    async ({ account, etag, previousFindings, indexedAs }) => {
       // A check not started today is still due next cycle: nothing is recorded for it.
       if (deferForDeadline(ctx)) return;
       try {
@@ -117,6 +123,7 @@ export async function recordDailyChecks(
         const found = warningFindings(account, facts, ctx.now, findingOptions);
         // Urgent findings are emailed now, not in tomorrow's digest.
         await recordAtRisk(ctx, account, found, options.trigger ?? "daily");
+        const indexed = await indexAccount(ctx, account, facts, indexedAs);
         const check: CheckedAccount = {
           accountId: account.id,
           accountName: account.name,
@@ -126,6 +133,7 @@ export async function recordDailyChecks(
           checkedAt: ctx.now.toISOString(),
           findings: mergeWithPrevious(previousFindings, found),
           owners: resolveOwnerRecipients(account.tags, { ...ownerOptions, defaultRecipients: [] }).recipients,
+          ...(indexed ? { indexedAs: indexed } : {}),
         };
         // Only a check with findings, or one whose previous check had some, can change a digest.
         const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
@@ -144,4 +152,31 @@ export async function recordDailyChecks(
   for (const buffer of buffers.values()) write(buffer);
   await Promise.all(writes);
   return fresh;
+}
+
+/**
+ * Keeps the fleet index (what change events name → this account) up to date from what the check
+ * read; written only when it changed since the last check. Returns what is now indexed (undefined
+ * when the write failed: the next check tries again).
+ */
+async function indexAccount(ctx: CycleContext, account: CmkAccount, facts: ProbeFacts, indexedAs: string | undefined): Promise<string | undefined> {
+  const vaultName = facts.keyUri.reference?.vaultName?.toLowerCase();
+  const vaultId = activeVault(facts)?.id;
+  const entry: FleetIndexEntry = {
+    accountId: account.id,
+    ...(vaultName ? { vaultName } : {}),
+    ...(vaultId ? { vaultId } : {}),
+    identityIds: Object.keys(account.userAssignedIdentities ?? {})
+      .map(normalizeResourceId)
+      .sort(),
+  };
+  const fingerprint = JSON.stringify(entry);
+  if (fingerprint === indexedAs) return indexedAs;
+  try {
+    await ctx.deps.fleetIndex.record(entry);
+    return fingerprint;
+  } catch (error) {
+    ctx.deps.log.warn(`cmk-monitor: could not index ${account.id} for change events: ${describeFailure(error).message}`);
+    return undefined;
+  }
 }

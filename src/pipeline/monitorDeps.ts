@@ -8,6 +8,7 @@ import type { AccountSource } from "../ports/accountSource";
 import type { Clock } from "../ports/clock";
 import type { EmailSender } from "../ports/emailSender";
 import type { FleetDiscovery } from "../ports/fleetDiscovery";
+import type { FleetIndex } from "../ports/fleetIndex";
 import type { Heartbeat } from "../ports/heartbeat";
 import type { IncidentStore } from "../ports/incidentStore";
 import type { LinkKeys } from "../ports/linkKeys";
@@ -25,6 +26,8 @@ export interface MonitorDeps {
   store: IncidentStore;
   /** Daily checks of healthy accounts and each recipient's digest state (used when probes are on). */
   warnings: WarningStore;
+  /** What Azure's change events name (a vault, an identity, an account) → the accounts to re-check (src/app/handleChangeEvent.ts). */
+  fleetIndex: FleetIndex;
   email: EmailSender;
   /** Heartbeat of the last completed cycle and the poison count (a table beside the state). */
   heartbeat: Heartbeat;
