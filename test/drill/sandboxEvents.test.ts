@@ -197,15 +197,15 @@ describe("a sandbox event alone changes what the probes see, not the account's s
   it("opens no incident: the status never changed", () => {
     expect(result.incidents).toEqual([]);
     expect(result.statusChanges.map((c) => [c.atMinute, c.health])).toEqual([[0, "healthy"]]);
-    expect(result.timeline.filter((e) => ["detected", "email"].includes(e.type) && e.kind !== "warning-digest")).toEqual([]);
+    expect(result.timeline.filter((e) => ["detected", "email"].includes(e.type) && e.kind !== "at-risk")).toEqual([]);
   });
 
-  it("reports the missing permission as a warning, in one digest to the owner", () => {
+  it("reports the missing permission at once, in an at-risk email to the owner (not in a digest: it will revoke the account)", () => {
     expect(result.timeline.map((e) => [e.atMinute, e.type, e.account, e.finding ?? e.kind])).toEqual([
       [0, "warning", "orders-db", "identity-lacks-permission"],
-      [0, "email", "alice@contoso.com", "warning-digest"],
+      [0, "email", "orders-db", "at-risk"],
     ]);
-    expect(result.timeline.find((e) => e.type === "email")!.accounts).toEqual(["orders-db"]);
+    expect(result.timeline.find((e) => e.type === "email")!.to).toEqual(["alice@contoso.com"]);
     expect(result.sandboxChanges).toEqual([
       { atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0 },
     ]);
