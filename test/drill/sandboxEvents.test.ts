@@ -207,26 +207,30 @@ describe("a sandbox event alone changes what the probes see, not the account's s
     ]);
     expect(result.timeline.find((e) => e.type === "email")!.to).toEqual(["alice@contoso.com"]);
     expect(result.sandboxChanges).toEqual([
-      { atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0 },
+      { atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0, changeEventsDelivered: 2 },
     ]);
     expect(result.summary).toMatchObject({ incidents: 0, emails: 1, warningFindings: 1, warnedAccounts: ["orders-db"], neverEmailed: [], warnings: 0 });
   });
 });
 
 describe("the example in docs/scenarios.md does what the text says", () => {
-  it("detects at 10, sees Alice's fix at 30 with no ack, resolves at 65: three emails", async () => {
+  it("warns at 3 (pushed by the change event), detects at 10 linking to the warning, sees Alice's fix at 30 with no ack, resolves at 65: four emails", async () => {
     const doc = readFileSync(path.resolve(__dirname, "../../docs/scenarios.md"), "utf8");
     const result = await runScenario(parseScenario(/```json\n([\s\S]*?)\n```/.exec(doc)![1]!, "docs example"));
     expect(result.timeline.filter((e) => e.type !== "email").map((e) => [e.atMinute, e.type])).toEqual([
+      [3, "warning"],
       [10, "detected"],
       [30, "fix-observed"],
       [65, "resolved"],
     ]);
     expect(result.emails.map((e) => [e.atMinute, e.kind])).toEqual([
+      [3, "at-risk"],
       [10, "revoked"],
       [30, "fix-observed"],
       [65, "resolved"],
     ]);
+    // The revocation links back to the warning Alice already had.
+    expect(result.emails[1]!.email.plainText).toMatch(/We warned at:\s+2026-03-02 09:03 UTC/);
     // "sets the escalation deadline to minute 150"; the fix email says recovery is expected by 10:30.
     expect(result.timeline.find((e) => e.type === "fix-observed")).toMatchObject({ expectedRecoveryAtMinute: 90, escalateAtMinute: 150 });
     expect(result.warnings).toEqual([]);
