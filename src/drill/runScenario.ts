@@ -220,6 +220,7 @@ class DrillRun {
         timeline: this.timeline,
         incidents,
         warnings: this.warnings.length,
+        sandboxChanges: this.sandboxChanges,
       }),
       realTimeInMs: Date.now() - startedReal,
     };
@@ -397,7 +398,8 @@ class DrillRun {
     this.ticketsSeen = opened.length;
   }
 
-  private async collectEmails(): Promise<void> {
+  /** `via`: how the at-risk emails among them were found ("push": a change event's re-check). */
+  private async collectEmails(via: "push" | "poll" = "poll"): Promise<void> {
     this.collectTickets();
     const delivered = this.sandbox.sentEmails();
     const fresh = delivered.slice(this.emailsSeen).map((email) => {
@@ -433,6 +435,7 @@ class DrillRun {
         to: email.to,
         ...(email.cc.length > 0 ? { cc: email.cc } : {}),
         subject: email.subject,
+        ...(kind === "at-risk" ? { via } : {}),
         ...(accounts ? { accounts } : {}),
       });
     }
@@ -450,7 +453,7 @@ class DrillRun {
     if (off || events.length === 0) return 0;
     for (const event of events) await handleChangeEvent(this.deps, event);
     for (const entry of (await this.warningWatch?.changes()) ?? []) this.push(entry);
-    await this.collectEmails();
+    await this.collectEmails("push");
     return events.length;
   }
 

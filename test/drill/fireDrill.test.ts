@@ -527,6 +527,11 @@ describe("escalation and resolution", () => {
       maxTimeToDetectMinutes: 3,
       // Detection to resolution over the twelve resolved incidents: 1060 + loyalty-db's 45 minutes.
       meanTimeToResolveMinutes: 92.1,
+      // Seven at-risk warnings pushed by change events, each in the minute of its change; archive-db's found by the first poll.
+      atRiskWarnings: {
+        push: { count: 7, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
+        poll: { count: 1, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
+      },
       warnings: 0,
     });
   });

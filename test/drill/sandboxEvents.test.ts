@@ -213,6 +213,32 @@ describe("a sandbox event alone changes what the probes see, not the account's s
   });
 });
 
+describe("change events switched off", () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    // For the run: as without the Event Grid subscriptions.
+    ["for the run", { changeEvents: "off" }, {}],
+    // For the one account.
+    ["for the account", {}, { changeEvents: "off" }],
+  ])(
+    "%s: a permission removed at 15 on a checked healthy account waits for the next daily check",
+    async (_name, run, account) => {
+      const base = scenario([{ atMinute: 15, account: "orders-db", sandbox: { permission: "removed" } }]);
+      const accounts = base.accounts.map((a) => ({ ...a, ...account }));
+      const result = await runScenario(parseScenario(JSON.stringify({ ...base, ...run, accounts }), "events-off.json"));
+      expect(result.emails).toEqual([]);
+      expect(result.sandboxChanges.map((c) => c.changeEventsDelivered)).toEqual([0]);
+      expect(result.summary.atRiskWarnings.push.count).toBe(0);
+    },
+    30_000,
+  );
+
+  it("with them on, the same change is an at-risk email in its own minute", async () => {
+    const result = await runScenario(scenario([{ atMinute: 15, account: "orders-db", sandbox: { permission: "removed" } }]));
+    expect(result.emails.map((e) => [e.atMinute, e.kind])).toEqual([[15, "at-risk"]]);
+    expect(result.summary.atRiskWarnings.push).toEqual({ count: 1, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 });
+  }, 30_000);
+});
+
 describe("the example in docs/scenarios.md does what the text says", () => {
   it("warns at 3 (pushed by the change event), detects at 10 linking to the warning, sees Alice's fix at 30 with no ack, resolves at 65: four emails", async () => {
     const doc = readFileSync(path.resolve(__dirname, "../../docs/scenarios.md"), "utf8");
