@@ -74,7 +74,7 @@ export function dueForDailyCheck(ctx: CycleContext, healthy: readonly CmkAccount
 /** Rows written together: the table's transaction limit, all in one of the store's write groups (partitions). */
 const CHECKS_PER_WRITE = 100;
 
-type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDigest: boolean; matters: boolean };
+type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDigest: boolean; matters: boolean; index?: FleetIndexEntry };
 
 /**
  * Probes each due account and records its check, ETag-guarded: a check another instance (or an
@@ -104,6 +104,8 @@ export async function recordDailyChecks(
         try {
           // Rows another instance recorded first are left out: it plans those digests itself.
           const recorded = await warnings.putAccountChecks(entries);
+          // Only for checks this run recorded: a re-delivered batch whose checks are already there writes nothing.
+          await Promise.all(entries.filter((e) => e.index && recorded.has(e.check.accountId)).map((e) => recordIndex(ctx, e.index!)));
           for (const { check, matters } of entries) if (matters && recorded.has(check.accountId)) fresh.set(normalizeResourceId(check.accountId), check);
         } catch (error) {
           ctx.deps.log.warn(`cmk-monitor: could not record ${entries.length} daily check(s): ${describeFailure(error).message}`);
@@ -123,7 +125,7 @@ export async function recordDailyChecks(
         const found = warningFindings(account, facts, ctx.now, findingOptions);
         // Urgent findings are emailed now, not in tomorrow's digest.
         await recordAtRisk(ctx, account, found, options.trigger ?? "daily");
-        const indexed = await indexAccount(ctx, account, facts, indexedAs);
+        const index = fleetIndexEntry(account, facts);
         const check: CheckedAccount = {
           accountId: account.id,
           accountName: account.name,
@@ -133,13 +135,20 @@ export async function recordDailyChecks(
           checkedAt: ctx.now.toISOString(),
           findings: mergeWithPrevious(previousFindings, found),
           owners: resolveOwnerRecipients(account.tags, { ...ownerOptions, defaultRecipients: [] }).recipients,
-          ...(indexed ? { indexedAs: indexed } : {}),
+          indexedAs: index.fingerprint,
         };
         // Only a check with findings, or one whose previous check had some, can change a digest.
         const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
         const group = warnings.checkWriteGroup(check.accountId);
         const buffer = buffers.get(group) ?? [];
-        buffer.push({ check, etag, pendingDigest: options.pendingDigest && matters, matters });
+        // The index is written only when what the account depends on changed since the last check.
+        buffer.push({
+          check,
+          etag,
+          pendingDigest: options.pendingDigest && matters,
+          matters,
+          ...(index.fingerprint !== indexedAs ? { index: index.entry } : {}),
+        });
         if (buffer.length >= CHECKS_PER_WRITE) {
           write(buffer);
           buffers.delete(group);
@@ -154,12 +163,8 @@ export async function recordDailyChecks(
   return fresh;
 }
 
-/**
- * Keeps the fleet index (what change events name → this account) up to date from what the check
- * read; written only when it changed since the last check. Returns what is now indexed (undefined
- * when the write failed: the next check tries again).
- */
-async function indexAccount(ctx: CycleContext, account: CmkAccount, facts: ProbeFacts, indexedAs: string | undefined): Promise<string | undefined> {
+/** What change events can name for this account (its vault, the vault's ARM id, its identities), and a fingerprint of it. */
+function fleetIndexEntry(account: CmkAccount, facts: ProbeFacts): { entry: FleetIndexEntry; fingerprint: string } {
   const vaultName = facts.keyUri.reference?.vaultName?.toLowerCase();
   const vaultId = activeVault(facts)?.id;
   const entry: FleetIndexEntry = {
@@ -170,13 +175,14 @@ async function indexAccount(ctx: CycleContext, account: CmkAccount, facts: Probe
       .map(normalizeResourceId)
       .sort(),
   };
-  const fingerprint = JSON.stringify(entry);
-  if (fingerprint === indexedAs) return indexedAs;
+  return { entry, fingerprint: JSON.stringify(entry) };
+}
+
+/** A failed index write leaves the account findable by its old dependencies until they change again; the daily check still covers it. */
+async function recordIndex(ctx: CycleContext, entry: FleetIndexEntry): Promise<void> {
   try {
     await ctx.deps.fleetIndex.record(entry);
-    return fingerprint;
   } catch (error) {
-    ctx.deps.log.warn(`cmk-monitor: could not index ${account.id} for change events: ${describeFailure(error).message}`);
-    return undefined;
+    ctx.deps.log.warn(`cmk-monitor: could not index ${entry.accountId} for change events: ${describeFailure(error).message}`);
   }
 }
