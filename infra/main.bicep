@@ -480,6 +480,7 @@ output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output FUNCTION_APP_NAME string = functionApp.outputs.name
+output FUNCTION_APP_ID string = functionApp.outputs.id
 output MONITOR_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MONITOR_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output ACS_ENDPOINT string = communication.outputs.endpoint

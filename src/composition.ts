@@ -25,6 +25,7 @@ import { StorageWorkQueue } from "./adapters/workQueue";
 import { createKeyVaultAgent, SdkKeyMetadataReader } from "./adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "./adapters/keyVaultManagement";
 import { ArmRoleAssignmentReader } from "./adapters/roleAssignments";
+import { TableFleetIndex } from "./adapters/fleetIndexTable";
 import { TableIncidentStore } from "./adapters/tableStore";
 import { SdkAccountProber } from "./probes/accountProber";
 import { metaTableNameFor, TableMonitorMeta } from "./adapters/monitorMetaTable";
@@ -200,6 +201,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
   };
   const openTable = (tableName: string): TableClient => openStateTable(config, tableName, credential, { ...clientOptions, ...storageOptions });
   const store = new TableIncidentStore(openTable(config.stateTable));
+  const fleetIndex = new TableFleetIndex(openTable(config.stateTable), store);
   const meta = new TableMonitorMeta(openTable(metaTableNameFor(config.stateTable)));
   const configuredKey = config.linkSigningKey ? Buffer.from(config.linkSigningKey, "utf8") : undefined;
 
@@ -226,6 +228,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
 
   const settings: MonitorSettings = {
     subscriptionIds: config.subscriptionIds,
+    managementGroups: config.managementGroups,
     emailSender: config.emailSender,
     reminderIntervalInMinutes: config.reminderIntervalInMinutes,
     escalationRecipients: config.escalationRecipients,
@@ -261,6 +264,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     store,
     warnings: store,
     retention: store,
+    fleetIndex,
     email,
     ...(probes ? { probes } : {}),
     ...(supportTickets ? { supportTickets } : {}),

@@ -373,6 +373,7 @@ export interface MonitorConfig {
 export type MonitorSettings = Pick<
   MonitorConfig,
   | "subscriptionIds"
+  | "managementGroups"
   | "emailSender"
   | "reminderIntervalInMinutes"
   | "escalationRecipients"

@@ -14,6 +14,12 @@ var readerRoleId = 'acdd72a7-3385-48ef-bd42-f606fba81ae7' // Reader
 @description('Also grant Support Request Contributor, so the monitor can file support tickets (CMK_SUPPORT_TICKETS=create).')
 param assignSupportRequestContributor bool = false
 
+@description('Also push Azure\'s change events in this subscription to the monitor (its system topic and an event subscription; deploy after the function code).')
+param changeEvents bool = false
+
+@description('Resource id of the monitor\'s Function App (output FUNCTION_APP_ID); required with changeEvents.')
+param functionAppId string = ''
+
 var keyVaultReaderRoleId = '21090545-7ca7-4776-b22c-e363652d74d2' // Key Vault Reader
 var supportRequestContributorRoleId = 'cfd33db0-3dd1-45e3-aa9d-cdbdf3b6f24e' // Support Request Contributor
 
@@ -50,5 +56,14 @@ resource supportRequestContributor 'Microsoft.Authorization/roleAssignments@2022
     principalId: principalId
     principalType: 'ServicePrincipal'
     description: 'CMK monitor: file and follow support tickets for revoked accounts.'
+  }
+}
+
+// Why: a permission removed or a vault firewall closed is reported within minutes, before Cosmos DB
+// revokes the account, instead of at the next daily check.
+module events 'change-events.bicep' = if (changeEvents && !empty(functionAppId)) {
+  name: 'cmk-change-events'
+  params: {
+    functionAppId: functionAppId
   }
 }

@@ -11,6 +11,7 @@ import { normalizeResourceId } from "../domain/account";
 import type { DeliveryResults } from "../domain/deliveryReport";
 import type { Incident, IncidentEvent, OutboxMessage } from "../domain/incident";
 import type { Decision } from "../domain/lifecycle";
+import type { AtRiskState } from "../domain/atRisk";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain/warnings";
 import { WEEKLY_REPORT_PARTITION } from "../domain/weeklyReport";
 import { statusCodeOf } from "../ports/failures";
@@ -39,6 +40,8 @@ const CHECKS_PARTITION_END = "warning-checks.";
 const DIGEST_ROW = "digest";
 /** In the weekly report's partition: the last ISO week reported. */
 const WEEKLY_REPORT_ROW = "weekly-report-state";
+/** An account's urgent findings already warned about, in the account's partition beside its outbox. */
+const AT_RISK_ROW = "at-risk";
 // A Table string property holds at most 64 KiB (32K UTF-16 units); larger JSON is split. A whole
 // entity holds at most 1 MiB, strings counted as UTF-16 (2 bytes a unit): 15 chunks are 900,000
 // bytes, leaving room for the row's other properties and their names.
@@ -571,6 +574,33 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
       const status = statusCodeOf(error);
       // 404: the state row named by the ETag is gone; like a changed row, someone else's write won.
       if (status === 409 || status === 412 || status === 404) throw new StateConflictError(message.accountId, error);
+      throw error;
+    }
+  }
+
+  async getAtRisk(accountId: string): Promise<{ state: AtRiskState | undefined; etag: string | undefined }> {
+    await this.ensureTable();
+    try {
+      const row = await this.table.getEntity<TableEntity>(partitionKeyFor(accountId), AT_RISK_ROW);
+      return { state: unchunked<AtRiskState>(row, "atRisk"), etag: row.etag };
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return { state: undefined, etag: undefined };
+      throw error;
+    }
+  }
+
+  async commitAtRisk(state: AtRiskState, etag: string | undefined, messages: readonly OutboxMessage[]): Promise<void> {
+    await this.ensureTable();
+    const partitionKey = partitionKeyFor(state.accountId);
+    const stateEntity: TableEntity = { partitionKey, rowKey: AT_RISK_ROW, open: state.open.length, ...chunked("atRisk", state) };
+    const actions: TransactionAction[] = [etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag }]];
+    for (const message of messages) actions.push(["create", outboxEntity(partitionKey, message)]);
+    if (actions.length > 100) throw new Error(`Too many changes for one transaction (${actions.length})`);
+    try {
+      await this.table.submitTransaction(actions);
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 409 || status === 412) throw new StateConflictError(state.accountId, error);
       throw error;
     }
   }

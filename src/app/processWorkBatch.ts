@@ -68,6 +68,8 @@ async function processBatch(deps: MonitorDeps, raw: unknown): Promise<WorkBatchR
       account,
       ...(dailyCheck!.etag ? { etag: dailyCheck!.etag } : {}),
       ...(dailyCheck!.findings ? { previousFindings: dailyCheck!.findings } : {}),
+      // What the last check put in the fleet index: unchanged, the index is not written again.
+      ...(typeof dailyCheck!.indexedAs === "string" ? { indexedAs: dailyCheck!.indexedAs } : {}),
     }));
   // The snapshot is as old as the queue made it: confirm any state change with ARM before acting.
   const decisions = decidePipeline({ confirmChanges: true });

@@ -5,6 +5,7 @@
 import type { CmkAccount } from "./account";
 import type { CauseId } from "./causes";
 import type { EvidenceLine } from "./probeFindings";
+import type { AtRiskFacts } from "./atRisk";
 import type { WarningDigestFacts } from "./warnings";
 import type { WeeklyReportFacts } from "./weeklyReport";
 
@@ -55,6 +56,8 @@ export interface Incident {
    * a change from "present" to "gone" is a fix observed without anyone acknowledging it.
    */
   probe?: { cause: CauseId; verdict: "present" | "gone"; at: string; detail: string };
+  /** The at-risk warning this revocation followed (src/domain/atRisk.ts), shown as "we warned at …". */
+  priorWarning?: { at: string; title: string };
   /** The Microsoft support ticket for this incident (CMK_SUPPORT_TICKETS=create); see src/domain/supportTicketFiling.ts. */
   supportTicket?: SupportTicketRecord;
 }
@@ -93,8 +96,8 @@ export interface IncidentEvent {
 /** Emails about one incident. */
 export type IncidentMessageKind = "revoked" | "reminder" | "cause-changed" | "fix-acknowledged" | "fix-observed" | "fix-undone" | "escalation" | "resolved";
 
-/** Every email the monitor sends: incident emails, the daily warning digest per recipient, the weekly report. */
-export type MessageKind = IncidentMessageKind | "warning-digest" | "weekly-report";
+/** Every email the monitor sends: incident emails, urgent at-risk warnings, the daily warning digest per recipient, the weekly report. */
+export type MessageKind = IncidentMessageKind | "at-risk" | "warning-digest" | "weekly-report";
 
 /** An email to send, recorded in the outbox together with the state change that caused it. */
 export interface OutboxMessage {
@@ -108,8 +111,8 @@ export interface OutboxMessage {
   to: string[];
   cc: string[];
   createdAt: string;
-  /** A digest's facts when `kind` is "warning-digest", the report's for "weekly-report"; an incident email's otherwise. */
-  facts: MessageFacts | WarningDigestFacts | WeeklyReportFacts;
+  /** A digest's facts when `kind` is "warning-digest", a warning's when "at-risk", the report's for "weekly-report"; an incident email's otherwise. */
+  facts: MessageFacts | AtRiskFacts | WarningDigestFacts | WeeklyReportFacts;
 }
 
 /** Everything a template needs; rendering is pure over this. */
@@ -124,7 +127,7 @@ export interface MessageFacts {
   evidence?: EvidenceLine[];
 }
 
-/** An incident email's facts, as opposed to a digest's or the weekly report's (which are about no one incident). */
+/** An incident email's facts, as opposed to a digest's, an at-risk warning's or the weekly report's (which are about no incident). */
 export function isIncidentFacts(facts: OutboxMessage["facts"]): facts is MessageFacts {
-  return facts.kind !== "warning-digest" && facts.kind !== "weekly-report";
+  return facts.kind !== "warning-digest" && facts.kind !== "at-risk" && facts.kind !== "weekly-report";
 }

@@ -31,7 +31,7 @@ export interface LifecycleContext {
 
 export type LifecycleInput =
   /** A fresh ARM observation of the account. */
-  | { kind: "observed"; account: CmkAccount; classification: Classification }
+  | { kind: "observed"; account: CmkAccount; classification: Classification; priorWarning?: { at: string; title: string } }
   /** The account's subscription was listed successfully and the account was not in it. */
   | { kind: "account-missing" }
   /** An owner says the cause is fixed (CLI or link). */
@@ -83,7 +83,7 @@ export function decide(current: Incident | undefined, input: LifecycleInput, now
   const step = new Step(current, now, ctx);
   if (!current || current.state === "resolved") {
     if (input.kind === "observed" && input.classification.health === "revoked") {
-      step.open(input.account, input.classification);
+      step.open(input.account, input.classification, input.priorWarning);
     }
     return step.finish();
   }
@@ -159,7 +159,7 @@ class Step {
     return { reasons: this.reasons, incident: this.incident, events: this.events, messages: this.messages };
   }
 
-  open(account: CmkAccount, classification: Classification): void {
+  open(account: CmkAccount, classification: Classification, priorWarning?: { at: string; title: string }): void {
     const detectedAt = this.at;
     this.incident = {
       id: incidentIdFor(account.id, account.name, this.now),
@@ -173,10 +173,13 @@ class Step {
       notified: [],
       account: storedAccount(account),
       eventCount: 0,
+      ...(priorWarning ? { priorWarning } : {}),
     };
     this.applyCausePolicy();
     const owners = this.ctx.resolveOwners(account);
-    this.record("detected", `Revoked: ${getCause(classification.cause).title}${codeSuffix(classification.code)}`);
+    // The at-risk warning it followed, so the timeline shows the owners were told first.
+    const warned = priorWarning ? `; we warned at ${priorWarning.at.slice(11, 16)} UTC on ${priorWarning.at.slice(0, 10)} (${priorWarning.title})` : "";
+    this.record("detected", `Revoked: ${getCause(classification.cause).title}${codeSuffix(classification.code)}${warned}`);
     this.reportRejected(owners);
     this.reasons.push("first-notice");
     this.email("revoked", this.ownersOrEscalation(owners), []);

@@ -233,6 +233,8 @@ export interface CheckedAccount {
   findings: WarningFinding[];
   /** Valid addresses from the owner tag when checked, for the operator's filter; absent in checks recorded before they were kept. */
   owners?: string[];
+  /** What this check recorded in the fleet index (src/pipeline/dailyChecks.ts), so an unchanged account is not written there again. */
+  indexedAs?: string;
 }
 
 export interface ReportedWarning {

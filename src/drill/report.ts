@@ -2,7 +2,7 @@
 import { CAUSE_IDS, getCause, type CauseId } from "../domain/causes";
 import type { DrillResult, SandboxChangeRecord, StatusChange } from "./runScenario";
 import { describeSandboxChange } from "./sandboxEvents";
-import { MESSAGE_KINDS, type DrillIncident, type TimelineEntry } from "./timeline";
+import { MESSAGE_KINDS, type AtRiskFigures, type DrillIncident, type DrillSummary, type TimelineEntry } from "./timeline";
 
 const WIDTH = 100;
 const LABEL_WIDTH = 11;
@@ -219,6 +219,7 @@ function summary(result: DrillResult, context: ReportContext): string[] {
         : `${plural(s.warningFindings, "finding")} on healthy accounts (${s.warnedAccounts.join(", ")}), ${s.warningFindingsResolved} since resolved; ` +
             `${plural(s.emailsByKind["warning-digest"], "daily digest")} sent`,
     ),
+    ...field("At risk", atRiskLine(s)),
     ...field(
       "Detection",
       s.meanTimeToDetectMinutes === null
@@ -299,4 +300,13 @@ function span(start: Date, end: Date): string {
 
 function hhmm(start: Date, minute: number): string {
   return new Date(start.getTime() + minute * 60_000).toISOString().slice(11, 16);
+}
+
+/** How long after the change each at-risk warning went out, pushed by a change event or found by a poll. */
+function atRiskLine(s: DrillSummary): string {
+  const { push, poll } = s.atRiskWarnings;
+  if (push.count + poll.count === 0) return "no at-risk warning";
+  const part = (figures: AtRiskFigures, how: string): string =>
+    `${figures.count} ${how}, ${figures.meanMinutesAfterChange} min after the change on average (at most ${figures.maxMinutesAfterChange})`;
+  return [push.count > 0 ? part(push, "pushed by Azure's change events") : "", poll.count > 0 ? part(poll, "found by a poll") : ""].filter(Boolean).join("; ");
 }

@@ -3,10 +3,12 @@
  * SDK clients against the local ARM/ACS sandbox, state in Azurite. Only the clock is fake, so
  * hours of polling take seconds.
  */
+import { handleChangeEvent } from "../app/handleChangeEvent";
 import { recordDeliveryReport } from "../app/recordDeliveryReport";
 import { createMonitorDeps } from "../composition";
 import { loadConfig } from "../config";
 import { parseAccountResourceId } from "../domain/account";
+import { atRiskAccountKey } from "../domain/atRisk";
 import { classifyStatus } from "../domain/classifier";
 import type { Incident, IncidentEvent, MessageKind } from "../domain/incident";
 import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
@@ -40,6 +42,8 @@ export interface SandboxChangeRecord {
   note?: string;
   /** Its place in the scenario's events, so a report can keep file order within a minute. */
   eventIndex: number;
+  /** The Azure change events it raised that were handed to the monitor ("push"), or 0 with change events off. */
+  changeEventsDelivered?: number;
 }
 
 /** The moment Azure's reported status for an account changed (from the scenario). */
@@ -188,10 +192,12 @@ class DrillRun {
     for (const account of scenario.accounts) {
       // The note is for readers of the scenario; the sandbox takes everything else as ARM would show it.
       // "match-status": an account that starts revoked starts with the facts behind its code broken.
-      const { note: _note, keyVault, ...spec } = account;
+      const { note: _note, keyVault, changeEvents: _events, ...spec } = account;
       this.accountIds.set(account.name, this.sandbox.putAccount({ ...spec, keyVault: keyVault ?? "match-status" }));
       this.noteStatus(account.name, account.status);
     }
+    // Setting the world up is not a change anyone made.
+    this.sandbox.changeFeed.take();
 
     for (const minute of this.moments()) {
       this.minute = minute;
@@ -218,6 +224,7 @@ class DrillRun {
         timeline: this.timeline,
         incidents,
         warnings: this.warnings.length,
+        sandboxChanges: this.sandboxChanges,
       }),
       realTimeInMs: Date.now() - startedReal,
     };
@@ -242,15 +249,17 @@ class DrillRun {
         await this.acknowledge(event.account, change.by ?? "scenario", event.note);
         return;
       case "sandbox": {
+        const problems = applySandboxChange(this.sandbox, event.account, change.change, this.clock.now());
+        for (const problem of problems) this.warn(`sandbox event for ${event.account}: ${problem}`);
+        const delivered = await this.deliverChangeEvents(event.account);
         this.sandboxChanges.push({
           atMinute: this.minute,
           account: event.account,
           change: change.change,
           ...(event.note !== undefined ? { note: event.note } : {}),
           eventIndex,
+          changeEventsDelivered: delivered,
         });
-        const problems = applySandboxChange(this.sandbox, event.account, change.change, this.clock.now());
-        for (const problem of problems) this.warn(`sandbox event for ${event.account}: ${problem}`);
         return;
       }
     }
@@ -394,21 +403,24 @@ class DrillRun {
     this.ticketsSeen = opened.length;
   }
 
-  private async collectEmails(): Promise<void> {
+  /** `via`: how the at-risk emails among them were found ("push": a change event's re-check). */
+  private async collectEmails(via: "push" | "poll" = "poll"): Promise<void> {
     this.collectTickets();
     const delivered = this.sandbox.sentEmails();
     const fresh = delivered.slice(this.emailsSeen).map((email) => {
-      // Incident emails are keyed "<incident id>.<seq>.<kind>", digests "warning-digest.<recipient hash>.<date>".
+      // Incident emails are keyed "<incident id>.<seq>.<kind>", digests "warning-digest.<recipient hash>.<date>",
+      // at-risk warnings "at-risk.<account hash>.<finding>.<first seen>[.resolved]".
       const key = (headerValue(email.headers, "x-cmk-monitor-key") ?? "").split(".");
       const digest = key[0] === "warning-digest";
-      const incident = digest ? undefined : this.incidents.get(key[0] ?? "");
+      const atRisk = key[0] === "at-risk" ? this.accountByAtRiskKey(key[1] ?? "") : undefined;
+      const incident = digest || key[0] === "at-risk" ? undefined : this.incidents.get(key[0] ?? "");
       const recipient = email.to[0];
       return {
         email,
         digest,
         incident,
-        kind: MESSAGE_KINDS.find((k) => k === (digest ? key[0] : key.at(-1))),
-        account: incident?.account ?? (digest && recipient ? recipient : "(unknown account)"),
+        kind: MESSAGE_KINDS.find((k) => k === (digest || key[0] === "at-risk" ? key[0] : key.at(-1))),
+        account: incident?.account ?? atRisk ?? (digest && recipient ? recipient : "(unknown account)"),
         seq: digest ? 0 : Number(key[1]) || 0,
       };
     });
@@ -428,12 +440,34 @@ class DrillRun {
         to: email.to,
         ...(email.cc.length > 0 ? { cc: email.cc } : {}),
         subject: email.subject,
+        ...(kind === "at-risk" ? { via } : {}),
         ...(accounts ? { accounts } : {}),
       });
     }
   }
 
   /** A stable sort by the account's place in the scenario; anything else (a digest's recipient) goes last. */
+  /**
+   * Hands the change events the sandbox raised to the handler the Functions host calls for
+   * `cmkAzureChangeEvents` (one event per invocation, as Event Grid delivers them), unless the
+   * scenario switched events off for the run or the account. Returns how many were delivered.
+   */
+  private async deliverChangeEvents(account: string): Promise<number> {
+    const events = this.sandbox.changeFeed.take();
+    const off = this.scenario.changeEvents === "off" || this.scenario.accounts.find((a) => a.name === account)?.changeEvents === "off";
+    if (off || events.length === 0) return 0;
+    for (const event of events) await handleChangeEvent(this.deps, event);
+    for (const entry of (await this.warningWatch?.changes()) ?? []) this.push(entry);
+    await this.collectEmails("push");
+    return events.length;
+  }
+
+  /** The scenario account an at-risk email's key names (by the hash of its id). */
+  private accountByAtRiskKey(hash: string): string | undefined {
+    for (const [name, id] of this.accountIds) if (atRiskAccountKey(id) === hash) return name;
+    return undefined;
+  }
+
   private inScenarioOrder<T>(items: readonly T[], accountOf: (item: T) => string): T[] {
     const rank = (item: T) => this.accountRank.get(accountOf(item)) ?? this.accountRank.size;
     return [...items].sort((a, b) => rank(a) - rank(b));

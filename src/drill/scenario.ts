@@ -46,6 +46,8 @@ const MAX_KEY_EXPIRY_DAYS = 3650;
 const identitySchema = z.strictObject({
   type: text('must be a string such as "SystemAssigned" or "SystemAssigned,UserAssigned"'),
   principalId: z.string(expecting("must be a GUID")).regex(GUID, "must be a GUID").optional(),
+  /** As `az cosmosdb show` prints it, so a real account pastes in; the sandbox answers with its own tenant. */
+  tenantId: z.string(expecting("must be a GUID")).regex(GUID, "must be a GUID").optional(),
   userAssignedIdentities: z
     .record(
       z.string(),
@@ -76,6 +78,8 @@ export const accountSchema = z.strictObject({
    * code is about really broken, so the probes see what Azure reports.
    */
   keyVault: oneOf(KEY_VAULT_SETUPS).optional(),
+  /** "off": the sandbox's change events for this account's changes are not delivered (only the polls see them). */
+  changeEvents: oneOf(["on", "off"]).optional(),
   note: optionalNote,
 });
 
@@ -146,6 +150,8 @@ export const scenarioSchema = z.strictObject({
   start: z.iso.datetime({ offset: true, ...expecting('must be an ISO 8601 time with a zone, e.g. "2026-03-02T08:00:00Z"') }),
   durationMinutes: wholeNumber(1, MAX_DURATION_MINUTES),
   pollIntervalMinutes: wholeNumber(1, 60),
+  /** "off": no change event is delivered in this run, as without the Event Grid subscriptions. Default "on". */
+  changeEvents: oneOf(["on", "off"]).optional(),
   accounts: z
     .array(accountSchema, expecting("must be a list of accounts"))
     .min(1, "must list at least one account")

@@ -32,6 +32,7 @@ export const MESSAGE_KINDS: readonly MessageKind[] = [
   "fix-undone",
   "escalation",
   "resolved",
+  "at-risk",
   "warning-digest",
 ];
 
@@ -67,6 +68,8 @@ export interface TimelineEntry {
   severity?: WarningSeverity;
   /** warning, warning-resolved: the finding's headline, e.g. "Key expires in 12 days". */
   title?: string;
+  /** At-risk emails: "push" when a change event's re-check found it, "poll" when a poll's daily check did. */
+  via?: "push" | "poll";
   /** Warning-digest emails: the accounts the digest reports on (current and resolved findings). */
   accounts?: string[];
   /** support-ticket: the ticket the monitor filed in the sandbox (CMK_SUPPORT_TICKETS=create). */
@@ -126,6 +129,14 @@ export interface DrillSummary {
   meanTimeToResolveMinutes: number | null;
   /** Engine warnings and ignored scenario events; see `warnings` in the result. */
   warnings: number;
+  /** At-risk warnings (not their "resolved"), minutes from the scenario's change behind each to its email, by how the monitor heard of it. */
+  atRiskWarnings: { push: AtRiskFigures; poll: AtRiskFigures };
+}
+
+export interface AtRiskFigures {
+  count: number;
+  meanMinutesAfterChange: number | null;
+  maxMinutesAfterChange: number | null;
 }
 
 export function summarize(input: {
@@ -134,6 +145,8 @@ export function summarize(input: {
   timeline: readonly TimelineEntry[];
   incidents: readonly DrillIncident[];
   warnings: number;
+  /** The scenario's sandbox changes (the facts behind accounts), for the at-risk figures. */
+  sandboxChanges?: ReadonlyArray<{ atMinute: number; account: string }>;
 }): DrillSummary {
   const { timeline, incidents } = input;
   const emails = timeline.filter((entry) => entry.type === "email");
@@ -167,7 +180,24 @@ export function summarize(input: {
     maxTimeToDetectMinutes: detectDelays.length === 0 ? null : Math.max(...detectDelays),
     meanTimeToResolveMinutes: mean(resolved.map((incident) => incident.resolvedAtMinute! - incident.detectedAtMinute)),
     warnings: input.warnings,
+    atRiskWarnings: atRiskFigures(emails, input.sandboxChanges ?? []),
   };
+}
+
+/** From the last change to the account at or before each at-risk email; an email with no change before it (a fact true from the start) is left out. */
+function atRiskFigures(emails: readonly TimelineEntry[], changes: ReadonlyArray<{ atMinute: number; account: string }>): DrillSummary["atRiskWarnings"] {
+  const delays: Record<"push" | "poll", number[]> = { push: [], poll: [] };
+  for (const email of emails) {
+    if (email.kind !== "at-risk" || !email.subject?.startsWith("[CMK at risk]")) continue;
+    const change = changes.filter((c) => c.account === email.account && c.atMinute <= email.atMinute).at(-1);
+    if (change) delays[email.via ?? "poll"].push(email.atMinute - change.atMinute);
+  }
+  const figures = (values: number[]): AtRiskFigures => ({
+    count: values.length,
+    meanMinutesAfterChange: mean(values),
+    maxMinutesAfterChange: values.length === 0 ? null : Math.max(...values),
+  });
+  return { push: figures(delays.push), poll: figures(delays.poll) };
 }
 
 /** Rounded to a tenth of a minute: finer is noise at poll granularity. */

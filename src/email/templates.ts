@@ -7,6 +7,7 @@ import { parseAccountResourceId } from "../domain/account";
 import { getCause, type CauseInfo } from "../domain/causes";
 import type { Incident, IncidentEvent, MessageFacts } from "../domain/incident";
 import { PROBE_LABELS, type EvidenceLine } from "../domain/probeFindings";
+import type { AtRiskFacts } from "../domain/atRisk";
 import type { WarningDigestFacts } from "../domain/warnings";
 import type { WeeklyReportFacts, WeeklyReportIncident } from "../domain/weeklyReport";
 import { displayValue, neutralizeText } from "../domain/displayText";
@@ -366,6 +367,8 @@ function accountFacts(incident: Incident): Array<[string, string]> {
     ["Code", codeText(incident.code)],
     ["Cause", `${getCause(incident.cause).title} (${incident.cause})`],
     ["Detected at", formatUtc(incident.detectedAt)],
+    // The at-risk warning this revocation followed: the owners were told before Azure acted.
+    ...(incident.priorWarning ? [["We warned at", `${formatUtc(incident.priorWarning.at)}: ${incident.priorWarning.title}`] as [string, string]] : []),
   ];
 }
 
@@ -880,9 +883,10 @@ const TEMPLATES: Record<MessageFacts["kind"], (ctx: Context) => Template> = {
 };
 
 /** Subject, plain text and HTML for one message. Pure: the same facts give the same email. */
-export function renderEmail(facts: MessageFacts | WarningDigestFacts | WeeklyReportFacts, options: RenderEmailOptions = {}): RenderedEmail {
+export function renderEmail(facts: MessageFacts | AtRiskFacts | WarningDigestFacts | WeeklyReportFacts, options: RenderEmailOptions = {}): RenderedEmail {
   if (facts.kind === "warning-digest") return renderWarningDigest(facts, options);
   if (facts.kind === "weekly-report") return renderWeeklyReport(facts, options);
+  if (facts.kind === "at-risk") return renderAtRisk(facts, options);
   const incident = facts.incident;
   const ctx: Context = {
     facts,
@@ -1056,6 +1060,55 @@ export function renderWeeklyReport(facts: WeeklyReportFacts, options: RenderEmai
       text: `Sent by ${monitorName} once a week, after Monday 00:00 UTC. You receive this as an escalation contact for customer-managed key incidents.`,
     },
   ];
+  const safeBlocks = neutralizeBlocks(blocks);
+  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// An urgent warning on a healthy account (src/domain/atRisk.ts), one finding per email
+
+/** "Will be revoked" (the finding, its evidence and the fix), or "resolved by itself". Pure, like the others. */
+export function renderAtRisk(facts: AtRiskFacts, options: RenderEmailOptions = {}): RenderedEmail {
+  const monitorName = options.monitorName?.trim() || DEFAULT_MONITOR_NAME;
+  const account = facts.account;
+  const name = sanitizeHeaderText(account.name, 80);
+  const finding = facts.finding;
+  const found = facts.change === "found";
+  const subjectLine = sanitizeHeaderText(found ? `[CMK at risk] ${name}: ${finding.title}` : `[CMK at risk, resolved] ${name}: ${finding.title}`);
+  const accountRows: Array<[string, string]> = [
+    ["Account", account.name],
+    ["Resource id", account.id],
+    ["Subscription", account.subscriptionId],
+    ["Resource group", account.resourceGroup],
+    ["First seen at", formatUtc(facts.firstSeenAt)],
+    ...(facts.resolvedAt ? [["Gone at", formatUtc(facts.resolvedAt)] as [string, string]] : []),
+  ];
+  const blocks: Block[] = found
+    ? [
+        {
+          type: "paragraph",
+          text:
+            `The Azure Cosmos DB account ${account.name} can still use its customer-managed key, but this change will get it revoked: ` +
+            "Cosmos DB checks the key periodically and, when it cannot use it, blocks reads and writes. Fix it now to avoid the outage.",
+        },
+        { type: "heading", text: finding.title },
+        { type: "paragraph", text: finding.detail },
+        ...(finding.commands.length > 0 ? [{ type: "steps", steps: [withPlaceholderHelp({ text: "Start here", commands: finding.commands })] } as Block] : []),
+        { type: "heading", text: "Account" },
+        { type: "facts", rows: accountRows },
+      ]
+    : [
+        {
+          type: "paragraph",
+          text: `The finding the monitor warned you about on ${account.name} is gone: the latest check no longer sees it. Nothing more to do for it.`,
+        },
+        { type: "heading", text: "Account" },
+        { type: "facts", rows: accountRows },
+      ];
+  blocks.push({
+    type: "paragraph",
+    text: `Sent by ${monitorName}, once per finding. You receive this because you are listed as an owner or contact of this Cosmos DB account.`,
+  });
   const safeBlocks = neutralizeBlocks(blocks);
   return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
 }

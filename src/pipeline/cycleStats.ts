@@ -28,6 +28,8 @@ export interface CycleStats {
   /** Probes, daily checks and outbox drains not started because the invocation was near its deadline; done next cycle. */
   deferredForDeadline: number;
   warningDigestsRecorded: number;
+  /** Urgent at-risk warnings (and their "resolved") recorded with their state (src/pipeline/atRiskWarnings.ts). */
+  atRiskWarningsRecorded: number;
   /** "arm" (one list per subscription) or "resource-graph" (one paged query over the scope). */
   discoveryMode: "arm" | "resource-graph";
   /** Listing calls made: ARM list calls, or Resource Graph pages and retries. */
@@ -80,6 +82,7 @@ export function newStats(): CycleStats {
     accountsProbed: 0,
     deferredForDeadline: 0,
     warningDigestsRecorded: 0,
+    atRiskWarningsRecorded: 0,
     discoveryMode: "arm",
     discoveryCalls: 0,
     discoveryThrottledInMs: 0,
@@ -126,6 +129,7 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   accountsProbed: "sum",
   deferredForDeadline: "sum",
   warningDigestsRecorded: "sum",
+  atRiskWarningsRecorded: "sum",
   discoveryMode: "keep",
   discoveryCalls: "keep",
   discoveryThrottledInMs: "keep",

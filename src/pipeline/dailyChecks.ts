@@ -5,10 +5,15 @@
  */
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
+import type { CheckTrigger } from "../domain/atRisk";
+import { activeVault } from "../domain/probeConditions";
+import type { ProbeFacts } from "../domain/probeFacts";
 import { mergeWithPrevious, utcDate, warningFindings, type CheckedAccount, type WarningFinding } from "../domain/warnings";
 import { resolveOwnerRecipients } from "../domain/recipients";
 import { describeFailure } from "../ports/failures";
+import type { FleetIndexEntry } from "../ports/fleetIndex";
 import type { StoredAccountCheck, WarningStore } from "../ports/warningStore";
+import { recordAtRisk } from "./atRiskWarnings";
 import { mapWithConcurrency } from "./concurrency";
 import { deferForDeadline, type CycleContext } from "./cycleContext";
 import { ACCOUNTS_IN_PROGRESS, byVaultInTurn } from "./probeStage";
@@ -20,6 +25,8 @@ export interface DailyCheckItem {
   etag?: string;
   /** The last check's findings, kept for the kinds today's probes cannot decide. */
   previousFindings?: WarningFinding[];
+  /** What the last check recorded in the fleet index: unchanged, nothing is written there. */
+  indexedAs?: string;
 }
 
 /**
@@ -58,6 +65,7 @@ export function dueForDailyCheck(ctx: CycleContext, healthy: readonly CmkAccount
       account,
       ...(previous ? { etag: previous.etag } : {}),
       ...(previous && previous.check.findings.length > 0 ? { previousFindings: previous.check.findings } : {}),
+      ...(previous?.check.indexedAs ? { indexedAs: previous.check.indexedAs } : {}),
     });
   }
   return due;
@@ -66,7 +74,7 @@ export function dueForDailyCheck(ctx: CycleContext, healthy: readonly CmkAccount
 /** Rows written together: the table's transaction limit, all in one of the store's write groups (partitions). */
 const CHECKS_PER_WRITE = 100;
 
-type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDigest: boolean; matters: boolean };
+type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDigest: boolean; matters: boolean; index?: FleetIndexEntry };
 
 /**
  * Probes each due account and records its check, ETag-guarded: a check another instance (or an
@@ -78,7 +86,7 @@ type CheckEntry = { check: CheckedAccount; etag: string | undefined; pendingDige
 export async function recordDailyChecks(
   ctx: CycleContext,
   due: readonly DailyCheckItem[],
-  options: { pendingDigest: boolean },
+  options: { pendingDigest: boolean; trigger?: CheckTrigger },
 ): Promise<Map<string, CheckedAccount>> {
   const session = ctx.probeSession;
   const warnings = ctx.deps.warnings;
@@ -96,6 +104,8 @@ export async function recordDailyChecks(
         try {
           // Rows another instance recorded first are left out: it plans those digests itself.
           const recorded = await warnings.putAccountChecks(entries);
+          // Only for checks this run recorded: a re-delivered batch whose checks are already there writes nothing.
+          await Promise.all(entries.filter((e) => e.index && recorded.has(e.check.accountId)).map((e) => recordIndex(ctx, e.index!)));
           for (const { check, matters } of entries) if (matters && recorded.has(check.accountId)) fresh.set(normalizeResourceId(check.accountId), check);
         } catch (error) {
           ctx.deps.log.warn(`cmk-monitor: could not record ${entries.length} daily check(s): ${describeFailure(error).message}`);
@@ -106,12 +116,16 @@ export async function recordDailyChecks(
   await mapWithConcurrency(
     byVaultInTurn(due, (item) => item.account),
     ACCOUNTS_IN_PROGRESS,
-    async ({ account, etag, previousFindings }) => {
+    async ({ account, etag, previousFindings, indexedAs }) => {
       // A check not started today is still due next cycle: nothing is recorded for it.
       if (deferForDeadline(ctx)) return;
       try {
         const facts = await session.probe(account);
         ctx.stats.accountsProbed += 1;
+        const found = warningFindings(account, facts, ctx.now, findingOptions);
+        // Urgent findings are emailed now, not in tomorrow's digest.
+        await recordAtRisk(ctx, account, found, options.trigger ?? "daily");
+        const index = fleetIndexEntry(account, facts);
         const check: CheckedAccount = {
           accountId: account.id,
           accountName: account.name,
@@ -119,14 +133,22 @@ export async function recordDailyChecks(
           resourceGroup: account.resourceGroup,
           checkedOn: today,
           checkedAt: ctx.now.toISOString(),
-          findings: mergeWithPrevious(previousFindings, warningFindings(account, facts, ctx.now, findingOptions)),
+          findings: mergeWithPrevious(previousFindings, found),
           owners: resolveOwnerRecipients(account.tags, { ...ownerOptions, defaultRecipients: [] }).recipients,
+          indexedAs: index.fingerprint,
         };
         // Only a check with findings, or one whose previous check had some, can change a digest.
         const matters = check.findings.length > 0 || (previousFindings?.length ?? 0) > 0;
         const group = warnings.checkWriteGroup(check.accountId);
         const buffer = buffers.get(group) ?? [];
-        buffer.push({ check, etag, pendingDigest: options.pendingDigest && matters, matters });
+        // The index is written only when what the account depends on changed since the last check.
+        buffer.push({
+          check,
+          etag,
+          pendingDigest: options.pendingDigest && matters,
+          matters,
+          ...(index.fingerprint !== indexedAs ? { index: index.entry } : {}),
+        });
         if (buffer.length >= CHECKS_PER_WRITE) {
           write(buffer);
           buffers.delete(group);
@@ -139,4 +161,28 @@ export async function recordDailyChecks(
   for (const buffer of buffers.values()) write(buffer);
   await Promise.all(writes);
   return fresh;
+}
+
+/** What change events can name for this account (its vault, the vault's ARM id, its identities), and a fingerprint of it. */
+function fleetIndexEntry(account: CmkAccount, facts: ProbeFacts): { entry: FleetIndexEntry; fingerprint: string } {
+  const vaultName = facts.keyUri.reference?.vaultName?.toLowerCase();
+  const vaultId = activeVault(facts)?.id;
+  const entry: FleetIndexEntry = {
+    accountId: account.id,
+    ...(vaultName ? { vaultName } : {}),
+    ...(vaultId ? { vaultId } : {}),
+    identityIds: Object.keys(account.userAssignedIdentities ?? {})
+      .map(normalizeResourceId)
+      .sort(),
+  };
+  return { entry, fingerprint: JSON.stringify(entry) };
+}
+
+/** A failed index write leaves the account findable by its old dependencies until they change again; the daily check still covers it. */
+async function recordIndex(ctx: CycleContext, entry: FleetIndexEntry): Promise<void> {
+  try {
+    await ctx.deps.fleetIndex.record(entry);
+  } catch (error) {
+    ctx.deps.log.warn(`cmk-monitor: could not index ${entry.accountId} for change events: ${describeFailure(error).message}`);
+  }
 }

@@ -40,9 +40,9 @@ function ordinal(a: string, b: string): number {
 export function planWorkBatches(ctx: CycleContext, cycleId: string, observed: readonly ObservedAccount[], dailyChecks: readonly DailyCheckItem[]): WorkPlan {
   const entries = new Map<string, WorkAccount>();
   for (const { account } of observed) entries.set(normalizeResourceId(account.id), { account, decide: true });
-  for (const { account, etag, previousFindings } of dailyChecks) {
+  for (const { account, etag, previousFindings, indexedAs } of dailyChecks) {
     const key = normalizeResourceId(account.id);
-    const check = { ...(etag ? { etag } : {}), ...(previousFindings ? { findings: previousFindings } : {}) };
+    const check = { ...(etag ? { etag } : {}), ...(previousFindings ? { findings: previousFindings } : {}), ...(indexedAs ? { indexedAs } : {}) };
     const existing = entries.get(key);
     if (existing) existing.dailyCheck = check;
     else entries.set(key, { account, dailyCheck: check });

@@ -9,6 +9,7 @@ import type { Clock } from "../ports/clock";
 import type { DeliveryReportLog, DeliveryReportStore } from "../ports/deliveryReports";
 import type { EmailSender } from "../ports/emailSender";
 import type { FleetDiscovery } from "../ports/fleetDiscovery";
+import type { FleetIndex } from "../ports/fleetIndex";
 import type { Heartbeat } from "../ports/heartbeat";
 import type { IncidentStore } from "../ports/incidentStore";
 import type { LinkKeys } from "../ports/linkKeys";
@@ -27,6 +28,8 @@ export interface MonitorDeps {
   store: IncidentStore;
   /** Daily checks of healthy accounts and each recipient's digest state (used when probes are on). */
   warnings: WarningStore;
+  /** What Azure's change events name (a vault, an identity, an account) → the accounts to re-check (src/app/handleChangeEvent.ts). */
+  fleetIndex: FleetIndex;
   email: EmailSender;
   /** What the retention sweep reads and deletes; absent (no sweep) in tests that do not need it. */
   retention?: RetentionStore;

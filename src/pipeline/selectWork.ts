@@ -2,6 +2,7 @@
  * Joins what Azure shows with what the store remembers: which listed accounts need a decision,
  * which open incidents discovery did not show, and which accounts are healthy.
  */
+import { priorWarning } from "../domain/atRisk";
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
 import { classifyStatus, type Classification } from "../domain/classifier";
@@ -69,11 +70,23 @@ export function countHealth(ctx: CycleContext, classification: Classification): 
   if (classification.health === "unknown") ctx.stats.unknownSeen += 1;
 }
 
-/** Work items for observed accounts; only new revocations pay a read (the account may have a resolved incident row). */
+/**
+ * Work items for observed accounts; only new revocations pay reads (the account may have a resolved
+ * incident row, and an at-risk warning the new incident links back to).
+ */
 export async function observedItems(ctx: CycleContext, observed: readonly ObservedAccount[], concurrency = 8): Promise<WorkItem[]> {
-  return mapWithConcurrency(observed, concurrency, async ({ account, classification, open }) => ({
-    accountId: account.id,
-    record: open ?? (await ctx.deps.store.getRecord(account.id)),
-    input: { kind: "observed" as const, account, classification },
-  }));
+  return mapWithConcurrency(observed, concurrency, async ({ account, classification, open }) => {
+    if (open) return { accountId: account.id, record: open, input: { kind: "observed" as const, account, classification } };
+    const [record, warned] = await Promise.all([ctx.deps.store.getRecord(account.id), warningBefore(ctx, account.id)]);
+    return { accountId: account.id, record, input: { kind: "observed" as const, account, classification, ...(warned ? { priorWarning: warned } : {}) } };
+  });
+}
+
+/** The open at-risk warning of an account about to get an incident; a failed read only loses the link. */
+async function warningBefore(ctx: CycleContext, accountId: string): Promise<{ at: string; title: string } | undefined> {
+  try {
+    return priorWarning((await ctx.deps.warnings.getAtRisk(accountId)).state);
+  } catch {
+    return undefined;
+  }
 }

@@ -47,19 +47,21 @@ export interface SendTally {
 
 /**
  * Budget priority, most urgent first: escalations; revoked, cause-changed and fix-undone;
- * reminders; fix and resolved notices; warning digests; the weekly report last (it must never hold back incident mail).
+ * at-risk warnings (the revocation they announce is not there yet); reminders; fix and resolved
+ * notices; warning digests; the weekly report last (it must never hold back incident mail).
  */
 const PRIORITY: Readonly<Record<MessageKind, number>> = {
   escalation: 0,
   revoked: 1,
   "cause-changed": 1,
   "fix-undone": 1,
-  reminder: 2,
-  "fix-acknowledged": 3,
-  "fix-observed": 3,
-  resolved: 3,
-  "warning-digest": 4,
-  "weekly-report": 5,
+  "at-risk": 2,
+  reminder: 3,
+  "fix-acknowledged": 4,
+  "fix-observed": 4,
+  resolved: 4,
+  "warning-digest": 5,
+  "weekly-report": 6,
 };
 
 export function priorityOf(unit: SendUnit): number {
@@ -89,6 +91,7 @@ export function isDue(stored: StoredMessage, now: number): boolean {
 
 /** Incident emails of one kind to exactly the same people can share one email; warning digests already are one. */
 export function digestKey(message: OutboxMessage): string | undefined {
+  // A digest and the weekly report already are one email; an at-risk warning is one finding, sent on its own.
   if (!isIncidentFacts(message.facts)) return undefined;
   const list = (addresses: readonly string[]) => [...new Set(addresses.map((a) => a.toLowerCase()))].sort().join(",");
   return `${message.kind}|${list(message.to)}|${list(message.cc)}`;

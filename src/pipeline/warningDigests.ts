@@ -10,6 +10,7 @@
  */
 import type { CmkAccount } from "../domain/account";
 import { normalizeResourceId } from "../domain/account";
+import { urgencyOf } from "../domain/atRisk";
 import { digestMessage, planDigest, utcDate, type CheckedAccount } from "../domain/warnings";
 import { StateConflictError } from "../ports/errors";
 import { describeFailure } from "../ports/failures";
@@ -69,7 +70,7 @@ async function planDigests(
     if (!check) continue;
     for (const recipient of recipientsOf(ctx, account)) {
       const entry = recipients.get(recipient.toLowerCase()) ?? { recipient, accounts: [], keys: [], affected: false };
-      entry.accounts.push(check);
+      entry.accounts.push(slowBurning(check));
       entry.keys.push(key);
       entry.affected ||= affected.has(key);
       recipients.set(recipient.toLowerCase(), entry);
@@ -84,6 +85,11 @@ async function planDigests(
     if (outcome === "failed") for (const key of entry.keys) failedAccounts.add(key);
   }
   return { recorded, failedAccounts };
+}
+
+/** The digest's part of a check: urgent findings went out at once as at-risk emails (src/pipeline/atRiskWarnings.ts). */
+function slowBurning(check: CheckedAccount): CheckedAccount {
+  return { ...check, findings: check.findings.filter((finding) => urgencyOf(finding.kind) === "digest") };
 }
 
 /** Owners as for incidents; nobody to tell falls back to the escalation contacts. */

@@ -14,7 +14,7 @@ export interface WorkAccount {
   /** It has an open incident or is revoked: decide (and probe) it. */
   decide?: true;
   /** It is healthy and due its daily check; `etag`/`findings` are those of its last check. */
-  dailyCheck?: { etag?: string; findings?: WarningFinding[] };
+  dailyCheck?: { etag?: string; findings?: WarningFinding[]; indexedAs?: string };
 }
 
 /** One batch of one cycle, as the handler works on it. */

@@ -1,4 +1,5 @@
 /** The warnings' memory: see WarningStore. */
+import type { AtRiskState } from "../domain/atRisk";
 import type { OutboxMessage } from "../domain/incident";
 import type { CheckedAccount, DigestState } from "../domain/warnings";
 
@@ -32,4 +33,11 @@ export interface WarningStore {
   getDigestState(recipient: string): Promise<{ state: DigestState; etag: string | undefined }>;
   /** The digest email and the state that says what it reported, in one transaction; StateConflictError on a race. */
   commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void>;
+  /** An account's urgent (at-risk) findings already warned about; undefined state when there are none yet. */
+  getAtRisk(accountId: string): Promise<{ state: AtRiskState | undefined; etag: string | undefined }>;
+  /**
+   * The at-risk state and the emails it causes, in one ETag-guarded transaction in the account's
+   * partition (the messages' keys are deterministic); StateConflictError on a race.
+   */
+  commitAtRisk(state: AtRiskState, etag: string | undefined, messages: readonly OutboxMessage[]): Promise<void>;
 }

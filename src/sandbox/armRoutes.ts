@@ -41,6 +41,8 @@ export interface SandboxIdentitySpec {
   /** "None", "SystemAssigned", "UserAssigned" or "SystemAssigned,UserAssigned". */
   type: string;
   principalId?: string;
+  /** Accepted as `az cosmosdb show` prints it; the sandbox reports its own tenant. */
+  tenantId?: string;
   userAssignedIdentities?: Record<string, { principalId?: string; clientId?: string }>;
 }
 

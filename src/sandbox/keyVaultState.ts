@@ -16,6 +16,7 @@
  *   firewall: blocks-trusted-services | allows    → setFirewall(vault, { blocksTrustedServices: true | false })
  *   defaultIdentity / keyVaultKeyUri              → LocalSandbox.setDefaultIdentity / setKeyVaultKeyUri
  */
+import type { SandboxChangeFeed } from "./changeFeed";
 import { createHash, randomUUID } from "node:crypto";
 import { VAULT_DNS_SUFFIXES } from "../domain/keyVaultUri";
 
@@ -155,7 +156,21 @@ export class SandboxKeyVault {
   private readonly dns = new Map<string, boolean>();
   private readonly denials = new Map<SandboxMonitorDenial, Set<string>>();
 
+  /** Where ARM-side changes are announced (Event Grid events, change history); none until the sandbox sets it. */
+  private feed: SandboxChangeFeed | undefined;
+
   constructor(private now: () => Date = () => new Date()) {}
+
+  setChangeFeed(feed: SandboxChangeFeed): void {
+    this.feed = feed;
+  }
+
+  /** An ARM write on the vault (firewall, flags, access policies): announced like Azure's system topics would. */
+  private vaultWritten(vault: SandboxVault, operation = "Microsoft.KeyVault/vaults/write"): void {
+    this.feed?.armOperation(operation, operation.endsWith("accessPolicies/write") ? `${vaultId(vault)}/accessPolicies/replace` : vaultId(vault));
+    if (operation.endsWith("accessPolicies/write"))
+      this.feed?.vaultEvent("Microsoft.KeyVault.VaultAccessPolicyChanged", vaultId(vault), vault.name, vault.name, "Vault");
+  }
 
   /** The clock used for deletion and purge dates (the drill passes its simulated clock). */
   setClock(now: () => Date): void {
@@ -201,10 +216,13 @@ export class SandboxKeyVault {
     }
     const on = this.now();
     vault.deleted = { on, purgeOn: new Date(on.getTime() + vault.softDeleteRetentionInDays * DAY_IN_MS) };
+    this.feed?.armOperation("Microsoft.KeyVault/vaults/delete", vaultId(vault));
   }
 
   recoverVault(name: string): void {
-    delete this.requireVault(name).deleted;
+    const vault = this.requireVault(name);
+    delete vault.deleted;
+    this.vaultWritten(vault);
   }
 
   /** Gone for good: not listed as a vault or a deleted vault, and its host no longer resolves. */
@@ -219,14 +237,17 @@ export class SandboxKeyVault {
 
   setPermissionModel(name: string, model: SandboxPermissionModel): void {
     this.requireVault(name).permissionModel = model;
+    this.vaultWritten(this.requireVault(name));
   }
 
   setPurgeProtection(name: string, on: boolean): void {
     this.requireVault(name).purgeProtection = on;
+    this.vaultWritten(this.requireVault(name));
   }
 
   setSoftDelete(name: string, on: boolean): void {
     this.requireVault(name).softDelete = on;
+    this.vaultWritten(this.requireVault(name));
   }
 
   setFirewall(name: string, firewall: SandboxFirewall): void {
@@ -239,6 +260,7 @@ export class SandboxKeyVault {
     if (firewall.bypassAzureServices !== undefined) vault.bypassAzureServices = firewall.bypassAzureServices;
     if (firewall.publicNetworkAccess !== undefined) vault.publicNetworkAccess = firewall.publicNetworkAccess;
     if (firewall.monitorAllowed !== undefined) vault.monitorAllowed = firewall.monitorAllowed;
+    this.vaultWritten(vault);
   }
 
   // --- Keys --------------------------------------------------------------------------------
@@ -317,6 +339,7 @@ export class SandboxKeyVault {
       const policy = vault.accessPolicies.find((p) => sameId(p.objectId, principalId));
       if (policy) policy.keys = [...new Set([...policy.keys, ...REQUIRED_KEY_PERMISSIONS])];
       else vault.accessPolicies.push({ objectId: principalId, keys: [...REQUIRED_KEY_PERMISSIONS] });
+      this.vaultWritten(vault, "Microsoft.KeyVault/vaults/accessPolicies/write");
       return;
     }
     const keyName = options.keyName ?? [...vault.keys.values()][0]?.name;
@@ -327,13 +350,19 @@ export class SandboxKeyVault {
   /** Removes the access policy (via "access-policy"), the role assignments on the vault and above it (via "rbac"), or both. */
   removePermission(vaultName: string, principalId: string, via?: SandboxGrantVia): void {
     const vault = this.requireVault(vaultName);
-    if (via !== "rbac") vault.accessPolicies = vault.accessPolicies.filter((p) => !sameId(p.objectId, principalId));
+    if (via !== "rbac") {
+      const before = vault.accessPolicies.length;
+      vault.accessPolicies = vault.accessPolicies.filter((p) => !sameId(p.objectId, principalId));
+      if (vault.accessPolicies.length !== before) this.vaultWritten(vault, "Microsoft.KeyVault/vaults/accessPolicies/write");
+    }
     if (via !== "access-policy") {
       const id = vaultId(vault).toLowerCase();
       for (let i = this.assignments.length - 1; i >= 0; i--) {
         const a = this.assignments[i]!;
-        if (sameId(a.principalId, principalId) && (a.scope.toLowerCase().startsWith(id) || id.startsWith(`${a.scope.toLowerCase()}/`)))
+        if (sameId(a.principalId, principalId) && (a.scope.toLowerCase().startsWith(id) || id.startsWith(`${a.scope.toLowerCase()}/`))) {
           this.assignments.splice(i, 1);
+          this.feed?.armOperation("Microsoft.Authorization/roleAssignments/delete", a.id);
+        }
       }
     }
   }
@@ -343,6 +372,7 @@ export class SandboxKeyVault {
     const vault = this.requireVault(vaultName);
     vault.accessPolicies = vault.accessPolicies.filter((p) => !sameId(p.objectId, principalId));
     if (keys.length > 0) vault.accessPolicies.push({ objectId: principalId, keys: [...keys] });
+    this.vaultWritten(vault, "Microsoft.KeyVault/vaults/accessPolicies/write");
   }
 
   /** Assigns a role to a principal, or to a group (`principalType: "Group"`), optionally with an ABAC condition. */
@@ -361,6 +391,7 @@ export class SandboxKeyVault {
       principalType: options.principalType ?? "ServicePrincipal",
       ...(options.condition ? { condition: options.condition } : {}),
     });
+    this.feed?.armOperation("Microsoft.Authorization/roleAssignments/write", id);
     return id;
   }
 

@@ -9,6 +9,7 @@ import { cmkTargetOf, provisionKeyVaultFor, type CmkTarget } from "./keyVaultPro
 import { KeyVaultRoutes } from "./keyVaultRoutes";
 import { ResourceGraphRoutes } from "./resourceGraphRoutes";
 import { SupportRoutes } from "./supportRoutes";
+import { SandboxChangeFeed } from "./changeFeed";
 import { SandboxKeyVault } from "./keyVaultState";
 import { createVaultAgent } from "./vaultAgent";
 import { createSandboxCertificate } from "./tls";
@@ -171,6 +172,8 @@ export class LocalSandbox {
    * methods are the state API tests and the drill use (see keyVaultState.ts for the mapping).
    */
   readonly keyVault = new SandboxKeyVault();
+  /** ARM-side changes as Event Grid events and a change history (changeFeed.ts); the Key Vault state announces its own. */
+  readonly changeFeed = new SandboxChangeFeed();
   private readonly keyVaultRoutes = new KeyVaultRoutes(this.keyVault);
   /** Resource Graph over the same accounts ARM serves. */
   readonly resourceGraph = new ResourceGraphRoutes(
@@ -211,6 +214,7 @@ export class LocalSandbox {
     this.acsConnectionString = `endpoint=${this.acsEndpoint};accesskey=${accessKey}`;
     this.acs = new AcsRoutes(accessKey);
     this.keyVaultAgent = createVaultAgent({ ca, port, resolves: (host) => this.keyVault.resolves(host) });
+    this.keyVault.setChangeFeed(this.changeFeed);
   }
 
   static async start(options: LocalSandboxOptions = {}): Promise<LocalSandbox> {
@@ -260,11 +264,19 @@ export class LocalSandbox {
   /** Changes `properties.defaultIdentity` (not the status: Azure's status lags such changes). */
   setDefaultIdentity(nameOrId: string, defaultIdentity: string): void {
     this.arm.updateAccount(nameOrId, { defaultIdentity });
+    this.accountWritten(nameOrId);
   }
 
   /** Changes `properties.keyVaultKeyUri` (not the status). */
   setKeyVaultKeyUri(nameOrId: string, keyVaultKeyUri: string): void {
     this.arm.updateAccount(nameOrId, { keyVaultKeyUri });
+    this.accountWritten(nameOrId);
+  }
+
+  /** A PUT/PATCH of the account, announced as Azure's subscription system topic would. */
+  private accountWritten(nameOrId: string): void {
+    const account = this.arm.getAccount(nameOrId);
+    if (account) this.changeFeed.armOperation("Microsoft.DocumentDB/databaseAccounts/write", account.id);
   }
 
   /** The vault, key, host and principal an account's key setup points at; undefined for an unparseable URI. */
@@ -277,6 +289,7 @@ export class LocalSandbox {
   /** The clock for deletion and purge dates in the Key Vault world, Resource Graph's quota and ARM's throttle (the drill's simulated clock). */
   setClock(now: () => Date): void {
     this.keyVault.setClock(now);
+    this.changeFeed.setClock(now);
     this.now = () => now().getTime();
     this.resourceGraph.setClock(this.now);
     this.support.setClock(this.now);

@@ -246,7 +246,7 @@ describe("--serve", () => {
       },
     });
     expect(code).toBe(0);
-    expect(status!.fleet.accounts.total).toBe(15);
+    expect(status!.fleet.accounts.total).toBe(16);
     expect(status!.fleet.accounts.byState.escalated).toBeGreaterThan(0);
     expect(status!.fleet.accounts.byState["at-risk"]).toBeGreaterThan(0);
     expect(status!.history.perDay.reduce((n, d) => n + d.detected, 0)).toBe(incidents!.count);

@@ -517,3 +517,36 @@ describe("determinism", () => {
     expect(id).toMatch(/^[a-z0-9-]+-\d{8}T\d{4}Z-[0-9a-f]{8}$/);
   });
 });
+
+describe("a revocation that follows an at-risk warning", () => {
+  const warning = { at: "2026-11-28T23:50:00.000Z", title: "Default identity lacks permission on the key" };
+  const now = new Date(START + 10 * 60_000);
+
+  it.each<[string, LifecycleInput, { priorWarning?: typeof warning } | undefined, string]>([
+    // Warned first: the incident keeps the link and the detected event says when the owners were told.
+    [
+      "warned",
+      { kind: "observed", account: ACCOUNT, classification: revoked("default-identity-unauthorized"), priorWarning: warning },
+      { priorWarning: warning },
+      "Revoked: Default identity has no permission on the key (4002); we warned at 23:50 UTC on 2026-11-28 (Default identity lacks permission on the key)",
+    ],
+    // No warning before it: nothing to link, the event reads as before.
+    [
+      "not warned",
+      { kind: "observed", account: ACCOUNT, classification: revoked("default-identity-unauthorized") },
+      undefined,
+      "Revoked: Default identity has no permission on the key (4002)",
+    ],
+  ])("%s", (_name, input, link, detail) => {
+    const decision = decide(undefined, input, now, CTX);
+    expect(decision.incident?.priorWarning).toEqual(link?.priorWarning);
+    expect(decision.events.map((e) => [e.type, e.detail])).toEqual([["detected", detail]]);
+  });
+
+  it("a warning passed with a later observation of an open incident changes nothing", () => {
+    // The link is made when the incident opens; an open incident is not rewritten.
+    const opened = decide(undefined, { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") }, now, CTX).incident;
+    const later = decide(opened, { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found"), priorWarning: warning }, now, CTX);
+    expect(later.incident?.priorWarning).toBeUndefined();
+  });
+});

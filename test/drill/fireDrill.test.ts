@@ -140,6 +140,7 @@ describe("fixes", () => {
       [30, "reports-db", "key-vault-network-blocked"],
       [35, "ledger-db", "unwrap-failure"],
       [55, "search-db", "invalid-key-vault-uri"],
+      [55, "loyalty-db", "default-identity-unauthorized"],
       [90, "shipping-db", "default-identity-unauthorized"],
       // Bob's change at 97 is seen at the 100 poll.
       [100, "payments-db", "aad-token-acquisition"],
@@ -194,19 +195,21 @@ describe("fixes", () => {
 describe("emails", () => {
   it("sends exactly these numbers of each kind", () => {
     expect(doc.summary.emailsByKind).toEqual({
-      revoked: 12,
+      revoked: 13,
       reminder: 4,
       "cause-changed": 1,
       "fix-acknowledged": 1,
-      "fix-observed": 11,
+      "fix-observed": 12,
       "fix-undone": 1,
       escalation: 2,
-      resolved: 11,
+      resolved: 12,
+      // archive-db's closed firewall at the first check; seven more pushed by Azure's change events before the revocations.
+      "at-risk": 8,
       "warning-digest": 3,
     });
-    expect(doc.summary.emails).toBe(46);
+    expect(doc.summary.emails).toBe(57);
     const emails = doc.timeline.filter((e) => e.type === "email");
-    expect(emails).toHaveLength(46);
+    expect(emails).toHaveLength(57);
     // Every email is attributed: a kind the drill knows, and an account (or a digest's recipient).
     expect(emails.filter((e) => !e.kind || !MESSAGE_KINDS.includes(e.kind) || e.account === "(unknown account)")).toEqual([]);
   });
@@ -225,6 +228,8 @@ describe("emails", () => {
     [
       "payments-db",
       [
+        // The default identity rewritten at 15 raises Azure's change event: warned at once, before Azure revokes at 20.
+        [15, "at-risk"],
         [20, "revoked"],
         [80, "reminder"],
         [100, "fix-observed"],
@@ -246,6 +251,7 @@ describe("emails", () => {
     [
       "catalog-db",
       [
+        [32, "at-risk"],
         [35, "revoked"],
         [50, "fix-acknowledged"],
         [95, "resolved"],
@@ -271,6 +277,9 @@ describe("emails", () => {
     [
       "reports-db",
       [
+        // Two urgent findings from one change (firewall closed, permission removed): one at-risk email each, before the revoked one.
+        [10, "at-risk"],
+        [10, "at-risk"],
         [10, "revoked"],
         [30, "fix-observed"],
         [50, "cause-changed"],
@@ -283,6 +292,7 @@ describe("emails", () => {
     [
       "telemetry-db",
       [
+        [60, "at-risk"],
         [60, "revoked"],
         [110, "fix-observed"],
         [150, "resolved"],
@@ -292,11 +302,23 @@ describe("emails", () => {
     [
       "shipping-db",
       [
+        // The permission removed at 65 is pushed by Azure's change event: warned five minutes before Azure revokes.
+        [65, "at-risk"],
         [70, "revoked"],
         [90, "fix-observed"],
         [105, "fix-undone"],
         [125, "fix-observed"],
         [170, "resolved"],
+      ],
+    ],
+    // Pushed by Azure's change event at 15, before the next poll; Azure revokes at 45 and the incident links back.
+    [
+      "loyalty-db",
+      [
+        [15, "at-risk"],
+        [45, "revoked"],
+        [55, "fix-observed"],
+        [90, "resolved"],
       ],
     ],
     // Service side: no reminders (nothing for the owner to do), recovers on its own.
@@ -344,15 +366,29 @@ describe("emails", () => {
 });
 
 describe("warnings before revocation", () => {
-  it("finds what could revoke the healthy accounts at the first poll of the day, once", () => {
+  it("finds what could revoke the healthy accounts at the first poll of the day, and at once when Azure's change events say something changed", () => {
     expect(doc.timeline.filter((e) => e.type === "warning").map((e) => [e.atMinute, e.account, e.finding, e.severity])).toEqual([
       [0, "sessions-db", "key-expires-soon", "medium"],
       [0, "audit-db", "purge-protection-off", "medium"],
       [0, "archive-db", "firewall-blocks-trusted-services", "high"],
+      // Pushed: each at the minute of the change, before the poll (and before the revocation where one follows).
+      [10, "reports-db", "identity-lacks-permission", "critical"],
+      [10, "reports-db", "firewall-blocks-trusted-services", "high"],
+      [15, "payments-db", "default-identity-invalid", "critical"],
+      [15, "loyalty-db", "identity-lacks-permission", "critical"],
+      [32, "catalog-db", "default-identity-invalid", "critical"],
+      [60, "telemetry-db", "vault-deleted", "critical"],
+      [65, "shipping-db", "identity-lacks-permission", "critical"],
     ]);
-    // Liam moved the expiry at 150; Tuesday's first check (00:00, minute 180) finds it gone.
+    // Liam moved the expiry at 150; Tuesday's first check (00:00, minute 180) finds it gone, and the pushed findings of the accounts fixed since.
     expect(doc.timeline.filter((e) => e.type === "warning-resolved").map((e) => [e.atMinute, e.account, e.finding])).toEqual([
+      [180, "catalog-db", "default-identity-invalid"],
+      [180, "reports-db", "identity-lacks-permission"],
+      [180, "reports-db", "firewall-blocks-trusted-services"],
+      [180, "telemetry-db", "vault-deleted"],
+      [180, "shipping-db", "identity-lacks-permission"],
       [180, "sessions-db", "key-expires-soon"],
+      [180, "loyalty-db", "identity-lacks-permission"],
     ]);
   });
 
@@ -360,8 +396,8 @@ describe("warnings before revocation", () => {
     const digests = doc.timeline.filter((e) => e.kind === "warning-digest");
     expect(digests.map((e) => [e.atMinute, e.account, e.to, e.accounts])).toEqual([
       [0, "liam@contoso.com", ["liam@contoso.com"], ["sessions-db"]],
-      // Mei's two accounts share one digest.
-      [0, "mei@contoso.com", ["mei@contoso.com"], ["audit-db", "archive-db"]],
+      // Mei's digest has only audit-db's slow-burning finding: archive-db's firewall went out at once as an at-risk email.
+      [0, "mei@contoso.com", ["mei@contoso.com"], ["audit-db"]],
       // Tuesday: Liam hears his warning is resolved; Mei's findings are unchanged, so no repeat.
       [180, "liam@contoso.com", ["liam@contoso.com"], ["sessions-db"]],
     ]);
@@ -371,8 +407,32 @@ describe("warnings before revocation", () => {
 
   it("never opens an incident for a warned account", () => {
     for (const account of ["sessions-db", "audit-db", "archive-db"]) {
-      expect(entries(account).filter((e) => e.type !== "warning" && e.type !== "warning-resolved")).toEqual([]);
+      expect(entries(account).filter((e) => e.type !== "warning" && e.type !== "warning-resolved" && e.kind !== "at-risk")).toEqual([]);
     }
+  });
+
+  it("emails an urgent finding at once, on its own, exactly once", () => {
+    // archive-db's firewall blocks Cosmos DB: revoked at the next key fetch, so it cannot wait for a digest.
+    expect(doc.timeline.filter((e) => e.kind === "at-risk").map((e) => [e.atMinute, e.account, e.to, e.subject])).toEqual([
+      [0, "archive-db", ["mei@contoso.com"], "[CMK at risk] archive-db: Vault firewall blocks Cosmos DB"],
+      [10, "reports-db", ["dan@contoso.com"], "[CMK at risk] reports-db: Vault firewall blocks Cosmos DB"],
+      [10, "reports-db", ["dan@contoso.com"], "[CMK at risk] reports-db: Default identity lacks permission on the key"],
+      [15, "payments-db", ["bob@contoso.com", "priya@contoso.com"], "[CMK at risk] payments-db: Default identity is not valid"],
+      [15, "loyalty-db", ["nina@contoso.com"], "[CMK at risk] loyalty-db: Default identity lacks permission on the key"],
+      [32, "catalog-db", ["farid@contoso.com"], "[CMK at risk] catalog-db: Default identity is not valid"],
+      [60, "telemetry-db", ["hiro@contoso.com"], "[CMK at risk] telemetry-db: Vault is deleted"],
+      [65, "shipping-db", ["nina@contoso.com"], "[CMK at risk] shipping-db: Default identity lacks permission on the key"],
+    ]);
+  });
+
+  it("pushes loyalty-db's removed permission at minute 15, before the next poll, and the revocation at 45 links back to it", async () => {
+    // Azure's change event is handed to the monitor at 15; the poll grid's next poll after it is 20.
+    const warning = entries("loyalty-db", "email").find((e) => e.kind === "at-risk")!;
+    expect(warning.atMinute).toBe(15);
+    expect(warning.atMinute).toBeLessThan(nextPoll(16));
+    expect(doc.timeline.find((e) => e.account === "loyalty-db" && e.type === "detected")!.atMinute).toBe(45);
+    const revoked = await readFile(path.join(outbox, "0045-loyalty-db-revoked.eml"), "utf8");
+    expect(revoked.replace(/=\r?\n/g, "")).toMatch(/We warned at:\s+2026-03-02 21:15 UTC: Default identity lacks permission on the key/);
   });
 });
 
@@ -425,6 +485,7 @@ describe("escalation and resolution", () => {
     expect(resolved.map((e) => [e.atMinute, e.account])).toEqual([
       [70, "orders-db"],
       [80, "ledger-db"],
+      [90, "loyalty-db"],
       [95, "catalog-db"],
       [110, "search-db"],
       [135, "profiles-db"],
@@ -444,26 +505,33 @@ describe("escalation and resolution", () => {
 
   it("summarises the drill", () => {
     expect(doc.summary).toMatchObject({
-      accounts: 15,
+      accounts: 16,
       polls: 61,
-      incidents: 12,
-      incidentsResolved: 11,
+      incidents: 13,
+      incidentsResolved: 12,
       openAtEnd: ["payments-db"],
       escalations: 2,
       escalatedAccounts: ["payments-db", "legacy-db"],
-      fixesObserved: 11,
+      fixesObserved: 12,
       fixesAcknowledged: 1,
       fixesUndone: 1,
-      warningFindings: 3,
-      warningFindingsResolved: 1,
-      warnedAccounts: ["sessions-db", "audit-db", "archive-db"],
+      // Three at the first daily check, seven from re-checks pushed by Azure's change events.
+      warningFindings: 10,
+      // Tuesday's check: sessions-db's expiry moved, and the pushed findings of accounts since fixed.
+      warningFindingsResolved: 7,
+      warnedAccounts: ["sessions-db", "audit-db", "archive-db", "reports-db", "payments-db", "loyalty-db", "catalog-db", "telemetry-db", "shipping-db"],
       // Every account was in an incident email or a digest.
       neverEmailed: [],
-      // 17→20, 32→35, 83→85 and 102→105 are the only detections off the poll grid: (3+3+2+3)/12.
-      meanTimeToDetectMinutes: 0.9,
+      // 17→20, 32→35, 83→85 and 102→105 are the only detections off the poll grid: (3+3+2+3)/13.
+      meanTimeToDetectMinutes: 0.8,
       maxTimeToDetectMinutes: 3,
-      // Detection to resolution over the eleven resolved incidents: 1060 minutes in all.
-      meanTimeToResolveMinutes: 96.4,
+      // Detection to resolution over the twelve resolved incidents: 1060 + loyalty-db's 45 minutes.
+      meanTimeToResolveMinutes: 92.1,
+      // Seven at-risk warnings pushed by change events, each in the minute of its change; archive-db's found by the first poll.
+      atRiskWarnings: {
+        push: { count: 7, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
+        poll: { count: 1, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
+      },
       warnings: 0,
     });
   });
@@ -472,9 +540,9 @@ describe("escalation and resolution", () => {
 describe("the outbox", () => {
   it("holds an .eml and an .html per email, named in send order", async () => {
     const files = (await readdir(outbox)).sort();
-    expect(files.filter((f) => f.endsWith(".eml"))).toHaveLength(46);
-    expect(files.filter((f) => f.endsWith(".html"))).toHaveLength(46);
-    expect(doc.outbox.files).toHaveLength(46);
+    expect(files.filter((f) => f.endsWith(".eml"))).toHaveLength(57);
+    expect(files.filter((f) => f.endsWith(".html"))).toHaveLength(57);
+    expect(doc.outbox.files).toHaveLength(57);
     // The minute prefix makes a plain listing chronological.
     const minutes = files.filter((f) => f.endsWith(".eml")).map((f) => Number(f.slice(0, 4)));
     expect(minutes).toEqual([...minutes].sort((a, b) => a - b));
@@ -502,11 +570,13 @@ describe("the outbox", () => {
     expect(html).toContain("payments-db");
   });
 
-  it("shows the owners what the probes found: the fix in the fix-observed email, the findings in the digest", async () => {
+  it("shows the owners what the probes found: the fix in the fix-observed email, the findings in the digest and the at-risk email", async () => {
     const fix = await readFile(path.join(outbox, "0025-orders-db-fix-observed.html"), "utf8");
     expect(fix).toContain("Expected recovery by");
     const digest = await readFile(path.join(outbox, "0000-mei-contoso-com-warning-digest.html"), "utf8");
-    for (const text of ["audit-db", "archive-db", "Purge protection is off", "Vault firewall blocks Cosmos DB"]) expect(digest).toContain(text);
+    for (const text of ["audit-db", "Purge protection is off"]) expect(digest).toContain(text);
+    const atRisk = await readFile(path.join(outbox, "0000-archive-db-at-risk.html"), "utf8");
+    for (const text of ["archive-db", "Vault firewall blocks Cosmos DB", "--bypass AzureServices"]) expect(atRisk).toContain(text);
   });
 
   it("leaves other files in the folder alone when run again", async () => {

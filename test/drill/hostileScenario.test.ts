@@ -39,9 +39,10 @@ describe("the hostile-input drill", () => {
   it("runs and writes every email kind its story has", () => {
     expect(exitCode).toBe(0);
     const kinds = new Set(
-      [...emails.keys()].map((name) => name.replace(/^\d{4}-.*?-(revoked|reminder|resolved|fix-acknowledged|warning-digest)\.html$/, "$1")),
+      [...emails.keys()].map((name) => name.replace(/^\d{4}-.*?-(revoked|reminder|resolved|fix-acknowledged|at-risk|warning-digest)\.html$/, "$1")),
     );
-    expect([...kinds].sort()).toEqual(["fix-acknowledged", "reminder", "resolved", "revoked", "warning-digest"]);
+    // dot-segments-db, healthy again at 30, still lacks the permission: an at-risk email (urgent), not a digest.
+    expect([...kinds].sort()).toEqual(["at-risk", "fix-acknowledged", "reminder", "resolved", "revoked"]);
   });
 
   it("prints no command a shell could misread, in any email", () => {

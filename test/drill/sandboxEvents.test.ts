@@ -197,36 +197,66 @@ describe("a sandbox event alone changes what the probes see, not the account's s
   it("opens no incident: the status never changed", () => {
     expect(result.incidents).toEqual([]);
     expect(result.statusChanges.map((c) => [c.atMinute, c.health])).toEqual([[0, "healthy"]]);
-    expect(result.timeline.filter((e) => ["detected", "email"].includes(e.type) && e.kind !== "warning-digest")).toEqual([]);
+    expect(result.timeline.filter((e) => ["detected", "email"].includes(e.type) && e.kind !== "at-risk")).toEqual([]);
   });
 
-  it("reports the missing permission as a warning, in one digest to the owner", () => {
+  it("reports the missing permission at once, in an at-risk email to the owner (not in a digest: it will revoke the account)", () => {
     expect(result.timeline.map((e) => [e.atMinute, e.type, e.account, e.finding ?? e.kind])).toEqual([
       [0, "warning", "orders-db", "identity-lacks-permission"],
-      [0, "email", "alice@contoso.com", "warning-digest"],
+      [0, "email", "orders-db", "at-risk"],
     ]);
-    expect(result.timeline.find((e) => e.type === "email")!.accounts).toEqual(["orders-db"]);
+    expect(result.timeline.find((e) => e.type === "email")!.to).toEqual(["alice@contoso.com"]);
     expect(result.sandboxChanges).toEqual([
-      { atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0 },
+      { atMinute: 0, account: "orders-db", change: { permission: "removed" }, note: "Access policy removed", eventIndex: 0, changeEventsDelivered: 2 },
     ]);
     expect(result.summary).toMatchObject({ incidents: 0, emails: 1, warningFindings: 1, warnedAccounts: ["orders-db"], neverEmailed: [], warnings: 0 });
   });
 });
 
+describe("change events switched off", () => {
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    // For the run: as without the Event Grid subscriptions.
+    ["for the run", { changeEvents: "off" }, {}],
+    // For the one account.
+    ["for the account", {}, { changeEvents: "off" }],
+  ])(
+    "%s: a permission removed at 15 on a checked healthy account waits for the next daily check",
+    async (_name, run, account) => {
+      const base = scenario([{ atMinute: 15, account: "orders-db", sandbox: { permission: "removed" } }]);
+      const accounts = base.accounts.map((a) => ({ ...a, ...account }));
+      const result = await runScenario(parseScenario(JSON.stringify({ ...base, ...run, accounts }), "events-off.json"));
+      expect(result.emails).toEqual([]);
+      expect(result.sandboxChanges.map((c) => c.changeEventsDelivered)).toEqual([0]);
+      expect(result.summary.atRiskWarnings.push.count).toBe(0);
+    },
+    30_000,
+  );
+
+  it("with them on, the same change is an at-risk email in its own minute", async () => {
+    const result = await runScenario(scenario([{ atMinute: 15, account: "orders-db", sandbox: { permission: "removed" } }]));
+    expect(result.emails.map((e) => [e.atMinute, e.kind])).toEqual([[15, "at-risk"]]);
+    expect(result.summary.atRiskWarnings.push).toEqual({ count: 1, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 });
+  }, 30_000);
+});
+
 describe("the example in docs/scenarios.md does what the text says", () => {
-  it("detects at 10, sees Alice's fix at 30 with no ack, resolves at 65: three emails", async () => {
+  it("warns at 3 (pushed by the change event), detects at 10 linking to the warning, sees Alice's fix at 30 with no ack, resolves at 65: four emails", async () => {
     const doc = readFileSync(path.resolve(__dirname, "../../docs/scenarios.md"), "utf8");
     const result = await runScenario(parseScenario(/```json\n([\s\S]*?)\n```/.exec(doc)![1]!, "docs example"));
     expect(result.timeline.filter((e) => e.type !== "email").map((e) => [e.atMinute, e.type])).toEqual([
+      [3, "warning"],
       [10, "detected"],
       [30, "fix-observed"],
       [65, "resolved"],
     ]);
     expect(result.emails.map((e) => [e.atMinute, e.kind])).toEqual([
+      [3, "at-risk"],
       [10, "revoked"],
       [30, "fix-observed"],
       [65, "resolved"],
     ]);
+    // The revocation links back to the warning Alice already had.
+    expect(result.emails[1]!.email.plainText).toMatch(/We warned at:\s+2026-03-02 09:03 UTC/);
     // "sets the escalation deadline to minute 150"; the fix email says recovery is expected by 10:30.
     expect(result.timeline.find((e) => e.type === "fix-observed")).toMatchObject({ expectedRecoveryAtMinute: 90, escalateAtMinute: 150 });
     expect(result.warnings).toEqual([]);

@@ -59,7 +59,9 @@ describe("the built-in fire drill", () => {
   const statuses = [...scenario.accounts.map((a) => a.status), ...scenario.events.flatMap((e) => (e.status ? [e.status] : []))];
 
   it("is valid", () => {
-    expect(scenario.accounts).toHaveLength(15);
+    expect(scenario.accounts).toHaveLength(16);
+    // An identity block pasted from `az cosmosdb show`, tenantId included, is accepted as it is.
+    expect(scenario.accounts.find((a) => a.name === "loyalty-db")!.identity).toMatchObject({ tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47" });
     expect(scenario.durationMinutes).toBeGreaterThanOrEqual(240);
     expect(scenario.pollIntervalMinutes).toBe(5);
   });

@@ -1,3 +1,4 @@
+import type { AtRiskFacts } from "../../src/domain/atRisk";
 import type { IncidentMessageKind } from "../../src/domain/incident";
 import { remediationSteps } from "../../src/domain/remediation";
 import { escapeHtml, html, raw, safeHref } from "../../src/email/html";
@@ -378,5 +379,47 @@ describe("renderEmail: the resolved email names the support ticket", () => {
       };
     const email = renderEmail(facts, {});
     expect(email.text.includes("support ticket 2612030010001234")).toBe(filed);
+  });
+});
+
+describe("renderEmail: at-risk warnings", () => {
+  const finding = {
+    kind: "identity-lacks-permission" as const,
+    severity: "critical" as const,
+    title: "Default identity lacks permission on the key",
+    detail: "The vault uses access policies and has no access policy for principal 1111.",
+    commands: [{ label: "Grant it", command: "az keyvault set-policy --name kv-orders --object-id 1111 --key-permissions get wrapKey unwrapKey" }],
+    fingerprint: "identity-lacks-permission|critical|get",
+  };
+  const account = { id: ACCOUNT_ID, name: ACCOUNT_NAME, subscriptionId: SUBSCRIPTION_ID, resourceGroup: RESOURCE_GROUP };
+  const found: AtRiskFacts = { kind: "at-risk", change: "found", account, finding, firstSeenAt: "2026-11-29T09:12:00.000Z", trigger: "event" };
+
+  it.each<[string, AtRiskFacts, RegExp, string[]]>([
+    // The warning: the finding as its subject, its evidence and the exact fix in the body.
+    [
+      "found",
+      found,
+      /^\[CMK at risk\] orders-db: Default identity lacks permission on the key$/,
+      ["will get it revoked", finding.detail, finding.commands[0]!.command, "First seen at:", "2026-11-29 09:12 UTC"],
+    ],
+    // Gone by itself: reported once, says there is nothing more to do.
+    [
+      "resolved",
+      { ...found, change: "resolved", resolvedAt: "2026-11-29T10:00:00.000Z" },
+      /^\[CMK at risk, resolved\] orders-db: Default identity lacks permission on the key$/,
+      ["is gone", "Gone at:", "2026-11-29 10:00 UTC"],
+    ],
+  ])("%s", (_name, facts, subject, inBody) => {
+    const email = renderEmail(facts);
+    expect(email.subject).toMatch(subject);
+    for (const text of inBody) expect(email.text).toContain(text);
+    for (const tag of tagsIn(email.html)) expect(OUR_TAGS.has(tag)).toBe(true);
+  });
+
+  it("a revocation that followed a warning names it", () => {
+    // "We warned at" links the incident to the warning the owners already had.
+    const email = renderEmail(makeFacts("revoked", { incident: makeIncident({ priorWarning: { at: "2026-11-29T09:12:00.000Z", title: finding.title } }) }));
+    expect(email.text).toContain(`We warned at:      2026-11-29 09:12 UTC: ${finding.title}`);
+    expect(renderEmail(makeFacts("revoked")).text).not.toContain("We warned at");
   });
 });

@@ -14,6 +14,7 @@ import { FakeEmailSender } from "./fakeEmailSender";
 import { FakeFleetDiscovery } from "./fakeFleetDiscovery";
 import { FakeLinkKeys } from "./fakeLinkKeys";
 import { MemoryHeartbeat } from "./memoryHeartbeat";
+import { MemoryFleetIndex } from "./memoryFleetIndex";
 import { MemoryIncidentStore } from "./memoryIncidentStore";
 import { MemorySendBudget } from "./memorySendBudget";
 import { RecordingLogger } from "./recordingLogger";
@@ -45,6 +46,7 @@ export function fakeMonitorDeps(options: { env?: Environment; deps?: Partial<Mon
     accounts,
     discovery: new FakeFleetDiscovery(accounts),
     store: new MemoryIncidentStore(),
+    fleetIndex: new MemoryFleetIndex(),
     email: new FakeEmailSender(),
     heartbeat: new MemoryHeartbeat(),
     sendBudget: new MemorySendBudget(),

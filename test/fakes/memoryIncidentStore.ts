@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { normalizeResourceId } from "../../src/domain/account";
+import type { AtRiskState } from "../../src/domain/atRisk";
 import type { Incident, IncidentEvent, OutboxMessage } from "../../src/domain/incident";
 import type { Decision } from "../../src/domain/lifecycle";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../../src/domain/warnings";
@@ -23,6 +24,7 @@ type Write = { rowKey: string; row: Record<string, unknown> } & ({ op: "create" 
 const STATE_ROW = "state";
 const DIGEST_ROW = "digest";
 const WEEKLY_REPORT_ROW = "weekly-report-state";
+const AT_RISK_ROW = "at-risk";
 const MAX_ACTIONS = 100;
 const CHECKS_PER_TRANSACTION = 100;
 
@@ -307,6 +309,22 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
       message.accountId,
       [etag === undefined ? { op: "create", rowKey: WEEKLY_REPORT_ROW, row } : { op: "update", rowKey: WEEKLY_REPORT_ROW, row, etag }, outboxWrite(message)],
       message.accountId,
+    );
+  }
+
+  async getAtRisk(accountId: string): Promise<{ state: AtRiskState | undefined; etag: string | undefined }> {
+    this.enter("getAtRisk");
+    const row = this.partition(accountId).get(AT_RISK_ROW);
+    return row ? { state: copy(row.atRisk as AtRiskState), etag: row.etag } : { state: undefined, etag: undefined };
+  }
+
+  async commitAtRisk(state: AtRiskState, etag: string | undefined, messages: readonly OutboxMessage[]): Promise<void> {
+    this.enter("commitAtRisk");
+    const row = { atRisk: state };
+    this.transaction(
+      state.accountId,
+      [etag === undefined ? { op: "create", rowKey: AT_RISK_ROW, row } : { op: "update", rowKey: AT_RISK_ROW, row, etag }, ...messages.map(outboxWrite)],
+      state.accountId,
     );
   }
 

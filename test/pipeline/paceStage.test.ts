@@ -27,16 +27,18 @@ describe("priorityOf", () => {
     ["revoked", 1],
     ["cause-changed", 1],
     ["fix-undone", 1],
+    // An urgent warning: the revocation it announces is not there yet, but may be within the hour.
+    ["at-risk", 2],
     // A running incident's reminder.
-    ["reminder", 2],
+    ["reminder", 3],
     // Good news can wait a little.
-    ["fix-acknowledged", 3],
-    ["fix-observed", 3],
-    ["resolved", 3],
-    // Warnings about keys that still work: last.
-    ["warning-digest", 4],
+    ["fix-acknowledged", 4],
+    ["fix-observed", 4],
+    ["resolved", 4],
+    // Warnings about keys that still work, slow-burning: last.
+    ["warning-digest", 5],
     // The weekly report never holds back anything.
-    ["weekly-report", 5],
+    ["weekly-report", 6],
   ])("%s → %i", (kind, priority) => {
     expect(priorityOf(unitOf(kind))).toBe(priority);
   });

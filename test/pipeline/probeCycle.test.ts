@@ -212,12 +212,13 @@ describe("daily warning digest", () => {
     expect(subjects(bob)).toHaveLength(1);
   });
 
-  it("two instances at once still record one digest per recipient", async () => {
-    // The digest key (recipient + UTC date) and the ETag on the recipient's state make the race harmless.
+  it("two instances at once: one at-risk email per urgent finding, one digest per recipient, then 'resolved' once", async () => {
+    // The at-risk key (account + kind + first seen), the digest key (recipient + UTC date) and the ETags make the race harmless.
     const sub = "00000000-0000-0000-0000-00000000a301";
     const carol = "carol-a301@contoso.com";
     account("pay-a301", sub, "healthy", carol, "5c0ffee0-0000-4000-8000-00000000a301");
     azure.sandbox.keyVault.setKeyEnabled("kv-pay-a301", "cmk", false);
+    azure.sandbox.keyVault.setPurgeProtection("kv-pay-a301", false);
     const table = `probecycle${++tables}`;
     const env = sandboxEnvironment(azure.sandbox, azure.azurite, { CMK_SUBSCRIPTION_IDS: sub, CMK_STATE_TABLE: table });
     const instances = [0, 1].map(() => createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 })));
@@ -225,8 +226,44 @@ describe("daily warning digest", () => {
     await Promise.all(instances.map((deps) => runCycle(deps)));
     now = new Date(now.getTime() + 10 * MINUTE);
     await Promise.all(instances.map((deps) => runCycle(deps)));
-    expect(subjects(carol)).toEqual(["[CMK warnings] 2026-12-10: 1 warning on 1 account, 1 critical"]);
+    // The disabled key goes out at once on its own; purge protection (slow-burning) stays in the digest.
+    expect(subjects(carol).sort()).toEqual(["[CMK at risk] pay-a301: Key is disabled", "[CMK warnings] 2026-12-10: 1 warning on 1 account"]);
+    const warning = sentTo(carol).find((e) => e.subject.startsWith("[CMK at risk]"))!;
+    expect(warning.plainText).toContain("az keyvault key set-attributes --vault-name kv-pay-a301 --name cmk --enabled true");
+    // The owner enables the key again: the next day's check reports it resolved, once.
+    azure.sandbox.keyVault.setKeyEnabled("kv-pay-a301", "cmk", true);
+    now = new Date(now.getTime() + DAY);
+    await Promise.all(instances.map((deps) => runCycle(deps)));
+    now = new Date(now.getTime() + 10 * MINUTE);
+    await Promise.all(instances.map((deps) => runCycle(deps)));
+    expect(subjects(carol).filter((s) => s.startsWith("[CMK at risk"))).toEqual([
+      "[CMK at risk] pay-a301: Key is disabled",
+      "[CMK at risk, resolved] pay-a301: Key is disabled",
+    ]);
     expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(carol))).toHaveLength(0);
+  });
+
+  it("permission removed from a healthy account → at-risk email; Azure revokes later → the revocation says 'we warned at'", async () => {
+    // The warning is worth sending only if the incident that follows links back to it.
+    const sub = "00000000-0000-0000-0000-00000000a501";
+    const erin = "erin-a501@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000a501";
+    account("pay-a501", sub, "healthy", erin, principal);
+    const { deps } = monitor(sub);
+    const start = new Date("2026-12-15T09:12:00.000Z");
+    azure.sandbox.keyVault.removePermission("kv-pay-a501", principal);
+    await at(0, start, deps);
+    await at(5, start, deps);
+    expect(subjects(erin)).toEqual(["[CMK at risk] pay-a501: Default identity lacks permission on the key"]);
+    // Cosmos DB notices an hour later.
+    azure.sandbox.setStatus("pay-a501", status(4002));
+    await at(60, start, deps);
+    await at(65, start, deps);
+    expect(subjects(erin)[1]).toBe("[CMK revoked] pay-a501: Default identity has no permission on the key (4002)");
+    expect(sentTo(erin)[1]!.plainText).toMatch(/We warned at:\s+2026-12-15 09:12 UTC: Default identity lacks permission on the key/);
+    const [incident] = await deps.store.listIncidents({ accountId: sentTo(erin)[1]!.plainText!.match(/\/subscriptions\/\S+pay-a501/)![0] });
+    const events = await deps.store.listEvents(incident!.accountId, incident!.id);
+    expect(events[0]!.detail).toContain("we warned at 09:12 UTC on 2026-12-15");
   });
 
   it("CMK_PROBES=off: no Key Vault calls, no digest", async () => {

@@ -1,0 +1,112 @@
+/**
+ * The fleet index in the state table (`@azure/data-tables`):
+ *   - "fleet-accounts": one row per indexed account (its vault name and ARM id), read whole only
+ *     for a role assignment above a vault (a rare event);
+ *   - "fleet-vault-<name>" and "fleet-identity-<hash>": one row per dependent account, so a vault's
+ *     or identity's event costs one partition query;
+ *   - a "recheck" row in the account's own partition: when its last event re-check started.
+ */
+import { createHash } from "node:crypto";
+import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
+import { normalizeResourceId } from "../domain/account";
+import type { ChangeTarget } from "../domain/changeEvents";
+import type { FleetIndex, FleetIndexEntry } from "../ports/fleetIndex";
+import { statusCodeOf } from "../ports/failures";
+import { partitionKeyFor, type TableIncidentStore } from "./tableStore";
+
+const ACCOUNTS_PARTITION = "fleet-accounts";
+const RECHECK_ROW = "recheck";
+
+function vaultPartition(vaultName: string): string {
+  return `fleet-vault-${vaultName.toLowerCase()}`;
+}
+
+function identityPartition(identityId: string): string {
+  return `fleet-identity-${createHash("sha256").update(normalizeResourceId(identityId)).digest("hex").slice(0, 40)}`;
+}
+
+export class TableFleetIndex implements FleetIndex {
+  /** The store creates the table; the index shares it. */
+  constructor(
+    private readonly table: TableClient,
+    private readonly store: Pick<TableIncidentStore, "ensureTable">,
+  ) {}
+
+  async record(entry: FleetIndexEntry): Promise<void> {
+    await this.store.ensureTable();
+    const rowKey = partitionKeyFor(entry.accountId);
+    const accountId = normalizeResourceId(entry.accountId);
+    const writes: TableEntity[] = [{ partitionKey: ACCOUNTS_PARTITION, rowKey, accountId, vaultName: entry.vaultName ?? "", vaultId: entry.vaultId ?? "" }];
+    if (entry.vaultName) writes.push({ partitionKey: vaultPartition(entry.vaultName), rowKey, accountId });
+    for (const identityId of entry.identityIds) writes.push({ partitionKey: identityPartition(identityId), rowKey, accountId });
+    // Different partitions: no transaction, and none needed (each upsert is idempotent).
+    await Promise.all(writes.map((row) => this.table.upsertEntity(row, "Replace")));
+  }
+
+  async accountsFor(targets: readonly ChangeTarget[]): Promise<string[]> {
+    await this.store.ensureTable();
+    const found = new Set<string>();
+    for (const target of targets) {
+      switch (target.kind) {
+        case "account":
+          if (await this.exists(ACCOUNTS_PARTITION, partitionKeyFor(target.accountId))) found.add(normalizeResourceId(target.accountId));
+          break;
+        case "vault":
+          for (const id of await this.accountsIn(vaultPartition(target.vaultName))) found.add(id);
+          break;
+        case "identity":
+          for (const id of await this.accountsIn(identityPartition(target.identityId))) found.add(id);
+          break;
+        case "scope": {
+          const scope = `${normalizeResourceId(target.scope)}/`;
+          for await (const row of this.table.listEntities<TableEntity<{ accountId: string; vaultId: string }>>({
+            queryOptions: { filter: odata`PartitionKey eq ${ACCOUNTS_PARTITION}` },
+          })) {
+            if (row.vaultId && `${normalizeResourceId(row.vaultId)}/`.startsWith(scope)) found.add(row.accountId);
+          }
+          break;
+        }
+      }
+    }
+    return [...found];
+  }
+
+  async claimRecheck(accountId: string, changedAt: string, now: Date): Promise<boolean> {
+    await this.store.ensureTable();
+    const partitionKey = partitionKeyFor(accountId);
+    const entity = { partitionKey, rowKey: RECHECK_ROW, startedAt: now.toISOString() };
+    try {
+      const row = await this.get(partitionKey, RECHECK_ROW);
+      if (row && String(row.startedAt) >= changedAt) return false;
+      if (row) await this.table.updateEntity(entity, "Replace", { etag: row.etag });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (error) {
+      // Another caller claimed it first, after this change: its re-check sees it.
+      const status = statusCodeOf(error);
+      if (status === 409 || status === 412) return false;
+      throw error;
+    }
+  }
+
+  private async accountsIn(partition: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const row of this.table.listEntities<TableEntity<{ accountId: string }>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } })) {
+      ids.push(row.accountId);
+    }
+    return ids;
+  }
+
+  private async exists(partitionKey: string, rowKey: string): Promise<boolean> {
+    return (await this.get(partitionKey, rowKey)) !== undefined;
+  }
+
+  private async get(partitionKey: string, rowKey: string): Promise<(TableEntity & { etag: string; startedAt?: string }) | undefined> {
+    try {
+      return await this.table.getEntity<TableEntity & { startedAt?: string }>(partitionKey, rowKey);
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * One Azure change event (Event Grid, at least once): validated and mapped through the fleet index
+ * to the accounts it can affect; each healthy one is re-checked at once with the same probes and
+ * recorded exactly as a daily check (src/pipeline/dailyChecks.ts), so an urgent finding becomes its
+ * at-risk email, which is sent right away (the email budget still applies).
+ *
+ * Idempotent: a replayed or duplicated event finds the re-check it asked for already started after
+ * the change (the per-account claim in the fleet index) and does nothing; if it does re-check, the
+ * at-risk keys still allow one email per finding. A flood of events for one account coalesces into
+ * one re-check, and the probes keep to the process's call slots like every other run.
+ */
+import { normalizeResourceId } from "../domain/account";
+import { parseChangeEvent, type ChangeEventScope, type IgnoredReason } from "../domain/changeEvents";
+import { classifyStatus } from "../domain/classifier";
+import { withCallDeadline } from "../ports/callDeadline";
+import { describeFailure } from "../ports/failures";
+import type { StoredMessage } from "../ports/incidentStore";
+import { mapWithConcurrency } from "../pipeline/concurrency";
+import { INVOCATION_BUDGET_IN_MS, startCycle, type CycleContext } from "../pipeline/cycleContext";
+import { recordDailyChecks, type DailyCheckItem } from "../pipeline/dailyChecks";
+import type { MonitorDeps } from "../pipeline/monitorDeps";
+import { drainOutboxIn } from "./drainOutbox";
+
+export interface ChangeEventOutcome {
+  /** ignored: invalid, unknown, unwatched or out of scope (counted by reason in the log); handled otherwise. */
+  outcome: "ignored" | "handled";
+  reason?: IgnoredReason | "probes-off";
+  /** Indexed accounts the event can affect. */
+  accounts: number;
+  /** Re-checked now. */
+  rechecked: number;
+  /** Left alone: a re-check started after the change already covers them. */
+  coalesced: number;
+  /** Not healthy (the poll cycle owns incidents) or no longer there. */
+  skipped: number;
+  /** At-risk emails recorded by the re-checks. */
+  atRiskEmails: number;
+}
+
+/** Accounts looked at side by side; each takes the process's call slots for its calls. */
+const ACCOUNTS_IN_PARALLEL = 4;
+
+export function handleChangeEvent(deps: MonitorDeps, raw: unknown): Promise<ChangeEventOutcome> {
+  return withCallDeadline(INVOCATION_BUDGET_IN_MS, () => handle(deps, raw));
+}
+
+/** Events from subscriptions the monitor watches; with management groups, any (the fleet index only knows the fleet's accounts). */
+export function changeEventScope(settings: Pick<MonitorDeps["settings"], "subscriptionIds" | "managementGroups">): ChangeEventScope {
+  return settings.managementGroups.length > 0 ? {} : { subscriptionIds: new Set(settings.subscriptionIds.map((id) => id.toLowerCase())) };
+}
+
+async function handle(deps: MonitorDeps, raw: unknown): Promise<ChangeEventOutcome> {
+  const none = { accounts: 0, rechecked: 0, coalesced: 0, skipped: 0, atRiskEmails: 0 };
+  const event = parseChangeEvent(raw, changeEventScope(deps.settings));
+  if (!event.relevant) {
+    deps.log.info(`cmk-monitor: change event ignored (${event.reason})${event.eventType ? `: ${event.eventType}` : ""}`);
+    return { outcome: "ignored", reason: event.reason, ...none };
+  }
+  if (!deps.probes) {
+    // Nothing to re-check with: the ARM status alone is read by the poll cycle.
+    deps.log.info(`cmk-monitor: change event ignored (probes-off): ${event.what}`);
+    return { outcome: "ignored", reason: "probes-off", ...none };
+  }
+  const accountIds = await deps.fleetIndex.accountsFor(event.targets);
+  const ctx = startCycle(deps, deps.clock.now());
+  const due: DailyCheckItem[] = [];
+  let coalesced = 0;
+  let skipped = 0;
+  await mapWithConcurrency(accountIds, ACCOUNTS_IN_PARALLEL, async (accountId) => {
+    if (!(await deps.fleetIndex.claimRecheck(accountId, event.eventTime, ctx.now))) {
+      coalesced += 1;
+      return;
+    }
+    const item = await dueItem(ctx, accountId);
+    if (item) due.push(item);
+    else skipped += 1;
+  });
+  const emailsBefore = ctx.stats.atRiskWarningsRecorded;
+  if (due.length > 0) {
+    // Recorded as "pending digest": the timer plans the digests, which need the recipients' other accounts.
+    await recordDailyChecks(ctx, due, { pendingDigest: true, trigger: "event" });
+  }
+  const atRiskEmails = ctx.stats.atRiskWarningsRecorded - emailsBefore;
+  if (atRiskEmails > 0) await sendAtRisk(ctx, due);
+  deps.log.info(
+    `cmk-monitor: change event ${event.eventType} (${event.what}): ${accountIds.length} account(s), ${due.length} re-checked, ${coalesced} already covered, ${atRiskEmails} at-risk email(s)`,
+  );
+  return { outcome: "handled", accounts: accountIds.length, rechecked: due.length, coalesced, skipped, atRiskEmails };
+}
+
+/** The account as ARM shows it now (a key URI or identity may just have changed), if it is still healthy. */
+async function dueItem(ctx: CycleContext, accountId: string): Promise<DailyCheckItem | undefined> {
+  try {
+    const account = await ctx.slots.run(() => ctx.deps.accounts.getAccount(accountId));
+    if (!account || classifyStatus(account.customerManagedKeyStatus).health !== "healthy") return undefined;
+    const stored = await ctx.deps.warnings.getAccountCheck(account.id);
+    return {
+      account,
+      ...(stored ? { etag: stored.etag } : {}),
+      ...(stored && stored.check.findings.length > 0 ? { previousFindings: stored.check.findings } : {}),
+      ...(stored?.check.indexedAs ? { indexedAs: stored.check.indexedAs } : {}),
+    };
+  } catch (error) {
+    // The daily check and the catch-up still cover it.
+    ctx.deps.log.warn(`cmk-monitor: could not read ${accountId} for a change event: ${describeFailure(error).message}`);
+    return undefined;
+  }
+}
+
+/** Sends the at-risk emails just recorded for these accounts, in this invocation: the warning must beat the revocation. */
+async function sendAtRisk(ctx: CycleContext, items: readonly DailyCheckItem[]): Promise<void> {
+  const rows: StoredMessage[] = [];
+  for (const { account } of items) {
+    try {
+      const pending = await ctx.deps.store.listMessages({ status: "pending", accountId: account.id });
+      rows.push(...pending.filter((row) => row.message.kind === "at-risk" && normalizeResourceId(row.message.accountId) === normalizeResourceId(account.id)));
+    } catch (error) {
+      // The next drain sends them.
+      ctx.deps.log.warn(`cmk-monitor: could not list the at-risk emails of ${account.id}: ${describeFailure(error).message}`);
+    }
+  }
+  if (rows.length > 0) await drainOutboxIn(ctx, { only: rows });
+}

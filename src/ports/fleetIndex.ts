@@ -1,0 +1,30 @@
+/** The fleet index's contract: see FleetIndex. */
+import type { ChangeTarget } from "../domain/changeEvents";
+
+/** What an account depends on, as the daily check last saw it. */
+export interface FleetIndexEntry {
+  accountId: string;
+  /** The key's vault, by (lowercase) name: what both ARM ids and Key Vault events carry. */
+  vaultName?: string;
+  /** The vault's ARM id, when the probes found it: a role assignment above the vault finds the account through it. */
+  vaultId?: string;
+  /** Attached user-assigned identities (normalized ids): deleting one can revoke the account. */
+  identityIds: string[];
+}
+
+/**
+ * Port: the durable map from what a change event names (a vault, an identity, an account, a scope)
+ * to the accounts it can affect, kept by the daily checks from what they already read; and the
+ * per-account claim that coalesces a flood of events into one re-check.
+ */
+export interface FleetIndex {
+  /** Records (upserts) one account's dependencies; idempotent. */
+  record(entry: FleetIndexEntry): Promise<void>;
+  /** Normalized ids of the indexed accounts the targets can affect. */
+  accountsFor(targets: readonly ChangeTarget[]): Promise<string[]>;
+  /**
+   * Whether this caller should re-check the account for a change made at `changedAt`: false when a
+   * re-check started at or after the change (it sees it), or another caller just claimed it. ETag-guarded.
+   */
+  claimRecheck(accountId: string, changedAt: string, now: Date): Promise<boolean>;
+}

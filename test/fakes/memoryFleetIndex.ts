@@ -1,0 +1,40 @@
+/** The whole FleetIndex port in memory, with the table adapter's rules (scope prefix match, ETag-like claim). */
+import { normalizeResourceId } from "../../src/domain/account";
+import type { ChangeTarget } from "../../src/domain/changeEvents";
+import type { FleetIndex, FleetIndexEntry } from "../../src/ports/fleetIndex";
+
+export class MemoryFleetIndex implements FleetIndex {
+  readonly entries = new Map<string, FleetIndexEntry>();
+  private readonly rechecks = new Map<string, string>();
+  claims = 0;
+
+  async record(entry: FleetIndexEntry): Promise<void> {
+    this.entries.set(normalizeResourceId(entry.accountId), structuredClone(entry));
+  }
+
+  async accountsFor(targets: readonly ChangeTarget[]): Promise<string[]> {
+    const found = new Set<string>();
+    for (const [id, entry] of this.entries) {
+      for (const target of targets) {
+        const hit =
+          (target.kind === "account" && normalizeResourceId(target.accountId) === id) ||
+          (target.kind === "vault" && entry.vaultName?.toLowerCase() === target.vaultName.toLowerCase()) ||
+          (target.kind === "identity" && entry.identityIds.some((i) => normalizeResourceId(i) === normalizeResourceId(target.identityId))) ||
+          (target.kind === "scope" &&
+            entry.vaultId !== undefined &&
+            `${normalizeResourceId(entry.vaultId)}/`.startsWith(`${normalizeResourceId(target.scope)}/`));
+        if (hit) found.add(id);
+      }
+    }
+    return [...found];
+  }
+
+  async claimRecheck(accountId: string, changedAt: string, now: Date): Promise<boolean> {
+    const key = normalizeResourceId(accountId);
+    const started = this.rechecks.get(key);
+    if (started !== undefined && started >= changedAt) return false;
+    this.rechecks.set(key, now.toISOString());
+    this.claims += 1;
+    return true;
+  }
+}
