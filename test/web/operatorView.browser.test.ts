@@ -136,7 +136,7 @@ describeWithBrowser("the operator's view of the fire drill in a real browser", (
 
     it("the overview counts the fleet by state and shows open, escalated and resolved incidents", async () => {
       await page.goto(`${web.url}/api/dashboard`);
-      await expect(page.locator("#fleet-title").textContent()).resolves.toBe("Fleet: 15 CMK accounts");
+      await expect(page.locator("#fleet-title").textContent()).resolves.toBe("Fleet: 16 CMK accounts");
       const count = async (state: string) => Number(await page.locator(`#fleet-by-state tr[data-state="${state}"] .count`).textContent());
       // The drill ends with one account escalated and healthy accounts carrying warnings.
       expect(await count("escalated")).toBeGreaterThanOrEqual(1);
