@@ -19,6 +19,8 @@ import type { RecordedExchange } from "../../src/sandbox";
 
 /** The specs stay in the source tree; the compiled run (dist/contracts/...) finds them by walking up. */
 export const SPECS_DIR = findSpecs(__dirname);
+/** ARM's shared types, at their published path (the specs refer to them relatively). */
+const COMMON_TYPES = "specification/common-types/resource-management/v5/types.json";
 
 function findSpecs(from: string): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
@@ -174,7 +176,8 @@ export class ContractChecker {
             pathParameters: names,
             literalLength,
             apiVersion: api.info.version,
-            dataPlaneHost: entry.file === "keys.json",
+            // Key Vault keys answer on the vault's own host, not on ARM's.
+            dataPlaneHost: entry.sdkPackage === "@azure/keyvault-keys",
             parameters,
             responses: op.responses,
             nextLinkName: pageable ? (pageable.nextLinkName ?? null) : undefined,
@@ -184,7 +187,7 @@ export class ContractChecker {
         }
       }
     }
-    const common = (await new SwaggerParser().dereference(path.join(SPECS_DIR, "common-types.json"))) as unknown as {
+    const common = (await new SwaggerParser().dereference(path.join(SPECS_DIR, COMMON_TYPES))) as unknown as {
       definitions: Record<string, SwaggerSchema>;
     };
     const eventSchemas: EventSchema[] = [];
