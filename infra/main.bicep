@@ -160,6 +160,12 @@ param statusSource string = 'arm'
 @description('CMK_DISCOVERY_INTERVAL_MINUTES: how long Resource Graph\'s answer (which subscriptions hold CMK accounts) is kept between cycles.')
 param discoveryIntervalMinutes int = 60
 
+@description('CMK_CHANGES_INTERVAL_MINUTES: minutes between Resource Graph resourcechanges catch-up queries.')
+param changesIntervalMinutes int = 15
+
+@description('CMK_RISK_CHECK_INTERVAL_MINUTES: minutes between per-vault key re-reads.')
+param riskCheckIntervalMinutes int = 60
+
 @allowed(['auto', 'queue', 'inline'])
 @description('CMK_FANOUT: inline (one invocation does all), queue (batches on the work queue) or auto (queue above fanoutThreshold accounts needing work).')
 param fanout string = 'auto'
@@ -411,6 +417,8 @@ module functionApp 'modules/function-app.bicep' = {
     armConcurrency: armConcurrency
     statusSource: statusSource
     discoveryIntervalMinutes: discoveryIntervalMinutes
+    changesIntervalMinutes: changesIntervalMinutes
+    riskCheckIntervalMinutes: riskCheckIntervalMinutes
     fanout: fanout
     fanoutThreshold: fanoutThreshold
     retentionDays: retentionDays

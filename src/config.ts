@@ -223,6 +223,9 @@ export const settingsSchema = z.object({
   CMK_ARM_CONCURRENCY: wholeNumber(8, 1, 64),
   CMK_STATUS_SOURCE: choice(["arm", "resource-graph"] as const, "arm", "must be arm or resource-graph"),
   CMK_DISCOVERY_INTERVAL_MINUTES: wholeNumber(60, 1, 24 * 60),
+  // Pull catch-up (issue 18): Resource Graph resourcechanges since a watermark, and per-vault key re-reads.
+  CMK_CHANGES_INTERVAL_MINUTES: wholeNumber(15, 1, 24 * 60),
+  CMK_RISK_CHECK_INTERVAL_MINUTES: wholeNumber(60, 5, 24 * 60),
   CMK_FANOUT: choice(["auto", "queue", "inline"] as const, "auto", "must be auto, queue or inline"),
   CMK_FANOUT_THRESHOLD: wholeNumber(200, 1, 1_000_000),
   // At least the owners' link lifetime (7 days): a used-link row goes only once its token has expired.
@@ -343,6 +346,10 @@ export interface MonitorConfig {
   readonly statusSource: "arm" | "resource-graph";
   /** How long Resource Graph's answer (which subscriptions hold CMK accounts) is kept between cycles. */
   readonly discoveryIntervalInMinutes: number;
+  /** How often the pull catch-up asks Resource Graph for changes to the fleet's vaults and accounts. */
+  readonly changesIntervalInMinutes: number;
+  /** How often each vault's keys are re-read for facts no ARM change shows (disabled, deleted, expired). */
+  readonly riskCheckIntervalInMinutes: number;
   /** inline: one process does everything; queue: batches over CMK_WORK_QUEUE; auto: queue above the threshold. */
   readonly fanout: "auto" | "queue" | "inline";
   /** Accounts needing work in one cycle above which `auto` fans out. */
@@ -547,6 +554,8 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     armConcurrency: settings.CMK_ARM_CONCURRENCY,
     statusSource: settings.CMK_STATUS_SOURCE,
     discoveryIntervalInMinutes: settings.CMK_DISCOVERY_INTERVAL_MINUTES,
+    changesIntervalInMinutes: settings.CMK_CHANGES_INTERVAL_MINUTES,
+    riskCheckIntervalInMinutes: settings.CMK_RISK_CHECK_INTERVAL_MINUTES,
     fanout: settings.CMK_FANOUT,
     fanoutThreshold: settings.CMK_FANOUT_THRESHOLD,
     retentionDays: settings.CMK_RETENTION_DAYS,

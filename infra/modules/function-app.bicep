@@ -130,6 +130,12 @@ param statusSource string = 'arm'
 @description('CMK_DISCOVERY_INTERVAL_MINUTES value.')
 param discoveryIntervalMinutes int = 60
 
+@description('CMK_CHANGES_INTERVAL_MINUTES value.')
+param changesIntervalMinutes int = 15
+
+@description('CMK_RISK_CHECK_INTERVAL_MINUTES value.')
+param riskCheckIntervalMinutes int = 60
+
 @allowed(['auto', 'queue', 'inline'])
 @description('CMK_FANOUT value.')
 param fanout string = 'auto'
@@ -312,6 +318,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_ARM_CONCURRENCY: string(armConcurrency)
       CMK_STATUS_SOURCE: statusSource
       CMK_DISCOVERY_INTERVAL_MINUTES: string(discoveryIntervalMinutes)
+      CMK_CHANGES_INTERVAL_MINUTES: string(changesIntervalMinutes)
+      CMK_RISK_CHECK_INTERVAL_MINUTES: string(riskCheckIntervalMinutes)
       CMK_FANOUT: fanout
       CMK_FANOUT_THRESHOLD: string(fanoutThreshold)
       CMK_RETENTION_DAYS: string(retentionDays)

@@ -61,7 +61,12 @@ describe("readResourceChange", () => {
     // Firewall and RBAC-flag changes are listed together, sorted.
     {
       name: "vault network and rbac",
-      row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Update", changes: { "properties.networkAcls.defaultAction": {}, "properties.enableRbacAuthorization": {}, tags: {} } },
+      row: {
+        changeTime: T,
+        targetResourceId: VAULT_ID,
+        changeType: "Update",
+        changes: { "properties.networkAcls.defaultAction": {}, "properties.enableRbacAuthorization": {}, tags: {} },
+      },
       expected: { relevant: true, target: vault, changeTime: T, what: "properties.enableRbacAuthorization, properties.networkAcls.defaultAction" },
     },
     // The account's key URI or default identity moving is watched.
@@ -77,9 +82,17 @@ describe("readResourceChange", () => {
       expected: { relevant: true, target: account, changeTime: T, what: "identity.userAssignedIdentities" },
     },
     // Deletion matters whatever the property list says.
-    { name: "vault deleted", row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Delete" }, expected: { relevant: true, target: vault, changeTime: T, what: "deleted" } },
+    {
+      name: "vault deleted",
+      row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Delete" },
+      expected: { relevant: true, target: vault, changeTime: T, what: "deleted" },
+    },
     // Tags only: nothing that can break key access.
-    { name: "tags only", row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Update", changes: { "tags.owner": {} } }, expected: { relevant: false, reason: "not-watched" } },
+    {
+      name: "tags only",
+      row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Update", changes: { "tags.owner": {} } },
+      expected: { relevant: false, reason: "not-watched" },
+    },
     // A look-alike path prefix is not the watched property.
     {
       name: "prefix look-alike",
@@ -87,7 +100,11 @@ describe("readResourceChange", () => {
       expected: { relevant: false, reason: "not-watched" },
     },
     // A newly created resource is picked up by discovery, not the catch-up.
-    { name: "create", row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Create", changes: {} }, expected: { relevant: false, reason: "not-watched" } },
+    {
+      name: "create",
+      row: { changeTime: T, targetResourceId: VAULT_ID, changeType: "Create", changes: {} },
+      expected: { relevant: false, reason: "not-watched" },
+    },
     // Some other resource type in the answer is ignored.
     {
       name: "other resource",
