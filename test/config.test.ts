@@ -61,8 +61,27 @@ describe("loadConfig", () => {
     ],
     // Reminder interval is configurable.
     ["reminder interval", { CMK_REMINDER_INTERVAL_MINUTES: "30" }, { reminderIntervalInMinutes: 30 }],
+    // Catch-up cadences default to 15 minutes (changes) and 60 (per-vault key re-reads).
+    ["catch-up defaults", {}, { changesIntervalInMinutes: 15, riskCheckIntervalInMinutes: 60 }],
+    // Both cadences are configurable.
+    [
+      "catch-up intervals",
+      { CMK_CHANGES_INTERVAL_MINUTES: "5", CMK_RISK_CHECK_INTERVAL_MINUTES: "30" },
+      { changesIntervalInMinutes: 5, riskCheckIntervalInMinutes: 30 },
+    ],
   ])("%s", (_name, overrides, expected) => {
     expect(loadConfig({ ...VALID, ...overrides })).toMatchObject(expected);
+  });
+
+  it.each([
+    // Zero would query Resource Graph on every cycle tick; a day is the daily check's own cadence.
+    ["CMK_CHANGES_INTERVAL_MINUTES", "0"],
+    ["CMK_CHANGES_INTERVAL_MINUTES", "1441"],
+    // Per-vault key reads cost Key Vault calls; under 5 minutes would crowd the vault's rate limit.
+    ["CMK_RISK_CHECK_INTERVAL_MINUTES", "4"],
+    ["CMK_RISK_CHECK_INTERVAL_MINUTES", "hourly"],
+  ])("refuses %s=%s", (name, value) => {
+    expect(problemsOf({ ...VALID, [name]: value }).map((p) => p.split(":")[0])).toContain(name);
   });
 
   it("lists every bad setting at once, before any work", () => {
