@@ -346,7 +346,10 @@ function parseEmailMessage(body: Buffer): ParsedEmail {
 const ALLOWED_ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"]);
 /** ACS limits a message, attachments included, to 10 MB; counted here on the decoded attachment bytes (the least convenient reading). */
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
-const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Linear checks: a single backtracking pattern overflows V8's regex stack on multi-megabyte content. */
+function isBase64(value: string): boolean {
+  return value.length % 4 === 0 && !/[^A-Za-z0-9+/]/.test(value.replace(/={1,2}$/, ""));
+}
 
 function parseAttachments(
   value: unknown,
@@ -362,7 +365,7 @@ function parseAttachments(
     if (typeof contentType !== "string" || !ALLOWED_ATTACHMENT_TYPES.has(contentType)) {
       return { problem: "attachments.contentType is not a supported attachment type.", target: "attachments.contentType" };
     }
-    if (typeof contentInBase64 !== "string" || contentInBase64 === "" || !BASE64_PATTERN.test(contentInBase64)) {
+    if (typeof contentInBase64 !== "string" || contentInBase64 === "" || !isBase64(contentInBase64)) {
       return { problem: "attachments.contentInBase64 is not valid base64.", target: "attachments.contentInBase64" };
     }
     if (contentId !== undefined && (typeof contentId !== "string" || contentId.trim() === "")) {
@@ -370,7 +373,7 @@ function parseAttachments(
     }
     // An image the HTML shows inline (cid:) must carry the contentId that names it.
     if (typeof contentId !== "string" && html?.includes(`cid:${name}`)) {
-      return { problem: "An inline attachment needs contentId.", target: "attachments.contentId" };
+      return { problem: "attachments.contentId is required for an inline attachment.", target: "attachments.contentId" };
     }
     total += Buffer.from(contentInBase64, "base64").length;
     if (total > MAX_ATTACHMENT_BYTES) return { problem: "The attachments exceed the 10 MB message size limit.", target: "attachments" };
