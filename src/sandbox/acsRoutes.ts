@@ -344,7 +344,7 @@ function parseEmailMessage(body: Buffer): ParsedEmail {
 
 /** ACS's documented attachment types this monitor could send; others are refused as ACS refuses unsupported types. */
 const ALLOWED_ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"]);
-/** ACS limits a message, attachments included, to 10 MB; counted here on the decoded attachment bytes (the least convenient reading). */
+/** ACS limits a message, attachments included, to 10 MB; counted here on the base64 text as posted, the stricter reading. */
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 /** Linear checks: a single backtracking pattern overflows V8's regex stack on multi-megabyte content. */
 function isBase64(value: string): boolean {
@@ -375,7 +375,7 @@ function parseAttachments(
     if (typeof contentId !== "string" && html?.includes(`cid:${name}`)) {
       return { problem: "attachments.contentId is required for an inline attachment.", target: "attachments.contentId" };
     }
-    total += Buffer.from(contentInBase64, "base64").length;
+    total += contentInBase64.length;
     if (total > MAX_ATTACHMENT_BYTES) return { problem: "The attachments exceed the 10 MB message size limit.", target: "attachments" };
     attachments.push({ name, contentType, contentInBase64, ...(typeof contentId === "string" ? { contentId } : {}) });
   }
