@@ -78,6 +78,7 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
+      ...(rendered.attachments ? { attachments: rendered.attachments } : {}),
       idempotencyKey: key,
     });
     await recordAccepted(ctx, unit, result.operationId, "Running");

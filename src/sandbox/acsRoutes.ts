@@ -15,6 +15,8 @@ export interface SentEmail {
   html?: string;
   /** The message's custom email headers (`message.headers`), not the HTTP request headers. */
   headers: Record<string, string>;
+  /** Attachments as posted (`message.attachments`), base64 content kept as sent. */
+  attachments?: Array<{ name: string; contentType: string; contentInBase64: string; contentId?: string }>;
 }
 
 /** A POST that reused an accepted Operation-Id (delivered again unless `dedupeRepeats` is on). */
@@ -294,7 +296,7 @@ function parseEmailMessage(body: Buffer): ParsedEmail {
     return { problem: "The request body is not valid JSON.", target: "message" };
   }
   if (!isRecord(json)) return { problem: "The request body must be a JSON object.", target: "message" };
-  const { senderAddress, recipients, content, headers } = json;
+  const { senderAddress, recipients, content, headers, attachments } = json;
   if (typeof senderAddress !== "string" || !EMAIL_ADDRESS_PATTERN.test(senderAddress)) {
     return { problem: "senderAddress is required and must be an email address.", target: "senderAddress" };
   }
@@ -332,7 +334,52 @@ function parseEmailMessage(body: Buffer): ParsedEmail {
   };
   if (plainText !== undefined) message.plainText = plainText;
   if (html !== undefined) message.html = html;
+  if (attachments !== undefined) {
+    const parsed = parseAttachments(attachments, html);
+    if ("problem" in parsed) return parsed;
+    message.attachments = parsed.attachments;
+  }
   return { message };
+}
+
+/** ACS's documented attachment types this monitor could send; others are refused as ACS refuses unsupported types. */
+const ALLOWED_ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"]);
+/** ACS limits a message, attachments included, to 10 MB; counted here on the base64 text as posted, the stricter reading. */
+const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+/** Linear checks: a single backtracking pattern overflows V8's regex stack on multi-megabyte content. */
+function isBase64(value: string): boolean {
+  return value.length % 4 === 0 && !/[^A-Za-z0-9+/]/.test(value.replace(/={1,2}$/, ""));
+}
+
+function parseAttachments(
+  value: unknown,
+  html: string | undefined,
+): { attachments: NonNullable<SentEmail["attachments"]> } | { problem: string; target: string } {
+  if (!Array.isArray(value)) return { problem: "attachments must be an array.", target: "attachments" };
+  const attachments: NonNullable<SentEmail["attachments"]> = [];
+  let total = 0;
+  for (const entry of value) {
+    if (!isRecord(entry)) return { problem: "Each attachment must be an object.", target: "attachments" };
+    const { name, contentType, contentInBase64, contentId } = entry;
+    if (typeof name !== "string" || name.trim() === "") return { problem: "attachments.name is required.", target: "attachments.name" };
+    if (typeof contentType !== "string" || !ALLOWED_ATTACHMENT_TYPES.has(contentType)) {
+      return { problem: "attachments.contentType is not a supported attachment type.", target: "attachments.contentType" };
+    }
+    if (typeof contentInBase64 !== "string" || contentInBase64 === "" || !isBase64(contentInBase64)) {
+      return { problem: "attachments.contentInBase64 is not valid base64.", target: "attachments.contentInBase64" };
+    }
+    if (contentId !== undefined && (typeof contentId !== "string" || contentId.trim() === "")) {
+      return { problem: "attachments.contentId must be a non-empty string.", target: "attachments.contentId" };
+    }
+    // An image the HTML shows inline (cid:) must carry the contentId that names it.
+    if (typeof contentId !== "string" && html?.includes(`cid:${name}`)) {
+      return { problem: "attachments.contentId is required for an inline attachment.", target: "attachments.contentId" };
+    }
+    total += contentInBase64.length;
+    if (total > MAX_ATTACHMENT_BYTES) return { problem: "The attachments exceed the 10 MB message size limit.", target: "attachments" };
+    attachments.push({ name, contentType, contentInBase64, ...(typeof contentId === "string" ? { contentId } : {}) });
+  }
+  return { attachments };
 }
 
 /**
@@ -347,6 +394,7 @@ function copyEmail(email: SentEmail): SentEmail {
     cc: [...email.cc],
     bcc: [...email.bcc],
     headers: { ...email.headers },
+    ...(email.attachments ? { attachments: email.attachments.map((attachment) => ({ ...attachment })) } : {}),
   };
 }
 
