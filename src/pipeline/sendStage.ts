@@ -39,7 +39,11 @@ export function sendStage(tally: SendTally): Stage<SendUnit, SendOutcome> {
       const outcomes: SendOutcome[] = [];
       for (const unit of units) {
         // After a 429 nothing more is sent this drain: the claimed rest waits for the Retry-After.
-        outcomes.push(tally.throttledUntil ? await holdBack(ctx, unit, tally.throttledUntil) : await sendOne(ctx, unit, tally));
+        // After a 5xx neither: the rest waits a minute unsent, so it is not in doubt (no status read before its send).
+        if (tally.throttledUntil) outcomes.push(await holdBack(ctx, unit, tally.throttledUntil, "ACS throttled the drain"));
+        else if (tally.unavailableUntil)
+          outcomes.push(await holdBack(ctx, unit, tally.unavailableUntil, "ACS answered an earlier send of the drain with a server error"));
+        else outcomes.push(await sendOne(ctx, unit, tally));
       }
       return outcomes;
     },
@@ -96,6 +100,11 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
     if (refused && info.reason === "throttled") {
       tally.throttledUntil = throttledUntil(ctx.now, info);
       await deferBudget(ctx, tally.throttledUntil, "send");
+    }
+    if (!refused && info.statusCode !== undefined && info.statusCode >= 500) {
+      // Every drain (other instances, work batches) holds its sends back too: one attempt in doubt per outage minute, not one per row.
+      tally.unavailableUntil = nextAttemptAt(ctx.now, 1, info.retryAfterInSeconds);
+      await deferBudget(ctx, tally.unavailableUntil, "send");
     }
     const retryable = isRetryable(info) || info.reason === "auth";
     const attempts = Math.max(...unit.members.map((stored) => stored.attempts));
@@ -179,10 +188,10 @@ async function recordAccepted(ctx: CycleContext, unit: SendUnit, operationId: st
   ctx.stats.emailsSent += 1;
 }
 
-/** Holds a claimed unit back unsent (ACS throttled this drain); an earlier attempt's doubt is kept. */
-async function holdBack(ctx: CycleContext, unit: SendUnit, until: Date): Promise<SendOutcome> {
+/** Holds a claimed unit back unsent (ACS throttled or failed this drain); an earlier attempt's doubt is kept. */
+async function holdBack(ctx: CycleContext, unit: SendUnit, until: Date, why: string): Promise<SendOutcome> {
   await markEach(ctx, unit.members, (stored) =>
-    ctx.deps.store.markFailed(stored, "held back: ACS throttled the drain", until, unit.inDoubt === undefined ? { verified: true } : {}),
+    ctx.deps.store.markFailed(stored, `held back: ${why}`, until, unit.inDoubt === undefined ? { verified: true } : {}),
   );
   ctx.stats.emailsDeferred += 1;
   return { unit, status: "retrying" };

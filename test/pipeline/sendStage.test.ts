@@ -91,6 +91,41 @@ describe("sendStage, one email: the POST's answer", () => {
   });
 });
 
+describe("sendStage, the rest of the drain after the first email's answer", () => {
+  it.each<{ failure: SendFailure; posts: number; heldBack: boolean; deferred: boolean }>([
+    // A 503: the service is failing. POSTing the second email too would put it in doubt as well
+    // (one more status read before its retry, and a send ACS counts); it waits a minute unsent.
+    { failure: "server-error", posts: 1, heldBack: true, deferred: true },
+    // A 429: refused; the rest waits for the Retry-After (here the default minute).
+    { failure: "not-accepted", posts: 1, heldBack: true, deferred: true },
+    // The answer was lost (ACS had it): nothing says the service is failing, the second email goes out.
+    { failure: "timeout", posts: 2, heldBack: false, deferred: false },
+    // The connection was refused before sending: the next email tries again, nothing to read back.
+    { failure: "refused-connection", posts: 2, heldBack: false, deferred: false },
+  ])("$failure → $posts POST(s), rest held back: $heldBack", async ({ failure, posts, heldBack, deferred }) => {
+    const monitor = fakeMonitorDeps();
+    for (const name of ["db-a", "db-b"]) await openIncident(monitor, namedAccount(name));
+    const rows = await monitor.store.listMessages();
+    const units = await claimStage.run(
+      monitor.context(),
+      rows.map((stored) => ({ members: [stored] })),
+    );
+    monitor.email.failNext(1, failure);
+    const outcomes = await sendStage({ reserved: 2, used: 0 }).run(monitor.context(), units);
+    expect(monitor.email.attempts).toHaveLength(posts);
+    // Every drain and instance reserving from the shared budget holds back too, for that minute.
+    expect(monitor.sendBudget.deferredUntil.send?.toISOString()).toBe(deferred ? minutesFrom(monitor, 1) : undefined);
+    const second = (await monitor.store.listMessages()).find((stored) => stored.message.key === units[1]!.members[0]!.message.key)!;
+    if (heldBack) {
+      // Held back unsent: not in doubt, so its send needs no status read first; due again in a minute.
+      expect(outcomes[1]!.status).toBe("retrying");
+      expect([second.status, second.unverifiedOperationId, second.nextAttemptAt]).toEqual(["pending", undefined, minutesFrom(monitor, 1)]);
+    } else {
+      expect([outcomes[1]!.status, second.status]).toEqual(["sent", "sent"]);
+    }
+  });
+});
+
 describe("sendStage, an attempt in doubt is read back before anything is sent again", () => {
   it.each<{ previous: SendFailure; setStatus?: EmailOperationStatus; readFails?: boolean; posts: number; delivered: number; row: string; generation: number }>([
     // The lost answer was a 202: Succeeded → recorded as sent, no second POST (ACS would deliver it again).
