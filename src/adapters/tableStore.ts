@@ -259,6 +259,21 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
     }
   }
 
+  async markPostStarting(stored: StoredMessage, operationId: string): Promise<StoredMessage | undefined> {
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyFor(stored.message.accountId), rowKey: `${OUTBOX_PREFIX}${stored.message.key}`, unverifiedOperationId: operationId },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return { ...stored, unverifiedOperationId: operationId, etag: response.etag ?? "" };
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
+  }
+
   async markSent(stored: StoredMessage, now: Date, operationId: string, options: { outcomeCheckAt?: Date } = {}): Promise<void> {
     await this.table.updateEntity(
       {

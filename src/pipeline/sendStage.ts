@@ -72,6 +72,11 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
   const operationId = operationIdFor(key, generation);
   try {
     const rendered = await renderUnit(ctx, unit);
+    // "POST started", on the unit's first row just before the request leaves: a crash from here
+    // leaves the unit in doubt (read back before any re-send); before it, nothing was sent.
+    const marked = await markPostStarting(ctx, unit, operationId);
+    if (!marked) return { unit, status: "retrying" };
+    unit.members[0] = marked;
     // From here the attempt counts against ACS's limits unless it provably never left this process.
     tally.used += 1;
     const result = await email.send({
@@ -124,6 +129,23 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
     if (retryAt) ctx.stats.emailsRetrying += 1;
     else ctx.stats.emailsDead += 1;
     return { unit, status: retryAt ? "retrying" : "dead" };
+  }
+}
+
+/** Undefined when the POST must not leave: the lease was lost, or the mark could not be written (the lease runs out, the unit is claimed again). */
+async function markPostStarting(ctx: CycleContext, unit: SendUnit, operationId: string): Promise<StoredMessage | undefined> {
+  const key = unit.digestId ?? unit.members[0]!.message.key;
+  try {
+    const marked = await ctx.deps.store.markPostStarting(unit.members[0]!, operationId);
+    // Another instance claimed the row after this lease ran out: it is that instance's to send.
+    if (!marked) ctx.stats.emailsSkippedByOtherInstance += 1;
+    return marked;
+  } catch (error) {
+    ctx.deps.log.warn(
+      `cmk-monitor: could not record that the send of [${key}] is starting; not sent, retried when the lease runs out: ${describeFailure(error).message}`,
+    );
+    ctx.stats.emailsDeferred += 1;
+    return undefined;
   }
 }
 

@@ -180,6 +180,43 @@ describe("sendStage, an attempt in doubt is read back before anything is sent ag
   });
 });
 
+describe("sendStage, where the process died decides whether the retry reads ACS first", () => {
+  it.each<{ diedAfter: "claim" | "post-started"; inDoubt: boolean; statusReads: number }>([
+    // Died between the claim and "POST started": nothing left the process, the retry POSTs with no status read.
+    { diedAfter: "claim", inDoubt: false, statusReads: 0 },
+    // Died after "POST started" (the request may have left): the retry reads the operation first (404 here, then the POST).
+    { diedAfter: "post-started", inDoubt: true, statusReads: 1 },
+  ])("died after $diedAfter → in doubt: $inDoubt, $statusReads status read(s), delivered once", async ({ diedAfter, inDoubt, statusReads }) => {
+    const monitor = fakeMonitorDeps();
+    const first = await claimedUnit(monitor, ["orders-db"]);
+    const operationId = operationIdFor(first.members[0]!.message.key);
+    if (diedAfter === "post-started") await monitor.store.markPostStarting(first.members[0]!, operationId);
+    // The lease runs out; the next drain claims the row again.
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+
+    const retry = await claimAgain(monitor);
+    expect(retry.inDoubt).toBe(inDoubt ? operationId : undefined);
+    const { rows } = await send(monitor, retry);
+
+    expect(monitor.email.statusReads).toHaveLength(statusReads);
+    expect(monitor.email.delivered).toHaveLength(1);
+    expect(rows).toMatchObject([{ status: "sent" }]);
+  });
+
+  it("a claim whose lease another instance took over does not POST: its mark is refused", async () => {
+    const monitor = fakeMonitorDeps();
+    const slow = await claimedUnit(monitor, ["orders-db"]);
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+    const other = await claimAgain(monitor);
+
+    const late = await send(monitor, slow);
+    expect(late.outcome.status).toBe("retrying");
+    expect(monitor.email.attempts).toHaveLength(0);
+    await send(monitor, other);
+    expect(monitor.email.delivered).toHaveLength(1);
+  });
+});
+
 describe("sendStage, a digest", () => {
   it.each<{ failure: SendFailure; bound: boolean; status: string }>([
     // 202 now, Failed later: sent; the outcome read releases the rows if it comes to that.
