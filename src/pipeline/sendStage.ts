@@ -72,11 +72,9 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
   const operationId = operationIdFor(key, generation);
   try {
     const rendered = await renderUnit(ctx, unit);
-    // "POST started", on the unit's first row just before the request leaves: a crash from here
+    // "POST started", on the unit's rows just before the request leaves: a crash from here
     // leaves the unit in doubt (read back before any re-send); before it, nothing was sent.
-    const marked = await markPostStarting(ctx, unit, operationId);
-    if (!marked) return { unit, status: "retrying" };
-    unit.members[0] = marked;
+    if (!(await markPostStarting(ctx, unit, operationId))) return { unit, status: "retrying" };
     // From here the attempt counts against ACS's limits unless it provably never left this process.
     tally.used += 1;
     const result = await email.send({
@@ -132,21 +130,33 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
   }
 }
 
-/** Undefined when the POST must not leave: the lease was lost, or the mark could not be written (the lease runs out, the unit is claimed again). */
-async function markPostStarting(ctx: CycleContext, unit: SendUnit, operationId: string): Promise<StoredMessage | undefined> {
+/**
+ * Writes "POST started" on every row of the unit (as the claim used to: a digest row whose outcome
+ * could not be recorded must still say "ask ACS first"). False when the POST must not leave: a
+ * lease was lost to another instance, or a mark could not be written (the lease runs out, the unit
+ * is claimed again; a row already marked is read back first, which finds nothing and sends).
+ */
+async function markPostStarting(ctx: CycleContext, unit: SendUnit, operationId: string): Promise<boolean> {
   const key = unit.digestId ?? unit.members[0]!.message.key;
-  try {
-    const marked = await ctx.deps.store.markPostStarting(unit.members[0]!, operationId);
-    // Another instance claimed the row after this lease ran out: it is that instance's to send.
-    if (!marked) ctx.stats.emailsSkippedByOtherInstance += 1;
-    return marked;
-  } catch (error) {
-    ctx.deps.log.warn(
-      `cmk-monitor: could not record that the send of [${key}] is starting; not sent, retried when the lease runs out: ${describeFailure(error).message}`,
-    );
-    ctx.stats.emailsDeferred += 1;
-    return undefined;
+  const marked = await mapWithConcurrency(unit.members, MARK_CONCURRENCY, async (stored) => {
+    try {
+      return await ctx.deps.store.markPostStarting(stored, operationId);
+    } catch (error) {
+      ctx.deps.log.warn(`cmk-monitor: could not record that the send of [${key}] is starting: ${describeFailure(error).message}`);
+      return null;
+    }
+  });
+  if (marked.some((row) => row === undefined)) {
+    // Another instance claimed a row after this lease ran out: the unit is that instance's to send.
+    ctx.stats.emailsSkippedByOtherInstance += 1;
+    return false;
   }
+  if (marked.some((row) => row === null)) {
+    ctx.stats.emailsDeferred += 1;
+    return false;
+  }
+  marked.forEach((row, i) => (unit.members[i] = row!));
+  return true;
 }
 
 /**

@@ -237,6 +237,28 @@ describe("sendStage, a digest", () => {
     ]);
   });
 
+  it('every row of a digest says "POST started" before the POST: a row whose answer could not be recorded is read back, not sent again', async () => {
+    const monitor = fakeMonitorDeps();
+    const unit = await claimedUnit(monitor, ["db-a", "db-b", "db-c"], "digest.revoked.test");
+    const operationId = operationIdFor("digest.revoked.test");
+    // The POST goes out; recording "sent" fails on every row (the table is unavailable).
+    const markSent = monitor.store.markSent.bind(monitor.store);
+    monitor.store.markSent = () => Promise.reject(Object.assign(new Error("Service Unavailable"), { statusCode: 503 }));
+    await send(monitor, unit);
+    monitor.store.markSent = markSent;
+    const rows = await monitor.store.listMessages();
+    expect(rows.map((stored) => [stored.status, stored.unverifiedOperationId])).toEqual(Array(3).fill(["sending", operationId]));
+
+    // The lease runs out: the next drain reads the digest's operation and records it, one delivery.
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+    const retry = await claimAgain(monitor, "digest.revoked.test");
+    expect(retry.inDoubt).toBe(operationId);
+    const after = await send(monitor, retry);
+    expect(monitor.email.statusReads).toEqual([operationId]);
+    expect(monitor.email.attempts).toHaveLength(1);
+    expect(after.rows.map((stored) => stored.status)).toEqual(["sent", "sent", "sent"]);
+  });
+
   it("sends one email for the whole digest and marks every row sent", async () => {
     const monitor = fakeMonitorDeps();
     const unit = await claimedUnit(monitor, ["db-a", "db-b", "db-c"], "digest.revoked.test");
