@@ -237,7 +237,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore {
           attempts: stored.attempts + 1,
           // The digest binding commits with the claim: a retry regroups by it, never differently.
           ...(options.digestId ? { digestId: options.digestId } : {}),
-          // Written before the POST: a crash after it leaves the row "ask ACS first".
+          // When asked (the send stage marks it later, with markPostStarting): a crash after it leaves the row "ask ACS first".
           ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         },
         "Merge",

@@ -120,7 +120,7 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
       }; ${retryAt ? `retrying at ${retryAt.toISOString()}` : "not retried: needs a person"}`,
     );
     // Refused: ACS does not have it, the retry may POST straight away. Anything else keeps the
-    // claim's unverifiedOperationId, so the retry reads the status first.
+    // unverifiedOperationId written just before the POST, so the retry reads the status first.
     await markEach(ctx, unit.members, (stored) =>
       ctx.deps.store.markFailed(stored, `${info.reason}: ${info.message}`, retryAt, refused ? { verified: true } : {}),
     );

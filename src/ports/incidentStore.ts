@@ -32,8 +32,8 @@ export interface StoredMessage {
    */
   digestId?: string;
   /**
-   * The ACS operation of an attempt whose outcome is unknown: written by the claim (before the
-   * POST), cleared once ACS's answer is recorded. Set on a row about to be sent, it means "ask ACS
+   * The ACS operation of an attempt whose outcome is unknown: written just before the POST
+   * (`markPostStarting`), cleared once ACS's answer is recorded. Set on a row about to be sent, it means "ask ACS
    * for this operation first" (docs/azure-behaviour.md, "Email send protocol").
    */
   unverifiedOperationId?: string;
