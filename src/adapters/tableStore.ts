@@ -247,7 +247,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
           attempts: stored.attempts + 1,
           // The digest binding commits with the claim: a retry regroups by it, never differently.
           ...(options.digestId ? { digestId: options.digestId } : {}),
-          // Written before the POST: a crash after it leaves the row "ask ACS first".
+          // When asked (the send stage marks it later, with markPostStarting): a crash after it leaves the row "ask ACS first".
           ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         },
         "Merge",
@@ -262,6 +262,21 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
         ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         etag: response.etag ?? "",
       };
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async markPostStarting(stored: StoredMessage, operationId: string): Promise<StoredMessage | undefined> {
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyFor(stored.message.accountId), rowKey: `${OUTBOX_PREFIX}${stored.message.key}`, unverifiedOperationId: operationId },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return { ...stored, unverifiedOperationId: operationId, etag: response.etag ?? "" };
     } catch (error) {
       const status = statusCodeOf(error);
       if (status === 412 || status === 404) return undefined;

@@ -30,6 +30,8 @@ interface EmailOperation {
   outcome: "Succeeded" | "Failed";
   /** Sandbox-clock time until which the operation reports Running. */
   runningUntil: number;
+  /** Sandbox-clock time it was accepted (for `forgetAfterInMs`). */
+  acceptedAt: number;
 }
 
 export type EmailDomainKind = "azure-managed" | "custom";
@@ -56,6 +58,12 @@ export interface AcsBehaviour {
   clock: () => number;
   /** Random source for running times (seeded by the fault suite). */
   random: () => number;
+  /**
+   * How long (sandbox clock) an accepted operation stays readable; after that its status GET
+   * answers 404 as if ACS never had it. Undocumented (docs/azure-behaviour.md): undefined plays
+   * "readable for good"; a number plays ACS forgetting, the case where a read-back cannot tell.
+   */
+  forgetAfterInMs?: number;
 }
 
 const DEFAULT_BEHAVIOUR: AcsBehaviour = {
@@ -231,7 +239,7 @@ export class AcsRoutes {
 
     const operationId = headerId ?? randomUUID();
     const email: SentEmail = { operationId, receivedAt: new Date(), ...parsed.message };
-    const existing = this.operations.get(operationId.toLowerCase());
+    const existing = this.known(operationId);
     if (existing) {
       this.repeats.push(email);
       // The comparison mode only: answer as before and send nothing new.
@@ -240,6 +248,7 @@ export class AcsRoutes {
     const [min, max] = this.behaviour.runningForInMs;
     const operation: EmailOperation = {
       email,
+      acceptedAt: this.behaviour.clock(),
       outcome: fault?.operationStatus ?? "Succeeded",
       runningUntil: this.behaviour.clock() + min + Math.floor(this.behaviour.random() * (max - min + 1)),
     };
@@ -251,6 +260,14 @@ export class AcsRoutes {
       this.deliveryReports.emailAccepted(email);
     }
     return this.accepted(request, operationId, "Running");
+  }
+
+  /** The operation while ACS still knows it (see `forgetAfterInMs`). */
+  private known(operationId: string): EmailOperation | undefined {
+    const operation = this.operations.get(operationId.toLowerCase());
+    const { forgetAfterInMs, clock } = this.behaviour;
+    if (operation && forgetAfterInMs !== undefined && clock() - operation.acceptedAt >= forgetAfterInMs) return undefined;
+    return operation;
   }
 
   private statusOf(operation: EmailOperation): OperationStatus {
@@ -272,7 +289,7 @@ export class AcsRoutes {
   private poll(operationId: string, fault: SandboxFault | undefined): SandboxResponse {
     // An operation's outcome is decided at the send (acs-send with operationStatus); a poll fault only fails the read.
     if (fault) return acsFaultResponse(fault);
-    const operation = this.operations.get(operationId.toLowerCase());
+    const operation = this.known(operationId);
     if (!operation) return acsError(404, "NotFound", `Operation '${operationId}' was not found.`);
     const status = this.statusOf(operation);
     const body: Record<string, unknown> = { id: operation.email.operationId, status };

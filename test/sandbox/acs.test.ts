@@ -293,6 +293,26 @@ describe("ACS Email through the real SDK clients (AcsEmailSender)", () => {
     expect(await client.readOperationStatus(email.operationId)).toBe("Succeeded");
   });
 
+  it.each([
+    // The default: an accepted operation stays readable however long ago it was sent.
+    { forgetAfterInMs: undefined, after: 24 * 60 * 60_000, status: "Succeeded" },
+    // Forgetting switched on, still inside the window: readable.
+    { forgetAfterInMs: 10 * 60_000, after: 10 * 60_000 - 1, status: "Succeeded" },
+    // Past the window: 404, exactly what an operation ACS never accepted answers (the read-back cannot tell them apart).
+    { forgetAfterInMs: 10 * 60_000, after: 10 * 60_000, status: undefined },
+  ])("forgetAfterInMs $forgetAfterInMs, read $after ms after the send → $status", async ({ forgetAfterInMs, after, status }) => {
+    const time = manualClock();
+    sandbox.acs.configure({ clock: time.clock, ...(forgetAfterInMs !== undefined ? { forgetAfterInMs } : {}) });
+    const email = outgoing();
+    const client = sender();
+    await client.send(email);
+    time.now += after;
+
+    expect(await client.readOperationStatus(email.operationId)).toBe(status);
+    // Forgotten or not, it was delivered once.
+    expect(sandbox.sentEmails()).toHaveLength(1);
+  });
+
   describe("limits per sender domain (enforceLimits)", () => {
     it.each([
       // Azure-managed domain: 5 sends a minute; the sixth gets 429 with the wait until the window frees.
