@@ -116,7 +116,8 @@ export type KeyUriProblemCode =
   | "missing-key-name"
   | "invalid-key-name"
   | "has-version"
-  | "extra-path";
+  | "extra-path"
+  | "empty-segment";
 
 export interface KeyUriProblem {
   code: KeyUriProblemCode;
@@ -230,22 +231,24 @@ function checkUncached(uri: string): KeyUriCheck {
     }
   }
 
-  // One trailing slash is tolerated; any other empty segment is not.
+  // One trailing slash is tolerated; any other empty segment is not. It is reported once, and the
+  // parts are read from the non-empty segments, so "//keys/cmk" is not also taken for a key version.
   const segments = url.pathname.replace(/\/$/, "").split("/").slice(1).map(decodeSegment);
-  const [collection, keyName, version, ...rest] = segments;
-  if (collection === undefined || collection === "") {
+  if (segments.includes("")) problem("empty-segment", "The path has an empty segment (//); it must be exactly /keys/<key-name>.");
+  const [collection, keyName, version, ...rest] = segments.filter((segment) => segment !== "");
+  if (collection === undefined) {
     problem("missing-key-name", "The URI has no /keys/<key-name> path.");
   } else if (collection.toLowerCase() !== "keys") {
     problem(
       "not-a-key",
       `The path starts with /${displayValue(collection, 60)}/: Cosmos DB needs a key (/keys/<name>), not a ${displayValue(collection, 60).replace(/s$/, "")}.`,
     );
-  } else if (keyName === undefined || keyName === "") {
+  } else if (keyName === undefined) {
     problem("missing-key-name", "The URI ends at /keys without a key name.");
   } else if (!KEY_NAME.test(keyName)) {
     problem("invalid-key-name", `"${displayValue(keyName, 130)}" is not a valid key name (1-127 letters, digits and dashes).`);
   }
-  if (version !== undefined && version !== "") {
+  if (version !== undefined) {
     problem(
       "has-version",
       `The URI includes the key version ${displayValue(version, 60)}; Cosmos DB expects the versionless URI and follows the key's current version.`,
