@@ -31,7 +31,7 @@ export interface Incident {
    * a flapping probe) escalate from it instead of restarting the clock.
    */
   firstFixObservedAt?: string;
-  /** Owners hear of the first observed fix and the first undo of an incident; later flaps are events only. */
+  /** Owners hear of the first observed fix and the first undo of an incident's cause; later flaps are events only. */
   fixObservedEmailed?: boolean;
   fixUndoneEmailed?: boolean;
   /** Recovery clock start: the fix, or detection for causes nobody has to fix. */

@@ -199,7 +199,10 @@ class Step {
       delete incident.fixObservedAt;
       delete incident.fixSource;
       delete incident.fixAcknowledgedBy;
+      // Nor is a fix of the new cause a flap of the old one's: it is mailed and gets its full window.
       delete incident.firstFixObservedAt;
+      delete incident.fixObservedEmailed;
+      delete incident.fixUndoneEmailed;
       delete incident.clockStartedAt;
       delete incident.expectedRecoveryBy;
       delete incident.escalateAt;

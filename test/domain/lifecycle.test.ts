@@ -479,8 +479,8 @@ describe("a flapping probe: fix observed, undone, observed again", () => {
     expect(incident?.firstFixObservedAt).toBe(at(20).toISOString());
   });
 
-  it("a new cause starts a new first fix: its clock is not tied to the old cause's fix", () => {
-    // 4003 fixed at 20 and undone at 30; the cause changes to 4002 at 40; its fix at 60 gets 60 + 120.
+  it("a new cause starts a new first fix: mailed, and its clock not tied to the old cause's fix", () => {
+    // 4003 fixed at 20 and undone at 30; the cause changes to 4002 at 40; its fix at 60 is news and gets 60 + 120.
     const { sent, incident } = simulate({
       status: { 10: revoked("key-not-found"), 40: revoked("default-identity-unauthorized") },
       inputs: {
@@ -490,7 +490,7 @@ describe("a flapping probe: fix observed, undone, observed again", () => {
       },
       until: 300,
     });
-    expect(summary(sent)).toEqual(["10 revoked", "20 fix-observed", "30 fix-undone", "40 cause-changed", "180 escalation"]);
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-observed", "30 fix-undone", "40 cause-changed", "60 fix-observed", "180 escalation"]);
     expect(incident?.firstFixObservedAt).toBe(new Date(START + 60 * 60_000).toISOString());
   });
 });
