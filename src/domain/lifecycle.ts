@@ -383,18 +383,16 @@ class Step {
   /**
    * A fix observed again after an undo (a flapping probe) does not restart the escalation clock:
    * escalation stays tied to the first observed fix (the policy's flapping window), so a probe
-   * flapping faster than the window still escalates. As for a first fix, an escalation already
-   * scheduled from detection (DNS) is never moved earlier, and outages nobody can fix keep their clock.
+   * flapping faster than the window still escalates. That is never earlier than what is scheduled:
+   * a fix clock was cleared by the undo, and the DNS detection clock (detection + 120) and first
+   * fix's window (+ 120) both end before its first fix + 240. Outages nobody can fix keep their clock.
    */
   private startClockForRepeatedFix(firstFixAt: string): void {
     const incident = this.incident!;
     const cause = getCause(incident.cause);
-    const fromFirstFix = addMinutes(new Date(firstFixAt), cause.policy.escalateAfterFirstFixWhenFlappingInMinutes);
-    if (cause.policy.clockStartsAt !== "fix") {
-      if (cause.fixableBy !== "owner" || incident.escalateAt === undefined || Date.parse(fromFirstFix) <= Date.parse(incident.escalateAt)) return;
-    }
+    if (cause.fixableBy !== "owner") return;
     this.startClock(this.now);
-    incident.escalateAt = fromFirstFix;
+    incident.escalateAt = addMinutes(new Date(firstFixAt), cause.policy.escalateAfterFirstFixWhenFlappingInMinutes);
   }
 
   private startClock(from: Date): void {

@@ -20,6 +20,7 @@ import { resolveOwnerRecipients } from "../../src/domain/recipients";
 
 const START = Date.parse("2026-11-29T00:00:00.000Z");
 const POLL_EVERY = 5;
+const iso = (minute: number) => new Date(START + minute * 60_000).toISOString();
 
 const ACCOUNT: CmkAccount = {
   id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-orders/providers/Microsoft.DocumentDB/databaseAccounts/orders-db",
@@ -456,6 +457,27 @@ describe("a flapping probe: fix observed, undone, observed again", () => {
   ])("%s (%s)", (_name, cause, inputs, expected) => {
     const { sent } = simulate({ status: { 10: revoked(cause) }, inputs, until: 300 });
     expect(summary(sent)).toEqual(expected);
+  });
+
+  it.each<[string, CauseId, [string | undefined, string | undefined, string | undefined]]>([
+    // 4002, third fix at 70: recovery expected from it, escalation still the first fix (20) + 120.
+    ["a fix clock", "default-identity-unauthorized", [iso(70), iso(130), iso(140)]],
+    // DNS, third fix at 70: the same, with the first fix + 240.
+    ["the DNS detection clock", "key-vault-dns-unresolved", [iso(70), iso(130), iso(260)]],
+    // An outage nobody can fix keeps its detection clock (10 + 120), however the probes flap.
+    ["an outage nobody can fix", "service-side-outage", [iso(10), iso(70), iso(130)]],
+  ])("the clock after a fix seen for the third time: %s", (_name, cause, expected) => {
+    let incident: Incident | undefined;
+    const steps: Array<[number, LifecycleInput]> = [
+      [10, { kind: "observed", account: ACCOUNT, classification: revoked(cause) }],
+      [20, { kind: "fix-observed", detail: "seen" }],
+      [30, { kind: "fix-undone", detail: "gone" }],
+      [40, { kind: "fix-observed", detail: "seen" }],
+      [50, { kind: "fix-undone", detail: "gone" }],
+      [70, { kind: "fix-observed", detail: "seen" }],
+    ];
+    for (const [minute, input] of steps) incident = decide(incident, input, new Date(START + minute * 60_000), CTX).incident;
+    expect([incident?.clockStartedAt, incident?.expectedRecoveryBy, incident?.escalateAt]).toEqual(expected);
   });
 
   it("later flaps are recorded as events without email", () => {
