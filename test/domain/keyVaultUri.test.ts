@@ -28,6 +28,8 @@ describe("parseKeyVaultKeyUri", () => {
     ["https://kv.vault.azure.net//keys//cmk", { vaultName: "kv", vaultHost: "kv.vault.azure.net", keyName: "cmk" }],
     // Another scheme is kept as written (the strict check reports it), and names the same vault.
     ["http://kv.vault.azure.net/keys/cmk", { vaultName: "kv", vaultHost: "kv.vault.azure.net", keyName: "cmk" }],
+    // A scheme in capitals is still a scheme, not part of a host.
+    ["HTTPS://kv.vault.azure.net/keys/cmk", { vaultName: "kv", vaultHost: "kv.vault.azure.net", keyName: "cmk" }],
   ])("parses %s", (uri, expected) => {
     expect(parseKeyVaultKeyUri(uri)).toEqual(expected);
   });
@@ -46,6 +48,8 @@ describe("parseKeyVaultKeyUri", () => {
     ["https:///keys/k"],
     // Not a URL.
     ["not a uri at all"],
+    // A URL with an empty host names no vault, even with a key path.
+    ["file:///keys/k"],
   ])("returns undefined for %j", (uri) => {
     expect(parseKeyVaultKeyUri(uri)).toBeUndefined();
   });
@@ -82,6 +86,10 @@ describe("verifiedKeyNames: only names that pass Azure's shape rules reach a com
     ["https://vault.azure.net/keys/k", { keyName: "k" }],
     ["https://kv--x.vault.azure.net/keys/cmk", { keyName: "cmk" }],
     ["ftp://kv-orders.vault.azure.net/keys/cmk", { keyName: "cmk" }],
+    // The suffix must follow a dot: "kv-ordersvault.azure.net" is not the vault "kv-order".
+    ["https://kv-ordersvault.azure.net/keys/cmk", { keyName: "cmk" }],
+    // A scheme in capitals is https all the same.
+    ["HTTPS://kv-orders.vault.azure.net/keys/cmk", { vaultName: "kv-orders", vaultHost: "kv-orders.vault.azure.net", keyName: "cmk" }],
     // A key name that decodes to a path ("../..") or is not a key at all is dropped.
     ["https://kv-orders.vault.azure.net/keys/%2e%2e%2f%2e%2e", { vaultName: "kv-orders", vaultHost: "kv-orders.vault.azure.net" }],
     ["https://kv-orders.vault.azure.net/secrets/cmk", { vaultName: "kv-orders", vaultHost: "kv-orders.vault.azure.net" }],
@@ -92,7 +100,8 @@ describe("verifiedKeyNames: only names that pass Azure's shape rules reach a com
     [undefined, {}],
     ["not a url", {}],
   ])("%j → %j", (uri, expected) => {
-    expect(verifiedKeyNames(uri)).toEqual(expected);
+    // Strict: a name that did not pass is absent, not present as undefined.
+    expect(verifiedKeyNames(uri)).toStrictEqual(expected);
   });
 
   it.each<[string | undefined, boolean]>([

@@ -31,6 +31,8 @@ describe("checkKeyVaultKeyUri", () => {
     ["http://kv-orders.vault.azure.net/keys/cmk", ["not-https"]],
     // A storage account or any other host is not a vault.
     ["https://kvorders.blob.core.windows.net/keys/cmk", ["unknown-vault-domain"]],
+    // The suffix must follow a dot.
+    ["https://kv-ordersvault.azure.net/keys/cmk", ["unknown-vault-domain"]],
     // A sub-domain under the vault suffix is not a vault name.
     ["https://a.b.vault.azure.net/keys/cmk", ["unknown-vault-domain"]],
     // Vault names: 3-24, start with a letter, no double dash.
