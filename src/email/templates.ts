@@ -682,6 +682,20 @@ function fixAcknowledged(ctx: Context): Template {
   };
 }
 
+/**
+ * Owners get one fix-undone email per incident (a flapping probe would send one per flap), so it
+ * says once what a fix seen again does: no new email, and no new clock.
+ */
+function refixNotice(ctx: Context): string {
+  const first = ctx.incident.firstFixObservedAt;
+  if (first === undefined) return "";
+  const escalateAt = new Date(Date.parse(first) + ctx.cause.policy.escalateAfterFirstFixWhenFlappingInMinutes * 60_000).toISOString();
+  return (
+    " If the checks see the fix again, they record it without another email (and further flaps likewise), and the escalation deadline is not restarted: " +
+    `if the account is still revoked at ${formatUtc(escalateAt)}, ${describeMinutes(ctx.cause.policy.escalateAfterFirstFixWhenFlappingInMinutes)} after the first fix seen at ${formatUtc(first)}, the monitor sends the case to support.`
+  );
+}
+
 function fixUndone(ctx: Context): Template {
   return {
     subject: subject(ctx, "revoked again, fix undone"),
@@ -691,7 +705,7 @@ function fixUndone(ctx: Context): Template {
         deadline: revokedDeadline(ctx),
         ...revokedAction(ctx),
       }),
-      { type: "paragraph", text: "The recovery clock has stopped and reminders resume. Follow the steps below again." },
+      { type: "paragraph", text: "The recovery clock has stopped and reminders resume. Follow the steps below again." + refixNotice(ctx) },
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(ctx.incident) },
       ...fixBlocks(ctx),
