@@ -88,6 +88,7 @@ export class AcsEmailSender implements EmailSender {
       },
       headers: { "X-CMK-Monitor-Key": email.idempotencyKey },
       disableUserEngagementTracking: true,
+      ...(email.attachments && email.attachments.length > 0 ? { attachments: email.attachments.map((attachment) => ({ ...attachment })) } : {}),
     };
     let accepted: string | undefined;
     const onResponse = (raw: FullOperationResponse): void => {

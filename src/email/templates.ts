@@ -23,11 +23,22 @@ import {
 } from "../domain/remediation";
 import type { SupportTicketDraft } from "../domain/supportTicket";
 import { html, safeHref, type SafeHtml } from "./html";
+import { DAILY_CHART_LAYOUT, dailyChartAlt, dailyChartPng, WEEKLY_CHART_LAYOUT, weeklyChartAlt, weeklyChartPng } from "./pngCharts";
+
+/** An inline image as the email port carries it (src/ports/emailSender.ts EmailAttachment, same shape; email code may not import ports). */
+export interface EmailAttachment {
+  name: string;
+  contentType: "image/png";
+  contentInBase64: string;
+  contentId: string;
+}
 
 export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
+  /** Inline images the HTML references as `cid:`; only the weekly report has them (it is never grouped into a digest). */
+  attachments?: EmailAttachment[];
 }
 
 export interface RenderEmailOptions {
@@ -110,7 +121,15 @@ type Block =
   | { type: "link"; label: string; url: string }
   | { type: "table"; headers: string[]; rows: string[][] }
   | { type: "lead"; lead: Lead }
-  | { type: "bars"; caption: string; legend: BarLegend[]; rows: Array<{ label: string; values: number[] }> };
+  | { type: "bars"; caption: string; legend: BarLegend[]; rows: Array<{ label: string; values: number[] }>; image?: ChartImage };
+
+/** A PNG of the same bars, shown above the table-cell fallback (which stays for clients that block images). */
+interface ChartImage {
+  contentId: string;
+  width: number;
+  height: number;
+  alt: string;
+}
 
 /**
  * A bar chart drawn with table cells: it renders in Gmail and Outlook, which show no SVG, and
@@ -293,7 +312,10 @@ function renderHtmlBlock(block: Block): SafeHtml {
     case "bars": {
       const max = Math.max(1, ...block.rows.map((row) => row.values.reduce((sum, value) => sum + value, 0)));
       const px = (value: number) => Math.round((value / max) * HTML_BAR_WIDTH);
-      return html`<table style="${STYLE.table}" role="img" aria-label="${block.caption}"><caption style="text-align:left;font-weight:600;padding:0 0 4px 0;">${block.caption}</caption>${block.rows.map(
+      const image = block.image
+        ? html`<p style="${STYLE.p}"><img src="cid:${block.image.contentId}" width="${String(block.image.width)}" height="${String(block.image.height)}" alt="${block.image.alt}" style="display:block;max-width:100%;height:auto;border:0;"></p><p style="${STYLE.p}">The same numbers as bars, for mail clients that block images:</p>`
+        : html``;
+      return html`${image}<table style="${STYLE.table}" role="img" aria-label="${block.caption}"><caption style="text-align:left;font-weight:600;padding:0 0 4px 0;">${block.caption}</caption>${block.rows.map(
         (row) =>
           html`<tr><td style="${STYLE.td}white-space:nowrap;">${row.label}</td><td style="padding:2px 0;"><table style="border-collapse:collapse;"><tr>${row.values.map(
             (value, i) =>
@@ -660,6 +682,20 @@ function fixAcknowledged(ctx: Context): Template {
   };
 }
 
+/**
+ * Owners get one fix-undone email per incident (a flapping probe would send one per flap), so it
+ * says once what a fix seen again does: no new email, and no new clock.
+ */
+function refixNotice(ctx: Context): string {
+  const first = ctx.incident.firstFixObservedAt;
+  if (first === undefined) return "";
+  const escalateAt = new Date(Date.parse(first) + ctx.cause.policy.escalateAfterFirstFixWhenFlappingInMinutes * 60_000).toISOString();
+  return (
+    " If the checks see the fix again, they record it without another email (and further flaps likewise), and the escalation deadline is not restarted: " +
+    `if the account is still revoked at ${formatUtc(escalateAt)}, ${describeMinutes(ctx.cause.policy.escalateAfterFirstFixWhenFlappingInMinutes)} after the first fix seen at ${formatUtc(first)}, the monitor sends the case to support.`
+  );
+}
+
 function fixUndone(ctx: Context): Template {
   return {
     subject: subject(ctx, "revoked again, fix undone"),
@@ -669,7 +705,7 @@ function fixUndone(ctx: Context): Template {
         deadline: revokedDeadline(ctx),
         ...revokedAction(ctx),
       }),
-      { type: "paragraph", text: "The recovery clock has stopped and reminders resume. Follow the steps below again." },
+      { type: "paragraph", text: "The recovery clock has stopped and reminders resume. Follow the steps below again." + refixNotice(ctx) },
       { type: "heading", text: "Account" },
       { type: "facts", rows: accountFacts(ctx.incident) },
       ...fixBlocks(ctx),
@@ -1008,12 +1044,14 @@ export function renderWeeklyReport(facts: WeeklyReportFacts, options: RenderEmai
       caption: "Incidents per day (opened / escalated / resolved)",
       legend: [OPENED, ESCALATED, RESOLVED],
       rows: facts.daily.map((day, index) => ({ label: `${WEEKDAYS[index] ?? ""} ${day.day.slice(5)}`, values: [day.opened, day.escalated, day.resolved] })),
+      image: { contentId: DAILY_CHART_CID, width: DAILY_CHART_LAYOUT.width, height: DAILY_CHART_LAYOUT.height, alt: dailyChartAlt(facts) },
     },
     {
       type: "bars",
       caption: "Incidents opened per week",
       legend: [OPENED],
       rows: facts.weekly.map((week) => ({ label: week.week, values: [week.opened] })),
+      image: { contentId: WEEKLY_CHART_CID, width: WEEKLY_CHART_LAYOUT.width, height: WEEKLY_CHART_LAYOUT.height, alt: weeklyChartAlt(facts) },
     },
     { type: "heading", text: "Incidents this week" },
     ...(facts.incidents.length > 0
@@ -1061,7 +1099,18 @@ export function renderWeeklyReport(facts: WeeklyReportFacts, options: RenderEmai
     },
   ];
   const safeBlocks = neutralizeBlocks(blocks);
-  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks) };
+  return { subject: subjectLine, text: renderText(safeBlocks), html: renderHtml(subjectLine, safeBlocks), attachments: weeklyChartAttachments(facts) };
+}
+
+export const DAILY_CHART_CID = "cmk-weekly-daily.png";
+export const WEEKLY_CHART_CID = "cmk-weekly-weeks.png";
+
+/** The two trend PNGs as inline attachments; deterministic, so a retried send carries the same bytes. */
+export function weeklyChartAttachments(facts: WeeklyReportFacts): EmailAttachment[] {
+  return [
+    { name: DAILY_CHART_CID, contentType: "image/png", contentInBase64: dailyChartPng(facts).toString("base64"), contentId: DAILY_CHART_CID },
+    { name: WEEKLY_CHART_CID, contentType: "image/png", contentInBase64: weeklyChartPng(facts).toString("base64"), contentId: WEEKLY_CHART_CID },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------

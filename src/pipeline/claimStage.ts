@@ -4,7 +4,7 @@
  */
 import type { StoredMessage } from "../ports/incidentStore";
 import type { Stage } from "./stage";
-import { operationIdFor, type SendUnit } from "./sendUnit";
+import type { SendUnit } from "./sendUnit";
 
 export const claimStage: Stage<SendUnit, SendUnit> = {
   name: "claim",
@@ -13,15 +13,13 @@ export const claimStage: Stage<SendUnit, SendUnit> = {
     const claimed: SendUnit[] = [];
     for (const unit of units) {
       const held: StoredMessage[] = [];
-      const operationId = operationIdFor(unit.digestId ?? unit.members[0]!.message.key, Math.max(...unit.members.map((stored) => stored.generation)));
       // What the rows said before this claim: an attempt that may have reached ACS.
       const inDoubt = unit.members.find((stored) => stored.unverifiedOperationId)?.unverifiedOperationId;
       for (const stored of unit.members) {
         const bindNow = unit.digestId !== undefined && stored.digestId === undefined;
-        const lease = await store.claimMessage(stored, ctx.now, ctx.settings.sendLeaseInSeconds, {
-          ...(bindNow ? { digestId: unit.digestId! } : {}),
-          operationId,
-        });
+        // The attempt is not marked in doubt here: the send stage does that just before its POST
+        // leaves, so a crash between the claim and then needs no status read (nothing was sent).
+        const lease = await store.claimMessage(stored, ctx.now, ctx.settings.sendLeaseInSeconds, bindNow ? { digestId: unit.digestId! } : {});
         if (!lease) {
           ctx.stats.emailsSkippedByOtherInstance += 1;
           // Another instance holds this row: the rest is its digest (or its to bind), not ours.

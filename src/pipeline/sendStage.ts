@@ -39,7 +39,11 @@ export function sendStage(tally: SendTally): Stage<SendUnit, SendOutcome> {
       const outcomes: SendOutcome[] = [];
       for (const unit of units) {
         // After a 429 nothing more is sent this drain: the claimed rest waits for the Retry-After.
-        outcomes.push(tally.throttledUntil ? await holdBack(ctx, unit, tally.throttledUntil) : await sendOne(ctx, unit, tally));
+        // After a 5xx neither: the rest waits a minute unsent, so it is not in doubt (no status read before its send).
+        if (tally.throttledUntil) outcomes.push(await holdBack(ctx, unit, tally.throttledUntil, "ACS throttled the drain"));
+        else if (tally.unavailableUntil)
+          outcomes.push(await holdBack(ctx, unit, tally.unavailableUntil, "ACS answered an earlier send of the drain with a server error"));
+        else outcomes.push(await sendOne(ctx, unit, tally));
       }
       return outcomes;
     },
@@ -68,6 +72,9 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
   const operationId = operationIdFor(key, generation);
   try {
     const rendered = await renderUnit(ctx, unit);
+    // "POST started", on the unit's rows just before the request leaves: a crash from here
+    // leaves the unit in doubt (read back before any re-send); before it, nothing was sent.
+    if (!(await markPostStarting(ctx, unit, operationId))) return { unit, status: "retrying" };
     // From here the attempt counts against ACS's limits unless it provably never left this process.
     tally.used += 1;
     const result = await email.send({
@@ -78,6 +85,7 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
       subject: rendered.subject,
       text: rendered.text,
       html: rendered.html,
+      ...(rendered.attachments ? { attachments: rendered.attachments } : {}),
       idempotencyKey: key,
     });
     await recordAccepted(ctx, unit, result.operationId, "Running");
@@ -97,6 +105,11 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
       tally.throttledUntil = throttledUntil(ctx.now, info);
       await deferBudget(ctx, tally.throttledUntil, "send");
     }
+    if (!refused && info.statusCode !== undefined && info.statusCode >= 500) {
+      // Every drain (other instances, work batches) holds its sends back too: one attempt in doubt per outage minute, not one per row.
+      tally.unavailableUntil = nextAttemptAt(ctx.now, 1, info.retryAfterInSeconds);
+      await deferBudget(ctx, tally.unavailableUntil, "send");
+    }
     const retryable = isRetryable(info) || info.reason === "auth";
     const attempts = Math.max(...unit.members.map((stored) => stored.attempts));
     // In doubt: wait until ACS has usually decided, so the one status read before the retry sees the final state.
@@ -108,7 +121,7 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
       }; ${retryAt ? `retrying at ${retryAt.toISOString()}` : "not retried: needs a person"}`,
     );
     // Refused: ACS does not have it, the retry may POST straight away. Anything else keeps the
-    // claim's unverifiedOperationId, so the retry reads the status first.
+    // unverifiedOperationId written just before the POST, so the retry reads the status first.
     await markEach(ctx, unit.members, (stored) =>
       ctx.deps.store.markFailed(stored, `${info.reason}: ${info.message}`, retryAt, refused ? { verified: true } : {}),
     );
@@ -116,6 +129,35 @@ async function sendOne(ctx: CycleContext, unit: SendUnit, tally: SendTally): Pro
     else ctx.stats.emailsDead += 1;
     return { unit, status: retryAt ? "retrying" : "dead" };
   }
+}
+
+/**
+ * Writes "POST started" on every row of the unit (as the claim used to: a digest row whose outcome
+ * could not be recorded must still say "ask ACS first"). False when the POST must not leave: a
+ * lease was lost to another instance, or a mark could not be written (the lease runs out, the unit
+ * is claimed again; a row already marked is read back first, which finds nothing and sends).
+ */
+async function markPostStarting(ctx: CycleContext, unit: SendUnit, operationId: string): Promise<boolean> {
+  const key = unit.digestId ?? unit.members[0]!.message.key;
+  const marked = await mapWithConcurrency(unit.members, MARK_CONCURRENCY, async (stored) => {
+    try {
+      return await ctx.deps.store.markPostStarting(stored, operationId);
+    } catch (error) {
+      ctx.deps.log.warn(`cmk-monitor: could not record that the send of [${key}] is starting: ${describeFailure(error).message}`);
+      return null;
+    }
+  });
+  if (marked.some((row) => row === undefined)) {
+    // Another instance claimed a row after this lease ran out: the unit is that instance's to send.
+    ctx.stats.emailsSkippedByOtherInstance += 1;
+    return false;
+  }
+  if (marked.some((row) => row === null)) {
+    ctx.stats.emailsDeferred += 1;
+    return false;
+  }
+  marked.forEach((row, i) => (unit.members[i] = row!));
+  return true;
 }
 
 /**
@@ -179,10 +221,10 @@ async function recordAccepted(ctx: CycleContext, unit: SendUnit, operationId: st
   ctx.stats.emailsSent += 1;
 }
 
-/** Holds a claimed unit back unsent (ACS throttled this drain); an earlier attempt's doubt is kept. */
-async function holdBack(ctx: CycleContext, unit: SendUnit, until: Date): Promise<SendOutcome> {
+/** Holds a claimed unit back unsent (ACS throttled or failed this drain); an earlier attempt's doubt is kept. */
+async function holdBack(ctx: CycleContext, unit: SendUnit, until: Date, why: string): Promise<SendOutcome> {
   await markEach(ctx, unit.members, (stored) =>
-    ctx.deps.store.markFailed(stored, "held back: ACS throttled the drain", until, unit.inDoubt === undefined ? { verified: true } : {}),
+    ctx.deps.store.markFailed(stored, `held back: ${why}`, until, unit.inDoubt === undefined ? { verified: true } : {}),
   );
   ctx.stats.emailsDeferred += 1;
   return { unit, status: "retrying" };

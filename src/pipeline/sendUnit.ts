@@ -43,6 +43,12 @@ export interface SendTally {
   used: number;
   /** Set after ACS answered a send with 429: nothing more is sent this drain. */
   throttledUntil?: Date;
+  /**
+   * Set after ACS answered a send with a 5xx: nothing more is sent this drain either. That attempt
+   * is in doubt and costs a status read before its retry; POSTing the rest into the same failure
+   * would put each of them in doubt too (one read each), and spend sends ACS counts.
+   */
+  unavailableUntil?: Date;
 }
 
 /**

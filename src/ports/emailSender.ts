@@ -5,6 +5,16 @@
  * attempt whose outcome is unknown without first reading its status.
  */
 
+/** An inline attachment as ACS takes it (`EmailAttachment` in @azure/communication-email 1.1.0). */
+export interface EmailAttachment {
+  name: string;
+  contentType: "image/png";
+  /** The file, base64-encoded. */
+  contentInBase64: string;
+  /** Referenced from the HTML as `cid:<contentId>`; makes the attachment inline. */
+  contentId: string;
+}
+
 export interface OutgoingEmail {
   /** Deterministic UUID from the idempotency key and the attempt's generation. */
   operationId: string;
@@ -14,6 +24,8 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  /** Inline images; only the weekly report carries any. */
+  attachments?: readonly EmailAttachment[];
   /** The monitor's idempotency key, sent as a header so recipients' tooling can de-duplicate too. */
   idempotencyKey: string;
 }

@@ -33,8 +33,8 @@ export interface StoredMessage {
    */
   digestId?: string;
   /**
-   * The ACS operation of an attempt whose outcome is unknown: written by the claim (before the
-   * POST), cleared once ACS's answer is recorded. Set on a row about to be sent, it means "ask ACS
+   * The ACS operation of an attempt whose outcome is unknown: written just before the POST
+   * (`markPostStarting`), cleared once ACS's answer is recorded. Set on a row about to be sent, it means "ask ACS
    * for this operation first" (docs/azure-behaviour.md, "Email send protocol").
    */
   unverifiedOperationId?: string;
@@ -85,6 +85,12 @@ export interface IncidentStore {
     leaseInSeconds: number,
     options?: { digestId?: string; operationId?: string },
   ): Promise<StoredMessage | undefined>;
+  /**
+   * Records `operationId` as the attempt whose outcome is not known, just before its POST leaves
+   * (ETag-guarded on the claimed row): from then a crash leaves the row "ask ACS first", before it
+   * nothing was sent. Undefined when the row changed meanwhile (the lease was lost): do not send.
+   */
+  markPostStarting(stored: StoredMessage, operationId: string): Promise<StoredMessage | undefined>;
   /** ACS accepted the operation (202, or a status read said so); `outcomeCheckAt` schedules the one final-status read. */
   markSent(stored: StoredMessage, now: Date, operationId: string, options?: { outcomeCheckAt?: Date }): Promise<void>;
   /**

@@ -15,6 +15,8 @@ export interface SentEmail {
   html?: string;
   /** The message's custom email headers (`message.headers`), not the HTTP request headers. */
   headers: Record<string, string>;
+  /** Attachments as posted (`message.attachments`), base64 content kept as sent. */
+  attachments?: Array<{ name: string; contentType: string; contentInBase64: string; contentId?: string }>;
 }
 
 /** A POST that reused an accepted Operation-Id (delivered again unless `dedupeRepeats` is on). */
@@ -28,6 +30,8 @@ interface EmailOperation {
   outcome: "Succeeded" | "Failed";
   /** Sandbox-clock time until which the operation reports Running. */
   runningUntil: number;
+  /** Sandbox-clock time it was accepted (for `forgetAfterInMs`). */
+  acceptedAt: number;
 }
 
 export type EmailDomainKind = "azure-managed" | "custom";
@@ -54,6 +58,12 @@ export interface AcsBehaviour {
   clock: () => number;
   /** Random source for running times (seeded by the fault suite). */
   random: () => number;
+  /**
+   * How long (sandbox clock) an accepted operation stays readable; after that its status GET
+   * answers 404 as if ACS never had it. Undocumented (docs/azure-behaviour.md): undefined plays
+   * "readable for good"; a number plays ACS forgetting, the case where a read-back cannot tell.
+   */
+  forgetAfterInMs?: number;
 }
 
 const DEFAULT_BEHAVIOUR: AcsBehaviour = {
@@ -229,7 +239,7 @@ export class AcsRoutes {
 
     const operationId = headerId ?? randomUUID();
     const email: SentEmail = { operationId, receivedAt: new Date(), ...parsed.message };
-    const existing = this.operations.get(operationId.toLowerCase());
+    const existing = this.known(operationId);
     if (existing) {
       this.repeats.push(email);
       // The comparison mode only: answer as before and send nothing new.
@@ -238,6 +248,7 @@ export class AcsRoutes {
     const [min, max] = this.behaviour.runningForInMs;
     const operation: EmailOperation = {
       email,
+      acceptedAt: this.behaviour.clock(),
       outcome: fault?.operationStatus ?? "Succeeded",
       runningUntil: this.behaviour.clock() + min + Math.floor(this.behaviour.random() * (max - min + 1)),
     };
@@ -249,6 +260,14 @@ export class AcsRoutes {
       this.deliveryReports.emailAccepted(email);
     }
     return this.accepted(request, operationId, "Running");
+  }
+
+  /** The operation while ACS still knows it (see `forgetAfterInMs`). */
+  private known(operationId: string): EmailOperation | undefined {
+    const operation = this.operations.get(operationId.toLowerCase());
+    const { forgetAfterInMs, clock } = this.behaviour;
+    if (operation && forgetAfterInMs !== undefined && clock() - operation.acceptedAt >= forgetAfterInMs) return undefined;
+    return operation;
   }
 
   private statusOf(operation: EmailOperation): OperationStatus {
@@ -270,7 +289,7 @@ export class AcsRoutes {
   private poll(operationId: string, fault: SandboxFault | undefined): SandboxResponse {
     // An operation's outcome is decided at the send (acs-send with operationStatus); a poll fault only fails the read.
     if (fault) return acsFaultResponse(fault);
-    const operation = this.operations.get(operationId.toLowerCase());
+    const operation = this.known(operationId);
     if (!operation) return acsError(404, "NotFound", `Operation '${operationId}' was not found.`);
     const status = this.statusOf(operation);
     const body: Record<string, unknown> = { id: operation.email.operationId, status };
@@ -294,7 +313,7 @@ function parseEmailMessage(body: Buffer): ParsedEmail {
     return { problem: "The request body is not valid JSON.", target: "message" };
   }
   if (!isRecord(json)) return { problem: "The request body must be a JSON object.", target: "message" };
-  const { senderAddress, recipients, content, headers } = json;
+  const { senderAddress, recipients, content, headers, attachments } = json;
   if (typeof senderAddress !== "string" || !EMAIL_ADDRESS_PATTERN.test(senderAddress)) {
     return { problem: "senderAddress is required and must be an email address.", target: "senderAddress" };
   }
@@ -332,7 +351,52 @@ function parseEmailMessage(body: Buffer): ParsedEmail {
   };
   if (plainText !== undefined) message.plainText = plainText;
   if (html !== undefined) message.html = html;
+  if (attachments !== undefined) {
+    const parsed = parseAttachments(attachments, html);
+    if ("problem" in parsed) return parsed;
+    message.attachments = parsed.attachments;
+  }
   return { message };
+}
+
+/** ACS's documented attachment types this monitor could send; others are refused as ACS refuses unsupported types. */
+const ALLOWED_ATTACHMENT_TYPES: ReadonlySet<string> = new Set(["image/png", "image/jpeg", "image/gif", "application/pdf", "text/plain"]);
+/** ACS limits a message, attachments included, to 10 MB; counted here on the base64 text as posted, the stricter reading. */
+const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+/** Linear checks: a single backtracking pattern overflows V8's regex stack on multi-megabyte content. */
+function isBase64(value: string): boolean {
+  return value.length % 4 === 0 && !/[^A-Za-z0-9+/]/.test(value.replace(/={1,2}$/, ""));
+}
+
+function parseAttachments(
+  value: unknown,
+  html: string | undefined,
+): { attachments: NonNullable<SentEmail["attachments"]> } | { problem: string; target: string } {
+  if (!Array.isArray(value)) return { problem: "attachments must be an array.", target: "attachments" };
+  const attachments: NonNullable<SentEmail["attachments"]> = [];
+  let total = 0;
+  for (const entry of value) {
+    if (!isRecord(entry)) return { problem: "Each attachment must be an object.", target: "attachments" };
+    const { name, contentType, contentInBase64, contentId } = entry;
+    if (typeof name !== "string" || name.trim() === "") return { problem: "attachments.name is required.", target: "attachments.name" };
+    if (typeof contentType !== "string" || !ALLOWED_ATTACHMENT_TYPES.has(contentType)) {
+      return { problem: "attachments.contentType is not a supported attachment type.", target: "attachments.contentType" };
+    }
+    if (typeof contentInBase64 !== "string" || contentInBase64 === "" || !isBase64(contentInBase64)) {
+      return { problem: "attachments.contentInBase64 is not valid base64.", target: "attachments.contentInBase64" };
+    }
+    if (contentId !== undefined && (typeof contentId !== "string" || contentId.trim() === "")) {
+      return { problem: "attachments.contentId must be a non-empty string.", target: "attachments.contentId" };
+    }
+    // An image the HTML shows inline (cid:) must carry the contentId that names it.
+    if (typeof contentId !== "string" && html?.includes(`cid:${name}`)) {
+      return { problem: "attachments.contentId is required for an inline attachment.", target: "attachments.contentId" };
+    }
+    total += contentInBase64.length;
+    if (total > MAX_ATTACHMENT_BYTES) return { problem: "The attachments exceed the 10 MB message size limit.", target: "attachments" };
+    attachments.push({ name, contentType, contentInBase64, ...(typeof contentId === "string" ? { contentId } : {}) });
+  }
+  return { attachments };
 }
 
 /**
@@ -347,6 +411,7 @@ function copyEmail(email: SentEmail): SentEmail {
     cc: [...email.cc],
     bcc: [...email.bcc],
     headers: { ...email.headers },
+    ...(email.attachments ? { attachments: email.attachments.map((attachment) => ({ ...attachment })) } : {}),
   };
 }
 

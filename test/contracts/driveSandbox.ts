@@ -10,6 +10,7 @@ import { createDefaultHttpClient } from "@azure/core-rest-pipeline";
 import { MicrosoftSupport } from "@azure/arm-support";
 import { KeyClient } from "@azure/keyvault-keys";
 import { AcsEmailSender } from "../../src/adapters/acsEmail";
+import { dailyChartPng } from "../../src/email/pngCharts";
 import { ArmAccountSource } from "../../src/adapters/armAccounts";
 import { ArmSubscriptionLister } from "../../src/adapters/armSubscriptions";
 import { ArmSupportTickets } from "../../src/adapters/armSupportTickets";
@@ -195,6 +196,14 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[
   // The send is one POST; its result is read separately, once (the monitor's send protocol).
   await must("send email", () => email.send(outgoing(1)));
   await must("send email to several", () => email.send({ ...outgoing(3), to: ["owner@contoso.com", "bounce@contoso.com"], cc: ["team@contoso.com"] }));
+  // The weekly report's shape: an inline PNG the HTML names by contentId.
+  await must("send email with an inline image", () =>
+    email.send({
+      ...outgoing(4),
+      html: '<p><img src="cid:chart.png" width="1" height="1" alt="A chart."></p>',
+      attachments: [{ name: "chart.png", contentType: "image/png", contentInBase64: dailyChartPng({ daily: [] }).toString("base64"), contentId: "chart.png" }],
+    }),
+  );
   await must("read send result", () => email.readOperationStatus(outgoing(1).operationId));
   await withFaults("acs-send", () => email.send(outgoing(2)));
   await withFaults("acs-poll", () => email.readOperationStatus(outgoing(1).operationId));

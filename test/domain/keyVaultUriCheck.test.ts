@@ -31,6 +31,8 @@ describe("checkKeyVaultKeyUri", () => {
     ["http://kv-orders.vault.azure.net/keys/cmk", ["not-https"]],
     // A storage account or any other host is not a vault.
     ["https://kvorders.blob.core.windows.net/keys/cmk", ["unknown-vault-domain"]],
+    // The suffix must follow a dot.
+    ["https://kv-ordersvault.azure.net/keys/cmk", ["unknown-vault-domain"]],
     // A sub-domain under the vault suffix is not a vault name.
     ["https://a.b.vault.azure.net/keys/cmk", ["unknown-vault-domain"]],
     // Vault names: 3-24, start with a letter, no double dash.
@@ -50,6 +52,12 @@ describe("checkKeyVaultKeyUri", () => {
     ["https://user:pw@kv-orders.vault.azure.net/keys/cmk", ["has-credentials"]],
     // Anything after the version.
     ["https://kv-orders.vault.azure.net/keys/cmk/abc/extra", ["has-version", "extra-path"]],
+    // An empty segment is one problem: the key name after it is not also read as a version.
+    ["https://kv-orders.vault.azure.net//keys/cmk", ["empty-segment"]],
+    ["https://kv-orders.vault.azure.net/keys//cmk", ["empty-segment"]],
+    // Two trailing slashes are one too many; the version after an empty segment is still a version.
+    ["https://kv-orders.vault.azure.net/keys/cmk//", ["empty-segment"]],
+    ["https://kv-orders.vault.azure.net/keys/cmk//v1", ["empty-segment", "has-version"]],
   ])("rejects %s: %j", (uri, codes) => {
     const check = checkKeyVaultKeyUri(uri);
     expect(check.valid).toBe(false);
@@ -100,6 +108,7 @@ describe("checkKeyVaultKeyUri: the sentences the 4006 email quotes", () => {
     ["https://kv-orders.vault.azure.net/secrets/cmk", [["not-a-key", "The path starts with /secrets/: Cosmos DB needs a key (/keys/<name>), not a secret."]]],
     ["https://kv-orders.vault.azure.net/", [["missing-key-name", "The URI has no /keys/<key-name> path."]]],
     ["https://kv-orders.vault.azure.net/keys/", [["missing-key-name", "The URI ends at /keys without a key name."]]],
+    ["https://kv-orders.vault.azure.net//keys/cmk", [["empty-segment", "The path has an empty segment (//); it must be exactly /keys/<key-name>."]]],
     ["https://kv-orders.vault.azure.net/keys/cmk_1", [["invalid-key-name", '"cmk_1" is not a valid key name (1-127 letters, digits and dashes).']]],
     [
       "https://kv-orders.vault.azure.net/keys/cmk/v1",

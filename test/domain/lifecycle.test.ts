@@ -20,6 +20,7 @@ import { resolveOwnerRecipients } from "../../src/domain/recipients";
 
 const START = Date.parse("2026-11-29T00:00:00.000Z");
 const POLL_EVERY = 5;
+const iso = (minute: number) => new Date(START + minute * 60_000).toISOString();
 
 const ACCOUNT: CmkAccount = {
   id: "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-orders/providers/Microsoft.DocumentDB/databaseAccounts/orders-db",
@@ -392,6 +393,127 @@ describe("fixes the monitor observes itself, undone fixes and snoozes", () => {
     expect(decision.reasons).toEqual(["first-notice", "fix-observed"]);
     expect(decision.messages.map((m) => m.kind)).toEqual(["revoked", "fix-observed"]);
     expect(decision.incident?.state).toBe("recovering");
+  });
+});
+
+describe("a flapping probe: fix observed, undone, observed again", () => {
+  /** The probe sees the fix at `from`, `from + every`, … and loses it `undoneAfter` minutes into each. */
+  function flapping(from: number, every: number, undoneAfter: number, until: number): Record<number, LifecycleInput> {
+    const inputs: Record<number, LifecycleInput> = {};
+    for (let at = from; at <= until; at += every) {
+      inputs[at] = { kind: "fix-observed", detail: "role assignment found" };
+      inputs[at + undoneAfter] = { kind: "fix-undone", detail: "role assignment gone" };
+    }
+    return inputs;
+  }
+
+  it.each<[string, CauseId, Record<number, LifecycleInput>, string[]]>([
+    // One fix, never undone: unchanged, escalation two hours after it.
+    [
+      "a single fix",
+      "default-identity-unauthorized",
+      { 40: { kind: "fix-observed", detail: "role assignment found" } },
+      ["10 revoked", "40 fix-observed", "160 escalation"],
+    ],
+    // Flapping every 30 minutes used to restart the clock each time and never escalate; now it
+    // escalates at the first fix + 120, and owners get one fix-observed and one fix-undone email.
+    [
+      "flapping every 30 minutes",
+      "default-identity-unauthorized",
+      flapping(30, 30, 15, 300),
+      ["10 revoked", "30 fix-observed", "45 fix-undone", "150 escalation"],
+    ],
+    // DNS: the detection clock (130) moves to the first fix + 120 (150) once, and a flap at most
+    // to the first fix + 240, never further.
+    [
+      "DNS flapping every 30 minutes",
+      "key-vault-dns-unresolved",
+      flapping(30, 30, 15, 300),
+      ["10 revoked", "30 fix-observed", "45 fix-undone", "270 escalation"],
+    ],
+    // A real undo and one re-fix 40 minutes later: the deadline stays the first fix + 120 (150,
+    // not 100 + 120), and the re-fix is on the timeline but not mailed.
+    [
+      "an undo, then one re-fix before the deadline",
+      "default-identity-unauthorized",
+      {
+        30: { kind: "fix-observed", detail: "role assignment found" },
+        60: { kind: "fix-undone", detail: "role assignment removed" },
+        100: { kind: "fix-observed", detail: "role assignment found" },
+      },
+      ["10 revoked", "30 fix-observed", "60 fix-undone", "150 escalation"],
+    ],
+    // The re-fix after the first fix + 120: the deadline has passed, so support is called at once.
+    [
+      "an undo, then one re-fix after the deadline",
+      "default-identity-unauthorized",
+      {
+        30: { kind: "fix-observed", detail: "role assignment found" },
+        60: { kind: "fix-undone", detail: "role assignment removed" },
+        200: { kind: "fix-observed", detail: "role assignment found" },
+      },
+      ["10 revoked", "30 fix-observed", "60 fix-undone", "120 reminder", "180 reminder", "200 escalation"],
+    ],
+  ])("%s (%s)", (_name, cause, inputs, expected) => {
+    const { sent } = simulate({ status: { 10: revoked(cause) }, inputs, until: 300 });
+    expect(summary(sent)).toEqual(expected);
+  });
+
+  it.each<[string, CauseId, [string | undefined, string | undefined, string | undefined]]>([
+    // 4002, third fix at 70: recovery expected from it, escalation still the first fix (20) + 120.
+    ["a fix clock", "default-identity-unauthorized", [iso(70), iso(130), iso(140)]],
+    // DNS, third fix at 70: the same, with the first fix + 240.
+    ["the DNS detection clock", "key-vault-dns-unresolved", [iso(70), iso(130), iso(260)]],
+    // An outage nobody can fix keeps its detection clock (10 + 120), however the probes flap.
+    ["an outage nobody can fix", "service-side-outage", [iso(10), iso(70), iso(130)]],
+  ])("the clock after a fix seen for the third time: %s", (_name, cause, expected) => {
+    let incident: Incident | undefined;
+    const steps: Array<[number, LifecycleInput]> = [
+      [10, { kind: "observed", account: ACCOUNT, classification: revoked(cause) }],
+      [20, { kind: "fix-observed", detail: "seen" }],
+      [30, { kind: "fix-undone", detail: "gone" }],
+      [40, { kind: "fix-observed", detail: "seen" }],
+      [50, { kind: "fix-undone", detail: "gone" }],
+      [70, { kind: "fix-observed", detail: "seen" }],
+    ];
+    for (const [minute, input] of steps) incident = decide(incident, input, new Date(START + minute * 60_000), CTX).incident;
+    expect([incident?.clockStartedAt, incident?.expectedRecoveryBy, incident?.escalateAt]).toEqual(expected);
+  });
+
+  it("later flaps are recorded as events without email", () => {
+    // The account page shows every flap; the owners' inbox does not.
+    const at = (minute: number) => new Date(START + minute * 60_000);
+    const steps: Array<[number, LifecycleInput]> = [
+      [10, { kind: "observed", account: ACCOUNT, classification: revoked("key-not-found") }],
+      [20, { kind: "fix-observed", detail: "key restored" }],
+      [30, { kind: "fix-undone", detail: "key deleted" }],
+      [40, { kind: "fix-observed", detail: "key restored" }],
+      [50, { kind: "fix-undone", detail: "key deleted" }],
+    ];
+    let incident: Incident | undefined;
+    const lines: string[] = [];
+    for (const [minute, input] of steps) {
+      const decision = decide(incident, input, at(minute), CTX);
+      incident = decision.incident;
+      lines.push(`${minute} ${decision.events.map((e) => e.type).join(",")} | ${decision.messages.map((m) => m.kind).join(",")}`);
+    }
+    expect(lines).toEqual(["10 detected | revoked", "20 fix-observed | fix-observed", "30 fix-undone | fix-undone", "40 fix-observed | ", "50 fix-undone | "]);
+    expect(incident?.firstFixObservedAt).toBe(at(20).toISOString());
+  });
+
+  it("a new cause starts a new first fix: mailed, and its clock not tied to the old cause's fix", () => {
+    // 4003 fixed at 20 and undone at 30; the cause changes to 4002 at 40; its fix at 60 is news and gets 60 + 120.
+    const { sent, incident } = simulate({
+      status: { 10: revoked("key-not-found"), 40: revoked("default-identity-unauthorized") },
+      inputs: {
+        20: { kind: "fix-observed", detail: "key restored" },
+        30: { kind: "fix-undone", detail: "key deleted" },
+        60: { kind: "fix-observed", detail: "role assignment found" },
+      },
+      until: 300,
+    });
+    expect(summary(sent)).toEqual(["10 revoked", "20 fix-observed", "30 fix-undone", "40 cause-changed", "60 fix-observed", "180 escalation"]);
+    expect(incident?.firstFixObservedAt).toBe(new Date(START + 60 * 60_000).toISOString());
   });
 });
 

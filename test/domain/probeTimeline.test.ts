@@ -108,15 +108,15 @@ describe("fix observed by the probes", () => {
     expect(incident?.escalateAt).toBeUndefined();
   });
 
-  it("a fix observed again after being undone starts a new clock", () => {
-    // Escalation follows the latest observed fix, not the first one.
+  it("a fix observed again after being undone keeps the first fix's deadline, and is not mailed again", () => {
+    // A flapping probe must not postpone escalation for ever: 40 + 120, not 100 + 120.
     const { sent } = simulate({
       cause: "key-not-found",
       status: { 10: "revoked" },
       facts: { 10: "broken", 40: "fixed", 60: "broken", 100: "fixed" },
       until: 240,
     });
-    expect(summary(sent)).toEqual(["10 revoked", "40 fix-observed", "60 fix-undone", "100 fix-observed", "220 escalation"]);
+    expect(summary(sent)).toEqual(["10 revoked", "40 fix-observed", "60 fix-undone", "160 escalation"]);
   });
 
   it("probes that cannot check in between do not lose the transition", () => {

@@ -173,9 +173,11 @@ describe("the weekly report email", () => {
     expect(email.html).toContain(needle);
   });
 
-  it("draws the charts without images, SVG or scripts", () => {
-    // Gmail and Outlook render neither SVG nor (by default) images: bars are table cells.
-    expect(email.html).not.toMatch(/<img|<svg|<script|<link|src=/i);
+  it("draws the charts as attached PNGs with table bars beside them, and no SVG, scripts or remote images", () => {
+    // Gmail and Outlook render no SVG; the only images are our own inline attachments (cid:).
+    expect(email.html).not.toMatch(/<svg|<script|<link/i);
+    expect(email.html.match(/src="[^"]*"/g)).toEqual(['src="cid:cmk-weekly-daily.png"', 'src="cid:cmk-weekly-weeks.png"']);
+    // Clients that block images still get the numbers: bars are table cells.
     expect(email.html).toMatch(/<td style="background:#c50f1f;width:\d+px/);
     // The plain text draws them with characters.
     expect(email.text).toMatch(/Tue 11-24 \| #+=+ 1 \/ 0 \/ 1/);
@@ -185,7 +187,8 @@ describe("the weekly report email", () => {
     // An account name is untrusted: markup shows as text.
     const hostile = buildWeeklyReport(WEEK, [incident('<img src=x onerror="alert(1)">', { detectedAt: "2026-11-24T10:00:00.000Z" })], []);
     const rendered = renderEmail(hostile);
-    expect(rendered.html).not.toContain("<img");
+    expect(rendered.html).not.toContain("<img src=x");
+    expect(rendered.html).not.toMatch(/<img[^>]*onerror/i);
     expect(rendered.html).toContain("&lt;img");
   });
 });

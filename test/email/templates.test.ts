@@ -152,6 +152,27 @@ describe("renderEmail: remediation content", () => {
     expect(email.text).toContain("az keyvault key set-attributes");
   });
 
+  it.each<[string, Partial<Parameters<typeof makeIncident>[0]>, string | undefined]>([
+    // After an observed fix: the one fix-undone email says a re-fix is not mailed and keeps the first fix's deadline.
+    [
+      "observed fix",
+      { firstFixObservedAt: "2026-11-29T08:00:00.000Z" },
+      "If the checks see the fix again, they record it without another email (and further flaps likewise), and the escalation deadline is not restarted: if the account is still revoked at 2026-11-29 10:00 UTC, two hours after the first fix seen at 2026-11-29 08:00 UTC, the monitor sends the case to support.",
+    ],
+    // DNS: four hours after the first fix.
+    [
+      "DNS",
+      { cause: "key-vault-dns-unresolved", code: 4009, firstFixObservedAt: "2026-11-29T08:00:00.000Z" },
+      "still revoked at 2026-11-29 12:00 UTC, four hours after",
+    ],
+    // Only an acknowledged fix was undone: the next observed fix is the first, mailed with its full window.
+    ["acknowledged fix only", {}, undefined],
+  ])("fix-undone after an %s says what a fix seen again does", (_name, incident, sentence) => {
+    const email = renderEmail(makeFacts("fix-undone", { incident: makeIncident({ reminderCount: 1, ...incident }) }), {});
+    if (sentence === undefined) expect(email.text).not.toContain("If the checks see the fix again");
+    else expect(email.text.replace(/\s+/g, " ")).toContain(sentence);
+  });
+
   it("fix-acknowledged gives the clock, the expected recovery and the escalation time", () => {
     const email = renderEmail(makeFacts("fix-acknowledged"), {});
     expect(email.text).toContain("alice@contoso.com acknowledged the fix at 2026-11-29 08:40 UTC");

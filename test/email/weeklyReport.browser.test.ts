@@ -79,7 +79,18 @@ describeWithBrowser("the weekly report in a browser", () => {
       // Images and every other fetch are refused, as a cautious mail client does: the charts must not need them.
       await context.route("**/*", (route) => route.abort());
       const page = await context.newPage();
-      await page.setContent(renderEmail(REPORT).html);
+      const rendered = renderEmail(REPORT);
+      // Mail clients resolve cid: to the attachment; the browser gets the same bytes as data: URLs.
+      const withImages = (rendered.attachments ?? []).reduce(
+        (markup, image) => markup.split(`cid:${image.contentId}`).join(`data:${image.contentType};base64,${image.contentInBase64}`),
+        rendered.html,
+      );
+      await page.setContent(withImages);
+      // Both chart PNGs decode in Chromium: a broken image has naturalWidth 0.
+      const naturalWidths = await page
+        .locator('img[src^="data:image/png"]')
+        .evaluateAll((images) => images.map((image) => (image as unknown as { naturalWidth: number }).naturalWidth));
+      expect(naturalWidths).toEqual([480, 480]);
       await page.screenshot({ path: join(SCREENSHOTS, `weekly-report-${name}.png`), fullPage: true });
 
       // Four days with incidents or recoveries have bars; every drawn bar has a width.

@@ -165,6 +165,19 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     return { ...stored, ...(change as Partial<StoredMessage>), etag };
   }
 
+  async markPostStarting(stored: StoredMessage, operationId: string): Promise<StoredMessage | undefined> {
+    this.enter("markPostStarting");
+    let etag: string;
+    try {
+      etag = this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, { unverifiedOperationId: operationId });
+    } catch (error) {
+      // The lease ran out and another instance claimed the row (or it went): not ours to send.
+      if ((error as { statusCode?: number }).statusCode === 412 || (error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+    return { ...stored, unverifiedOperationId: operationId, etag };
+  }
+
   async markSent(stored: StoredMessage, now: Date, operationId: string, options: { outcomeCheckAt?: Date } = {}): Promise<void> {
     this.enter("markSent");
     this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, {

@@ -91,6 +91,41 @@ describe("sendStage, one email: the POST's answer", () => {
   });
 });
 
+describe("sendStage, the rest of the drain after the first email's answer", () => {
+  it.each<{ failure: SendFailure; posts: number; heldBack: boolean; deferred: boolean }>([
+    // A 503: the service is failing. POSTing the second email too would put it in doubt as well
+    // (one more status read before its retry, and a send ACS counts); it waits a minute unsent.
+    { failure: "server-error", posts: 1, heldBack: true, deferred: true },
+    // A 429: refused; the rest waits for the Retry-After (here the default minute).
+    { failure: "not-accepted", posts: 1, heldBack: true, deferred: true },
+    // The answer was lost (ACS had it): nothing says the service is failing, the second email goes out.
+    { failure: "timeout", posts: 2, heldBack: false, deferred: false },
+    // The connection was refused before sending: the next email tries again, nothing to read back.
+    { failure: "refused-connection", posts: 2, heldBack: false, deferred: false },
+  ])("$failure → $posts POST(s), rest held back: $heldBack", async ({ failure, posts, heldBack, deferred }) => {
+    const monitor = fakeMonitorDeps();
+    for (const name of ["db-a", "db-b"]) await openIncident(monitor, namedAccount(name));
+    const rows = await monitor.store.listMessages();
+    const units = await claimStage.run(
+      monitor.context(),
+      rows.map((stored) => ({ members: [stored] })),
+    );
+    monitor.email.failNext(1, failure);
+    const outcomes = await sendStage({ reserved: 2, used: 0 }).run(monitor.context(), units);
+    expect(monitor.email.attempts).toHaveLength(posts);
+    // Every drain and instance reserving from the shared budget holds back too, for that minute.
+    expect(monitor.sendBudget.deferredUntil.send?.toISOString()).toBe(deferred ? minutesFrom(monitor, 1) : undefined);
+    const second = (await monitor.store.listMessages()).find((stored) => stored.message.key === units[1]!.members[0]!.message.key)!;
+    if (heldBack) {
+      // Held back unsent: not in doubt, so its send needs no status read first; due again in a minute.
+      expect(outcomes[1]!.status).toBe("retrying");
+      expect([second.status, second.unverifiedOperationId, second.nextAttemptAt]).toEqual(["pending", undefined, minutesFrom(monitor, 1)]);
+    } else {
+      expect([outcomes[1]!.status, second.status]).toEqual(["sent", "sent"]);
+    }
+  });
+});
+
 describe("sendStage, an attempt in doubt is read back before anything is sent again", () => {
   it.each<{ previous: SendFailure; setStatus?: EmailOperationStatus; readFails?: boolean; posts: number; delivered: number; row: string; generation: number }>([
     // The lost answer was a 202: Succeeded → recorded as sent, no second POST (ACS would deliver it again).
@@ -145,6 +180,43 @@ describe("sendStage, an attempt in doubt is read back before anything is sent ag
   });
 });
 
+describe("sendStage, where the process died decides whether the retry reads ACS first", () => {
+  it.each<{ diedAfter: "claim" | "post-started"; inDoubt: boolean; statusReads: number }>([
+    // Died between the claim and "POST started": nothing left the process, the retry POSTs with no status read.
+    { diedAfter: "claim", inDoubt: false, statusReads: 0 },
+    // Died after "POST started" (the request may have left): the retry reads the operation first (404 here, then the POST).
+    { diedAfter: "post-started", inDoubt: true, statusReads: 1 },
+  ])("died after $diedAfter → in doubt: $inDoubt, $statusReads status read(s), delivered once", async ({ diedAfter, inDoubt, statusReads }) => {
+    const monitor = fakeMonitorDeps();
+    const first = await claimedUnit(monitor, ["orders-db"]);
+    const operationId = operationIdFor(first.members[0]!.message.key);
+    if (diedAfter === "post-started") await monitor.store.markPostStarting(first.members[0]!, operationId);
+    // The lease runs out; the next drain claims the row again.
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+
+    const retry = await claimAgain(monitor);
+    expect(retry.inDoubt).toBe(inDoubt ? operationId : undefined);
+    const { rows } = await send(monitor, retry);
+
+    expect(monitor.email.statusReads).toHaveLength(statusReads);
+    expect(monitor.email.delivered).toHaveLength(1);
+    expect(rows).toMatchObject([{ status: "sent" }]);
+  });
+
+  it("a claim whose lease another instance took over does not POST: its mark is refused", async () => {
+    const monitor = fakeMonitorDeps();
+    const slow = await claimedUnit(monitor, ["orders-db"]);
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+    const other = await claimAgain(monitor);
+
+    const late = await send(monitor, slow);
+    expect(late.outcome.status).toBe("retrying");
+    expect(monitor.email.attempts).toHaveLength(0);
+    await send(monitor, other);
+    expect(monitor.email.delivered).toHaveLength(1);
+  });
+});
+
 describe("sendStage, a digest", () => {
   it.each<{ failure: SendFailure; bound: boolean; status: string }>([
     // 202 now, Failed later: sent; the outcome read releases the rows if it comes to that.
@@ -163,6 +235,28 @@ describe("sendStage, a digest", () => {
       [status, 0],
       [status, 0],
     ]);
+  });
+
+  it('every row of a digest says "POST started" before the POST: a row whose answer could not be recorded is read back, not sent again', async () => {
+    const monitor = fakeMonitorDeps();
+    const unit = await claimedUnit(monitor, ["db-a", "db-b", "db-c"], "digest.revoked.test");
+    const operationId = operationIdFor("digest.revoked.test");
+    // The POST goes out; recording "sent" fails on every row (the table is unavailable).
+    const markSent = monitor.store.markSent.bind(monitor.store);
+    monitor.store.markSent = () => Promise.reject(Object.assign(new Error("Service Unavailable"), { statusCode: 503 }));
+    await send(monitor, unit);
+    monitor.store.markSent = markSent;
+    const rows = await monitor.store.listMessages();
+    expect(rows.map((stored) => [stored.status, stored.unverifiedOperationId])).toEqual(Array(3).fill(["sending", operationId]));
+
+    // The lease runs out: the next drain reads the digest's operation and records it, one delivery.
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+    const retry = await claimAgain(monitor, "digest.revoked.test");
+    expect(retry.inDoubt).toBe(operationId);
+    const after = await send(monitor, retry);
+    expect(monitor.email.statusReads).toEqual([operationId]);
+    expect(monitor.email.attempts).toHaveLength(1);
+    expect(after.rows.map((stored) => stored.status)).toEqual(["sent", "sent", "sent"]);
   });
 
   it("sends one email for the whole digest and marks every row sent", async () => {

@@ -79,6 +79,14 @@ describe("the weekly report across a week rollover", () => {
     expect(report!.to).toEqual(monitors[0]!.settings.escalationRecipients.map((address) => address));
     expect(report!.plainText).toContain("weekly-orders-db");
     expect(report!.html).toContain("Incidents per day");
+    // Both trend charts travel as inline PNGs that the HTML references by contentId; the table bars stay as the fallback.
+    const images = report!.attachments ?? [];
+    expect(images.map((image) => image.contentType)).toEqual(["image/png", "image/png"]);
+    for (const image of images) {
+      expect(report!.html).toContain(`src="cid:${image.contentId}"`);
+      expect(Buffer.from(image.contentInBase64, "base64").subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+    }
+    expect(report!.html).toContain("for mail clients that block images");
     expect(report!.headers?.["X-CMK-Monitor-Key"]).toBe("weekly-report:2026-W48");
 
     // Later cycles that week, on either instance: nothing more.

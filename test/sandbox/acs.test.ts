@@ -174,6 +174,12 @@ describe("ACS Email through the real SDK clients (AcsEmailSender)", () => {
     },
   );
 
+  it("records an inline attachment as posted", async () => {
+    const attachment = { name: "chart.png", contentType: "image/png" as const, contentInBase64: "iVBORw0KGgo=", contentId: "chart.png" };
+    await sender().send(outgoing({ html: '<img src="cid:chart.png" alt="a">', attachments: [attachment] }));
+    expect(sandbox.sentEmails()[0]?.attachments).toEqual([attachment]);
+  });
+
   it.each([
     // An owner-less account must not produce a send with nobody on it.
     { case: "empty recipients.to", change: { recipients: { to: [] } }, target: "recipients.to" },
@@ -183,6 +189,33 @@ describe("ACS Email through the real SDK clients (AcsEmailSender)", () => {
     { case: "an empty subject", change: { content: { subject: " ", plainText: "x" } }, target: "content.subject" },
     // A sender from an unverified or empty setting.
     { case: "an empty senderAddress", change: { senderAddress: "" }, target: "senderAddress" },
+    // ACS refuses attachment types it does not support.
+    {
+      case: "an unsupported attachment type",
+      change: { attachments: [{ name: "a.exe", contentType: "application/x-msdownload", contentInBase64: "AAAA" }] },
+      target: "attachments.contentType",
+    },
+    // Content that is not base64 cannot be the file the caller meant.
+    {
+      case: "attachment content not base64",
+      change: { attachments: [{ name: "a.png", contentType: "image/png", contentInBase64: "not base64!" }] },
+      target: "attachments.contentInBase64",
+    },
+    // Over ACS's 10 MB message limit.
+    {
+      case: "attachments over 10 MB",
+      change: { attachments: [{ name: "a.png", contentType: "image/png", contentInBase64: Buffer.alloc(10 * 1024 * 1024 + 3).toString("base64") }] },
+      target: "attachments",
+    },
+    // An image the HTML shows by cid: without the contentId naming it would not render inline.
+    {
+      case: "an inline image without contentId",
+      change: {
+        content: { subject: "s", html: '<img src="cid:a.png" alt="a">' },
+        attachments: [{ name: "a.png", contentType: "image/png", contentInBase64: "iVBORw0KGgo=" }],
+      },
+      target: "attachments.contentId",
+    },
   ])("answers 400 for $case", async ({ change, target }) => {
     const bad = { ...message, ...change } as EmailMessage;
 
@@ -258,6 +291,26 @@ describe("ACS Email through the real SDK clients (AcsEmailSender)", () => {
     time.now += 90_000;
     // Past it.
     expect(await client.readOperationStatus(email.operationId)).toBe("Succeeded");
+  });
+
+  it.each([
+    // The default: an accepted operation stays readable however long ago it was sent.
+    { forgetAfterInMs: undefined, after: 24 * 60 * 60_000, status: "Succeeded" },
+    // Forgetting switched on, still inside the window: readable.
+    { forgetAfterInMs: 10 * 60_000, after: 10 * 60_000 - 1, status: "Succeeded" },
+    // Past the window: 404, exactly what an operation ACS never accepted answers (the read-back cannot tell them apart).
+    { forgetAfterInMs: 10 * 60_000, after: 10 * 60_000, status: undefined },
+  ])("forgetAfterInMs $forgetAfterInMs, read $after ms after the send → $status", async ({ forgetAfterInMs, after, status }) => {
+    const time = manualClock();
+    sandbox.acs.configure({ clock: time.clock, ...(forgetAfterInMs !== undefined ? { forgetAfterInMs } : {}) });
+    const email = outgoing();
+    const client = sender();
+    await client.send(email);
+    time.now += after;
+
+    expect(await client.readOperationStatus(email.operationId)).toBe(status);
+    // Forgotten or not, it was delivered once.
+    expect(sandbox.sentEmails()).toHaveLength(1);
   });
 
   describe("limits per sender domain (enforceLimits)", () => {

@@ -13,10 +13,27 @@ export interface RecoveryPolicy {
   expectedRecoveryInMinutes: number;
   /** The guide: still revoked two hours after the fix → contact support. */
   escalateAfterInMinutes: number;
+  /**
+   * Once a fix has been undone and observed again (a flapping probe), escalation comes this long
+   * after the FIRST observed fix instead of restarting with each one: otherwise a probe that flaps
+   * faster than the escalation window would never escalate. Longer where the clock runs from
+   * detection (the DNS case), whose two hours may come on top of the owner's fix.
+   */
+  escalateAfterFirstFixWhenFlappingInMinutes: number;
 }
 
-export const AFTER_FIX: RecoveryPolicy = { clockStartsAt: "fix", expectedRecoveryInMinutes: 60, escalateAfterInMinutes: 120 };
-export const AT_DETECTION: RecoveryPolicy = { clockStartsAt: "detection", expectedRecoveryInMinutes: 60, escalateAfterInMinutes: 120 };
+export const AFTER_FIX: RecoveryPolicy = {
+  clockStartsAt: "fix",
+  expectedRecoveryInMinutes: 60,
+  escalateAfterInMinutes: 120,
+  escalateAfterFirstFixWhenFlappingInMinutes: 120,
+};
+export const AT_DETECTION: RecoveryPolicy = {
+  clockStartsAt: "detection",
+  expectedRecoveryInMinutes: 60,
+  escalateAfterInMinutes: 120,
+  escalateAfterFirstFixWhenFlappingInMinutes: 240,
+};
 
 /** A policy's durations in words, as the emails say them ("one hour"). */
 export interface RecoveryWait {
