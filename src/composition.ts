@@ -189,6 +189,13 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
           refreshIntervalInMs: config.discoveryIntervalInMinutes * 60_000,
           clock,
         });
+  // The pull catch-up's `resourcechanges` queries go through the same Resource Graph client and quota handling as discovery.
+  const changeSource = new ResourceGraphDiscovery({
+    credential,
+    endpoint: config.armEndpoint,
+    clientOptions: armClientOptions,
+    ...(overrides.resourceGraphSleep ? { sleep: overrides.resourceGraphSleep } : {}),
+  });
   const workQueue = !overrides.fanOutOverQueue
     ? undefined
     : (overrides.workQueue ?? (config.queue ? new StorageWorkQueue(openQueue(config, credential, overrides)) : undefined));
@@ -256,6 +263,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     emailStatusRatePerMinute: config.emailStatusRatePerMinute,
     emailStatusRatePerHour: config.emailStatusRatePerHour,
     ...(config.acsResourceId ? { acsResourceId: config.acsResourceId } : {}),
+    changesIntervalInMinutes: config.changesIntervalInMinutes,
   };
   return {
     accounts,
@@ -275,6 +283,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     sendBudget: meta,
     deliveryReports: { store, log: meta },
     linkKeys: configuredKey ? { linkSigningKey: async () => configuredKey } : meta,
+    changes: { source: changeSource, watermark: meta },
     callSlots: new Slots(PROBE_CONCURRENCY),
   };
 }

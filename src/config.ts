@@ -408,6 +408,7 @@ export type MonitorSettings = Pick<
   | "emailStatusRatePerMinute"
   | "emailStatusRatePerHour"
   | "acsResourceId"
+  | "changesIntervalInMinutes"
 >;
 
 /** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */

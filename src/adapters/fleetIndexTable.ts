@@ -43,6 +43,19 @@ export class TableFleetIndex implements FleetIndex {
     await Promise.all(writes.map((row) => this.table.upsertEntity(row, "Replace")));
   }
 
+  async watchedResourceIds(): Promise<string[]> {
+    await this.store.ensureTable();
+    const ids = new Set<string>();
+    // One partition query; a fleet of thousands is a few pages.
+    for await (const row of this.table.listEntities<TableEntity<{ accountId: string; vaultId: string }>>({
+      queryOptions: { filter: odata`PartitionKey eq ${ACCOUNTS_PARTITION}` },
+    })) {
+      if (row.accountId) ids.add(normalizeResourceId(row.accountId));
+      if (row.vaultId) ids.add(normalizeResourceId(row.vaultId));
+    }
+    return [...ids].sort();
+  }
+
   async accountsFor(targets: readonly ChangeTarget[]): Promise<string[]> {
     await this.store.ensureTable();
     const found = new Set<string>();

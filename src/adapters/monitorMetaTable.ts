@@ -12,6 +12,7 @@ import type { IgnoredReason } from "../domain/deliveryReport";
 import type { DeliveryEventOutcome, DeliveryReportLog, DeliveryReportTally, UndeliveredEscalation } from "../ports/deliveryReports";
 import type { CycleHeartbeat, Heartbeat, PoisonRecord } from "../ports/heartbeat";
 import type { LinkKeys } from "../ports/linkKeys";
+import type { ChangeWatermark, ChangeWatermarkRead } from "../ports/resourceChanges";
 import type { EmailBudgetName, EmailRateLimits, SendBudget } from "../ports/sendBudget";
 
 const PARTITION = "monitor";
@@ -21,6 +22,7 @@ const BUDGET_ROWS: Record<EmailBudgetName, string> = { send: "email-budget", sta
 const POISON_ROW = "poison-work-items";
 const SINCE_ROW = "monitoring-since";
 const DELIVERY_ROW = "delivery-reports";
+const WATERMARK_ROW = "change-watermark";
 /** Undelivered escalations kept on the delivery row: the newest, enough for an operator to act on. */
 const MAX_UNDELIVERED = 25;
 /** An undelivered escalation older than this leaves the list (a newer escalation would be reported on its own). */
@@ -33,7 +35,7 @@ export function metaTableNameFor(stateTable: string): string {
   return `${stateTable.slice(0, 59)}meta`;
 }
 
-export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, DeliveryReportLog {
+export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, DeliveryReportLog, ChangeWatermark {
   private ready: Promise<void> | undefined;
   private since: Date | undefined;
   private key: Promise<Buffer> | undefined;
@@ -100,7 +102,40 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, Delive
       ...(row.statusSourceDisagreements !== undefined ? { statusSourceDisagreements: Number(row.statusSourceDisagreements) } : {}),
       ...(row.statusSourceLagMinutes !== undefined ? { statusSourceLagMinutes: Number(row.statusSourceLagMinutes) } : {}),
       ...(await this.deliveryReportSummary()),
+      ...(await this.catchUpSummary()),
     };
+  }
+
+  private async catchUpSummary(): Promise<Pick<CycleHeartbeat, "changeCatchUp">> {
+    const { watermark, gapBefore } = await this.readChangeWatermark();
+    return watermark ? { changeCatchUp: { watermark, ...(gapBefore ? { gapBefore } : {}) } } : {};
+  }
+
+  async readChangeWatermark(): Promise<ChangeWatermarkRead> {
+    await this.ensureTable();
+    const row = await this.getRow(WATERMARK_ROW);
+    if (!row) return {};
+    return {
+      etag: String(row.etag),
+      ...(typeof row.watermark === "string" && row.watermark ? { watermark: row.watermark } : {}),
+      ...(typeof row.gapBefore === "string" && row.gapBefore ? { gapBefore: row.gapBefore } : {}),
+    };
+  }
+
+  async advanceChangeWatermark(read: ChangeWatermarkRead, to: string, gapBefore?: string): Promise<boolean> {
+    await this.ensureTable();
+    // A gap stays reported until a newer one replaces it: the changes before it were never read.
+    const entity = { partitionKey: PARTITION, rowKey: WATERMARK_ROW, watermark: to, gapBefore: gapBefore ?? read.gapBefore ?? "" };
+    try {
+      if (read.etag) await this.table.updateEntity(entity, "Replace", { etag: read.etag });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (error) {
+      // Another instance moved it since this one read it: not retried, its window covered this one's start.
+      const status = statusCodeOf(error);
+      if (status === 409 || status === 412) return false;
+      throw error;
+    }
   }
 
   private async deliveryReportSummary(): Promise<Pick<CycleHeartbeat, "deliveryReports">> {

@@ -12,6 +12,8 @@ import type { CmkAccount } from "../domain/account";
 import { toCmkAccount } from "./armAccounts";
 import { DEFERRED_RETRY_AFTER_HEADER, statusCodeOf } from "../ports/failures";
 import { remainingInMs } from "../ports/callDeadline";
+import type { ResourceChangeRow } from "../domain/resourceChanges";
+import type { ResourceChangeScope, ResourceChangeSource } from "../ports/resourceChanges";
 
 /** Only accounts with a customer-managed key, only the properties the monitor reads. */
 export const CMK_ACCOUNTS_QUERY = [
@@ -60,7 +62,7 @@ export interface ResourceGraphDiscoveryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export class ResourceGraphDiscovery {
+export class ResourceGraphDiscovery implements ResourceChangeSource {
   private readonly client: ResourceGraphClient;
   private readonly sleep: (ms: number) => Promise<void>;
   /** When the quota is spent, the earliest moment the next query may go out. */
@@ -81,6 +83,17 @@ export class ResourceGraphDiscovery {
       if (account) result.accounts.push(account);
     });
     return result;
+  }
+
+  /**
+   * Every row of a `resourcechanges` query (the pull catch-up's), paged with skip tokens under the
+   * same quota handling; a truncated answer throws, so the watermark is not advanced past rows never read.
+   */
+  async queryChanges(query: string, scope: ResourceChangeScope): Promise<{ rows: ResourceChangeRow[]; calls: number }> {
+    const result: DiscoveryResult = { accounts: [], calls: 0, throttledInMs: 0 };
+    const rows: ResourceChangeRow[] = [];
+    await this.eachRow(query, scope, result, (row) => rows.push(row));
+    return { rows, calls: result.calls };
   }
 
   /** The subscriptions of `scope` Resource Graph can see, lower-cased. Throws like `discover`. */

@@ -10,7 +10,8 @@
  * one re-check, and the probes keep to the process's call slots like every other run.
  */
 import { normalizeResourceId } from "../domain/account";
-import { parseChangeEvent, type ChangeEventScope, type IgnoredReason } from "../domain/changeEvents";
+import type { CheckTrigger } from "../domain/atRisk";
+import { parseChangeEvent, type ChangeEventScope, type ChangeTarget, type IgnoredReason } from "../domain/changeEvents";
 import { classifyStatus } from "../domain/classifier";
 import { withCallDeadline } from "../ports/callDeadline";
 import { describeFailure } from "../ports/failures";
@@ -33,6 +34,8 @@ export interface ChangeEventOutcome {
   coalesced: number;
   /** Not healthy (the poll cycle owns incidents) or no longer there. */
   skipped: number;
+  /** Could not be read from ARM: the daily check covers them, and the catch-up keeps its watermark so it asks again. */
+  failed: number;
   /** At-risk emails recorded by the re-checks. */
   atRiskEmails: number;
 }
@@ -50,7 +53,7 @@ export function changeEventScope(settings: Pick<MonitorDeps["settings"], "subscr
 }
 
 async function handle(deps: MonitorDeps, raw: unknown): Promise<ChangeEventOutcome> {
-  const none = { accounts: 0, rechecked: 0, coalesced: 0, skipped: 0, atRiskEmails: 0 };
+  const none = { accounts: 0, rechecked: 0, coalesced: 0, skipped: 0, failed: 0, atRiskEmails: 0 };
   const event = parseChangeEvent(raw, changeEventScope(deps.settings));
   if (!event.relevant) {
     deps.log.info(`cmk-monitor: change event ignored (${event.reason})${event.eventType ? `: ${event.eventType}` : ""}`);
@@ -61,35 +64,63 @@ async function handle(deps: MonitorDeps, raw: unknown): Promise<ChangeEventOutco
     deps.log.info(`cmk-monitor: change event ignored (probes-off): ${event.what}`);
     return { outcome: "ignored", reason: "probes-off", ...none };
   }
-  const accountIds = await deps.fleetIndex.accountsFor(event.targets);
+  const outcome = await recheckChanged(deps, [{ targets: event.targets, changedAt: event.eventTime }], "event");
+  deps.log.info(
+    `cmk-monitor: change event ${event.eventType} (${event.what}): ${outcome.accounts} account(s), ${outcome.rechecked} re-checked, ${outcome.coalesced} already covered, ${outcome.atRiskEmails} at-risk email(s)`,
+  );
+  return { outcome: "handled", ...outcome };
+}
+
+/** Something Azure changed, and when: what a change event or a `resourcechanges` row says. */
+export interface ChangeToRecheck {
+  targets: readonly ChangeTarget[];
+  changedAt: string;
+}
+
+export type RecheckOutcome = Omit<ChangeEventOutcome, "outcome" | "reason">;
+
+/**
+ * The coalesced re-check both the push path (one event) and the pull catch-up (a window of changes)
+ * end in: the accounts the changes can affect, each claimed for its latest change so a re-check that
+ * already started after it is not repeated, re-read from ARM, probed and recorded as a daily check,
+ * and its at-risk emails sent at once. Requires the probes (callers check `deps.probes`).
+ */
+export async function recheckChanged(deps: MonitorDeps, changes: readonly ChangeToRecheck[], trigger: CheckTrigger): Promise<RecheckOutcome> {
+  // Per account, its latest change: a re-check started after that one sees all of them.
+  const latest = new Map<string, string>();
+  for (const change of changes) {
+    for (const accountId of await deps.fleetIndex.accountsFor(change.targets)) {
+      const seen = latest.get(accountId);
+      if (seen === undefined || change.changedAt > seen) latest.set(accountId, change.changedAt);
+    }
+  }
   const ctx = startCycle(deps, deps.clock.now());
   const due: DailyCheckItem[] = [];
   let coalesced = 0;
   let skipped = 0;
-  await mapWithConcurrency(accountIds, ACCOUNTS_IN_PARALLEL, async (accountId) => {
-    if (!(await deps.fleetIndex.claimRecheck(accountId, event.eventTime, ctx.now))) {
+  let failed = 0;
+  await mapWithConcurrency([...latest], ACCOUNTS_IN_PARALLEL, async ([accountId, changedAt]) => {
+    if (!(await deps.fleetIndex.claimRecheck(accountId, changedAt, ctx.now))) {
       coalesced += 1;
       return;
     }
     const item = await dueItem(ctx, accountId);
-    if (item) due.push(item);
+    if (item === "failed") failed += 1;
+    else if (item) due.push(item);
     else skipped += 1;
   });
   const emailsBefore = ctx.stats.atRiskWarningsRecorded;
   if (due.length > 0) {
     // Recorded as "pending digest": the timer plans the digests, which need the recipients' other accounts.
-    await recordDailyChecks(ctx, due, { pendingDigest: true, trigger: "event" });
+    await recordDailyChecks(ctx, due, { pendingDigest: true, trigger });
   }
   const atRiskEmails = ctx.stats.atRiskWarningsRecorded - emailsBefore;
   if (atRiskEmails > 0) await sendAtRisk(ctx, due);
-  deps.log.info(
-    `cmk-monitor: change event ${event.eventType} (${event.what}): ${accountIds.length} account(s), ${due.length} re-checked, ${coalesced} already covered, ${atRiskEmails} at-risk email(s)`,
-  );
-  return { outcome: "handled", accounts: accountIds.length, rechecked: due.length, coalesced, skipped, atRiskEmails };
+  return { accounts: latest.size, rechecked: due.length, coalesced, skipped, failed, atRiskEmails };
 }
 
-/** The account as ARM shows it now (a key URI or identity may just have changed), if it is still healthy. */
-async function dueItem(ctx: CycleContext, accountId: string): Promise<DailyCheckItem | undefined> {
+/** The account as ARM shows it now (a key URI or identity may just have changed), if it is still healthy; "failed" if it could not be read. */
+async function dueItem(ctx: CycleContext, accountId: string): Promise<DailyCheckItem | undefined | "failed"> {
   try {
     const account = await ctx.slots.run(() => ctx.deps.accounts.getAccount(accountId));
     if (!account || classifyStatus(account.customerManagedKeyStatus).health !== "healthy") return undefined;
@@ -102,8 +133,8 @@ async function dueItem(ctx: CycleContext, accountId: string): Promise<DailyCheck
     };
   } catch (error) {
     // The daily check and the catch-up still cover it.
-    ctx.deps.log.warn(`cmk-monitor: could not read ${accountId} for a change event: ${describeFailure(error).message}`);
-    return undefined;
+    ctx.deps.log.warn(`cmk-monitor: could not read ${accountId} for a change re-check: ${describeFailure(error).message}`);
+    return "failed";
   }
 }
 

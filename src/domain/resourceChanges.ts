@@ -33,6 +33,8 @@ export interface ChangeWindow {
   from: string;
   /** Inclusive upper bound; the next watermark once the re-checks are recorded. */
   to: string;
+  /** Set when the watermark was older than the retention: changes before `from` can no longer be read. */
+  clamped?: true;
 }
 
 /**
@@ -43,8 +45,9 @@ export function changeWindow(now: Date, watermark: string | undefined, intervalI
   const nowMs = now.getTime();
   const stored = watermark === undefined ? Number.NaN : Date.parse(watermark);
   const start = Number.isFinite(stored) && stored <= nowMs ? stored : nowMs - intervalInMinutes * 60_000;
-  const from = Math.max(start - CHANGE_QUERY_OVERLAP_MS, nowMs - CHANGE_RETENTION_MS);
-  return { from: new Date(from).toISOString(), to: now.toISOString() };
+  const oldest = nowMs - CHANGE_RETENTION_MS;
+  const wanted = start - CHANGE_QUERY_OVERLAP_MS;
+  return { from: new Date(Math.max(wanted, oldest)).toISOString(), to: now.toISOString(), ...(wanted < oldest ? { clamped: true as const } : {}) };
 }
 
 function kqlString(value: string): string {
@@ -87,7 +90,8 @@ function isWatchedPath(path: string): boolean {
 /** One row of the query's answer: which part of the fleet it affects, or why it is ignored. */
 export function readResourceChange(row: ResourceChangeRow): ReadChange {
   const id = typeof row.targetResourceId === "string" ? row.targetResourceId : undefined;
-  const time = typeof row.changeTime === "string" && Number.isFinite(Date.parse(row.changeTime)) ? row.changeTime : undefined;
+  // One format (toISOString) for every time: the re-check claims compare them as strings.
+  const time = typeof row.changeTime === "string" && Number.isFinite(Date.parse(row.changeTime)) ? new Date(row.changeTime).toISOString() : undefined;
   const changeType = typeof row.changeType === "string" ? row.changeType : undefined;
   if (id === undefined || time === undefined || changeType === undefined) return { relevant: false, reason: "invalid" };
   const vault = VAULT_ID.exec(id);

@@ -1,16 +1,29 @@
-/** Timer trigger: one poll cycle on the CMK_POLL_SCHEDULE schedule. Registers and delegates. */
+/**
+ * Timer trigger: one poll cycle on the CMK_POLL_SCHEDULE schedule, then the change catch-up when it
+ * is due (every CMK_CHANGES_INTERVAL_MINUTES, decided from the shared watermark). Registers and
+ * delegates; each runs even when the other failed, and the first failure is rethrown.
+ */
 import { app, type InvocationContext, type Timer } from "@azure/functions";
 import { getMonitorDeps } from "../composition";
 import { invocationLogger } from "./invocationLogger";
+import { catchUpChanges } from "../app/catchUpChanges";
 import { runCycle } from "../app/runCycle";
 
 export async function pollTimer(_timer: Timer, context: InvocationContext): Promise<void> {
-  try {
-    await runCycle({ ...getMonitorDeps(), log: invocationLogger(context) });
-  } catch (error) {
-    context.error(`cmk-monitor: cycle failed: ${error instanceof Error ? error.message : String(error)}`);
-    throw error;
+  const deps = { ...getMonitorDeps(), log: invocationLogger(context) };
+  const failures: unknown[] = [];
+  for (const [name, run] of [
+    ["cycle", () => runCycle(deps)],
+    ["change catch-up", () => catchUpChanges(deps)],
+  ] as const) {
+    try {
+      await run();
+    } catch (error) {
+      context.error(`cmk-monitor: ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(error);
+    }
   }
+  if (failures.length > 0) throw failures[0];
 }
 
 app.timer("cmkPoll", { schedule: "%CMK_POLL_SCHEDULE%", handler: pollTimer });

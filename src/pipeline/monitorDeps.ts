@@ -14,6 +14,7 @@ import type { Heartbeat } from "../ports/heartbeat";
 import type { IncidentStore } from "../ports/incidentStore";
 import type { LinkKeys } from "../ports/linkKeys";
 import type { Logger } from "../ports/logger";
+import type { ChangeWatermark, ResourceChangeSource } from "../ports/resourceChanges";
 import type { RetentionStore } from "../ports/retentionStore";
 import type { SendBudget } from "../ports/sendBudget";
 import type { SupportTickets } from "../ports/supportTickets";
@@ -54,6 +55,8 @@ export interface MonitorDeps {
   supportTickets?: SupportTickets;
   /** Where work batches go when a cycle fans out; absent: every cycle runs inline. */
   workQueue?: WorkQueue;
+  /** The pull catch-up: Resource Graph's resource changes and the shared watermark (absent: no catch-up, in tests that do not use it). */
+  changes?: { source: ResourceChangeSource; watermark: ChangeWatermark };
   /** ACS delivery reports: recorded on the outbox rows, counted in the meta table (absent in tests that do not use them). */
   deliveryReports?: { store: DeliveryReportStore; log: DeliveryReportLog };
 }

@@ -20,6 +20,11 @@ export interface FleetIndexEntry {
 export interface FleetIndex {
   /** Records (upserts) one account's dependencies; idempotent. */
   record(entry: FleetIndexEntry): Promise<void>;
+  /**
+   * The ARM ids the pull catch-up asks Resource Graph about: every indexed account and each vault
+   * whose id the probes found (normalized, each once).
+   */
+  watchedResourceIds(): Promise<string[]>;
   /** Normalized ids of the indexed accounts the targets can affect. */
   accountsFor(targets: readonly ChangeTarget[]): Promise<string[]>;
   /**

@@ -26,6 +26,11 @@ export interface CycleHeartbeat {
   /** CMK_STATUS_SOURCE=resource-graph: accounts Resource Graph showed differently from ARM at the last calibration, and the longest lag measured (minutes). */
   statusSourceDisagreements?: number;
   statusSourceLagMinutes?: number;
+  /**
+   * The pull catch-up: up to when Azure's resource changes have been acted on, and the start of the
+   * last window that had to be clamped to their 14-day retention (changes before it were never read).
+   */
+  changeCatchUp?: { watermark: string; gapBefore?: string };
   /** Work items the queue gave up on (moved to the poison queue) since the app was deployed. */
   poisonWorkItems?: number;
   /**

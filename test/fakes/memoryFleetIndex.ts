@@ -12,6 +12,15 @@ export class MemoryFleetIndex implements FleetIndex {
     this.entries.set(normalizeResourceId(entry.accountId), structuredClone(entry));
   }
 
+  async watchedResourceIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const [id, entry] of this.entries) {
+      ids.add(id);
+      if (entry.vaultId) ids.add(normalizeResourceId(entry.vaultId));
+    }
+    return [...ids].sort();
+  }
+
   async accountsFor(targets: readonly ChangeTarget[]): Promise<string[]> {
     const found = new Set<string>();
     for (const [id, entry] of this.entries) {
