@@ -25,9 +25,14 @@ export interface SandboxEventGridEvent {
 /** One entry of the resource change history (what Resource Graph's `resourcechanges` table holds). */
 export interface SandboxResourceChange {
   at: string;
+  /** What the ARM operation named (an access policy write names `<vault>/accessPolicies/replace`). */
   resourceId: string;
   operation: string;
   changeType: "Create" | "Update" | "Delete";
+  /** The resource `resourcechanges` reports the change on (`properties.targetResourceId`): the vault for an access policy write. */
+  targetResourceId: string;
+  /** Property paths that changed (`properties.changes`' keys); empty for a create or delete. */
+  changedPaths: string[];
 }
 
 /** Enough to keep a long test's memory flat; a drill takes its events after every change. */
@@ -43,8 +48,11 @@ export class SandboxChangeFeed {
     this.now = now;
   }
 
-  /** A successful ARM write or delete: one subscription system topic event and one history entry. */
-  armOperation(operationName: string, resourceUri: string): void {
+  /**
+   * A successful ARM write or delete: one subscription system topic event and one history entry,
+   * whose changed property paths the caller names (an access policy write: the vault's access policies).
+   */
+  armOperation(operationName: string, resourceUri: string, changedPaths: string[] = []): void {
     const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(resourceUri)?.[1] ?? "";
     const at = this.now().toISOString();
     const deleting = operationName.toLowerCase().endsWith("/delete");
@@ -58,7 +66,16 @@ export class SandboxChangeFeed {
       dataVersion: "2",
       metadataVersion: "1",
     });
-    this.changes.push({ at, resourceId: resourceUri, operation: operationName, changeType: deleting ? "Delete" : "Update" });
+    const policies = /^(.*)\/accessPolicies\/[^/]+$/i.exec(resourceUri);
+    const created = operationName.toLowerCase() === "microsoft.authorization/roleassignments/write";
+    this.changes.push({
+      at,
+      resourceId: resourceUri,
+      operation: operationName,
+      changeType: deleting ? "Delete" : created ? "Create" : "Update",
+      targetResourceId: policies ? policies[1]! : resourceUri,
+      changedPaths: deleting || created ? [] : policies && changedPaths.length === 0 ? ["properties.accessPolicies"] : changedPaths,
+    });
   }
 
   /** A Key Vault system topic event (PascalCase data, as on the wire). */
@@ -80,6 +97,11 @@ export class SandboxChangeFeed {
     const events = this.pending;
     this.pending = [];
     return events;
+  }
+
+  /** Forgets the history so far: setting a world up is not a change anyone made (the drill and tests call it after setup). */
+  clearHistory(): void {
+    this.changes.length = 0;
   }
 
   /** The change history since the sandbox started (oldest first). */

@@ -166,8 +166,8 @@ export class SandboxKeyVault {
   }
 
   /** An ARM write on the vault (firewall, flags, access policies): announced like Azure's system topics would. */
-  private vaultWritten(vault: SandboxVault, operation = "Microsoft.KeyVault/vaults/write"): void {
-    this.feed?.armOperation(operation, operation.endsWith("accessPolicies/write") ? `${vaultId(vault)}/accessPolicies/replace` : vaultId(vault));
+  private vaultWritten(vault: SandboxVault, operation = "Microsoft.KeyVault/vaults/write", changedPaths: string[] = []): void {
+    this.feed?.armOperation(operation, operation.endsWith("accessPolicies/write") ? `${vaultId(vault)}/accessPolicies/replace` : vaultId(vault), changedPaths);
     if (operation.endsWith("accessPolicies/write"))
       this.feed?.vaultEvent("Microsoft.KeyVault.VaultAccessPolicyChanged", vaultId(vault), vault.name, vault.name, "Vault");
   }
@@ -237,17 +237,17 @@ export class SandboxKeyVault {
 
   setPermissionModel(name: string, model: SandboxPermissionModel): void {
     this.requireVault(name).permissionModel = model;
-    this.vaultWritten(this.requireVault(name));
+    this.vaultWritten(this.requireVault(name), undefined, ["properties.enableRbacAuthorization"]);
   }
 
   setPurgeProtection(name: string, on: boolean): void {
     this.requireVault(name).purgeProtection = on;
-    this.vaultWritten(this.requireVault(name));
+    this.vaultWritten(this.requireVault(name), undefined, ["properties.enablePurgeProtection"]);
   }
 
   setSoftDelete(name: string, on: boolean): void {
     this.requireVault(name).softDelete = on;
-    this.vaultWritten(this.requireVault(name));
+    this.vaultWritten(this.requireVault(name), undefined, ["properties.enableSoftDelete"]);
   }
 
   setFirewall(name: string, firewall: SandboxFirewall): void {
@@ -260,7 +260,7 @@ export class SandboxKeyVault {
     if (firewall.bypassAzureServices !== undefined) vault.bypassAzureServices = firewall.bypassAzureServices;
     if (firewall.publicNetworkAccess !== undefined) vault.publicNetworkAccess = firewall.publicNetworkAccess;
     if (firewall.monitorAllowed !== undefined) vault.monitorAllowed = firewall.monitorAllowed;
-    this.vaultWritten(vault);
+    this.vaultWritten(vault, undefined, ["properties.networkAcls.defaultAction", "properties.networkAcls.bypass", "properties.publicNetworkAccess"]);
   }
 
   // --- Keys --------------------------------------------------------------------------------

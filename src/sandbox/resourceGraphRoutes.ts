@@ -3,9 +3,13 @@
  * client speaks it: paging with `$top`/`$skipToken`, the per-user quota headers, and 429 with
  * Retry-After when the quota (15 queries per 5 seconds by default) is spent. It does not parse
  * KQL: it recognises a query over `microsoft.documentdb/databaseaccounts` and answers with
- * the CMK accounts in scope, projected as the monitor's query projects them.
+ * the CMK accounts in scope, projected as the monitor's query projects them; and a `resourcechanges`
+ * query of the catch-up's shape (a changeTime window and a `targetResourceId in (...)` list), answered
+ * from the sandbox's change history, each change visible only `changeLagInMs` after it was made and
+ * for 14 days (docs/azure-behaviour.md).
  */
 import { apiVersionRejection, MAX_TOP } from "./armConventions";
+import type { SandboxResourceChange } from "./changeFeed";
 import type { MatchedRoute, SandboxRequest, SandboxResponse } from "./server";
 
 const RESOURCES_PATH = /^\/providers\/microsoft\.resourcegraph\/resources\/?$/i;
@@ -36,7 +40,16 @@ export interface ResourceGraphQuota {
  */
 export type ResourceGraphStatusMode = "absent" | "stale" | "fresh";
 
+/** Resource Graph keeps resource changes 14 days. */
+const CHANGE_RETENTION_IN_MS = 14 * 24 * 60 * 60_000;
+/**
+ * How late a change shows in `resourcechanges` by default: the docs give no bound, so several
+ * minutes (just inside the catch-up's 5-minute overlap); setChangeLag plays a longer one.
+ */
+export const DEFAULT_CHANGE_LAG_IN_MS = 4 * 60_000;
+
 export class ResourceGraphRoutes {
+  private changeLagInMs = DEFAULT_CHANGE_LAG_IN_MS;
   private quota: ResourceGraphQuota = { queries: 15, windowInMs: 5000 };
   private statusMode: ResourceGraphStatusMode = "absent";
   /** With "stale": each account's status as it was when the mode was set (or when the account first appeared). */
@@ -62,7 +75,14 @@ export class ResourceGraphRoutes {
     /** Every subscription the tenant has (the `resourcecontainers` answer), before access is applied. */
     private readonly subscriptions: () => string[] = () => [],
     private now: () => number = Date.now,
+    /** The sandbox's change history (changeFeed.ts), oldest first. */
+    private readonly changes: () => readonly SandboxResourceChange[] = () => [],
   ) {}
+
+  /** How long after it is made a change appears in `resourcechanges` (0: at once, the kind world). */
+  setChangeLag(ms: number): void {
+    this.changeLagInMs = ms;
+  }
 
   setStatusMode(mode: ResourceGraphStatusMode): void {
     this.statusMode = mode;
@@ -122,6 +142,66 @@ export class ResourceGraphRoutes {
     return { ...row, properties };
   }
 
+  /** `resourcechanges` over the change history: the window, the ids, the lag, the retention, then paged like any answer. */
+  private resourceChanges(
+    query: string,
+    top: number | undefined,
+    skipToken: string | undefined,
+    visible: (subscriptionId: string) => boolean,
+    headers: Record<string, string>,
+  ): SandboxResponse {
+    const window = CHANGE_WINDOW.exec(query);
+    const targets = CHANGE_TARGETS.exec(query);
+    if (!window || !targets || !CHANGE_PROJECTION.test(query)) {
+      return invalidQuery(
+        "The sandbox answers resourcechanges queries only in the catch-up's shape (changeTime window, targetResourceId in (...), its projection).",
+      );
+    }
+    const from = Date.parse(window[1]!.trim());
+    const to = Date.parse(window[2]!.trim());
+    if (!Number.isFinite(from) || !Number.isFinite(to)) return invalidQuery(`Not a datetime: ${window[1]} or ${window[2]}.`);
+    const ids = new Set([...targets[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()));
+    const now = this.now();
+    const token = skipToken ? /^(c\d+):(\d+)$/.exec(Buffer.from(skipToken, "base64").toString("utf8")) : null;
+    let matching = token ? this.results.get(token[1]!) : undefined;
+    const resultId = matching && token ? token[1]! : `c${this.nextResultId++}`;
+    if (!matching) {
+      matching = this.changes()
+        .filter((change) => {
+          const at = Date.parse(change.at);
+          const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(change.targetResourceId)?.[1] ?? "";
+          // Not yet indexed (the lag), past the retention, outside the window, not asked for, or not readable.
+          return (
+            at + this.changeLagInMs <= now &&
+            at >= now - CHANGE_RETENTION_IN_MS &&
+            at > from &&
+            at <= to &&
+            ids.has(change.targetResourceId.toLowerCase()) &&
+            visible(subscriptionId)
+          );
+        })
+        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+        .map((change) => ({
+          changeTime: change.at,
+          targetResourceId: change.targetResourceId.toLowerCase(),
+          changeType: change.changeType,
+          changes: Object.fromEntries(change.changedPaths.map((path) => [path, { propertyChangeType: "Update", changeCategory: "User" }])),
+        })) as unknown as ResourceGraphRow[];
+      this.results.set(resultId, matching);
+      for (const old of this.results.keys()) if (this.results.size > 8) this.results.delete(old);
+    }
+    const offset = token ? Number(token[2]) : 0;
+    const end = offset + (top ?? 100);
+    const page = matching.slice(offset, end);
+    const next = end < matching.length ? Buffer.from(`${resultId}:${end}`).toString("base64") : undefined;
+    if (!next) this.results.delete(resultId);
+    return {
+      status: 200,
+      headers,
+      json: { totalRecords: matching.length, count: page.length, resultTruncated: "false", ...(next ? { $skipToken: next } : {}), data: page, facets: [] },
+    };
+  }
+
   route(request: SandboxRequest): MatchedRoute | undefined {
     if (request.method !== "POST" || !RESOURCES_PATH.test(request.url.pathname)) return undefined;
     return { id: "resource-graph", handle: (fault) => (fault ? faultResponse(fault.status, fault.retryAfterInSeconds, fault.body) : this.query(request)) };
@@ -163,7 +243,8 @@ export class ResourceGraphRoutes {
     const invalid = invalidOptions(body);
     if (invalid) return { status: 400, json: { error: { code: "BadRequest", message: invalid.message, details: [invalid] } } };
     const containers = typeof body.query === "string" && /^\s*resourcecontainers\b[\s\S]*microsoft\.resources\/subscriptions/i.test(body.query);
-    if (typeof body.query !== "string" || (!containers && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
+    const changes = typeof body.query === "string" && /^\s*resourcechanges\b/i.test(body.query);
+    if (typeof body.query !== "string" || (!containers && !changes && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
       return {
         status: 400,
         json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts and subscriptions." } },
@@ -175,6 +256,7 @@ export class ResourceGraphRoutes {
     const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
     const visible = (subscriptionId: string): boolean =>
       !this.hidden.has(subscriptionId.toLowerCase()) && (tenantWide || scope.has(subscriptionId.toLowerCase()));
+    if (/^\s*resourcechanges\b/i.test(body.query)) return this.resourceChanges(body.query, body.options?.$top, body.options?.$skipToken, visible, quotaHeaders);
     if (containers) {
       // The subscriptions in the request's scope that the caller can read: one row each.
       const data = [...new Set(this.subscriptions().map((id) => id.toLowerCase()))]
@@ -228,6 +310,11 @@ export class ResourceGraphRoutes {
   }
 }
 
+/** The window and ids the catch-up's query names (src/domain/resourceChanges.ts); anything else is not a query the sandbox can answer. */
+const CHANGE_WINDOW = /changeTime\s*>\s*datetime\(([^)]+)\)\s+and\s+changeTime\s*<=\s*datetime\(([^)]+)\)/i;
+const CHANGE_TARGETS = /targetResourceId\s+in\s*\(([^)]*)\)/i;
+const CHANGE_PROJECTION = /\|\s*project\s+changeTime\s*,\s*targetResourceId\s*,\s*changeType\s*,\s*changes\s*=\s*properties\.changes\b/i;
+
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What the service refuses before running a query: a `$top` outside 1..1000 (the spec's bounds), a subscription id that is not a GUID. */
@@ -239,6 +326,10 @@ function invalidOptions(body: { subscriptions?: unknown[]; options?: { $top?: un
   const bad = (body.subscriptions ?? []).find((id) => typeof id !== "string" || !GUID.test(id));
   if (bad !== undefined) return { code: "InvalidSubscriptionId", message: `The subscription id '${String(bad)}' is not a valid GUID.` };
   return undefined;
+}
+
+function invalidQuery(message: string): SandboxResponse {
+  return { status: 400, json: { error: { code: "InvalidQuery", message } } };
 }
 
 function faultResponse(status: number, retryAfterInSeconds: number | undefined, body: string | undefined): SandboxResponse {

@@ -179,6 +179,8 @@ export class LocalSandbox {
   readonly resourceGraph = new ResourceGraphRoutes(
     () => this.arm.resourceGraphRows(),
     () => this.arm.subscriptionIds(),
+    Date.now,
+    () => this.changeFeed.history(),
   );
   /** Microsoft.Support: tickets the monitor opens, a subscription without a support plan, a missing role. */
   readonly support = new SupportRoutes(() => this.url);
@@ -264,19 +266,19 @@ export class LocalSandbox {
   /** Changes `properties.defaultIdentity` (not the status: Azure's status lags such changes). */
   setDefaultIdentity(nameOrId: string, defaultIdentity: string): void {
     this.arm.updateAccount(nameOrId, { defaultIdentity });
-    this.accountWritten(nameOrId);
+    this.accountWritten(nameOrId, ["properties.defaultIdentity"]);
   }
 
   /** Changes `properties.keyVaultKeyUri` (not the status). */
   setKeyVaultKeyUri(nameOrId: string, keyVaultKeyUri: string): void {
     this.arm.updateAccount(nameOrId, { keyVaultKeyUri });
-    this.accountWritten(nameOrId);
+    this.accountWritten(nameOrId, ["properties.keyVaultKeyUri"]);
   }
 
   /** A PUT/PATCH of the account, announced as Azure's subscription system topic would. */
-  private accountWritten(nameOrId: string): void {
+  private accountWritten(nameOrId: string, changedPaths: string[]): void {
     const account = this.arm.getAccount(nameOrId);
-    if (account) this.changeFeed.armOperation("Microsoft.DocumentDB/databaseAccounts/write", account.id);
+    if (account) this.changeFeed.armOperation("Microsoft.DocumentDB/databaseAccounts/write", account.id, changedPaths);
   }
 
   /** The vault, key, host and principal an account's key setup points at; undefined for an unparseable URI. */

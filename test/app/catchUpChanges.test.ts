@@ -1,0 +1,158 @@
+/**
+ * The pull catch-up against the sandbox (ARM, Key Vault, Resource Graph's `resourcechanges`, ACS)
+ * and Azurite, with Azure's change events switched off (taken from the sandbox and dropped): a
+ * permission removed from a healthy account is emailed within one CMK_CHANGES_INTERVAL_MINUTES, the
+ * sandbox's Resource Graph showing the change minutes late; overlapping windows and two instances
+ * running at once send nothing twice, and a window past the 14-day retention is clamped and reported.
+ */
+import { createMonitorDeps } from "../../src/composition";
+import { loadConfig } from "../../src/config";
+import { catchUpChanges } from "../../src/app/catchUpChanges";
+import { runCycle } from "../../src/app/runCycle";
+import type { SentEmail } from "../../src/sandbox";
+import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
+import type { Logger } from "../../src/ports/logger";
+import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
+import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+
+const HEALTHY = "Access to the configured customer managed key confirmed.";
+const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+const MINUTE = 60_000;
+const INTERVAL = 15;
+
+let azure: LocalAzure;
+let now = new Date("2026-12-01T09:00:00.000Z");
+const clock = { now: () => now };
+let tables = 0;
+
+beforeAll(async () => {
+  azure = await startLocalAzure();
+  azure.sandbox.setClock(() => now);
+});
+afterAll(async () => {
+  await azure?.stop();
+});
+
+/** One monitor instance; `table` shares the state (and meta) table with another instance. */
+function monitor(subscriptionId: string, table = `catchup${++tables}`): MonitorDeps {
+  const env = sandboxEnvironment(azure.sandbox, azure.azurite, {
+    CMK_SUBSCRIPTION_IDS: subscriptionId,
+    CMK_STATE_TABLE: table,
+    CMK_CHANGES_INTERVAL_MINUTES: String(INTERVAL),
+  });
+  return createMonitorDeps(loadConfig(env), sandboxOverrides(azure.sandbox, { clock, log: quiet, maxRetries: 0 }));
+}
+
+function healthyAccount(name: string, subscriptionId: string, owner: string, principalId: string): string {
+  const id = azure.sandbox.putAccount({
+    name,
+    subscriptionId,
+    resourceGroup: `rg-${name}`,
+    keyVaultKeyUri: `https://kv-${name}.vault.azure.net/keys/cmk`,
+    defaultIdentity: "SystemAssignedIdentity",
+    identity: { type: "SystemAssigned", principalId },
+    tags: { "cmk-owner": owner },
+    status: HEALTHY,
+    keyVault: "match-status",
+  });
+  // Setting the account up (its access policy) is not a change anyone made.
+  azure.sandbox.changeFeed.take();
+  azure.sandbox.changeFeed.clearHistory();
+  return id;
+}
+
+function subjects(address: string): string[] {
+  return azure.sandbox
+    .sentEmails()
+    .filter((e: SentEmail) => e.to.includes(address))
+    .map((e) => e.subject);
+}
+
+/** What the poll timer does every 5 minutes: the cycle, then the catch-up when it is due. */
+async function tick(deps: MonitorDeps) {
+  await runCycle(deps);
+  return catchUpChanges(deps);
+}
+
+describe("change catch-up (events off)", () => {
+  it("permission removed at minute 15 → at-risk email within one interval; later windows and a second instance send nothing more", async () => {
+    const sub = "00000000-0000-0000-0000-00000000d101";
+    const owner = "owner-d101@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000d101";
+    healthyAccount("pay-d101", sub, owner, principal);
+    const table = `catchup${++tables}`;
+    const deps = monitor(sub, table);
+    const other = monitor(sub, table);
+    const start = now;
+    const at = (minute: number) => (now = new Date(start.getTime() + minute * MINUTE));
+
+    // Minute 0: the first poll checks the account and indexes its vault; the first catch-up reads one interval back.
+    expect(await tick(deps)).toMatchObject({ outcome: "done", rows: 0, advanced: true });
+    azure.sandbox.changeFeed.take();
+
+    at(15);
+    azure.sandbox.keyVault.removePermission("kv-pay-d101", principal);
+    // Events off: Event Grid never delivers them.
+    azure.sandbox.changeFeed.take();
+    // Minute 15: due, but Resource Graph does not show the change yet (the sandbox's lag).
+    expect(await tick(deps)).toMatchObject({ outcome: "done", rows: 0 });
+    at(20);
+    expect(await tick(deps)).toMatchObject({ outcome: "not-due" });
+    at(25);
+    expect(await tick(deps)).toMatchObject({ outcome: "not-due" });
+    expect(subjects(owner)).toEqual([]);
+
+    // Minute 30, one interval after the change: the window (10, 30] shows it; both instances run at once.
+    at(30);
+    await runCycle(deps);
+    const [mine, theirs] = await Promise.all([catchUpChanges(deps), catchUpChanges(other)]);
+    expect(subjects(owner)).toEqual(["[CMK at risk] pay-d101: Default identity lacks permission on the key"]);
+    // Exactly one moved the watermark (ETag-guarded); the other's advance was refused, not overwritten.
+    expect([mine.advanced, theirs.advanced].sort()).toEqual([false, true]);
+    // Between them, one re-check and one email: the other found the account claimed or its warning recorded.
+    expect(mine.recheck.atRiskEmails + theirs.recheck.atRiskEmails).toBe(1);
+
+    // Minute 45: the next window overlaps the last by 5 minutes; the change is past it, nothing is re-checked.
+    at(45);
+    expect(await tick(deps)).toMatchObject({ outcome: "done", relevant: 0 });
+    expect(subjects(owner)).toHaveLength(1);
+    expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(owner))).toHaveLength(0);
+  });
+
+  it("a window replayed over the same change re-checks nothing and sends nothing", async () => {
+    const sub = "00000000-0000-0000-0000-00000000d201";
+    const owner = "owner-d201@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000d201";
+    healthyAccount("pay-d201", sub, owner, principal);
+    const deps = monitor(sub);
+    const start = now;
+    await tick(deps);
+    now = new Date(start.getTime() + 1 * MINUTE);
+    azure.sandbox.keyVault.removePermission("kv-pay-d201", principal);
+    azure.sandbox.changeFeed.take();
+    now = new Date(start.getTime() + 16 * MINUTE);
+    expect((await catchUpChanges(deps)).recheck).toMatchObject({ rechecked: 1, atRiskEmails: 1 });
+
+    // The watermark put back (a restored row, a crash before the advance): the same window is read again.
+    const read = await deps.changes!.watermark.readChangeWatermark();
+    expect(await deps.changes!.watermark.advanceChangeWatermark(read, start.toISOString())).toBe(true);
+    const replay = await catchUpChanges(deps);
+    // The change is read again and coalesced by the re-check claim: no probe, no email.
+    expect(replay).toMatchObject({ outcome: "done", relevant: 1, recheck: { rechecked: 0, coalesced: 1, atRiskEmails: 0 } });
+    expect(subjects(owner)).toHaveLength(1);
+  });
+
+  it("a watermark older than the 14-day retention is clamped and the gap reported on the heartbeat", async () => {
+    const sub = "00000000-0000-0000-0000-00000000d301";
+    healthyAccount("pay-d301", sub, "owner-d301@contoso.com", "5c0ffee0-0000-4000-8000-00000000d301");
+    const deps = monitor(sub);
+    await runCycle(deps);
+    // The app was stopped for 20 days.
+    const read = await deps.changes!.watermark.readChangeWatermark();
+    await deps.changes!.watermark.advanceChangeWatermark(read, new Date(now.getTime() - 20 * 24 * 60 * MINUTE).toISOString());
+    const outcome = await catchUpChanges(deps);
+    const oldest = new Date(now.getTime() - 14 * 24 * 60 * MINUTE).toISOString();
+    expect(outcome.window).toEqual({ from: oldest, to: now.toISOString(), clamped: true });
+    expect((await deps.heartbeat.lastCycle())?.changeCatchUp).toEqual({ watermark: now.toISOString(), gapBefore: oldest });
+  });
+});
