@@ -302,11 +302,18 @@ function hhmm(start: Date, minute: number): string {
   return new Date(start.getTime() + minute * 60_000).toISOString().slice(11, 16);
 }
 
-/** How long after the change each at-risk warning went out, pushed by a change event or found by a poll. */
+/** How long after the change each at-risk warning went out: pushed by a change event, found by the catch-up, or by a poll. */
 function atRiskLine(s: DrillSummary): string {
   const { push, poll } = s.atRiskWarnings;
-  if (push.count + poll.count === 0) return "no at-risk warning";
+  const catchUp = s.atRiskWarnings["catch-up"];
+  if (push.count + catchUp.count + poll.count === 0) return "no at-risk warning";
   const part = (figures: AtRiskFigures, how: string): string =>
     `${figures.count} ${how}, ${figures.meanMinutesAfterChange} min after the change on average (at most ${figures.maxMinutesAfterChange})`;
-  return [push.count > 0 ? part(push, "pushed by Azure's change events") : "", poll.count > 0 ? part(poll, "found by a poll") : ""].filter(Boolean).join("; ");
+  return [
+    push.count > 0 ? part(push, "pushed by Azure's change events") : "",
+    catchUp.count > 0 ? part(catchUp, "found by catch-up (Resource Graph resourcechanges)") : "",
+    poll.count > 0 ? part(poll, "found by a poll") : "",
+  ]
+    .filter(Boolean)
+    .join("; ");
 }

@@ -3,6 +3,7 @@
  * SDK clients against the local ARM/ACS sandbox, state in Azurite. Only the clock is fake, so
  * hours of polling take seconds.
  */
+import { catchUpChanges } from "../app/catchUpChanges";
 import { handleChangeEvent } from "../app/handleChangeEvent";
 import { recordDeliveryReport } from "../app/recordDeliveryReport";
 import { createMonitorDeps } from "../composition";
@@ -15,7 +16,7 @@ import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
 import { applySandboxChange } from "./sandboxEvents";
 import { eventChange, type SandboxChange, type Scenario, type ScenarioEvent } from "./scenario";
-import { MESSAGE_KINDS, summarize, type DrillIncident, type DrillSummary, type TimelineEntry } from "./timeline";
+import { MESSAGE_KINDS, summarize, type AtRiskVia, type DrillIncident, type DrillSummary, type TimelineEntry } from "./timeline";
 import { WarningWatch } from "./warningWatch";
 import type { Clock } from "../ports/clock";
 import type { Logger } from "../ports/logger";
@@ -196,8 +197,9 @@ class DrillRun {
       this.accountIds.set(account.name, this.sandbox.putAccount({ ...spec, keyVault: keyVault ?? "match-status" }));
       this.noteStatus(account.name, account.status);
     }
-    // Setting the world up is not a change anyone made.
+    // Setting the world up is not a change anyone made: no event, nothing in resourcechanges.
     this.sandbox.changeFeed.take();
+    this.sandbox.changeFeed.clearHistory();
 
     for (const minute of this.moments()) {
       this.minute = minute;
@@ -317,6 +319,12 @@ class DrillRun {
     // The daily checks of healthy accounts ran in the same cycle, before its emails went out.
     for (const entry of (await this.warningWatch?.changes()) ?? []) this.push(entry);
     await this.collectEmails();
+    // Then, as the timer function does, the resourcechanges catch-up when it is due (every CMK_CHANGES_INTERVAL_MINUTES).
+    const catchUp = await catchUpChanges(this.deps);
+    if (catchUp.recheck.rechecked > 0) {
+      for (const entry of (await this.warningWatch?.changes()) ?? []) this.push(entry);
+      await this.collectEmails("catch-up");
+    }
     await this.sandbox.acs.deliveryReports.deliverPending();
   }
 
@@ -404,7 +412,7 @@ class DrillRun {
   }
 
   /** `via`: how the at-risk emails among them were found ("push": a change event's re-check). */
-  private async collectEmails(via: "push" | "poll" = "poll"): Promise<void> {
+  private async collectEmails(via: AtRiskVia = "poll"): Promise<void> {
     this.collectTickets();
     const delivered = this.sandbox.sentEmails();
     const fresh = delivered.slice(this.emailsSeen).map((email) => {

@@ -68,8 +68,8 @@ export interface TimelineEntry {
   severity?: WarningSeverity;
   /** warning, warning-resolved: the finding's headline, e.g. "Key expires in 12 days". */
   title?: string;
-  /** At-risk emails: "push" when a change event's re-check found it, "poll" when a poll's daily check did. */
-  via?: "push" | "poll";
+  /** At-risk emails: "push" when a change event's re-check found it, "catch-up" when the resourcechanges catch-up's did, "poll" when a poll's daily check did. */
+  via?: AtRiskVia;
   /** Warning-digest emails: the accounts the digest reports on (current and resolved findings). */
   accounts?: string[];
   /** support-ticket: the ticket the monitor filed in the sandbox (CMK_SUPPORT_TICKETS=create). */
@@ -130,8 +130,11 @@ export interface DrillSummary {
   /** Engine warnings and ignored scenario events; see `warnings` in the result. */
   warnings: number;
   /** At-risk warnings (not their "resolved"), minutes from the scenario's change behind each to its email, by how the monitor heard of it. */
-  atRiskWarnings: { push: AtRiskFigures; poll: AtRiskFigures };
+  atRiskWarnings: Record<AtRiskVia, AtRiskFigures>;
 }
+
+/** How the monitor heard of the change behind an at-risk email. */
+export type AtRiskVia = "push" | "catch-up" | "poll";
 
 export interface AtRiskFigures {
   count: number;
@@ -186,7 +189,7 @@ export function summarize(input: {
 
 /** From the last change to the account at or before each at-risk email; an email with no change before it (a fact true from the start) is left out. */
 function atRiskFigures(emails: readonly TimelineEntry[], changes: ReadonlyArray<{ atMinute: number; account: string }>): DrillSummary["atRiskWarnings"] {
-  const delays: Record<"push" | "poll", number[]> = { push: [], poll: [] };
+  const delays: Record<AtRiskVia, number[]> = { push: [], "catch-up": [], poll: [] };
   for (const email of emails) {
     if (email.kind !== "at-risk" || !email.subject?.startsWith("[CMK at risk]")) continue;
     const change = changes.filter((c) => c.account === email.account && c.atMinute <= email.atMinute).at(-1);
@@ -197,7 +200,7 @@ function atRiskFigures(emails: readonly TimelineEntry[], changes: ReadonlyArray<
     meanMinutesAfterChange: mean(values),
     maxMinutesAfterChange: values.length === 0 ? null : Math.max(...values),
   });
-  return { push: figures(delays.push), poll: figures(delays.poll) };
+  return { push: figures(delays.push), "catch-up": figures(delays["catch-up"]), poll: figures(delays.poll) };
 }
 
 /** Rounded to a tenth of a minute: finer is noise at poll granularity. */
