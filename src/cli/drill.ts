@@ -13,7 +13,7 @@ import { defaultScenarioPath, loadScenario, ScenarioError, type Scenario } from 
 import { writeOutbox, type WrittenOutbox } from "../drill/outbox";
 import { processIo, type CliIo } from "./io";
 
-export const DRILL_USAGE = "usage: cmk-monitor drill [--scenario FILE] [--json] [--outbox DIR] [--serve [--port N]]";
+export const DRILL_USAGE = "usage: cmk-monitor drill [--scenario FILE] [--change-events on|off] [--json] [--outbox DIR] [--serve [--port N]]";
 
 const DRILL_HELP = `${DRILL_USAGE}
 
@@ -25,6 +25,10 @@ behind it (key, vault, permission, DNS, firewall, identity, key URI).
 
   --scenario FILE  a scenario JSON file (docs/scenarios.md); default: the built-in fire drill,
                    scenarios/fire-drill.json
+  --change-events on|off
+                   off: no Azure change event reaches the monitor for the whole run (as if the
+                   Event Grid subscriptions were not deployed), so changes are found by the
+                   Resource Graph resourcechanges catch-up; default: as the scenario says
   --json           print one JSON document (timeline, incidents, summary) instead of text
   --outbox DIR     where to write every email as .eml and .html (default: ./outbox); earlier
                    drill emails in DIR are replaced, other files are left alone
@@ -49,6 +53,7 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
       allowPositionals: false,
       options: {
         scenario: { type: "string" },
+        "change-events": { type: "string" },
         json: { type: "boolean" },
         outbox: { type: "string" },
         serve: { type: "boolean" },
@@ -69,6 +74,11 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
     io.stderr(`cmk-monitor drill: --port takes a port number from 0 to 65535 and goes with --serve.\n${DRILL_USAGE}`);
     return 1;
   }
+  const changeEvents = parsed.values["change-events"];
+  if (changeEvents !== undefined && changeEvents !== "on" && changeEvents !== "off") {
+    io.stderr(`cmk-monitor drill: --change-events takes on or off.\n${DRILL_USAGE}`);
+    return 1;
+  }
   const cwd = options.cwd ?? process.cwd();
   const scenarioFile = parsed.values.scenario !== undefined ? path.resolve(cwd, parsed.values.scenario) : defaultScenarioPath();
   const scenarioLabel = parsed.values.scenario ?? displayPath(scenarioFile, cwd);
@@ -84,6 +94,8 @@ export async function runDrill(args: string[], io: CliIo, options: DrillCliOptio
     return 1;
   }
 
+  // "on" keeps the scenario's own per-account switches; "off" switches every event off for the run.
+  if (changeEvents === "off") scenario = { ...scenario, changeEvents: "off" };
   const progress = createProgressReporter(options.progress ?? stderrProgress(io));
   const result = await runScenario(scenario, { onProgress: progress, keepRunning: parsed.values.serve === true });
   const outbox = await writeOutbox(path.resolve(cwd, parsed.values.outbox ?? "outbox"), result.emails, scenario.durationMinutes);

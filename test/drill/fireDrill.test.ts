@@ -532,6 +532,8 @@ describe("escalation and resolution", () => {
       // Seven at-risk warnings pushed by change events, each in the minute of its change; archive-db's found by the first poll.
       atRiskWarnings: {
         push: { count: 7, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
+        // The catch-up reads the same changes later and finds every re-check already done.
+        "catch-up": { count: 0, meanMinutesAfterChange: null, maxMinutesAfterChange: null },
         poll: { count: 1, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
       },
       warnings: 0,
