@@ -77,11 +77,13 @@ describe("arguments", () => {
     // A bare file name is a common slip for --scenario FILE.
     [["x.json"], /Unexpected argument 'x.json'/],
     [["--scenario"], /--scenario <value>' argument missing/],
+    // Only on or off: anything else would silently run with the scenario's own setting.
+    [["--change-events", "no"], /--change-events takes on or off/],
   ])("%j is refused with the usage", async (args, message) => {
     const { code, err } = await drill(args);
     expect(code).toBe(1);
     expect(err).toMatch(message);
-    expect(err).toContain("usage: cmk-monitor drill [--scenario FILE] [--json] [--outbox DIR]");
+    expect(err).toContain("usage: cmk-monitor drill [--scenario FILE] [--change-events on|off] [--json] [--outbox DIR]");
   });
 
   it("--help explains the command", async () => {
