@@ -55,6 +55,15 @@ describe("TableFleetIndex.accountsFor", () => {
   });
 });
 
+describe("TableFleetIndex.watchedResourceIds", () => {
+  it("names every indexed account and each vault whose id is known, once, normalized", async () => {
+    // The shared vault once for its two accounts; lonely-db's vault has no ARM id, so the catch-up cannot ask about it.
+    expect(await index.watchedResourceIds()).toEqual(
+      [account("billing-db"), account("lonely-db"), account("orders-db"), VAULT_ID].map((id) => id.toLowerCase()).sort(),
+    );
+  });
+});
+
 describe("TableFleetIndex.claimRecheck", () => {
   it("one re-check per change: later events for the same change are covered, a newer change is not", async () => {
     const id = account("orders-db");
