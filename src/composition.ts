@@ -264,6 +264,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     emailStatusRatePerHour: config.emailStatusRatePerHour,
     ...(config.acsResourceId ? { acsResourceId: config.acsResourceId } : {}),
     changesIntervalInMinutes: config.changesIntervalInMinutes,
+    riskCheckIntervalInMinutes: config.riskCheckIntervalInMinutes,
   };
   return {
     accounts,

@@ -409,6 +409,7 @@ export type MonitorSettings = Pick<
   | "emailStatusRatePerHour"
   | "acsResourceId"
   | "changesIntervalInMinutes"
+  | "riskCheckIntervalInMinutes"
 >;
 
 /** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */

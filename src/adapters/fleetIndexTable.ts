@@ -56,6 +56,19 @@ export class TableFleetIndex implements FleetIndex {
     return [...ids].sort();
   }
 
+  async vaults(): Promise<Array<{ vaultName: string; accountIds: string[] }>> {
+    await this.store.ensureTable();
+    const byVault = new Map<string, string[]>();
+    for await (const row of this.table.listEntities<TableEntity<{ accountId: string; vaultName: string }>>({
+      queryOptions: { filter: odata`PartitionKey eq ${ACCOUNTS_PARTITION}` },
+    })) {
+      if (!row.vaultName || !row.accountId) continue;
+      const name = row.vaultName.toLowerCase();
+      byVault.set(name, [...(byVault.get(name) ?? []), normalizeResourceId(row.accountId)]);
+    }
+    return [...byVault].sort(([a], [b]) => a.localeCompare(b)).map(([vaultName, ids]) => ({ vaultName, accountIds: ids.sort() }));
+  }
+
   async accountsFor(targets: readonly ChangeTarget[]): Promise<string[]> {
     await this.store.ensureTable();
     const found = new Set<string>();

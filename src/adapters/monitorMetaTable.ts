@@ -23,6 +23,7 @@ const POISON_ROW = "poison-work-items";
 const SINCE_ROW = "monitoring-since";
 const DELIVERY_ROW = "delivery-reports";
 const WATERMARK_ROW = "change-watermark";
+const KEY_RISK_ROW = "key-risk-check";
 /** Undelivered escalations kept on the delivery row: the newest, enough for an operator to act on. */
 const MAX_UNDELIVERED = 25;
 /** An undelivered escalation older than this leaves the list (a newer escalation would be reported on its own). */
@@ -111,9 +112,26 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, Delive
     return watermark ? { changeCatchUp: { watermark, ...(gapBefore ? { gapBefore } : {}) } } : {};
   }
 
-  async readChangeWatermark(): Promise<ChangeWatermarkRead> {
+  readChangeWatermark(): Promise<ChangeWatermarkRead> {
+    return this.readMark(WATERMARK_ROW);
+  }
+
+  advanceChangeWatermark(read: ChangeWatermarkRead, to: string, gapBefore?: string): Promise<boolean> {
+    // A gap stays reported until a newer one replaces it: the changes before it were still never read.
+    return this.writeMark(WATERMARK_ROW, read, { watermark: to, gapBefore: gapBefore ?? read.gapBefore ?? "" });
+  }
+
+  readKeyRiskCheck(): Promise<ChangeWatermarkRead> {
+    return this.readMark(KEY_RISK_ROW);
+  }
+
+  recordKeyRiskCheck(read: ChangeWatermarkRead, at: string): Promise<boolean> {
+    return this.writeMark(KEY_RISK_ROW, read, { watermark: at });
+  }
+
+  private async readMark(rowKey: string): Promise<ChangeWatermarkRead> {
     await this.ensureTable();
-    const row = await this.getRow(WATERMARK_ROW);
+    const row = await this.getRow(rowKey);
     if (!row) return {};
     return {
       etag: String(row.etag),
@@ -122,16 +140,16 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, Delive
     };
   }
 
-  async advanceChangeWatermark(read: ChangeWatermarkRead, to: string, gapBefore?: string): Promise<boolean> {
+  /** Writes the row only from the version `read` saw (or creates it); false when another instance wrote it since. */
+  private async writeMark(rowKey: string, read: ChangeWatermarkRead, fields: Record<string, string>): Promise<boolean> {
     await this.ensureTable();
-    // A gap stays reported until a newer one replaces it: the changes before it were never read.
-    const entity = { partitionKey: PARTITION, rowKey: WATERMARK_ROW, watermark: to, gapBefore: gapBefore ?? read.gapBefore ?? "" };
+    const entity = { partitionKey: PARTITION, rowKey, ...fields };
     try {
       if (read.etag) await this.table.updateEntity(entity, "Replace", { etag: read.etag });
       else await this.table.createEntity(entity);
       return true;
     } catch (error) {
-      // Another instance moved it since this one read it: not retried, its window covered this one's start.
+      // Not retried: the other instance's run covered this one's.
       const status = statusCodeOf(error);
       if (status === 409 || status === 412) return false;
       throw error;

@@ -4,6 +4,7 @@
  * hours of polling take seconds.
  */
 import { catchUpChanges } from "../app/catchUpChanges";
+import { recheckVaultKeys } from "../app/recheckVaultKeys";
 import { handleChangeEvent } from "../app/handleChangeEvent";
 import { recordDeliveryReport } from "../app/recordDeliveryReport";
 import { createMonitorDeps } from "../composition";
@@ -321,7 +322,8 @@ class DrillRun {
     await this.collectEmails();
     // Then, as the timer function does, the resourcechanges catch-up when it is due (every CMK_CHANGES_INTERVAL_MINUTES).
     const catchUp = await catchUpChanges(this.deps);
-    if (catchUp.recheck.rechecked > 0) {
+    const keys = await recheckVaultKeys(this.deps);
+    if (catchUp.recheck.rechecked + keys.recheck.rechecked > 0) {
       for (const entry of (await this.warningWatch?.changes()) ?? []) this.push(entry);
       await this.collectEmails("catch-up");
     }

@@ -25,6 +25,8 @@ export interface FleetIndex {
    * whose id the probes found (normalized, each once).
    */
   watchedResourceIds(): Promise<string[]>;
+  /** Each indexed vault (by lowercase name) with its accounts' normalized ids, sorted: the per-vault key re-read's work list. */
+  vaults(): Promise<Array<{ vaultName: string; accountIds: string[] }>>;
   /** Normalized ids of the indexed accounts the targets can affect. */
   accountsFor(targets: readonly ChangeTarget[]): Promise<string[]>;
   /**

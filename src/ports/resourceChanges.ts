@@ -33,4 +33,8 @@ export interface ChangeWatermark {
    * instance did: its window ran meanwhile, and the next run starts from whatever it stored.
    */
   advanceChangeWatermark(read: ChangeWatermarkRead, to: string, gapBefore?: string): Promise<boolean>;
+  /** When the per-vault key re-read last ran (`watermark`), with the version for the guarded record. */
+  readKeyRiskCheck(): Promise<ChangeWatermarkRead>;
+  /** Records a key re-read started at `at`, if nobody recorded one since `read`; false when another instance did (it covers this interval). */
+  recordKeyRiskCheck(read: ChangeWatermarkRead, at: string): Promise<boolean>;
 }

@@ -382,15 +382,17 @@ describe("warnings before revocation", () => {
       [60, "telemetry-db", "vault-deleted", "critical"],
       [65, "shipping-db", "identity-lacks-permission", "critical"],
     ]);
-    // Liam moved the expiry at 150; Tuesday's first check (00:00, minute 180) finds it gone, and the pushed findings of the accounts fixed since.
+    // The hourly per-vault key re-read (CMK_RISK_CHECK_INTERVAL_MINUTES) at 23:00 re-checks catalog-db and loyalty-db, healthy
+    // again since 95 and 90, and finds their pushed findings gone. Liam moved the expiry at 150; Tuesday's first check
+    // (00:00, minute 180) finds it gone, and the pushed findings of the accounts fixed since.
     expect(doc.timeline.filter((e) => e.type === "warning-resolved").map((e) => [e.atMinute, e.account, e.finding])).toEqual([
-      [180, "catalog-db", "default-identity-invalid"],
+      [120, "catalog-db", "default-identity-invalid"],
+      [120, "loyalty-db", "identity-lacks-permission"],
       [180, "reports-db", "identity-lacks-permission"],
       [180, "reports-db", "firewall-blocks-trusted-services"],
       [180, "telemetry-db", "vault-deleted"],
       [180, "shipping-db", "identity-lacks-permission"],
       [180, "sessions-db", "key-expires-soon"],
-      [180, "loyalty-db", "identity-lacks-permission"],
     ]);
   });
 

@@ -21,6 +21,16 @@ export class MemoryFleetIndex implements FleetIndex {
     return [...ids].sort();
   }
 
+  async vaults(): Promise<Array<{ vaultName: string; accountIds: string[] }>> {
+    const byVault = new Map<string, string[]>();
+    for (const [id, entry] of this.entries) {
+      if (!entry.vaultName) continue;
+      const name = entry.vaultName.toLowerCase();
+      byVault.set(name, [...(byVault.get(name) ?? []), id]);
+    }
+    return [...byVault].sort(([a], [b]) => a.localeCompare(b)).map(([vaultName, ids]) => ({ vaultName, accountIds: ids.sort() }));
+  }
+
   async accountsFor(targets: readonly ChangeTarget[]): Promise<string[]> {
     const found = new Set<string>();
     for (const [id, entry] of this.entries) {
