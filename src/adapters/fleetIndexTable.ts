@@ -115,6 +115,20 @@ export class TableFleetIndex implements FleetIndex {
     }
   }
 
+  async releaseRecheck(accountId: string, claimedAt: Date): Promise<void> {
+    await this.store.ensureTable();
+    const partitionKey = partitionKeyFor(accountId);
+    const row = await this.get(partitionKey, RECHECK_ROW);
+    if (!row || String(row.startedAt) !== claimedAt.toISOString()) return;
+    try {
+      await this.table.deleteEntity(partitionKey, RECHECK_ROW, { etag: row.etag });
+    } catch (error) {
+      // Someone claimed it meanwhile (412) or released it (404): theirs stands.
+      const status = statusCodeOf(error);
+      if (status !== 404 && status !== 412) throw error;
+    }
+  }
+
   private async accountsIn(partition: string): Promise<string[]> {
     const ids: string[] = [];
     for await (const row of this.table.listEntities<TableEntity<{ accountId: string }>>({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } })) {

@@ -29,6 +29,8 @@ export interface CatchUpOutcome {
   recheck: RecheckOutcome;
   /** False when another instance moved the watermark meanwhile (its window covered this one's start). */
   advanced: boolean;
+  /** Where the watermark was moved to: the window's end, or the earliest change whose account could not be read. */
+  watermark?: string;
 }
 
 const NO_RECHECK: RecheckOutcome = { accounts: 0, rechecked: 0, coalesced: 0, skipped: 0, failed: 0, atRiskEmails: 0 };
@@ -65,11 +67,13 @@ async function catchUp(deps: MonitorDeps): Promise<CatchUpOutcome> {
     if (change.relevant) changes.push({ targets: [change.target], changedAt: change.changeTime });
   }
   const recheck = changes.length > 0 ? await recheckChanged(deps, changes, "catch-up") : NO_RECHECK;
-  const advanced = await deps.changes.watermark.advanceChangeWatermark(read, window.to, window.clamped ? window.from : undefined);
+  // An account that could not be read holds the watermark at its change: the next run (due at once) reads it again.
+  const to = recheck.firstFailedChange !== undefined && recheck.firstFailedChange < window.to ? recheck.firstFailedChange : window.to;
+  const advanced = await deps.changes.watermark.advanceChangeWatermark(read, to, window.clamped ? window.from : undefined);
   deps.log.info(
     `cmk-monitor: change catch-up ${window.from} → ${window.to}: ${rows.length} change(s), ${changes.length} watched, ${recheck.accounts} account(s), ` +
       `${recheck.rechecked} re-checked, ${recheck.coalesced} already covered, ${recheck.failed} unreadable, ${recheck.atRiskEmails} at-risk email(s)` +
       (advanced ? "" : "; watermark left to the instance that moved it meanwhile"),
   );
-  return { outcome: "done", window, rows: rows.length, relevant: changes.length, recheck, advanced };
+  return { outcome: "done", window, rows: rows.length, relevant: changes.length, recheck, advanced, watermark: to };
 }

@@ -34,8 +34,10 @@ export interface ChangeEventOutcome {
   coalesced: number;
   /** Not healthy (the poll cycle owns incidents) or no longer there. */
   skipped: number;
-  /** Could not be read from ARM: the daily check covers them, and the catch-up keeps its watermark so it asks again. */
+  /** Could not be read from ARM: their claims are given back, and the catch-up holds its watermark at the earliest such change. */
   failed: number;
+  /** The earliest change time among the accounts that could not be read. */
+  firstFailedChange?: string;
   /** At-risk emails recorded by the re-checks. */
   atRiskEmails: number;
 }
@@ -99,14 +101,21 @@ export async function recheckChanged(deps: MonitorDeps, changes: readonly Change
   let coalesced = 0;
   let skipped = 0;
   let failed = 0;
+  let firstFailedChange: string | undefined;
   await mapWithConcurrency([...latest], ACCOUNTS_IN_PARALLEL, async ([accountId, changedAt]) => {
     if (!(await deps.fleetIndex.claimRecheck(accountId, changedAt, ctx.now))) {
       coalesced += 1;
       return;
     }
     const item = await dueItem(ctx, accountId);
-    if (item === "failed") failed += 1;
-    else if (item) due.push(item);
+    if (item === "failed") {
+      failed += 1;
+      if (firstFailedChange === undefined || changedAt < firstFailedChange) firstFailedChange = changedAt;
+      // Not re-checked after all: a later event or the catch-up's next window may claim it again.
+      await deps.fleetIndex.releaseRecheck(accountId, ctx.now).catch((error: unknown) => {
+        deps.log.warn(`cmk-monitor: could not release the re-check claim of ${accountId}: ${describeFailure(error).message}`);
+      });
+    } else if (item) due.push(item);
     else skipped += 1;
   });
   const emailsBefore = ctx.stats.atRiskWarningsRecorded;
@@ -116,7 +125,7 @@ export async function recheckChanged(deps: MonitorDeps, changes: readonly Change
   }
   const atRiskEmails = ctx.stats.atRiskWarningsRecorded - emailsBefore;
   if (atRiskEmails > 0) await sendAtRisk(ctx, due);
-  return { accounts: latest.size, rechecked: due.length, coalesced, skipped, failed, atRiskEmails };
+  return { accounts: latest.size, rechecked: due.length, coalesced, skipped, failed, atRiskEmails, ...(firstFailedChange ? { firstFailedChange } : {}) };
 }
 
 /** The account as ARM shows it now (a key URI or identity may just have changed), if it is still healthy; "failed" if it could not be read. */

@@ -34,4 +34,9 @@ export interface FleetIndex {
    * re-check started at or after the change (it sees it), or another caller just claimed it. ETag-guarded.
    */
   claimRecheck(accountId: string, changedAt: string, now: Date): Promise<boolean>;
+  /**
+   * Gives back a claim whose re-check could not read the account (the claim made at `claimedAt`), so a
+   * later event or the catch-up's next window may claim it again; a newer claim is left alone.
+   */
+  releaseRecheck(accountId: string, claimedAt: Date): Promise<void>;
 }

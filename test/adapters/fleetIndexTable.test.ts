@@ -82,4 +82,18 @@ describe("TableFleetIndex.claimRecheck", () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => index.claimRecheck(id, "2026-12-01T10:00:00.000Z", now)));
     expect(results.filter(Boolean)).toHaveLength(1);
   });
+
+  it("a released claim can be claimed again for the same change; a newer claim is not released", async () => {
+    const id = account("lonely-db");
+    const change = "2026-12-01T11:00:00.000Z";
+    const first = new Date("2026-12-01T11:00:05.000Z");
+    expect(await index.claimRecheck(id, change, first)).toBe(true);
+    // The re-check could not read the account: its claim is given back, and the same change is claimed again.
+    await index.releaseRecheck(id, first);
+    const second = new Date("2026-12-01T11:05:00.000Z");
+    expect(await index.claimRecheck(id, change, second)).toBe(true);
+    // A stale release (the first claim's time) leaves the newer claim in place.
+    await index.releaseRecheck(id, first);
+    expect(await index.claimRecheck(id, change, new Date("2026-12-01T11:06:00.000Z"))).toBe(false);
+  });
 });

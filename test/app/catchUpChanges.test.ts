@@ -142,6 +142,32 @@ describe("change catch-up (events off)", () => {
     expect(subjects(owner)).toHaveLength(1);
   });
 
+  it("an account that cannot be read holds the watermark at its change; the next run re-checks it and warns once", async () => {
+    const sub = "00000000-0000-0000-0000-00000000d401";
+    const owner = "owner-d401@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000d401";
+    healthyAccount("pay-d401", sub, owner, principal);
+    const deps = monitor(sub);
+    const start = now;
+    await tick(deps);
+    now = new Date(start.getTime() + 1 * MINUTE);
+    const changedAt = now.toISOString();
+    azure.sandbox.keyVault.removePermission("kv-pay-d401", principal);
+    azure.sandbox.changeFeed.take();
+
+    // ARM fails the account's GET once: the change is read but the account is not re-checked.
+    now = new Date(start.getTime() + 16 * MINUTE);
+    azure.sandbox.injectFault({ route: "arm-get", status: 503, times: 1 });
+    const failed = await catchUpChanges(deps);
+    expect(failed).toMatchObject({ relevant: 1, recheck: { rechecked: 0, failed: 1, atRiskEmails: 0 }, watermark: changedAt });
+    expect(subjects(owner)).toEqual([]);
+
+    // One interval after the held watermark, the window starts before the change again; its claim was given back.
+    now = new Date(start.getTime() + 31 * MINUTE);
+    expect(await catchUpChanges(deps)).toMatchObject({ relevant: 1, recheck: { rechecked: 1, failed: 0, atRiskEmails: 1 }, watermark: now.toISOString() });
+    expect(subjects(owner)).toHaveLength(1);
+  });
+
   it("a watermark older than the 14-day retention is clamped and the gap reported on the heartbeat", async () => {
     const sub = "00000000-0000-0000-0000-00000000d301";
     healthyAccount("pay-d301", sub, "owner-d301@contoso.com", "5c0ffee0-0000-4000-8000-00000000d301");

@@ -48,6 +48,11 @@ export class MemoryFleetIndex implements FleetIndex {
     return [...found];
   }
 
+  async releaseRecheck(accountId: string, claimedAt: Date): Promise<void> {
+    const key = normalizeResourceId(accountId);
+    if (this.rechecks.get(key) === claimedAt.toISOString()) this.rechecks.delete(key);
+  }
+
   async claimRecheck(accountId: string, changedAt: string, now: Date): Promise<boolean> {
     const key = normalizeResourceId(accountId);
     const started = this.rechecks.get(key);
