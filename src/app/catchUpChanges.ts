@@ -1,6 +1,6 @@
 /**
  * The pull catch-up (issue 18 item 2): every CMK_CHANGES_INTERVAL_MINUTES, one Resource Graph
- * `resourcechanges` query for the fleet's vaults and accounts since the shared watermark, so a change
+ * `resourcechanges` query (one per 500 ids) for the fleet's vaults and accounts since the shared watermark, so a change
  * whose event never arrived (not subscribed, lost, switched off) still sets off a re-check within one
  * interval. The changes end in the same coalesced re-check as a change event (`recheckChanged`).
  *
@@ -10,7 +10,7 @@
  * starts 5 minutes before the watermark, for changes Resource Graph shows late; re-reading them is
  * harmless, a re-check started after a change is not repeated and at-risk keys allow one email each.
  */
-import { buildResourceChangesQuery, changeWindow, readResourceChange, type ChangeWindow } from "../domain/resourceChanges";
+import { buildResourceChangesQueries, changeWindow, readResourceChange, type ChangeWindow, type ResourceChangeRow } from "../domain/resourceChanges";
 import { withCallDeadline } from "../ports/callDeadline";
 import { INVOCATION_BUDGET_IN_MS } from "../pipeline/cycleContext";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
@@ -57,10 +57,11 @@ async function catchUp(deps: MonitorDeps): Promise<CatchUpOutcome> {
       `cmk-monitor: change catch-up: the last window ended at ${read.watermark}, beyond Resource Graph's 14-day change retention; changes before ${window.from} are not read (the daily checks cover them)`,
     );
   }
-  const query = buildResourceChangesQuery(window, await deps.fleetIndex.watchedResourceIds());
+  const queries = buildResourceChangesQueries(window, await deps.fleetIndex.watchedResourceIds());
   const scope = { subscriptionIds: deps.settings.subscriptionIds, managementGroups: deps.settings.managementGroups };
   // Throws on a failed or partial answer: the watermark stays, and the next run reads the window again.
-  const rows = query ? (await deps.changes.source.queryChanges(query, scope)).rows : [];
+  const rows: ResourceChangeRow[] = [];
+  for (const query of queries) rows.push(...(await deps.changes.source.queryChanges(query, scope)).rows);
   const changes: ChangeToRecheck[] = [];
   for (const row of rows) {
     const change = readResourceChange(row);

@@ -71,6 +71,20 @@ export function buildResourceChangesQuery(window: ChangeWindow, resourceIds: rea
   ].join("\n");
 }
 
+/**
+ * Ids named in one query. Resource Graph documents no limit on a query's text, so a fleet's thousands
+ * of ids are split (assumed: a limit exists and is not far above this; each id is about 150 characters).
+ */
+export const MAX_IDS_PER_CHANGE_QUERY = 500;
+
+/** The window's queries: the fleet's ids, deduplicated and sorted, MAX_IDS_PER_CHANGE_QUERY to a query. */
+export function buildResourceChangesQueries(window: ChangeWindow, resourceIds: readonly string[]): string[] {
+  const ids = [...new Set(resourceIds.map((id) => normalizeResourceId(id)))].sort();
+  const queries: string[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CHANGE_QUERY) queries.push(buildResourceChangesQuery(window, ids.slice(i, i + MAX_IDS_PER_CHANGE_QUERY))!);
+  return queries;
+}
+
 export interface ResourceChangeRow {
   changeTime?: unknown;
   targetResourceId?: unknown;

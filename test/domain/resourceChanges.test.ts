@@ -1,4 +1,12 @@
-import { buildResourceChangesQuery, changeWindow, readResourceChange, type ReadChange, type ResourceChangeRow } from "../../src/domain/resourceChanges";
+import {
+  buildResourceChangesQueries,
+  buildResourceChangesQuery,
+  changeWindow,
+  MAX_IDS_PER_CHANGE_QUERY,
+  readResourceChange,
+  type ReadChange,
+  type ResourceChangeRow,
+} from "../../src/domain/resourceChanges";
 
 const SUB = "0b7e4a21-3c5d-4e6f-8a9b-c0d1e2f3a4b5";
 const VAULT_ID = `/subscriptions/${SUB}/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-Orders`;
@@ -47,6 +55,24 @@ describe("buildResourceChangesQuery", () => {
   it("refuses an id that could break out of the string literal", () => {
     // Ids come from ARM, but a quote would change the query's meaning.
     expect(() => buildResourceChangesQuery(window, ["/subscriptions/x' or 1==1"])).toThrow(RangeError);
+  });
+});
+
+describe("buildResourceChangesQueries", () => {
+  const window = { from: "2026-12-03T09:40:00.000Z", to: NOW.toISOString() };
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `${ACCOUNT_ID}-${String(i).padStart(4, "0")}`);
+  it.each<[string, string[], number[]]>([
+    // No fleet: no query at all.
+    ["empty fleet", [], []],
+    // Up to the limit: the one query.
+    ["exactly the limit", ids(MAX_IDS_PER_CHANGE_QUERY), [MAX_IDS_PER_CHANGE_QUERY]],
+    // One more id starts a second query; every id is named exactly once across them.
+    ["one over the limit", ids(MAX_IDS_PER_CHANGE_QUERY + 1), [MAX_IDS_PER_CHANGE_QUERY, 1]],
+    // Duplicates (any case) count once.
+    ["duplicates", [...ids(3), ...ids(3).map((id) => id.toUpperCase().replace("/SUBSCRIPTIONS", "/subscriptions"))], [3]],
+  ])("%s", (_name, input, sizes) => {
+    const queries = buildResourceChangesQueries(window, input);
+    expect(queries.map((query) => query.match(/'\/subscriptions\//g)?.length ?? 0)).toEqual(sizes);
   });
 });
 
