@@ -8,6 +8,7 @@ import { normalizeResourceId, parseAccountResourceId } from "../domain/account";
 import { CAUSE_IDS, type CauseId } from "../domain/causes";
 import type { Incident } from "../domain/incident";
 import { resolveOwnerRecipients } from "../domain/recipients";
+import { CHANGE_RETENTION_MS } from "../domain/resourceChanges";
 import { WARNING_KINDS, type CheckedAccount, type WarningKind, type WarningSeverity } from "../domain/warnings";
 import type { CycleHeartbeat } from "../ports/heartbeat";
 
@@ -164,8 +165,15 @@ export function cycleHealth(cycle: CycleHeartbeat | undefined, now: Date, pollIn
     const latest = undelivered[0]!;
     reasons.push(`${undelivered.length} escalation email(s) not delivered (latest: ${latest.recipient} ${latest.status}): check the escalation contacts`);
   }
+  // A clamped catch-up window is reported for a day after it happened (gapBefore is 14 days before then): changes before it were never read.
+  const gap = cycle.changeCatchUp?.gapBefore;
+  if (gap && now.getTime() - Date.parse(gap) < CHANGE_RETENTION_MS + DAY_IN_MS) {
+    reasons.push(`the change catch-up could not read Azure's changes before ${gap} (past their 14-day retention); the daily checks cover them`);
+  }
   return { health: late ? "late" : reasons.length > 0 ? "degraded" : "ok", reasons, finishedAt: cycle.finishedAt };
 }
+
+const DAY_IN_MS = 24 * 60 * 60_000;
 
 export interface FleetQuery {
   /** Matched case-insensitively against the name, resource group, subscription and owners. */

@@ -174,6 +174,10 @@ describe("cycleHealth", () => {
     ["late", cycle({ finishedAt: "2026-11-29T07:40:00.000Z", subscriptionsFailed: 1 }), "late", 2],
     // Just inside the allowance.
     ["on the edge", cycle({ finishedAt: "2026-11-29T07:45:00.000Z" }), "ok", 0],
+    // The change catch-up was clamped to the 14-day retention within the last day: changes before it were never read.
+    ["degraded by a catch-up gap", cycle({ changeCatchUp: { watermark: "2026-11-29T07:55:00.000Z", gapBefore: "2026-11-15T07:55:00.000Z" } }), "degraded", 1],
+    // The same gap two days on: no longer news.
+    ["an old catch-up gap", cycle({ changeCatchUp: { watermark: "2026-11-29T07:55:00.000Z", gapBefore: "2026-11-13T07:55:00.000Z" } }), "ok", 0],
   ])("%s", (_name, heartbeat, health, reasons) => {
     const result = cycleHealth(heartbeat, NOW, 5);
     expect(result.health).toBe(health);
