@@ -5,25 +5,18 @@
  *
  * Skipped, loudly, only when no chromium is installed at all; under CI it must run.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, type Page } from "playwright-core";
+import { describeWithBrowser, launchChromium } from "../support/browser";
 import type { IncidentMessageKind } from "../../src/domain/incident";
 import type { EvidenceLine } from "../../src/domain/probeFindings";
 import { renderEmail } from "../../src/email/templates";
 import { makeFacts } from "../fixtures/incidents";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(__dirname, "..", "..", "test-results", "screenshots");
 const PHONE = { width: 390, height: 844 };
 const AS_OF = "2026-11-29T07:20:00.000Z";
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); the browser test must run in CI.`);
-  console.warn(`\n*** BROWSER TEST SKIPPED: ${CHROMIUM} not found. Install it with: sudo apt-get install -y chromium ***\n`);
-}
-const describeWithBrowser = haveChromium ? describe : describe.skip;
 
 /** What the probes typically record for a revoked account: several lines, one problem with its fix. */
 const EVIDENCE: EvidenceLine[] = [
@@ -69,11 +62,7 @@ let page: Page;
 describeWithBrowser("incident emails on a phone", () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, javaScriptEnabled: false });
     // An email fetches nothing: any request would be a defect (and must not leave the machine).
     await context.route("**/*", (route) => route.abort());

@@ -16,33 +16,9 @@ import {
   RESOURCE_GROUP,
   SUBSCRIPTION_ID,
 } from "../fixtures/incidents";
+import { OUR_TAGS, tagsIn } from "../support/emailMarkup";
 
 const KINDS: IncidentMessageKind[] = ["revoked", "reminder", "cause-changed", "fix-acknowledged", "escalation", "resolved"];
-
-/** Tags our templates write; anything else in the HTML came from data and escaped badly. */
-const OUR_TAGS = new Set([
-  "!doctype",
-  "html",
-  "head",
-  "meta",
-  "title",
-  "body",
-  "h2",
-  "p",
-  "table",
-  "thead",
-  "tbody",
-  "tr",
-  "th",
-  "td",
-  "ol",
-  "li",
-  "pre",
-  "a",
-  "div",
-  "strong",
-]);
-const tagsIn = (markup: string) => [...markup.matchAll(/<\/?([!a-zA-Z][a-zA-Z0-9]*)/g)].map((m) => m[1]!.toLowerCase());
 
 describe("renderEmail: every kind", () => {
   it.each<[IncidentMessageKind, RegExp]>([

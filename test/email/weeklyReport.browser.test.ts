@@ -5,23 +5,16 @@
  *
  * Skipped, loudly, only when no chromium is installed at all; under CI it must run.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { type Browser } from "playwright-core";
+import { describeWithBrowser, launchChromium } from "../support/browser";
 import type { Incident } from "../../src/domain/incident";
 import { buildWeeklyReport, reportWeekAt } from "../../src/domain/weeklyReport";
 import { renderEmail } from "../../src/email/templates";
 import { makeAccount, makeIncident } from "../fixtures/incidents";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(__dirname, "..", "..", "test-results", "screenshots");
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); the browser test must run in CI.`);
-  console.warn(`\n*** BROWSER TEST SKIPPED: ${CHROMIUM} not found. Install it with: sudo apt-get install -y chromium ***\n`);
-}
-const describeWithBrowser = haveChromium ? describe : describe.skip;
 
 const ID = (n: string) =>
   `/subscriptions/3f2b6c1e-9d4a-4c2e-8f7b-1a2b3c4d5e6f/resourceGroups/rg-orders-prod/providers/Microsoft.DocumentDB/databaseAccounts/${n}`;
@@ -56,11 +49,7 @@ let browser: Browser;
 describeWithBrowser("the weekly report in a browser", () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

@@ -13,6 +13,7 @@ import { makeFacts } from "../fixtures/incidents";
 import { commandIntegrityProblems, evilMarker, hostileAccount } from "./hostileAccounts";
 import { HEADER_UNSAFE, markedHostileText, propertyParameters } from "./hostileText";
 import { createPasteSandbox, pasteIntoShell } from "./pasteIntoShell";
+import { OUR_TAGS } from "../support/emailMarkup";
 
 const KINDS: MessageKind[] = ["revoked", "reminder", "cause-changed", "fix-acknowledged", "fix-observed", "fix-undone", "escalation", "resolved"];
 const EVENT_TYPES: IncidentEvent["type"][] = [
@@ -28,29 +29,6 @@ const EVENT_TYPES: IncidentEvent["type"][] = [
   "recipients-dropped",
 ];
 
-/** Tags our templates write; anything else in the HTML came from data. */
-const OUR_TAGS = new Set([
-  "!doctype",
-  "html",
-  "head",
-  "meta",
-  "title",
-  "body",
-  "h2",
-  "p",
-  "table",
-  "thead",
-  "tbody",
-  "tr",
-  "th",
-  "td",
-  "ol",
-  "li",
-  "pre",
-  "a",
-  "div",
-  "strong",
-]);
 const OUR_ATTRIBUTES = new Set(["style", "href", "lang", "charset", "data-lead", "name", "content"]);
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;

@@ -6,9 +6,10 @@
  *
  * Skipped, loudly, only when no chromium is installed at all; under CI it must run.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { describeWithBrowser, launchChromium } from "../support/browser";
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
 import { createSandboxCertificate } from "../../src/sandbox";
@@ -19,18 +20,10 @@ import type { Logger } from "../../src/ports/logger";
 import { runCycle } from "../../src/app/runCycle";
 import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 
-const CHROMIUM = "/usr/bin/chromium";
 const RESULTS = join(__dirname, "..", "..", "test-results");
 const SUB = "00000000-0000-0000-0000-0000000000cc";
 const status = (code: number, extra = "") => `Access to your account is currently revoked${extra} (${code}).`;
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); the browser test must run in CI.`);
-  console.warn(`\n*** BROWSER TEST SKIPPED: ${CHROMIUM} not found. Install it with: sudo apt-get install -y chromium ***\n`);
-}
-const describeWithBrowser = haveChromium ? describe : describe.skip;
 
 let azure: LocalAzure;
 let web: LocalWebServer;
@@ -96,11 +89,7 @@ describeWithBrowser("the dashboard in a real browser", () => {
     );
     await runCycle(deps);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     watch(page);

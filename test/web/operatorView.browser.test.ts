@@ -9,39 +9,21 @@
  *
  * Skipped, loudly, only when no chromium is installed at all; under CI it must run.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { describeWithBrowser, launchChromium } from "../support/browser";
 import { runScenario, type DrillResult } from "../../src/drill/runScenario";
 import { defaultScenarioPath, loadScenario } from "../../src/drill/scenario";
 import { startLocalWebServer, type LocalWebServer } from "../../src/web/localServer";
 
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOTS = join(__dirname, "..", "..", "test-results", "screenshots");
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-// Headless, no sandbox (containers), and nothing the browser would fetch for itself. Playwright
-// gives every launch a fresh temporary profile (its own --user-data-dir).
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const VIEWPORTS = [
   ["desktop", { width: 1280, height: 800 }],
   ["phone", { width: 390, height: 844 }],
 ] as const;
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs it (apt-get install -y chromium); the browser test must run in CI.`);
-  console.warn(`\n*** BROWSER TEST SKIPPED: ${CHROMIUM} not found. Install it with: sudo apt-get install -y chromium ***\n`);
-}
-const describeWithBrowser = haveChromium ? describe : describe.skip;
 
 /** What axe reports per violation (the page's globals are not typed here: no DOM library). */
 type AxeViolation = { id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> };
@@ -111,7 +93,7 @@ describeWithBrowser("the operator's view of the fire drill in a real browser", (
     const scenario = await loadScenario(defaultScenarioPath(), "scenarios/fire-drill.json");
     drill = await runScenario(scenario, { keepRunning: true });
     web = await startLocalWebServer(drill.live!.deps);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await launchChromium();
     mkdirSync(SCREENSHOTS, { recursive: true });
   }, 240_000);
 
