@@ -88,12 +88,21 @@ export type RecheckOutcome = Omit<ChangeEventOutcome, "outcome" | "reason">;
  * and its at-risk emails sent at once. Requires the probes (callers check `deps.probes`).
  */
 export async function recheckChanged(deps: MonitorDeps, changes: readonly ChangeToRecheck[], trigger: CheckTrigger): Promise<RecheckOutcome> {
-  // Per account, its latest change: a re-check started after that one sees all of them.
-  const latest = new Map<string, string>();
+  // Per target, its latest change (a window can name one vault many times: one index lookup each)...
+  const byTarget = new Map<string, { target: ChangeTarget; changedAt: string }>();
   for (const change of changes) {
-    for (const accountId of await deps.fleetIndex.accountsFor(change.targets)) {
+    for (const target of change.targets) {
+      const key = JSON.stringify(target);
+      const seen = byTarget.get(key);
+      if (seen === undefined || change.changedAt > seen.changedAt) byTarget.set(key, { target, changedAt: change.changedAt });
+    }
+  }
+  // ...and per account, the latest change of any of its targets: a re-check started after that one sees all of them.
+  const latest = new Map<string, string>();
+  for (const { target, changedAt } of byTarget.values()) {
+    for (const accountId of await deps.fleetIndex.accountsFor([target])) {
       const seen = latest.get(accountId);
-      if (seen === undefined || change.changedAt > seen) latest.set(accountId, change.changedAt);
+      if (seen === undefined || changedAt > seen) latest.set(accountId, changedAt);
     }
   }
   const ctx = startCycle(deps, deps.clock.now());
