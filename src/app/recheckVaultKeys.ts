@@ -1,15 +1,17 @@
 /**
  * Key-level facts no ARM change shows (a key disabled, deleted or expired: data-plane changes, not in
  * `resourcechanges`) re-read every CMK_RISK_CHECK_INTERVAL_MINUTES, per vault rather than per account:
- * one account of each indexed vault is re-checked (its probes read the vault and the key), and only a
- * vault whose re-check shows a key-level finding has its other accounts re-checked, through the same
- * coalesced re-check as a change event. One probe per vault per interval, on the process's call slots.
+ * the first healthy account of each indexed vault is re-checked (its probes read the vault and the
+ * key; a revoked account is skipped, at most three tried), and only a vault whose re-check shows a
+ * key-level finding has its other accounts re-checked, through the same coalesced re-check as a
+ * change event. One probe per vault per interval, on the process's call slots.
  *
  * When it ran last is kept beside the catch-up's watermark, ETag-guarded, so instances do not repeat it.
  */
 import type { WarningKind } from "../domain/warnings";
 import { withCallDeadline } from "../ports/callDeadline";
 import { describeFailure } from "../ports/failures";
+import { mapWithConcurrency } from "../pipeline/concurrency";
 import { INVOCATION_BUDGET_IN_MS } from "../pipeline/cycleContext";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
 import { recheckChanged, type RecheckOutcome } from "./handleChangeEvent";
@@ -25,12 +27,19 @@ export const KEY_LEVEL_FINDINGS: ReadonlySet<WarningKind> = new Set<WarningKind>
   "vault-missing",
 ]);
 
+/** Vaults looked at side by side; each account's calls take the process's call slots. */
+const VAULTS_IN_PARALLEL = 4;
+/** Accounts tried per vault before it is left to the daily checks (the first ones were revoked or unreadable). */
+const MAX_TRIES_PER_VAULT = 3;
+
 /** Timers fire a little early or late. */
 const DUE_SLACK_IN_MS = 30_000;
 
 export interface VaultKeyOutcome {
   outcome: "off" | "not-due" | "done";
   vaults: number;
+  /** Vaults one of whose accounts was re-checked (the first healthy one of at most three tried). */
+  vaultsRead: number;
   /** Vaults whose re-checked account showed a key-level finding, so their other accounts were re-checked. */
   vaultsAtRisk: number;
   recheck: RecheckOutcome;
@@ -54,7 +63,7 @@ export function recheckVaultKeys(deps: MonitorDeps): Promise<VaultKeyOutcome> {
 }
 
 async function run(deps: MonitorDeps): Promise<VaultKeyOutcome> {
-  const idle = { vaults: 0, vaultsAtRisk: 0, recheck: NO_RECHECK };
+  const idle = { vaults: 0, vaultsRead: 0, vaultsAtRisk: 0, recheck: NO_RECHECK };
   if (!deps.changes || !deps.probes) return { outcome: "off", ...idle };
   const now = deps.clock.now();
   const read = await deps.changes.watermark.readKeyRiskCheck();
@@ -67,34 +76,46 @@ async function run(deps: MonitorDeps): Promise<VaultKeyOutcome> {
 
   const at = now.toISOString();
   const vaults = await deps.fleetIndex.vaults();
-  const first = await recheckChanged(
-    deps,
-    vaults.map((vault) => ({ targets: [{ kind: "account", accountId: vault.accountIds[0]! }], changedAt: at })),
-    "catch-up",
-  );
-  const atRisk: string[] = [];
-  for (const vault of vaults) {
-    if (vault.accountIds.length < 2) continue;
-    try {
-      const stored = await deps.warnings.getAccountCheck(vault.accountIds[0]!);
-      if (stored?.check.findings.some((finding) => KEY_LEVEL_FINDINGS.has(finding.kind))) atRisk.push(...vault.accountIds.slice(1));
-    } catch (error) {
-      // The daily checks still read every account of the vault.
-      deps.log.warn(`cmk-monitor: key re-read of vault ${vault.vaultName}: ${describeFailure(error).message}`);
+  let recheck = NO_RECHECK;
+  let vaultsAtRisk = 0;
+  let vaultsRead = 0;
+  await mapWithConcurrency(vaults, VAULTS_IN_PARALLEL, async (vault) => {
+    // The first healthy account of the vault stands for it (a revoked one is the poll's, and is not re-checked).
+    let checked: string | undefined;
+    for (const [index, accountId] of vault.accountIds.entries()) {
+      if (index >= MAX_TRIES_PER_VAULT) break;
+      const outcome = await recheckChanged(deps, [{ targets: [{ kind: "account", accountId }], changedAt: at }], "catch-up");
+      recheck = add(recheck, outcome);
+      if (outcome.rechecked > 0) {
+        checked = accountId;
+        break;
+      }
     }
-  }
-  const rest =
-    atRisk.length > 0
-      ? await recheckChanged(
-          deps,
-          atRisk.map((accountId) => ({ targets: [{ kind: "account", accountId }], changedAt: at })),
-          "catch-up",
-        )
-      : NO_RECHECK;
-  const vaultsAtRisk = vaults.filter((vault) => vault.accountIds.slice(1).some((id) => atRisk.includes(id))).length;
-  const recheck = add(first, rest);
+    if (checked === undefined) return;
+    vaultsRead += 1;
+    const others = vault.accountIds.filter((id) => id !== checked);
+    if (others.length === 0 || !(await hasKeyLevelFinding(deps, checked))) return;
+    vaultsAtRisk += 1;
+    const rest = await recheckChanged(
+      deps,
+      others.map((accountId) => ({ targets: [{ kind: "account", accountId }], changedAt: at })),
+      "catch-up",
+    );
+    recheck = add(recheck, rest);
+  });
   deps.log.info(
-    `cmk-monitor: key re-read: ${vaults.length} vault(s), ${first.rechecked} re-checked, ${vaultsAtRisk} with a key-level finding (${rest.rechecked} more account(s) re-checked), ${recheck.atRiskEmails} at-risk email(s)`,
+    `cmk-monitor: key re-read: ${vaultsRead} of ${vaults.length} vault(s) read, ${vaultsAtRisk} with a key-level finding, ${recheck.rechecked} account(s) re-checked, ${recheck.atRiskEmails} at-risk email(s)`,
   );
-  return { outcome: "done", vaults: vaults.length, vaultsAtRisk, recheck };
+  return { outcome: "done", vaults: vaults.length, vaultsRead, vaultsAtRisk, recheck };
+}
+
+/** Whether the account's latest check shows the vault or its key broken; a failed read counts as no (the daily checks still read every account). */
+async function hasKeyLevelFinding(deps: MonitorDeps, accountId: string): Promise<boolean> {
+  try {
+    const stored = await deps.warnings.getAccountCheck(accountId);
+    return stored?.check.findings.some((finding) => KEY_LEVEL_FINDINGS.has(finding.kind)) ?? false;
+  } catch (error) {
+    deps.log.warn(`cmk-monitor: key re-read: could not read the check of ${accountId}: ${describeFailure(error).message}`);
+    return false;
+  }
 }

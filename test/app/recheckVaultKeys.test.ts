@@ -2,7 +2,8 @@
  * The per-vault key re-read against the sandbox and Azurite: a key disabled (a data-plane change, no
  * ARM change, no event) is found at the next CMK_RISK_CHECK_INTERVAL_MINUTES by re-checking one
  * account of the vault, and only then the vault's other accounts; a vault with nothing wrong costs
- * one account's re-check; between intervals, and for a second instance, nothing runs.
+ * one account's re-check (its first healthy one: a revoked account is passed over); between
+ * intervals, and for a second instance, nothing runs.
  */
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
@@ -14,6 +15,8 @@ import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
 
 const HEALTHY = "Access to the configured customer managed key confirmed.";
+const REVOKED =
+  "Access to your account is currently revoked because the current default identity no longer has permission to the associated Key Vault key; for more details about this error and how to restore access to your account please visit https://learn.microsoft.com/en-us/azure/cosmos-db/cmk-troubleshooting-guide#default-identity-is-unauthorized-to-access-the-azure-key-vault-key (4002).";
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const MINUTE = 60_000;
 const SUB = "00000000-0000-0000-0000-00000000e101";
@@ -57,12 +60,23 @@ describe("per-vault key re-read", () => {
   it("a disabled key is found within one interval, one account per healthy vault re-checked", async () => {
     const [brokenA, brokenB] = vaultWithTwoAccounts("kv-keys-e1", 1);
     vaultWithTwoAccounts("kv-keys-e2", 2);
+    const [revoked] = vaultWithTwoAccounts("kv-keys-e3", 3);
     const deps = monitor("vaultkeys1");
     const other = monitor("vaultkeys1");
     const start = now;
+    // Every account is checked and indexed while healthy; then the third vault's first account is revoked,
+    // so its second stands for the vault.
+    await runCycle(deps);
+    azure.sandbox.setStatus(revoked!, REVOKED);
     await runCycle(deps);
     // The first run is due at once (no record yet); every account was just checked, so nothing is found.
-    expect(await recheckVaultKeys(deps)).toMatchObject({ outcome: "done", vaults: 2, vaultsAtRisk: 0, recheck: { rechecked: 2, atRiskEmails: 0 } });
+    expect(await recheckVaultKeys(deps)).toMatchObject({
+      outcome: "done",
+      vaults: 3,
+      vaultsRead: 3,
+      vaultsAtRisk: 0,
+      recheck: { rechecked: 3, skipped: 1, atRiskEmails: 0 },
+    });
 
     now = new Date(start.getTime() + 10 * MINUTE);
     // A data-plane change: no ARM write, no resourcechanges row, no event.
@@ -75,8 +89,8 @@ describe("per-vault key re-read", () => {
     // Exactly one instance runs the interval (the record is ETag-guarded).
     expect([mine.outcome, theirs.outcome].sort()).toEqual(["done", "not-due"]);
     const ran = mine.outcome === "done" ? mine : theirs;
-    // One account per vault, then the broken vault's other account: three re-checks for four accounts, two emails.
-    expect(ran).toMatchObject({ vaults: 2, vaultsAtRisk: 1, recheck: { rechecked: 3, atRiskEmails: 2 } });
+    // One account per vault, then the broken vault's other account: four re-checks for six accounts, two emails.
+    expect(ran).toMatchObject({ vaults: 3, vaultsRead: 3, vaultsAtRisk: 1, recheck: { rechecked: 4, atRiskEmails: 2 } });
     const sent = azure.sandbox.sentEmails().filter((e) => e.subject.startsWith("[CMK at risk]"));
     expect(sent.map((e) => e.subject.split(":")[0]).sort()).toEqual([`[CMK at risk] ${brokenA}`, `[CMK at risk] ${brokenB}`]);
   });
