@@ -45,6 +45,8 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_ARM_CONCURRENCY: ["0", "at least one subscription listed at a time, at most 64"],
   CMK_STATUS_SOURCE: ["resource graph", "arm or resource-graph, hyphenated"],
   CMK_DISCOVERY_INTERVAL_MINUTES: ["0", "at least a minute between Resource Graph reads"],
+  CMK_CHANGES_INTERVAL_MINUTES: ["0", "at least a minute between resourcechanges queries"],
+  CMK_RISK_CHECK_INTERVAL_MINUTES: ["2", "at least five minutes between key re-reads of every vault"],
   CMK_FANOUT: ["parallel", "only auto, queue or inline"],
   CMK_FANOUT_THRESHOLD: ["many", "a number of accounts"],
   CMK_RETENTION_DAYS: ["3", "shorter than a link's 7-day lifetime: a used link's row could go while the link still works"],
