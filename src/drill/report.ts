@@ -311,7 +311,7 @@ function atRiskLine(s: DrillSummary): string {
     `${figures.count} ${how}, ${figures.meanMinutesAfterChange} min after the change on average (at most ${figures.maxMinutesAfterChange})`;
   return [
     push.count > 0 ? part(push, "pushed by Azure's change events") : "",
-    catchUp.count > 0 ? part(catchUp, "found by catch-up (Resource Graph resourcechanges)") : "",
+    catchUp.count > 0 ? part(catchUp, "found by catch-up (resourcechanges or the key re-read)") : "",
     poll.count > 0 ? part(poll, "found by a poll") : "",
   ]
     .filter(Boolean)

@@ -52,4 +52,14 @@ describe("fire drill, change events off", () => {
       poll: { count: 1, meanMinutesAfterChange: 0, maxMinutesAfterChange: 0 },
     });
   });
+
+  it("says so in the text summary, apart from the poll's", async () => {
+    const io = createBufferedIo();
+    expect(await runDrill(["--change-events", "off", "--outbox", outbox], io)).toBe(0);
+    const summary = io.out.replace(/\s+/g, " ");
+    expect(summary).toContain(
+      "At risk 1 found by catch-up (resourcechanges or the key re-read), 15 min after the change on average (at most 15); 1 found by a poll",
+    );
+    expect(summary).not.toContain("pushed by Azure's change events");
+  }, 120_000);
 });
