@@ -7,7 +7,7 @@
  * The watermark moves only after the window's re-checks are recorded, and only from the version this
  * run read (ETag-guarded): two instances running at once both re-check (the per-account claims
  * coalesce them) and only one moves it, never past changes the other has not read. Each window
- * starts 5 minutes before the watermark, for changes Resource Graph shows late; re-reading them is
+ * starts an hour before the watermark (CHANGE_QUERY_OVERLAP_MS), for changes Resource Graph shows late; re-reading them is
  * harmless, a re-check started after a change is not repeated and at-risk keys allow one email each.
  */
 import { buildResourceChangesQueries, changeWindow, readResourceChange, type ChangeWindow, type ResourceChangeRow } from "../domain/resourceChanges";

@@ -12,8 +12,13 @@
 import { normalizeResourceId } from "./account";
 import type { ChangeTarget } from "./changeEvents";
 
-/** How far back a query reaches before its watermark: Resource Graph's change data arrives minutes late. */
-export const CHANGE_QUERY_OVERLAP_MS = 5 * 60_000;
+/**
+ * How far back a query reaches before its watermark. Resource Graph's change data arrives late by
+ * an amount the docs do not bound, so the overlap is generous: a change shown up to an hour late is
+ * still read. Re-reading costs only a fleet-index lookup: a re-check that started after a change
+ * is not repeated for it (`claimRecheck`).
+ */
+export const CHANGE_QUERY_OVERLAP_MS = 60 * 60_000;
 /** Resource Graph keeps resource changes for 14 days; older windows would silently return nothing. */
 export const CHANGE_RETENTION_MS = 14 * 24 * 60 * 60_000;
 

@@ -44,7 +44,7 @@ export type ResourceGraphStatusMode = "absent" | "stale" | "fresh";
 const CHANGE_RETENTION_IN_MS = 14 * 24 * 60 * 60_000;
 /**
  * How late a change shows in `resourcechanges` by default: the docs give no bound, so several
- * minutes (just inside the catch-up's 5-minute overlap); setChangeLag plays a longer one.
+ * minutes (a catch-up due at the change's minute misses it); setChangeLag plays a longer one.
  */
 export const DEFAULT_CHANGE_LAG_IN_MS = 4 * 60_000;
 

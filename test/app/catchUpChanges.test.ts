@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/config";
 import { catchUpChanges } from "../../src/app/catchUpChanges";
 import { runCycle } from "../../src/app/runCycle";
 import type { SentEmail } from "../../src/sandbox";
+import { DEFAULT_CHANGE_LAG_IN_MS } from "../../src/sandbox/resourceGraphRoutes";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import type { Logger } from "../../src/ports/logger";
 import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
@@ -112,11 +113,43 @@ describe("change catch-up (events off)", () => {
     // Between them, one re-check and one email: the other found the account claimed or its warning recorded.
     expect(mine.recheck.atRiskEmails + theirs.recheck.atRiskEmails).toBe(1);
 
-    // Minute 45: the next window overlaps the last by 5 minutes; the change is past it, nothing is re-checked.
+    // Minute 45: the next window reaches an hour back and reads the change again, but the re-check
+    // that started at minute 30 came after it: nothing is re-checked.
     at(45);
-    expect(await tick(deps)).toMatchObject({ outcome: "done", relevant: 0 });
+    expect(await tick(deps)).toMatchObject({ outcome: "done", relevant: 1, recheck: { rechecked: 0, coalesced: 1 } });
     expect(subjects(owner)).toHaveLength(1);
     expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(owner))).toHaveLength(0);
+  });
+
+  it("a change Resource Graph shows 40 minutes late is still read: the window reaches an hour back", async () => {
+    const sub = "00000000-0000-0000-0000-00000000d501";
+    const owner = "owner-d501@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000d501";
+    healthyAccount("pay-d501", sub, owner, principal);
+    const deps = monitor(sub);
+    const start = now;
+    const at = (minute: number) => (now = new Date(start.getTime() + minute * MINUTE));
+    azure.sandbox.resourceGraph.setChangeLag(40 * MINUTE);
+    try {
+      // Minute 0: the first poll indexes the vault; the first catch-up sets the watermark.
+      expect(await tick(deps)).toMatchObject({ outcome: "done", advanced: true });
+      azure.sandbox.changeFeed.take();
+      at(5);
+      azure.sandbox.keyVault.removePermission("kv-pay-d501", principal);
+      azure.sandbox.changeFeed.take();
+      // Minutes 16 and 31: the watermark moves past the change while Resource Graph does not show it yet.
+      for (const minute of [16, 31]) {
+        at(minute);
+        expect(await catchUpChanges(deps)).toMatchObject({ outcome: "done", relevant: 0, advanced: true });
+      }
+      expect(subjects(owner)).toEqual([]);
+      // Minute 46: it shows now (45 minutes after it was made), behind the watermark but inside the overlap.
+      at(46);
+      expect(await catchUpChanges(deps)).toMatchObject({ outcome: "done", relevant: 1, recheck: { rechecked: 1 } });
+      expect(subjects(owner)).toEqual(["[CMK at risk] pay-d501: Default identity lacks permission on the key"]);
+    } finally {
+      azure.sandbox.resourceGraph.setChangeLag(DEFAULT_CHANGE_LAG_IN_MS);
+    }
   });
 
   it("a window replayed over the same change re-checks nothing and sends nothing", async () => {

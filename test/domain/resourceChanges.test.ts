@@ -16,18 +16,18 @@ const T = "2026-12-03T09:50:00.000Z";
 
 describe("changeWindow", () => {
   const cases: Array<{ name: string; watermark: string | undefined; from: string; clamped?: true }> = [
-    // First run: one 15-minute interval back, minus the 5-minute lag overlap.
-    { name: "no watermark", watermark: undefined, from: "2026-12-03T09:40:00.000Z" },
-    // Stored watermark: from it minus the overlap, so late-arriving changes are still seen.
-    { name: "stored watermark", watermark: "2026-12-03T09:55:00.000Z", from: "2026-12-03T09:50:00.000Z" },
+    // First run: one 15-minute interval back, minus the hour of lag overlap.
+    { name: "no watermark", watermark: undefined, from: "2026-12-03T08:45:00.000Z" },
+    // Stored watermark: from it minus the overlap, so changes Resource Graph shows late are still seen.
+    { name: "stored watermark", watermark: "2026-12-03T09:55:00.000Z", from: "2026-12-03T08:55:00.000Z" },
     // A watermark from a long outage is clamped to the 14-day retention.
     { name: "older than retention", watermark: "2026-10-01T00:00:00.000Z", from: "2026-11-19T10:00:00.000Z", clamped: true },
     // Just inside the retention once the overlap is taken off: not clamped, nothing lost.
-    { name: "at the retention edge", watermark: "2026-11-19T10:05:00.000Z", from: "2026-11-19T10:00:00.000Z" },
+    { name: "at the retention edge", watermark: "2026-11-19T11:00:00.000Z", from: "2026-11-19T10:00:00.000Z" },
     // A corrupt watermark falls back to one interval rather than failing the cycle.
-    { name: "unparseable watermark", watermark: "yesterday", from: "2026-12-03T09:40:00.000Z" },
+    { name: "unparseable watermark", watermark: "yesterday", from: "2026-12-03T08:45:00.000Z" },
     // A watermark in the future (clock skew between instances) must not hide changes.
-    { name: "future watermark", watermark: "2026-12-04T00:00:00.000Z", from: "2026-12-03T09:40:00.000Z" },
+    { name: "future watermark", watermark: "2026-12-04T00:00:00.000Z", from: "2026-12-03T08:45:00.000Z" },
   ];
   it.each(cases)("$name", ({ watermark, from, clamped }) => {
     expect(changeWindow(NOW, watermark, 15)).toEqual({ from, to: NOW.toISOString(), ...(clamped ? { clamped } : {}) });
