@@ -256,6 +256,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     emailStatusRatePerMinute: config.emailStatusRatePerMinute,
     emailStatusRatePerHour: config.emailStatusRatePerHour,
     ...(config.acsResourceId ? { acsResourceId: config.acsResourceId } : {}),
+    deliveryReports: config.deliveryReports,
   };
   return {
     accounts,
