@@ -69,7 +69,7 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
       io.stderr(
         `run ${i + 1}/${runs} seed ${o.seed}${o.fannedOut ? " (fan-out)" : ""}: ${o.incidents} incidents, ${o.digests} digests, ` +
           `lost ${o.lost.length}, duplicates ${o.duplicates.length}, late ${o.late.length}${o.anomalies.length > 0 ? `, anomalies ${o.anomalies.length}` : ""}; ` +
-          `ACS ${o.sendCalls} sends, ${o.statusCalls} status reads, tail ${o.tailMinutes} min`,
+          `ACS ${o.sendCalls} sends (${o.acceptedSends} accepted), ${o.statusCalls} status reads, ${o.reportEvents} delivery reports, tail ${o.tailMinutes} min`,
       ),
   });
   const summary = summarize(outcomes, acs);
