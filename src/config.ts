@@ -181,7 +181,8 @@ export const settingsSchema = z.object({
     message: "must be an ACS resource id: /subscriptions/<guid>/resourceGroups/<name>/providers/Microsoft.Communication/communicationServices/<name>",
   }),
   // Whether Event Grid delivers the ACS resource's delivery reports to this app (Bicep's deliveryReports): accepted emails' status reads wait for them.
-  CMK_DELIVERY_REPORTS: choice(["off", "on"] as const, "off", "must be on or off"),
+  // true/false too: the azd environment variable of the same name takes those.
+  CMK_DELIVERY_REPORTS: choice(["off", "on", "false", "true"] as const, "off", "must be on or off"),
   CMK_STATE_CONNECTION: storageConnection,
   AzureWebJobsStorage: storageConnection,
   AzureWebJobsStorage__tableServiceUri: httpsUrl,
@@ -449,7 +450,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
   if (managementGroups.length > 0 && env.CMK_DISCOVERY?.trim().toLowerCase() === "arm") {
     problems.push("CMK_MANAGEMENT_GROUPS: needs Resource Graph discovery (CMK_DISCOVERY=resource-graph or auto); ARM discovery lists subscriptions only");
   }
-  if (env.CMK_DELIVERY_REPORTS?.trim().toLowerCase() === "on" && !env.CMK_ACS_RESOURCE_ID?.trim()) {
+  if (["on", "true"].includes(env.CMK_DELIVERY_REPORTS?.trim().toLowerCase() ?? "") && !env.CMK_ACS_RESOURCE_ID?.trim()) {
     // Every report would be ignored (no topic to trust), and the status reads would wait for reports that never count.
     problems.push("CMK_DELIVERY_REPORTS: on needs CMK_ACS_RESOURCE_ID (the ACS resource whose system topic sends the reports)");
   }
@@ -538,7 +539,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     maxNewRecipientsPerDay: settings.CMK_MAX_NEW_RECIPIENTS_PER_DAY,
     emailSender: settings.CMK_EMAIL_SENDER!,
     ...(settings.CMK_ACS_RESOURCE_ID ? { acsResourceId: settings.CMK_ACS_RESOURCE_ID } : {}),
-    deliveryReports: settings.CMK_DELIVERY_REPORTS === "on",
+    deliveryReports: settings.CMK_DELIVERY_REPORTS === "on" || settings.CMK_DELIVERY_REPORTS === "true",
     email,
     state,
     stateTable: settings.CMK_STATE_TABLE,

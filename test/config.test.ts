@@ -46,6 +46,16 @@ describe("loadConfig", () => {
       },
       { deliveryReports: true },
     ],
+    // The azd spelling (true) means the same.
+    [
+      "delivery reports true",
+      {
+        CMK_DELIVERY_REPORTS: "true",
+        CMK_ACS_RESOURCE_ID:
+          "/subscriptions/5a5a5a5a-0000-4000-8000-0000000ac500/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/acs",
+      },
+      { deliveryReports: true },
+    ],
     // The Functions host's own storage setting is reused when nothing more specific is set.
     [
       "AzureWebJobsStorage",
