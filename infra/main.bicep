@@ -405,6 +405,7 @@ module functionApp 'modules/function-app.bicep' = {
     emailSender: communication.outputs.senderAddress
     communicationEndpoint: communication.outputs.endpoint
     communicationServiceId: communication.outputs.communicationServiceId
+    deliveryReports: deliveryReports
     stateTableName: stateTableName
     armEndpoint: armEndpointWithoutSlash
     keyExpiryWarningDays: keyExpiryWarningDays

@@ -265,6 +265,7 @@ export function createMonitorDeps(config: MonitorConfig, overrides: CompositionO
     ...(config.acsResourceId ? { acsResourceId: config.acsResourceId } : {}),
     changesIntervalInMinutes: config.changesIntervalInMinutes,
     riskCheckIntervalInMinutes: config.riskCheckIntervalInMinutes,
+    deliveryReports: config.deliveryReports,
   };
   return {
     accounts,

@@ -180,6 +180,9 @@ export const settingsSchema = z.object({
   CMK_ACS_RESOURCE_ID: optionalText.refine((value) => value === undefined || ACS_RESOURCE_ID.test(value), {
     message: "must be an ACS resource id: /subscriptions/<guid>/resourceGroups/<name>/providers/Microsoft.Communication/communicationServices/<name>",
   }),
+  // Whether Event Grid delivers the ACS resource's delivery reports to this app (Bicep's deliveryReports): accepted emails' status reads wait for them.
+  // true/false too: the azd environment variable of the same name takes those.
+  CMK_DELIVERY_REPORTS: choice(["off", "on", "false", "true"] as const, "off", "must be on or off"),
   CMK_STATE_CONNECTION: storageConnection,
   AzureWebJobsStorage: storageConnection,
   AzureWebJobsStorage__tableServiceUri: httpsUrl,
@@ -311,6 +314,12 @@ export interface MonitorConfig {
   readonly emailSender: string;
   /** The ACS resource (ARM id) whose delivery reports are recorded; unset: every delivery report is ignored. */
   readonly acsResourceId?: string;
+  /**
+   * CMK_DELIVERY_REPORTS=on: delivery reports reach the monitor (Bicep wired the Event Grid
+   * subscription), so an accepted email's final-status read waits for its report and is skipped
+   * when one proves ACS processed the operation (src/pipeline/sendStage.ts).
+   */
+  readonly deliveryReports: boolean;
   readonly email: EmailConnection;
   readonly state: StateConnection;
   readonly stateTable: string;
@@ -410,6 +419,7 @@ export type MonitorSettings = Pick<
   | "acsResourceId"
   | "changesIntervalInMinutes"
   | "riskCheckIntervalInMinutes"
+  | "deliveryReports"
 >;
 
 /** A sender's hold on an outbox row: long enough for one send and its polls, short enough to retry soon after a crash. */
@@ -448,6 +458,10 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
   }
   if (managementGroups.length > 0 && env.CMK_DISCOVERY?.trim().toLowerCase() === "arm") {
     problems.push("CMK_MANAGEMENT_GROUPS: needs Resource Graph discovery (CMK_DISCOVERY=resource-graph or auto); ARM discovery lists subscriptions only");
+  }
+  if (["on", "true"].includes(env.CMK_DELIVERY_REPORTS?.trim().toLowerCase() ?? "") && !env.CMK_ACS_RESOURCE_ID?.trim()) {
+    // Every report would be ignored (no topic to trust), and the status reads would wait for reports that never count.
+    problems.push("CMK_DELIVERY_REPORTS: on needs CMK_ACS_RESOURCE_ID (the ACS resource whose system topic sends the reports)");
   }
   const queue = queueConnection(env);
   if (env.CMK_FANOUT?.trim().toLowerCase() === "queue" && !queue) {
@@ -534,6 +548,7 @@ export function loadConfig(env: Environment = process.env): MonitorConfig {
     maxNewRecipientsPerDay: settings.CMK_MAX_NEW_RECIPIENTS_PER_DAY,
     emailSender: settings.CMK_EMAIL_SENDER!,
     ...(settings.CMK_ACS_RESOURCE_ID ? { acsResourceId: settings.CMK_ACS_RESOURCE_ID } : {}),
+    deliveryReports: settings.CMK_DELIVERY_REPORTS === "on" || settings.CMK_DELIVERY_REPORTS === "true",
     email,
     state,
     stateTable: settings.CMK_STATE_TABLE,

@@ -35,6 +35,27 @@ describe("loadConfig", () => {
       { CMK_STATE_CONNECTION: "UseDevelopmentStorage=true" },
       { state: { kind: "connection-string", connectionString: "UseDevelopmentStorage=true" } },
     ],
+    // Delivery reports are off unless said (Bicep sets CMK_DELIVERY_REPORTS with its deliveryReports parameter).
+    ["delivery reports by default", {}, { deliveryReports: false }],
+    [
+      "delivery reports on",
+      {
+        CMK_DELIVERY_REPORTS: "on",
+        CMK_ACS_RESOURCE_ID:
+          "/subscriptions/5a5a5a5a-0000-4000-8000-0000000ac500/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/acs",
+      },
+      { deliveryReports: true },
+    ],
+    // The azd spelling (true) means the same.
+    [
+      "delivery reports true",
+      {
+        CMK_DELIVERY_REPORTS: "true",
+        CMK_ACS_RESOURCE_ID:
+          "/subscriptions/5a5a5a5a-0000-4000-8000-0000000ac500/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/acs",
+      },
+      { deliveryReports: true },
+    ],
     // The Functions host's own storage setting is reused when nothing more specific is set.
     [
       "AzureWebJobsStorage",
@@ -125,6 +146,9 @@ describe("loadConfig", () => {
     ["blank recipient domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: " , " }, "CMK_ALLOWED_RECIPIENT_DOMAINS"],
     // "*" next to domains is ambiguous (did they mean only those?).
     ["* with other domains", { CMK_ALLOWED_RECIPIENT_DOMAINS: "*,contoso.com" }, "CMK_ALLOWED_RECIPIENT_DOMAINS"],
+    // Reports wired but no resource to trust their topic: every report would be ignored while the status reads wait for them.
+    ["delivery reports without the ACS resource id", { CMK_DELIVERY_REPORTS: "on", CMK_ACS_RESOURCE_ID: undefined }, "CMK_DELIVERY_REPORTS"],
+    ["delivery reports not on or off", { CMK_DELIVERY_REPORTS: "yes" }, "CMK_DELIVERY_REPORTS"],
     // A malformed ACS connection string fails at start-up, not at the first alert.
     ["bad ACS connection string", { ACS_CONNECTION_STRING: "accesskey=abc" }, "ACS_CONNECTION_STRING"],
     // A delivery-report topic that is not an ACS resource id would never match: every report ignored.

@@ -81,6 +81,9 @@ param emailSender string
 @description('CMK_ACS_RESOURCE_ID value: the ACS resource id; delivery reports from any other topic are ignored.')
 param communicationServiceId string
 
+@description('CMK_DELIVERY_REPORTS: on when main.bicep wires the delivery-report subscription; the final status read of an accepted email then waits for its report.')
+param deliveryReports bool = false
+
 @description('ACS_ENDPOINT value: https endpoint of the Communication Services resource.')
 param communicationEndpoint string
 
@@ -303,6 +306,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       CMK_EMAIL_SENDER: emailSender
       ACS_ENDPOINT: communicationEndpoint
       CMK_ACS_RESOURCE_ID: communicationServiceId
+      // Only when Event Grid really delivers the reports: otherwise the status reads would wait for reports that never come.
+      CMK_DELIVERY_REPORTS: deliveryReports ? 'on' : 'off'
       CMK_STATE_TABLE: stateTableName
       CMK_ARM_ENDPOINT: armEndpoint
       // Key Vault, identity, DNS and permission probes; the roles they need are in docs/probes.md.

@@ -7,7 +7,7 @@
 import { startCycle, type CycleContext } from "../pipeline/cycleContext";
 import type { MonitorDeps } from "../pipeline/monitorDeps";
 import { sendPipeline } from "../pipeline/pipelineBuilder";
-import { readStatus } from "../pipeline/sendStage";
+import { finalReadAction, readStatus } from "../pipeline/sendStage";
 import { pushTo, type OutboxScope, type SendTally } from "../pipeline/sendUnit";
 import { describeFailure } from "../ports/failures";
 import type { StoredMessage } from "../ports/incidentStore";
@@ -31,7 +31,9 @@ export async function drainOutboxIn(ctx: CycleContext, scope: OutboxScope = {}):
 /**
  * The one final-status read of each accepted email (a digest's rows share one operation), oldest
  * first, within the status budget. Succeeded, still running or no longer known (404 after a 202):
- * done, ACS has it. Failed or Canceled: the rows become pending under a new operation id.
+ * done, ACS has it. Failed or Canceled: the rows become pending under a new operation id. With
+ * delivery reports wired, a report that proves ACS processed the operation replaces the read, and
+ * an operation without one waits for it a while (finalReadAction).
  */
 async function checkOutcomes(ctx: CycleContext): Promise<void> {
   const { store, log } = ctx.deps;
@@ -48,6 +50,13 @@ async function checkOutcomes(ctx: CycleContext): Promise<void> {
   for (const [operationId, listed] of ordered) {
     // One instance reads each operation: the first row's check is moved a lease ahead, ETag-guarded.
     const members = [...listed].sort((a, b) => a.message.key.localeCompare(b.message.key));
+    const plan = finalReadAction(members, operationId, ctx.now, ctx.settings.deliveryReports);
+    if (plan.action !== "read") {
+      // Both are idempotent and make no call to ACS: another instance doing the same writes the same.
+      if (plan.action === "skip") ctx.stats.statusReadsSkipped += 1;
+      await settleChecks(ctx, members, plan.action === "wait" ? plan.until : undefined);
+      continue;
+    }
     let lead: StoredMessage | undefined;
     try {
       lead = await store.markOutcomeChecked(members[0]!, new Date(ctx.now.getTime() + ctx.settings.sendLeaseInSeconds * 1000));
@@ -76,6 +85,17 @@ async function checkOutcomes(ctx: CycleContext): Promise<void> {
         // The check stays due: the next drain reads the status again (one more read, never a re-send).
         log.warn(`cmk-monitor: could not record the status read [${stored.message.key}]: ${describeFailure(error).message}`);
       }
+    }
+  }
+}
+
+/** Clears the rows' final-status check (a report made it unnecessary) or moves it to `until`; a failed write leaves it due. */
+async function settleChecks(ctx: CycleContext, members: readonly StoredMessage[], until: Date | undefined): Promise<void> {
+  for (const stored of members) {
+    try {
+      await ctx.deps.store.markOutcomeChecked(stored, until);
+    } catch (error) {
+      ctx.deps.log.warn(`cmk-monitor: could not record the status check of [${stored.message.key}]: ${describeFailure(error).message}`);
     }
   }
 }

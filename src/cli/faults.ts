@@ -10,7 +10,7 @@ import { renderTable, summarize } from "../faults/report";
 import type { CliIo } from "./io";
 
 export const FAULTS_USAGE =
-  "usage: cmk-monitor faults [--runs N] [--first-seed S | --seed S] [--accounts N] [--domain azure-managed|custom] [--dedupe-repeats] [--json]";
+  "usage: cmk-monitor faults [--runs N] [--first-seed S | --seed S] [--accounts N] [--domain azure-managed|custom] [--dedupe-repeats] [--without-delivery-reports] [--json]";
 
 export async function runFaults(args: string[], io: CliIo): Promise<number> {
   let parsed;
@@ -24,6 +24,7 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
         accounts: { type: "string" },
         domain: { type: "string" },
         "dedupe-repeats": { type: "boolean" },
+        "without-delivery-reports": { type: "boolean" },
         json: { type: "boolean" },
       },
     });
@@ -44,7 +45,12 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
     return 1;
   }
   // --dedupe-repeats: the comparison with the old sandbox, which never delivered a repeated Operation-Id.
-  const acs: AcsPlay = { domain, ...(parsed.values["dedupe-repeats"] ? { dedupeRepeats: true } : {}) };
+  // --without-delivery-reports: a deployment without the Event Grid subscription (every final status is read).
+  const acs: AcsPlay = {
+    domain,
+    ...(parsed.values["dedupe-repeats"] ? { dedupeRepeats: true } : {}),
+    ...(parsed.values["without-delivery-reports"] ? { deliveryReports: false } : {}),
+  };
   try {
     const seed = parsed.values.seed;
     runs = seed !== undefined ? 1 : number(parsed.values.runs, 60, "runs");
@@ -63,7 +69,7 @@ export async function runFaults(args: string[], io: CliIo): Promise<number> {
       io.stderr(
         `run ${i + 1}/${runs} seed ${o.seed}${o.fannedOut ? " (fan-out)" : ""}: ${o.incidents} incidents, ${o.digests} digests, ` +
           `lost ${o.lost.length}, duplicates ${o.duplicates.length}, late ${o.late.length}${o.anomalies.length > 0 ? `, anomalies ${o.anomalies.length}` : ""}; ` +
-          `ACS ${o.sendCalls} sends, ${o.statusCalls} status reads, tail ${o.tailMinutes} min`,
+          `ACS ${o.sendCalls} sends (${o.acceptedSends} accepted), ${o.statusCalls} status reads, ${o.reportEvents} delivery reports, tail ${o.tailMinutes} min`,
       ),
   });
   const summary = summarize(outcomes, acs);

@@ -22,6 +22,8 @@ export interface DeliveryResult {
   readonly details?: string;
   /** The Event Grid event id that carried it: a redelivery of the same event changes nothing. */
   readonly eventId: string;
+  /** The ACS operation the report is about (rows recorded before this field existed lack it). */
+  readonly operationId?: string;
 }
 
 /** Per recipient (lower-case address). */
@@ -89,6 +91,7 @@ export function parseDeliveryEvent(event: unknown, source: DeliveryReportSource)
         at: attempted,
         ...(detailsValue ? { details: detailsValue.slice(0, MAX_DETAILS) } : {}),
         eventId: id,
+        operationId: operationId.toLowerCase(),
       },
     },
   };
@@ -123,6 +126,29 @@ function byCodeUnits(a: string, b: string): number {
 /** Anything but Delivered (and Expanded, a distribution list handed on) did not reach the mailbox. */
 export function isUndelivered(status: string): boolean {
   return status !== "Delivered" && status !== "Expanded";
+}
+
+/**
+ * Statuses only an operation ACS accepted and processed can produce: a delivery was attempted (or
+ * deliberately not made: suppressed, spam) for a message ACS had. `Failed` is not one of them: the
+ * schema says only "the email failed to be delivered", and nothing says an operation that ended
+ * Failed produces no such report, so a Failed report proves nothing about the operation.
+ * Unknown (future) statuses prove nothing either.
+ */
+const PROCESSED_STATUSES: ReadonlySet<string> = new Set(["Delivered", "Expanded", "Bounced", "Suppressed", "Quarantined", "FilteredSpam"]);
+
+/**
+ * What the delivery reports recorded on a row say about one ACS operation: `processed` when some
+ * recipient's latest result is for it with a status only an accepted operation yields (no status
+ * read is needed: ACS has it, and re-sending would deliver twice); `inconclusive` when the only
+ * results for it are Failed or unknown (read the operation's status: it decides); `none` when no
+ * report for it has arrived (yet).
+ */
+export function reportedOutcome(results: DeliveryResults | undefined, operationId: string): "processed" | "inconclusive" | "none" {
+  const id = operationId.toLowerCase();
+  const forOperation = Object.values(results ?? {}).filter((result) => result.operationId === id);
+  if (forOperation.length === 0) return "none";
+  return forOperation.some((result) => PROCESSED_STATUSES.has(result.status)) ? "processed" : "inconclusive";
 }
 
 /** The recipients whose latest result says the email did not arrive. */

@@ -20,6 +20,7 @@ import { loadConfig, type Environment } from "../config";
 import { LocalSandbox, startAzurite, type AzuriteInstance, type SentEmail } from "../sandbox";
 import type { EmailDomainKind } from "../sandbox/acsRoutes";
 import { drainOutbox } from "../app/drainOutbox";
+import { recordDeliveryReport } from "../app/recordDeliveryReport";
 import { SeededRandom } from "./random";
 import { sandboxEnvironment, sandboxOverrides } from "../sandbox/environment";
 import type { CrashStep, FaultPlan, FaultSpec } from "./plan";
@@ -140,6 +141,9 @@ export interface RunOutcome {
   acceptedSends: number;
   /** Simulated minutes the faulty run drained past the story's end until its outbox was empty (ACS's hourly limits). */
   tailMinutes: number;
+  /** Delivery report events the sandbox handed to the monitor in the faulty run (repeats included), and those it never delivered. */
+  reportEvents: number;
+  reportsDropped: number;
   /** Of `crashes`, those that went off while the tail drained (a crash armed late in the story). */
   tailCrashes: number;
 }
@@ -149,7 +153,16 @@ export interface AcsPlay {
   domain: EmailDomainKind;
   /** The comparison mode: the sandbox keeps the old Operation-Id dedupe. */
   dedupeRepeats?: boolean;
+  /** Delivery reports posted to the monitor's handler, with CMK_DELIVERY_REPORTS=on (default true); false plays a deployment without them. */
+  deliveryReports?: boolean;
 }
+
+/**
+ * How the suite's Event Grid plays delivery reports: at least once (a quarter twice), late by up to
+ * 40 simulated minutes (past the monitor's 30-minute wait for some), and 5 % never (retries
+ * expired). Neither the delay nor a loss rate is documented; these make both visible in the figures.
+ */
+export const SUITE_DELIVERY_REPORTS = { dropShare: 0.05, delayInMs: [0, 40 * 60_000] as const, repeatShare: 0.25, bouncedShare: 0.02 };
 
 /** A simulated day: the tail never drains longer than this (an outbox still full then is reported lost). */
 const MAX_TAIL_MINUTES = 24 * 60;
@@ -261,6 +274,8 @@ class Instance {
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 
 interface PlayResult {
+  reportEvents: number;
+  reportsDropped: number;
   deliveries: Delivery[];
   sendCalls: number;
   statusCalls: number;
@@ -329,6 +344,11 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     random: () => random.next(),
     runningForInMs: [0, MAX_RUNNING_IN_MS],
   });
+  const reportsOn = acs.deliveryReports !== false;
+  const reports = sandbox.acs.deliveryReports;
+  reports.reset();
+  // Handed over once a simulated minute (below), on the simulated clock, so a delay is minutes, not milliseconds.
+  reports.configure({ enabled: reportsOn, autoDeliver: false, ...SUITE_DELIVERY_REPORTS });
   const transport: TransportFaults = { storage503: 0, acsLostResponses: 0 };
   const policies = { storagePolicies: [storageFaultPolicy(transport)], emailPolicies: [emailFaultPolicy(transport)] };
 
@@ -362,6 +382,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
       CMK_SUPPORT_TICKETS: "create",
       CMK_SUPPORT_CONTACT_NAME: "Fault Suite",
       CMK_EMAIL_DOMAIN_KIND: acs.domain,
+      CMK_DELIVERY_REPORTS: reportsOn ? "on" : "off",
       // Fan-out plans: every cycle queues its accounts for the simulated Functions host.
       ...(host ? { CMK_FANOUT: "queue", CMK_WORK_QUEUE: host.name, AzureWebJobsStorage: services.azurite.connectionString } : {}),
     });
@@ -370,6 +391,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   };
   await host?.start();
   let instances = Array.from({ length: withFaults ? plan.instances : 1 }, build);
+  // The Event Grid trigger: its own invocation in whichever process is up (a throw makes the sandbox redeliver).
+  reports.subscribe(async (event) => void (await recordDeliveryReport(instances[0]!.deps, event)));
   const faults = withFaults ? plan.faults : [];
   const pendingAcks = plan.accounts.flatMap((story) => story.acks.map((atMinute) => ({ story, atMinute, done: false })));
   const deliveries: Delivery[] = [];
@@ -412,6 +435,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
 
   for (let minute = 0; minute <= plan.durationMinutes; minute++) {
     now = plan.start.getTime() + minute * MINUTE;
+    await reports.deliverPending();
     for (const story of plan.accounts) {
       for (const change of story.statuses) if (change.atMinute === minute && minute > 0) sandbox.setStatus(nameOf(story.name), change.status);
     }
@@ -530,6 +554,7 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     }
     tailMinutes += plan.pollIntervalMinutes;
     now = plan.start.getTime() + (plan.durationMinutes + tailMinutes) * MINUTE;
+    await reports.deliverPending();
     try {
       await drainOutbox(instances[0]!.deps);
     } catch {
@@ -540,6 +565,10 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
   if (instances[0]!.dead) tailCrashes += 1;
   crashes += tailCrashes;
   const { sendCalls, statusCalls, accepted: acceptedSends } = sandbox.acs.counts;
+  const reportEvents = reports.posted.length;
+  const reportsDropped = reports.droppedEvents;
+  reports.subscribe(undefined);
+  reports.reset();
 
   await host?.dispose();
   if (services.storageRollbacks > rollbacksBefore) {
@@ -567,6 +596,8 @@ async function play(services: FaultServices, plan: FaultPlan, withFaults: boolea
     acceptedSends,
     tailMinutes,
     tailCrashes,
+    reportEvents,
+    reportsDropped,
   };
 }
 
@@ -669,5 +700,7 @@ export async function runPlan(services: FaultServices, plan: FaultPlan, acs: Acs
     acceptedSends: faulty.acceptedSends,
     tailMinutes: faulty.tailMinutes,
     tailCrashes: faulty.tailCrashes,
+    reportEvents: faulty.reportEvents,
+    reportsDropped: faulty.reportsDropped,
   };
 }

@@ -1,5 +1,5 @@
 /** Totals over fault runs and their table. */
-import type { AcsPlay, RunOutcome } from "./harness";
+import { SUITE_DELIVERY_REPORTS, type AcsPlay, type RunOutcome } from "./harness";
 import { ACS_EMAIL_LIMITS } from "../sandbox/acsRoutes";
 
 export interface FaultSummary {
@@ -33,7 +33,9 @@ export interface FaultSummary {
   duplicateTickets: number;
   faultFreeTicketsOpened: number;
   /** How the sandbox played ACS: repeats delivered again, and the domain's hourly limits it enforced. */
-  acs: { repeatDelivers: boolean; sendLimitPerHour: number; statusLimitPerHour: number; domain: AcsPlay["domain"] };
+  acs: { repeatDelivers: boolean; sendLimitPerHour: number; statusLimitPerHour: number; domain: AcsPlay["domain"]; deliveryReports: boolean };
+  /** Delivery reports (Event Grid) in the faulty runs: events handed to the monitor (repeats included) and reports never delivered. */
+  deliveryReports: { on: boolean; events: number; dropped: number; dropShare: number; maxDelayInMinutes: number };
   /** Calls to ACS in the faulty runs (429s included), and status reads per accepted send. */
   sendCalls: number;
   statusCalls: number;
@@ -75,6 +77,14 @@ export function summarize(outcomes: readonly RunOutcome[], acs: AcsPlay = { doma
       sendLimitPerHour: ACS_EMAIL_LIMITS[acs.domain].send[1],
       statusLimitPerHour: ACS_EMAIL_LIMITS[acs.domain].status[1],
       domain: acs.domain,
+      deliveryReports: acs.deliveryReports !== false,
+    },
+    deliveryReports: {
+      on: acs.deliveryReports !== false,
+      events: sum(outcomes, (o) => o.reportEvents),
+      dropped: sum(outcomes, (o) => o.reportsDropped),
+      dropShare: SUITE_DELIVERY_REPORTS.dropShare,
+      maxDelayInMinutes: SUITE_DELIVERY_REPORTS.delayInMs[1] / 60_000,
     },
     sendCalls: sum(outcomes, (o) => o.sendCalls),
     statusCalls: sum(outcomes, (o) => o.statusCalls),
@@ -154,6 +164,12 @@ export function renderTable(outcomes: readonly RunOutcome[], summary: FaultSumma
     `ACS (${summary.acs.domain} domain, repeats ${summary.acs.repeatDelivers ? "delivered again" : "de-duplicated"}, ` +
       `${summary.acs.sendLimitPerHour} sends and ${summary.acs.statusLimitPerHour} status reads an hour): ${summary.sendCalls} send calls, ` +
       `${summary.statusCalls} status reads (${summary.statusCallsPerEmail} per accepted email); ${summary.tailMinutes} simulated minutes drained after the stories.`,
+    `Delivery reports: ${
+      summary.deliveryReports.on
+        ? `on, ${summary.deliveryReports.events} events handed to the monitor, ${summary.deliveryReports.dropped} never delivered ` +
+          `(${summary.deliveryReports.dropShare * 100} % dropped, up to ${summary.deliveryReports.maxDelayInMinutes} minutes late)`
+        : "off"
+    }.`,
     `Digests: ${summary.digests} delivered carrying ${summary.messagesInDigests} messages (${summary.faultFreeDigests} in the fault-free runs).`,
     `Faults injected: ${Object.entries(summary.faultsInjected)
       .sort()

@@ -57,6 +57,8 @@ export interface CycleStats {
   workAccountsEnqueued: number;
   /** Due emails held back by CMK_EMAIL_RATE_PER_MINUTE/_PER_HOUR; they stay pending. */
   emailsDeferred: number;
+  /** Status reads of accepted emails a delivery report made unnecessary (CMK_DELIVERY_REPORTS=on). */
+  statusReadsSkipped: number;
   /** Digest emails sent, and the outbox messages they carried. */
   digestsSent: number;
   messagesInDigests: number;
@@ -98,6 +100,7 @@ export function newStats(): CycleStats {
     workBatchesEnqueued: 0,
     workAccountsEnqueued: 0,
     emailsDeferred: 0,
+    statusReadsSkipped: 0,
     digestsSent: 0,
     messagesInDigests: 0,
   };
@@ -145,6 +148,7 @@ export const MERGE_RULES: { readonly [K in keyof CycleStats]: MergeRule } = {
   workBatchesEnqueued: "keep",
   workAccountsEnqueued: "keep",
   emailsDeferred: "sum",
+  statusReadsSkipped: "sum",
   digestsSent: "sum",
   messagesInDigests: "sum",
 };

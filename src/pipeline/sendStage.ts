@@ -7,6 +7,7 @@
  * attempt whose outcome is unknown is never re-sent before a status read says ACS does not have it.
  */
 import type { CycleContext } from "./cycleContext";
+import { reportedOutcome } from "../domain/deliveryReport";
 import { EmailNotAcceptedError } from "../ports/errors";
 import { describeFailure, isRetryable, type FailureInfo } from "../ports/failures";
 import type { EmailOperationStatus } from "../ports/emailSender";
@@ -24,6 +25,13 @@ const MAX_BACKOFF_IN_MINUTES = 5;
 const MARK_CONCURRENCY = 8;
 /** When the one final-status read of an accepted email is due: late enough that ACS has usually decided. */
 export const OUTCOME_CHECK_DELAY_IN_MINUTES = 5;
+/**
+ * With delivery reports wired (CMK_DELIVERY_REPORTS=on), how long after the 202 the final-status
+ * read waits for a report that makes it unnecessary. Reports follow the delivery attempt, usually
+ * within minutes; Event Grid may delay one (retries for up to 24 hours) or drop it, so after this
+ * the status is read after all: a Failed operation is then re-sent at most this late.
+ */
+export const DELIVERY_REPORT_WAIT_IN_MINUTES = 30;
 /** A 429 without Retry-After still holds the outbox this long. */
 const DEFAULT_THROTTLE_IN_SECONDS = 60;
 
@@ -169,6 +177,13 @@ async function markPostStarting(ctx: CycleContext, unit: SendUnit, operationId: 
 async function verifyInDoubt(ctx: CycleContext, unit: SendUnit, operationId: string, tally: SendTally): Promise<SendOutcome | undefined> {
   const { log, store } = ctx.deps;
   const key = unit.digestId ?? unit.members[0]!.message.key;
+  if (unit.members.some((stored) => reportedOutcome(stored.deliveryResults, operationId) === "processed")) {
+    // A delivery report for this attempt's operation: ACS accepted and processed it; no read needed, before or after.
+    log.info(`cmk-monitor: a delivery report shows the earlier attempt of [${key}] reached ACS: recorded as sent, not sent again`);
+    ctx.stats.statusReadsSkipped += 1;
+    await recordAccepted(ctx, unit, operationId, "Succeeded");
+    return { unit, status: "sent" };
+  }
   const status = await readStatus(ctx, operationId);
   if (status === "not-found") return undefined;
   if (status === "no-budget" || status === "failed") {
@@ -219,6 +234,30 @@ async function recordAccepted(ctx: CycleContext, unit: SendUnit, operationId: st
   const outcomeCheckAt = status === "Succeeded" ? undefined : new Date(ctx.now.getTime() + OUTCOME_CHECK_DELAY_IN_MINUTES * 60_000);
   await markEach(ctx, unit.members, (stored) => ctx.deps.store.markSent(stored, ctx.now, operationId, outcomeCheckAt ? { outcomeCheckAt } : {}));
   ctx.stats.emailsSent += 1;
+}
+
+/**
+ * What the due final-status check of one accepted operation (all rows sent under it) does now.
+ * Without delivery reports: read. With them: a report proving ACS processed the operation makes
+ * the read unnecessary (`skip`); a Failed or unknown report means read now (only the operation's
+ * status says whether to send again); no report yet: wait for one until
+ * DELIVERY_REPORT_WAIT_IN_MINUTES after the 202, then read.
+ */
+export function finalReadAction(
+  members: readonly StoredMessage[],
+  operationId: string,
+  now: Date,
+  deliveryReports: boolean,
+): { action: "read" } | { action: "skip" } | { action: "wait"; until: Date } {
+  if (!deliveryReports) return { action: "read" };
+  const outcomes = members.map((stored) => reportedOutcome(stored.deliveryResults, operationId));
+  if (outcomes.includes("processed")) return { action: "skip" };
+  if (outcomes.includes("inconclusive")) return { action: "read" };
+  const sentAt = Math.min(...members.map((stored) => Date.parse(stored.sentAt ?? "")).filter((ms) => !Number.isNaN(ms)));
+  // A row without a send time (should not happen) is read as before rather than waited on for good.
+  if (!Number.isFinite(sentAt)) return { action: "read" };
+  const until = new Date(sentAt + DELIVERY_REPORT_WAIT_IN_MINUTES * 60_000);
+  return until > now ? { action: "wait", until } : { action: "read" };
 }
 
 /** Holds a claimed unit back unsent (ACS throttled or failed this drain); an earlier attempt's doubt is kept. */

@@ -5,7 +5,11 @@
  * trigger). Played the least convenient documented way (docs/azure-behaviour.md, "Email delivery
  * reports"): at least once (a share of events comes twice), in no particular order (newest
  * first), a handler failure means redelivery, and the timestamp field spelled as the published
- * example spells it (`deliveryAttemptTimeStamp`) on every other event.
+ * example spells it (`deliveryAttemptTimeStamp`) on every other event. Where nothing is documented,
+ * the less convenient way, behind switches: a report may come late (`delayInMs`, on the sandbox
+ * clock) or never (`dropShare`: Event Grid gave up, or the event was dead-lettered), and an
+ * operation that ends Failed still reports `Failed` per recipient (`failedOperationReports`), so a
+ * report alone never proves ACS accepted an email.
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { SentEmail } from "./acsRoutes";
@@ -25,9 +29,24 @@ export interface DeliveryReportBehaviour {
   repeatShare: number;
   /** Hands events over by itself shortly after each send; off, they wait for `deliverPending()`. */
   autoDeliver: boolean;
+  /** Share of reports (0..1) never delivered: decided per operation and recipient. */
+  dropShare: number;
+  /** Each report becomes deliverable a stable pseudo-random while after the send, within [min, max] ms of the sandbox clock. */
+  delayInMs: readonly [number, number];
+  /** An operation that ends Failed reports `Failed` for each recipient (undocumented either way). */
+  failedOperationReports: boolean;
 }
 
-const DEFAULT_BEHAVIOUR: DeliveryReportBehaviour = { enabled: true, bouncedShare: 0, bouncingAddresses: [], repeatShare: 0.25, autoDeliver: true };
+const DEFAULT_BEHAVIOUR: DeliveryReportBehaviour = {
+  enabled: true,
+  bouncedShare: 0,
+  bouncingAddresses: [],
+  repeatShare: 0.25,
+  autoDeliver: true,
+  dropShare: 0,
+  delayInMs: [0, 0],
+  failedOperationReports: true,
+};
 
 /** Event Grid's retry gives up on an event after this many failed deliveries (the sandbox's, not Azure's 30). */
 const MAX_DELIVERIES = 5;
@@ -37,6 +56,8 @@ export type DeliveryReportListener = (event: unknown) => Promise<void>;
 interface Pending {
   json: string;
   deliveries: number;
+  /** Sandbox-clock time from which it may be handed over. */
+  dueAt: number;
 }
 
 export class AcsDeliveryReports {
@@ -49,7 +70,7 @@ export class AcsDeliveryReports {
   readonly posted: unknown[] = [];
   /** Deliveries the handler failed (each is tried again, up to MAX_DELIVERIES). */
   failedDeliveries = 0;
-  /** Events given up on after MAX_DELIVERIES failed deliveries. */
+  /** Events given up on after MAX_DELIVERIES failed deliveries, or never delivered (`dropShare`). */
   droppedEvents = 0;
 
   constructor(private readonly now: () => number) {}
@@ -76,13 +97,20 @@ export class AcsDeliveryReports {
     return this.queue.length;
   }
 
-  /** ACS accepted `email` for delivery: one report per recipient goes on the queue. */
-  emailAccepted(email: SentEmail): void {
-    if (!this.behaviour.enabled) return;
+  /** ACS accepted `email` (its operation ends `outcome`): one report per recipient goes on the queue. */
+  emailAccepted(email: SentEmail, outcome: "Succeeded" | "Failed" = "Succeeded"): void {
+    const { enabled, failedOperationReports, dropShare, delayInMs } = this.behaviour;
+    if (!enabled || (outcome === "Failed" && !failedOperationReports)) return;
     for (const recipient of [...email.to, ...email.cc, ...email.bcc]) {
-      const event = this.reportEvent(email, recipient);
-      this.queue.push({ json: JSON.stringify(event), deliveries: 0 });
-      if (fraction(`${event.id}#repeat`) < this.behaviour.repeatShare) this.queue.push({ json: JSON.stringify(event), deliveries: 0 });
+      const key = `${email.operationId}/${recipient.toLowerCase()}`;
+      if (fraction(`${key}#drop`) < dropShare) {
+        this.droppedEvents += 1;
+        continue;
+      }
+      const dueAt = this.now() + delayInMs[0] + Math.floor(fraction(`${key}#delay`) * (delayInMs[1] - delayInMs[0] + 1));
+      const event = this.reportEvent(email, recipient, outcome === "Failed");
+      this.queue.push({ json: JSON.stringify(event), deliveries: 0, dueAt });
+      if (fraction(`${event.id}#repeat`) < this.behaviour.repeatShare) this.queue.push({ json: JSON.stringify(event), deliveries: 0, dueAt });
     }
     if (this.behaviour.autoDeliver && this.listener) setTimeout(() => void this.deliverPending(), 0).unref();
   }
@@ -99,8 +127,10 @@ export class AcsDeliveryReports {
   private async deliverRound(): Promise<void> {
     const listener = this.listener;
     if (!listener || this.queue.length === 0) return;
-    const batch = this.queue.reverse();
-    this.queue = [];
+    const now = this.now();
+    // Not due yet (delayInMs): stays queued, in order, for a later round.
+    const batch = this.queue.filter((pending) => pending.dueAt <= now).reverse();
+    this.queue = this.queue.filter((pending) => pending.dueAt > now);
     for (const pending of batch) {
       pending.deliveries += 1;
       this.posted.push(JSON.parse(pending.json) as unknown);
@@ -114,9 +144,15 @@ export class AcsDeliveryReports {
     }
   }
 
-  private reportEvent(email: SentEmail, recipient: string) {
+  private reportEvent(email: SentEmail, recipient: string, operationFailed: boolean) {
     const key = `${email.operationId}/${recipient.toLowerCase()}`;
     const bounced = this.behaviour.bouncingAddresses.some((a) => a.toLowerCase() === recipient.toLowerCase()) || fraction(key) < this.behaviour.bouncedShare;
+    const status = operationFailed ? "Failed" : bounced ? "Bounced" : "Delivered";
+    const statusMessage = operationFailed
+      ? "The email could not be sent."
+      : bounced
+        ? "550 5.1.1 The email account that you tried to reach does not exist."
+        : "No error.";
     const at = new Date(this.now()).toISOString();
     const timestampField = this.sequence++ % 2 === 0 ? "deliveryAttemptTimestamp" : "deliveryAttemptTimeStamp";
     return {
@@ -129,8 +165,8 @@ export class AcsDeliveryReports {
         recipient,
         internetMessageId: `<${email.operationId}@sandbox.azurecomm.net>`,
         messageId: email.operationId,
-        status: bounced ? "Bounced" : "Delivered",
-        deliveryStatusDetails: { statusMessage: bounced ? "550 5.1.1 The email account that you tried to reach does not exist." : "No error." },
+        status,
+        deliveryStatusDetails: { statusMessage },
         [timestampField]: at,
       },
       dataVersion: "1.0",

@@ -255,10 +255,8 @@ export class AcsRoutes {
     this.operations.set(operationId.toLowerCase(), operation);
     this.counts.accepted += 1;
     // Accepted for delivery: it goes out whether or not anyone reads the status.
-    if (operation.outcome === "Succeeded") {
-      this.delivered.push(email);
-      this.deliveryReports.emailAccepted(email);
-    }
+    if (operation.outcome === "Succeeded") this.delivered.push(email);
+    this.deliveryReports.emailAccepted(email, operation.outcome);
     return this.accepted(request, operationId, "Running");
   }
 

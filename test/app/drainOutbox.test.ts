@@ -1,6 +1,6 @@
 /** The drain's one final-status read of accepted emails, on the fakes (ACS delivers every accepted POST). */
 import { drainOutbox } from "../../src/app/drainOutbox";
-import { operationIdFor, OUTCOME_CHECK_DELAY_IN_MINUTES } from "../../src/pipeline/sendStage";
+import { DELIVERY_REPORT_WAIT_IN_MINUTES, operationIdFor, OUTCOME_CHECK_DELAY_IN_MINUTES } from "../../src/pipeline/sendStage";
 import type { EmailOperationStatus } from "../../src/ports/emailSender";
 import { namedAccount, openIncident } from "../fixtures/storedIncidents";
 import { fakeMonitorDeps } from "../fakes/fakeMonitorDeps";
@@ -64,5 +64,71 @@ describe("drainOutbox, concurrent instances", () => {
 
     expect(monitor.email.statusReads).toHaveLength(1);
     expect((await monitor.store.listMessages())[0]!.outcomeCheckAt).toBeUndefined();
+  });
+});
+
+describe("drainOutbox, the final-status read with delivery reports wired (CMK_DELIVERY_REPORTS=on)", () => {
+  const REPORTS_ON = {
+    CMK_DELIVERY_REPORTS: "on",
+    CMK_ACS_RESOURCE_ID: "/subscriptions/5a5a5a5a-0000-4000-8000-0000000ac500/resourceGroups/rg/providers/Microsoft.Communication/communicationServices/acs",
+  };
+
+  it.each<{ report?: { status: string; forOperation: "this" | "another" }; at: number; reads: number; checkLeft: boolean }>([
+    // Delivered for this operation: ACS processed it, the read is skipped, the check is done.
+    { report: { status: "Delivered", forOperation: "this" }, at: OUTCOME_CHECK_DELAY_IN_MINUTES, reads: 0, checkLeft: false },
+    // Bounced is a delivery attempt too: ACS had the email.
+    { report: { status: "Bounced", forOperation: "this" }, at: OUTCOME_CHECK_DELAY_IN_MINUTES, reads: 0, checkLeft: false },
+    // Failed proves nothing about the operation (it may be the operation's own failure): read now.
+    { report: { status: "Failed", forOperation: "this" }, at: OUTCOME_CHECK_DELAY_IN_MINUTES, reads: 1, checkLeft: false },
+    // A report about an earlier operation of the row says nothing about this one: wait, as with none.
+    { report: { status: "Delivered", forOperation: "another" }, at: OUTCOME_CHECK_DELAY_IN_MINUTES, reads: 0, checkLeft: true },
+    // No report yet, 5 minutes on: the read waits for one.
+    { at: OUTCOME_CHECK_DELAY_IN_MINUTES, reads: 0, checkLeft: true },
+    // No report 30 minutes after the 202 (late or dropped by Event Grid): the status is read after all.
+    { at: DELIVERY_REPORT_WAIT_IN_MINUTES, reads: 1, checkLeft: false },
+  ])("report $report.status for $report.forOperation operation at minute $at → $reads read(s)", async ({ report, at, reads, checkLeft }) => {
+    const monitor = fakeMonitorDeps({ env: REPORTS_ON });
+    await openIncident(monitor, namedAccount("orders-db"));
+    await drainOutbox(monitor.deps);
+    const [sent] = await monitor.store.listMessages();
+    const operationId = operationIdFor(sent!.message.key, report?.forOperation === "another" ? 7 : 0);
+    if (report) {
+      const recipient = sent!.message.to[0]!.toLowerCase();
+      await monitor.store.recordDeliveryResults(sent!, {
+        [recipient]: { status: report.status, at: monitor.clock.now().toISOString(), eventId: "e1", operationId },
+      });
+    }
+
+    // Every drain up to `at` (one a minute): only the last may read.
+    for (let minute = 1; minute <= at; minute++) {
+      monitor.clock.advance(1);
+      await drainOutbox(monitor.deps);
+    }
+
+    expect(monitor.email.statusReads).toHaveLength(reads);
+    const [row] = await monitor.store.listMessages();
+    expect(row!.outcomeCheckAt !== undefined).toBe(checkLeft);
+    // Nothing was sent again: the operation did not fail.
+    expect(monitor.email.attempts).toHaveLength(1);
+  });
+
+  it("waits for the report until 30 minutes after the 202, then reads once and re-sends a Failed operation", async () => {
+    const monitor = fakeMonitorDeps({ env: REPORTS_ON });
+    await openIncident(monitor, namedAccount("orders-db"));
+    monitor.email.failNext(1, "operation-failed");
+    await drainOutbox(monitor.deps);
+    const key = (await monitor.store.listMessages())[0]!.message.key;
+
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+    await drainOutbox(monitor.deps);
+    // Postponed to minute 30, no read.
+    expect(monitor.email.statusReads).toEqual([]);
+    expect((await monitor.store.listMessages())[0]!.outcomeCheckAt).toBe(new Date(Date.parse(monitor.clock.now().toISOString()) + 25 * 60_000).toISOString());
+
+    monitor.clock.advance(DELIVERY_REPORT_WAIT_IN_MINUTES - OUTCOME_CHECK_DELAY_IN_MINUTES);
+    await drainOutbox(monitor.deps);
+    expect(monitor.email.statusReads).toEqual([operationIdFor(key)]);
+    expect(monitor.email.attempts.map((email) => email.operationId)).toEqual([operationIdFor(key), operationIdFor(key, 1)]);
+    expect(monitor.email.delivered).toHaveLength(1);
   });
 });

@@ -111,7 +111,7 @@ describe("recordDeliveryReport", () => {
 
     expect(result).toEqual({ outcome: "recorded", rowsChanged: 1 });
     const after = await w.row();
-    expect(after.deliveryResults).toEqual({ [OWNER]: { status: "Delivered", at: EARLY, details: "No error.", eventId: "e1" } });
+    expect(after.deliveryResults).toEqual({ [OWNER]: { status: "Delivered", at: EARLY, details: "No error.", eventId: "e1", operationId: OPERATION } });
     // The sender's fields are untouched: only the delivery column was merged.
     const { etag: _a, deliveryResults: _r, ...sendState } = after;
     const { etag: _b, ...sendStateBefore } = before;

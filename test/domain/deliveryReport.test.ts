@@ -2,6 +2,7 @@ import {
   EMAIL_DELIVERY_REPORT_EVENT,
   mergeDeliveryResult,
   parseDeliveryEvent,
+  reportedOutcome,
   undeliveredRecipients,
   type DeliveryResult,
   type DeliveryResults,
@@ -50,7 +51,8 @@ describe("parseDeliveryEvent", () => {
           operationId: OPERATION,
           sender: "cmk-monitor@contoso.com",
           recipient: "owner@contoso.com",
-          result: { status: "Delivered", at: "2026-12-03T09:00:00.500Z", details: "No error.", eventId: "event-1" },
+          // The result names its operation: a report for an earlier operation of the row is told apart.
+          result: { status: "Delivered", at: "2026-12-03T09:00:00.500Z", details: "No error.", eventId: "event-1", operationId: OPERATION },
         },
       },
     },
@@ -166,5 +168,40 @@ describe("undeliveredRecipients", () => {
     expect(undeliveredRecipients(results).map((r) => `${r.recipient} ${r.result.status}`)).toEqual(["b@contoso.com Failed", "z@contoso.com Bounced"]);
     // Nothing reported yet: nothing undelivered.
     expect(undeliveredRecipients(undefined)).toEqual([]);
+  });
+});
+
+describe("reportedOutcome: what the recorded reports say about one operation", () => {
+  const OTHER = "0a1b2c3d-0000-5000-8000-000000000002";
+  const result = (status: string, operationId?: string): DeliveryResult => ({
+    status,
+    at: "2026-12-03T09:00:00.000Z",
+    eventId: "e",
+    ...(operationId ? { operationId } : {}),
+  });
+  it.each<{ case: string; results: DeliveryResults | undefined; expected: string }>([
+    // Nothing recorded yet.
+    { case: "no results", results: undefined, expected: "none" },
+    // Delivered: ACS accepted and processed the operation.
+    { case: "delivered", results: { a: result("Delivered", OPERATION) }, expected: "processed" },
+    // Bounced, Suppressed, Quarantined, FilteredSpam, Expanded: a delivery was attempted or deliberately withheld, so ACS had it.
+    { case: "bounced", results: { a: result("Bounced", OPERATION) }, expected: "processed" },
+    { case: "suppressed", results: { a: result("Suppressed", OPERATION) }, expected: "processed" },
+    { case: "quarantined", results: { a: result("Quarantined", OPERATION) }, expected: "processed" },
+    { case: "filtered as spam", results: { a: result("FilteredSpam", OPERATION) }, expected: "processed" },
+    { case: "expanded", results: { a: result("Expanded", OPERATION) }, expected: "processed" },
+    // Failed alone may be the operation's own failure: inconclusive, the status read decides.
+    { case: "failed", results: { a: result("Failed", OPERATION) }, expected: "inconclusive" },
+    // An undocumented status proves nothing.
+    { case: "unknown status", results: { a: result("Pending", OPERATION) }, expected: "inconclusive" },
+    // One recipient delivered is enough, whatever another's says.
+    { case: "failed and delivered", results: { a: result("Failed", OPERATION), b: result("Delivered", OPERATION) }, expected: "processed" },
+    // A report for another operation (an earlier generation) says nothing about this one.
+    { case: "other operation", results: { a: result("Delivered", OTHER) }, expected: "none" },
+    // Recorded before results named their operation: not proof.
+    { case: "no operation on the result", results: { a: result("Delivered") }, expected: "none" },
+  ])("$case → $expected", ({ results, expected }) => {
+    // Operation ids compare case-insensitively (the report's are lower-cased).
+    expect(reportedOutcome(results, OPERATION.toUpperCase())).toBe(expected);
   });
 });

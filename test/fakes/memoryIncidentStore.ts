@@ -7,6 +7,8 @@
 import { createHash } from "node:crypto";
 import { normalizeResourceId } from "../../src/domain/account";
 import type { AtRiskState } from "../../src/domain/atRisk";
+import type { DeliveryResults } from "../../src/domain/deliveryReport";
+import type { DeliveryReportStore } from "../../src/ports/deliveryReports";
 import type { Incident, IncidentEvent, OutboxMessage } from "../../src/domain/incident";
 import type { Decision } from "../../src/domain/lifecycle";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../../src/domain/warnings";
@@ -17,7 +19,7 @@ import type { StoredAccountCheck, WarningStore } from "../../src/ports/warningSt
 import { FaultPlan, restError } from "./faultPlan";
 
 type Row = Record<string, unknown> & { etag: string };
-type Method = keyof IncidentStore | keyof WarningStore;
+type Method = keyof IncidentStore | keyof WarningStore | keyof DeliveryReportStore;
 /** One write of a transaction: create fails on an existing row, update on a missing row or another ETag. */
 type Write = { rowKey: string; row: Record<string, unknown> } & ({ op: "create" } | { op: "upsert" } | { op: "update"; etag: string });
 
@@ -28,7 +30,7 @@ const AT_RISK_ROW = "at-risk";
 const MAX_ACTIONS = 100;
 const CHECKS_PER_TRANSACTION = 100;
 
-export class MemoryIncidentStore implements IncidentStore, WarningStore {
+export class MemoryIncidentStore implements IncidentStore, WarningStore, DeliveryReportStore {
   /** Partition → row key → row. */
   private readonly partitions = new Map<string, Map<string, Row>>();
   private etags = 0;
@@ -227,6 +229,26 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore {
     }
     const { outcomeCheckAt: _previous, ...rest } = stored;
     return { ...rest, ...(outcomeCheckAt ? { outcomeCheckAt } : {}), etag };
+  }
+
+  // --- DeliveryReportStore --------------------------------------------------------------------
+
+  async findMessagesByOperation(operationId: string): Promise<StoredMessage[]> {
+    this.enter("findMessagesByOperation");
+    const id = operationId.toLowerCase();
+    return this.messages((row) => [row.operationId, row.unverifiedOperationId].some((value) => typeof value === "string" && value.toLowerCase() === id));
+  }
+
+  async recordDeliveryResults(stored: StoredMessage, results: DeliveryResults): Promise<boolean> {
+    this.enter("recordDeliveryResults");
+    try {
+      this.merge(stored.message.accountId, `outbox|${stored.message.key}`, stored.etag, { deliveryResults: results });
+      return true;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 412 || status === 404) return false;
+      throw error;
+    }
   }
 
   // --- WarningStore ---------------------------------------------------------------------------

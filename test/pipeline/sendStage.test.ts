@@ -1,8 +1,16 @@
 /** Sending one claimed unit and recording the outcome on its rows, on the fakes (ACS delivers every accepted POST, repeats too). */
 import { claimStage } from "../../src/pipeline/claimStage";
-import { nextAttemptAt, operationIdFor, OUTCOME_CHECK_DELAY_IN_MINUTES, sendStage } from "../../src/pipeline/sendStage";
+import {
+  DELIVERY_REPORT_WAIT_IN_MINUTES,
+  finalReadAction,
+  nextAttemptAt,
+  operationIdFor,
+  OUTCOME_CHECK_DELAY_IN_MINUTES,
+  sendStage,
+} from "../../src/pipeline/sendStage";
 import type { SendTally, SendUnit } from "../../src/pipeline/sendUnit";
 import type { EmailOperationStatus } from "../../src/ports/emailSender";
+import type { StoredMessage } from "../../src/ports/incidentStore";
 import { namedAccount, openIncident } from "../fixtures/storedIncidents";
 import { fakeMonitorDeps, type FakeMonitor } from "../fakes/fakeMonitorDeps";
 import type { SendFailure } from "../fakes/fakeEmailSender";
@@ -283,5 +291,79 @@ describe("nextAttemptAt", () => {
     [1, 600, 10],
   ])("attempt %i with Retry-After %s → %i minute(s)", (attempts, retryAfter, minutes) => {
     expect(nextAttemptAt(now, attempts, retryAfter).getTime() - now.getTime()).toBe(minutes * 60_000);
+  });
+});
+
+describe("sendStage, an attempt in doubt whose delivery report arrived", () => {
+  it.each<{ status: string; reads: number }>([
+    // Delivered under the attempt's operation: ACS accepted it; no read-back, no final read, no second POST.
+    { status: "Delivered", reads: 0 },
+    // Suppressed: ACS had it and chose not to deliver; sending again would be suppressed again.
+    { status: "Suppressed", reads: 0 },
+    // Failed says nothing about the operation: read back as without a report.
+    { status: "Failed", reads: 1 },
+  ])("a $status report → $reads status read(s), delivered once", async ({ status, reads }) => {
+    const monitor = fakeMonitorDeps();
+    const first = await claimedUnit(monitor, ["orders-db"]);
+    const operationId = operationIdFor(first.members[0]!.message.key);
+    monitor.email.failNext(1, "timeout");
+    await send(monitor, first);
+    const [row] = await monitor.store.listMessages();
+    const recipient = row!.message.to[0]!.toLowerCase();
+    await monitor.store.recordDeliveryResults(row!, { [recipient]: { status, at: monitor.clock.now().toISOString(), eventId: "e1", operationId } });
+    monitor.clock.advance(OUTCOME_CHECK_DELAY_IN_MINUTES);
+
+    const { rows, stats } = await send(monitor, await claimAgain(monitor));
+
+    expect(monitor.email.statusReads).toHaveLength(reads);
+    expect(monitor.email.attempts).toHaveLength(1);
+    expect(monitor.email.delivered).toHaveLength(1);
+    expect(rows).toMatchObject([{ status: "sent", generation: 0 }]);
+    expect(rows[0]!.unverifiedOperationId).toBeUndefined();
+    // Known from the report: no later final read either.
+    if (reads === 0) expect([rows[0]!.outcomeCheckAt, stats.statusReadsSkipped]).toEqual([undefined, 1]);
+  });
+});
+
+describe("finalReadAction", () => {
+  const sentAt = "2026-11-29T08:00:00.000Z";
+  const operationId = operationIdFor("key", 0);
+  const row = (results?: Record<string, { status: string; operationId?: string }>): StoredMessage =>
+    ({
+      sentAt,
+      ...(results
+        ? {
+            deliveryResults: Object.fromEntries(
+              Object.entries(results).map(([recipient, r]) => [
+                recipient,
+                { at: sentAt, eventId: "e", status: r.status, ...(r.operationId ? { operationId: r.operationId } : {}) },
+              ]),
+            ),
+          }
+        : {}),
+    }) as unknown as StoredMessage;
+  const at = (minutes: number) => new Date(Date.parse(sentAt) + minutes * 60_000);
+
+  it.each<{ name: string; members: StoredMessage[]; minute: number; reports: boolean; expected: string }>([
+    // Reports not wired: the read is made as always.
+    { name: "reports off", members: [row({ a: { status: "Delivered", operationId } })], minute: 5, reports: false, expected: "read" },
+    // A processed report for the operation: no read.
+    { name: "delivered", members: [row({ a: { status: "Delivered", operationId } })], minute: 5, reports: true, expected: "skip" },
+    // One of a digest's rows has it: the operation is the digest's, so no read for any row.
+    { name: "digest, one row reported", members: [row(), row({ b: { status: "Quarantined", operationId } })], minute: 5, reports: true, expected: "skip" },
+    // Only Failed: the operation's status decides, read now.
+    { name: "failed report", members: [row({ a: { status: "Failed", operationId } })], minute: 5, reports: true, expected: "read" },
+    // A status nobody documented proves nothing: read now.
+    { name: "unknown status", members: [row({ a: { status: "Deferred", operationId } })], minute: 5, reports: true, expected: "read" },
+    // A report recorded before reports carried the operation: not proof for this one; wait.
+    { name: "report without operation", members: [row({ a: { status: "Delivered" } })], minute: 5, reports: true, expected: "wait" },
+    // None yet: wait until 30 minutes after the 202.
+    { name: "none at 29", members: [row()], minute: 29, reports: true, expected: "wait" },
+    // None at 30: read after all (late or dropped by Event Grid).
+    { name: "none at 30", members: [row()], minute: 30, reports: true, expected: "read" },
+  ])("$name → $expected", ({ members, minute, reports, expected }) => {
+    const action = finalReadAction(members, operationId, at(minute), reports);
+    expect(action.action).toBe(expected);
+    if (action.action === "wait") expect(action.until).toEqual(at(DELIVERY_REPORT_WAIT_IN_MINUTES));
   });
 });

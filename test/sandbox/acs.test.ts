@@ -365,3 +365,62 @@ describe("ACS Email through the real SDK clients (AcsEmailSender)", () => {
     }
   });
 });
+
+describe("ACS delivery reports as Event Grid plays them where nothing is documented", () => {
+  const reports = () => sandbox.acs.deliveryReports;
+  let received: Array<{ data: { messageId: string; recipient: string; status: string } }>;
+
+  beforeEach(() => {
+    received = [];
+    reports().configure({ enabled: true, autoDeliver: false, repeatShare: 0, dropShare: 0, delayInMs: [0, 0], failedOperationReports: true });
+    reports().subscribe(async (event) => void received.push(event as (typeof received)[number]));
+  });
+
+  afterEach(() => {
+    reports().subscribe(undefined);
+    reports().configure({ autoDeliver: true, repeatShare: 0.25, dropShare: 0, delayInMs: [0, 0] });
+  });
+
+  it.each([
+    // The default: a Succeeded operation reports Delivered per recipient.
+    { operationStatus: undefined, statuses: ["Delivered"] },
+    // An operation that ends Failed still reports, Failed: a report alone does not prove ACS accepted the email.
+    { operationStatus: "Failed" as const, statuses: ["Failed"] },
+  ])("an operation ending $operationStatus reports $statuses", async ({ operationStatus, statuses }) => {
+    if (operationStatus) sandbox.injectFault({ route: "acs-send", status: 202, operationStatus });
+    const email = outgoing();
+    await sender().send(email);
+    await reports().deliverPending();
+    expect(received.map((event) => event.data.status)).toEqual(statuses);
+    expect(received[0]!.data.messageId).toBe(email.operationId);
+  });
+
+  it("a report comes late by its delay on the sandbox clock, and is handed over only once due", async () => {
+    const time = manualClock();
+    sandbox.acs.configure({ clock: time.clock });
+    reports().configure({ delayInMs: [10 * 60_000, 10 * 60_000] });
+    await sender().send(outgoing());
+
+    time.now += 10 * 60_000 - 1;
+    await reports().deliverPending();
+    expect(received).toHaveLength(0);
+    expect(reports().pending).toBe(1);
+    time.now += 1;
+    await reports().deliverPending();
+    expect(received).toHaveLength(1);
+  });
+
+  it.each([
+    // No drops: every recipient's report arrives.
+    { dropShare: 0, arrive: 20 },
+    // Every report dropped (Event Grid gave up): none arrives, each counted as dropped.
+    { dropShare: 1, arrive: 0 },
+  ])("dropShare $dropShare → $arrive of 20 reports arrive", async ({ dropShare, arrive }) => {
+    reports().configure({ dropShare });
+    const client = sender();
+    for (let i = 0; i < 20; i++) await client.send(outgoing());
+    await reports().deliverPending();
+    expect(received).toHaveLength(arrive);
+    expect(reports().droppedEvents).toBe(20 - arrive);
+  });
+});
