@@ -46,6 +46,7 @@ const WRONG: Record<string, [value: string, why: string]> = {
   CMK_STATUS_SOURCE: ["resource graph", "arm or resource-graph, hyphenated"],
   CMK_DISCOVERY_INTERVAL_MINUTES: ["0", "at least a minute between Resource Graph reads"],
   CMK_CHANGES_INTERVAL_MINUTES: ["0", "at least a minute between resourcechanges queries"],
+  CMK_DELIVERY_REPORTS: ["sometimes", "neither on nor off"],
   CMK_RISK_CHECK_INTERVAL_MINUTES: ["2", "at least five minutes between key re-reads of every vault"],
   CMK_FANOUT: ["parallel", "only auto, queue or inline"],
   CMK_FANOUT_THRESHOLD: ["many", "a number of accounts"],
