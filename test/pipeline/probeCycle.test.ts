@@ -266,6 +266,61 @@ describe("daily warning digest", () => {
     expect(events[0]!.detail).toContain("we warned at 09:12 UTC on 2026-12-15");
   });
 
+  it("under the Azure-managed limits (5/min, 10/h) a morning of warning digests never holds a revocation notice back", async () => {
+    // Twelve owners each get a digest at the daily check; revocations arrive while they queue.
+    // Digests take at most half of each minute's and hour's sends; incident mail goes first.
+    const sub = "00000000-0000-0000-0000-00000000a901";
+    const warned = Array.from({ length: 12 }, (_, i) => `warned-a9${String(i).padStart(2, "0")}`);
+    warned.forEach((name, i) => account(name, sub, "healthy", `${name}@contoso.com`, `5c0ffee0-0000-4000-8000-0000000a90${String(i).padStart(2, "0")}`));
+    const ops = "ops-a901@contoso.com";
+    account("orders-a901", sub, 4003, ops, "5c0ffee0-0000-4000-8000-00000000a9f1");
+    account("billing-a901", sub, 4003, ops, "5c0ffee0-0000-4000-8000-00000000a9f2");
+    now = new Date("2026-12-21T06:00:00.000Z");
+    const start = now;
+    for (const name of warned) azure.sandbox.keyVault.setKeyExpiry(`kv-${name}`, "cmk", new Date(start.getTime() + 10 * DAY));
+    azure.sandbox.acs.configure({ enforceLimits: true, domain: "azure-managed", clock: () => now.getTime() });
+    const throttledBefore = azure.sandbox.acs.counts.throttled;
+    try {
+      const { deps } = monitor(sub, { CMK_EMAIL_DOMAIN_KIND: "azure-managed" });
+      const digestsSent = () => warned.filter((name) => sentTo(`${name}@contoso.com`).length > 0).length;
+
+      // Digests sent per minute, to hold them to their half of every minute and rolling hour.
+      const digestMinutes: number[] = [];
+      const cycleAt = async (minute: number) => {
+        const before = digestsSent();
+        await at(minute, start, deps);
+        for (let n = digestsSent() - before; n > 0; n--) digestMinutes.push(minute);
+      };
+
+      // Minute 0: both revocation notices first; the digests get only what is left below their half (none).
+      await cycleAt(0);
+      expect(subjects(ops)).toHaveLength(2);
+      expect(digestsSent()).toBe(0);
+
+      // Minutes 1 and 2: digests while the hour's sends stay under half of it.
+      await cycleAt(1);
+      await cycleAt(2);
+      expect(digestsSent()).toBeGreaterThan(0);
+
+      // Minute 3: a new revocation goes out at once: the hour's other half was kept for it.
+      account("inventory-a901", sub, 4003, ops, "5c0ffee0-0000-4000-8000-00000000a9f3");
+      await cycleAt(3);
+      expect(subjects(ops)).toHaveLength(3);
+      // No 429 was needed to keep to the limits: the shared budget did it.
+      expect(azure.sandbox.acs.counts.throttled - throttledBefore).toBe(0);
+
+      // The following hours: the waiting digests go out, each once, never more than half an hour's or a minute's sends.
+      for (const hour of [1, 2, 3, 4, 5]) for (let minute = 60 * hour + 2; minute <= 60 * hour + 6; minute++) await cycleAt(minute);
+      for (const name of warned) expect(sentTo(`${name}@contoso.com`)).toHaveLength(1);
+      for (const minute of digestMinutes) {
+        expect(digestMinutes.filter((m) => m === minute).length).toBeLessThanOrEqual(2);
+        expect(digestMinutes.filter((m) => m > minute - 60 && m <= minute).length).toBeLessThanOrEqual(5);
+      }
+    } finally {
+      azure.sandbox.acs.resetBehaviour();
+    }
+  });
+
   it("CMK_PROBES=off: no Key Vault calls, no digest", async () => {
     // The switch for tenants where the monitor may not read vaults at all.
     const sub = "00000000-0000-0000-0000-00000000a401";
