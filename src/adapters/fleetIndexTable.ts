@@ -4,18 +4,22 @@
  *     for a role assignment above a vault (a rare event);
  *   - "fleet-vault-<name>" and "fleet-identity-<hash>": one row per dependent account, so a vault's
  *     or identity's event costs one partition query;
- *   - a "recheck" row in the account's own partition: when its last event re-check started.
+ *   - a "recheck" row in the account's own partition: when its last event re-check started;
+ *   - "fleet-roles": one row per account whose RBAC role assignments the catch-up watches (the
+ *     fingerprint of its default identity's assignments), read whole once per catch-up run.
  */
 import { createHash } from "node:crypto";
 import { odata, type TableClient, type TableEntity } from "@azure/data-tables";
 import { normalizeResourceId } from "../domain/account";
 import type { ChangeTarget } from "../domain/changeEvents";
+import type { StoredRoleFingerprint, WatchedPrincipal } from "../domain/roleAssignmentChanges";
 import type { FleetIndex, FleetIndexEntry } from "../ports/fleetIndex";
 import { statusCodeOf } from "../ports/failures";
 import { partitionKeyFor, type TableIncidentStore } from "./tableStore";
 
 const ACCOUNTS_PARTITION = "fleet-accounts";
 const RECHECK_ROW = "recheck";
+const ROLES_PARTITION = "fleet-roles";
 
 function vaultPartition(vaultName: string): string {
   return `fleet-vault-${vaultName.toLowerCase()}`;
@@ -36,7 +40,16 @@ export class TableFleetIndex implements FleetIndex {
     await this.store.ensureTable();
     const rowKey = partitionKeyFor(entry.accountId);
     const accountId = normalizeResourceId(entry.accountId);
-    const writes: TableEntity[] = [{ partitionKey: ACCOUNTS_PARTITION, rowKey, accountId, vaultName: entry.vaultName ?? "", vaultId: entry.vaultId ?? "" }];
+    const writes: TableEntity[] = [
+      {
+        partitionKey: ACCOUNTS_PARTITION,
+        rowKey,
+        accountId,
+        vaultName: entry.vaultName ?? "",
+        vaultId: entry.vaultId ?? "",
+        rolePrincipalId: entry.rolePrincipalId?.toLowerCase() ?? "",
+      },
+    ];
     if (entry.vaultName) writes.push({ partitionKey: vaultPartition(entry.vaultName), rowKey, accountId });
     for (const identityId of entry.identityIds) writes.push({ partitionKey: identityPartition(identityId), rowKey, accountId });
     // Different partitions: no transaction, and none needed (each upsert is idempotent).
@@ -126,6 +139,52 @@ export class TableFleetIndex implements FleetIndex {
       // Someone claimed it meanwhile (412) or released it (404): theirs stands.
       const status = statusCodeOf(error);
       if (status !== 404 && status !== 412) throw error;
+    }
+  }
+
+  async rolePrincipals(): Promise<WatchedPrincipal[]> {
+    await this.store.ensureTable();
+    const watched: WatchedPrincipal[] = [];
+    for await (const row of this.table.listEntities<TableEntity<{ accountId: string; rolePrincipalId?: string }>>({
+      queryOptions: { filter: odata`PartitionKey eq ${ACCOUNTS_PARTITION}` },
+    })) {
+      // Rows written before principals were indexed have none: the next daily check re-records them.
+      if (row.accountId && row.rolePrincipalId) watched.push({ accountId: normalizeResourceId(row.accountId), principalId: row.rolePrincipalId.toLowerCase() });
+    }
+    return watched.sort((a, b) => a.accountId.localeCompare(b.accountId));
+  }
+
+  async roleFingerprints(): Promise<StoredRoleFingerprint[]> {
+    await this.store.ensureTable();
+    const stored: StoredRoleFingerprint[] = [];
+    for await (const row of this.table.listEntities<TableEntity<{ accountId: string; principalId: string; fingerprint: string }>>({
+      queryOptions: { filter: odata`PartitionKey eq ${ROLES_PARTITION}` },
+    })) {
+      if (row.accountId && row.principalId && row.fingerprint) {
+        stored.push({ accountId: row.accountId, principalId: row.principalId, fingerprint: row.fingerprint, ...(row.etag ? { etag: row.etag } : {}) });
+      }
+    }
+    return stored;
+  }
+
+  async recordRoleFingerprint(next: Omit<StoredRoleFingerprint, "etag">, previous?: StoredRoleFingerprint): Promise<boolean> {
+    await this.store.ensureTable();
+    const entity = {
+      partitionKey: ROLES_PARTITION,
+      rowKey: partitionKeyFor(next.accountId),
+      accountId: normalizeResourceId(next.accountId),
+      principalId: next.principalId.toLowerCase(),
+      fingerprint: next.fingerprint,
+    };
+    try {
+      if (previous?.etag) await this.table.updateEntity(entity, "Replace", { etag: previous.etag });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (error) {
+      // Another instance recorded it since this run read it: it saw the same assignments.
+      const status = statusCodeOf(error);
+      if (status === 409 || status === 412) return false;
+      throw error;
     }
   }
 

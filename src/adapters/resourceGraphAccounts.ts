@@ -13,6 +13,7 @@ import { toCmkAccount } from "./armAccounts";
 import { DEFERRED_RETRY_AFTER_HEADER, statusCodeOf } from "../ports/failures";
 import { remainingInMs } from "../ports/callDeadline";
 import type { ResourceChangeRow } from "../domain/resourceChanges";
+import type { RoleAssignmentRow } from "../domain/roleAssignmentChanges";
 import type { ResourceChangeScope, ResourceChangeSource } from "../ports/resourceChanges";
 
 /** Only accounts with a customer-managed key, only the properties the monitor reads. */
@@ -92,6 +93,14 @@ export class ResourceGraphDiscovery implements ResourceChangeSource {
   async queryChanges(query: string, scope: ResourceChangeScope): Promise<{ rows: ResourceChangeRow[]; calls: number }> {
     const result: DiscoveryResult = { accounts: [], calls: 0, throttledInMs: 0 };
     const rows: ResourceChangeRow[] = [];
+    await this.eachRow(query, scope, result, (row) => rows.push(row));
+    return { rows, calls: result.calls };
+  }
+
+  /** Every row of an `authorizationresources` role-assignment query (the catch-up's), paged and throwing like `queryChanges`. */
+  async queryRoleAssignments(query: string, scope: ResourceChangeScope): Promise<{ rows: RoleAssignmentRow[]; calls: number }> {
+    const result: DiscoveryResult = { accounts: [], calls: 0, throttledInMs: 0 };
+    const rows: RoleAssignmentRow[] = [];
     await this.eachRow(query, scope, result, (row) => rows.push(row));
     return { rows, calls: result.calls };
   }

@@ -163,10 +163,13 @@ export async function recordDailyChecks(
   return fresh;
 }
 
-/** What change events can name for this account (its vault, the vault's ARM id, its identities), and a fingerprint of it. */
+/** What change events can name for this account (its vault, the vault's ARM id, its identities, its RBAC principal), and a fingerprint of it. */
 function fleetIndexEntry(account: CmkAccount, facts: ProbeFacts): { entry: FleetIndexEntry; fingerprint: string } {
   const vaultName = facts.keyUri.reference?.vaultName?.toLowerCase();
-  const vaultId = activeVault(facts)?.id;
+  const vault = activeVault(facts);
+  const vaultId = vault?.id;
+  // Only an RBAC vault's permission is a role assignment (access policies show in the vault's own changes).
+  const rolePrincipalId = vault?.permissionModel === "rbac" ? facts.identity.principalId?.toLowerCase() : undefined;
   const entry: FleetIndexEntry = {
     accountId: account.id,
     ...(vaultName ? { vaultName } : {}),
@@ -174,6 +177,7 @@ function fleetIndexEntry(account: CmkAccount, facts: ProbeFacts): { entry: Fleet
     identityIds: Object.keys(account.userAssignedIdentities ?? {})
       .map(normalizeResourceId)
       .sort(),
+    ...(rolePrincipalId ? { rolePrincipalId } : {}),
   };
   return { entry, fingerprint: JSON.stringify(entry) };
 }

@@ -1,5 +1,6 @@
 /** The fleet index's contract: see FleetIndex. */
 import type { ChangeTarget } from "../domain/changeEvents";
+import type { StoredRoleFingerprint, WatchedPrincipal } from "../domain/roleAssignmentChanges";
 
 /** What an account depends on, as the daily check last saw it. */
 export interface FleetIndexEntry {
@@ -10,6 +11,11 @@ export interface FleetIndexEntry {
   vaultId?: string;
   /** Attached user-assigned identities (normalized ids): deleting one can revoke the account. */
   identityIds: string[];
+  /**
+   * The default identity's principal id when the vault grants by RBAC: its role assignments are the
+   * permission, and `resourcechanges` does not show them, so the catch-up watches them by principal.
+   */
+  rolePrincipalId?: string;
 }
 
 /**
@@ -39,4 +45,13 @@ export interface FleetIndex {
    * later event or the catch-up's next window may claim it again; a newer claim is left alone.
    */
   releaseRecheck(accountId: string, claimedAt: Date): Promise<void>;
+  /** Each indexed account with a `rolePrincipalId` (normalized account id, lowercase principal), sorted by account. */
+  rolePrincipals(): Promise<WatchedPrincipal[]>;
+  /** Every stored role-assignment fingerprint, with its version. */
+  roleFingerprints(): Promise<StoredRoleFingerprint[]>;
+  /**
+   * Stores an account's fingerprint if nobody wrote it since `previous` was read (absent: if none
+   * exists); false (nothing written) when another instance did: its run saw the same change.
+   */
+  recordRoleFingerprint(next: Omit<StoredRoleFingerprint, "etag">, previous?: StoredRoleFingerprint): Promise<boolean>;
 }

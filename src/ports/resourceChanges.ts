@@ -4,6 +4,7 @@
  * have been acted on, shared by every instance.
  */
 import type { ResourceChangeRow } from "../domain/resourceChanges";
+import type { RoleAssignmentRow } from "../domain/roleAssignmentChanges";
 
 export interface ResourceChangeScope {
   subscriptionIds: readonly string[];
@@ -13,6 +14,8 @@ export interface ResourceChangeScope {
 /** Port: every row of one `resourcechanges` query over the scope, all pages; throws rather than answer in part. */
 export interface ResourceChangeSource {
   queryChanges(query: string, scope: ResourceChangeScope): Promise<{ rows: ResourceChangeRow[]; calls: number }>;
+  /** Every row of one `authorizationresources` role-assignment query (src/domain/roleAssignmentChanges.ts), all pages; throws likewise. */
+  queryRoleAssignments(query: string, scope: ResourceChangeScope): Promise<{ rows: RoleAssignmentRow[]; calls: number }>;
 }
 
 /** The stored watermark and the version it was read at. */

@@ -149,6 +149,8 @@ const REQUIRED_KEY_PERMISSIONS = ["get", "wrapKey", "unwrapKey"];
 export class SandboxKeyVault {
   private readonly vaults = new Map<string, SandboxVault>();
   private readonly assignments: SandboxRoleAssignment[] = [];
+  /** Every role assignment ever made, with when (sandbox clock, ms) it was made and removed: what a lagging index shows. */
+  private readonly assignmentTimeline: Array<{ assignment: SandboxRoleAssignment; createdAt: number; removedAt?: number }> = [];
   private readonly denyAssignmentList: SandboxDenyAssignment[] = [];
   /** principal id (lower case) → group ids it belongs to, for ARM's assignedTo(). */
   private readonly memberships = new Map<string, Set<string>>();
@@ -231,7 +233,7 @@ export class SandboxKeyVault {
     this.vaults.delete(vault.name);
     const id = vaultId(vault).toLowerCase();
     for (let i = this.assignments.length - 1; i >= 0; i--) {
-      if (this.assignments[i]!.scope.toLowerCase().startsWith(id)) this.assignments.splice(i, 1);
+      if (this.assignments[i]!.scope.toLowerCase().startsWith(id)) this.dropAssignment(i);
     }
   }
 
@@ -360,7 +362,7 @@ export class SandboxKeyVault {
       for (let i = this.assignments.length - 1; i >= 0; i--) {
         const a = this.assignments[i]!;
         if (sameId(a.principalId, principalId) && (a.scope.toLowerCase().startsWith(id) || id.startsWith(`${a.scope.toLowerCase()}/`))) {
-          this.assignments.splice(i, 1);
+          this.dropAssignment(i);
           this.feed?.armOperation("Microsoft.Authorization/roleAssignments/delete", a.id);
         }
       }
@@ -383,16 +385,34 @@ export class SandboxKeyVault {
     options: { principalType?: "ServicePrincipal" | "Group"; condition?: string } = {},
   ): string {
     const id = `${scope.replace(/\/+$/, "")}/providers/Microsoft.Authorization/roleAssignments/${randomUUID()}`;
-    this.assignments.push({
+    const assignment: SandboxRoleAssignment = {
       id,
       scope: scope.replace(/\/+$/, ""),
       roleDefinitionId: roleDefinitionId.split("/").pop()!,
       principalId,
       principalType: options.principalType ?? "ServicePrincipal",
       ...(options.condition ? { condition: options.condition } : {}),
-    });
+    };
+    this.assignments.push(assignment);
+    this.assignmentTimeline.push({ assignment, createdAt: this.now().getTime() });
     this.feed?.armOperation("Microsoft.Authorization/roleAssignments/write", id);
     return id;
+  }
+
+  private dropAssignment(index: number): void {
+    const [gone] = this.assignments.splice(index, 1);
+    const entry = this.assignmentTimeline.find((e) => e.assignment === gone && e.removedAt === undefined);
+    if (entry) entry.removedAt = this.now().getTime();
+  }
+
+  /** The role assignments that existed at `at` (ms): what an index lagging behind ARM shows (Resource Graph's authorizationresources). */
+  roleAssignmentsAsOf(at: number): SandboxRoleAssignment[] {
+    return this.assignmentTimeline.filter((e) => e.createdAt <= at && (e.removedAt === undefined || e.removedAt > at)).map((e) => e.assignment);
+  }
+
+  /** Marks the live role assignments as made long ago: setting a world up is not a change any index has yet to catch up on. */
+  settleRoleAssignments(): void {
+    for (const entry of this.assignmentTimeline) if (entry.removedAt === undefined) entry.createdAt = Number.NEGATIVE_INFINITY;
   }
 
   /** Makes `principalId` a member of `groupId` (what Entra ID would say to ARM's assignedTo()). */

@@ -6,10 +6,13 @@
  * the CMK accounts in scope, projected as the monitor's query projects them; and a `resourcechanges`
  * query of the catch-up's shape (a changeTime window and a `targetResourceId in (...)` list), answered
  * from the sandbox's change history, each change visible only `changeLagInMs` after it was made and
- * for 14 days (docs/azure-behaviour.md).
+ * for 14 days (docs/azure-behaviour.md); and an `authorizationresources` query of the catch-up's
+ * role-assignment shape (roleassignments whose principalId is in a list, its projection), answered from
+ * the Key Vault state's role assignments as they were `roleAssignmentLagInMs` ago.
  */
 import { apiVersionRejection, MAX_TOP } from "./armConventions";
 import type { SandboxResourceChange } from "./changeFeed";
+import type { SandboxRoleAssignment } from "./keyVaultState";
 import type { MatchedRoute, SandboxRequest, SandboxResponse } from "./server";
 
 const RESOURCES_PATH = /^\/providers\/microsoft\.resourcegraph\/resources\/?$/i;
@@ -48,8 +51,15 @@ const CHANGE_RETENTION_IN_MS = 14 * 24 * 60 * 60_000;
  */
 export const DEFAULT_CHANGE_LAG_IN_MS = 4 * 60_000;
 
+/**
+ * How stale `authorizationresources` is by default: Resource Graph documents no freshness for it,
+ * so it answers with the role assignments as they were this long ago (setRoleAssignmentLag).
+ */
+export const DEFAULT_ROLE_ASSIGNMENT_LAG_IN_MS = 4 * 60_000;
+
 export class ResourceGraphRoutes {
   private changeLagInMs = DEFAULT_CHANGE_LAG_IN_MS;
+  private roleAssignmentLagInMs = DEFAULT_ROLE_ASSIGNMENT_LAG_IN_MS;
   private quota: ResourceGraphQuota = { queries: 15, windowInMs: 5000 };
   private statusMode: ResourceGraphStatusMode = "absent";
   /** With "stale": each account's status as it was when the mode was set (or when the account first appeared). */
@@ -77,7 +87,14 @@ export class ResourceGraphRoutes {
     private now: () => number = Date.now,
     /** The sandbox's change history (changeFeed.ts), oldest first. */
     private readonly changes: () => readonly SandboxResourceChange[] = () => [],
+    /** The role assignments that existed at a moment (keyVaultState.ts). */
+    private readonly roleAssignmentsAsOf: (at: number) => readonly SandboxRoleAssignment[] = () => [],
   ) {}
+
+  /** How long after it is made (or removed) a role assignment shows so in `authorizationresources` (0: at once, the kind world). */
+  setRoleAssignmentLag(ms: number): void {
+    this.roleAssignmentLagInMs = ms;
+  }
 
   /** How long after it is made a change appears in `resourcechanges` (0: at once, the kind world). */
   setChangeLag(ms: number): void {
@@ -202,6 +219,53 @@ export class ResourceGraphRoutes {
     };
   }
 
+  /** `authorizationresources` role assignments of the listed principals, as of the lag ago, paged like any answer. */
+  private roleAssignments(
+    query: string,
+    top: number | undefined,
+    skipToken: string | undefined,
+    visible: (subscriptionId: string) => boolean,
+    headers: Record<string, string>,
+  ): SandboxResponse {
+    const principals = ROLE_PRINCIPALS.exec(query);
+    if (!ROLE_TYPE.test(query) || !principals || !ROLE_PROJECTION.test(query)) {
+      return invalidQuery(
+        "The sandbox answers authorizationresources queries only in the catch-up's shape (roleassignments, principalId in (...), its projection).",
+      );
+    }
+    const ids = new Set([...principals[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()));
+    const token = skipToken ? /^(r\d+):(\d+)$/.exec(Buffer.from(skipToken, "base64").toString("utf8")) : null;
+    let matching = token ? this.results.get(token[1]!) : undefined;
+    const resultId = matching && token ? token[1]! : `r${this.nextResultId++}`;
+    if (!matching) {
+      matching = this.roleAssignmentsAsOf(this.now() - this.roleAssignmentLagInMs)
+        .filter((a) => ids.has(a.principalId.toLowerCase()) && visible(/^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1] ?? ""))
+        .map((a) => {
+          const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1] ?? "";
+          return {
+            id: a.id.toLowerCase(),
+            principalId: a.principalId.toLowerCase(),
+            scope: a.scope.toLowerCase(),
+            // Resource Graph shows the role's full id, as ARM's role assignment does.
+            roleDefinitionId: `/subscriptions/${subscriptionId}/providers/microsoft.authorization/roledefinitions/${a.roleDefinitionId}`.toLowerCase(),
+          };
+        })
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) as unknown as ResourceGraphRow[];
+      this.results.set(resultId, matching);
+      for (const old of this.results.keys()) if (this.results.size > 8) this.results.delete(old);
+    }
+    const offset = token ? Number(token[2]) : 0;
+    const end = offset + (top ?? 100);
+    const page = matching.slice(offset, end);
+    const next = end < matching.length ? Buffer.from(`${resultId}:${end}`).toString("base64") : undefined;
+    if (!next) this.results.delete(resultId);
+    return {
+      status: 200,
+      headers,
+      json: { totalRecords: matching.length, count: page.length, resultTruncated: "false", ...(next ? { $skipToken: next } : {}), data: page, facets: [] },
+    };
+  }
+
   route(request: SandboxRequest): MatchedRoute | undefined {
     if (request.method !== "POST" || !RESOURCES_PATH.test(request.url.pathname)) return undefined;
     return { id: "resource-graph", handle: (fault) => (fault ? faultResponse(fault.status, fault.retryAfterInSeconds, fault.body) : this.query(request)) };
@@ -244,7 +308,8 @@ export class ResourceGraphRoutes {
     if (invalid) return { status: 400, json: { error: { code: "BadRequest", message: invalid.message, details: [invalid] } } };
     const containers = typeof body.query === "string" && /^\s*resourcecontainers\b[\s\S]*microsoft\.resources\/subscriptions/i.test(body.query);
     const changes = typeof body.query === "string" && /^\s*resourcechanges\b/i.test(body.query);
-    if (typeof body.query !== "string" || (!containers && !changes && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
+    const authorization = typeof body.query === "string" && /^\s*authorizationresources\b/i.test(body.query);
+    if (typeof body.query !== "string" || (!containers && !changes && !authorization && !/microsoft\.documentdb\/databaseaccounts/i.test(body.query))) {
       return {
         status: 400,
         json: { error: { code: "InvalidQuery", message: "The sandbox only answers queries over microsoft.documentdb/databaseaccounts and subscriptions." } },
@@ -256,6 +321,7 @@ export class ResourceGraphRoutes {
     const tenantWide = !body.subscriptions?.length && !body.managementGroups?.length;
     const visible = (subscriptionId: string): boolean =>
       !this.hidden.has(subscriptionId.toLowerCase()) && (tenantWide || scope.has(subscriptionId.toLowerCase()));
+    if (authorization) return this.roleAssignments(body.query, body.options?.$top, body.options?.$skipToken, visible, quotaHeaders);
     if (/^\s*resourcechanges\b/i.test(body.query)) return this.resourceChanges(body.query, body.options?.$top, body.options?.$skipToken, visible, quotaHeaders);
     if (containers) {
       // The subscriptions in the request's scope that the caller can read: one row each.
@@ -314,6 +380,12 @@ export class ResourceGraphRoutes {
 const CHANGE_WINDOW = /changeTime\s*>\s*datetime\(([^)]+)\)\s+and\s+changeTime\s*<=\s*datetime\(([^)]+)\)/i;
 const CHANGE_TARGETS = /targetResourceId\s+in\s*\(([^)]*)\)/i;
 const CHANGE_PROJECTION = /\|\s*project\s+changeTime\s*,\s*targetResourceId\s*,\s*changeType\s*,\s*changes\s*=\s*properties\.changes\b/i;
+
+/** The principals and shape of the catch-up's role-assignment query (src/domain/roleAssignmentChanges.ts). */
+const ROLE_TYPE = /\|\s*where\s+type\s*=~\s*'microsoft\.authorization\/roleassignments'/i;
+const ROLE_PRINCIPALS = /principalId\s+in\s*\(([^)]*)\)/i;
+const ROLE_PROJECTION =
+  /\|\s*project\s+id\s*=\s*tolower\(id\)\s*,\s*principalId\s*,\s*scope\s*=[^,]*properties\.scope[^,]*,\s*roleDefinitionId\s*=[^\n]*properties\.roleDefinitionId/i;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -181,6 +181,7 @@ export class LocalSandbox {
     () => this.arm.subscriptionIds(),
     Date.now,
     () => this.changeFeed.history(),
+    (at) => this.keyVault.roleAssignmentsAsOf(at),
   );
   /** Microsoft.Support: tickets the monitor opens, a subscription without a support plan, a missing role. */
   readonly support = new SupportRoutes(() => this.url);

@@ -27,7 +27,7 @@ class CountingWatermark implements ChangeWatermark {
   }
 }
 
-const noChanges: ResourceChangeSource = { queryChanges: async () => ({ rows: [], calls: 1 }) };
+const noChanges: ResourceChangeSource = { queryChanges: async () => ({ rows: [], calls: 1 }), queryRoleAssignments: async () => ({ rows: [], calls: 1 }) };
 
 describe("runTimerWork", () => {
   it.each<{ name: string; failChanges: boolean; budgetInMs?: number; changeReads: number; keyReads: number; rejects: boolean }>([

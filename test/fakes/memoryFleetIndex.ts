@@ -1,11 +1,15 @@
 /** The whole FleetIndex port in memory, with the table adapter's rules (scope prefix match, ETag-like claim). */
 import { normalizeResourceId } from "../../src/domain/account";
 import type { ChangeTarget } from "../../src/domain/changeEvents";
+import type { StoredRoleFingerprint, WatchedPrincipal } from "../../src/domain/roleAssignmentChanges";
 import type { FleetIndex, FleetIndexEntry } from "../../src/ports/fleetIndex";
 
 export class MemoryFleetIndex implements FleetIndex {
   readonly entries = new Map<string, FleetIndexEntry>();
   private readonly rechecks = new Map<string, string>();
+  /** Role fingerprints by normalized account id, with a version counter standing in for the ETag. */
+  readonly roles = new Map<string, StoredRoleFingerprint>();
+  private roleVersion = 0;
   claims = 0;
 
   async record(entry: FleetIndexEntry): Promise<void> {
@@ -59,6 +63,25 @@ export class MemoryFleetIndex implements FleetIndex {
     if (started !== undefined && started >= changedAt) return false;
     this.rechecks.set(key, now.toISOString());
     this.claims += 1;
+    return true;
+  }
+
+  async rolePrincipals(): Promise<WatchedPrincipal[]> {
+    return [...this.entries]
+      .filter(([, entry]) => entry.rolePrincipalId)
+      .map(([accountId, entry]) => ({ accountId, principalId: entry.rolePrincipalId!.toLowerCase() }))
+      .sort((a, b) => a.accountId.localeCompare(b.accountId));
+  }
+
+  async roleFingerprints(): Promise<StoredRoleFingerprint[]> {
+    return [...this.roles.values()].map((entry) => ({ ...entry }));
+  }
+
+  async recordRoleFingerprint(next: Omit<StoredRoleFingerprint, "etag">, previous?: StoredRoleFingerprint): Promise<boolean> {
+    const key = normalizeResourceId(next.accountId);
+    const current = this.roles.get(key);
+    if ((current?.etag ?? undefined) !== (previous?.etag ?? undefined)) return false;
+    this.roles.set(key, { ...next, accountId: key, principalId: next.principalId.toLowerCase(), etag: String(++this.roleVersion) });
     return true;
   }
 }
