@@ -4,13 +4,15 @@
  * permission removed from a healthy account is emailed within one CMK_CHANGES_INTERVAL_MINUTES, the
  * sandbox's Resource Graph showing the change minutes late; overlapping windows and two instances
  * running at once send nothing twice, and a window past the 14-day retention is clamped and reported.
+ * On an RBAC vault the permission is a role assignment, which `resourcechanges` does not carry: the
+ * catch-up's `authorizationresources` read finds its removal the same way, within one interval.
  */
 import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
 import { catchUpChanges } from "../../src/app/catchUpChanges";
 import { runCycle } from "../../src/app/runCycle";
 import type { SentEmail } from "../../src/sandbox";
-import { DEFAULT_CHANGE_LAG_IN_MS } from "../../src/sandbox/resourceGraphRoutes";
+import { DEFAULT_CHANGE_LAG_IN_MS, DEFAULT_ROLE_ASSIGNMENT_LAG_IN_MS } from "../../src/sandbox/resourceGraphRoutes";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import type { Logger } from "../../src/ports/logger";
 import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
@@ -57,6 +59,30 @@ function healthyAccount(name: string, subscriptionId: string, owner: string, pri
     keyVault: "match-status",
   });
   // Setting the account up (its access policy) is not a change anyone made.
+  azure.sandbox.changeFeed.take();
+  azure.sandbox.changeFeed.clearHistory();
+  return id;
+}
+
+/** A healthy account whose vault grants by RBAC: the default identity's permission is one role assignment on the key. */
+function healthyRbacAccount(name: string, subscriptionId: string, owner: string, principalId: string): string {
+  const vault = `kv-${name}`;
+  azure.sandbox.keyVault.createVault({ name: vault, subscriptionId, resourceGroup: `rg-${name}`, permissionModel: "rbac" });
+  azure.sandbox.keyVault.createKey(vault, "cmk");
+  azure.sandbox.keyVault.grantPermission(vault, principalId, "rbac", { keyName: "cmk" });
+  const id = azure.sandbox.putAccount({
+    name,
+    subscriptionId,
+    resourceGroup: `rg-${name}`,
+    keyVaultKeyUri: `https://${vault}.vault.azure.net/keys/cmk`,
+    defaultIdentity: "SystemAssignedIdentity",
+    identity: { type: "SystemAssigned", principalId },
+    tags: { "cmk-owner": owner },
+    status: HEALTHY,
+    keyVault: "none",
+  });
+  // Setting the world up is not a change: no history, no events, and Resource Graph already shows the assignment.
+  azure.sandbox.keyVault.settleRoleAssignments();
   azure.sandbox.changeFeed.take();
   azure.sandbox.changeFeed.clearHistory();
   return id;
@@ -117,6 +143,57 @@ describe("change catch-up (events off)", () => {
     // that started at minute 30 came after it: nothing is re-checked.
     at(45);
     expect(await tick(deps)).toMatchObject({ outcome: "done", relevant: 1, recheck: { rechecked: 0, coalesced: 1 } });
+    expect(subjects(owner)).toHaveLength(1);
+    expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(owner))).toHaveLength(0);
+  });
+
+  it("RBAC vault: role assignment removed at minute 15 → at-risk email within one interval; replays and a second instance send nothing more", async () => {
+    const sub = "00000000-0000-0000-0000-00000000d601";
+    const owner = "owner-d601@contoso.com";
+    const principal = "5c0ffee0-0000-4000-8000-00000000d601";
+    healthyRbacAccount("pay-d601", sub, owner, principal);
+    const table = `catchup${++tables}`;
+    const deps = monitor(sub, table);
+    const other = monitor(sub, table);
+    const start = now;
+    const at = (minute: number) => (now = new Date(start.getTime() + minute * MINUTE));
+
+    // Minute 0: the poll indexes the account with its RBAC principal; the catch-up records its assignments without a re-check.
+    expect(await tick(deps)).toMatchObject({ outcome: "done", roles: { watched: 1, changed: 0, firstSight: 1 }, recheck: { rechecked: 0 } });
+    const firstSeen = await deps.fleetIndex.roleFingerprints();
+    azure.sandbox.changeFeed.take();
+
+    at(15);
+    azure.sandbox.keyVault.removePermission("kv-pay-d601", principal, "rbac");
+    // Events off: Event Grid never delivers them.
+    azure.sandbox.changeFeed.take();
+    // Minute 15: due, but Resource Graph still shows the assignment (the sandbox's lag); resourcechanges has nothing on the vault.
+    expect(await tick(deps)).toMatchObject({ outcome: "done", relevant: 0, roles: { watched: 1, changed: 0, firstSight: 0 } });
+    at(20);
+    expect(await tick(deps)).toMatchObject({ outcome: "not-due" });
+    at(25);
+    expect(await tick(deps)).toMatchObject({ outcome: "not-due" });
+    expect(subjects(owner)).toEqual([]);
+
+    // Minute 30, one interval after the removal (and past the lag): both instances run at once; one email between them.
+    expect(15 * MINUTE).toBeGreaterThan(DEFAULT_ROLE_ASSIGNMENT_LAG_IN_MS);
+    at(30);
+    await runCycle(deps);
+    const [mine, theirs] = await Promise.all([catchUpChanges(deps), catchUpChanges(other)]);
+    expect(subjects(owner)).toEqual(["[CMK at risk] pay-d601: Default identity lacks permission on the key"]);
+    expect(mine.roles.changed + theirs.roles.changed).toBeGreaterThanOrEqual(1);
+    expect(mine.recheck.atRiskEmails + theirs.recheck.atRiskEmails).toBe(1);
+
+    // Minute 45: the new fingerprint is stored, so nothing has changed and nothing is re-checked.
+    at(45);
+    expect(await tick(deps)).toMatchObject({ outcome: "done", roles: { changed: 0 }, recheck: { rechecked: 0 } });
+
+    // A replay from before the record (the old fingerprint put back, as if a run died after its re-check): re-checked, not re-sent.
+    const [current] = await deps.fleetIndex.roleFingerprints();
+    expect(await deps.fleetIndex.recordRoleFingerprint(firstSeen[0]!, current)).toBe(true);
+    const read = await deps.changes!.watermark.readChangeWatermark();
+    await deps.changes!.watermark.advanceChangeWatermark(read, start.toISOString());
+    expect(await catchUpChanges(deps)).toMatchObject({ roles: { changed: 1 }, recheck: { atRiskEmails: 0 } });
     expect(subjects(owner)).toHaveLength(1);
     expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(owner))).toHaveLength(0);
   });
