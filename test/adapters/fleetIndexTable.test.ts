@@ -97,3 +97,27 @@ describe("TableFleetIndex.claimRecheck", () => {
     expect(await index.claimRecheck(id, change, new Date("2026-12-01T11:06:00.000Z"))).toBe(false);
   });
 });
+
+describe("TableFleetIndex role-assignment watch", () => {
+  const PRINCIPAL = "5C0FFEE0-0000-4000-8000-00000000F001";
+
+  it("lists the accounts recorded with an RBAC principal (lowercased), and none recorded without", async () => {
+    await index.record({ accountId: account("rbac-db"), vaultName: "kv-rbac", identityIds: [], rolePrincipalId: PRINCIPAL });
+    // orders-db, billing-db and lonely-db were recorded without one (access-policy vaults): not watched.
+    expect(await index.rolePrincipals()).toEqual([{ accountId: account("rbac-db").toLowerCase(), principalId: PRINCIPAL.toLowerCase() }]);
+  });
+
+  it("stores a fingerprint once, then only over the version that was read (two writers: one wins)", async () => {
+    const accountId = account("rbac-db");
+    const first = { accountId, principalId: PRINCIPAL, fingerprint: "a" };
+    // First sight: created; a second first-sight write (another instance) finds it there and is refused.
+    expect(await index.recordRoleFingerprint(first)).toBe(true);
+    expect(await index.recordRoleFingerprint(first)).toBe(false);
+    const [stored] = await index.roleFingerprints();
+    expect(stored).toMatchObject({ accountId: accountId.toLowerCase(), principalId: PRINCIPAL.toLowerCase(), fingerprint: "a" });
+    // A change recorded over the read version wins; the same write over the now stale version is refused.
+    expect(await index.recordRoleFingerprint({ ...first, fingerprint: "b" }, stored)).toBe(true);
+    expect(await index.recordRoleFingerprint({ ...first, fingerprint: "c" }, stored)).toBe(false);
+    expect((await index.roleFingerprints()).map((f) => f.fingerprint)).toEqual(["b"]);
+  });
+});
