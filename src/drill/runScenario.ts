@@ -198,9 +198,10 @@ class DrillRun {
       this.accountIds.set(account.name, this.sandbox.putAccount({ ...spec, keyVault: keyVault ?? "match-status" }));
       this.noteStatus(account.name, account.status);
     }
-    // Setting the world up is not a change anyone made: no event, nothing in resourcechanges.
+    // Setting the world up is not a change anyone made: no event, nothing in resourcechanges, its role assignments already indexed.
     this.sandbox.changeFeed.take();
     this.sandbox.changeFeed.clearHistory();
+    this.sandbox.keyVault.settleRoleAssignments();
 
     for (const minute of this.moments()) {
       this.minute = minute;
