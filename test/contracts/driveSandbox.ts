@@ -17,6 +17,7 @@ import { ArmSupportTickets } from "../../src/adapters/armSupportTickets";
 import { SdkKeyMetadataReader } from "../../src/adapters/keyVaultKeys";
 import { ArmVaultDirectory } from "../../src/adapters/keyVaultManagement";
 import { ResourceGraphDiscovery } from "../../src/adapters/resourceGraphAccounts";
+import { buildRoleAssignmentQueries } from "../../src/domain/roleAssignmentChanges";
 import { ArmRoleAssignmentReader } from "../../src/adapters/roleAssignments";
 import { CRYPTO_SERVICE_ENCRYPTION_USER, type LocalSandbox, type SandboxRouteId } from "../../src/sandbox";
 
@@ -142,6 +143,8 @@ export async function driveAllOperations(sandbox: LocalSandbox): Promise<string[
   const scope = { subscriptionIds: [CONTRACT_SUBSCRIPTION, FORBIDDEN_SUBSCRIPTION], managementGroups: [] };
   await must("Resource Graph discovery", () => graph.discover(scope));
   await must("Resource Graph subscriptions", () => graph.visibleSubscriptions(scope));
+  // The catch-up's authorizationresources role-assignment query: the same operation, another table.
+  await must("Resource Graph role assignments", () => graph.queryRoleAssignments(buildRoleAssignmentQueries([PRINCIPAL])[0]!, scope));
   await withFaults("resource-graph", () => graph.discover(scope));
 
   // Key Vault over ARM: vaults list and get, deleted vaults; a missing vault.
