@@ -86,6 +86,7 @@ async function catchUp(deps: MonitorDeps): Promise<CatchUpOutcome> {
     const change = readResourceChange(row);
     if (change.relevant) changes.push({ targets: [change.target], changedAt: change.changeTime });
   }
+  const relevant = changes.length;
   const roleDecisions = await readRoleAssignmentChanges(deps, scope);
   const roleChanges = roleDecisions?.filter((decision) => decision.verdict === "changed") ?? [];
   // Changed as of this run: a re-check that starts now sees the assignments as they are.
@@ -105,12 +106,12 @@ async function catchUp(deps: MonitorDeps): Promise<CatchUpOutcome> {
   const to = recheck.firstFailedChange !== undefined && recheck.firstFailedChange < window.to ? recheck.firstFailedChange : window.to;
   const advanced = await deps.changes.watermark.advanceChangeWatermark(read, to, window.clamped ? window.from : undefined);
   deps.log.info(
-    `cmk-monitor: change catch-up ${window.from} → ${window.to}: ${rows.length} change(s), ${changes.length} watched, ${recheck.accounts} account(s), ` +
+    `cmk-monitor: change catch-up ${window.from} → ${window.to}: ${rows.length} change(s), ${relevant} watched, ${recheck.accounts} account(s), ` +
       `${recheck.rechecked} re-checked, ${recheck.coalesced} already covered, ${recheck.failed} unreadable, ${recheck.atRiskEmails} at-risk email(s); ` +
       `role assignments: ${roles.failed ? "not read" : `${roles.watched} account(s) watched, ${roles.changed} changed, ${roles.firstSight} first seen`}` +
       (advanced ? "" : "; watermark left to the instance that moved it meanwhile"),
   );
-  return { outcome: "done", window, rows: rows.length, relevant: changes.length, recheck, roles, advanced, watermark: to };
+  return { outcome: "done", window, rows: rows.length, relevant, recheck, roles, advanced, watermark: to };
 }
 
 /**
