@@ -101,6 +101,51 @@ describe("change events", () => {
     expect(azure.sandbox.emailRepeats().filter((e) => e.to.includes(owner))).toHaveLength(0);
   });
 
+  it("a flood of 10,000 events in one minute over 40 accounts: one re-check per account, each owner warned once, within the send rate", async () => {
+    // Event Grid retries and fans out: the 80 real events arrive again and again, many at once.
+    const sub = "00000000-0000-0000-0000-00000000c901";
+    const names = Array.from({ length: 40 }, (_, i) => `pay-c9${String(i).padStart(2, "0")}`);
+    const principal = (i: number) => `5c0ffee0-0000-4000-8000-0000000c90${String(i).padStart(2, "0")}`;
+    names.forEach((name, i) => healthyAccount(name, sub, `${name}@contoso.com`, principal(i)));
+    const deps = monitor(sub);
+    const start = now;
+    await runCycle(deps);
+    azure.sandbox.changeFeed.take();
+
+    now = new Date(start.getTime() + 15 * MINUTE);
+    names.forEach((name, i) => azure.sandbox.keyVault.removePermission(`kv-${name}`, principal(i)));
+    const events = azure.sandbox.changeFeed.take();
+    // Two per vault: ARM's write event and Key Vault's VaultAccessPolicyChanged.
+    expect(events).toHaveLength(80);
+    const flood = Array.from({ length: 10_000 }, (_, i) => events[i % events.length]!);
+    azure.sandbox.clearRequests();
+    const outcomes: Array<Awaited<ReturnType<typeof handleChangeEvent>>> = [];
+    // Sixteen deliveries in flight at a time, as several host instances would take them.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < flood.length) outcomes.push(await handleChangeEvent(deps, flood[next++]));
+      }),
+    );
+
+    expect(outcomes.every((o) => o.outcome === "handled")).toBe(true);
+    // Coalesced per account: one re-check each, however many copies and however interleaved.
+    expect(outcomes.reduce((sum, o) => sum + (o.outcome === "handled" ? o.rechecked : 0), 0)).toBe(40);
+    // One ARM read per re-check, none per copy.
+    expect(azure.sandbox.requests().filter((r) => r.route === "arm-get")).toHaveLength(40);
+    // Sent at once up to the send rate (the sandbox's custom domain: 30 a minute); the rest wait, pending.
+    const warned = () => names.filter((name) => subjects(`${name}@contoso.com`).length > 0).length;
+    expect(warned()).toBe(30);
+
+    // The next minutes' drains send the rest; every owner has exactly one warning.
+    for (const minute of [16, 17]) {
+      now = new Date(start.getTime() + minute * MINUTE);
+      await runCycle(deps);
+    }
+    for (const name of names) expect(subjects(`${name}@contoso.com`)).toEqual([`[CMK at risk] ${name}: Default identity lacks permission on the key`]);
+    expect(azure.sandbox.emailRepeats()).toEqual([]);
+  }, 300_000);
+
   it.each<[string, (sub: string) => Record<string, unknown>, string]>([
     // Event types nobody subscribed to: ignored and counted (logged by reason).
     [
