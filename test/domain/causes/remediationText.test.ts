@@ -49,6 +49,11 @@ const IDENTITY_VARIANTS: Array<[variant: string, account: CmkAccount]> = [
   ["system-assigned type, no principal id", makeAccount({ defaultIdentity: undefined, principalId: undefined })],
   // A principal id without an identity type (older API versions leave the type out).
   ["principal id, no identity type", makeAccount({ defaultIdentity: undefined, identityType: undefined })],
+  // First-party: its object id is per tenant, so the reader is told where to find it.
+  ["first-party identity", makeAccount({ defaultIdentity: "FirstPartyIdentity" })],
+  // The default identity's principal id is not reported: a command prints it.
+  ["system-assigned default, no principal id", makeAccount({ principalId: undefined })],
+  ["user-assigned default, no principal id", makeUserAssignedAccount({ userAssignedIdentities: { [USER_ASSIGNED_IDENTITY_ID]: {} } })],
   // A user-assigned identity attached but not the default, its principal id not reported.
   [
     "user-assigned attached, no default, no principal id",
@@ -68,9 +73,18 @@ const KEY_URI_VARIANTS: Array<[variant: string, account: CmkAccount]> = [
   ["empty key URI", makeAccount({ keyVaultKeyUri: "" })],
 ];
 
+/** Account values the commands refuse to print: the step asks the reader to fill them in. */
+const REFUSED_VALUES: Array<[cause: RevokedCauseId, variant: string, account: CmkAccount]> = [
+  // az would read "--debug" as an option, and a subscription that is no GUID is no subscription.
+  ["key-not-found", "option-like resource group, bad subscription", makeAccount({ resourceGroup: "--debug", subscriptionId: "not-a-guid" })],
+  // An account name ARM would not allow.
+  ["key-vault-network-blocked", "account name with a space", makeAccount({ name: "orders db" })],
+];
+
 const CASES: Array<[cause: RevokedCauseId, variant: string, account: CmkAccount | undefined]> = [
   ...REVOKED_CAUSES.flatMap((cause) => EVERY_CAUSE.map(([variant, account]) => [cause, variant, account] as [RevokedCauseId, string, CmkAccount | undefined])),
   ...IDENTITY_CAUSES.flatMap((cause) => IDENTITY_VARIANTS.map(([variant, account]) => [cause, variant, account] as [RevokedCauseId, string, CmkAccount])),
+  ...REFUSED_VALUES,
   ...KEY_URI_VARIANTS.map(([variant, account]) => ["invalid-key-vault-uri", variant, account] as [RevokedCauseId, string, CmkAccount]),
 ];
 
