@@ -20,9 +20,12 @@ const missingKey = checked({ state: "not-found" as const, name: KEY_NAME });
 const deletedVault = checked({ state: "deleted" as const, name: "kv-orders" });
 const missingVault = checked({ state: "not-found" as const, name: "kv-orders", searchedSubscriptions: [] });
 const dnsFails = checked({ host: "kv-orders.vault.azure.net", resolves: false });
-const UNCHECKED_KEY = couldNotCheck("the key could not be read: 403 Forbidden");
-const UNCHECKED_VAULT = couldNotCheck("the vault could not be read: 403 Forbidden");
-const UNCHECKED_DNS = couldNotCheck("DNS lookups are switched off");
+const KEY_REASON = "the key could not be read: 403 Forbidden";
+const VAULT_REASON = "the vault could not be read: 403 Forbidden";
+const DNS_REASON = "DNS lookups are switched off";
+const UNCHECKED_KEY = couldNotCheck(KEY_REASON);
+const UNCHECKED_VAULT = couldNotCheck(VAULT_REASON);
+const UNCHECKED_DNS = couldNotCheck(DNS_REASON);
 
 type Case = [cause: CauseId, situation: string, facts: ProbeFacts, expected: CauseVerdict];
 
@@ -57,19 +60,9 @@ const CASES: Case[] = [
     { verdict: "unknown", detail: "key cmk is expired" },
   ],
   // Granted but the key could not be read: says why.
-  [
-    "default-identity-unauthorized",
-    "granted, key unchecked",
-    healthyFacts(PROBE_ACCOUNT, { key: UNCHECKED_KEY }),
-    { verdict: "unknown", detail: UNCHECKED_KEY.reason },
-  ],
+  ["default-identity-unauthorized", "granted, key unchecked", healthyFacts(PROBE_ACCOUNT, { key: UNCHECKED_KEY }), { verdict: "unknown", detail: KEY_REASON }],
   // The vault could not be read, so neither could the permission: the permission's reason comes first.
-  [
-    "default-identity-unauthorized",
-    "vault unchecked",
-    healthyFacts(PROBE_ACCOUNT, { vault: UNCHECKED_VAULT }),
-    { verdict: "unknown", detail: UNCHECKED_VAULT.reason },
-  ],
+  ["default-identity-unauthorized", "vault unchecked", healthyFacts(PROBE_ACCOUNT, { vault: UNCHECKED_VAULT }), { verdict: "unknown", detail: VAULT_REASON }],
 
   // aad-token-acquisition: the identity must be valid and have a principal to get a token for.
   // A user-assigned identity that is not attached cannot get a token.
@@ -164,7 +157,7 @@ const CASES: Case[] = [
     healthyFacts(PROBE_ACCOUNT, { key: checked(activeKey({ enabled: false })) }),
     { verdict: "gone", detail: "key restored: key cmk in vault kv-orders exists" },
   ],
-  ["key-not-found", "key unchecked", healthyFacts(PROBE_ACCOUNT, { key: UNCHECKED_KEY }), { verdict: "unknown", detail: UNCHECKED_KEY.reason }],
+  ["key-not-found", "key unchecked", healthyFacts(PROBE_ACCOUNT, { key: UNCHECKED_KEY }), { verdict: "unknown", detail: KEY_REASON }],
   [
     "key-not-found",
     "vault unchecked",
@@ -190,7 +183,7 @@ const CASES: Case[] = [
     { verdict: "present", detail: "kv-orders.vault.azure.net does not resolve" },
   ],
   ["key-vault-dns-unresolved", "resolves", healthyFacts(), { verdict: "gone", detail: "DNS resolves: kv-orders.vault.azure.net resolves again" }],
-  ["key-vault-dns-unresolved", "not looked up", healthyFacts(PROBE_ACCOUNT, { dns: UNCHECKED_DNS }), { verdict: "unknown", detail: UNCHECKED_DNS.reason }],
+  ["key-vault-dns-unresolved", "not looked up", healthyFacts(PROBE_ACCOUNT, { dns: UNCHECKED_DNS }), { verdict: "unknown", detail: DNS_REASON }],
 
   // key-disabled-or-expired: the key's flag and dates at `now`.
   [
@@ -214,7 +207,7 @@ const CASES: Case[] = [
   ["key-disabled-or-expired", "usable", healthyFacts(), { verdict: "gone", detail: "key usable: key cmk is enabled and within its validity dates" }],
   // A deleted key is another cause's business: no verdict here.
   ["key-disabled-or-expired", "deleted", healthyFacts(PROBE_ACCOUNT, { key: deletedKey }), { verdict: "unknown", detail: "key cmk is deleted" }],
-  ["key-disabled-or-expired", "unchecked", healthyFacts(PROBE_ACCOUNT, { key: UNCHECKED_KEY }), { verdict: "unknown", detail: UNCHECKED_KEY.reason }],
+  ["key-disabled-or-expired", "unchecked", healthyFacts(PROBE_ACCOUNT, { key: UNCHECKED_KEY }), { verdict: "unknown", detail: KEY_REASON }],
 
   // key-vault-network-blocked: the firewall of an active vault.
   [
@@ -235,12 +228,7 @@ const CASES: Case[] = [
     healthyFacts(PROBE_ACCOUNT, { vault: deletedVault }),
     { verdict: "unknown", detail: "vault kv-orders is not active" },
   ],
-  [
-    "key-vault-network-blocked",
-    "vault unchecked",
-    healthyFacts(PROBE_ACCOUNT, { vault: UNCHECKED_VAULT }),
-    { verdict: "unknown", detail: UNCHECKED_VAULT.reason },
-  ],
+  ["key-vault-network-blocked", "vault unchecked", healthyFacts(PROBE_ACCOUNT, { vault: UNCHECKED_VAULT }), { verdict: "unknown", detail: VAULT_REASON }],
 
   // Causes the probes cannot see: never a verdict, whatever the facts.
   ["service-side-outage", "healthy facts", healthyFacts(), { verdict: "unknown", detail: "the probes cannot see this cause" }],
