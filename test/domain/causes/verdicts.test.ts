@@ -99,6 +99,16 @@ const CASES: Case[] = [
     withAccount({ defaultIdentity: "" }),
     { verdict: "present", detail: "The account has no default identity, so Cosmos DB does not know which identity should reach the key." },
   ],
+  // Every problem is in the detail, one sentence after another.
+  [
+    "invalid-default-identity",
+    "detached and a malformed client id",
+    withAccount({ defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=app-1`, identityType: "None", principalId: undefined }),
+    {
+      verdict: "present",
+      detail: `The user-assigned identity ${UAI_ID} is the default identity but is not attached to the account. FederatedClientId "app-1" is not an application (client) id GUID.`,
+    },
+  ],
   [
     "invalid-default-identity",
     "system-assigned, valid",
