@@ -14,9 +14,8 @@ export const OWNER_LOCAL_PART = /^[A-Za-z0-9._+-]{1,64}$/;
 /** Splits "a, b; c" lists; empty entries are ignored. */
 export function splitList(value: string | undefined): string[] {
   if (!value) return [];
-  // Stryker disable next-line Regex,MethodExpression: equivalent, single separators only add empty items (filtered below), and after splitting on whitespace there is none to trim
-  const items = value.split(/[,;\s]+/).map((item) => item.trim());
-  return items.filter((item) => item.length > 0);
+  // Splitting on whitespace leaves none to trim; separators at the ends leave empty items, dropped here.
+  return value.split(/[,;\s]+/).filter((item) => item.length > 0);
 }
 
 /** Allows every domain: the configuration's explicit way to say so. */
