@@ -227,3 +227,15 @@ describe("linkUrl", () => {
     expect(linkUrl(base, { ...linkClaims({ id: "inc/1", accountId: "a" }, "ack", NOW, { nonce: "n" }) }, "t")).toBe(expected);
   });
 });
+
+describe("token length", () => {
+  it("refuses a token over 4096 characters before checking it, even one we signed", () => {
+    // The bound keeps a hostile query string from costing a base64 decode and an HMAC; our links are far shorter.
+    const long = signLinkToken(linkClaims({ id: INCIDENT.id, accountId: "a".repeat(3100) }, "ack", NOW, { nonce: "AAAAAAAAAAAAAAAAAAAAAA" }), KEY);
+    expect(long.length).toBeGreaterThan(4096);
+    expect(verifyLinkToken(long, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toEqual({ ok: false, problem: "malformed" });
+    // The same claims with a short account id are fine, so it is the length that is refused.
+    const short = signLinkToken(linkClaims(INCIDENT, "ack", NOW, { nonce: "AAAAAAAAAAAAAAAAAAAAAA" }), KEY);
+    expect(verifyLinkToken(short, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toMatchObject({ ok: true });
+  });
+});
