@@ -8,6 +8,7 @@
  *
  * --files: only these files are held to the minimum (the ones CI mutates); the others in the
  * report (an incremental run keeps every baselined file) are printed, and listed when under it.
+ * Entries may be globs as Stryker's --mutate takes them (`*` within a folder, `**` across folders).
  *
  * Score as Stryker computes it: (killed + timeout) / (killed + timeout + survived + no coverage);
  * ignored and compile-error mutants do not count.
@@ -23,9 +24,18 @@ function option(name, fallback) {
 
 const reportPath = path.resolve(option("report", "reports/mutation/mutation.json"));
 const minimum = Number(option("min", "90"));
-const held = option("files", undefined)
-  ?.split(",")
-  .map((file) => path.relative(process.cwd(), path.resolve(file.trim())));
+/** A --files entry as a test on a report path (relative, "/"-separated): globs become regular expressions. */
+function matcher(entry) {
+  const relative = path.relative(process.cwd(), path.resolve(entry.trim())).split(path.sep).join("/");
+  const pattern = relative
+    .split(/(\*\*\/|\*)/)
+    .map((part) => (part === "**/" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  const regex = new RegExp(`^${pattern}$`);
+  return (file) => regex.test(file.split(path.sep).join("/"));
+}
+
+const held = option("files", undefined)?.split(",").map(matcher);
 
 let report;
 try {
@@ -60,7 +70,8 @@ for (const r of rows) {
 }
 
 const below = rows.filter((r) => r.score < minimum);
-const weak = held ? below.filter((r) => held.includes(r.file)) : below;
+const isHeld = (file) => held === undefined || held.some((matches) => matches(file));
+const weak = below.filter((r) => isHeld(r.file));
 const notHeld = below.filter((r) => !weak.includes(r));
 if (notHeld.length > 0) {
   console.log(`\nUnder ${minimum} % but not held by this run (--files): ${notHeld.map((r) => `${r.file} (${r.score.toFixed(1)} %)`).join(", ")}`);

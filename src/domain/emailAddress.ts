@@ -14,10 +14,8 @@ export const OWNER_LOCAL_PART = /^[A-Za-z0-9._+-]{1,64}$/;
 /** Splits "a, b; c" lists; empty entries are ignored. */
 export function splitList(value: string | undefined): string[] {
   if (!value) return [];
-  return value
-    .split(/[,;\s]+/)
-    .map((item) => item.trim())
-    .filter((item) => item.length > 0);
+  // Splitting on whitespace leaves none to trim; separators at the ends leave empty items, dropped here.
+  return value.split(/[,;\s]+/).filter((item) => item.length > 0);
 }
 
 /** Allows every domain: the configuration's explicit way to say so. */

@@ -159,3 +159,40 @@ describe("resolveDefaultIdentity: the whole answer, as the emails quote it", () 
     expect(resolveDefaultIdentity(account)).toEqual(expected);
   });
 });
+
+describe("resolveDefaultIdentity: which attached identity is the default", () => {
+  const UAI = USER_ASSIGNED_IDENTITY_ID;
+  const OTHER = UAI.replace("id-orders-cmk", "id-other");
+  it.each<[string, string, Record<string, { principalId: string }>, { kind: string; attached?: boolean; principalId?: string }]>([
+    // Another identity listed first is not the default one.
+    [
+      "another identity first",
+      `UserAssignedIdentity=${UAI}`,
+      { [OTHER]: { principalId: "other" }, [UAI]: { principalId: "mine" } },
+      { kind: "user-assigned", attached: true, principalId: "mine" },
+    ],
+    // Only another identity attached: the default is detached.
+    ["only another identity", `UserAssignedIdentity=${UAI}`, { [OTHER]: { principalId: "other" } }, { kind: "user-assigned", attached: false }],
+    // Trailing slashes on either side are not part of the id.
+    [
+      "slashes in the default",
+      `UserAssignedIdentity=${UAI}//`,
+      { [UAI]: { principalId: "mine" } },
+      { kind: "user-assigned", attached: true, principalId: "mine" },
+    ],
+    [
+      "slashes in the map key",
+      `UserAssignedIdentity=${UAI}`,
+      { [`${UAI}//`]: { principalId: "mine" } },
+      { kind: "user-assigned", attached: true, principalId: "mine" },
+    ],
+    // Anything after the id other than &FederatedClientId= is not a form Cosmos DB accepts.
+    ["another parameter", `UserAssignedIdentity=${UAI}&Foo=bar`, { [UAI]: { principalId: "mine" } }, { kind: "unrecognized" }],
+    // The keywords are whole values, not substrings.
+    ["first-party with a prefix", "XFirstPartyIdentity", {}, { kind: "unrecognized" }],
+  ])("%s", (_name, defaultIdentity, userAssignedIdentities, expected) => {
+    const resolved = resolveDefaultIdentity(makeUserAssignedAccount({ defaultIdentity, userAssignedIdentities }));
+    expect(resolved).toMatchObject(expected);
+    if (expected.principalId === undefined) expect(resolved.principalId).toBeUndefined();
+  });
+});

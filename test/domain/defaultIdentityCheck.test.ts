@@ -70,3 +70,100 @@ describe("checkDefaultIdentity", () => {
     else expect(check.problems).toEqual([]);
   });
 });
+
+describe("checkDefaultIdentity: the whole answer the probes and emails read", () => {
+  it.each<[string, Partial<CmkAccount>, ReturnType<typeof checkDefaultIdentity>]>([
+    // The value is reported trimmed, as Cosmos DB reads it.
+    [
+      "system-assigned with stray spaces",
+      { defaultIdentity: "  SystemAssignedIdentity " },
+      {
+        value: "SystemAssignedIdentity",
+        kind: "system-assigned",
+        valid: true,
+        problems: [],
+        principalId: PRINCIPAL,
+        description: `The default identity is the account's system-assigned identity (principal id ${PRINCIPAL}).`,
+      },
+    ],
+    // Nothing set: the value is empty, not missing.
+    [
+      "missing",
+      { defaultIdentity: undefined },
+      {
+        value: "",
+        kind: "missing",
+        valid: false,
+        problems: ["The account has no default identity, so Cosmos DB does not know which identity should reach the key."],
+        description: "The account has no default identity set.",
+      },
+    ],
+    // The identity type says system-assigned but no principal is reported: not usable yet.
+    [
+      "system-assigned type, no principal id",
+      { principalId: undefined },
+      {
+        value: "SystemAssignedIdentity",
+        kind: "system-assigned",
+        valid: false,
+        problems: ["The default identity is SystemAssignedIdentity, but the account has no system-assigned identity enabled."],
+        description: "The default identity is the account's system-assigned identity, but the account reports no principal id for it.",
+      },
+    ],
+    // A principal id left over, but the identity type says none is enabled: not usable either.
+    [
+      "principal id, identity type None",
+      { identityType: "None" },
+      {
+        value: "SystemAssignedIdentity",
+        kind: "system-assigned",
+        valid: false,
+        problems: ["The default identity is SystemAssignedIdentity, but the account has no system-assigned identity enabled."],
+        description: `The default identity is the account's system-assigned identity (principal id ${PRINCIPAL}).`,
+      },
+    ],
+    // Cross-tenant and attached: the ids are reported for the evidence lines.
+    [
+      "cross-tenant user-assigned",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=${APP_ID}`, userAssignedIdentities: attached },
+      {
+        value: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=${APP_ID}`,
+        kind: "user-assigned",
+        valid: true,
+        problems: [],
+        principalId: PRINCIPAL,
+        userAssignedIdentityId: UAI_ID,
+        federatedClientId: APP_ID,
+        description: `The default identity is the user-assigned identity ${UAI_ID} (principal id ${PRINCIPAL}).`,
+      },
+    ],
+    // A principal is only named when the identity is usable: granting a detached one fixes nothing.
+    [
+      "user-assigned, malformed client id",
+      { defaultIdentity: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=app-1`, userAssignedIdentities: attached },
+      {
+        value: `UserAssignedIdentity=${UAI_ID}&FederatedClientId=app-1`,
+        kind: "user-assigned",
+        valid: false,
+        problems: ['FederatedClientId "app-1" is not an application (client) id GUID.'],
+        userAssignedIdentityId: UAI_ID,
+        federatedClientId: "app-1",
+        description: `The default identity is the user-assigned identity ${UAI_ID} (principal id ${PRINCIPAL}).`,
+      },
+    ],
+    // Valid forms with nothing on the account to check, and no ids to report.
+    [
+      "first-party",
+      { defaultIdentity: "FirstPartyIdentity" },
+      {
+        value: "FirstPartyIdentity",
+        kind: "first-party",
+        valid: true,
+        problems: [],
+        description: "The default identity is Azure Cosmos DB's first-party identity (FirstPartyIdentity).",
+      },
+    ],
+  ])("%s", (_name, overrides, expected) => {
+    expect(checkDefaultIdentity(account(overrides))).toEqual(expected);
+  });
+});

@@ -129,3 +129,113 @@ describe("who acted through a link", () => {
     expect(actor).toBe(`${"😀".repeat(80)} (email link sent to a@contoso.com)`);
   });
 });
+
+describe("claims the key signed but we did not mint", () => {
+  // A leaked key, or a bug in another minting path, must still not get odd claims believed.
+  const NONCE = "AAAAAAAAAAAAAAAAAAAAAA";
+  const GOOD = { v: 1, i: INCIDENT.id, a: INCIDENT.accountId, x: "snooze", e: NOW.getTime() / 1000 + 3600, n: NONCE, h: 4, r: "a@contoso.com" };
+  /** Signs any JSON value with the deployment's key, as only a key holder could. */
+  const signed = (wire: unknown) => {
+    const body = Buffer.from(JSON.stringify(wire)).toString("base64url");
+    return `${body}.${createHmac("sha256", KEY).update("cmk-link.v1.").update(body).digest("base64url")}`;
+  };
+  const check = (wire: unknown) => verifyLinkToken(signed(wire), KEY, NOW, { action: "snooze", incidentId: INCIDENT.id });
+
+  it("the well-formed claims are accepted, every field read back", () => {
+    expect(check(GOOD)).toEqual({
+      ok: true,
+      claims: { incidentId: INCIDENT.id, accountId: INCIDENT.accountId, action: "snooze", expiresAt: GOOD.e, nonce: NONCE, hours: 4, sentTo: "a@contoso.com" },
+    });
+  });
+
+  it("optional fields left out stay out", () => {
+    // An ack link has no hours; links minted before recipients were signed have no sentTo.
+    const { h: _h, r: _r, ...bare } = GOOD;
+    expect(check(bare)).toEqual({
+      ok: true,
+      claims: { incidentId: INCIDENT.id, accountId: INCIDENT.accountId, action: "snooze", expiresAt: GOOD.e, nonce: NONCE },
+    });
+  });
+
+  it.each<[string, unknown]>([
+    // Not an object at all.
+    ["null", null],
+    ["a string", "claims"],
+    // Another format version.
+    ["version 2", { ...GOOD, v: 2 }],
+    ["version as text", { ...GOOD, v: "1" }],
+    // Ids that are not text.
+    ["numeric incident id", { ...GOOD, i: 7 }],
+    ["missing account id", { ...GOOD, a: undefined }],
+    // An action we do not serve.
+    ["unknown action", { ...GOOD, x: "delete" }],
+    // An expiry that is not a number cannot be compared.
+    ["expiry as text", { ...GOOD, e: String(GOOD.e) }],
+    // The nonce is what makes a link single-use: it must be a real one.
+    ["numeric nonce", { ...GOOD, n: 12345678901234567 }],
+    ["short nonce", { ...GOOD, n: "A".repeat(15) }],
+    ["long nonce", { ...GOOD, n: "A".repeat(65) }],
+    ["nonce with a dot", { ...GOOD, n: `${"A".repeat(16)}.` }],
+    // Snooze hours: whole and at least one.
+    ["zero hours", { ...GOOD, h: 0 }],
+    ["fractional hours", { ...GOOD, h: 1.5 }],
+    ["hours as text", { ...GOOD, h: "4" }],
+    // Recipients are text.
+    ["recipients as a list", { ...GOOD, r: ["a@contoso.com"] }],
+  ])("%s is malformed", (_case, wire) => {
+    expect(check(wire)).toEqual({ ok: false, problem: "malformed" });
+  });
+
+  it.each<[string, unknown]>([
+    // The nonce's edges: 16 and 64 base64url characters.
+    ["16-character nonce", { ...GOOD, n: "A".repeat(16) }],
+    ["64-character nonce", { ...GOOD, n: `${"a".repeat(31)}_-${"Z9".repeat(15)}9` }],
+    // One hour is the shortest snooze.
+    ["one hour", { ...GOOD, h: 1 }],
+  ])("%s is accepted", (_case, wire) => {
+    expect(check(wire)).toMatchObject({ ok: true });
+  });
+});
+
+describe("linkClaims", () => {
+  it("expires LINK_LIFETIME_IN_HOURS after minting unless told otherwise, in whole seconds", () => {
+    // Seven days: a reminder read after a weekend still works.
+    expect(linkClaims(INCIDENT, "ack", new Date(NOW.getTime() + 999), { nonce: "n" }).expiresAt).toBe(NOW.getTime() / 1000 + 7 * 24 * 3600);
+    expect(linkClaims(INCIDENT, "ack", NOW, { nonce: "n", lifetimeInHours: 2 }).expiresAt).toBe(NOW.getTime() / 1000 + 2 * 3600);
+  });
+
+  it("signs the recipients only when there are some", () => {
+    // An empty list would sign an empty label, and the timeline would say "sent to ".
+    expect(linkClaims(INCIDENT, "ack", NOW, { nonce: "n", sentTo: [] })).not.toHaveProperty("sentTo");
+    expect(linkClaims(INCIDENT, "ack", NOW, { nonce: "n" })).not.toHaveProperty("hours");
+    expect(linkClaims(INCIDENT, "ack", NOW, { nonce: "n", sentTo: ["a@contoso.com"] }).sentTo).toBe("a@contoso.com");
+  });
+
+  it("mints 128-bit base64url nonces the verifier accepts", () => {
+    expect(linkClaims(INCIDENT, "ack", NOW).nonce).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+describe("linkUrl", () => {
+  it.each([
+    // Trailing slashes on the configured base are not doubled.
+    ["https://func-cmk.azurewebsites.net//", "https://func-cmk.azurewebsites.net/api/incidents/inc%2F1/ack?token=t"],
+    // A base with a path keeps it.
+    ["http://localhost:7071/local", "http://localhost:7071/local/api/incidents/inc%2F1/ack?token=t"],
+  ])("%s", (base, expected) => {
+    // The incident id is encoded: a "/" in it cannot reach another route.
+    expect(linkUrl(base, { ...linkClaims({ id: "inc/1", accountId: "a" }, "ack", NOW, { nonce: "n" }) }, "t")).toBe(expected);
+  });
+});
+
+describe("token length", () => {
+  it("refuses a token over 4096 characters before checking it, even one we signed", () => {
+    // The bound keeps a hostile query string from costing a base64 decode and an HMAC; our links are far shorter.
+    const long = signLinkToken(linkClaims({ id: INCIDENT.id, accountId: "a".repeat(3100) }, "ack", NOW, { nonce: "AAAAAAAAAAAAAAAAAAAAAA" }), KEY);
+    expect(long.length).toBeGreaterThan(4096);
+    expect(verifyLinkToken(long, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toEqual({ ok: false, problem: "malformed" });
+    // The same claims with a short account id are fine, so it is the length that is refused.
+    const short = signLinkToken(linkClaims(INCIDENT, "ack", NOW, { nonce: "AAAAAAAAAAAAAAAAAAAAAA" }), KEY);
+    expect(verifyLinkToken(short, KEY, NOW, { action: "ack", incidentId: INCIDENT.id })).toMatchObject({ ok: true });
+  });
+});

@@ -26,6 +26,21 @@ describe("resolveOwnerRecipients: finding the owners", () => {
     expect(resolveOwnerRecipients({ "cmk-owner": value }, OPEN).recipients).toEqual(expected);
   });
 
+  it.each([
+    // A configured tag name with stray spaces still finds the tag.
+    [" cmk-owner ", { "cmk-owner": "alice@contoso.com" }],
+    // Nor do stray spaces in the tag's own name hide it.
+    ["cmk-owner", { " cmk-owner ": "alice@contoso.com" }],
+  ])("matches owner tag %j against the account's tags %j", (ownerTag, tags) => {
+    expect(resolveOwnerRecipients(tags, { ...OPEN, ownerTag }).recipients).toEqual(["alice@contoso.com"]);
+  });
+
+  it("ignores an owner tag whose value is not text", () => {
+    // Tags come from ARM JSON; a number or null there must not break resolution for the account.
+    const tags = { "cmk-owner": 42, "CMK-OWNER": "alice@contoso.com" } as unknown as Record<string, string>;
+    expect(resolveOwnerRecipients(tags, OPEN)).toEqual({ recipients: ["alice@contoso.com"], rejected: [] });
+  });
+
   it("falls back to the defaults when the tag is missing", () => {
     // No owner tag must still reach someone.
     const result = resolveOwnerRecipients({ env: "prod" }, { ...OPEN, defaultRecipients: ["ops@contoso.com"] });
@@ -188,6 +203,13 @@ describe("resolveOwnerRecipients: de-duplication and the cap", () => {
     expect(result.rejected[0]!.address).toBe(`owner${MAX_RECIPIENTS - 2}@contoso.com`);
   });
 
+  it("caps the configured defaults too", () => {
+    // A misconfigured default list must not exceed what one message may carry.
+    const defaults = Array.from({ length: 60 }, (_, i) => `ops${i}@contoso.com`);
+    const result = resolveOwnerRecipients({}, { ...OPEN, defaultRecipients: defaults });
+    expect(result.recipients).toEqual(defaults.slice(0, MAX_RECIPIENTS));
+  });
+
   it("does not count duplicates against the cap", () => {
     // 60 copies of one address is one recipient.
     const result = resolveOwnerRecipients({ "cmk-owner": Array(60).fill("a@contoso.com").join(";") }, OPEN);
@@ -202,6 +224,15 @@ describe("isValidEmailAddress", () => {
     ["a@xn--bcher-kva.example", true],
     ["a b@contoso.com", false],
     ["a@contoso.com\n", false],
+    // 254 characters is the longest address SMTP carries; one more is refused even when well formed.
+    [`${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(57)}.com`, true],
+    [`${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(58)}.com`, false],
+    // An all-digit top-level domain is an IP address, not a mail domain.
+    ["a@10.0.0.12", false],
+    ["a@contoso.123", false],
+    // Digits beside letters in a TLD are not an IP address.
+    ["a@contoso.com1", true],
+    ["a@contoso.1com", true],
   ])("%j → %s", (address, valid) => {
     expect(isValidEmailAddress(address)).toBe(valid);
   });
@@ -221,6 +252,8 @@ describe("sanitizeHeaderText", () => {
     ["invoice\u202Efdp.exe", "invoice fdp.exe"],
     // Runs of whitespace collapse, ends are trimmed.
     ["  a \t\t b  ", "a b"],
+    // Half a surrogate pair cannot be encoded in a header: it becomes the replacement character.
+    ["a\ud800b", "a\ufffdb"],
     // Ordinary unicode is kept.
     ["Größe – 名前 🚀", "Größe – 名前 🚀"],
   ])("%j → %j", (input, expected) => {
@@ -234,6 +267,11 @@ describe("sanitizeHeaderText", () => {
     ["a".repeat(200), 200, "a".repeat(200)],
     // A custom limit.
     ["hello world", 6, "hello…"],
+    // The cut does not leave a space before the ellipsis.
+    ["abc def", 5, "abc…"],
+    // Room for one character: only the ellipsis; for none: nothing.
+    ["hello", 1, "…"],
+    ["hello", 0, ""],
     // Emoji are one character each; a surrogate pair is never split.
     ["🚀🚀🚀🚀", 3, "🚀🚀…"],
   ])("truncates %j to %d characters", (input, max, expected) => {

@@ -109,6 +109,12 @@ describe("sh", () => {
     expect(outer.text).toBe(`--scope "$(az keyvault show --name kv-x --query id --output tsv)"/keys/<key-name>`);
   });
 
+  it("reads as its text wherever a string is expected", () => {
+    // Templates and log lines interpolate commands directly; "[object Object]" there would be a broken email.
+    expect(`$ ${sh`az keyvault show --name ${"kv-x"}`}`).toBe("$ az keyvault show --name kv-x");
+    expect(String(placeholder("vault-name"))).toBe("<vault-name>");
+  });
+
   it("double-quotes our own multi-word literals, the quoting POSIX shells, PowerShell and cmd.exe share", () => {
     expect(sh`--role ${literal("Key Vault Crypto Service Encryption User")}`.text).toBe('--role "Key Vault Crypto Service Encryption User"');
   });

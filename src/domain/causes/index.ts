@@ -114,5 +114,6 @@ export function getCauseDefinition(id: CauseId): CauseDefinition {
 }
 
 export function isCauseId(value: unknown): value is CauseId {
-  return typeof value === "string" && (CAUSE_IDS as readonly string[]).includes(value);
+  // includes() compares with ===, so a value that is not a string is never found.
+  return (CAUSE_IDS as readonly unknown[]).includes(value);
 }

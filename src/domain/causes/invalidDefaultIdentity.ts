@@ -60,6 +60,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
     steps.push(grantStep(t, t.principal, "that identity"));
   } else if (attachedIds.length > 0) {
     const id = attachedIds[0]!;
+    // Stryker disable next-line OptionalChaining: equivalent, ids come from this account's own map, so the account and the entry exist
     const principal = principalValue(account?.userAssignedIdentities[id]?.principalId);
     steps.push({
       text: "Set an identity the account already has as its default identity, for example its user-assigned identity:",
@@ -67,6 +68,7 @@ function remediation(t: CommandTarget): RemediationStep[] {
     });
     steps.push(grantStep(t, principal, "that identity"));
   } else if (hasSystem) {
+    // Stryker disable next-line OptionalChaining: equivalent, hasSystem is only true with an account
     const principal = principalValue(account?.principalId);
     steps.push({
       text: "Set the account's system-assigned identity as its default identity:",

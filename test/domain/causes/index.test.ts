@@ -1,4 +1,13 @@
-import { CAUSE_DEFINITIONS, CAUSE_IDS, GUIDE_URL, WORDING_PRECEDENCE, getCause, getCauseDefinition, type CauseDefinition } from "../../../src/domain/causes";
+import {
+  CAUSE_DEFINITIONS,
+  CAUSE_IDS,
+  GUIDE_URL,
+  WORDING_PRECEDENCE,
+  getCause,
+  getCauseDefinition,
+  isCauseId,
+  type CauseDefinition,
+} from "../../../src/domain/causes";
 import { classifyStatus, classifySubstatus, classifyText } from "../../../src/domain/classifier";
 import { commandTarget } from "../../../src/domain/commandTarget";
 import { CMK_CODE_MAX, CMK_CODE_MIN } from "../../../src/domain/substatusCodes";
@@ -139,5 +148,23 @@ describe("the classifier reaches every piece of evidence a cause claims", () => 
   it.each(CAUSE_DEFINITIONS.flatMap((cause) => cause.codes.map(({ code, name }) => [cause.id, code, name] as const)))("%s: code %i (%s)", (id, code, name) => {
     expect(classifySubstatus(403, code)).toEqual({ health: "revoked", cause: id, code, matchedBy: "substatus" });
     expect(classifyText(name)).toEqual({ health: "revoked", cause: id, code, matchedBy: "substatus" });
+  });
+});
+
+describe("isCauseId: what stored rows and query strings may name", () => {
+  it.each<[unknown, boolean]>([
+    // Every catalogue id, healthy included.
+    ...CAUSE_IDS.map((id): [unknown, boolean] => [id, true]),
+    // Ids are exact: a stored row or query with another spelling names no cause.
+    ["Key-Not-Found", false],
+    ["key-not-found ", false],
+    ["", false],
+    // Not text at all (a corrupted row).
+    [undefined, false],
+    [null, false],
+    [4002, false],
+    [["key-not-found"], false],
+  ])("%j is a cause id: %s", (value, expected) => {
+    expect(isCauseId(value)).toBe(expected);
   });
 });
