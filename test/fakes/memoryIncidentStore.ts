@@ -323,12 +323,7 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore, Deliver
 
   async commitDigest(state: DigestState, etag: string | undefined, message: OutboxMessage): Promise<void> {
     this.enter("commitDigest");
-    const row = { digest: state, lastDigestOn: state.lastDigestOn ?? "" };
-    this.transaction(
-      message.accountId,
-      [etag === undefined ? { op: "create", rowKey: DIGEST_ROW, row } : { op: "update", rowKey: DIGEST_ROW, row, etag }, outboxWrite(message)],
-      message.accountId,
-    );
+    this.commitStateWithOutbox(message.accountId, DIGEST_ROW, { digest: state, lastDigestOn: state.lastDigestOn ?? "" }, etag, [message]);
   }
 
   async getWeeklyReportState(): Promise<{ lastWeek: string | undefined; etag: string | undefined }> {
@@ -339,12 +334,7 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore, Deliver
 
   async commitWeeklyReport(week: string, etag: string | undefined, message: OutboxMessage): Promise<void> {
     this.enter("commitWeeklyReport");
-    const row = { lastWeek: week };
-    this.transaction(
-      message.accountId,
-      [etag === undefined ? { op: "create", rowKey: WEEKLY_REPORT_ROW, row } : { op: "update", rowKey: WEEKLY_REPORT_ROW, row, etag }, outboxWrite(message)],
-      message.accountId,
-    );
+    this.commitStateWithOutbox(message.accountId, WEEKLY_REPORT_ROW, { lastWeek: week }, etag, [message]);
   }
 
   async getAtRisk(accountId: string): Promise<{ state: AtRiskState | undefined; etag: string | undefined }> {
@@ -355,11 +345,21 @@ export class MemoryIncidentStore implements IncidentStore, WarningStore, Deliver
 
   async commitAtRisk(state: AtRiskState, etag: string | undefined, messages: readonly OutboxMessage[]): Promise<void> {
     this.enter("commitAtRisk");
-    const row = { atRisk: state };
+    this.commitStateWithOutbox(state.accountId, AT_RISK_ROW, { atRisk: state }, etag, messages);
+  }
+
+  /** A state row (created when there is no ETag, else replaced over it) and its outbox rows in one transaction, as the table store writes them. */
+  private commitStateWithOutbox(
+    partition: string,
+    rowKey: string,
+    row: Record<string, unknown>,
+    etag: string | undefined,
+    messages: readonly OutboxMessage[],
+  ): void {
     this.transaction(
-      state.accountId,
-      [etag === undefined ? { op: "create", rowKey: AT_RISK_ROW, row } : { op: "update", rowKey: AT_RISK_ROW, row, etag }, ...messages.map(outboxWrite)],
-      state.accountId,
+      partition,
+      [etag === undefined ? { op: "create", rowKey, row } : { op: "update", rowKey, row, etag }, ...messages.map(outboxWrite)],
+      partition,
     );
   }
 
