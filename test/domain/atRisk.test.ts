@@ -1,4 +1,14 @@
-import { atRiskMessageKey, planAtRisk, priorWarning, URGENCY, urgencyOf, type AtRiskFacts, type AtRiskInput, type AtRiskState } from "../../src/domain/atRisk";
+import {
+  atRiskAccountKey,
+  atRiskMessageKey,
+  planAtRisk,
+  priorWarning,
+  URGENCY,
+  urgencyOf,
+  type AtRiskFacts,
+  type AtRiskInput,
+  type AtRiskState,
+} from "../../src/domain/atRisk";
 import { checked, couldNotCheck, type ProbeFacts } from "../../src/domain/probeFacts";
 import { WARNING_KINDS, warningFindings, type WarningKind } from "../../src/domain/warnings";
 import { activeKey, activeVault, healthyFacts, NOW, PROBE_ACCOUNT } from "../fixtures/probes";
@@ -7,6 +17,7 @@ const OPTIONS = { keyExpiryWarningDays: 30 };
 const DAY = 24 * 60 * 60 * 1000;
 const LATER = new Date(NOW.getTime() + 15 * 60_000);
 const OWNERS = ["owner@contoso.com"];
+const ACCOUNT_REF = { id: PROBE_ACCOUNT.id, name: "orders-db", subscriptionId: PROBE_ACCOUNT.subscriptionId, resourceGroup: "rg-orders" };
 
 function input(overrides: Partial<ProbeFacts>, extra: Partial<AtRiskInput> = {}, now = NOW): AtRiskInput {
   const found = warningFindings(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, overrides), now, OPTIONS);
@@ -53,6 +64,29 @@ describe("urgencyOf", () => {
   });
 });
 
+describe("atRiskMessageKey", () => {
+  const ACCOUNT_KEY = /^[0-9a-f]{24}$/;
+
+  it.each<[string, AtRiskFacts["change"], RegExp]>([
+    // The warning: account hash, kind, first-seen time without separators (row keys allow no ':' and read badly with '.').
+    ["the warning", "found", /^at-risk\.[0-9a-f]{24}\.key-disabled\.20261129T091200000Z$/],
+    // The all-clear for the same finding: its own row, so both emails go out exactly once each.
+    ["the all-clear", "resolved", /^at-risk\.[0-9a-f]{24}\.key-disabled\.20261129T091200000Z\.resolved$/],
+  ])("%s has a row-key-safe deterministic key", (_name, change, expected) => {
+    expect(atRiskMessageKey(PROBE_ACCOUNT.id, "key-disabled", "2026-11-29T09:12:00.000Z", change)).toMatch(expected);
+  });
+
+  it.each<[string, string, string, boolean]>([
+    // Azure returns the same id in different cases and with a trailing slash: still one account, one key.
+    ["case and trailing slash", PROBE_ACCOUNT.id, `${PROBE_ACCOUNT.id.toUpperCase()}/`, true],
+    // Another account never shares a key.
+    ["another account", PROBE_ACCOUNT.id, PROBE_ACCOUNT.id.replace("orders-db", "billing-db"), false],
+  ])("the account part: %s", (_name, a, b, same) => {
+    expect(atRiskAccountKey(a)).toMatch(ACCOUNT_KEY);
+    expect(atRiskAccountKey(a) === atRiskAccountKey(b)).toBe(same);
+  });
+});
+
 describe("planAtRisk", () => {
   it("a healthy account with nothing urgent records nothing", () => {
     // The common case must cost no write.
@@ -82,11 +116,15 @@ describe("planAtRisk", () => {
     expect(plan.found.sort()).toEqual([...kinds].sort());
     expect(plan.messages.map((m) => (m.facts as AtRiskFacts).finding.kind).sort()).toEqual([...kinds].sort());
     for (const message of plan.messages) {
-      expect(message).toMatchObject({ kind: "at-risk", to: OWNERS, accountId: PROBE_ACCOUNT.id, createdAt: NOW.toISOString() });
-      expect((message.facts as AtRiskFacts).change).toBe("found");
+      expect(message).toMatchObject({ kind: "at-risk", to: OWNERS, cc: [], accountId: PROBE_ACCOUNT.id, createdAt: NOW.toISOString() });
+      // All of an account's at-risk emails thread under one pseudo-incident id.
+      expect(message.incidentId).toBe(`at-risk-${atRiskAccountKey(PROBE_ACCOUNT.id)}`);
+      expect(message.facts).toMatchObject({ kind: "at-risk", change: "found", account: ACCOUNT_REF, trigger: "event" });
       expect(message.key).toBe(atRiskMessageKey(PROBE_ACCOUNT.id, (message.facts as AtRiskFacts).finding.kind, NOW.toISOString(), "found"));
     }
     expect(plan.next.open.map((o) => o.firstSeenAt)).toEqual(kinds.map(() => NOW.toISOString()));
+    // The open entry remembers the key of the email that warned, so a revocation can link to it.
+    for (const open of plan.next.open) expect(open.messageKey).toBe(atRiskMessageKey(PROBE_ACCOUNT.id, open.kind, NOW.toISOString(), "found"));
   });
 
   it("the warning carries the evidence and the fix command", () => {
@@ -116,7 +154,17 @@ describe("planAtRisk", () => {
     expect(plan.resolved).toEqual(["identity-lacks-permission"]);
     expect(plan.next.open).toEqual([]);
     expect(plan.messages).toHaveLength(1);
-    expect(plan.messages[0]!.facts).toMatchObject({ change: "resolved", firstSeenAt: NOW.toISOString(), resolvedAt: LATER.toISOString() });
+    const warned = warnedState().open[0]!;
+    expect(plan.messages[0]!.facts).toEqual({
+      kind: "at-risk",
+      change: "resolved",
+      account: ACCOUNT_REF,
+      // Only what the state kept: the headline the owner was warned with, no stale evidence or fix command.
+      finding: { kind: "identity-lacks-permission", severity: "critical", title: warned.title, detail: "", commands: [], fingerprint: warned.fingerprint },
+      firstSeenAt: NOW.toISOString(),
+      resolvedAt: LATER.toISOString(),
+      trigger: "event",
+    });
     expect(plan.messages[0]!.key).toBe(atRiskMessageKey(PROBE_ACCOUNT.id, "identity-lacks-permission", NOW.toISOString(), "resolved"));
     // Then forgotten: the next clean check says nothing.
     expect(planAtRisk(plan.next, input({}, {}, LATER), LATER)).toEqual({ changed: false });
@@ -134,6 +182,18 @@ describe("planAtRisk", () => {
     if (!plan.changed) throw new Error("expected a change");
     expect(plan).toMatchObject({ takenOver: ["identity-lacks-permission"], resolved: [], messages: [] });
     expect(plan.next.open).toEqual([]);
+  });
+
+  it("an incident detected at the very instant of the warning takes it over", () => {
+    // Same check run: the probes found the cause and the observation found the revocation; one report, the incident's.
+    const plan = planAtRisk(warnedState(), input({}, { lastIncidentDetectedAt: NOW.toISOString() }, LATER), LATER);
+    expect(plan).toMatchObject({ changed: true, takenOver: ["identity-lacks-permission"], resolved: [] });
+  });
+
+  it("a finding that goes away with nobody to tell is forgotten without an email", () => {
+    // No recipients: the state still closes the finding, but no all-clear row is written for nobody.
+    const plan = planAtRisk(warnedState(), input({}, { recipients: [] }, LATER), LATER);
+    expect(plan).toMatchObject({ changed: true, resolved: ["identity-lacks-permission"], messages: [], next: { open: [] } });
   });
 
   it("an incident older than the warning does not take it over", () => {

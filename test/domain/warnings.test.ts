@@ -6,6 +6,7 @@ import {
   digestOwnerKey,
   mergeWithPrevious,
   planDigest,
+  utcDate,
   warningFindings,
   type CheckedAccount,
   type DigestState,
@@ -105,6 +106,13 @@ describe("warningFindings", () => {
       { vault: checked(activeVault({ purgeProtectionEnabled: false, name: "kv%PATH%&calc" })) },
       "az keyvault update --name <vault-name> --resource-group rg-kv --subscription 00000000-0000-0000-0000-000000000001 --enable-purge-protection true",
     ],
+    // The vault's resource group and subscription as ARM reports them get the same guard, each its own placeholder.
+    [
+      "vault resource group and subscription that are not names",
+      "https://kv-orders.vault.azure.net/keys/cmk",
+      { vault: checked(activeVault({ purgeProtectionEnabled: false, resourceGroup: "rg&calc", subscriptionId: "not a subscription" })) },
+      "az keyvault update --name kv-orders --resource-group <vault-resource-group> --subscription <subscription-id> --enable-purge-protection true",
+    ],
   ])("%s: the command names only checked values", (_why, keyVaultKeyUri, overrides, expected) => {
     const account = { ...PROBE_ACCOUNT, keyVaultKeyUri };
     const { findings } = warningFindings(account, healthyFacts(account, overrides), NOW, OPTIONS);
@@ -200,6 +208,16 @@ describe("planDigest", () => {
     ).toEqual(["2026-11-29 orders/key-expires-soon*", "2026-11-30 orders/key-expires-soon*"]);
   });
 
+  it("one finding of several gone is reported resolved; the rest are not news", () => {
+    // Findings are told apart per account and kind, so one going away neither hides nor repeats the others.
+    expect(
+      days([
+        { date: "2026-11-29", accounts: [account("orders", [finding("key-disabled"), finding("purge-protection-off")])] },
+        { date: "2026-11-30", accounts: [account("orders", [finding("purge-protection-off")])] },
+      ]),
+    ).toEqual(["2026-11-29 orders/key-disabled* orders/purge-protection-off*", "2026-11-30 orders/purge-protection-off -orders/key-disabled"]);
+  });
+
   it("at most one digest a day: a change later the same day waits for tomorrow", () => {
     // The idempotency key is recipient + UTC date.
     expect(
@@ -229,5 +247,134 @@ describe("planDigest", () => {
     expect(message.key).toBe(`warning-digest.${digestOwnerKey("owner@contoso.com").slice("digest-owner:".length)}.2026-11-29`);
     expect(message).toMatchObject({ kind: "warning-digest", to: ["Owner@Contoso.com"], cc: [], accountId: digestOwnerKey("OWNER@contoso.com") });
     expect(message.key).not.toMatch(/[@/\\#?]/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** A check's findings as the digest reads them: severity, kind, headline, fingerprint, the sentence, each fix; then what it could not decide. */
+function rendered(overrides: Partial<ProbeFacts>): string {
+  const { findings, unchecked } = warningFindings(PROBE_ACCOUNT, healthyFacts(PROBE_ACCOUNT, overrides), NOW, OPTIONS);
+  const lines = findings.flatMap((f) => [
+    `[${f.severity}] ${f.kind}: ${f.title} (${f.fingerprint})`,
+    `  ${f.detail}`,
+    ...f.commands.flatMap((c) => [`  # ${c.label}`, `  $ ${c.command}`]),
+  ]);
+  return [...lines, `unchecked: ${[...unchecked].sort().join(", ") || "-"}`].join("\n");
+}
+
+const DNS_FAILS: Partial<ProbeFacts> = { dns: checked({ host: "kv-orders.vault.azure.net", resolves: false }) };
+const VAULT_GONE: Partial<ProbeFacts> = {
+  vault: checked({ state: "not-found", name: "kv-orders", searchedSubscriptions: [PROBE_ACCOUNT.subscriptionId] }),
+  key: couldNotCheck("the vault does not exist"),
+};
+
+describe("warningFindings, word for word", () => {
+  // What each finding tells the owner (headline, sentence, fix) and what the check could not decide: a changed word,
+  // severity or fingerprint shows up as a snapshot diff. Update with `npx jest test/domain/warnings.test.ts -u` only when meant.
+  it.each<[string, Partial<ProbeFacts>]>([
+    // Nothing to say, and everything decided.
+    ["healthy", {}],
+    // The key's states, each with its own headline and fix.
+    ["key disabled", { key: checked(activeKey({ enabled: false })) }],
+    ["key expired", { key: checked(activeKey({ expiresOn: inDays(-1) })) }],
+    ["key not yet valid", { key: checked(activeKey({ notBefore: inDays(2) })) }],
+    ["key soft-deleted", { key: checked({ state: "deleted", name: "cmk", deletedOn: inDays(0) }) }],
+    ["key purged", { key: checked({ state: "not-found", name: "cmk" }) }],
+    ["key could not be read", { key: couldNotCheck("HTTP 403") }],
+    // Expiry edges: one day is singular, exactly 7 days is still "high", 8 is "medium", exactly the window is warned about.
+    ["expires in 1 day", { key: checked(activeKey({ expiresOn: inDays(1) })) }],
+    ["expires in exactly 7 days", { key: checked(activeKey({ expiresOn: inDays(7) })) }],
+    ["expires in 8 days", { key: checked(activeKey({ expiresOn: inDays(8) })) }],
+    ["expires at the edge of the 30-day window", { key: checked(activeKey({ expiresOn: inDays(30) })) }],
+    // The vault: deleted, gone for good, or not readable (its kinds undecided).
+    ["vault soft-deleted", { vault: checked({ state: "deleted", name: "kv-orders" }), key: couldNotCheck("the vault is deleted") }],
+    ["vault purged and host gone", { ...VAULT_GONE, ...DNS_FAILS }],
+    [
+      "vault soft-deleted and host gone: one finding, not two",
+      { vault: checked({ state: "deleted", name: "kv-orders" }), key: couldNotCheck("deleted"), ...DNS_FAILS },
+    ],
+    ["vault not listed but host resolves: undecided", VAULT_GONE],
+    ["vault could not be read", { vault: couldNotCheck("HTTP 403") }],
+    ["DNS could not be checked", { dns: couldNotCheck("timeout") }],
+    ["host does not resolve", { ...DNS_FAILS, vault: couldNotCheck("HTTP 403") }],
+    // One mistake away, and access.
+    ["soft delete and purge protection off", { vault: checked(activeVault({ softDeleteEnabled: false, purgeProtectionEnabled: false })) }],
+    ["firewall blocks trusted services", { vault: checked(activeVault({ firewallDefaultAction: "Deny", trustedServicesBypass: false })) }],
+    ["permission removed", { vault: checked(activeVault({ accessPolicies: [] })) }],
+    ["default identity invalid", { identity: checkDefaultIdentity({ ...PROBE_ACCOUNT, defaultIdentity: "Nope" }) }],
+  ])("%s", (_name, overrides) => {
+    expect(rendered(overrides)).toMatchSnapshot();
+  });
+});
+
+describe("mergeWithPrevious", () => {
+  const today = (findings: WarningFinding[], unchecked: WarningKind[]) => ({ findings, unchecked });
+  it.each<[string, WarningFinding[] | undefined, ReturnType<typeof today>, string[]]>([
+    // Nothing before: today's findings as they are.
+    ["no previous check", undefined, today([finding("key-disabled")], ["vault-deleted"]), ["key-disabled"]],
+    // Decided today and gone: dropped (the digest then reports it resolved).
+    ["a decided kind that went away", [finding("purge-protection-off")], today([], []), []],
+    // Undecided today: yesterday's finding is kept.
+    [
+      "an undecided kind",
+      [finding("purge-protection-off")],
+      today([finding("key-disabled")], ["purge-protection-off"]),
+      ["key-disabled", "purge-protection-off"],
+    ],
+    // Undecided yet found again today (a second probe found it): today's, once.
+    ["an undecided kind also found today", [finding("key-disabled", "old")], today([finding("key-disabled", "new")], ["key-disabled"]), ["key-disabled|new"]],
+  ])("%s", (_name, previous, current, expected) => {
+    const merged = mergeWithPrevious(previous, current).map((f) => (f.fingerprint === f.kind ? f.kind : `${f.kind}|${f.fingerprint}`));
+    expect(merged).toEqual(expected);
+  });
+});
+
+describe("planDigest, order and identity", () => {
+  const state: DigestState = { recipient: "owner@contoso.com", reported: [] };
+
+  it.each<[string, CheckedAccount[], string[]]>([
+    // Worst account first, whatever the input order; an account's worst finding decides, not its first.
+    [
+      "worst first",
+      [account("alpha", [finding("purge-protection-off")]), account("zulu", [finding("purge-protection-off"), finding("key-disabled")])],
+      ["zulu", "alpha"],
+    ],
+    // Equally bad: by name.
+    ["then by name", [account("zulu", [finding("key-disabled")]), account("alpha", [finding("key-disabled")])], ["alpha", "zulu"]],
+    // An account with nothing to report is left out of the email.
+    ["nothing to report is left out", [account("alpha", []), account("zulu", [finding("key-disabled")])], ["zulu"]],
+  ])("%s", (_name, accounts, expected) => {
+    const plan = planDigest(state, accounts, "2026-11-29");
+    if (!plan.send) throw new Error("expected a digest");
+    expect(plan.facts.kind).toBe("warning-digest");
+    expect(plan.facts.accounts.map((a) => a.accountName)).toEqual(expected);
+  });
+
+  it("a finding reported under another spelling of the account id is the same finding", () => {
+    // Azure's ids vary in case: that is no news, and nothing is resolved.
+    const reported = account("orders", [finding("key-disabled")]);
+    const first = planDigest(state, [reported], "2026-11-29");
+    if (!first.send) throw new Error("expected a digest");
+    const respelled = { ...reported, accountId: reported.accountId.toUpperCase() };
+    expect(planDigest(first.next, [respelled], "2026-11-30")).toEqual({ send: false, reason: "unchanged" });
+  });
+
+  it.each<[string, string, string, boolean]>([
+    // Case and surrounding spaces in an address do not make a second recipient.
+    ["case and spaces", "Owner@Contoso.com ", "owner@contoso.com", true],
+    ["another address", "owner@contoso.com", "other@contoso.com", false],
+  ])("the recipient's key: %s", (_name, a, b, same) => {
+    // Stored digest state and outbox rows are found by this key: it must not change between releases.
+    expect(digestOwnerKey("owner@contoso.com")).toBe("digest-owner:3742fd1c3420ad8a69e408cc");
+    expect(digestOwnerKey(a)).toMatch(/^digest-owner:[0-9a-f]{24}$/);
+    expect(digestOwnerKey(a) === digestOwnerKey(b)).toBe(same);
+  });
+
+  it("the digest message threads under the day's digest id", () => {
+    // One thread per day in the outbox and the mail client.
+    const plan = planDigest(state, [account("orders", [finding("key-disabled")])], utcDate(new Date("2026-11-29T23:59:59.999Z")));
+    if (!plan.send) throw new Error("expected a digest");
+    expect(digestMessage(plan.facts, NOW).incidentId).toBe("warning-digest-2026-11-29");
   });
 });
