@@ -54,6 +54,13 @@ export function causeVerdict(cause: CauseId, facts: ProbeFacts, now: Date): Caus
 // ---------------------------------------------------------------------------------------------
 // Evidence lines
 
+/** "was deleted on <time> and can be recovered until <time>", saying so plainly when Key Vault reported no date. */
+function deletedAndRecoverable(deletedOn: string | undefined, purgeScheduledOn: string | undefined): string {
+  const deleted = deletedOn ? `was deleted on ${utcText(deletedOn)}` : "was deleted (Key Vault reported no deletion date)";
+  const recoverable = purgeScheduledOn ? `can be recovered until ${utcText(purgeScheduledOn)}` : "can be recovered until it is purged (no purge date reported)";
+  return `${deleted} and ${recoverable}`;
+}
+
 function command(text: ShellText, label?: string): RemediationCommand {
   return label ? { label, command: text.text } : { command: text.text };
 }
@@ -182,7 +189,7 @@ function vaultLine(t: CommandTarget, facts: ProbeFacts): EvidenceLine {
       return {
         probe: "vault",
         outcome: "problem",
-        text: `Vault ${vault.name} was deleted on ${utcText(vault.deletedOn)} and can be recovered until ${utcText(vault.purgeScheduledOn)}.`,
+        text: `Vault ${vault.name} ${deletedAndRecoverable(vault.deletedOn, vault.purgeScheduledOn)}.`,
         ...(vault.purgeScheduledOn ? { deadline: { at: vault.purgeScheduledOn, what: "Azure purges the deleted vault" } } : {}),
         commands: [
           command(
@@ -269,7 +276,7 @@ function keyLine(t: CommandTarget, facts: ProbeFacts, now: Date): EvidenceLine {
       return {
         probe: "key",
         outcome: "problem",
-        text: `Key ${names.key} in vault ${names.vault} was deleted on ${utcText(key?.deletedOn)} and can be recovered until ${utcText(key?.purgeScheduledOn)}.`,
+        text: `Key ${names.key} in vault ${names.vault} ${deletedAndRecoverable(key?.deletedOn, key?.purgeScheduledOn)}.`,
         ...(key?.purgeScheduledOn ? { deadline: { at: key.purgeScheduledOn, what: "Azure purges the deleted key" } } : {}),
         commands: [command(sh`az keyvault key recover ${keyArgs(t)}`, "Recover the key")],
       };
