@@ -179,44 +179,34 @@ export class ResourceGraphRoutes {
     if (!Number.isFinite(from) || !Number.isFinite(to)) return invalidQuery(`Not a datetime: ${window[1]} or ${window[2]}.`);
     const ids = new Set([...targets[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()));
     const now = this.now();
-    const token = skipToken ? /^(c\d+):(\d+)$/.exec(Buffer.from(skipToken, "base64").toString("utf8")) : null;
-    let matching = token ? this.results.get(token[1]!) : undefined;
-    const resultId = matching && token ? token[1]! : `c${this.nextResultId++}`;
-    if (!matching) {
-      matching = this.changes()
-        .filter((change) => {
-          const at = Date.parse(change.at);
-          const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(change.targetResourceId)?.[1] ?? "";
-          // Not yet indexed (the lag), past the retention, outside the window, not asked for, or not readable.
-          return (
-            at + this.changeLagInMs <= now &&
-            at >= now - CHANGE_RETENTION_IN_MS &&
-            at > from &&
-            at <= to &&
-            ids.has(change.targetResourceId.toLowerCase()) &&
-            visible(subscriptionId)
-          );
-        })
-        .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-        .map((change) => ({
-          changeTime: change.at,
-          targetResourceId: change.targetResourceId.toLowerCase(),
-          changeType: change.changeType,
-          changes: Object.fromEntries(change.changedPaths.map((path) => [path, { propertyChangeType: "Update", changeCategory: "User" }])),
-        })) as unknown as ResourceGraphRow[];
-      this.results.set(resultId, matching);
-      for (const old of this.results.keys()) if (this.results.size > 8) this.results.delete(old);
-    }
-    const offset = token ? Number(token[2]) : 0;
-    const end = offset + (top ?? 100);
-    const page = matching.slice(offset, end);
-    const next = end < matching.length ? Buffer.from(`${resultId}:${end}`).toString("base64") : undefined;
-    if (!next) this.results.delete(resultId);
-    return {
-      status: 200,
+    return this.pagedResult(
+      "c",
+      top,
+      skipToken,
       headers,
-      json: { totalRecords: matching.length, count: page.length, resultTruncated: "false", ...(next ? { $skipToken: next } : {}), data: page, facets: [] },
-    };
+      () =>
+        this.changes()
+          .filter((change) => {
+            const at = Date.parse(change.at);
+            const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(change.targetResourceId)?.[1] ?? "";
+            // Not yet indexed (the lag), past the retention, outside the window, not asked for, or not readable.
+            return (
+              at + this.changeLagInMs <= now &&
+              at >= now - CHANGE_RETENTION_IN_MS &&
+              at > from &&
+              at <= to &&
+              ids.has(change.targetResourceId.toLowerCase()) &&
+              visible(subscriptionId)
+            );
+          })
+          .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+          .map((change) => ({
+            changeTime: change.at,
+            targetResourceId: change.targetResourceId.toLowerCase(),
+            changeType: change.changeType,
+            changes: Object.fromEntries(change.changedPaths.map((path) => [path, { propertyChangeType: "Update", changeCategory: "User" }])),
+          })) as unknown as ResourceGraphRow[],
+    );
   }
 
   /** `authorizationresources` role assignments of the listed principals, as of the lag ago, paged like any answer. */
@@ -234,23 +224,44 @@ export class ResourceGraphRoutes {
       );
     }
     const ids = new Set([...principals[1]!.matchAll(/'([^']*)'/g)].map((m) => m[1]!.toLowerCase()));
-    const token = skipToken ? /^(r\d+):(\d+)$/.exec(Buffer.from(skipToken, "base64").toString("utf8")) : null;
+    return this.pagedResult(
+      "r",
+      top,
+      skipToken,
+      headers,
+      () =>
+        this.roleAssignmentsAsOf(this.now() - this.roleAssignmentLagInMs)
+          .filter((a) => ids.has(a.principalId.toLowerCase()) && visible(/^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1] ?? ""))
+          .map((a) => {
+            const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1] ?? "";
+            return {
+              id: a.id.toLowerCase(),
+              principalId: a.principalId.toLowerCase(),
+              scope: a.scope.toLowerCase(),
+              // Resource Graph shows the role's full id, as ARM's role assignment does.
+              roleDefinitionId: `/subscriptions/${subscriptionId}/providers/microsoft.authorization/roledefinitions/${a.roleDefinitionId}`.toLowerCase(),
+            };
+          })
+          .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) as unknown as ResourceGraphRow[],
+    );
+  }
+
+  /**
+   * One answer paged with skip tokens: the rows are computed on the first page and kept (at most 8
+   * results) so later pages read the same snapshot, as Resource Graph's do.
+   */
+  private pagedResult(
+    prefix: "c" | "r",
+    top: number | undefined,
+    skipToken: string | undefined,
+    headers: Record<string, string>,
+    rows: () => ResourceGraphRow[],
+  ): SandboxResponse {
+    const token = skipToken ? new RegExp(`^(${prefix}\\d+):(\\d+)$`).exec(Buffer.from(skipToken, "base64").toString("utf8")) : null;
     let matching = token ? this.results.get(token[1]!) : undefined;
-    const resultId = matching && token ? token[1]! : `r${this.nextResultId++}`;
+    const resultId = matching && token ? token[1]! : `${prefix}${this.nextResultId++}`;
     if (!matching) {
-      matching = this.roleAssignmentsAsOf(this.now() - this.roleAssignmentLagInMs)
-        .filter((a) => ids.has(a.principalId.toLowerCase()) && visible(/^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1] ?? ""))
-        .map((a) => {
-          const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(a.scope)?.[1] ?? "";
-          return {
-            id: a.id.toLowerCase(),
-            principalId: a.principalId.toLowerCase(),
-            scope: a.scope.toLowerCase(),
-            // Resource Graph shows the role's full id, as ARM's role assignment does.
-            roleDefinitionId: `/subscriptions/${subscriptionId}/providers/microsoft.authorization/roledefinitions/${a.roleDefinitionId}`.toLowerCase(),
-          };
-        })
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) as unknown as ResourceGraphRow[];
+      matching = rows();
       this.results.set(resultId, matching);
       for (const old of this.results.keys()) if (this.results.size > 8) this.results.delete(old);
     }
