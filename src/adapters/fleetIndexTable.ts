@@ -15,6 +15,7 @@ import type { ChangeTarget } from "../domain/changeEvents";
 import type { StoredRoleFingerprint, WatchedPrincipal } from "../domain/roleAssignmentChanges";
 import type { FleetIndex, FleetIndexEntry } from "../ports/fleetIndex";
 import { statusCodeOf } from "../ports/failures";
+import { createOrReplaceOver } from "./guardedWrite";
 import { partitionKeyFor, type TableIncidentStore } from "./tableStore";
 
 const ACCOUNTS_PARTITION = "fleet-accounts";
@@ -114,18 +115,10 @@ export class TableFleetIndex implements FleetIndex {
     await this.store.ensureTable();
     const partitionKey = partitionKeyFor(accountId);
     const entity = { partitionKey, rowKey: RECHECK_ROW, startedAt: now.toISOString() };
-    try {
-      const row = await this.get(partitionKey, RECHECK_ROW);
-      if (row && String(row.startedAt) >= changedAt) return false;
-      if (row) await this.table.updateEntity(entity, "Replace", { etag: row.etag });
-      else await this.table.createEntity(entity);
-      return true;
-    } catch (error) {
-      // Another caller claimed it first, after this change: its re-check sees it.
-      const status = statusCodeOf(error);
-      if (status === 409 || status === 412) return false;
-      throw error;
-    }
+    const row = await this.get(partitionKey, RECHECK_ROW);
+    if (row && String(row.startedAt) >= changedAt) return false;
+    // Refused when another caller claimed it first, after this change: its re-check sees it.
+    return createOrReplaceOver(this.table, entity, row?.etag);
   }
 
   async releaseRecheck(accountId: string, claimedAt: Date): Promise<void> {
@@ -176,16 +169,8 @@ export class TableFleetIndex implements FleetIndex {
       principalId: next.principalId.toLowerCase(),
       fingerprint: next.fingerprint,
     };
-    try {
-      if (previous?.etag) await this.table.updateEntity(entity, "Replace", { etag: previous.etag });
-      else await this.table.createEntity(entity);
-      return true;
-    } catch (error) {
-      // Another instance recorded it since this run read it: it saw the same assignments.
-      const status = statusCodeOf(error);
-      if (status === 409 || status === 412) return false;
-      throw error;
-    }
+    // Refused when another instance recorded it since this run read it: it saw the same assignments.
+    return createOrReplaceOver(this.table, entity, previous?.etag);
   }
 
   private async accountsIn(partition: string): Promise<string[]> {

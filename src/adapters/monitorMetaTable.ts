@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
 import { statusCodeOf } from "../ports/failures";
+import { createOrReplaceOver } from "./guardedWrite";
 import type { IgnoredReason } from "../domain/deliveryReport";
 import type { DeliveryEventOutcome, DeliveryReportLog, DeliveryReportTally, UndeliveredEscalation } from "../ports/deliveryReports";
 import type { CycleHeartbeat, Heartbeat, PoisonRecord } from "../ports/heartbeat";
@@ -144,16 +145,8 @@ export class TableMonitorMeta implements Heartbeat, SendBudget, LinkKeys, Delive
   private async writeMark(rowKey: string, read: ChangeWatermarkRead, fields: Record<string, string>): Promise<boolean> {
     await this.ensureTable();
     const entity = { partitionKey: PARTITION, rowKey, ...fields };
-    try {
-      if (read.etag) await this.table.updateEntity(entity, "Replace", { etag: read.etag });
-      else await this.table.createEntity(entity);
-      return true;
-    } catch (error) {
-      // Not retried: the other instance's run covered this one's.
-      const status = statusCodeOf(error);
-      if (status === 409 || status === 412) return false;
-      throw error;
-    }
+    // A refusal is not retried: the other instance's run covered this one's.
+    return createOrReplaceOver(this.table, entity, read.etag);
   }
 
   private async deliveryReportSummary(): Promise<Pick<CycleHeartbeat, "deliveryReports">> {

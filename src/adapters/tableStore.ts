@@ -15,6 +15,7 @@ import type { AtRiskState } from "../domain/atRisk";
 import { digestOwnerKey, type CheckedAccount, type DigestState } from "../domain/warnings";
 import { WEEKLY_REPORT_PARTITION } from "../domain/weeklyReport";
 import { statusCodeOf } from "../ports/failures";
+import { createOrReplaceOver } from "./guardedWrite";
 import { StateConflictError } from "../ports/errors";
 import type { DeliveryReportStore } from "../ports/deliveryReports";
 import type { AccountRecord, CommitOptions, IncidentStore, MessageStatus, StoredMessage } from "../ports/incidentStore";
@@ -444,16 +445,7 @@ export class TableIncidentStore implements IncidentStore, WarningStore, Retentio
 
   async putAccountCheck(check: CheckedAccount, etag: string | undefined, options: { pendingDigest?: boolean } = {}): Promise<boolean> {
     await this.ensureTable();
-    const entity = checkEntity(check, options.pendingDigest === true);
-    try {
-      if (etag === undefined) await this.table.createEntity(entity);
-      else await this.table.updateEntity(entity, "Replace", { etag });
-      return true;
-    } catch (error) {
-      const status = statusCodeOf(error);
-      if (status === 409 || status === 412) return false;
-      throw error;
-    }
+    return createOrReplaceOver(this.table, checkEntity(check, options.pendingDigest === true), etag);
   }
 
   async putAccountChecks(entries: ReadonlyArray<{ check: CheckedAccount; etag: string | undefined; pendingDigest?: boolean }>): Promise<Set<string>> {
