@@ -11,14 +11,13 @@ import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
 import { catchUpChanges } from "../../src/app/catchUpChanges";
 import { runCycle } from "../../src/app/runCycle";
-import type { SentEmail } from "../../src/sandbox";
 import { DEFAULT_CHANGE_LAG_IN_MS, DEFAULT_ROLE_ASSIGNMENT_LAG_IN_MS } from "../../src/sandbox/resourceGraphRoutes";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import type { Logger } from "../../src/ports/logger";
 import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import { healthyAccountSpec, subjectsTo } from "../support/sandboxAccounts";
 
-const HEALTHY = "Access to the configured customer managed key confirmed.";
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const MINUTE = 60_000;
 const INTERVAL = 15;
@@ -47,17 +46,7 @@ function monitor(subscriptionId: string, table = `catchup${++tables}`): MonitorD
 }
 
 function healthyAccount(name: string, subscriptionId: string, owner: string, principalId: string): string {
-  const id = azure.sandbox.putAccount({
-    name,
-    subscriptionId,
-    resourceGroup: `rg-${name}`,
-    keyVaultKeyUri: `https://kv-${name}.vault.azure.net/keys/cmk`,
-    defaultIdentity: "SystemAssignedIdentity",
-    identity: { type: "SystemAssigned", principalId },
-    tags: { "cmk-owner": owner },
-    status: HEALTHY,
-    keyVault: "match-status",
-  });
+  const id = azure.sandbox.putAccount(healthyAccountSpec(name, subscriptionId, owner, principalId));
   // Setting the account up (its access policy) is not a change anyone made.
   azure.sandbox.changeFeed.take();
   azure.sandbox.changeFeed.clearHistory();
@@ -70,17 +59,7 @@ function healthyRbacAccount(name: string, subscriptionId: string, owner: string,
   azure.sandbox.keyVault.createVault({ name: vault, subscriptionId, resourceGroup: `rg-${name}`, permissionModel: "rbac" });
   azure.sandbox.keyVault.createKey(vault, "cmk");
   azure.sandbox.keyVault.grantPermission(vault, principalId, "rbac", { keyName: "cmk" });
-  const id = azure.sandbox.putAccount({
-    name,
-    subscriptionId,
-    resourceGroup: `rg-${name}`,
-    keyVaultKeyUri: `https://${vault}.vault.azure.net/keys/cmk`,
-    defaultIdentity: "SystemAssignedIdentity",
-    identity: { type: "SystemAssigned", principalId },
-    tags: { "cmk-owner": owner },
-    status: HEALTHY,
-    keyVault: "none",
-  });
+  const id = azure.sandbox.putAccount(healthyAccountSpec(name, subscriptionId, owner, principalId, "none"));
   // Setting the world up is not a change: no history, no events, and Resource Graph already shows the assignment.
   azure.sandbox.keyVault.settleRoleAssignments();
   azure.sandbox.changeFeed.take();
@@ -89,10 +68,7 @@ function healthyRbacAccount(name: string, subscriptionId: string, owner: string,
 }
 
 function subjects(address: string): string[] {
-  return azure.sandbox
-    .sentEmails()
-    .filter((e: SentEmail) => e.to.includes(address))
-    .map((e) => e.subject);
+  return subjectsTo(azure.sandbox, address);
 }
 
 /** What the poll timer does every 5 minutes: the cycle, then the catch-up when it is due. */

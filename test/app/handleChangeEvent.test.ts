@@ -8,13 +8,12 @@ import { createMonitorDeps } from "../../src/composition";
 import { loadConfig } from "../../src/config";
 import { handleChangeEvent } from "../../src/app/handleChangeEvent";
 import { runCycle } from "../../src/app/runCycle";
-import type { SentEmail } from "../../src/sandbox";
 import { sandboxEnvironment, sandboxOverrides } from "../../src/sandbox/environment";
 import type { Logger } from "../../src/ports/logger";
 import type { MonitorDeps } from "../../src/pipeline/monitorDeps";
 import { startLocalAzure, type LocalAzure } from "../support/localAzure";
+import { healthyAccountSpec, subjectsTo } from "../support/sandboxAccounts";
 
-const HEALTHY = "Access to the configured customer managed key confirmed.";
 const quiet: Logger = { info: () => {}, warn: () => {}, error: () => {} };
 const MINUTE = 60_000;
 
@@ -37,24 +36,11 @@ function monitor(subscriptionId: string, extra: Record<string, string> = {}): Mo
 }
 
 function healthyAccount(name: string, subscriptionId: string, owner: string, principalId: string): string {
-  return azure.sandbox.putAccount({
-    name,
-    subscriptionId,
-    resourceGroup: `rg-${name}`,
-    keyVaultKeyUri: `https://kv-${name}.vault.azure.net/keys/cmk`,
-    defaultIdentity: "SystemAssignedIdentity",
-    identity: { type: "SystemAssigned", principalId },
-    tags: { "cmk-owner": owner },
-    status: HEALTHY,
-    keyVault: "match-status",
-  });
+  return azure.sandbox.putAccount(healthyAccountSpec(name, subscriptionId, owner, principalId));
 }
 
 function subjects(address: string): string[] {
-  return azure.sandbox
-    .sentEmails()
-    .filter((e: SentEmail) => e.to.includes(address))
-    .map((e) => e.subject);
+  return subjectsTo(azure.sandbox, address);
 }
 
 async function deliver(deps: MonitorDeps, events: readonly unknown[]) {
